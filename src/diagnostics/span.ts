@@ -1,0 +1,52 @@
+/** A half-open range of source text. Lines and columns are 1-based; offsets are 0-based. */
+export interface Span {
+  start: number;
+  end: number;
+  line: number;
+  col: number;
+  endLine: number;
+  endCol: number;
+}
+
+/** Maps offsets to lines and columns for one source text. */
+export class LineMap {
+  readonly lineStarts: number[] = [0];
+  constructor(readonly text: string) {
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+  }
+  /** 1-based line and column of an offset (clamped into the text). */
+  position(offset: number): { line: number; col: number } {
+    const o = Math.max(0, Math.min(offset, this.text.length));
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid] <= o) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: o - this.lineStarts[lo] + 1 };
+  }
+  span(start: number, end: number): Span {
+    const s = Math.max(0, Math.min(start, this.text.length));
+    const e = Math.max(s, Math.min(end, this.text.length));
+    const a = this.position(s);
+    const b = this.position(e);
+    return { start: s, end: e, line: a.line, col: a.col, endLine: b.line, endCol: b.col };
+  }
+  lineText(line: number): string {
+    const s = this.lineStarts[line - 1] ?? this.text.length;
+    const next = this.lineStarts[line];
+    let e = next === undefined ? this.text.length : next - 1;
+    if (e > s && this.text.charCodeAt(e - 1) === 13) e--;
+    return this.text.slice(s, e);
+  }
+  get lineCount(): number {
+    return this.lineStarts.length;
+  }
+}
+
+export function joinSpans(a: Span, b: Span): Span {
+  const first = a.start <= b.start ? a : b;
+  const last = a.end >= b.end ? a : b;
+  return { start: first.start, end: last.end, line: first.line, col: first.col, endLine: last.endLine, endCol: last.endCol };
+}

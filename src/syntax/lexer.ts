@@ -1,0 +1,144 @@
+import { Lexer, type IToken } from "chevrotain";
+import { DiagnosticSink } from "../diagnostics/diagnostic.ts";
+import { LineMap, type Span } from "../diagnostics/span.ts";
+import * as T from "./tokens.ts";
+
+/** Deepest bracket nesting the parser accepts; deeper input is cut off and reported. */
+export const MAX_NESTING = 64;
+
+const lexer = new Lexer(T.allTokens, { positionTracking: "full", ensureOptimizations: false, recoveryEnabled: true });
+
+export interface LexResult {
+  tokens: IToken[];
+  comments: IToken[];
+  lines: LineMap;
+}
+
+export function tokenSpan(lines: LineMap, t: IToken): Span {
+  return lines.span(t.startOffset, t.startOffset + t.image.length);
+}
+
+const OPEN: Record<string, string> = { LBrace: "{", LParen: "(", LBracket: "[" };
+const CLOSE_OF: Record<string, string> = { LBrace: "}", LParen: ")", LBracket: "]" };
+const OPENER_FOR: Record<string, string> = { RBrace: "LBrace", RParen: "LParen", RBracket: "LBracket" };
+
+/**
+ * Tokenizes, reports lexical problems, matches brackets, and decides which newlines end statements:
+ * a newline inside a closed `(...)` or `[...]` is layout, anywhere else it is a statement terminator.
+ */
+export function lex(text: string, sink: DiagnosticSink): LexResult {
+  const lines = new LineMap(text);
+  const res = lexer.tokenize(text);
+  for (const e of res.errors) {
+    const ch = text.slice(e.offset, e.offset + e.length);
+    const shown = ch.length > 12 ? ch.slice(0, 12) + "…" : ch;
+    sink.report("unexpectedCharacter", lines.span(e.offset, e.offset + e.length), { char: JSON.stringify(shown) });
+  }
+  const comments = res.groups.comments ?? [];
+  for (const c of comments) {
+    if (c.tokenType === T.UnterminatedComment) sink.report("unterminatedComment", lines.span(c.startOffset, c.startOffset + 2));
+  }
+  for (const t of res.tokens) {
+    if (t.tokenType === T.UnterminatedString) sink.report("unterminatedString", tokenSpan(lines, t));
+    else if (t.tokenType === T.MalformedNumber) sink.report("malformedNumber", tokenSpan(lines, t), { text: t.image });
+    if (t.tokenType === T.StringLiteral || t.tokenType === T.UnterminatedString) checkEscapes(t, lines, sink);
+  }
+  const tokens = layout(limitNesting(res.tokens, lines, sink), lines, sink);
+  return { tokens, comments, lines };
+}
+
+function checkEscapes(t: IToken, lines: LineMap, sink: DiagnosticSink): void {
+  const s = t.image;
+  for (let i = 1; i < s.length; i++) {
+    if (s[i] !== "\\") continue;
+    const n = s[i + 1];
+    let bad = false;
+    let len = 2;
+    if (n === undefined) break;
+    if (n === "u") {
+      const m = /^u(?:\{([0-9a-fA-F]{1,6})\}|[0-9a-fA-F]{4})/.exec(s.slice(i + 1));
+      if (!m || (m[1] !== undefined && parseInt(m[1], 16) > 0x10ffff)) bad = true;
+      else len = 1 + m[0].length;
+    } else if (!'\\"ntr'.includes(n)) bad = true;
+    if (bad) sink.report("invalidEscape", lines.span(t.startOffset + i, t.startOffset + i + 2), { escape: "\\" + n });
+    i += len - 1;
+  }
+}
+
+/** Drops tokens nested deeper than MAX_NESTING so no input can exhaust the recursive-descent stack. */
+function limitNesting(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): IToken[] {
+  let depth = 0;
+  let reported = false;
+  const out: IToken[] = [];
+  for (const t of tokens) {
+    const name = t.tokenType.name;
+    if (name in OPEN) {
+      depth++;
+      if (depth > MAX_NESTING) {
+        if (!reported) sink.report("nestingTooDeep", tokenSpan(lines, t), { limit: MAX_NESTING });
+        reported = true;
+        continue;
+      }
+    } else if (name in OPENER_FOR) {
+      depth = Math.max(0, depth - 1);
+      if (depth >= MAX_NESTING) continue;
+    } else if (depth > MAX_NESTING) continue;
+    out.push(t);
+  }
+  return out;
+}
+
+function layout(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): IToken[] {
+  // Pass 1: match brackets. A brace closes any round or square bracket left open inside it.
+  const closed = new Set<IToken>();
+  const unclosed: IToken[] = [];
+  const stack: IToken[] = [];
+  for (const t of tokens) {
+    const name = t.tokenType.name;
+    if (name in OPEN) stack.push(t);
+    else if (name in OPENER_FOR) {
+      const want = OPENER_FOR[name];
+      const idx = want === "LBrace" ? lastIndexOf(stack, "LBrace") : stack.length - 1;
+      if (idx >= 0 && stack[idx].tokenType.name === want) {
+        const popped = stack.splice(idx);
+        closed.add(popped[0]);
+        unclosed.push(...popped.slice(1));
+      } else {
+        sink.report("unmatchedClose", tokenSpan(lines, t), { close: t.image, open: OPEN[want] });
+      }
+    }
+  }
+  unclosed.push(...stack);
+  for (const open of unclosed) {
+    const name = open.tokenType.name;
+    sink.report("unclosedBlock", tokenSpan(lines, open), { open: OPEN[name], close: CLOSE_OF[name] });
+  }
+  // Pass 2: keep the newlines that end statements, one per run.
+  const out: IToken[] = [];
+  const nest: IToken[] = [];
+  for (const t of tokens) {
+    const name = t.tokenType.name;
+    if (t.tokenType === T.Newline) {
+      const top = nest[nest.length - 1];
+      if (top && top.tokenType.name !== "LBrace" && closed.has(top)) continue;
+      const prev = out[out.length - 1];
+      if (!prev || prev.tokenType === T.Newline || prev.tokenType === T.Semicolon || prev.tokenType === T.LBrace || prev.tokenType === T.Comma) continue;
+      out.push(t);
+      continue;
+    }
+    if (name in OPEN) nest.push(t);
+    else if (name in OPENER_FOR) {
+      const want = OPENER_FOR[name];
+      const idx = want === "LBrace" ? lastIndexOf(nest, "LBrace") : nest[nest.length - 1]?.tokenType.name === want ? nest.length - 1 : -1;
+      if (idx >= 0) nest.splice(idx);
+    }
+    out.push(t);
+  }
+  return out;
+}
+
+function lastIndexOf(stack: IToken[], name: string): number {
+  for (let i = stack.length - 1; i >= 0; i--) if (stack[i].tokenType.name === name) return i;
+  return -1;
+}
+
