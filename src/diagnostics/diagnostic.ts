@@ -1,5 +1,5 @@
 import type { Span } from "./span.ts";
-import { CATALOG, type MessageKey } from "./catalog.ts";
+import { CATALOG, type CatalogEntry, type MessageKey } from "./catalog.ts";
 
 export type Severity = "error" | "warning" | "info" | "hint";
 
@@ -53,7 +53,7 @@ export interface Extra {
 
 /** Builds a diagnostic from its catalog entry: the one place message text comes from. */
 export function makeDiagnostic(key: MessageKey, file: string, span: Span, params: Params = {}, extra: Extra = {}): Diagnostic {
-  const entry = CATALOG[key];
+  const entry: CatalogEntry = CATALOG[key];
   return {
     code: entry.code,
     severity: extra.severity ?? entry.severity,

@@ -67,6 +67,8 @@ export interface Paren {
 export interface Term {
   key?: Expr;
   value: Expr;
+  /** Whether a comma followed this term (kept by the formatter). */
+  comma?: boolean;
   span: Span;
 }
 

@@ -64,9 +64,15 @@ export class AstBuilder {
 
   private terms(n: CstNode | undefined): A.Term[] {
     if (!n) return [];
-    return nodes(n, "term")
+    const commas = toks(n, "Comma").map((c) => c.startOffset);
+    const out = nodes(n, "term")
       .map((t) => this.term(t))
       .filter((t): t is A.Term => t !== undefined);
+    out.forEach((t, i) => {
+      const next = out[i + 1]?.span.start ?? Infinity;
+      if (commas.some((c) => c >= t.span.end && c < next)) t.comma = true;
+    });
+    return out;
   }
 
   private term(n: CstNode): A.Term | undefined {

@@ -1,0 +1,51 @@
+import { parse } from "../src/syntax/parse.ts";
+const cases: [string, string][] = [
+  ["neg range", "data d {\n  f -1..3\n}"],
+  ["range minus", "data d {\n  f 0..n-1\n}"],
+  ["range neg to", "data d {\n  f 1..-3\n}"],
+  ["juxt minus", "data d {\n  f 1 -2\n}"],
+  ["trailing comma joins", "data d {\n  metrics a,\n  epochs 10\n}"],
+  ["two decls one line", "data a { x 1 } data b { y 2 }"],
+  ["import then decl", "import \"a.nnspec\" data a { x 1 }"],
+  ["semicolons", "import \"a.nnspec\"; import b from \"b.nnspec\"\ndata a { x 1; y 2 }"],
+  ["key expr", "data d {\n  f 1: 2\n}"],
+  ["chain", "model m(x: [4]) -> [3] {\n  x -> dense 16 -> dense 3\n}"],
+  ["no outputs", "model m(x: [4]) {\n  dense 3\n}"],
+  ["no params", "model m() -> [3] {\n  dense 3\n}"],
+  ["logits [3]", "model m(x: [4]) -> logits [3] {\n  dense 3\n}"],
+  ["int[3] out", "model m(x: [4]) -> int[3] {\n  dense 3\n}"],
+  ["empty shape", "model m(x: []) -> [] {\n  dense 3\n}"],
+  ["import from", "import from \"x.nnspec\""],
+  ["block on next line", "data d\n{\n  x 1\n}"],
+  ["call space", "data d {\n  loss f (a: 1)\n}"],
+  ["list kv", "data d {\n  x [a: 1]\n}"],
+  ["call no comma", "data d {\n  x f(a b)\n}"],
+  ["list no comma", "data d {\n  x [1 2]\n}"],
+  ["5.", "data d {\n  x 5.\n}"],
+  ["string escapes", "data d {\n  x \"a\\tb\\u00e9\\u{1F600}\\\\\\\"\"\n}"],
+  ["bad esc", "data d {\n  x \"\\q\"\n}"],
+  ["u 110000", "data d {\n  x \"\\u{110000}\"\n}"],
+  ["malformed", "data d {\n  x 1e\n}"],
+  ["multiline parens", "model m(\n  x: [4],\n  y: [2]\n) -> (\n  a: [3],\n  b: [1]\n) {\n  h = concat x, y\n  a = h -> dense 3\n  b = h -> dense 1\n}"],
+  ["stmt same line as brace", "data d { from \"x\" skip: 1 }"],
+  ["model one line", "model m(x: [4]) -> [3] { dense 3 }"],
+  ["layer on brace line", "model m(x: [4]) -> [3] { dense 8; dense 3 }"],
+  ["paren expr", "data d {\n  x (1 + 2) * 3, -(4)\n}"],
+  ["nested call", "data d {\n  x f(g(1), k: [1, 2])\n}"],
+  ["trailing comma in list", "data d {\n  x [1, 2,]\n}"],
+  ["trailing comma in call", "data d {\n  x f(1,)\n}"],
+  ["comment after comma", "data d {\n  x 1, # c\n  2\n}"],
+  ["keyword head", "data d {\n  data 1\n  model 2\n  on 3\n}"],
+  ["model named data", "model data(x: [4]) -> [3] {\n  dense 3\n}"],
+  ["empty decl", "data d {}\ntrain m on d {}"],
+  ["newline before arrow", "model m(x: [4])\n  -> [3] {\n  dense 3\n}"],
+  ["block comment multi", "/* a\n b */ data d { x 1 }"],
+  ["string newline", "data d {\n  x \"ab\n}"],
+  ["target only", "model m(x: [4]) -> [3] {\n  h = dense 3\n  = dense 3\n}"],
+];
+for (const [name, src] of cases) {
+  const r = parse(src, "p.nnspec");
+  const d = r.ast.decls[r.ast.decls.length - 1] as any;
+  const body = (d?.body ?? []).map((s: any) => `${s.target?.name ?? ""}${s.target ? "=" : ""}${s.input?.name ?? ""}${s.input ? "->" : ""}${(s.head ?? s.op)?.name}[${s.terms.map((t: any) => (t.key ? JSON.stringify(t.key.kind) + ":" : "") + t.value.kind).join(",")}]`);
+  console.log(name.padEnd(24), r.diagnostics.length ? r.diagnostics.map((x) => `${x.code} ${x.span.line}:${x.span.col} ${x.message}`).join(" / ") : "OK", "|", r.ast.decls.map((x) => x.kind).join(","), body.join(" ; "), d?.outputs ? JSON.stringify(d.outputs.map((o: any) => [o.name?.name, o.type?.dtype?.name, o.type?.dims.length])) : "");
+}

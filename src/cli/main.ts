@@ -1,0 +1,192 @@
+import { renameSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { entryByCode, CATALOG } from "../diagnostics/catalog.ts";
+import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import { diagnosticToJson, renderDiagnostic, renderSummary } from "../diagnostics/render.ts";
+import type { LineMap } from "../diagnostics/span.ts";
+import { format } from "../format/printer.ts";
+import { LAYERS } from "../layers/registry.ts";
+import { FileHost, type CheckedFile } from "../node/host.ts";
+import { closest } from "../util/suggest.ts";
+import { resolve as resolvePath } from "node:path";
+
+export interface Io {
+  stdout: { write(s: string): unknown; isTTY?: boolean };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+}
+
+class UsageError extends Error {}
+
+const COMMANDS: Record<string, { summary: string; usage: string }> = {
+  check: { summary: "parse and check specs; exit 1 on errors", usage: "nnspec check FILE... [--format text|json] [--color|--no-color]" },
+  fmt: { summary: "format specs in place (or verify with --check)", usage: "nnspec fmt FILE... [--check] [--stdout]" },
+  explain: { summary: "explain a diagnostic code", usage: "nnspec explain CODE" },
+  layers: { summary: "list the layer kinds and their options", usage: "nnspec layers [KIND]" },
+  help: { summary: "show this help", usage: "nnspec help [COMMAND]" },
+};
+
+function helpText(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    "nnspec: check, run and compile neural-network specs",
+    "",
+    "Usage: nnspec COMMAND [ARGS]",
+    "",
+    "Commands:",
+    ...Object.entries(COMMANDS).map(([c, d]) => `  ${c.padEnd(width)}  ${d.summary}`),
+    "",
+    "Exit status: 0 success, 1 errors in the input, 2 wrong usage.",
+    "",
+  ].join("\n");
+}
+
+/** Runs one CLI invocation and returns its exit code. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        if (rest[0] && COMMANDS[rest[0]]) io.stdout.write(`${COMMANDS[rest[0]].usage}\n  ${COMMANDS[rest[0]].summary}\n`);
+        else io.stdout.write(helpText());
+        return 0;
+      case "--version":
+        io.stdout.write("nnspec 0.1.0\n");
+        return 0;
+      case "check":
+        return check(rest, io);
+      case "fmt":
+        return fmt(rest, io);
+      case "explain":
+        return explain(rest, io);
+      case "layers":
+        return layers(rest, io);
+      default: {
+        const guess = closest(cmd, Object.keys(COMMANDS));
+        throw new UsageError(`unknown command \`${cmd}\`${guess ? `; did you mean \`${guess}\`?` : ""}`);
+      }
+    }
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.stderr.write(`error: ${(e as Error).message}\n${cmd && COMMANDS[cmd] ? `usage: ${COMMANDS[cmd].usage}\n` : "run `nnspec help` for the commands\n"}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+function args(argv: string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>["options"]>) {
+  return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+}
+
+function useColor(io: Io, values: Record<string, unknown>): boolean {
+  if (values.color === true) return true;
+  if (values["no-color"] === true || process.env.NO_COLOR) return false;
+  return Boolean(io.stderr.isTTY ?? io.stdout.isTTY);
+}
+
+function analyse(paths: string[], io: Io): { files: CheckedFile[]; unreadable: number } {
+  const host = new FileHost();
+  const files: CheckedFile[] = [];
+  let unreadable = 0;
+  for (const p of paths) {
+    try {
+      files.push(host.analyse(resolvePath(p), p));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      io.stderr.write(`error: cannot read ${p}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message}\n`);
+      unreadable++;
+    }
+  }
+  return { files, unreadable };
+}
+
+function check(argv: string[], io: Io): number {
+  const { values, positionals } = args(argv, { format: { type: "string", default: "text" }, color: { type: "boolean" }, "no-color": { type: "boolean" } });
+  if (values.format !== "text" && values.format !== "json") throw new UsageError(`--format must be text or json, got \`${values.format}\``);
+  if (positionals.length === 0) throw new UsageError("no files given");
+  const { files, unreadable } = analyse(positionals, io);
+  const all = files.flatMap((f) => f.diagnostics);
+  if (values.format === "json") {
+    io.stdout.write(JSON.stringify({ files: files.map((f) => f.path), diagnostics: all.map(diagnosticToJson) }, null, 2) + "\n");
+  } else {
+    const color = useColor(io, values);
+    const sources = new Map<string, LineMap>(files.map((f) => [f.path, f.lines]));
+    for (const d of all) io.stderr.write(renderDiagnostic(d, { color, sources }) + "\n\n");
+    const summary = renderSummary(all, color);
+    if (summary) io.stderr.write(`${summary}\n`);
+    else if (!unreadable) io.stderr.write(`ok: ${files.length} file${files.length === 1 ? "" : "s"} checked, no problems\n`);
+  }
+  return hasErrors(all) || unreadable ? 1 : 0;
+}
+
+function fmt(argv: string[], io: Io): number {
+  const { values, positionals } = args(argv, { check: { type: "boolean" }, stdout: { type: "boolean" }, color: { type: "boolean" }, "no-color": { type: "boolean" } });
+  if (positionals.length === 0) throw new UsageError("no files given");
+  if (values.check && values.stdout) throw new UsageError("--check and --stdout cannot be combined");
+  const { files, unreadable } = analyse(positionals, io);
+  const color = useColor(io, values);
+  let failed = unreadable > 0;
+  for (const f of files) {
+    if (f.syntaxErrors) {
+      const syntax = f.diagnostics.filter((d: Diagnostic) => d.severity === "error" && d.code < "NN0200");
+      // Never rewrite a file the parser could not fully read: formatting could drop what it skipped.
+      for (const d of syntax) io.stderr.write(renderDiagnostic(d, { color, sources: new Map([[f.path, f.lines]]) }) + "\n\n");
+      io.stderr.write(`${f.path}: not formatted because of syntax errors\n`);
+      failed = true;
+      continue;
+    }
+    const out = format(f.ast);
+    if (values.stdout) io.stdout.write(out);
+    else if (values.check) {
+      if (out !== f.text) {
+        io.stderr.write(`${f.path}: not formatted (run \`nnspec fmt ${f.path}\`)\n`);
+        failed = true;
+      }
+    } else if (out !== f.text) {
+      const abs = resolvePath(f.path);
+      const tmp = `${abs}.nnspec-fmt-${process.pid}.tmp`;
+      writeFileSync(tmp, out);
+      renameSync(tmp, abs);
+      io.stderr.write(`formatted ${f.path}\n`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+function explain(argv: string[], io: Io): number {
+  const { positionals } = args(argv, {});
+  if (positionals.length !== 1) throw new UsageError("give one diagnostic code, such as NN0101");
+  const e = entryByCode(positionals[0].toUpperCase());
+  if (!e) {
+    const codes = Object.values(CATALOG).map((x) => x.code);
+    const guess = closest(positionals[0].toUpperCase(), codes);
+    io.stderr.write(`error: no diagnostic code \`${positionals[0]}\`${guess ? `; did you mean ${guess}?` : ""}\n`);
+    return 1;
+  }
+  io.stdout.write(`${e.code} (${e.severity}): ${e.message}\n\n${e.explain}\n`);
+  return 0;
+}
+
+function layers(argv: string[], io: Io): number {
+  const { positionals } = args(argv, {});
+  const list = positionals.length ? positionals : [...LAYERS.keys()];
+  let bad = 0;
+  for (const name of list) {
+    const k = LAYERS.get(name);
+    if (!k) {
+      const guess = closest(name, LAYERS.keys());
+      io.stderr.write(`error: unknown layer kind \`${name}\`${guess ? `; did you mean \`${guess}\`?` : ""}\n`);
+      bad++;
+      continue;
+    }
+    const opts = Object.entries(k.schema.properties)
+      .map(([o, s]) => `    ${o}: ${s.description}${s.default !== undefined ? ` (default ${JSON.stringify(s.default)})` : ""}`)
+      .join("\n");
+    const pos = k.args.positional.length ? ` ${k.args.positional.map((p) => `<${p}>`).join(" ")}` : k.args.rest ? ` <${k.args.rest}>...` : "";
+    io.stdout.write(`${k.name}${pos}\n  ${k.doc}\n${opts}\n\n`);
+  }
+  return bad ? 1 : 0;
+}

@@ -1,0 +1,189 @@
+import type * as A from "../syntax/ast.ts";
+import { exprText as exprTextOf, termText } from "../lang/values.ts";
+
+const INDENT = "  ";
+
+/**
+ * Prints a syntax tree in canonical form. Every comment is kept: comments inside a statement move to
+ * the line before it; a comment after a statement on its line stays there. Printing the output again
+ * gives the same text.
+ */
+export function format(file: A.SourceFile): string {
+  const p = new Printer(file);
+  return p.print();
+}
+
+class Printer {
+  private out: string[] = [];
+  private ci = 0;
+  private readonly comments: A.Comment[];
+  constructor(private readonly file: A.SourceFile) {
+    this.comments = [...file.comments].sort((a, b) => a.span.start - b.span.start);
+  }
+
+  print(): string {
+    let first = true;
+    for (const d of this.file.decls) {
+      const leading = this.takeBefore(d.span.start);
+      if (!first) this.out.push("");
+      this.emitComments(leading, "", d.span.start);
+      this.decl(d);
+      first = false;
+    }
+    const rest = this.takeBefore(Infinity);
+    if (rest.length) {
+      if (!first) this.out.push("");
+      this.emitComments(rest, "", Infinity);
+    }
+    while (this.out.length && this.out[this.out.length - 1] === "") this.out.pop();
+    return this.out.length ? this.out.join("\n") + "\n" : "";
+  }
+
+  private takeBefore(offset: number): A.Comment[] {
+    const got: A.Comment[] = [];
+    while (this.ci < this.comments.length && this.comments[this.ci].span.start < offset) got.push(this.comments[this.ci++]);
+    return got;
+  }
+
+  /** Comments that start on `line` after `end` (a trailing comment). Only a line comment qualifies. */
+  private takeTrailing(end: number, line: number): A.Comment | undefined {
+    const c = this.comments[this.ci];
+    if (c && c.span.start >= end && c.span.line === line && !c.text.startsWith("/*")) {
+      this.ci++;
+      return c;
+    }
+    return undefined;
+  }
+
+  private emitComments(cs: A.Comment[], indent: string, nextStart: number): void {
+    const text = this.file.text;
+    cs.forEach((c, i) => {
+      // Continuation lines of a block comment are kept as written.
+      c.text
+        .trimEnd()
+        .split("\n")
+        .forEach((l, j) => this.out.push(j === 0 ? indent + l : l.trimEnd()));
+      const nextPos = i + 1 < cs.length ? cs[i + 1].span.start : nextStart;
+      if (blankBetween(text, c.span.end, nextPos)) this.out.push("");
+    });
+  }
+
+  private decl(d: A.Decl): void {
+    switch (d.kind) {
+      case "import": {
+        const names = d.names.length ? `${d.names.map((n) => n.name).join(", ")} from ` : "";
+        this.line(`import ${names}${d.path?.raw ?? '""'}`, "", d.span);
+        return;
+      }
+      case "data":
+        this.block(`data ${d.name?.name ?? "_"}`, d.body, d.span, (s) => statementText(s));
+        return;
+      case "train":
+        this.block(`train ${d.model?.name ?? "_"} on ${d.data?.name ?? "_"}`, d.body, d.span, (s) => statementText(s));
+        return;
+      case "model": {
+        const params = d.inputs.map((p) => `${p.name.name}: ${typeText(p.type)}`).join(", ");
+        let outs = "";
+        if (d.outputs.length) {
+          const o = d.outputs.map(outputText).join(", ");
+          outs = ` -> ${d.outputsGrouped || d.outputs.length > 1 ? `(${o})` : o}`;
+        }
+        this.block(`model ${d.name?.name ?? "_"}(${params})${outs}`, d.body, d.span, (l) => layerText(l));
+        return;
+      }
+    }
+  }
+
+  private block<T extends { span: A.Statement["span"] }>(header: string, body: T[], span: A.Decl["span"], text: (s: T) => string): void {
+    const headerEnd = body.length ? body[0].span.start : span.end;
+    // Comments between the header and `{` or the first statement stay inside the block.
+    const braceAt = this.file.text.indexOf("{", span.start);
+    const beforeBrace = this.takeBefore(braceAt >= 0 && braceAt < headerEnd ? braceAt : span.start);
+    if (beforeBrace.length) {
+      // Rare: a comment inside the header itself; keep it above the declaration.
+      this.emitComments(beforeBrace, "", span.start);
+    }
+    const inner = this.comments.slice(this.ci).filter((c) => c.span.start < span.end);
+    if (body.length === 0 && inner.length === 0) {
+      this.out.push(`${header} {}`);
+      this.takeTrailingAfter(span);
+      return;
+    }
+    this.out.push(`${header} {`);
+    this.takeTrailingAfterBrace(braceAt);
+    body.forEach((s, i) => {
+      const leading = this.takeBefore(s.span.start);
+      if (i > 0 && (leading.length ? blankBetween(this.file.text, body[i - 1].span.end, leading[0].span.start) : blankBetween(this.file.text, body[i - 1].span.end, s.span.start))) this.out.push("");
+      this.emitComments(leading, INDENT, s.span.start);
+      const inside = this.takeBefore(s.span.end);
+      this.emitComments(inside, INDENT, s.span.start);
+      this.line(text(s), INDENT, s.span);
+    });
+    const closing = this.takeBefore(span.end);
+    if (closing.length) {
+      const last = body[body.length - 1];
+      if (last && blankBetween(this.file.text, last.span.end, closing[0].span.start)) this.out.push("");
+      this.emitComments(closing, INDENT, span.end);
+      if (this.out[this.out.length - 1] === "") this.out.pop();
+    }
+    this.out.push("}");
+    this.takeTrailingAfter(span);
+  }
+
+  private takeTrailingAfterBrace(braceAt: number): void {
+    if (braceAt < 0) return;
+    const c = this.comments[this.ci];
+    const line = lineOf(this.file.text, braceAt);
+    if (c && c.span.line === line && c.span.start > braceAt && !c.text.startsWith("/*")) {
+      this.ci++;
+      this.out[this.out.length - 1] += `  ${c.text.trimEnd()}`;
+    }
+  }
+
+  private takeTrailingAfter(span: A.Decl["span"]): void {
+    const c = this.takeTrailing(span.end, span.endLine);
+    if (c) this.out[this.out.length - 1] += `  ${c.text.trimEnd()}`;
+  }
+
+  private line(text: string, indent: string, span: A.Decl["span"]): void {
+    const c = this.takeTrailing(span.end, span.endLine);
+    this.out.push(indent + text + (c ? `  ${c.text.trimEnd()}` : ""));
+  }
+}
+
+function lineOf(text: string, offset: number): number {
+  let n = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) n++;
+  return n;
+}
+
+function blankBetween(text: string, from: number, to: number): boolean {
+  if (!Number.isFinite(to)) to = text.length;
+  const gap = text.slice(from, to);
+  return /\n[ \t\r]*\n/.test(gap);
+}
+
+function termsText(terms: A.Term[]): string {
+  return terms.map((t, i) => termText(t) + (t.comma && i < terms.length - 1 ? "," : "")).join(" ");
+}
+
+function statementText(s: A.Statement): string {
+  return s.terms.length ? `${s.head.name} ${termsText(s.terms)}` : s.head.name;
+}
+
+function layerText(l: A.Layer): string {
+  const target = l.target ? `${l.target.name} = ` : "";
+  const input = l.input ? `${l.input.name} -> ` : "";
+  return `${target}${input}${l.op.name}${l.terms.length ? " " + termsText(l.terms) : ""}`;
+}
+
+function typeText(t: A.TensorType | undefined): string {
+  if (!t) return "[]";
+  return `${t.dtype ? t.dtype.name : ""}[${t.dims.map((d) => exprTextOf(d)).join(", ")}]`;
+}
+
+function outputText(o: A.OutputSig): string {
+  if (o.name && o.type) return `${o.name.name}: ${typeText(o.type)}`;
+  if (o.name) return o.name.name;
+  return typeText(o.type);
+}

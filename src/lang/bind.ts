@@ -1,0 +1,199 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import type { DiagnosticSink } from "../diagnostics/diagnostic.ts";
+import type { Span } from "../diagnostics/span.ts";
+import type { Term } from "../syntax/ast.ts";
+import { closest } from "../util/suggest.ts";
+import { exprText, lowerExpr, pointerEscape, type Json, type SpanMap } from "./values.ts";
+
+/** A JSON Schema for the options of a layer, loss, optimizer or statement. Every property has a
+ * `description` phrased to complete "units must be …", used in error messages and hover. */
+export interface OptionsSchema {
+  type: "object";
+  properties: Record<string, PropertySchema>;
+  required?: string[];
+  additionalProperties: false;
+}
+export type PropertySchema = { description: string; default?: Json; [k: string]: unknown };
+
+/** How a statement's bare terms map onto options. */
+export interface ArgShape {
+  /** Option names filled by positional values, in order. */
+  positional: string[];
+  /** When set, every positional value beyond the fixed ones is collected into this list option. */
+  rest?: string;
+  /** Bare names that switch a boolean option on (`stratified`, `restore_best`). */
+  flags?: string[];
+  /** A bare name in this set fills this option instead of a position (`relu` → activation). */
+  bareChoice?: { option: string; values: readonly string[] };
+}
+
+export interface Bound {
+  options: Record<string, Json>;
+  spans: SpanMap;
+  /** Span of the key of each named option, for fixes that rename it. */
+  keySpans: Map<string, Span>;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const compiled = new WeakMap<object, ValidateFunction>();
+function validator(schema: OptionsSchema): ValidateFunction {
+  let v = compiled.get(schema);
+  if (!v) {
+    v = ajv.compile(schema);
+    compiled.set(schema, v);
+  }
+  return v;
+}
+
+/**
+ * Binds terms to named options and validates them against the schema. Every problem is reported at
+ * the span of the term that caused it; the options that passed are still returned.
+ */
+export function bindTerms(
+  terms: Term[],
+  shape: ArgShape,
+  schema: OptionsSchema,
+  owner: string,
+  ownerSpan: Span,
+  sink: DiagnosticSink,
+  /** Heads of the other statements of the block, to spot two statements on one line. */
+  siblings?: ReadonlySet<string>,
+): Bound {
+  const options: Record<string, Json> = {};
+  const spans: SpanMap = new Map();
+  const keySpans = new Map<string, Span>();
+  let pos = 0;
+  const restVals: Json[] = [];
+  let extraReported = false;
+  for (const t of terms) {
+    if (t.key) {
+      if (t.key.kind !== "name") {
+        sink.report("invalidArgument", t.key.span, { message: `expected an option name before \`:\`, found \`${exprText(t.key)}\`` });
+        continue;
+      }
+      const k = t.key.name;
+      if (k in options) {
+        sink.report("duplicateStatement", t.key.span, { name: k });
+        continue;
+      }
+      keySpans.set(k, t.key.span);
+      options[k] = lowerExpr(t.value, `/${pointerEscape(k)}`, spans);
+      continue;
+    }
+    const v = t.value;
+    if (v.kind === "name" && shape.flags?.includes(v.name)) {
+      options[v.name] = true;
+      spans.set(`/${v.name}`, v.span);
+      continue;
+    }
+    if (v.kind === "name" && shape.bareChoice?.values.includes(v.name) && !(shape.bareChoice.option in options)) {
+      options[shape.bareChoice.option] = v.name;
+      spans.set(`/${shape.bareChoice.option}`, v.span);
+      continue;
+    }
+    if (pos < shape.positional.length) {
+      const name = shape.positional[pos++];
+      options[name] = lowerExpr(v, `/${pointerEscape(name)}`, spans);
+      continue;
+    }
+    if (shape.rest) {
+      restVals.push(lowerExpr(v, `/${shape.rest}/${restVals.length}`, spans));
+      continue;
+    }
+    if (extraReported) continue;
+    extraReported = true;
+    const takes = shape.positional.length === 0 ? "no positional values" : `${shape.positional.length} positional value${shape.positional.length > 1 ? "s" : ""} (${shape.positional.join(", ")})`;
+    if (v.kind === "name" && siblings?.has(v.name)) {
+      // `epochs 100 batch 16`: two statements on one line.
+      const at = v.span;
+      sink.report("trailingInput", at, { found: `\`${v.name}\`` }, {
+        help: `\`${v.name}\` starts a new statement: put it on its own line`,
+        fixes: [{ title: `move \`${v.name}\` to its own line`, edits: [{ span: { ...at, end: at.start, endLine: at.line, endCol: at.col }, newText: "\n" + " ".repeat(Math.max(0, ownerSpan.col - 1)) }] }],
+      });
+      continue;
+    }
+    const guess = v.kind === "name" ? closest(v.name, [...(shape.flags ?? []), ...(shape.bareChoice?.values ?? []), ...Object.keys(schema.properties)]) : undefined;
+    sink.report("invalidArgument", v.span, { message: `unexpected \`${exprText(v)}\`: ${owner} takes ${takes}` }, {
+      label: "unexpected value",
+      help: guess ? `did you mean \`${guess}\`?` : `give options by name, as in \`name: value\`; ${owner} accepts: ${Object.keys(schema.properties).join(", ") || "no options"}`,
+      fixes: guess ? [{ title: `replace with \`${guess}\``, edits: [{ span: v.span, newText: guess }] }] : [],
+    });
+  }
+  if (shape.rest && restVals.length) options[shape.rest] = restVals;
+  const validate = validator(schema);
+  if (!validate(options)) {
+    const reported = new Set<string>();
+    for (const err of validate.errors ?? []) reportSchemaError(err, schema, options, spans, keySpans, owner, ownerSpan, sink, reported);
+    // Drop what failed so later analyses see only valid options.
+    for (const k of reported) delete options[k];
+  }
+  return { options, spans, keySpans };
+}
+
+function reportSchemaError(
+  err: ErrorObject,
+  schema: OptionsSchema,
+  options: Record<string, Json>,
+  spans: SpanMap,
+  keySpans: Map<string, Span>,
+  owner: string,
+  ownerSpan: Span,
+  sink: DiagnosticSink,
+  reported: Set<string>,
+): void {
+  if (err.keyword === "additionalProperties") {
+    const name = (err.params as { additionalProperty: string }).additionalProperty;
+    if (reported.has(name)) return;
+    reported.add(name);
+    const span = keySpans.get(name) ?? spans.get(`/${pointerEscape(name)}`) ?? ownerSpan;
+    const guess = closest(name, Object.keys(schema.properties));
+    sink.report("unknownOption", span, { name, owner }, {
+      help: guess ? `did you mean \`${guess}\`?` : `${owner} accepts: ${Object.keys(schema.properties).join(", ")}`,
+      fixes: guess && keySpans.has(name) ? [{ title: `rename to \`${guess}\``, edits: [{ span, newText: guess }] }] : [],
+    });
+    return;
+  }
+  if (err.keyword === "required") {
+    const name = (err.params as { missingProperty: string }).missingProperty;
+    if (reported.has(name)) return;
+    reported.add(name);
+    const prop = schema.properties[name];
+    sink.report("invalidArgument", ownerSpan, { message: `${owner} needs \`${name}\` (${prop?.description ?? "a value"})` }, { label: `\`${name}\` is missing` });
+    return;
+  }
+  const top = err.instancePath.split("/")[1];
+  if (top === undefined || reported.has(top)) return;
+  reported.add(top);
+  const name = top.replace(/~1/g, "/").replace(/~0/g, "~");
+  const prop = schema.properties[name];
+  const span = spans.get(err.instancePath) ?? spans.get(`/${top}`) ?? ownerSpan;
+  const got = show(options[name]);
+  const enumValues = findEnum(prop);
+  if (enumValues && typeof options[name] === "string") {
+    const guess = closest(options[name] as string, enumValues);
+    sink.report("unknownChoice", span, { what: `value for \`${name}\``, name: options[name] as string }, {
+      help: guess ? `did you mean \`${guess}\`? (${name} is one of ${enumValues.join(", ")})` : `${name} is one of ${enumValues.join(", ")}`,
+      fixes: guess ? [{ title: `replace with \`${guess}\``, edits: [{ span, newText: guess }] }] : [],
+    });
+    return;
+  }
+  sink.report("invalidArgument", span, { message: `${name} must be ${prop?.description ?? "valid"}, got ${got}` }, { label: `invalid ${name}` });
+}
+
+function findEnum(prop: PropertySchema | undefined): string[] | undefined {
+  if (!prop) return undefined;
+  if (Array.isArray(prop.enum)) return prop.enum as string[];
+  for (const k of ["anyOf", "oneOf"]) {
+    const alts = prop[k];
+    if (Array.isArray(alts)) for (const a of alts) if (a && Array.isArray((a as { enum?: unknown }).enum)) return (a as { enum: string[] }).enum;
+  }
+  return undefined;
+}
+
+function show(v: Json | undefined): string {
+  if (v === undefined) return "nothing";
+  if (typeof v === "string") return `\`${v}\``;
+  if (typeof v === "object" && v !== null && !Array.isArray(v) && "call" in v) return `\`${String(v.call)}(…)\``;
+  if (typeof v === "object" && v !== null && !Array.isArray(v) && "range" in v) return "a range";
+  return JSON.stringify(v);
+}

@@ -1,0 +1,78 @@
+import type { Span } from "../diagnostics/span.ts";
+import type { LayerKind } from "../layers/types.ts";
+import type * as A from "../syntax/ast.ts";
+import type { Json, SpanMap } from "./values.ts";
+
+/** The resolved program: names bound, statements and options validated. Shapes come later. */
+
+export interface Options {
+  values: Record<string, Json>;
+  spans: SpanMap;
+  keySpans: Map<string, Span>;
+}
+
+export interface LayerSpec {
+  node: A.Layer;
+  kind: LayerKind;
+  /** A stable name: the target if given, else kind_N. */
+  name: string;
+  /** Names of the tensors this layer reads. */
+  inputs: string[];
+  options: Options;
+}
+
+export interface TensorSig {
+  name: string;
+  node: A.Param | A.OutputSig;
+  dtype: "float" | "int";
+  dims?: A.Expr[];
+}
+
+export interface ModelSpec {
+  name: string;
+  node: A.ModelDecl;
+  file: string;
+  inputs: TensorSig[];
+  /** Declared outputs; when a declared output has no name, it is the last layer's output. */
+  outputs: { name: string; sig: TensorSig }[];
+  layers: LayerSpec[];
+}
+
+export interface NamedOptions extends Options {
+  kind: string;
+  kindSpan: Span;
+}
+
+export interface LabelSpec {
+  columns: Json[];
+  kind: "class" | "onehot" | "binary" | "regression";
+  classes?: number;
+  names?: string[];
+  span: Span;
+}
+
+export interface DataSpec {
+  name: string;
+  node: A.DataDecl;
+  file: string;
+  statements: Map<string, { node: A.Statement; options: Options }>;
+  label?: LabelSpec;
+}
+
+export interface TrainSpec {
+  node: A.TrainDecl;
+  file: string;
+  model?: ModelSpec;
+  data?: DataSpec;
+  statements: Map<string, { node: A.Statement; options: Options }>;
+  loss?: NamedOptions;
+  optimizer?: NamedOptions;
+  schedule?: NamedOptions;
+}
+
+export interface Program {
+  file: string;
+  models: Map<string, ModelSpec>;
+  data: Map<string, DataSpec>;
+  trains: TrainSpec[];
+}

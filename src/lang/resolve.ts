@@ -1,0 +1,290 @@
+import { DiagnosticSink } from "../diagnostics/diagnostic.ts";
+import type { Span } from "../diagnostics/span.ts";
+import { LAYERS } from "../layers/registry.ts";
+import { LOSSES } from "../losses/index.ts";
+import { OPTIMIZERS, SCHEDULES } from "../optimizers/index.ts";
+import type * as A from "../syntax/ast.ts";
+import { closest } from "../util/suggest.ts";
+import { bindTerms, type OptionsSchema } from "./bind.ts";
+import type { DataSpec, LabelSpec, LayerSpec, ModelSpec, NamedOptions, Options, Program, TensorSig, TrainSpec } from "./program.ts";
+import { DATA_STATEMENTS, TRAIN_STATEMENTS, type StatementKind } from "./statements.ts";
+import { exprText, isCall, lowerExpr, type Json } from "./values.ts";
+
+/** Models another file provides to an `import`; the host resolves and parses the file. */
+export interface ImportHost {
+  /** Returns the models of the file `path` (relative to `from`), or a reason it cannot. */
+  importModels(path: string, from: string): { models: Map<string, ModelSpec>; file: string } | { error: string };
+}
+
+const LAYER_NAMES: ReadonlySet<string> = new Set(LAYERS.keys());
+const CATALOGS = { loss: LOSSES, optimizer: OPTIMIZERS, schedule: SCHEDULES } as const;
+
+/** Binds names and validates every statement and option of a parsed file. Never throws. */
+export function resolve(ast: A.SourceFile, sink: DiagnosticSink, host?: ImportHost): Program {
+  const program: Program = { file: ast.path, models: new Map(), data: new Map(), trains: [] };
+  const declared = new Map<string, Span>();
+  const declare = (what: string, id: A.Ident): boolean => {
+    const prev = declared.get(`${what}:${id.name}`);
+    if (prev) {
+      sink.report("duplicateName", id.span, { what, name: id.name }, { labels: [{ span: prev, message: "first defined here" }] });
+      return false;
+    }
+    declared.set(`${what}:${id.name}`, id.span);
+    return true;
+  };
+  for (const d of ast.decls) {
+    if (d.kind !== "import" || !d.path) continue;
+    if (!host) continue;
+    const r = host.importModels(d.path.value, ast.path);
+    if ("error" in r) {
+      sink.report("importFailed", d.path.span, { path: d.path.raw, reason: r.error });
+      continue;
+    }
+    const wanted = d.names.length ? d.names : [...r.models.keys()].map((name) => ({ kind: "ident" as const, name, span: d.path!.span }));
+    for (const id of wanted) {
+      const m = r.models.get(id.name);
+      if (!m) {
+        const guess = closest(id.name, r.models.keys());
+        sink.report("unknownName", id.span, { what: `model in ${d.path.raw}`, name: id.name }, guess ? suggest(id.span, guess) : {});
+        continue;
+      }
+      if (declare("model", id)) program.models.set(id.name, m);
+    }
+  }
+  for (const d of ast.decls) {
+    if (d.kind === "model" && d.name && declare("model", d.name)) program.models.set(d.name.name, resolveModel(d, d.name.name, ast.path, sink));
+    else if (d.kind === "data" && d.name && declare("data set", d.name)) program.data.set(d.name.name, resolveData(d, d.name.name, ast.path, sink));
+  }
+  for (const d of ast.decls) if (d.kind === "train") program.trains.push(resolveTrain(d, program, ast.path, sink));
+  return program;
+}
+
+function suggest(span: Span, guess: string) {
+  return { help: `did you mean \`${guess}\`?`, fixes: [{ title: `replace with \`${guess}\``, edits: [{ span, newText: guess }] }] };
+}
+
+function resolveModel(d: A.ModelDecl, name: string, file: string, sink: DiagnosticSink): ModelSpec {
+  const tensors = new Map<string, Span>();
+  const define = (id: A.Ident): void => {
+    const prev = tensors.get(id.name);
+    if (prev) sink.report("duplicateName", id.span, { what: "tensor", name: id.name }, { labels: [{ span: prev, message: "first defined here" }] });
+    tensors.set(id.name, id.span);
+  };
+  const inputs: TensorSig[] = d.inputs.map((p) => {
+    define(p.name);
+    return { name: p.name.name, node: p, dtype: dtypeOf(p.type?.dtype, sink), dims: p.type?.dims };
+  });
+  const layers: LayerSpec[] = [];
+  const counts = new Map<string, number>();
+  let previous: string | undefined = inputs.length === 1 ? inputs[0].name : undefined;
+  const used = new Set<string>();
+  const refer = (id: { name: string; span: Span }): string | undefined => {
+    if (tensors.has(id.name)) {
+      used.add(id.name);
+      return id.name;
+    }
+    const guess = closest(id.name, tensors.keys());
+    sink.report("unknownName", id.span, { what: "tensor", name: id.name }, guess ? suggest(id.span, guess) : { help: `tensors defined so far: ${[...tensors.keys()].join(", ") || "none"}` });
+    return undefined;
+  };
+  for (const l of d.body) {
+    const kind = LAYERS.get(l.op.name);
+    if (!kind) {
+      const guess = closest(l.op.name, LAYERS.keys());
+      sink.report("unknownLayer", l.op.span, { name: l.op.name }, guess ? suggest(l.op.span, guess) : { help: "run `nnspec layers` to list the layer kinds" });
+      if (l.target) define(l.target);
+      previous = l.target?.name;
+      continue;
+    }
+    const bound = bindTerms(l.terms, kind.args, kind.schema, `\`${kind.name}\``, l.op.span, sink, LAYER_NAMES);
+    const inputsOf: string[] = [];
+    if (kind.inputs === "many") {
+      if (l.input) sink.report("invalidArgument", l.input.span, { message: `\`${kind.name}\` takes its inputs as values (\`${kind.name} a, b\`), not with \`->\`` });
+      l.terms.forEach((t) => {
+        if (!t.key && t.value.kind === "name") {
+          const r = refer({ name: t.value.name, span: t.value.span });
+          if (r) inputsOf.push(r);
+        } else if (!t.key) sink.report("invalidArgument", t.value.span, { message: `\`${kind.name}\` combines named tensors; \`${exprText(t.value)}\` is not a tensor name` });
+      });
+    } else if (l.input) {
+      const r = refer(l.input);
+      if (r) inputsOf.push(r);
+    } else if (previous !== undefined) {
+      used.add(previous);
+      inputsOf.push(previous);
+    } else {
+      sink.report("invalidArgument", l.op.span, { message: `\`${kind.name}\` has no input: the model has several inputs, so say which one with \`name -> ${kind.name}\`` }, { label: "which input?" });
+    }
+    const n = (counts.get(kind.name) ?? 0) + 1;
+    counts.set(kind.name, n);
+    const layerName = l.target?.name ?? `${kind.name}_${n}`;
+    if (l.target) define(l.target);
+    layers.push({ node: l, kind, name: layerName, inputs: inputsOf, options: { values: bound.options, spans: bound.spans, keySpans: bound.keySpans } });
+    previous = layerName;
+  }
+  const outputs: ModelSpec["outputs"] = [];
+  for (const o of d.outputs) {
+    const sig: TensorSig = { name: o.name?.name ?? previous ?? "output", node: o, dtype: dtypeOf(o.type?.dtype, sink), dims: o.type?.dims };
+    if (o.name && tensors.has(o.name.name)) {
+      used.add(o.name.name);
+      outputs.push({ name: o.name.name, sig });
+    } else if (o.name && d.outputs.length > 1) {
+      refer(o.name);
+    } else if (previous !== undefined) {
+      used.add(previous);
+      outputs.push({ name: previous, sig });
+    }
+  }
+  if (d.outputs.length === 0 && previous !== undefined) used.add(previous);
+  for (const [t, span] of tensors) if (!used.has(t) && !inputs.some((i) => i.name === t)) sink.report("unusedTensor", span, { name: t });
+  for (const i of inputs) if (!used.has(i.name) && d.body.length > 0) sink.report("unusedTensor", (i.node as A.Param).name.span, { name: i.name });
+  return { name, node: d, file, inputs, outputs, layers };
+}
+
+function dtypeOf(id: A.Ident | undefined, sink: DiagnosticSink): "float" | "int" {
+  if (!id || id.name === "float") return "float";
+  if (id.name === "int") return "int";
+  const guess = closest(id.name, ["float", "int"]);
+  sink.report("unknownChoice", id.span, { what: "element type", name: id.name }, guess ? suggest(id.span, guess) : { help: "element types are `float` (the default) and `int`" });
+  return "float";
+}
+
+function resolveBlock(
+  body: A.Statement[],
+  catalog: ReadonlyMap<string, StatementKind>,
+  block: string,
+  sink: DiagnosticSink,
+  special: (s: A.Statement, k: StatementKind) => boolean,
+): Map<string, { node: A.Statement; options: Options }> {
+  const out = new Map<string, { node: A.Statement; options: Options }>();
+  const heads = new Set(catalog.keys());
+  for (const s of body) {
+    const k = catalog.get(s.head.name);
+    if (!k) {
+      const guess = closest(s.head.name, catalog.keys());
+      sink.report("unknownStatement", s.head.span, { name: s.head.name, block }, guess ? suggest(s.head.span, guess) : { help: `${block} statements: ${[...catalog.keys()].join(", ")}` });
+      continue;
+    }
+    const prev = out.get(k.name);
+    if (prev && k.once) {
+      sink.report("duplicateStatement", s.head.span, { name: k.name }, { labels: [{ span: prev.node.head.span, message: "first given here" }] });
+      continue;
+    }
+    if (special(s, k)) {
+      out.set(k.name, { node: s, options: { values: {}, spans: new Map(), keySpans: new Map() } });
+      continue;
+    }
+    const b = bindTerms(s.terms, k.args, k.schema, `\`${k.name}\``, s.head.span, sink, heads);
+    out.set(k.name, { node: s, options: { values: b.options, spans: b.spans, keySpans: b.keySpans } });
+  }
+  return out;
+}
+
+function resolveData(d: A.DataDecl, name: string, file: string, sink: DiagnosticSink): DataSpec {
+  let label: LabelSpec | undefined;
+  const statements = resolveBlock(d.body, DATA_STATEMENTS, "data", sink, (s, k) => {
+    if (k.name !== "label") return false;
+    label = resolveLabel(s, sink);
+    return true;
+  });
+  for (const req of ["from", "label"]) if (!statements.has(req)) sink.report("missingStatement", d.name?.span ?? d.span, { block: "data", name, statement: req });
+  return { name, node: d, file, statements, label };
+}
+
+const LABEL_KINDS = ["class", "onehot", "binary", "regression"] as const;
+
+function resolveLabel(s: A.Statement, sink: DiagnosticSink): LabelSpec | undefined {
+  // `label COLUMNS: KIND` or `label COLUMNS KIND`
+  let columnsExpr: A.Expr[] = [];
+  let kindExpr: A.Expr | undefined;
+  if (s.terms.length === 1 && s.terms[0].key) {
+    columnsExpr = [s.terms[0].key];
+    kindExpr = s.terms[0].value;
+  } else if (s.terms.length >= 2 && s.terms.every((t) => !t.key)) {
+    columnsExpr = s.terms.slice(0, -1).map((t) => t.value);
+    kindExpr = s.terms[s.terms.length - 1].value;
+  } else if (s.terms.length >= 1 && s.terms[s.terms.length - 1].key) {
+    columnsExpr = [...s.terms.slice(0, -1).map((t) => t.value), s.terms[s.terms.length - 1].key!];
+    kindExpr = s.terms[s.terms.length - 1].value;
+  }
+  if (!kindExpr) {
+    sink.report("invalidArgument", s.head.span, { message: "`label` needs the label column and its kind, as in `label species: class(3)`" }, { label: "incomplete label" });
+    return undefined;
+  }
+  const spans = new Map();
+  const columns = columnsExpr.map((e, i) => lowerExpr(e, `/columns/${i}`, spans));
+  const kindName = kindExpr.kind === "call" ? kindExpr.callee.name : kindExpr.kind === "name" ? kindExpr.name : undefined;
+  const kindSpan = kindExpr.kind === "call" ? kindExpr.callee.span : kindExpr.span;
+  if (!kindName || !(LABEL_KINDS as readonly string[]).includes(kindName)) {
+    const guess = kindName ? closest(kindName, LABEL_KINDS) : undefined;
+    sink.report("unknownChoice", kindSpan, { what: "label kind", name: kindName ?? exprText(kindExpr) }, guess ? suggest(kindSpan, guess) : { help: "label kinds: class(N), onehot(N), binary, regression" });
+    return undefined;
+  }
+  const kind = kindName as LabelSpec["kind"];
+  const v = kindExpr.kind === "call" ? lowerExpr(kindExpr, "/kind", spans) : undefined;
+  const label: LabelSpec = { columns, kind, span: s.span };
+  if (kind === "class" || kind === "onehot") {
+    const n = v && isCall(v) ? (v.args[0] ?? v.options.classes) : undefined;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 2) {
+      sink.report("invalidArgument", kindExpr.span, { message: `${kind} labels need the number of classes, an integer of at least 2, as in \`${kind}(3)\`` }, { label: "class count missing or invalid" });
+    } else label.classes = n;
+    const names = v && isCall(v) ? v.options.names : undefined;
+    if (names !== undefined) {
+      if (!Array.isArray(names) || names.some((x) => typeof x !== "string")) sink.report("invalidArgument", kindExpr.span, { message: "`names` must be a list of class names" });
+      else {
+        label.names = names as string[];
+        if (label.classes !== undefined && names.length !== label.classes) sink.report("invalidArgument", kindExpr.span, { message: `${names.length} class names given for ${label.classes} classes` });
+      }
+    }
+  } else if (kindExpr.kind === "call" && kindExpr.args.length) {
+    sink.report("invalidArgument", kindExpr.span, { message: `\`${kind}\` labels take no arguments` });
+  }
+  return label;
+}
+
+function resolveTrain(d: A.TrainDecl, program: Program, file: string, sink: DiagnosticSink): TrainSpec {
+  const t: TrainSpec = { node: d, file, statements: new Map() };
+  if (d.model) {
+    t.model = program.models.get(d.model.name);
+    if (!t.model) {
+      const guess = closest(d.model.name, program.models.keys());
+      sink.report("unknownName", d.model.span, { what: "model", name: d.model.name }, guess ? suggest(d.model.span, guess) : {});
+    }
+  }
+  if (d.data) {
+    t.data = program.data.get(d.data.name);
+    if (!t.data) {
+      const guess = closest(d.data.name, program.data.keys());
+      sink.report("unknownName", d.data.span, { what: "data set", name: d.data.name }, guess ? suggest(d.data.span, guess) : {});
+    }
+  }
+  t.statements = resolveBlock(d.body, TRAIN_STATEMENTS, "train", sink, (s, k) => {
+    if (!k.catalog) return false;
+    const r = resolveNamed(s, k.catalog, sink);
+    if (r) t[k.catalog] = r;
+    return true;
+  });
+  for (const req of ["loss", "optimizer"]) if (!t.statements.has(req)) sink.report("missingStatement", d.model?.span ?? d.span, { block: "train", name: d.model?.name ?? "", statement: req });
+  return t;
+}
+
+/** `loss huber(delta: 2)` or `loss huber delta: 2`: the first value names a catalog entry. */
+function resolveNamed(s: A.Statement, which: keyof typeof CATALOGS, sink: DiagnosticSink): NamedOptions | undefined {
+  const first = s.terms[0];
+  const catalog = CATALOGS[which] as ReadonlyMap<string, { name: string; schema: OptionsSchema }>;
+  if (!first || first.key || (first.value.kind !== "name" && first.value.kind !== "call")) {
+    sink.report("invalidArgument", first?.span ?? s.head.span, { message: `\`${which}\` needs a name first: one of ${[...catalog.keys()].join(", ")}` }, { label: `expected a ${which} name` });
+    return undefined;
+  }
+  const id = first.value.kind === "call" ? first.value.callee : { name: first.value.name, span: first.value.span };
+  const entry = catalog.get(id.name);
+  if (!entry) {
+    const guess = closest(id.name, catalog.keys());
+    sink.report("unknownChoice", id.span, { what: which, name: id.name }, guess ? suggest(id.span, guess) : { help: `known: ${[...catalog.keys()].join(", ")}` });
+    return undefined;
+  }
+  const terms = [...(first.value.kind === "call" ? first.value.args : []), ...s.terms.slice(1)];
+  const b = bindTerms(terms, { positional: [] }, entry.schema, `${which} \`${entry.name}\``, id.span, sink);
+  const values: Record<string, Json> = b.options;
+  return { kind: entry.name, kindSpan: id.span, values, spans: b.spans, keySpans: b.keySpans };
+}

@@ -1,0 +1,103 @@
+import type { ArgShape, OptionsSchema, PropertySchema } from "./bind.ts";
+
+/** A statement of a `data` or `train` block. */
+export interface StatementKind {
+  name: string;
+  doc: string;
+  /** Whether the statement may appear at most once per block. */
+  once: boolean;
+  args: ArgShape;
+  schema: OptionsSchema;
+  /** Statements whose first value names an entry of another catalog (loss, optimizer, schedule). */
+  catalog?: "loss" | "optimizer" | "schedule";
+}
+
+const obj = (properties: Record<string, PropertySchema>, required: string[] = []): OptionsSchema => ({ type: "object", properties, required, additionalProperties: false });
+const posInt = (d: string): PropertySchema => ({ description: `a positive integer (${d})`, type: "integer", minimum: 1 });
+const selector: PropertySchema = {
+  description: "column names, indices or ranges such as 0..3",
+  type: "array",
+  items: { anyOf: [{ type: "string" }, { type: "integer", minimum: 0 }, { type: "object", required: ["range"] }] },
+};
+const fraction: PropertySchema = { description: "a fraction in [0, 1] or a row count", type: "number", minimum: 0 };
+const source = obj(
+  {
+    path: { description: "a file path (relative to the spec)", type: "string" },
+    format: { description: "`csv`, `idx` or `whitespace`", enum: ["csv", "idx", "whitespace"] },
+    header: { description: "true or false (whether the first row names the columns)", type: "boolean" },
+    skip: { description: "a non-negative integer (lines to skip before the data)", type: "integer", minimum: 0, default: 0 },
+    delimiter: { description: "a one-character string such as \",\" or \";\"", type: "string", minLength: 1, maxLength: 1 },
+    labels: { description: "a file path holding the labels (IDX labels, or a separate target file)", type: "string" },
+  },
+  ["path"],
+);
+const kindStmt = (name: string, catalog: StatementKind["catalog"], doc: string): StatementKind => ({
+  name,
+  doc,
+  once: true,
+  catalog,
+  args: { positional: [] },
+  schema: obj({}),
+});
+
+const s = (k: StatementKind): [string, StatementKind] => [k.name, k];
+
+export const DATA_STATEMENTS: ReadonlyMap<string, StatementKind> = new Map([
+  s({ name: "from", doc: "The data file: `from \"iris.csv\" skip: 1`. CSV (optionally gzip), whitespace-separated text, or IDX images with `labels:`.", once: true, args: { positional: ["path"] }, schema: source }),
+  s({ name: "test_from", doc: "A separate test file with the same layout as `from` (e.g. the Fashion-MNIST test images).", once: true, args: { positional: ["path"] }, schema: source }),
+  s({ name: "columns", doc: "Names the columns of a file without a header: `columns a, b, c`.", once: true, args: { positional: [], rest: "names" }, schema: obj({ names: { description: "column names", type: "array", minItems: 1, items: { type: "string" } } }, ["names"]) }),
+  s({ name: "features", doc: "The input columns, by name, index or range: `features 0..3` or `features sepal_length, petal_width`.", once: true, args: { positional: [], rest: "columns" }, schema: obj({ columns: selector }, ["columns"]) }),
+  s({ name: "label", doc: "The target column(s) and their kind: `label species: class(3)`, `label 30..35: binary`, `label MEDV: regression`, `label y: onehot(4)`.", once: true, args: { positional: [] }, schema: obj({}) }),
+  s({ name: "standardize", doc: "Scales features to zero mean and unit variance, fitted on the training split only.", once: true, args: { positional: [], rest: "columns" }, schema: obj({ columns: selector }) }),
+  s({ name: "minmax", doc: "Scales features into `range` (default [0, 1]), fitted on the training split only.", once: true, args: { positional: [], rest: "columns" }, schema: obj({ columns: selector, range: { description: "a list of two numbers [low, high]", type: "array", items: { type: "number" }, minItems: 2, maxItems: 2 } }) }),
+  s({ name: "scale", doc: "Multiplies every feature by a constant: `scale 1/255` for pixel values.", once: true, args: { positional: ["factor"] }, schema: obj({ factor: { description: "a number", type: "number" } }, ["factor"]) }),
+  s({ name: "onehot", doc: "One-hot encodes categorical feature columns: `onehot color, size`.", once: true, args: { positional: [], rest: "columns" }, schema: obj({ columns: selector }, ["columns"]) }),
+  s({ name: "reshape", doc: "Reshapes each row of features, e.g. flat pixels to images: `reshape [8, 8, 1]`.", once: true, args: { positional: ["shape"] }, schema: obj({ shape: { description: "a list of positive integers such as [8, 8, 1]", type: "array", minItems: 1, items: { type: "integer", minimum: -1 } } }, ["shape"]) }),
+  s({ name: "missing", doc: "What to do with empty or NaN cells: `error` (default), `drop` the row, or fill with the training `mean`.", once: true, args: { positional: ["policy"] }, schema: obj({ policy: { description: "`error`, `drop` or `mean`", enum: ["error", "drop", "mean"] } }, ["policy"]) }),
+  s({
+    name: "split",
+    doc: "Splits rows into train/val/test by fraction or count: `split train: 0.7, val: 0.15, test: 0.15, stratified, seed: 42`; or `split kfold: 5`.",
+    once: true,
+    args: { positional: [], flags: ["stratified", "shuffle"] },
+    schema: obj({
+      train: fraction,
+      val: fraction,
+      test: fraction,
+      kfold: { description: "an integer of at least 2", type: "integer", minimum: 2 },
+      stratified: { description: "true or false", type: "boolean", default: false },
+      shuffle: { description: "true or false", type: "boolean", default: true },
+      seed: { description: "an integer", type: "integer", default: 0 },
+    }),
+  }),
+]);
+
+export const METRICS = ["accuracy", "precision", "recall", "f1", "mse", "mae", "rmse", "r2"] as const;
+export const MONITORS = ["loss", "val_loss", ...METRICS.map((m) => `val_${m}`)] as const;
+
+export const TRAIN_STATEMENTS: ReadonlyMap<string, StatementKind> = new Map([
+  s(kindStmt("loss", "loss", "The loss: `loss sparse_cross_entropy(from_logits: true)` or `loss mse`.")),
+  s(kindStmt("optimizer", "optimizer", "The optimizer and its hyperparameters: `optimizer adam lr: 0.001`.")),
+  s(kindStmt("schedule", "schedule", "A learning-rate schedule: `schedule step every: 10, factor: 0.5`.")),
+  s({ name: "epochs", doc: "Passes over the training split.", once: true, args: { positional: ["count"] }, schema: obj({ count: posInt("epochs") }, ["count"]) }),
+  s({ name: "batch", doc: "Mini-batch size.", once: true, args: { positional: ["size"] }, schema: obj({ size: posInt("examples per batch") }, ["size"]) }),
+  s({ name: "seed", doc: "Seed for initial weights, shuffling and dropout: the same seed gives the same run.", once: true, args: { positional: ["value"] }, schema: obj({ value: { description: "an integer", type: "integer" } }, ["value"]) }),
+  s({
+    name: "metrics",
+    doc: `Metrics reported each epoch: ${METRICS.join(", ")}.`,
+    once: true,
+    args: { positional: [], rest: "names" },
+    schema: obj({ names: { description: `metric names (${METRICS.join(", ")})`, type: "array", items: { enum: [...METRICS] } } }, ["names"]),
+  }),
+  s({
+    name: "early_stopping",
+    doc: "Stops when the monitored value has not improved for `patience` epochs: `early_stopping patience: 10, restore_best`.",
+    once: true,
+    args: { positional: [], flags: ["restore_best"] },
+    schema: obj({
+      monitor: { description: `one of ${MONITORS.join(", ")}`, enum: [...MONITORS], default: "val_loss" },
+      patience: { description: "a non-negative integer (epochs)", type: "integer", minimum: 0, default: 10 },
+      min_delta: { description: "a non-negative number", type: "number", minimum: 0, default: 0 },
+      restore_best: { description: "true or false", type: "boolean", default: false },
+    }),
+  }),
+]);

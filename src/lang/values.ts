@@ -1,0 +1,108 @@
+import type { Span } from "../diagnostics/span.ts";
+import type { Expr, Term } from "../syntax/ast.ts";
+
+/** A value lowered from the syntax to plain JSON, so JSON Schemas (ajv) can validate it. */
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** A call such as `class(3, names: [a, b])` or `leaky_relu(0.2)`. */
+export interface CallValue {
+  call: string;
+  args: Json[];
+  options: { [k: string]: Json };
+}
+
+/** Where each lowered value came from, keyed by JSON pointer (`/units`, `/kernel/1`). */
+export type SpanMap = Map<string, Span>;
+
+const pointerEscape = (s: string): string => s.replace(/~/g, "~0").replace(/\//g, "~1");
+
+/**
+ * Lowers an expression. Names become strings (`relu`, `same`) except `true`/`false`; arithmetic on
+ * numbers is folded; arithmetic over names (dimension expressions) is kept as text.
+ */
+export function lowerExpr(e: Expr, path: string, spans: SpanMap): Json {
+  spans.set(path, e.span);
+  switch (e.kind) {
+    case "number":
+      return e.value;
+    case "string":
+      return e.value;
+    case "name":
+      return e.name === "true" ? true : e.name === "false" ? false : e.name;
+    case "paren":
+      return lowerExpr(e.inner, path, spans);
+    case "negate": {
+      const v = lowerExpr(e.operand, path, spans);
+      spans.set(path, e.span);
+      return typeof v === "number" ? -v : `-${exprText(e.operand)}`;
+    }
+    case "list":
+      return e.items.map((it, i) => lowerExpr(it, `${path}/${i}`, spans));
+    case "range": {
+      const from = lowerExpr(e.from, `${path}/from`, spans);
+      const to = lowerExpr(e.to, `${path}/to`, spans);
+      return { range: [from, to] };
+    }
+    case "binary": {
+      const l = lowerExpr(e.left, `${path}/l`, spans);
+      const r = lowerExpr(e.right, `${path}/r`, spans);
+      spans.set(path, e.span);
+      if (typeof l === "number" && typeof r === "number") {
+        switch (e.op) {
+          case "+":
+            return l + r;
+          case "-":
+            return l - r;
+          case "*":
+            return l * r;
+          case "/":
+            return l / r;
+        }
+      }
+      return exprText(e);
+    }
+    case "call": {
+      const args: Json[] = [];
+      const options: { [k: string]: Json } = {};
+      for (const t of e.args) {
+        if (t.key && t.key.kind === "name") options[t.key.name] = lowerExpr(t.value, `${path}/options/${pointerEscape(t.key.name)}`, spans);
+        else args.push(lowerExpr(t.value, `${path}/args/${args.length}`, spans));
+      }
+      return { call: e.callee.name, args, options } satisfies CallValue as unknown as Json;
+    }
+  }
+}
+
+/** Source-like text of an expression, for messages and symbolic dimensions. */
+export function exprText(e: Expr): string {
+  switch (e.kind) {
+    case "number":
+      return e.raw;
+    case "string":
+      return e.raw;
+    case "name":
+      return e.name;
+    case "paren":
+      return `(${exprText(e.inner)})`;
+    case "negate":
+      return `-${exprText(e.operand)}`;
+    case "list":
+      return `[${e.items.map(exprText).join(", ")}]`;
+    case "range":
+      return `${exprText(e.from)}..${exprText(e.to)}`;
+    case "binary":
+      return `${exprText(e.left)} ${e.op} ${exprText(e.right)}`;
+    case "call":
+      return `${e.callee.name}(${e.args.map(termText).join(", ")})`;
+  }
+}
+
+export function termText(t: Term): string {
+  return t.key ? `${exprText(t.key)}: ${exprText(t.value)}` : exprText(t.value);
+}
+
+export function isCall(v: Json): v is Json & CallValue {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && typeof (v as { call?: unknown }).call === "string";
+}
+
+export { pointerEscape };

@@ -1,0 +1,15 @@
+import { trainable } from "../common.ts";
+import type { LayerKind } from "../types.ts";
+
+export const dropout: LayerKind = {
+  name: "dropout",
+  doc: "During training, zeroes each value with probability `rate` and scales the rest by 1/(1 - rate); the identity at inference.",
+  inputs: "one",
+  args: { positional: ["rate"] },
+  schema: {
+    type: "object",
+    properties: { rate: { description: "a probability in [0, 1)", type: "number", minimum: 0, exclusiveMaximum: 1 }, seed: { description: "an integer seed", type: "integer" }, ...trainable },
+    required: ["rate"],
+    additionalProperties: false,
+  },
+};
