@@ -84,6 +84,8 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
       return id.name;
     }
     const guess = closest(id.name, tensors.keys());
+    // The tensor the typo was meant to name is not "unused": don't cascade.
+    if (guess) used.add(guess);
     sink.report("unknownName", id.span, { what: "tensor", name: id.name }, guess ? suggest(id.span, guess) : { help: `tensors defined so far: ${[...tensors.keys()].join(", ") || "none"}` });
     return undefined;
   };
@@ -92,7 +94,12 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
     if (!kind) {
       const guess = closest(l.op.name, LAYERS.keys());
       sink.report("unknownLayer", l.op.span, { name: l.op.name }, guess ? suggest(l.op.span, guess) : { help: "run `nnspec layers` to list the layer kinds" });
-      if (l.target) define(l.target);
+      if (l.target) {
+        define(l.target);
+        used.add(l.target.name);
+      }
+      if (l.input) used.add(l.input.name);
+      if (previous !== undefined) used.add(previous);
       previous = l.target?.name;
       continue;
     }

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "../src/syntax/parse.ts";
+import type { Layer, ModelDecl, Statement } from "../src/syntax/ast.ts";
+
+const codes = (text: string) => parse(text, "t.nnspec").diagnostics.map((d) => `${d.code}@${d.span.line}`);
+
+describe("parser", () => {
+  it("parses the three declaration kinds with spans on every node", () => {
+    const text = 'data d {\n  from "x.csv"\n}\nmodel m(x: [4]) -> [3] {\n  dense 3\n}\ntrain m on d {\n  loss mse\n}\n';
+    const { ast, diagnostics } = parse(text, "t.nnspec");
+    expect(diagnostics).toEqual([]);
+    expect(ast.decls.map((d) => d.kind)).toEqual(["data", "model", "train"]);
+    const model = ast.decls[1] as ModelDecl;
+    expect(text.slice(model.span.start, model.span.end)).toBe("model m(x: [4]) -> [3] {\n  dense 3\n}");
+    const layer = model.body[0];
+    expect(text.slice(layer.span.start, layer.span.end)).toBe("dense 3");
+    expect([layer.op.span.line, layer.op.span.col]).toEqual([5, 3]);
+  });
+
+  it("reads every usual number form and keeps the text as written", () => {
+    const { ast } = parse("data d {\n  scale 128, 0.5, .5, 1e-3, 2.5E+4, 7e2\n}\n", "t");
+    const stmt = (ast.decls[0] as { body: Statement[] }).body[0];
+    const values = stmt.terms.map((t) => (t.value.kind === "number" ? [t.value.value, t.value.raw] : null));
+    expect(values).toEqual([
+      [128, "128"],
+      [0.5, "0.5"],
+      [0.5, ".5"],
+      [0.001, "1e-3"],
+      [25000, "2.5E+4"],
+      [700, "7e2"],
+    ]);
+  });
+
+  it("decodes string escapes", () => {
+    const { ast, diagnostics } = parse('import "a\\"b\\\\c\\n\\t\\u0041\\u{1F600}"\n', "t");
+    expect(diagnostics).toEqual([]);
+    expect((ast.decls[0] as { path: { value: string } }).path.value).toBe('a"b\\c\n\tA😀');
+  });
+
+  it("parses graphs: named tensors, explicit inputs, merges and grouped outputs", () => {
+    const { ast, diagnostics } = parse("model g(x: [16]) -> (a: [3], b: [1]) {\n  h = dense 16 relu\n  s = add x, h\n  a = s -> dense 3\n  b = s -> dense 1\n}\n", "t");
+    expect(diagnostics).toEqual([]);
+    const m = ast.decls[0] as ModelDecl;
+    expect(m.outputs.map((o) => o.name?.name)).toEqual(["a", "b"]);
+    const shape = (l: Layer) => [l.target?.name, l.input?.name, l.op.name, l.terms.length];
+    expect(m.body.map(shape)).toEqual([
+      ["h", undefined, "dense", 2],
+      ["s", undefined, "add", 2],
+      ["a", "s", "dense", 1],
+      ["b", "s", "dense", 1],
+    ]);
+  });
+
+  it("treats keywords as names where a name is expected", () => {
+    const { diagnostics } = parse("data data {\n  columns from, model, train\n}\n", "t");
+    expect(diagnostics).toEqual([]);
+  });
+
+  it("ignores newlines inside brackets but not after an unclosed one", () => {
+    expect(codes("model m(x: [4]) -> [3] {\n  reshape [\n    2,\n    2\n  ]\n}\n")).toEqual([]);
+    expect(codes("model m(x: [4]) -> [3] {\n  dense(3\n  dense 3\n}\n")).toEqual(["NN0103@2"]);
+  });
+
+  it("reports one diagnostic for one typo and keeps parsing the rest", () => {
+    const text = "modle a\nmodel m(x: [4]) -> [3] {\n  dense 3 @\n}\ntrain m on {\n  loss mse\n}\n";
+    expect(codes(text)).toEqual(["NN0102@1", "NN0001@3", "NN0101@5"]);
+  });
+
+  it("suggests the declaration keyword a typo was meant to be", () => {
+    const d = parse("modle m(x: [4]) {\n}\n", "t").diagnostics[0];
+    expect(d.code).toBe("NN0102");
+    expect(d.help).toBe("did you mean `model`?");
+    expect(d.fixes[0].edits[0].newText).toBe("model");
+  });
+});
