@@ -14,7 +14,7 @@ export interface CatalogEntry {
 
 /**
  * Every message nnspec prints. Codes are stable: never renumber, only add.
- * NN00xx lexical, NN01xx syntax, NN02xx names and statements.
+ * NN00xx lexical, NN01xx syntax, NN02xx names and statements, NN03xx shapes.
  */
 export const CATALOG = {
   // ── lexical ──
@@ -124,6 +124,63 @@ export const CATALOG = {
     label: "unexpected here",
     help: "put each statement on its own line, or separate statements with `;`",
     explain: "A statement ends at the end of its line or at `;`. Something followed that is not part of the statement.",
+  },
+
+  // ── shapes ──
+  rankMismatch: {
+    code: "NN0301",
+    severity: "error",
+    message: "`{layer}` expects {expected} but gets {got}",
+    label: "{got} arrives here",
+    explain: "Each layer kind needs inputs of a certain rank: conv2d and the 2-D pools need [h, w, channels], conv1d needs [steps, channels], dense needs at least one axis. The note shows the layers the input came through.",
+  },
+  nonPositiveDim: {
+    code: "NN0302",
+    severity: "error",
+    message: "`{layer}` would make a dimension of size {size}",
+    label: "{why}",
+    explain: "A convolution or pooling window larger than its input (with valid padding) leaves nothing. Use `padding: same`, a smaller window or stride, or remove a downsampling layer earlier.",
+  },
+  mergeMismatch: {
+    code: "NN0303",
+    severity: "error",
+    message: "`{layer}` cannot combine {detail}",
+    label: "shapes do not match",
+    explain: "`add` needs inputs of identical shape; `concat` needs the same rank and the same size on every axis except the one it joins.",
+  },
+  reshapeCount: {
+    code: "NN0304",
+    severity: "error",
+    message: "`reshape` to {target} needs {need} elements per example, but its input {got} has {have}",
+    label: "element count changes",
+    explain: "A reshape keeps the number of elements. One dimension may be -1 and is inferred from the others.",
+  },
+  outputMismatch: {
+    code: "NN0305",
+    severity: "error",
+    message: "model `{model}` declares output {declared} but produces {got}",
+    label: "declared here",
+    explain: "The shape after the model's `->` must equal what its last layer (or the named tensor) produces. The note shows where the shape came from.",
+  },
+  unknownDimension: {
+    code: "NN0306",
+    severity: "error",
+    message: "unknown dimension `{name}`",
+    label: "not declared in the model's inputs",
+    explain: "A symbolic dimension must first appear in one of the model's input shapes, such as `x: [n, 16]`.",
+  },
+  invalidDimension: {
+    code: "NN0307",
+    severity: "error",
+    message: "invalid dimension {text}",
+    label: "{why}",
+    explain: "A dimension is a positive integer, a name such as `n`, or arithmetic of them such as `n * 2`.",
+  },
+  invalidShapeArgument: {
+    code: "NN0308",
+    severity: "error",
+    message: "{message}",
+    explain: "An option that depends on the input shape (an axis, a window) does not fit the input this layer receives.",
   },
 
   // ── names and statements ──

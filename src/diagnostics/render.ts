@@ -55,6 +55,7 @@ export function renderDiagnostic(d: Diagnostic, opts: RenderOptions): string {
   for (const l of d.labels) if (l.file && l.file !== d.file) out.push(`${pad} ${paint("=", "blue", "bold")} ${paint("note", "bold")}: ${l.message} (${l.file}:${l.span.line}:${l.span.col})`);
   for (const n of d.notes) out.push(`${pad} ${paint("=", "blue", "bold")} ${paint("note", "bold")}: ${n}`);
   if (d.help) out.push(`${pad} ${paint("=", "blue", "bold")} ${paint("help", "bold")}: ${d.help}`);
+  for (const f of d.fixes) out.push(`${pad} ${paint("=", "blue", "bold")} ${paint("fix", "bold")}: ${f.title}`);
   return out.join("\n");
 }
 

@@ -21,7 +21,8 @@ export interface ArgShape {
   positional: string[];
   /** When set, every positional value beyond the fixed ones is collected into this list option. */
   rest?: string;
-  /** Bare names that switch a boolean option on (`stratified`, `restore_best`). */
+  /** Bare names that switch a boolean option on (`stratified`). Any boolean option of the schema
+   * is such a flag too: `nesterov` means `nesterov: true`. */
   flags?: string[];
   /** A bare name in this set fills this option instead of a position (`relu` → activation). */
   bareChoice?: { option: string; values: readonly string[] };
@@ -81,7 +82,7 @@ export function bindTerms(
       continue;
     }
     const v = t.value;
-    if (v.kind === "name" && shape.flags?.includes(v.name)) {
+    if (v.kind === "name" && (shape.flags?.includes(v.name) || schema.properties[v.name]?.type === "boolean") && !(v.name in options)) {
       options[v.name] = true;
       spans.set(`/${v.name}`, v.span);
       continue;

@@ -204,7 +204,12 @@ function resolveLabel(s: A.Statement, sink: DiagnosticSink): LabelSpec | undefin
   // `label COLUMNS: KIND` or `label COLUMNS KIND`
   let columnsExpr: A.Expr[] = [];
   let kindExpr: A.Expr | undefined;
-  if (s.terms.length === 1 && s.terms[0].key) {
+  const only = s.terms.length === 1 ? s.terms[0].value : undefined;
+  const onlyName = only?.kind === "call" ? only.callee.name : only?.kind === "name" ? only.name : undefined;
+  if (only && !s.terms[0].key && onlyName && (LABEL_KINDS as readonly string[]).includes(onlyName)) {
+    // `label class(10)`: the labels come from a separate file (`from ... labels: "..."`).
+    kindExpr = only;
+  } else if (s.terms.length === 1 && s.terms[0].key) {
     columnsExpr = [s.terms[0].key];
     kindExpr = s.terms[0].value;
   } else if (s.terms.length >= 2 && s.terms.every((t) => !t.key)) {

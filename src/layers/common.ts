@@ -1,3 +1,6 @@
+import { Dim, elements, shapeText, type Shape } from "../check/dims.ts";
+import type { Json } from "../lang/values.ts";
+import type { ParamCount, ShapeContext } from "./types.ts";
 import type { PropertySchema } from "../lang/bind.ts";
 
 export const ACTIVATIONS = ["linear", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax"] as const;
@@ -38,3 +41,84 @@ export const weightedOptions = (kernelDefault = "glorot_uniform"): Record<string
 });
 
 export const trainable = { trainable: bool(true) };
+
+// ── shape helpers shared by the layer kinds ──
+
+/** An integer-or-list option expanded to one integer per spatial axis. */
+export function perAxis(v: Json | undefined, axes: number, dflt: number): number[] {
+  if (typeof v === "number") return Array(axes).fill(v);
+  if (Array.isArray(v) && v.length === axes && v.every((x) => typeof x === "number")) return v as number[];
+  return Array(axes).fill(dflt);
+}
+
+/** Output length of a sliding window, exactly as TensorFlow.js computes it. */
+export function windowOut(n: Dim, k: number, stride: number, dilation: number, pad: "valid" | "same"): Dim {
+  if (pad === "same") return n.ceilDiv(stride);
+  const eff = (k - 1) * dilation + 1;
+  return n.sub(eff).floorDiv(stride).add(1);
+}
+
+/** Requires an input of exactly `rank` axes; reports with a hint otherwise. */
+export function needRank(ctx: ShapeContext, layer: string, rank: number, what: string): Shape | undefined {
+  const s = ctx.inputs[0];
+  if (s.length === rank) return s;
+  return ctx.error("rankMismatch", { layer, expected: `rank ${rank + 1} input ${what}`, got: shapeText(s) });
+}
+
+/** Reports a window output that is zero or negative. */
+export function checkPositive(ctx: ShapeContext, layer: string, out: Dim, axis: string, input: Dim, k: number): boolean {
+  const v = out.value;
+  if (v !== undefined && v <= 0) {
+    ctx.error("nonPositiveDim", { layer, size: v, why: `the ${axis} ${input} is smaller than the window ${k}` }, { help: "use `padding: same`, or a smaller kernel, pool or stride" });
+    return false;
+  }
+  return true;
+}
+
+export function lastAxis(s: Shape): Dim {
+  return s[s.length - 1] ?? Dim.of(1);
+}
+
+/** Parameters of a weighted layer: kernel of `fanIn × units` plus `units` biases. */
+export function weightParams(fanIn: Dim, units: number, opts: Record<string, Json>): ParamCount | undefined {
+  const f = fanIn.value;
+  if (f === undefined) return undefined;
+  return { trainable: f * units + (opts.use_bias === false ? 0 : units), nonTrainable: 0 };
+}
+
+export const noParams = (): ParamCount => ({ trainable: 0, nonTrainable: 0 });
+export const identityShape = (ctx: ShapeContext): Shape => ctx.inputs[0];
+/** One operation per element: activations, dropout and the like. */
+export const elementwiseFlops = (_i: Shape[], out: Shape): Dim => elements(out);
+
+/** TensorFlow.js names for nnspec's activations and initializers. */
+export function tfjsActivation(a: Json | undefined): string | undefined {
+  if (a === undefined || a === "linear") return undefined;
+  if (typeof a === "string") return a === "leaky_relu" ? "leakyReLU" : a;
+  return undefined;
+}
+const INIT_NAMES: Record<string, string> = {
+  glorot_uniform: "glorotUniform",
+  glorot_normal: "glorotNormal",
+  he_uniform: "heUniform",
+  he_normal: "heNormal",
+  lecun_uniform: "leCunUniform",
+  lecun_normal: "leCunNormal",
+  zeros: "zeros",
+  ones: "ones",
+  random_normal: "randomNormal",
+  random_uniform: "randomUniform",
+  truncated_normal: "truncatedNormal",
+};
+export function tfjsInit(v: Json | undefined, dflt: string): string {
+  return INIT_NAMES[typeof v === "string" ? v : dflt] ?? INIT_NAMES[dflt];
+}
+/** Common tfjs config of weighted layers (activation handled by the caller). */
+export function tfjsWeighted(opts: Record<string, Json>, kernelKey = "kernelInitializer"): Record<string, unknown> {
+  const c: Record<string, unknown> = { useBias: opts.use_bias !== false, [kernelKey]: tfjsInit(opts.kernel_init, "glorot_uniform"), biasInitializer: tfjsInit(opts.bias_init, "zeros") };
+  const l1 = typeof opts.l1 === "number" ? opts.l1 : 0;
+  const l2 = typeof opts.l2 === "number" ? opts.l2 : 0;
+  if (l1 || l2) c.kernelRegularizer = { l1, l2 };
+  if (opts.trainable === false) c.trainable = false;
+  return c;
+}

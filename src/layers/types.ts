@@ -1,8 +1,33 @@
+import type { Dim, Shape } from "../check/dims.ts";
+import type { Extra, Params } from "../diagnostics/diagnostic.ts";
+import type { MessageKey } from "../diagnostics/catalog.ts";
 import type { ArgShape, OptionsSchema } from "../lang/bind.ts";
+import type { Json } from "../lang/values.ts";
+
+/** What a layer's shape rule sees: input shapes and its validated options. */
+export interface ShapeContext {
+  inputs: Shape[];
+  opts: Record<string, Json>;
+  /** Reads a dimension-valued option (a number or a symbolic expression such as `n * 2`). */
+  dim(value: Json, path: string): Dim | undefined;
+  /** Reports a shape problem at the layer (or at the option named by `at`) and returns undefined. */
+  error(key: MessageKey, params: Params, extra?: Extra & { at?: string }): undefined;
+}
+
+export interface ParamCount {
+  trainable: number;
+  nonTrainable: number;
+}
+
+/** How the layer is built in TensorFlow.js: `tf.layers[factory](config)`. */
+export interface TfjsLayer {
+  factory: string;
+  config: Record<string, unknown>;
+}
 
 /**
- * Everything nnspec knows about one layer kind. Later stages add their parts here (shape rule,
- * parameter count, kernel, tfjs mapping), so a layer kind is defined in exactly one folder.
+ * Everything nnspec knows about one layer kind, in one folder: argument schema, shape rule,
+ * parameter count, FLOPs, and its TensorFlow.js counterpart. Later stages add the kernel.
  */
 export interface LayerKind {
   name: string;
@@ -12,4 +37,13 @@ export interface LayerKind {
   schema: OptionsSchema;
   /** `many` for layers that combine several named tensors (add, concat). */
   inputs: "one" | "many";
+  /** The per-example output shape, or undefined after reporting why there is none. */
+  shape(ctx: ShapeContext): Shape | undefined;
+  /** Parameter count, or undefined when it depends on a symbolic dimension. `trainable: false`
+   * is applied by the checker, which moves every trainable parameter to the frozen count. */
+  params(inputs: Shape[], output: Shape, opts: Record<string, Json>): ParamCount | undefined;
+  /** Floating-point operations per example for the forward pass (a multiply-add counts 2). */
+  flops(inputs: Shape[], output: Shape, opts: Record<string, Json>): Dim;
+  /** The equivalent TensorFlow.js layer, for code generation and differential tests. */
+  tfjs(opts: Record<string, Json>, inputs: Shape[]): TfjsLayer;
 }

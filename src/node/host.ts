@@ -5,6 +5,8 @@ import type { LineMap } from "../diagnostics/span.ts";
 import type { ModelSpec, Program } from "../lang/program.ts";
 import { resolve, type ImportHost } from "../lang/resolve.ts";
 import type { SourceFile } from "../syntax/ast.ts";
+import { check } from "../check/index.ts";
+import type { CheckedProgram } from "../check/ir.ts";
 import { parse } from "../syntax/parse.ts";
 
 export interface CheckedFile {
@@ -13,6 +15,7 @@ export interface CheckedFile {
   ast: SourceFile;
   lines: LineMap;
   program: Program;
+  checked: CheckedProgram;
   /** Everything found, parse problems included. */
   diagnostics: Diagnostic[];
   /** Whether the parser itself met errors (the tree may then be incomplete). */
@@ -48,7 +51,8 @@ export class FileHost implements ImportHost {
     const parsed = parse(src, shownPath);
     const sink = new DiagnosticSink(shownPath);
     const program = resolve(parsed.ast, sink, { importModels: (p, _from) => this.importModels(p, key) });
-    const result: CheckedFile = { path: shownPath, text: src, ast: parsed.ast, lines: parsed.lines, program, syntaxErrors: hasErrors(parsed.diagnostics), diagnostics: [...parsed.diagnostics, ...sink.items].sort((a, b) => a.span.start - b.span.start) };
+    const checked = check(program, sink);
+    const result: CheckedFile = { path: shownPath, text: src, ast: parsed.ast, lines: parsed.lines, program, checked, syntaxErrors: hasErrors(parsed.diagnostics), diagnostics: [...parsed.diagnostics, ...sink.items].sort((a, b) => a.span.start - b.span.start) };
     this.cache.set(key, result);
     return result;
   }

@@ -1,10 +1,16 @@
-import { Lexer, type IToken } from "chevrotain";
+import { Lexer, tokenMatcher, type IToken } from "chevrotain";
 import { DiagnosticSink } from "../diagnostics/diagnostic.ts";
 import { LineMap, type Span } from "../diagnostics/span.ts";
 import * as T from "./tokens.ts";
 
 /** Deepest bracket nesting the parser accepts; deeper input is cut off and reported. */
 export const MAX_NESTING = 64;
+/**
+ * Most operators (`+ - * /`, unary `-` included) an expression may chain, counting those of the
+ * expressions it sits inside: `1+1+...` nests as deep as it is long, so a longer chain is cut off and
+ * reported rather than building a tree that overflows the stack of the passes that walk it.
+ */
+export const MAX_OPERATORS = 256;
 
 const lexer = new Lexer(T.allTokens, { positionTracking: "full", ensureOptimizations: false, recoveryEnabled: true });
 
@@ -65,10 +71,23 @@ function checkEscapes(t: IToken, lines: LineMap, sink: DiagnosticSink): void {
   }
 }
 
-/** Drops tokens nested deeper than MAX_NESTING so no input can exhaust the recursive-descent stack. */
+/**
+ * Drops tokens nested deeper than MAX_NESTING, and operators past MAX_OPERATORS in one expression, so
+ * no input can exhaust the recursive-descent stack or build a tree too deep to walk.
+ */
 function limitNesting(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): IToken[] {
   let depth = 0;
   let reported = false;
+  let reportedOps = false;
+  // Operators of the open expressions, one count per open bracket level, and their sum.
+  const ops: number[] = [0];
+  const opens: string[] = [];
+  let total = 0;
+  let prev: IToken | undefined;
+  const endExpression = (): void => {
+    total -= ops[ops.length - 1];
+    ops[ops.length - 1] = 0;
+  };
   const out: IToken[] = [];
   for (const t of tokens) {
     const name = t.tokenType.name;
@@ -79,14 +98,35 @@ function limitNesting(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): I
         reported = true;
         continue;
       }
+      ops.push(0);
+      opens.push(name);
     } else if (name in OPENER_FOR) {
       depth = Math.max(0, depth - 1);
       if (depth >= MAX_NESTING) continue;
+      if (ops.length > 1) total -= ops.pop()!;
+      opens.pop();
     } else if (depth > MAX_NESTING) continue;
+    else if (OPERATORS.has(name)) {
+      if (total >= MAX_OPERATORS) {
+        if (!reportedOps) sink.report("nestingTooDeep", tokenSpan(lines, t), { limit: MAX_OPERATORS }, { label: `more than ${MAX_OPERATORS} operators in one expression` });
+        reportedOps = true;
+        continue;
+      }
+      ops[ops.length - 1]++;
+      total++;
+    } else if (ENDS_EXPRESSION.has(name)) {
+      // A line break inside `(...)` or `[...]` is layout, not the end of the expression.
+      if (t.tokenType !== T.Newline || opens.length === 0 || opens[opens.length - 1] === "LBrace") endExpression();
+    } else if (prev && isOperand(t) && (isOperand(prev) || prev.tokenType === T.RParen || prev.tokenType === T.RBracket)) endExpression(); // `a b`: a new term
     out.push(t);
+    prev = t;
   }
   return out;
 }
+
+const OPERATORS = new Set(["Plus", "Minus", "Star", "Slash"]);
+const ENDS_EXPRESSION = new Set(["Newline", "Semicolon", "Comma", "Colon", "Equals", "Arrow"]);
+const isOperand = (t: IToken): boolean => tokenMatcher(t, T.Identifier) || tokenMatcher(t, T.NumberLiteral) || tokenMatcher(t, T.StringLiteral);
 
 function layout(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): IToken[] {
   // Pass 1: match brackets. A brace closes any round or square bracket left open inside it.

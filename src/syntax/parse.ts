@@ -5,7 +5,7 @@ import { closest } from "../util/suggest.ts";
 import type { SourceFile } from "./ast.ts";
 import { AstBuilder } from "./build-ast.ts";
 import { lex, tokenSpan } from "./lexer.ts";
-import { parseTokens } from "./parser.ts";
+import { parser, parseTokens } from "./parser.ts";
 import * as T from "./tokens.ts";
 
 export interface ParseResult {
@@ -15,6 +15,28 @@ export interface ParseResult {
 }
 
 const DECL_KEYWORDS = ["import", "data", "model", "train"];
+
+/**
+ * Chevrotain resumes a repetition after each error inside it by calling the repetition again, one
+ * stack level deeper, so a block of a few thousand bad lines (a pasted CSV) overflowed the stack.
+ * Past this depth the parser stops recovering inside repetitions and resyncs between rules instead;
+ * the rest of such input may go unparsed, but it is already reported.
+ */
+const MAX_RECOVERY_DEPTH = 200;
+{
+  const p = parser as unknown as { attemptInRepetitionRecovery: (...args: unknown[]) => void };
+  const recover = p.attemptInRepetitionRecovery;
+  let depth = 0;
+  p.attemptInRepetitionRecovery = function (this: unknown, ...args: unknown[]): void {
+    if (depth >= MAX_RECOVERY_DEPTH) return;
+    depth++;
+    try {
+      recover.apply(this, args);
+    } finally {
+      depth--;
+    }
+  };
+}
 
 /** text → tokens → CST → AST. Never throws on any input; problems come back as diagnostics. */
 export function parse(text: string, path = "<input>"): ParseResult {
@@ -30,7 +52,16 @@ export function parse(text: string, path = "<input>"): ParseResult {
   );
   const bracketProblem = sink.items.some((d) => d.code === "NN0103" || d.code === "NN0104");
   const syntax = new DiagnosticSink(path);
-  for (const e of errors) reportParseError(e, lines, syntax);
+  // The token before each error, from the stream itself: chevrotain's `previousToken` is the last token
+  // its recovery skipped, not the one before the offending token.
+  const index = new Map(tokens.map((t, i) => [t, i]));
+  const atEof = new Set<Diagnostic>();
+  for (const e of errors) {
+    const i = index.get(e.token);
+    const prev = i === undefined ? tokens[tokens.length - 1] : tokens[i - 1];
+    const d = reportParseError(e, prev, lines, syntax);
+    if (d && (i === undefined || e.token.tokenType.name === "EOF")) atEof.add(d);
+  }
   // One mistake, one diagnostic: keep the first problem per line, lexical and bracket problems first,
   // and drop parser complaints at the end of the file when an unclosed bracket explains them.
   const seen = new Set(sink.items.slice(0, lexical).map((d) => d.span.line));
@@ -38,7 +69,7 @@ export function parse(text: string, path = "<input>"): ParseResult {
   const out = sink.items.slice();
   for (const d of syntax.items) {
     if (seen.has(d.span.line)) continue;
-    if (bracketProblem && d.span.start >= text.length) continue;
+    if (bracketProblem && atEof.has(d)) continue;
     seen.add(d.span.line);
     out.push(d);
   }
@@ -57,8 +88,8 @@ function describe(t: IToken): string {
 
 function tokenLabel(tt: TokenType): string {
   if (tt === T.Identifier) return "a name";
-  if (tt === T.StringLiteral) return "a string";
-  if (tt === T.NumberLiteral) return "a number";
+  if (tt === T.StringLiteral || tt === T.UnterminatedString) return "a string";
+  if (tt === T.NumberLiteral || tt === T.MalformedNumber) return "a number";
   if (tt === T.Newline) return "end of line";
   if (T.KEYWORDS.includes(tt.name.toLowerCase() as (typeof T.KEYWORDS)[number])) return `\`${tt.name.toLowerCase()}\``;
   return typeof tt.LABEL === "string" ? tt.LABEL : tt.name;
@@ -74,51 +105,43 @@ function errorSpan(t: IToken, prev: IToken | undefined, lines: LineMap): Span {
   return tokenSpan(lines, t);
 }
 
-function reportParseError(e: IRecognitionException, lines: LineMap, sink: DiagnosticSink): void {
+/** Whether a token ends a statement, so that what follows it starts one. */
+function endsStatement(t: IToken | undefined): boolean {
+  return !t || t.tokenType === T.Newline || t.tokenType === T.Semicolon || t.tokenType === T.LBrace;
+}
+
+function reportParseError(e: IRecognitionException, prev: IToken | undefined, lines: LineMap, sink: DiagnosticSink): Diagnostic | undefined {
   const t = e.token;
-  const prev = (e as IRecognitionException & { previousToken?: IToken }).previousToken;
   const span = errorSpan(t, prev, lines);
   const found = describe(t);
   const rules = e.context?.ruleStack ?? [];
   const rule = rules[rules.length - 1] ?? "file";
   const kind = e.name;
   if (kind === "NotAllInputParsedException" || rule === "file" || rule === "declaration") {
-    if (rules.includes("modelDecl") || rules.includes("block")) {
-      sink.report("expectedToken", span, { expected: "`}`", found });
-      return;
-    }
+    if (rules.includes("modelDecl") || rules.includes("block")) return sink.report("expectedToken", span, { expected: "`}`", found });
     const guess = t.tokenType === T.Identifier ? closest(t.image, DECL_KEYWORDS) : undefined;
-    sink.report("expectedDeclaration", span, { found }, guess ? didYouMean(span, guess) : {});
-    return;
+    return sink.report("expectedDeclaration", span, { found }, guess ? didYouMean(span, guess) : {});
   }
   if (kind === "MismatchedTokenException") {
     const expected = /-->\s*(.+?)\s*<--/.exec(e.message)?.[1];
-    const tt = expected ? Object.values(T).find((x) => typeof x === "object" && x !== null && "name" in x && (x as TokenType).name === expected) : undefined;
-    const label = tt ? tokenLabel(tt as TokenType) : (expected ?? "something else");
-    if (rule === "shape" && label === "`[`") {
-      sink.report("expectedShape", span, { found });
-      return;
+    // chevrotain names the token by its label when it has one (`string`, `` `}` ``), else by its type name.
+    const tt = expected ? (T.allTokens.find((x) => x.name === expected) ?? T.allTokens.find((x) => x.LABEL === expected)) : undefined;
+    const label = tt ? tokenLabel(tt) : (expected ?? "something else");
+    if (rule === "shape" && label === "`[`") return sink.report("expectedShape", span, { found });
+    if (label === "`}`" && t.tokenType !== T.RBrace && t.tokenType.name !== "EOF" && (rule === "block" || rule === "modelDecl")) {
+      // The block's statement loop stopped here: at the start of a line nothing can begin a statement;
+      // after a statement, something followed that is not part of it.
+      if (endsStatement(prev)) return sink.report("expectedStatement", span, { found });
+      return sink.report("trailingInput", span, { found });
     }
-    if (label === "`}`" && t.tokenType !== T.RBrace && (rule === "block" || rule === "modelDecl")) {
-      sink.report("trailingInput", span, { found });
-      return;
-    }
-    sink.report("expectedToken", span, { expected: label, found });
-    return;
+    return sink.report("expectedToken", span, { expected: label, found });
   }
   if (["primary", "unary", "range", "expression", "product", "term", "list", "shape"].includes(rule)) {
-    sink.report(rule === "shape" ? "expectedShape" : "expectedValue", span, { found });
-    return;
+    return sink.report(rule === "shape" ? "expectedShape" : "expectedValue", span, { found });
   }
-  if (rule === "block" || rule === "statement" || rule === "layer" || rule === "modelDecl") {
-    sink.report("expectedStatement", span, { found });
-    return;
-  }
-  if (rule === "outputs" || rule === "output" || rule === "tensorType") {
-    sink.report("expectedShape", span, { found });
-    return;
-  }
-  sink.report("expectedToken", span, { expected: "something else", found });
+  if (rule === "block" || rule === "statement" || rule === "layer" || rule === "modelDecl") return sink.report("expectedStatement", span, { found });
+  if (rule === "outputs" || rule === "output" || rule === "tensorType") return sink.report("expectedShape", span, { found });
+  return sink.report("expectedToken", span, { expected: "something else", found });
 }
 
 function didYouMean(span: Span, guess: string) {

@@ -1,4 +1,5 @@
-import { ACTIVATIONS, padding, positiveInt, weightedOptions, window } from "../common.ts";
+import { Dim, elements } from "../../check/dims.ts";
+import { ACTIVATIONS, checkPositive, lastAxis, needRank, padding, perAxis, positiveInt, tfjsActivation, tfjsWeighted, weightedOptions, weightParams, window, windowOut } from "../common.ts";
 import type { LayerKind } from "../types.ts";
 
 const conv = (name: string, axes: number, doc: string): LayerKind => ({
@@ -18,6 +19,44 @@ const conv = (name: string, axes: number, doc: string): LayerKind => ({
     },
     required: ["filters", "kernel"],
     additionalProperties: false,
+  },
+  shape(ctx) {
+    const s = needRank(ctx, name, axes + 1, axes === 2 ? "[height, width, channels]" : "[steps, channels]");
+    if (!s) return undefined;
+    const k = perAxis(ctx.opts.kernel, axes, 1);
+    const st = perAxis(ctx.opts.stride, axes, 1);
+    const dl = perAxis(ctx.opts.dilation, axes, 1);
+    const pad = ctx.opts.padding === "same" ? "same" : "valid";
+    const out: Dim[] = [];
+    for (let i = 0; i < axes; i++) {
+      const o = windowOut(s[i], k[i], st[i], dl[i], pad);
+      if (!checkPositive(ctx, name, o, axes === 2 ? ["height", "width"][i] : "length", s[i], (k[i] - 1) * dl[i] + 1)) return undefined;
+      out.push(o);
+    }
+    return [...out, Dim.of(ctx.opts.filters as number)];
+  },
+  params([s], _o, opts) {
+    const k = perAxis(opts.kernel, axes, 1).reduce((a, b) => a * b, 1);
+    return weightParams(lastAxis(s).mul(k), opts.filters as number, opts);
+  },
+  flops([s], out, opts) {
+    const k = perAxis(opts.kernel, axes, 1).reduce((a, b) => a * b, 1);
+    return elements(out).mul(lastAxis(s)).mul(2 * k);
+  },
+  tfjs(opts) {
+    const k = perAxis(opts.kernel, axes, 1);
+    return {
+      factory: name,
+      config: {
+        filters: opts.filters,
+        kernelSize: axes === 1 ? k[0] : k,
+        strides: axes === 1 ? perAxis(opts.stride, 1, 1)[0] : perAxis(opts.stride, axes, 1),
+        padding: opts.padding === "same" ? "same" : "valid",
+        dilationRate: axes === 1 ? perAxis(opts.dilation, 1, 1)[0] : perAxis(opts.dilation, axes, 1),
+        activation: tfjsActivation(opts.activation),
+        ...tfjsWeighted(opts),
+      },
+    };
   },
 });
 

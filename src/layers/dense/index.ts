@@ -1,4 +1,5 @@
-import { ACTIVATIONS, positiveInt, weightedOptions } from "../common.ts";
+import { Dim, shapeText } from "../../check/dims.ts";
+import { ACTIVATIONS, lastAxis, positiveInt, tfjsActivation, tfjsWeighted, weightedOptions, weightParams } from "../common.ts";
 import type { LayerKind } from "../types.ts";
 
 export const dense: LayerKind = {
@@ -7,4 +8,12 @@ export const dense: LayerKind = {
   inputs: "one",
   args: { positional: ["units"], bareChoice: { option: "activation", values: ACTIVATIONS } },
   schema: { type: "object", properties: { units: positiveInt("units"), ...weightedOptions() }, required: ["units"], additionalProperties: false },
+  shape(ctx) {
+    const s = ctx.inputs[0];
+    if (s.length === 0) return ctx.error("rankMismatch", { layer: "dense", expected: "an input with at least one axis", got: shapeText(s) });
+    return [...s.slice(0, -1), Dim.of(ctx.opts.units as number)];
+  },
+  params: ([s], _o, opts) => weightParams(lastAxis(s), opts.units as number, opts),
+  flops: ([s], out) => out.slice(0, -1).reduce((a, d) => a.mul(d), lastAxis(s).mul(2).mul(lastAxis(out))),
+  tfjs: (opts) => ({ factory: "dense", config: { units: opts.units, activation: tfjsActivation(opts.activation), ...tfjsWeighted(opts) } }),
 };

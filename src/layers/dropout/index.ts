@@ -1,4 +1,4 @@
-import { trainable } from "../common.ts";
+import { elementwiseFlops, identityShape, noParams, trainable } from "../common.ts";
 import type { LayerKind } from "../types.ts";
 
 export const dropout: LayerKind = {
@@ -12,4 +12,8 @@ export const dropout: LayerKind = {
     required: ["rate"],
     additionalProperties: false,
   },
+  shape: identityShape,
+  params: noParams,
+  flops: elementwiseFlops,
+  tfjs: (opts) => ({ factory: "dropout", config: { rate: opts.rate, ...(typeof opts.seed === "number" ? { seed: opts.seed } : {}) } }),
 };

@@ -1,4 +1,5 @@
-import { trainable } from "../common.ts";
+import { Dim, elements, shapeText } from "../../check/dims.ts";
+import { noParams, trainable } from "../common.ts";
 import type { LayerKind } from "../types.ts";
 
 export const flatten: LayerKind = {
@@ -7,4 +8,12 @@ export const flatten: LayerKind = {
   inputs: "one",
   args: { positional: [] },
   schema: { type: "object", properties: { ...trainable }, additionalProperties: false },
+  shape(ctx) {
+    const s = ctx.inputs[0];
+    if (s.length === 0) return ctx.error("rankMismatch", { layer: "flatten", expected: "an input with at least one axis", got: shapeText(s) });
+    return [elements(s)];
+  },
+  params: noParams,
+  flops: () => Dim.of(0),
+  tfjs: () => ({ factory: "flatten", config: {} }),
 };

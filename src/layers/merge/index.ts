@@ -1,17 +1,25 @@
-import { trainable } from "../common.ts";
+import { Dim, elements, shapeText, type Shape } from "../../check/dims.ts";
+import { noParams, trainable } from "../common.ts";
 import type { LayerKind } from "../types.ts";
+
+const inputsProp = { description: "two or more tensor names", type: "array", minItems: 2, items: { type: "string" } };
 
 export const add: LayerKind = {
   name: "add",
   doc: "Adds two or more tensors of the same shape element by element: `s = add x, h` (a residual connection).",
   inputs: "many",
   args: { positional: [], rest: "inputs" },
-  schema: {
-    type: "object",
-    properties: { inputs: { description: "two or more tensor names", type: "array", minItems: 2, items: { type: "string" } }, ...trainable },
-    required: ["inputs"],
-    additionalProperties: false,
+  schema: { type: "object", properties: { inputs: inputsProp, ...trainable }, required: ["inputs"], additionalProperties: false },
+  shape(ctx) {
+    const [first, ...rest] = ctx.inputs;
+    for (const s of rest)
+      if (s.length !== first.length || s.some((d, i) => !d.equals(first[i])))
+        return ctx.error("mergeMismatch", { layer: "add", detail: ctx.inputs.map(shapeText).join(" and ") }, { help: "make the widths equal, e.g. change the units of one branch or project it with a dense layer" });
+    return first;
   },
+  params: noParams,
+  flops: (inputs, out) => elements(out).mul(inputs.length - 1),
+  tfjs: () => ({ factory: "add", config: {} }),
 };
 
 export const concat: LayerKind = {
@@ -21,8 +29,27 @@ export const concat: LayerKind = {
   args: { positional: [], rest: "inputs" },
   schema: {
     type: "object",
-    properties: { inputs: { description: "two or more tensor names", type: "array", minItems: 2, items: { type: "string" } }, axis: { description: "an axis index", type: "integer", default: -1 }, ...trainable },
+    properties: { inputs: inputsProp, axis: { description: "an axis index", type: "integer", default: -1 }, ...trainable },
     required: ["inputs"],
     additionalProperties: false,
   },
+  shape(ctx) {
+    const [first] = ctx.inputs;
+    const rank = first.length;
+    const axisOpt = typeof ctx.opts.axis === "number" ? ctx.opts.axis : -1;
+    // Axis counts the batch as 0 in tfjs; -1 is the last axis.
+    const axis = axisOpt < 0 ? rank + axisOpt : axisOpt - 1;
+    if (axis < 0 || axis >= rank) return ctx.error("invalidShapeArgument", { message: `\`concat\` axis ${axisOpt} is outside inputs of rank ${rank + 1}` }, { at: "/axis" });
+    const detail = () => ctx.inputs.map(shapeText).join(" and ");
+    let joined = Dim.of(0);
+    for (const s of ctx.inputs) {
+      if (s.length !== rank || s.some((d, i) => i !== axis && !d.equals(first[i]))) return ctx.error("mergeMismatch", { layer: "concat", detail: detail() });
+      joined = joined.add(s[axis]);
+    }
+    const out: Shape = first.map((d, i) => (i === axis ? joined : d));
+    return out;
+  },
+  params: noParams,
+  flops: () => Dim.of(0),
+  tfjs: (opts) => ({ factory: "concatenate", config: { axis: typeof opts.axis === "number" ? opts.axis : -1 } }),
 };

@@ -1,7 +1,11 @@
-import { bool, trainable } from "../common.ts";
-import type { LayerKind } from "../types.ts";
+import { shapeText } from "../../check/dims.ts";
+import { bool, elementwiseFlops, lastAxis, trainable } from "../common.ts";
+import type { LayerKind, ShapeContext } from "../types.ts";
 
 const eps = { description: "a small positive number", type: "number", exclusiveMinimum: 0 };
+const needAxis = (layer: string) => (ctx: ShapeContext) =>
+  ctx.inputs[0].length ? ctx.inputs[0] : ctx.error("rankMismatch", { layer, expected: "an input with at least one axis", got: shapeText(ctx.inputs[0]) });
+const affine = (opts: Record<string, unknown>) => (opts.center === false ? 0 : 1) + (opts.scale === false ? 0 : 1);
 
 export const batchnorm: LayerKind = {
   name: "batchnorm",
@@ -19,6 +23,16 @@ export const batchnorm: LayerKind = {
     },
     additionalProperties: false,
   },
+  shape: needAxis("batchnorm"),
+  params([s], _o, opts) {
+    const c = lastAxis(s).value;
+    return c === undefined ? undefined : { trainable: affine(opts) * c, nonTrainable: 2 * c };
+  },
+  flops: elementwiseFlops,
+  tfjs: (opts) => ({
+    factory: "batchNormalization",
+    config: { axis: -1, momentum: opts.momentum ?? 0.99, epsilon: opts.epsilon ?? 0.001, center: opts.center !== false, scale: opts.scale !== false },
+  }),
 };
 
 export const layernorm: LayerKind = {
@@ -31,4 +45,11 @@ export const layernorm: LayerKind = {
     properties: { epsilon: { ...eps, default: 0.001 }, center: bool(true), scale: bool(true), ...trainable },
     additionalProperties: false,
   },
+  shape: needAxis("layernorm"),
+  params([s], _o, opts) {
+    const c = lastAxis(s).value;
+    return c === undefined ? undefined : { trainable: affine(opts) * c, nonTrainable: 0 };
+  },
+  flops: elementwiseFlops,
+  tfjs: (opts) => ({ factory: "layerNormalization", config: { axis: -1, epsilon: opts.epsilon ?? 0.001, center: opts.center !== false, scale: opts.scale !== false } }),
 };

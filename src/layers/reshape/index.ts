@@ -1,4 +1,5 @@
-import { trainable } from "../common.ts";
+import { Dim, elements, shapeText } from "../../check/dims.ts";
+import { noParams, trainable } from "../common.ts";
 import type { LayerKind } from "../types.ts";
 
 export const reshape: LayerKind = {
@@ -15,4 +16,36 @@ export const reshape: LayerKind = {
     required: ["shape"],
     additionalProperties: false,
   },
+  shape(ctx) {
+    const raw = ctx.opts.shape as (number | string)[];
+    const have = elements(ctx.inputs[0]);
+    const dims: (Dim | undefined)[] = [];
+    let infer = -1;
+    for (let i = 0; i < raw.length; i++) {
+      if (raw[i] === -1) {
+        if (infer >= 0) return ctx.error("invalidShapeArgument", { message: "`reshape` may infer only one dimension: two are -1" }, { at: `/shape/${i}` });
+        infer = i;
+        dims.push(undefined);
+        continue;
+      }
+      const d = ctx.dim(raw[i], `/shape/${i}`);
+      if (!d) return undefined;
+      if (d.value !== undefined && d.value <= 0) return ctx.error("invalidDimension", { text: String(d), why: "dimensions are positive (or -1 to infer one)" }, { at: `/shape/${i}` });
+      dims.push(d);
+    }
+    const fixed = dims.reduce<Dim>((a, d) => (d ? a.mul(d) : a), Dim.of(1));
+    const target = `[${raw.join(", ")}]`;
+    if (infer >= 0) {
+      const q = have.divBy(fixed);
+      if (!q || (q.value !== undefined && q.value <= 0))
+        return ctx.error("reshapeCount", { target, need: `a multiple of ${fixed}`, got: shapeText(ctx.inputs[0]), have: String(have) });
+      dims[infer] = q;
+    } else if (!fixed.equals(have)) {
+      return ctx.error("reshapeCount", { target, need: String(fixed), got: shapeText(ctx.inputs[0]), have: String(have) });
+    }
+    return dims as Dim[];
+  },
+  params: noParams,
+  flops: () => Dim.of(0),
+  tfjs: (_opts, _inputs) => ({ factory: "reshape", config: { targetShape: (_opts.shape as (number | string)[]).map((d) => (typeof d === "number" ? d : -1)) } }),
 };

@@ -1,0 +1,236 @@
+import type { DiagnosticSink, Extra, Label } from "../diagnostics/diagnostic.ts";
+import type { Span } from "../diagnostics/span.ts";
+import type { LayerSpec, ModelSpec } from "../lang/program.ts";
+import type { ShapeContext } from "../layers/types.ts";
+import type * as A from "../syntax/ast.ts";
+import { exprText } from "../lang/values.ts";
+import { closest } from "../util/suggest.ts";
+import { Dim, shapeText, type Shape } from "./dims.ts";
+import type { CheckedLayer, CheckedModel, TensorInfo } from "./ir.ts";
+
+/** How many producing layers a shape error lists. */
+const CHAIN = 4;
+
+/** Computes every tensor's shape in a model, reporting all shape errors in one pass. */
+export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel {
+  const symbols = new Set<string>();
+  const tensors = new Map<string, TensorInfo>();
+  const inputs: TensorInfo[] = [];
+  let complete = true;
+  // Symbols are declared by appearing alone as a dimension of an input.
+  for (const i of spec.inputs) for (const d of i.dims ?? []) if (d.kind === "name") symbols.add(d.name);
+  for (const i of spec.inputs) {
+    const shape = evalDims(i.dims ?? [], symbols, sink);
+    if (!shape) {
+      complete = false;
+      continue;
+    }
+    const t: TensorInfo = { name: i.name, shape, dtype: i.dtype };
+    inputs.push(t);
+    tensors.set(i.name, t);
+  }
+  const layers: CheckedLayer[] = [];
+  for (const l of spec.layers) {
+    const ins = l.inputs.map((n) => tensors.get(n));
+    if (ins.length === 0 || ins.some((t) => !t)) {
+      complete = false;
+      continue; // an earlier error already explains why
+    }
+    const inShapes = ins.map((t) => t!.shape);
+    let failed = false;
+    const ctx: ShapeContext = {
+      inputs: inShapes,
+      opts: l.options.values,
+      dim: (v, path) => {
+        const expr = findExpr(l, path);
+        if (typeof v === "number") return Dim.of(v);
+        if (!expr) return undefined;
+        const d = evalDim(expr, symbols, sink);
+        if (!d) failed = true;
+        return d;
+      },
+      error: (key, params, extra: Extra & { at?: string } = {}) => {
+        failed = true;
+        const span = (extra.at && l.options.spans.get(extra.at)) || l.node.op.span;
+        const chain = provenance(ins.map((t) => t!), tensors, CHAIN);
+        sink.report(key, span, params, { ...extra, labels: [...(extra.labels ?? []), ...chain.labels], notes: [...(extra.notes ?? []), ...chain.notes], fixes: extra.fixes ?? fixesFor(l, ins.map((t) => t!)) });
+        return undefined;
+      },
+    };
+    const out = l.kind.shape(ctx);
+    if (!out || failed) {
+      complete = false;
+      continue;
+    }
+    let params = l.kind.params(inShapes, out, l.options.values);
+    if (params && l.options.values.trainable === false) params = { trainable: 0, nonTrainable: params.trainable + params.nonTrainable };
+    const checked: CheckedLayer = { spec: l, inputShapes: inShapes, output: out, params, flops: l.kind.flops(inShapes, out, l.options.values) };
+    layers.push(checked);
+    tensors.set(l.name, { name: l.name, shape: out, dtype: "float", producer: checked });
+  }
+  const outputs: TensorInfo[] = [];
+  for (const o of spec.outputs) {
+    const t = tensors.get(o.name);
+    if (!t) {
+      complete = false;
+      continue;
+    }
+    outputs.push(t);
+    if (!o.sig.dims) continue;
+    const declared = evalDims(o.sig.dims, symbols, sink);
+    if (!declared) {
+      complete = false;
+      continue;
+    }
+    if (declared.length !== t.shape.length || declared.some((d, i) => !d.equals(t.shape[i]))) {
+      complete = false;
+      const node = o.sig.node as A.OutputSig;
+      const chain = provenance([t], tensors, CHAIN);
+      sink.report("outputMismatch", node.type?.span ?? node.span, { model: spec.name, declared: shapeText(declared), got: shapeText(t.shape) }, {
+        labels: chain.labels,
+        notes: chain.notes,
+        ...outputFix(spec, t, declared),
+      });
+    }
+  }
+  return { spec, inputs, layers, outputs, tensors, complete };
+}
+
+/** The layers a tensor came through, newest last, as labels on their lines and one note. */
+function provenance(ins: TensorInfo[], tensors: Map<string, TensorInfo>, max: number): { labels: Label[]; notes: string[] } {
+  const steps: { name: string; kind: string; shape: Shape; span?: Span; line?: number }[] = [];
+  let t: TensorInfo | undefined = ins[0];
+  while (t && steps.length < max) {
+    const p: CheckedLayer | undefined = t.producer;
+    steps.unshift({ name: t.name, kind: p?.spec.kind.name ?? "input", shape: t.shape, span: p?.spec.node.span, line: p?.spec.node.span.line });
+    const next: string | undefined = p?.spec.inputs[0];
+    t = p && next !== undefined ? tensors.get(next) : undefined;
+  }
+  const labels: Label[] = steps.filter((s) => s.span).map((s) => ({ span: s.span!, message: `→ ${shapeText(s.shape)}` }));
+  const path = steps.map((s) => `${s.name === s.kind || /_\d+$/.test(s.name) ? s.kind : `${s.name} (${s.kind})`}${s.line ? ` (line ${s.line})` : ""} ${shapeText(s.shape)}`).join(" → ");
+  const extra = ins.length > 1 ? `; other inputs: ${ins.slice(1).map((i) => `${i.name} ${shapeText(i.shape)}`).join(", ")}` : "";
+  return { labels, notes: steps.length ? [`the input comes from: ${path}${extra}`] : [] };
+}
+
+/** Machine fixes for common wiring mistakes. */
+function fixesFor(l: LayerSpec, ins: TensorInfo[]): Extra["fixes"] {
+  const s = ins[0]?.shape;
+  if (!s) return [];
+  const spatial = ["conv2d", "maxpool2d", "avgpool2d", "global_maxpool2d", "global_avgpool2d"].includes(l.kind.name);
+  if (spatial && s.length === 1) {
+    const n = s[0].value;
+    const side = n !== undefined ? Math.round(Math.sqrt(n)) : undefined;
+    if (side && side * side === n) return [insertBefore(l, `reshape [${side}, ${side}, 1]`)];
+  }
+  return [];
+}
+
+function insertBefore(l: LayerSpec, text: string): NonNullable<Extra["fixes"]>[number] {
+  const at = l.node.span;
+  const indent = " ".repeat(at.col - 1);
+  const point = { ...at, end: at.start, endLine: at.line, endCol: at.col };
+  return { title: `insert \`${text}\` before line ${at.line}`, edits: [{ span: point, newText: `${text}\n${indent}` }] };
+}
+
+function outputFix(spec: ModelSpec, t: TensorInfo, declared: Shape): Pick<Extra, "fixes" | "help"> {
+  const p = t.producer;
+  if (!p) return {};
+  // Rank too high after a dense on images: insert flatten before the first dense that saw a rank > 1 input.
+  if (t.shape.length > declared.length && declared.length === 1) {
+    const firstDense = findFirstDenseOnRankAbove1(spec);
+    if (firstDense) return { help: "flatten the feature maps before the dense layers", fixes: [insertBefore(firstDense, "flatten")] };
+  }
+  // Same rank, last axis differs, produced by a dense with literal units: change the units.
+  if (t.shape.length === declared.length && p.spec.kind.name === "dense") {
+    const want = declared[declared.length - 1].value;
+    const span = p.spec.options.spans.get("/units");
+    if (want !== undefined && span && t.shape.slice(0, -1).every((d, i) => d.equals(declared[i])))
+      return { help: `change the units of the last dense layer to ${want}`, fixes: [{ title: `change units to ${want}`, edits: [{ span, newText: String(want) }] }] };
+  }
+  return {};
+}
+
+function findFirstDenseOnRankAbove1(spec: ModelSpec): LayerSpec | undefined {
+  let rankAbove1 = false;
+  for (const l of spec.layers) {
+    if (l.kind.name === "dense" && rankAbove1) return l;
+    if (["conv2d", "conv1d", "maxpool2d", "avgpool2d", "maxpool1d", "avgpool1d", "reshape", "embedding"].includes(l.kind.name)) rankAbove1 = true;
+    if (["flatten", "global_maxpool2d", "global_avgpool2d", "global_maxpool1d", "global_avgpool1d"].includes(l.kind.name)) rankAbove1 = false;
+  }
+  return undefined;
+}
+
+function evalDims(dims: A.Expr[], symbols: Set<string>, sink: DiagnosticSink): Shape | undefined {
+  const out: Dim[] = [];
+  let ok = true;
+  for (const e of dims) {
+    const d = evalDim(e, symbols, sink);
+    if (!d) {
+      ok = false;
+      continue;
+    }
+    if (d.value !== undefined && d.value <= 0) {
+      sink.report("invalidDimension", e.span, { text: exprText(e), why: "dimensions must be positive" });
+      ok = false;
+      continue;
+    }
+    out.push(d);
+  }
+  return ok ? out : undefined;
+}
+
+export function evalDim(e: A.Expr, symbols: Set<string>, sink: DiagnosticSink): Dim | undefined {
+  switch (e.kind) {
+    case "number":
+      if (!Number.isInteger(e.value)) {
+        sink.report("invalidDimension", e.span, { text: e.raw, why: "dimensions are whole numbers" });
+        return undefined;
+      }
+      return Dim.of(e.value);
+    case "name":
+      if (!symbols.has(e.name)) {
+        const guess = closest(e.name, symbols);
+        sink.report("unknownDimension", e.span, { name: e.name }, guess ? { help: `did you mean \`${guess}\`?`, fixes: [{ title: `replace with \`${guess}\``, edits: [{ span: e.span, newText: guess }] }] } : {});
+        return undefined;
+      }
+      return Dim.sym(e.name);
+    case "paren":
+      return evalDim(e.inner, symbols, sink);
+    case "negate": {
+      const d = evalDim(e.operand, symbols, sink);
+      return d?.scale(-1);
+    }
+    case "binary": {
+      const l = evalDim(e.left, symbols, sink);
+      const r = evalDim(e.right, symbols, sink);
+      if (!l || !r) return undefined;
+      if (e.op === "+") return l.add(r);
+      if (e.op === "-") return l.sub(r);
+      if (e.op === "*") return l.mul(r);
+      const q = l.divBy(r);
+      if (!q) sink.report("invalidDimension", e.span, { text: exprText(e), why: "the division is not exact" });
+      return q;
+    }
+    default:
+      sink.report("invalidDimension", e.span, { text: exprText(e), why: "not a dimension" });
+      return undefined;
+  }
+}
+
+/** The expression a lowered option came from, found by walking the layer's terms. */
+function findExpr(l: LayerSpec, path: string): A.Expr | undefined {
+  const span = l.options.spans.get(path);
+  if (!span) return undefined;
+  let found: A.Expr | undefined;
+  const visit = (e: A.Expr): void => {
+    if (e.span.start === span.start && e.span.end === span.end) found ??= e;
+    if (e.kind === "list") e.items.forEach(visit);
+    else if (e.kind === "binary") {
+      visit(e.left);
+      visit(e.right);
+    } else if (e.kind === "paren") visit(e.inner);
+    else if (e.kind === "negate") visit(e.operand);
+  };
+  for (const t of l.node.terms) visit(t.value);
+  return found;
+}
