@@ -92,6 +92,51 @@ export function buildRailroadHtml(): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// EBNF (the ```ebnf block of REFERENCE.md is checked against this; see test/grammar.test.ts)
+// ---------------------------------------------------------------------------------------------
+
+const TOKEN_CLASSES = new Set(["NAME", "STRING", "NUMBER", "NEWLINE"]);
+
+function ebnfOf(node: ISerializedGast, alone: boolean): string {
+  const n = node as ISerializedGast & { definition?: ISerializedGast[]; separator?: ISerializedGast; name?: string; label?: string };
+  const seq = (defs: ISerializedGast[]) => defs.map((d) => ebnfOf(d, defs.length === 1)).join(" ");
+  switch (n.type) {
+    case "Terminal": {
+      const l = displayLabel(n.name!, n.label);
+      return TOKEN_CLASSES.has(l) ? l : JSON.stringify(l);
+    }
+    case "NonTerminal":
+      return n.name!;
+    case "Alternative":
+      return seq(n.definition!);
+    case "Alternation": {
+      const alts = n.definition!.map((d) => ebnfOf(d, false)).join(" | ");
+      return alone ? alts : `( ${alts} )`;
+    }
+    case "Option":
+      return `[ ${seq(n.definition!)} ]`;
+    case "Repetition":
+      return `{ ${seq(n.definition!)} }`;
+    case "RepetitionMandatory":
+      return `${seq(n.definition!)} { ${seq(n.definition!)} }`;
+    case "RepetitionMandatoryWithSeparator":
+      return `${seq(n.definition!)} { ${ebnfOf(n.separator!, false)} ${seq(n.definition!)} }`;
+    case "RepetitionWithSeparator":
+      return `[ ${seq(n.definition!)} { ${ebnfOf(n.separator!, false)} ${seq(n.definition!)} } ]`;
+    default:
+      throw new Error(`no EBNF for ${n.type}`);
+  }
+}
+
+/** One line per parser rule, `name = body ;`, in the parser's rule order. */
+export function buildEbnf(): string {
+  return parser
+    .getSerializedGastProductions()
+    .map((rule) => `${(rule as ISerializedGast & { name: string }).name} = ${ebnfOf({ type: "Alternative", definition: rule.definition }, true)} ;`)
+    .join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
 // TextMate grammar
 // ---------------------------------------------------------------------------------------------
 
@@ -122,11 +167,13 @@ const NOT_IN_NAME = "(?<![A-Za-z0-9_])";
 /** Where a statement or layer line starts: the beginning of a line, or just after `{` or `;`. */
 const LINE_START = "(?:^|(?<=[{;]))\\s*";
 /**
- * A statement or layer line ends at the end of the line unless that ends with `,` (the lexer treats
- * a newline after a comma as layout), or before `;` or `}`. Newlines inside (...) and [...] are
- * covered by the group rules, which span lines.
+ * A statement or layer line ends before `;` or `}`, or at the end of a line whose last character is
+ * not `,` (the lexer treats a newline after a comma as layout, and blank lines after it too).
+ * Newlines inside (...) and [...] are covered by the group rules, which span lines. A positive
+ * lookbehind, not `(?<!,)$`: editors tokenize each line with its "\n", and `(?<!,)$` would match
+ * after that newline.
  */
-const LINE_END = "(?=[;}])|(?<!,)\\s*$";
+const LINE_END = "(?=[;}])|(?<=[^,\\s])\\s*$";
 
 export function buildTmLanguage(): object {
   const keyword = (w: string): TmRule => ({ match: `\\b(${w})\\b`, captures: caps(`keyword.control.${w}`) });
@@ -139,7 +186,7 @@ export function buildTmLanguage(): object {
       ],
     },
     string: {
-      comment: 'Strings end at the line\'s end: an unterminated string is an error (NN0102) and does not run on.',
+      comment: 'Strings end at the line\'s end: an unterminated string is an error (unterminatedString) and does not run on.',
       name: "string.quoted.double.nnspec",
       begin: '"',
       end: '(")|$',
