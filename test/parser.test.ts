@@ -73,3 +73,23 @@ describe("parser", () => {
     expect(d.fixes[0].edits[0].newText).toBe("model");
   });
 });
+
+describe("expression precedence", () => {
+  const value = (src: string) => {
+    const { ast, diagnostics } = parse(`data d {\n  features ${src}\n}\n`, "t");
+    expect(diagnostics).toEqual([]);
+    return (ast.decls[0] as { body: Statement[] }).body[0].terms[0].value;
+  };
+  it("binds a range loosest, so both ends may be arithmetic", () => {
+    const r = value("0..n - 1");
+    expect(r.kind).toBe("range");
+    expect(r.kind === "range" && r.to.kind).toBe("binary");
+    const neg = value("-1..3");
+    expect(neg.kind === "range" && neg.from.kind).toBe("negate");
+  });
+  it("multiplies before it adds", () => {
+    const e = value("1 + 2 * 3");
+    expect(e.kind === "binary" && e.op).toBe("+");
+    expect(e.kind === "binary" && e.right.kind === "binary" && e.right.op).toBe("*");
+  });
+});

@@ -135,7 +135,15 @@ export class AstBuilder {
 
   expr(n: CstNode): A.Expr | undefined {
     switch (n.name) {
-      case "expression":
+      case "expression": {
+        const from = node(n, "from");
+        const to = node(n, "to");
+        const a = from ? this.expr(from) : undefined;
+        if (!a || !tok(n, "DotDot")) return a;
+        const b = to ? this.expr(to) : undefined;
+        return b ? { kind: "range", from: a, to: b, span: this.join(a.span, b.span) } : a;
+      }
+      case "sum":
       case "product": {
         const operands = nodes(n, "operands");
         const ops = toks(n, "ops");
@@ -148,21 +156,13 @@ export class AstBuilder {
         return left;
       }
       case "unary": {
-        const inner = node(n, "unary");
         if (tok(n, "Minus")) {
+          const inner = node(n, "unary");
           const operand = inner ? this.expr(inner) : undefined;
           return operand ? { kind: "negate", operand, span: this.span(n) } : undefined;
         }
-        const r = node(n, "range");
-        return r ? this.expr(r) : undefined;
-      }
-      case "range": {
-        const from = node(n, "from");
-        const to = node(n, "to");
-        const a = from ? this.expr(from) : undefined;
-        if (!a || !tok(n, "DotDot")) return a;
-        const b = to ? this.expr(to) : undefined;
-        return b ? { kind: "range", from: a, to: b, span: this.join(a.span, b.span) } : a;
+        const p = node(n, "primary");
+        return p ? this.expr(p) : undefined;
       }
       case "primary": {
         const num = tok(n, "NumberLiteral");

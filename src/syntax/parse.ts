@@ -55,10 +55,15 @@ export function parse(text: string, path = "<input>"): ParseResult {
   // The token before each error, from the stream itself: chevrotain's `previousToken` is the last token
   // its recovery skipped, not the one before the offending token.
   const index = new Map(tokens.map((t, i) => [t, i]));
+  const braced = insideBraces(tokens);
   const atEof = new Set<Diagnostic>();
   for (const e of errors) {
     const i = index.get(e.token);
     const prev = i === undefined ? tokens[tokens.length - 1] : tokens[i - 1];
+    // A declaration-level complaint about a token inside `{ }` means recovery skipped the block's opening
+    // (`modle m(x: [4]) {`, `model m {`): that mistake is already reported, and each line of the block
+    // would otherwise add one more "expected a declaration".
+    if (i !== undefined && braced.has(e.token) && isTopLevel(e)) continue;
     const d = reportParseError(e, prev, lines, syntax);
     if (d && (i === undefined || e.token.tokenType.name === "EOF")) atEof.add(d);
   }
@@ -75,6 +80,28 @@ export function parse(text: string, path = "<input>"): ParseResult {
   }
   out.sort((a, b) => a.span.start - b.span.start);
   return { ast, diagnostics: out, lines };
+}
+
+/** Tokens inside a `{ }` pair, the closing `}` included. */
+function insideBraces(tokens: IToken[]): Set<IToken> {
+  const out = new Set<IToken>();
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.tokenType === T.RBrace) {
+      if (depth > 0) out.add(t);
+      depth = Math.max(0, depth - 1);
+    } else {
+      if (depth > 0) out.add(t);
+      if (t.tokenType === T.LBrace) depth++;
+    }
+  }
+  return out;
+}
+
+function isTopLevel(e: IRecognitionException): boolean {
+  const rules = e.context?.ruleStack ?? [];
+  const rule = rules[rules.length - 1] ?? "file";
+  return e.name === "NotAllInputParsedException" || rule === "file" || rule === "declaration";
 }
 
 function describe(t: IToken): string {
@@ -117,7 +144,7 @@ function reportParseError(e: IRecognitionException, prev: IToken | undefined, li
   const rules = e.context?.ruleStack ?? [];
   const rule = rules[rules.length - 1] ?? "file";
   const kind = e.name;
-  if (kind === "NotAllInputParsedException" || rule === "file" || rule === "declaration") {
+  if (isTopLevel(e)) {
     if (rules.includes("modelDecl") || rules.includes("block")) return sink.report("expectedToken", span, { expected: "`}`", found });
     const guess = t.tokenType === T.Identifier ? closest(t.image, DECL_KEYWORDS) : undefined;
     return sink.report("expectedDeclaration", span, { found }, guess ? didYouMean(span, guess) : {});
@@ -136,7 +163,7 @@ function reportParseError(e: IRecognitionException, prev: IToken | undefined, li
     }
     return sink.report("expectedToken", span, { expected: label, found });
   }
-  if (["primary", "unary", "range", "expression", "product", "term", "list", "shape"].includes(rule)) {
+  if (["primary", "unary", "sum", "expression", "product", "term", "list", "shape"].includes(rule)) {
     return sink.report(rule === "shape" ? "expectedShape" : "expectedValue", span, { found });
   }
   if (rule === "block" || rule === "statement" || rule === "layer" || rule === "modelDecl") return sink.report("expectedStatement", span, { found });

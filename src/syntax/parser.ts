@@ -174,7 +174,16 @@ export class NnspecParser extends CstParser {
     this.SUBRULE(this.terms);
   });
 
+  /** sum ( ".." sum )? — a range binds loosest, so `0..n - 1` is `0..(n - 1)` */
   expression = this.RULE("expression", () => {
+    this.SUBRULE(this.sum, { LABEL: "from" });
+    this.OPTION(() => {
+      this.CONSUME(T.DotDot);
+      this.SUBRULE2(this.sum, { LABEL: "to" });
+    });
+  });
+
+  sum = this.RULE("sum", () => {
     this.SUBRULE(this.product, { LABEL: "operands" });
     this.MANY(() => {
       this.OR([{ ALT: () => this.CONSUME(T.Plus, { LABEL: "ops" }) }, { ALT: () => this.CONSUME(T.Minus, { LABEL: "ops" }) }]);
@@ -198,17 +207,8 @@ export class NnspecParser extends CstParser {
           this.SUBRULE(this.unary);
         },
       },
-      { ALT: () => this.SUBRULE(this.range) },
+      { ALT: () => this.SUBRULE(this.primary) },
     ]);
-  });
-
-  /** a..b (inclusive) */
-  range = this.RULE("range", () => {
-    this.SUBRULE(this.primary, { LABEL: "from" });
-    this.OPTION(() => {
-      this.CONSUME(T.DotDot);
-      this.SUBRULE2(this.primary, { LABEL: "to" });
-    });
   });
 
   primary = this.RULE("primary", () => {
