@@ -57,6 +57,8 @@ export interface DataSpec {
   file: string;
   statements: Map<string, { node: A.Statement; options: Options }>;
   label?: LabelSpec;
+  /** Row filter: keep rows whose `column` holds one of `values`. */
+  keep?: { column: Json; values: Json[]; span: Span };
 }
 
 export interface TrainSpec {

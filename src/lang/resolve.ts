@@ -189,13 +189,25 @@ function resolveBlock(
 
 function resolveData(d: A.DataDecl, name: string, file: string, sink: DiagnosticSink): DataSpec {
   let label: LabelSpec | undefined;
+  let keep: DataSpec["keep"];
   const statements = resolveBlock(d.body, DATA_STATEMENTS, "data", sink, (s, k) => {
-    if (k.name !== "label") return false;
-    label = resolveLabel(s, sink);
+    if (k.name === "label") label = resolveLabel(s, sink);
+    else if (k.name === "keep") keep = resolveKeep(s, sink);
+    else return false;
     return true;
   });
   for (const req of ["from", "label"]) if (!statements.has(req)) sink.report("missingStatement", d.name?.span ?? d.span, { block: "data", name, statement: req });
-  return { name, node: d, file, statements, label };
+  return { name, node: d, file, statements, label, keep };
+}
+
+function resolveKeep(s: A.Statement, sink: DiagnosticSink): DataSpec["keep"] {
+  const t = s.terms[0];
+  if (s.terms.length !== 1 || !t.key || t.value.kind !== "list") {
+    sink.report("invalidArgument", t?.span ?? s.head.span, { message: "`keep` takes a column and the values to keep, as in `keep 64: [0, 1]`" }, { label: "expected `COLUMN: [values]`" });
+    return undefined;
+  }
+  const spans = new Map();
+  return { column: lowerExpr(t.key, "/column", spans), values: lowerExpr(t.value, "/values", spans) as Json[], span: s.span };
 }
 
 const LABEL_KINDS = ["class", "onehot", "binary", "regression"] as const;
