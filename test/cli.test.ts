@@ -1,0 +1,161 @@
+/**
+ * The real command line: `node bin/nnspec.mjs ...` in a child process, run from the repository root.
+ * Files the tests write go to a fresh temporary directory.
+ */
+import { spawn } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, it } from "vitest";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const TMP = mkdtempSync(join(tmpdir(), "nnspec-cli-"));
+afterAll(() => rmSync(TMP, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function nnspec(...args: string[]): Promise<Run> {
+  const env = { ...process.env };
+  delete env.NO_COLOR;
+  delete env.FORCE_COLOR;
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ["bin/nnspec.mjs", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    child.on("error", fail);
+    child.on("close", (code) => done({ code, stdout, stderr }));
+  });
+}
+
+const CLEAN = "test/cases/valid/iris.nnspec";
+const BROKEN = "test/cases/syntax/top-level.nnspec";
+const WITH_FIX = "test/cases/syntax/did-you-mean-declaration.nnspec";
+
+/** A copy of a file in the temporary directory. */
+function copy(rel: string, name: string): string {
+  const to = join(TMP, name);
+  copyFileSync(join(ROOT, rel), to);
+  return to;
+}
+
+describe.concurrent("nnspec check", { timeout: 60_000 }, () => {
+  it("passes a clean file with exit 0 and says ok", async ({ expect }) => {
+    const r = await nnspec("check", CLEAN);
+    expect(r.stderr).toMatch(/^ok: 1 file checked, no problems$/m);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it("fails a broken file with exit 1, printing exactly its golden diagnostics", async ({ expect }) => {
+    const r = await nnspec("check", BROKEN);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(readFileSync(join(ROOT, `${BROKEN}.txt`), "utf8"));
+  });
+
+  it("prints colour with --color, as in the ANSI golden", async ({ expect }) => {
+    const rel = "test/cases/names/unknown-layer.nnspec";
+    const r = await nnspec("check", "--color", rel);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain("\x1b[");
+    expect(r.stderr).toBe(readFileSync(join(ROOT, `${rel}.ansi.txt`), "utf8"));
+  });
+
+  it("gives JSON with codes, ranges and fixes with --format json", async ({ expect }) => {
+    const r = await nnspec("check", "--format", "json", WITH_FIX);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toBe(readFileSync(join(ROOT, `${WITH_FIX}.json`), "utf8"));
+    const out = JSON.parse(r.stdout) as { files: string[]; diagnostics: Array<Record<string, any>> };
+    expect(out.files).toEqual([WITH_FIX]);
+    const [d] = out.diagnostics;
+    expect(d.code).toBe("NN0102");
+    expect(d.severity).toBe("error");
+    expect(d.range).toEqual({ start: { line: 3, col: 1, offset: expect.any(Number) }, end: { line: 3, col: 6, offset: expect.any(Number) } });
+    expect(d.fixes).toEqual([{ title: "replace with `model`", edits: [{ range: d.range, newText: "model" }] }]);
+  });
+
+  it("exits 1 and says so for a file that does not exist", async ({ expect }) => {
+    const r = await nnspec("check", join(TMP, "nope.nnspec"));
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain("no such file");
+  });
+
+  it("exits 2 when no file is given", async ({ expect }) => {
+    const r = await nnspec("check");
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain("no files given");
+  });
+
+  it("exits 2 on an unknown flag", async ({ expect }) => {
+    const r = await nnspec("check", "--bogus", CLEAN);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/bogus/);
+  });
+
+  it("exits 2 on a bad --format", async ({ expect }) => {
+    const r = await nnspec("check", "--format", "xml", CLEAN);
+    expect(r.code, r.stderr).toBe(2);
+  });
+});
+
+describe.concurrent("nnspec usage", { timeout: 60_000 }, () => {
+  it("suggests the command nearest to an unknown one, exit 2", async ({ expect }) => {
+    const r = await nnspec("chek", CLEAN);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain("unknown command `chek`");
+    expect(r.stderr).toContain("did you mean `check`?");
+  });
+
+  it("explains a diagnostic code", async ({ expect }) => {
+    const r = await nnspec("explain", "NN0101");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^NN0101 \(error\): /);
+  });
+
+  it("lists a layer kind's options", async ({ expect }) => {
+    const r = await nnspec("layers", "dense");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^dense <units>/);
+    expect(r.stdout).toMatch(/^ {4}units: /m);
+  });
+});
+
+describe.concurrent("nnspec fmt", { timeout: 60_000 }, () => {
+  // valid/iris.nnspec is deliberately untidy: odd spacing, a line continued by a trailing comma.
+  it("--check reports an unformatted file, exit 1, and leaves it untouched", async ({ expect }) => {
+    const f = copy(CLEAN, "check-only.nnspec");
+    const before = readFileSync(f);
+    const r = await nnspec("fmt", "--check", f);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain("not formatted");
+    expect(readFileSync(f).equals(before)).toBe(true);
+  });
+
+  it("rewrites a file, which then passes --check and still checks clean", async ({ expect }) => {
+    const f = copy(CLEAN, "rewrite.nnspec");
+    const before = readFileSync(f, "utf8");
+    const r = await nnspec("fmt", f);
+    expect(r.code, r.stderr).toBe(0);
+    const after = readFileSync(f, "utf8");
+    expect(after).not.toBe(before);
+    expect((await nnspec("fmt", "--check", f)).code).toBe(0);
+    expect((await nnspec("check", f)).code).toBe(0);
+  });
+
+  it("refuses a file with syntax errors, exit 1, leaving it byte for byte", async ({ expect }) => {
+    const f = join(TMP, "broken.nnspec");
+    const text = "model m(x: [4]) -> [3] {\n  dense   3 = 4\n}\nmodle n\n";
+    writeFileSync(f, text);
+    const r = await nnspec("fmt", f);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain("not formatted because of syntax errors");
+    expect(r.stderr).toContain("NN0108");
+    expect(readFileSync(f, "utf8")).toBe(text);
+  });
+});
