@@ -20,7 +20,12 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
   // Symbols are declared by appearing alone as a dimension of an input.
   for (const i of spec.inputs) for (const d of i.dims ?? []) if (d.kind === "name") symbols.add(d.name);
   for (const i of spec.inputs) {
-    const shape = evalDims(i.dims ?? [], symbols, sink);
+    if (!i.dims) {
+      // The shape was lost to a syntax error: nothing downstream can be checked.
+      complete = false;
+      continue;
+    }
+    const shape = evalDims(i.dims, symbols, sink);
     if (!shape) {
       complete = false;
       continue;
@@ -32,7 +37,7 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
   const layers: CheckedLayer[] = [];
   for (const l of spec.layers) {
     const ins = l.inputs.map((n) => tensors.get(n));
-    if (ins.length === 0 || ins.some((t) => !t)) {
+    if (ins.length === 0 || ins.some((t) => !t) || l.options.ok === false) {
       complete = false;
       continue; // an earlier error already explains why
     }

@@ -29,6 +29,8 @@ export interface ArgShape {
 }
 
 export interface Bound {
+  /** False when any term was rejected: later analyses must not trust the options. */
+  ok: boolean;
   options: Record<string, Json>;
   spans: SpanMap;
   /** Span of the key of each named option, for fixes that rename it. */
@@ -60,6 +62,7 @@ export function bindTerms(
   /** Heads of the other statements of the block, to spot two statements on one line. */
   siblings?: ReadonlySet<string>,
 ): Bound {
+  const before = sink.items.length;
   const options: Record<string, Json> = {};
   const spans: SpanMap = new Map();
   const keySpans = new Map<string, Span>();
@@ -128,7 +131,7 @@ export function bindTerms(
     // Drop what failed so later analyses see only valid options.
     for (const k of reported) delete options[k];
   }
-  return { options, spans, keySpans };
+  return { ok: !sink.items.slice(before).some((d) => d.severity === "error"), options, spans, keySpans };
 }
 
 function reportSchemaError(
@@ -169,6 +172,18 @@ function reportSchemaError(
   const prop = schema.properties[name];
   const span = spans.get(err.instancePath) ?? spans.get(`/${top}`) ?? ownerSpan;
   const got = show(options[name]);
+  // A bad item of a list option (`metrics acuracy`): look at the item and the items' enum.
+  const item = err.instancePath.split("/").length === 3 ? (options[name] as Json[] | undefined)?.[Number(err.instancePath.split("/")[2])] : undefined;
+  const itemEnum = prop && typeof prop.items === "object" && prop.items !== null ? findEnum(prop.items as PropertySchema) : undefined;
+  if (itemEnum && typeof item === "string") {
+    const guess = closest(item, itemEnum);
+    reported.delete(top);
+    sink.report("unknownChoice", span, { what: `value in ${owner}`, name: item }, {
+      help: guess ? `did you mean \`${guess}\`? (${name}: ${itemEnum.join(", ")})` : `${name}: ${itemEnum.join(", ")}`,
+      fixes: guess ? [{ title: `replace with \`${guess}\``, edits: [{ span, newText: guess }] }] : [],
+    });
+    return;
+  }
   const enumValues = findEnum(prop);
   if (enumValues && typeof options[name] === "string") {
     const guess = closest(options[name] as string, enumValues);

@@ -6,6 +6,8 @@ import type { Json, SpanMap } from "./values.ts";
 /** The resolved program: names bound, statements and options validated. Shapes come later. */
 
 export interface Options {
+  /** False when binding reported an error; such options are incomplete. */
+  ok?: boolean;
   values: Record<string, Json>;
   spans: SpanMap;
   keySpans: Map<string, Span>;

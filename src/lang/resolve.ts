@@ -13,7 +13,7 @@ import { exprText, isCall, lowerExpr, type Json } from "./values.ts";
 /** Models another file provides to an `import`; the host resolves and parses the file. */
 export interface ImportHost {
   /** Returns the models of the file `path` (relative to `from`), or a reason it cannot. */
-  importModels(path: string, from: string): { models: Map<string, ModelSpec>; file: string } | { error: string };
+  importModels(path: string, from: string): { models: Map<string, ModelSpec>; file: string } | { error: string } | { cycle: string[] };
 }
 
 const LAYER_NAMES: ReadonlySet<string> = new Set(LAYERS.keys());
@@ -36,6 +36,10 @@ export function resolve(ast: A.SourceFile, sink: DiagnosticSink, host?: ImportHo
     if (d.kind !== "import" || !d.path) continue;
     if (!host) continue;
     const r = host.importModels(d.path.value, ast.path);
+    if ("cycle" in r) {
+      sink.report("importCycle", d.path.span, { cycle: r.cycle.join(" → ") });
+      continue;
+    }
     if ("error" in r) {
       sink.report("importFailed", d.path.span, { path: d.path.raw, reason: r.error });
       continue;
@@ -45,7 +49,7 @@ export function resolve(ast: A.SourceFile, sink: DiagnosticSink, host?: ImportHo
       const m = r.models.get(id.name);
       if (!m) {
         const guess = closest(id.name, r.models.keys());
-        sink.report("unknownName", id.span, { what: `model in ${d.path.raw}`, name: id.name }, guess ? suggest(id.span, guess) : {});
+        sink.report("unknownName", id.span, { what: "model", name: id.name }, guess ? suggest(id.span, guess) : { help: `${d.path.raw} defines: ${[...r.models.keys()].join(", ") || "no models"}` });
         continue;
       }
       if (declare("model", id)) program.models.set(id.name, m);
@@ -100,19 +104,31 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
       }
       if (l.input) used.add(l.input.name);
       if (previous !== undefined) used.add(previous);
-      previous = l.target?.name;
+      // A placeholder no tensor map holds: later layers read it and are skipped without new errors.
+      previous = l.target?.name ?? `?${l.op.name}@${l.op.span.start}`;
       continue;
     }
-    const bound = bindTerms(l.terms, kind.args, kind.schema, `\`${kind.name}\``, l.op.span, sink, LAYER_NAMES);
+    let terms = l.terms;
     const inputsOf: string[] = [];
     if (kind.inputs === "many") {
-      if (l.input) sink.report("invalidArgument", l.input.span, { message: `\`${kind.name}\` takes its inputs as values (\`${kind.name} a, b\`), not with \`->\`` });
-      l.terms.forEach((t) => {
+      // Merge layers name their inputs as values. Report the other forms once and recover, so the
+      // schema does not complain about the same mistake again.
+      if (l.input) {
+        sink.report("invalidArgument", l.input.span, { message: `\`${kind.name}\` takes its inputs as values (\`${kind.name} ${l.input.name}, …\`), not with \`->\`` });
+        const named = l.terms.some((t) => !t.key && t.value.kind === "name" && t.value.name === l.input!.name);
+        if (!named) terms = [{ value: { kind: "name", name: l.input.name, span: l.input.span }, span: l.input.span }, ...terms];
+      }
+      // A value that is not a name fails the schema (`inputs` are names), at that value's span.
+      for (const t of terms) {
         if (!t.key && t.value.kind === "name") {
           const r = refer({ name: t.value.name, span: t.value.span });
           if (r) inputsOf.push(r);
-        } else if (!t.key) sink.report("invalidArgument", t.value.span, { message: `\`${kind.name}\` combines named tensors; \`${exprText(t.value)}\` is not a tensor name` });
-      });
+        }
+      }
+    }
+    const bound = bindTerms(terms, kind.args, kind.schema, `\`${kind.name}\``, l.op.span, sink, LAYER_NAMES);
+    if (kind.inputs === "many") {
+      // handled above
     } else if (l.input) {
       const r = refer(l.input);
       if (r) inputsOf.push(r);
@@ -126,7 +142,7 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
     counts.set(kind.name, n);
     const layerName = l.target?.name ?? `${kind.name}_${n}`;
     if (l.target) define(l.target);
-    layers.push({ node: l, kind, name: layerName, inputs: inputsOf, options: { values: bound.options, spans: bound.spans, keySpans: bound.keySpans } });
+    layers.push({ node: l, kind, name: layerName, inputs: inputsOf, options: { ok: bound.ok, values: bound.options, spans: bound.spans, keySpans: bound.keySpans } });
     previous = layerName;
   }
   const outputs: ModelSpec["outputs"] = [];
@@ -162,6 +178,8 @@ function resolveBlock(
   block: string,
   sink: DiagnosticSink,
   special: (s: A.Statement, k: StatementKind) => boolean,
+  /** Receives the statements that misspelt heads were probably meant to be. */
+  meant: Set<string> = new Set(),
 ): Map<string, { node: A.Statement; options: Options }> {
   const out = new Map<string, { node: A.Statement; options: Options }>();
   const heads = new Set(catalog.keys());
@@ -169,6 +187,7 @@ function resolveBlock(
     const k = catalog.get(s.head.name);
     if (!k) {
       const guess = closest(s.head.name, catalog.keys());
+      if (guess) meant.add(guess);
       sink.report("unknownStatement", s.head.span, { name: s.head.name, block }, guess ? suggest(s.head.span, guess) : { help: `${block} statements: ${[...catalog.keys()].join(", ")}` });
       continue;
     }
@@ -190,13 +209,14 @@ function resolveBlock(
 function resolveData(d: A.DataDecl, name: string, file: string, sink: DiagnosticSink): DataSpec {
   let label: LabelSpec | undefined;
   let keep: DataSpec["keep"];
+  const meant = new Set<string>();
   const statements = resolveBlock(d.body, DATA_STATEMENTS, "data", sink, (s, k) => {
     if (k.name === "label") label = resolveLabel(s, sink);
     else if (k.name === "keep") keep = resolveKeep(s, sink);
     else return false;
     return true;
-  });
-  for (const req of ["from", "label"]) if (!statements.has(req)) sink.report("missingStatement", d.name?.span ?? d.span, { block: "data", name, statement: req });
+  }, meant);
+  for (const req of ["from", "label"]) if (!statements.has(req) && !meant.has(req)) sink.report("missingStatement", d.name?.span ?? d.span, { block: "data", name, statement: req });
   return { name, node: d, file, statements, label, keep };
 }
 
@@ -282,13 +302,14 @@ function resolveTrain(d: A.TrainDecl, program: Program, file: string, sink: Diag
       sink.report("unknownName", d.data.span, { what: "data set", name: d.data.name }, guess ? suggest(d.data.span, guess) : {});
     }
   }
+  const meant = new Set<string>();
   t.statements = resolveBlock(d.body, TRAIN_STATEMENTS, "train", sink, (s, k) => {
     if (!k.catalog) return false;
     const r = resolveNamed(s, k.catalog, sink);
     if (r) t[k.catalog] = r;
     return true;
-  });
-  for (const req of ["loss", "optimizer"]) if (!t.statements.has(req)) sink.report("missingStatement", d.model?.span ?? d.span, { block: "train", name: d.model?.name ?? "", statement: req });
+  }, meant);
+  for (const req of ["loss", "optimizer"]) if (!t.statements.has(req) && !meant.has(req)) sink.report("missingStatement", d.model?.span ?? d.span, { block: "train", name: d.model?.name ?? "", statement: req });
   return t;
 }
 

@@ -1,11 +1,14 @@
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { constants as zlibConstants, gunzipSync } from "node:zlib";
 import { dirname, relative, resolve as resolvePath } from "node:path";
 import { DiagnosticSink, hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { LineMap } from "../diagnostics/span.ts";
+import { dropCascades } from "../diagnostics/cascade.ts";
 import type { ModelSpec, Program } from "../lang/program.ts";
 import { resolve, type ImportHost } from "../lang/resolve.ts";
 import type { SourceFile } from "../syntax/ast.ts";
-import { check } from "../check/index.ts";
+import { check, type DataHeader, type HeaderRequest } from "../check/index.ts";
+import { applySuppressions } from "../check/suppress.ts";
 import type { CheckedProgram } from "../check/ir.ts";
 import { parse } from "../syntax/parse.ts";
 
@@ -25,18 +28,29 @@ export interface CheckedFile {
 /** Reads files from disk for imports, with each file analysed once and cycles reported. */
 export class FileHost implements ImportHost {
   private readonly cache = new Map<string, CheckedFile | "in-progress">();
+  /** Files being analysed, outermost first, to name an import cycle. */
+  private readonly stack: string[] = [];
+  /** Files found on an import cycle, and the cycle. */
+  private readonly cycles = new Map<string, string[]>();
   constructor(private readonly read: (path: string) => string = (p) => readFileSync(p, "utf8")) {}
 
-  importModels(path: string, from: string): { models: Map<string, ModelSpec>; file: string } | { error: string } {
+  importModels(path: string, from: string): { models: Map<string, ModelSpec>; file: string } | { error: string } | { cycle: string[] } {
     const target = resolvePath(dirname(from), path);
     const state = this.cache.get(target);
-    if (state === "in-progress") return { error: "the files import each other in a cycle" };
+    if (state === "in-progress") {
+      const cycle = [...this.stack.slice(this.stack.indexOf(target)), target].map((p) => relative(process.cwd(), p) || p);
+      for (const f of this.stack.slice(this.stack.indexOf(target))) this.cycles.set(f, cycle);
+      return { cycle };
+    }
     let checked: CheckedFile;
     try {
       checked = state ?? this.analyse(target, relative(process.cwd(), target) || target);
     } catch (e) {
       return { error: (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message };
     }
+    // The imported file closed a cycle through this one: report the cycle here too, not "it has errors".
+    const cycle = this.cycles.get(target);
+    if (cycle) return { cycle };
     if (hasErrors(checked.diagnostics)) return { error: `it has ${checked.diagnostics.filter((d) => d.severity === "error").length} error(s); run \`nnspec check ${checked.path}\`` };
     return { models: checked.program.models, file: checked.path };
   }
@@ -48,12 +62,105 @@ export class FileHost implements ImportHost {
     if (cached && cached !== "in-progress" && text === undefined) return cached;
     const src = text ?? this.read(key);
     this.cache.set(key, "in-progress");
+    this.stack.push(key);
+    try {
+      return this.analyseText(key, shownPath, src);
+    } finally {
+      this.stack.pop();
+    }
+  }
+
+  private analyseText(key: string, shownPath: string, src: string): CheckedFile {
     const parsed = parse(src, shownPath);
     const sink = new DiagnosticSink(shownPath);
     const program = resolve(parsed.ast, sink, { importModels: (p, _from) => this.importModels(p, key) });
-    const checked = check(program, sink);
-    const result: CheckedFile = { path: shownPath, text: src, ast: parsed.ast, lines: parsed.lines, program, checked, syntaxErrors: hasErrors(parsed.diagnostics), diagnostics: [...parsed.diagnostics, ...sink.items].sort((a, b) => a.span.start - b.span.start) };
+    const checked = check(program, sink, { readHeader: (p, _from, how) => readDataHeader(resolvePath(dirname(key), p), how) }, parsed.diagnostics);
+    const diagnostics = applySuppressions(parsed.ast, parsed.lines, shownPath, [...parsed.diagnostics, ...dropCascades(parsed.diagnostics, sink.items)]).diagnostics;
+    const result: CheckedFile = { path: shownPath, text: src, ast: parsed.ast, lines: parsed.lines, program, checked, syntaxErrors: hasErrors(parsed.diagnostics), diagnostics: diagnostics.sort((a, b) => a.span.start - b.span.start) };
     this.cache.set(key, result);
     return result;
   }
+}
+
+/** How much of a plain data file, and of the compressed bytes of a gzip one, the checker reads. */
+const PLAIN_CHUNK = 1 << 20;
+const GZIP_CHUNK = 1 << 14;
+const GZIP_MAX_OUT = 1 << 24;
+
+/**
+ * Reads what the first lines of a data file say: its column names (header row), its number of
+ * columns, and its number of rows when the file states it (the scikit-learn metadata line
+ * `150,4,setosa,...` skipped with `skip: 1`, or an IDX header). Reads only the beginning of the file
+ * (gzip: the first compressed chunk). Undefined when the file does not exist.
+ */
+export function readDataHeader(absPath: string, how: HeaderRequest): DataHeader | { error: string } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(absPath, "r");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "ENOENT" || code === "ENOTDIR" ? undefined : { error: (e as Error).message };
+  }
+  let bytes: Buffer;
+  let whole: boolean;
+  try {
+    const buf = Buffer.alloc(PLAIN_CHUNK);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    bytes = buf.subarray(0, n);
+    whole = n < buf.length;
+    if (n >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      const part = bytes.subarray(0, GZIP_CHUNK);
+      whole = whole && part.length === n;
+      bytes = gunzipSync(part, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: GZIP_MAX_OUT });
+    }
+  } catch (e) {
+    return { error: (e as Error).message };
+  } finally {
+    closeSync(fd);
+  }
+  if (how.format === "idx" || (how.format === undefined && bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0 && bytes[3] >= 1 && bytes[3] <= 4 && [8, 9, 11, 12, 13, 14].includes(bytes[2]))) {
+    const nd = bytes[3];
+    if (bytes.length < 4 + 4 * nd || bytes[0] !== 0 || bytes[1] !== 0) return { error: "not an IDX file" };
+    const dims = Array.from({ length: nd }, (_, i) => bytes.readUInt32BE(4 + 4 * i));
+    return { rows: dims[0], count: dims.slice(1).reduce((a, b) => a * b, 1) };
+  }
+  const lines = bytes.toString("utf8").split("\n");
+  if (!whole) lines.pop(); // the last line may be cut off
+  const cells = (line: string): string[] => splitRow(line.replace(/\r$/, ""), how);
+  const skipped = lines.slice(0, how.skip);
+  const rest = lines.slice(how.skip).filter((l) => l.trim() !== "");
+  if (rest.length === 0) return skipped.length < how.skip ? undefined : { error: "no data rows" };
+  const first = cells(rest[0]);
+  const hasHeader = how.header ?? false; // as the loader reads it: a header row only with `header: true`
+  const out: DataHeader = hasHeader ? { columns: first.map((c) => c.trim()), count: first.length } : { count: first.length };
+  // scikit-learn's files start with `ROWS,FEATURES,target names...`; FEATURES excludes the target column.
+  const meta = skipped.length ? /^\s*(\d+)\s*[,\s]\s*(\d+)\s*(?:,|$)/.exec(skipped[0]) : null;
+  if (meta && (Number(meta[2]) + 1 === out.count || Number(meta[2]) === out.count)) out.rows = Number(meta[1]);
+  return out;
+}
+
+function splitRow(line: string, how: HeaderRequest): string[] {
+  if (how.format === "whitespace") return line.trim().split(/\s+/);
+  const sep = how.delimiter ?? ",";
+  const out: string[] = [];
+  let cur = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"' && cur.trim() === "") {
+      quoted = true;
+      cur = "";
+    } else if (ch === sep) {
+      out.push(cur);
+      cur = "";
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
 }

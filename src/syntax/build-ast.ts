@@ -38,7 +38,9 @@ export class AstBuilder {
         return {
           kind: "model",
           name: this.optIdent(tok(n, "name")),
-          inputs: nodes(n, "param").map((p) => this.param(p)),
+          inputs: nodes(n, "param")
+            .map((p) => this.param(p))
+            .filter((p): p is A.Param => p !== undefined),
           outputs: outs ? nodes(outs, "output").map((o) => this.output(o)) : [],
           outputsGrouped: outs ? tok(outs, "LParen") !== undefined : false,
           body: nodes(n, "layer")
@@ -68,9 +70,12 @@ export class AstBuilder {
     const out = nodes(n, "term")
       .map((t) => this.term(t))
       .filter((t): t is A.Term => t !== undefined);
+    // Terms and commas are both in source order: one pass over each (searching all commas per term was quadratic).
+    let ci = 0;
     out.forEach((t, i) => {
       const next = out[i + 1]?.span.start ?? Infinity;
-      if (commas.some((c) => c >= t.span.end && c < next)) t.comma = true;
+      while (ci < commas.length && commas[ci] < t.span.end) ci++;
+      if (ci < commas.length && commas[ci] < next) t.comma = true;
     });
     return out;
   }
@@ -88,14 +93,18 @@ export class AstBuilder {
     return { value: k, span: this.span(n) };
   }
 
-  private param(n: CstNode): A.Param {
+  private param(n: CstNode): A.Param | undefined {
+    const name = tok(n, "name");
+    if (!name) return undefined; // `m(x: [4], : [3])`: recovery left a parameter without its name
     const t = node(n, "tensorType");
-    return { name: this.ident(tok(n, "name")!), type: t ? this.tensorType(t) : undefined, span: this.span(n) };
+    return { name: this.ident(name), type: t ? this.tensorType(t) : undefined, span: this.span(n) };
   }
 
-  private tensorType(n: CstNode): A.TensorType {
+  private tensorType(n: CstNode): A.TensorType | undefined {
     const dtype = tok(n, "dtype");
     const shape = node(n, "shape");
+    // A type whose shape was lost to a syntax error is absent, not empty.
+    if (!shape || !tok(shape, "LBracket")) return undefined;
     return { dtype: dtype ? this.ident(dtype) : undefined, dims: this.dims(shape), span: this.span(n) };
   }
 

@@ -138,8 +138,8 @@ function layout(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): IToken[
     if (name in OPEN) stack.push(t);
     else if (name in OPENER_FOR) {
       const want = OPENER_FOR[name];
-      const idx = want === "LBrace" ? lastIndexOf(stack, "LBrace") : stack.length - 1;
-      if (idx >= 0 && stack[idx].tokenType.name === want) {
+      const idx = openerIndex(stack, want);
+      if (idx >= 0) {
         const popped = stack.splice(idx);
         closed.add(popped[0]);
         unclosed.push(...popped.slice(1));
@@ -169,7 +169,7 @@ function layout(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): IToken[
     if (name in OPEN) nest.push(t);
     else if (name in OPENER_FOR) {
       const want = OPENER_FOR[name];
-      const idx = want === "LBrace" ? lastIndexOf(nest, "LBrace") : nest[nest.length - 1]?.tokenType.name === want ? nest.length - 1 : -1;
+      const idx = openerIndex(nest, want);
       if (idx >= 0) nest.splice(idx);
     }
     out.push(t);
@@ -177,8 +177,14 @@ function layout(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): IToken[
   return out;
 }
 
-function lastIndexOf(stack: IToken[], name: string): number {
-  for (let i = stack.length - 1; i >= 0; i--) if (stack[i].tokenType.name === name) return i;
+/** Where the opener a closer matches sits on the stack: a `}` reaches through any open `(`/`[`; a
+ * `)` or `]` reaches through the other kind of bracket (left unclosed) but never past a `{`. */
+function openerIndex(stack: IToken[], want: string): number {
+  for (let i = stack.length - 1; i >= 0; i--) {
+    const name = stack[i].tokenType.name;
+    if (name === want) return i;
+    if (name === "LBrace") return -1;
+  }
   return -1;
 }
 
