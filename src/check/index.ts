@@ -1,10 +1,21 @@
-import type { DiagnosticSink } from "../diagnostics/diagnostic.ts";
+import type { Diagnostic, DiagnosticSink } from "../diagnostics/diagnostic.ts";
+import type { Span } from "../diagnostics/span.ts";
 import type { Program } from "../lang/program.ts";
+import { checkCrossDecl, type DataHost } from "./crossdecl.ts";
 import type { CheckedModel, CheckedProgram } from "./ir.ts";
+import { lint } from "./lints.ts";
 import { checkModel } from "./model.ts";
 
-/** Shape-checks every model of a resolved program. Reports everything it finds; never throws. */
-export function check(program: Program, sink: DiagnosticSink): CheckedProgram {
+export type { DataHeader, DataHost, HeaderRequest } from "./crossdecl.ts";
+
+/**
+ * Shape-checks every model of a resolved program, then checks each `train` for a model, data and
+ * loss that fit together, and runs the lints. Reports everything it finds; never throws. `host`
+ * reads the first lines of data files (optional: a spec checks without its data). `earlier` are
+ * the parser's diagnostics: the checks across declarations and the lints skip every declaration
+ * that already has an error, so that one mistake is not reported again as a mismatch.
+ */
+export function check(program: Program, sink: DiagnosticSink, host?: DataHost, earlier: readonly Diagnostic[] = []): CheckedProgram {
   const models = new Map<string, CheckedModel>();
   for (const [name, m] of program.models) {
     // Imported models were checked in their own file; check them here only for their shapes.
@@ -15,5 +26,27 @@ export function check(program: Program, sink: DiagnosticSink): CheckedProgram {
     }
     models.set(name, checkModel(m, sink));
   }
+  const clean = withoutErrors(program.file, [...earlier, ...sink.items]);
+  checkCrossDecl(program, models, sink, host, clean);
+  lint(program, models, sink, clean);
   return { program, models, data: program.data, trains: program.trains };
+}
+
+/** A test of whether a declaration's span holds no error of this file. */
+function withoutErrors(file: string, diagnostics: readonly Diagnostic[]): (span: Span) => boolean {
+  const starts = diagnostics
+    .filter((d) => d.severity === "error" && d.file === file)
+    .map((d) => d.span.start)
+    .sort((a, b) => a - b);
+  return (span) => {
+    // the first error at or after span.start
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] < span.start) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === starts.length || starts[lo] >= Math.max(span.end, span.start + 1);
+  };
 }

@@ -10,11 +10,14 @@ export interface CatalogEntry {
   help?: string;
   /** A paragraph for `nnspec explain CODE` and the editor's code link. */
   explain: string;
+  /** A name for a warning, usable instead of its code in `# nnspec: allow NAME`. */
+  name?: string;
 }
 
 /**
  * Every message nnspec prints. Codes are stable: never renumber, only add.
- * NN00xx lexical, NN01xx syntax, NN02xx names and statements, NN03xx shapes.
+ * NN00xx lexical, NN01xx syntax, NN02xx names and statements, NN03xx shapes,
+ * NN04xx model, data and loss against each other, NN05xx lints (NN059x: `nnspec: allow` comments).
  */
 export const CATALOG = {
   // ── lexical ──
@@ -243,7 +246,7 @@ export const CATALOG = {
   unknownChoice: {
     code: "NN0209",
     severity: "error",
-    message: "unknown {what} `{name}`",
+    message: "`{name}` is not a known {what}",
     label: "not a known {what}",
     explain: "This position accepts one of a fixed set of names.",
   },
@@ -267,6 +270,399 @@ export const CATALOG = {
     message: "tensor `{name}` is defined but never used",
     label: "never used",
     explain: "A named tensor that no later layer reads and that is not a model output is dead code.",
+  },
+  // ── model, data and loss against each other ──
+  lossUnits: {
+    code: "NN0401",
+    severity: "error",
+    message: "`{loss}` with {labels} needs {want}, but model `{model}` outputs {got}",
+    label: "wrong number of output units",
+    explain:
+      "The loss, the labels and the model's last layer must agree. `sparse_cross_entropy` with `class(N)` labels and `cross_entropy` with `onehot(N)` labels need N output units, one score per class. `binary_cross_entropy` needs one unit for a `binary` label (or `class(2)`), and k units for k binary label columns (`label 20..24: binary` is 5). `mse`, `mae` and `huber` need one unit per regression target. The fix changes the units of the last dense layer.",
+  },
+  lossLabelMismatch: {
+    code: "NN0402",
+    severity: "error",
+    message: "`{loss}` does not fit {labels}",
+    label: "wrong loss for these labels",
+    explain:
+      "Each loss expects one kind of label: `sparse_cross_entropy` class indices (`class(N)`), `cross_entropy` one-hot vectors (`onehot(N)`), `binary_cross_entropy` 0/1 values (`binary`, or `class(2)`), `mse`/`mae`/`huber` numbers (`regression`). Class indices with `cross_entropy`, one-hot vectors with `sparse_cross_entropy`, more than two classes with `binary_cross_entropy` or a classification loss on a regression target train nothing sensible. The fix replaces the loss with the one that fits the labels.",
+  },
+  regressionLossOnClasses: {
+    code: "NN0403",
+    severity: "warning",
+    name: "regression-loss-on-classes",
+    message: "`{loss}` treats {labels} as numbers",
+    label: "a regression loss on class labels",
+    explain:
+      "A regression loss such as `mse` on class labels treats class 2 as twice class 1 and predicts values between classes. It is allowed (a warning, not an error) because mean squared error on 0/1 labels is a known, if weaker, way to train a classifier; the usual choice is a cross-entropy loss that matches the labels.",
+  },
+  doubleActivation: {
+    code: "NN0404",
+    severity: "error",
+    message: "the model ends in `{act}` and `{loss}` has `from_logits: true`: {act} is applied twice",
+    label: "`{act}` here",
+    explain:
+      "`from_logits: true` tells the loss that the model outputs raw scores (logits) and that the loss should apply the softmax or sigmoid itself. When the model already ends in `softmax` or `sigmoid`, the loss squashes probabilities a second time: the loss barely changes with the weights and training stalls. Keep one: remove the model's last activation (the recommended form, numerically stable) or set `from_logits: false`.",
+  },
+  missingFromLogits: {
+    code: "NN0405",
+    severity: "warning",
+    name: "missing-from-logits",
+    message: "`{loss}` expects probabilities, but model `{model}` outputs {what}",
+    label: "expects probabilities (`from_logits` is false)",
+    explain:
+      "Without `from_logits: true` a cross-entropy loss takes the model's outputs as probabilities. A model that ends in a dense layer with no activation outputs raw scores, which can be negative or above 1; the loss then clips them and trains badly. Add `from_logits: true` to the loss (the loss applies the softmax or sigmoid itself), or end the model with `softmax` (`sigmoid` for `binary_cross_entropy`). `sigmoid` before `sparse_cross_entropy` or `cross_entropy` is reported too: its outputs do not sum to 1.",
+  },
+  featureCount: {
+    code: "NN0406",
+    severity: "error",
+    message: "data `{data}` gives examples of {have}, but model `{model}` takes {want}",
+    label: "the model's input",
+    explain:
+      "Each example the data block produces must have the shape of the model's input. The data's shape is its number of features (a name or an index counts 1, a range `a..b` counts b-a+1, name ranges are resolved against `columns` or the file's header row; without `features`, every column but the label), or the shape given by `reshape`. When the data file can be read, its header is used too. Symbolic input dimensions such as `n` match any size.",
+  },
+  reshapeFeatures: {
+    code: "NN0407",
+    severity: "error",
+    message: "`reshape {target}` needs {need} values per example, but data `{data}` has {have} features",
+    label: "element count changes",
+    explain: "A data `reshape` rearranges the features of each example; it cannot add or drop values, so the product of its dimensions must equal the number of features. One dimension may be -1 and is inferred.",
+  },
+  unknownColumn: {
+    code: "NN0408",
+    severity: "error",
+    message: "column {column} is not in {where}",
+    label: "no such column",
+    explain:
+      "`features` and `label` select columns by name, by index (from 0) or by range. A name must be one of the names given by `columns` or, without `columns`, by the data file's header row; an index must be below the number of columns. This is checked only when the names or the file are known.",
+  },
+  columnsCount: {
+    code: "NN0409",
+    severity: "error",
+    message: "`columns` names {named} columns, but {file} has {have}",
+    label: "wrong number of names",
+    explain: "`columns` names every column of the data file, in order. When the file can be read at check time its first data row must have as many values as `columns` has names.",
+  },
+  splitSum: {
+    code: "NN0410",
+    severity: "error",
+    message: "the split fractions add up to {sum}, more than all the rows",
+    label: "more than 1 in all",
+    explain:
+      "A split part at most 1 is a fraction of the rows (`split train: 0.7, val: 0.15, test: 0.15`); above 1 it is a row count. The fractions together cannot ask for more than every row. With `kfold` the fractions are not checked (the folds split the rows that are not in `test`). The fix adjusts `test`.",
+  },
+  splitUnused: {
+    code: "NN0411",
+    severity: "warning",
+    name: "split-unused-rows",
+    message: "the split fractions add up to {sum}: {rest} of the rows are never used",
+    label: "less than 1 in all",
+    explain:
+      "With `train` given, the rows that no part asks for are left out. Row counts use that on purpose to subsample a large file (`train: 1000, test: 200`), but with fractions it is usually a slip, so it is a warning: give the rest to `test` (the fix), or leave `train` out so that it takes every row the other parts leave.",
+  },
+  splitTooLarge: {
+    code: "NN0412",
+    severity: "error",
+    message: "the split asks for {need} rows, but {file} has {rows}",
+    label: "more rows than the data has",
+    explain: "The parts of a split cannot use more rows than the file holds. The row count is known at check time only when the file says it (the metadata line of the scikit-learn files, such as `150,4,...` for 150 rows, or an IDX header), and not after `keep` drops rows.",
+  },
+  splitEmpty: {
+    code: "NN0413",
+    severity: "error",
+    message: "the `{part}` split would be empty: {detail}",
+    label: "no rows",
+    explain:
+      "Every part a split asks for (train always; val and test when above 0) must receive at least one row, or training and evaluation fail. Fractions are rounded to whole rows by the largest-remainder method, as the loader does, so a part rounds to no row only when it is far below one row. Known only when the file states its row count, and not checked for stratified splits, whose sizes depend on the classes. Write `0` for a part you do not want.",
+  },
+  stratifiedRegression: {
+    code: "NN0414",
+    severity: "error",
+    message: "`stratified` needs class labels, but the label is a regression target",
+    label: "cannot stratify a continuous target",
+    explain: "A stratified split keeps each class's share equal across train, validation and test. A regression target has no classes to keep, so `stratified` is an error there; remove it (a shuffled split is the default).",
+  },
+  metricNeedsClasses: {
+    code: "NN0415",
+    severity: "error",
+    message: "metric `{metric}` needs class labels, but this is a regression",
+    label: "a classification metric",
+    explain:
+      "accuracy, precision, recall and f1 count correct class predictions; a regression has none. Use mse, mae, rmse or r2 for a regression. The reverse (mse, mae, rmse or r2 on classification) is only a warning, NN0416.",
+  },
+  metricOnClasses: {
+    code: "NN0416",
+    severity: "warning",
+    name: "metric-on-classes",
+    message: "metric `{metric}` measures numbers, but the labels are classes",
+    label: "a regression metric",
+    explain:
+      "mse, mae, rmse and r2 compare predicted numbers with the labels. On a classification they measure the predicted probabilities against the 0/1 targets (mse is then the Brier score), which is sometimes wanted, so this is a warning rather than an error. accuracy, precision, recall and f1 are the usual classification metrics.",
+  },
+  noValidationSplit: {
+    code: "NN0417",
+    severity: "error",
+    message: "early stopping monitors `{monitor}`, but data `{data}` has no validation split",
+    label: "needs a `val` split",
+    explain: "`early_stopping` watches a validation value (`val_loss` by default) after each epoch. The data block's `split` must then have a `val` part (or `kfold`). Monitor `loss` to stop on the training loss instead.",
+  },
+  labelInFeatures: {
+    code: "NN0418",
+    severity: "error",
+    message: "the features include the label column {column}",
+    label: "selects the label too",
+    explain: "A feature selection that includes the label column hands the answer to the model: it learns to copy it and the evaluation means nothing. Select the feature columns without the label.",
+  },
+
+  splitNotInteger: {
+    code: "NN0419",
+    severity: "error",
+    message: "`{part}: {value}` is neither a fraction nor a row count",
+    label: "not a whole number of rows",
+    explain: "A split part is a fraction of the rows when it is at most 1 (`0.8`) and a number of rows when it is larger, which must then be a whole number (`120`).",
+  },
+  // ── lints ──
+  linearCollapse: {
+    code: "NN0501",
+    severity: "warning",
+    name: "linear-collapse",
+    message: "two linear layers in a row compute no more than one",
+    label: "no activation: a linear map",
+    explain:
+      "A dense layer without an activation computes x·W₁ + b₁; a dense layer right after it computes (x·W₁ + b₁)·W₂ + b₂, which is again one linear map x·W + b. The stack has more weights but no more power than a single layer. Add a nonlinearity (`relu`) between them, or remove one. Dropout between them does not change this. A deliberate low-rank bottleneck can silence this with `# nnspec: allow linear-collapse`.",
+  },
+  saturatingStack: {
+    code: "NN0502",
+    severity: "warning",
+    name: "saturating-stack",
+    message: "{count} hidden layers use {acts}: gradients vanish through a deep stack of them",
+    label: "saturating activation",
+    explain:
+      "sigmoid and tanh flatten out for large inputs, and their slope is at most 0.25 (sigmoid) or 1 (tanh). Backpropagation multiplies these slopes layer by layer, so with three or more such hidden layers the first layers barely learn (vanishing gradients). relu does not saturate for positive inputs and is the usual choice for hidden layers; sigmoid stays right for a probability output, which this lint does not count.",
+  },
+  reluRegressionOutput: {
+    code: "NN0503",
+    severity: "warning",
+    name: "relu-regression-output",
+    message: "`relu` on a regression output",
+    label: "can only predict values ≥ 0",
+    help: "end a regression model with a dense layer with no activation",
+    explain:
+      "A regression output is usually a dense layer with no activation. relu clips every prediction below 0 to 0, and where it does, its gradient is 0, so an output unit that drifts negative stops learning. Even for targets that are never negative, the linear output trains more reliably.",
+  },
+  softmaxSingleUnit: {
+    code: "NN0504",
+    severity: "warning",
+    name: "softmax-single-unit",
+    message: "`softmax` over a single unit always outputs 1",
+    label: "softmax of one value is 1",
+    explain: "softmax divides each score's exponential by the sum over the last axis. With one unit that is e^x / e^x = 1 for every input, so the model predicts nothing and gets no gradient. For one probability use `sigmoid`; for N classes give the layer N units.",
+  },
+  layerAfterOutput: {
+    code: "NN0505",
+    severity: "warning",
+    name: "layer-after-output",
+    message: "`{layer}` after the output layer",
+    label: "the last layer",
+    explain:
+      "Dropout and batch normalization belong between hidden layers. As the last layer, dropout zeroes (and rescales) the model's predictions during training, and batchnorm rescales them to the batch's statistics, so the outputs no longer mean what the loss expects. Put them before the output layer.",
+  },
+  learningRate: {
+    code: "NN0506",
+    severity: "warning",
+    name: "learning-rate",
+    message: "learning rate {lr} is outside the usual range of `{optimizer}` ({low} to {high})",
+    label: "unusual learning rate",
+    explain:
+      "Each optimizer has a range of learning rates that usually works: sgd, momentum and adagrad 1e-4 to 1, rmsprop, adam and adamw 1e-5 to 0.1. Far above, training diverges (the loss grows or becomes NaN); far below, it barely moves in the given epochs. The fix uses the optimizer's default.",
+  },
+
+  // ── `# nnspec: allow` comments ──
+  unknownSuppression: {
+    code: "NN0590",
+    severity: "warning",
+    message: "`nnspec: allow` names unknown diagnostic `{name}`",
+    label: "not a diagnostic code or lint name",
+    explain: "`# nnspec: allow` takes diagnostic codes such as NN0501 or lint names such as `linear-collapse`, separated by commas. `nnspec explain CODE` describes each code.",
+  },
+  suppressError: {
+    code: "NN0591",
+    severity: "warning",
+    message: "{code} is an error and cannot be silenced",
+    label: "errors cannot be allowed",
+    explain: "Only warnings can be silenced with `# nnspec: allow`. An error means the spec cannot run as written; fix it instead.",
+  },
+  unusedSuppression: {
+    code: "NN0592",
+    severity: "warning",
+    message: "`{name}` is allowed {where}, but nothing there reports it",
+    label: "silences nothing",
+    explain:
+      "`# nnspec: allow CODE` on a line (or alone on the line before) silences that warning on that line; `# nnspec: allow-file CODE` silences it in the whole file. An entry that silences nothing is stale, usually after the spec was fixed, and is reported so it gets removed.",
+  },
+  malformedDirective: {
+    code: "NN0593",
+    severity: "warning",
+    message: "malformed `nnspec:` comment",
+    label: "expected `allow` or `allow-file` and a list of codes",
+    explain: "A comment starting with `nnspec:` is a directive: `# nnspec: allow NN0501, learning-rate -- reason` or `# nnspec: allow-file NN0501`. Anything else after `nnspec:` is reported so that a typo does not silently allow nothing.",
+  },
+  // ── data (loading files, NN06xx) ──
+  dataFileUnreadable: {
+    code: "NN0601",
+    severity: "error",
+    message: "cannot read {path}: {reason}",
+    label: "the file named here",
+    explain: "A data file (`from`, `test_from`, `labels:`) is read relative to the spec's folder, or from an absolute path. It must exist and be readable; a `.gz` file must be complete gzip data.",
+  },
+  dataUnknownColumn: {
+    code: "NN0602",
+    severity: "error",
+    message: "no column `{name}` in {path}",
+    label: "not a column of {path}",
+    explain: "Columns are named by the file's header row (`header: true`) or by a `columns` statement, and can always be given by index (0-based) or range (`0..3`, `sepal_length..petal_width`, both ends included).",
+  },
+  dataColumnOutOfRange: {
+    code: "NN0603",
+    severity: "error",
+    message: "column {index} does not exist: {path} has {count} columns (0..{last})",
+    label: "no such column",
+    explain: "Column indices count from 0; the last column of a file with N columns is N - 1.",
+  },
+  dataNotNumber: {
+    code: "NN0604",
+    severity: "error",
+    message: "{where}: `{text}` is not a number",
+    label: "this data set reads that file",
+    explain: "Feature and label cells must be numbers, unless a feature column is one-hot encoded (`onehot COLUMN`) or the label is a class named by text (`class(3, names: [...])`). A first row of column names needs `header: true`; a leading metadata line needs `skip: 1`.",
+  },
+  dataMissingValue: {
+    code: "NN0605",
+    severity: "error",
+    message: "{where}: missing value ({what})",
+    label: "this data set reads that file",
+    help: "drop rows with missing values with `missing drop`, or fill features with the training mean with `missing mean`",
+    explain: "An empty cell, or one holding NaN, NA, N/A, null or ?, is missing. By default a missing feature or label is an error; `missing drop` drops such rows before the split, and `missing mean` fills a missing feature with its mean over the training split (a missing label is then still an error).",
+  },
+  dataClassOutOfRange: {
+    code: "NN0606",
+    severity: "error",
+    message: "{where}: class label {value} is outside 0..{max}",
+    label: "declared as {kind}({classes}) here",
+    explain: "A `class(N)` or `onehot(N)` label holds an integer from 0 to N - 1 (or one of the class `names`). Check N, or drop other classes with `keep COLUMN: [...]`.",
+  },
+  dataTooFewRows: {
+    code: "NN0607",
+    severity: "error",
+    message: "too few rows for the split: {detail}",
+    label: "this split",
+    explain: "Every part the split asks for (and always train) needs at least one row, and counts cannot add up to more rows than the data has (after `keep` and `missing drop`).",
+  },
+  dataRaggedRow: {
+    code: "NN0608",
+    severity: "error",
+    message: "{where}: {got} fields, but the file's rows have {expected}",
+    label: "this data set reads that file",
+    explain: "Every row of a CSV or whitespace-separated file must have as many fields as the first row (or the header). A stray delimiter, a missing value without its delimiter or an unquoted field containing the delimiter makes a row ragged.",
+  },
+  dataIdxInvalid: {
+    code: "NN0609",
+    severity: "error",
+    message: "{path} is not a valid IDX file: {reason}",
+    label: "read as IDX here",
+    explain: "IDX files (MNIST, Fashion-MNIST) start with a magic number `0x00 0x00 TYPE NDIMS` and NDIMS big-endian sizes, then exactly that many values. A file that is still gzip-compressed under another name, or is some other file, fails here.",
+  },
+  dataIdxTruncated: {
+    code: "NN0610",
+    severity: "error",
+    message: "{path} is truncated: its {what} needs {expected} bytes, but only {found} are there",
+    label: "read as IDX here",
+    explain: "The IDX header declares how many values follow; the file ends before them. Download or copy it again.",
+  },
+  dataMalformedCsv: {
+    code: "NN0611",
+    severity: "error",
+    message: "{where}: malformed CSV: {reason}",
+    label: "this data set reads that file",
+    explain: "A quoted field must be closed by a quote followed by the delimiter or the end of the line; a quote inside a quoted field is written twice (`\"\"`).",
+  },
+  dataColumnCount: {
+    code: "NN0612",
+    severity: "error",
+    message: "`columns` names {names} columns, but {path} has {count}",
+    label: "{names} names",
+    explain: "A `columns` statement names every column of the file, in order.",
+  },
+  dataRowCountMismatch: {
+    code: "NN0613",
+    severity: "error",
+    message: "{path} has {rows} rows, but its labels file {labels} has {labelRows}",
+    label: "the labels are read from here",
+    explain: "With `labels:` the n-th label belongs to the n-th row of the data file, so both files need the same number of rows.",
+  },
+  dataBadSplit: {
+    code: "NN0614",
+    severity: "error",
+    message: "{message}",
+    label: "{label}",
+    explain: "`split` takes fractions (at most 1) or row counts (whole numbers above 1) for train, val and test, with train defaulting to the rest; or `kfold: K`. A test part cannot be split off when `test_from` already gives the test set.",
+  },
+  dataUnknownClass: {
+    code: "NN0615",
+    severity: "error",
+    message: "{where}: `{value}` is not one of the class names",
+    label: "class names declared here",
+    explain: "When a `class(N, names: [...])` label column holds text, each value must be one of the names; its position is the class index.",
+  },
+  dataBadLabel: {
+    code: "NN0616",
+    severity: "error",
+    message: "{message}",
+    label: "the label is declared here",
+    explain: "`binary` labels hold 0 or 1 (or true/false, yes/no); `class(N)` labels hold N distinct values at most; `regression` labels are numbers; a label without columns (`label class(10)`) needs a `labels:` file.",
+  },
+  dataReshape: {
+    code: "NN0617",
+    severity: "error",
+    message: "`reshape` to {shape} needs {need} values per example, but the data has {have}",
+    label: "element count changes",
+    explain: "`reshape` rearranges each example's features without changing their number. One dimension may be -1 and is inferred.",
+  },
+  dataNoRows: {
+    code: "NN0618",
+    severity: "error",
+    message: "{path} has no data rows{after}",
+    label: "this data set reads that file",
+    explain: "After skipping lines, the header, and rows that `keep` or `missing drop` remove, nothing is left to train on.",
+  },
+  dataNotStratified: {
+    code: "NN0619",
+    severity: "warning",
+    message: "cannot stratify by {kind} labels; the split is not stratified",
+    label: "ignored",
+    explain: "Stratifying keeps each class's proportion in every part; it needs one class per row (`class`, `onehot` or a single `binary` column). Remove `stratified` for regression and multi-label data.",
+  },
+  dataNotFeature: {
+    code: "NN0620",
+    severity: "error",
+    message: "`{statement}` names column `{name}`, which is not a feature",
+    label: "not among the features",
+    explain: "`standardize`, `minmax` and `onehot` transform feature columns; list the column in `features` (or leave `features` out to use every column but the label).",
+  },
+  dataLayoutMismatch: {
+    code: "NN0621",
+    severity: "error",
+    message: "{test} does not have the layout of {train}: {detail}",
+    label: "read here",
+    explain: "`test_from` is read with the columns, features and label of `from`, so both files need the same columns.",
+  },
+  dataBadSelector: {
+    code: "NN0622",
+    severity: "error",
+    message: "{message}",
+    label: "{label}",
+    explain: "Columns are given by name, by 0-based index, or by a range `a..b` that includes both ends and runs forwards; a column cannot be both a feature and the label.",
   },
 } as const satisfies Record<string, CatalogEntry>;
 

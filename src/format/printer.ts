@@ -97,14 +97,17 @@ class Printer {
   private block<T extends { span: A.Statement["span"] }>(header: string, body: T[], span: A.Decl["span"], text: (s: T) => string): void {
     const headerEnd = body.length ? body[0].span.start : span.end;
     // Comments between the header and `{` or the first statement stay inside the block.
-    const braceAt = this.file.text.indexOf("{", span.start);
+    // Searched within the declaration only: scanning on past it made many brace-less declarations quadratic.
+    const braceIn = this.file.text.slice(span.start, span.end).indexOf("{");
+    const braceAt = braceIn >= 0 ? span.start + braceIn : -1;
     const beforeBrace = this.takeBefore(braceAt >= 0 && braceAt < headerEnd ? braceAt : span.start);
     if (beforeBrace.length) {
       // Rare: a comment inside the header itself; keep it above the declaration.
       this.emitComments(beforeBrace, "", span.start);
     }
-    const inner = this.comments.slice(this.ci).filter((c) => c.span.start < span.end);
-    if (body.length === 0 && inner.length === 0) {
+    // Comments are sorted: the next one untaken is the first that could lie inside the block.
+    const inner = this.ci < this.comments.length && this.comments[this.ci].span.start < span.end;
+    if (body.length === 0 && !inner) {
       this.out.push(`${header} {}`);
       this.takeTrailingAfter(span);
       return;
@@ -133,8 +136,9 @@ class Printer {
   private takeTrailingAfterBrace(braceAt: number): void {
     if (braceAt < 0) return;
     const c = this.comments[this.ci];
-    const line = lineOf(this.file.text, braceAt);
-    if (c && c.span.line === line && c.span.start > braceAt && !c.text.startsWith("/*")) {
+    // Same line as the brace: no line break between them (counting lines from the start was quadratic).
+    const eol = this.file.text.indexOf("\n", braceAt);
+    if (c && c.span.start > braceAt && (eol < 0 || c.span.start < eol) && !c.text.startsWith("/*")) {
       this.ci++;
       this.out[this.out.length - 1] += `  ${c.text.trimEnd()}`;
     }
@@ -149,12 +153,6 @@ class Printer {
     const c = this.takeTrailing(span.end, span.endLine);
     this.out.push(indent + text + (c ? `  ${c.text.trimEnd()}` : ""));
   }
-}
-
-function lineOf(text: string, offset: number): number {
-  let n = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) n++;
-  return n;
 }
 
 function blankBetween(text: string, from: number, to: number): boolean {

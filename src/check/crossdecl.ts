@@ -1,0 +1,748 @@
+import type { DiagnosticSink, Fix, Label, TextEdit } from "../diagnostics/diagnostic.ts";
+import type { Span } from "../diagnostics/span.ts";
+import type { DataSpec, LabelSpec, ModelSpec, NamedOptions, Options, Program, TrainSpec } from "../lang/program.ts";
+import { isCall, type Json } from "../lang/values.ts";
+import type * as A from "../syntax/ast.ts";
+import { closest } from "../util/suggest.ts";
+import { Dim, elements, shapeText, type Shape } from "./dims.ts";
+import type { CheckedLayer, CheckedModel, TensorInfo } from "./ir.ts";
+
+/**
+ * Cross-declaration checks: each `train MODEL on DATA` is checked for a model, a data set and a loss
+ * that fit together (output units against the label, the output activation against `from_logits`,
+ * the features against the model input), and each data block for a split that makes sense.
+ */
+
+// ── reading data files (the host does the I/O; checking never needs the data) ──
+
+/** Where and how a data file is read, from the options of `from`. */
+export interface HeaderRequest {
+  format?: "csv" | "idx" | "whitespace";
+  /** Whether the first row after `skip` names the columns (undefined: `header` not given, so no). */
+  header?: boolean;
+  skip: number;
+  delimiter?: string;
+}
+
+/** What the first lines of a data file say. */
+export interface DataHeader {
+  /** The column names, when the file has a header row. */
+  columns?: string[];
+  /** Values per row (for IDX files, per example). */
+  count: number;
+  /** The number of rows, when the file says so (the sklearn metadata line `150,4,...`, an IDX header). */
+  rows?: number;
+}
+
+/**
+ * Reads the first lines of data files for the checker. Returns undefined when the file does not
+ * exist (a missing file is not an error at check time), or `{ error }` when it cannot be read.
+ */
+export interface DataHost {
+  readHeader(path: string, relativeTo: string, how: HeaderRequest): DataHeader | { error: string } | undefined;
+}
+
+// ── small helpers over spans and terms ──
+
+const pointAt = (s: Span, end = false): Span =>
+  end ? { start: s.end, end: s.end, line: s.endLine, col: s.endCol, endLine: s.endLine, endCol: s.endCol } : { start: s.start, end: s.start, line: s.line, col: s.col, endLine: s.line, endCol: s.col };
+/** From the start (or end) of `a` to the end (or start) of `b`. */
+export function spanBetween(a: Span, aEnd: boolean, b: Span, bEnd: boolean): Span {
+  const p = pointAt(a, aEnd);
+  const q = pointAt(b, bEnd);
+  return { start: p.start, end: q.start, line: p.line, col: p.col, endLine: q.line, endCol: q.col };
+}
+export const insertAt = (s: Span, end: boolean, newText: string): TextEdit => ({ span: pointAt(s, end), newText });
+
+/** An edit that removes one term of a statement or layer, with the comma that joins it to its neighbours. */
+export function removeTerm(terms: readonly A.Term[], i: number, headSpan: Span): TextEdit {
+  const t = terms[i];
+  if (i + 1 < terms.length) return { span: spanBetween(t.span, false, terms[i + 1].span, false), newText: "" };
+  const before = i > 0 ? terms[i - 1].span : headSpan;
+  return { span: spanBetween(before, true, t.span, true), newText: "" };
+}
+
+/** The index of the term whose value (or key) is at `span`. */
+export function termAt(terms: readonly A.Term[], span: Span | undefined): number {
+  if (!span) return -1;
+  return terms.findIndex((t) => (t.value.span.start <= span.start && span.end <= t.value.span.end) || (t.key !== undefined && t.key.span.start === span.start));
+}
+
+/**
+ * An edit that removes a layer's line, with its trailing comment. The checker has no source text, so
+ * the end of the line is found from what starts the next line (the next layer or the model's `}`);
+ * when blank or comment lines come between, only the layer itself is removed (its comment stays).
+ */
+export function removeLayer(model: ModelSpec, layer: A.Layer): TextEdit {
+  const lineStart = (s: Span): Span => ({ start: s.start - (s.col - 1), end: s.start - (s.col - 1), line: s.line, col: 1, endLine: s.line, endCol: 1 });
+  const i = model.node.body.indexOf(layer);
+  const next = model.node.body[i + 1]?.span;
+  const whole = model.node.span;
+  // The model's closing `}` (its span ends just after it).
+  const brace: Span = { start: whole.end - 1, end: whole.end, line: whole.endLine, col: whole.endCol - 1, endLine: whole.endLine, endCol: whole.endCol };
+  const after = next ?? brace;
+  const from = lineStart(layer.span);
+  if (after.line === layer.span.endLine + 1) return { span: spanBetween(from, false, lineStart(after), false), newText: "" };
+  return { span: spanBetween(from, false, layer.span, true), newText: "" };
+}
+
+const fmtNumber = (x: number): string => String(Number(x.toFixed(6)));
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+// ── the model's output head ──
+
+const ACTIVATION_LAYERS = new Set(["relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax", "linear"]);
+const PASS_THROUGH = new Set(["dropout"]);
+const NORMS = new Set(["batchnorm", "layernorm"]);
+const WEIGHTED = new Set(["dense", "conv1d", "conv2d", "embedding"]);
+
+/** How a model output is produced: its final activation and the layer that sets its width. */
+export interface OutputHead {
+  tensor: TensorInfo;
+  /** The size of the last axis, when known. */
+  units?: number;
+  /** `linear` when nothing nonlinear follows the last weighted (or normalization) layer; `unknown` after a merge. */
+  activation: string;
+  /** The layer that applies the activation: a standalone activation layer, or the weighted layer with `activation:`. */
+  actLayer?: CheckedLayer;
+  /** Where the activation is written (the option value, or the standalone layer's kind). */
+  actSpan?: Span;
+  actStandalone: boolean;
+  /** The dense layer whose `units` set the output width (only elementwise layers follow it). */
+  unitsLayer?: CheckedLayer;
+}
+
+export function activationName(v: Json | undefined): string {
+  if (v === undefined || v === null) return "linear";
+  if (typeof v === "string") return v;
+  if (isCall(v)) return v.call;
+  return "unknown";
+}
+
+export function outputHead(model: CheckedModel, tensor: TensorInfo): OutputHead {
+  const head: OutputHead = { tensor, units: tensor.shape.length ? tensor.shape[tensor.shape.length - 1].value : undefined, activation: "", actStandalone: false };
+  let t: TensorInfo | undefined = tensor;
+  for (let guard = 0; t && guard < 10_000; guard++) {
+    const p: CheckedLayer | undefined = t.producer;
+    if (!p) {
+      head.activation ||= "linear";
+      break;
+    }
+    const kind = p.spec.kind.name;
+    if (ACTIVATION_LAYERS.has(kind)) {
+      if (!head.activation && kind !== "linear") {
+        head.activation = kind;
+        head.actLayer = p;
+        head.actSpan = p.spec.node.op.span;
+        head.actStandalone = true;
+      }
+    } else if (NORMS.has(kind)) {
+      // A normalization is affine: whatever came before, what leaves it is not a probability.
+      head.activation ||= "linear";
+    } else if (WEIGHTED.has(kind)) {
+      if (!head.activation) {
+        head.activation = activationName(p.spec.options.values.activation);
+        if (head.activation !== "linear") {
+          head.actLayer = p;
+          head.actSpan = p.spec.options.spans.get("/activation");
+        }
+      }
+      if (kind === "dense") head.unitsLayer = p;
+      break;
+    } else if (!PASS_THROUGH.has(kind)) {
+      head.activation ||= "unknown";
+      break;
+    }
+    const next: string | undefined = p.spec.inputs[0];
+    t = next !== undefined ? model.tensors.get(next) : undefined;
+  }
+  head.activation ||= "unknown";
+  return head;
+}
+
+// ── data blocks ──
+
+type Selector = Json;
+
+interface ColumnSet {
+  /** Column names, from `columns` or the file's header row. */
+  names?: string[];
+  /** How many columns the file has (or `columns` names). */
+  count?: number;
+  /** Where the names or the count came from, for messages. */
+  source?: string;
+}
+
+/** What the checker knows about one data block. */
+export interface DataInfo {
+  spec: DataSpec;
+  /** Values per example after feature selection (before `reshape`), when known. */
+  features?: number;
+  /** The span that says where the feature count comes from, and how. */
+  featuresSpan?: Span;
+  featuresWhy?: string;
+  /** The per-example shape the model receives (after `reshape`), when known. */
+  shape?: Shape;
+  /** Label columns (for binary and regression labels), when known. */
+  labelColumns?: number;
+  rows?: number;
+  file?: string;
+}
+
+function selectorIndices(items: Selector[], cols: ColumnSet): { count?: number; indices?: number[] } {
+  let count = 0;
+  let indices: number[] | undefined = [];
+  for (const it of items) {
+    if (typeof it === "number") {
+      count++;
+      indices?.push(it);
+    } else if (typeof it === "string") {
+      count++;
+      const i = cols.names?.indexOf(it) ?? -1;
+      if (i >= 0) indices?.push(i);
+      else indices = undefined;
+    } else if (it && typeof it === "object" && !Array.isArray(it) && Array.isArray((it as { range?: Json[] }).range)) {
+      const [a, b] = (it as { range: Json[] }).range;
+      const ia = typeof a === "number" ? a : typeof a === "string" && cols.names ? cols.names.indexOf(a) : -1;
+      const ib = typeof b === "number" ? b : typeof b === "string" && cols.names ? cols.names.indexOf(b) : -1;
+      if (ia < 0 || ib < 0 || ib < ia) return {};
+      count += ib - ia + 1;
+      if (indices) for (let i = ia; i <= ib; i++) indices.push(i);
+    } else return {};
+  }
+  return { count, indices };
+}
+
+/** Reports selector items that name columns the file (or `columns`) does not have. */
+function checkSelector(items: Selector[], spans: Map<string, Span>, base: string, cols: ColumnSet, what: string, sink: DiagnosticSink, fallback: Span): boolean {
+  let ok = true;
+  const check = (v: Json, path: string): void => {
+    const span = spans.get(path) ?? fallback;
+    if (typeof v === "number") {
+      if (cols.count !== undefined && v >= cols.count) ok = false;
+      if (cols.count !== undefined && v >= cols.count) sink.report("unknownColumn", span, { column: String(v), where: cols.source ?? "the file" }, { label: `${what}: no column ${v}`, help: `${cols.source ?? "the file"} has ${plural(cols.count, "column")}, numbered 0..${cols.count - 1}` });
+    } else if (typeof v === "string" && cols.names && !cols.names.includes(v)) {
+      ok = false;
+      const guess = closest(v, cols.names);
+      sink.report("unknownColumn", span, { column: `\`${v}\``, where: cols.source ?? "the file" }, {
+        label: `${what}: no such column`,
+        help: guess ? `did you mean \`${guess}\`?` : `the columns are: ${cols.names.join(", ")}`,
+        fixes: guess ? [{ title: `replace with \`${guess}\``, edits: [{ span, newText: guess }] }] : [],
+      });
+    }
+  };
+  items.forEach((it, i) => {
+    const path = `${base}/${i}`;
+    if (it && typeof it === "object" && !Array.isArray(it) && Array.isArray((it as { range?: Json[] }).range)) {
+      const [a, b] = (it as { range: Json[] }).range;
+      check(a, `${path}/from`);
+      check(b, `${path}/to`);
+    } else check(it, path);
+  });
+  return ok;
+}
+
+function stmt(d: DataSpec | TrainSpec, name: string): { node: A.Statement; options: Options } | undefined {
+  return d.statements.get(name);
+}
+
+export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost): DataInfo {
+  const info: DataInfo = { spec: d };
+  const from = stmt(d, "from");
+  const src = from?.options.values ?? {};
+  const path = typeof src.path === "string" ? src.path : undefined;
+  const how: HeaderRequest = {
+    format: src.format as HeaderRequest["format"],
+    header: typeof src.header === "boolean" ? src.header : undefined,
+    skip: typeof src.skip === "number" ? src.skip : 0,
+    delimiter: typeof src.delimiter === "string" ? src.delimiter : undefined,
+  };
+  let header: DataHeader | undefined;
+  if (path && host) {
+    try {
+      const r = host.readHeader(path, d.file, how);
+      if (r && !("error" in r)) header = r;
+    } catch {
+      // Checking never depends on the data: an unreadable file is reported when it is loaded.
+    }
+  }
+  info.file = path;
+  // `keep` drops rows: the file's row count no longer applies.
+  info.rows = d.keep ? undefined : header?.rows;
+  const labelsFile = typeof src.labels === "string" ? src.labels : undefined;
+  const shown = path ? `"${path}"` : "the file";
+
+  // The columns: `columns` names them; else the file's header row; else only the file's count.
+  const cols: ColumnSet = {};
+  const columnsStmt = stmt(d, "columns");
+  const named = columnsStmt?.options.values.names;
+  if (Array.isArray(named) && named.every((x) => typeof x === "string")) {
+    cols.names = named as string[];
+    // Indices count against the file when it can be read, even if `columns` disagrees with it.
+    cols.count = header && how.format !== "idx" ? header.count : named.length;
+    cols.source = "`columns`";
+    if (header && how.format !== "idx" && header.count !== named.length) {
+      sink.report("columnsCount", columnsStmt!.node.head.span, { named: named.length, file: shown, have: header.count }, { labels: from ? [{ span: from.node.span, message: `${plural(header.count, "column")} in this file` }] : [] });
+    }
+  } else if (header && how.format !== "idx") {
+    cols.names = header.columns;
+    cols.count = header.count;
+    cols.source = shown;
+  }
+
+  const keepNode = d.keep ? d.node.body.find((s) => s.head.name === "keep") : undefined;
+  if (d.keep && keepNode?.terms[0]?.key) checkSelector([d.keep.column], new Map([["/keep/0", keepNode.terms[0].key.span]]), "/keep", cols, "keep", sink, d.keep.span);
+
+  // Labels: their columns count for binary and regression targets.
+  const label = d.label;
+  if (label) {
+    if (label.columns.length) {
+      const labelStmt = d.node.body.find((s) => s.head.name === "label");
+      const known = labelsFile || !labelStmt || checkSelector(label.columns, labelSpans(labelStmt), "/columns", cols, "label", sink, label.span);
+      info.labelColumns = known ? selectorIndices(label.columns, cols).count : undefined;
+    } else if (labelsFile && host) {
+      try {
+        const r = host.readHeader(labelsFile, d.file, { format: how.format, skip: 0, header: false });
+        info.labelColumns = r && !("error" in r) ? r.count : 1;
+      } catch {
+        info.labelColumns = 1;
+      }
+    } else info.labelColumns = 1;
+  }
+
+  // Features: the declaration, else every column that is not a label.
+  const features = stmt(d, "features");
+  const items = features?.options.values.columns;
+  if (features && Array.isArray(items)) {
+    const known = checkSelector(items, features.options.spans, "/columns", cols, "feature", sink, features.node.span);
+    const sel = known ? selectorIndices(items, cols) : {};
+    info.features = sel.count;
+    info.featuresSpan = features.node.span;
+    info.featuresWhy = sel.count !== undefined ? `${plural(sel.count, "feature")}` : undefined;
+    const labelIdx = label && !labelsFile ? selectorIndices(label.columns, cols).indices : undefined;
+    if (sel.indices && labelIdx) {
+      const overlap = labelIdx.find((i) => sel.indices!.includes(i));
+      if (overlap !== undefined) {
+        sink.report("labelInFeatures", features.node.span, { column: cols.names?.[overlap] ? `\`${cols.names[overlap]}\`` : String(overlap) }, { labels: [{ span: label!.span, message: "the label" }] });
+        info.features = undefined;
+      }
+    }
+  } else if (how.format === "idx" && header) {
+    info.features = header.count;
+    info.featuresSpan = from?.node.span;
+    info.featuresWhy = `${plural(header.count, "value")} per example in this file`;
+  } else if (cols.count !== undefined && label) {
+    const labelCount = labelsFile ? 0 : label.columns.length ? selectorIndices(label.columns, cols).count : undefined;
+    if (labelCount !== undefined) {
+      info.features = cols.count - labelCount;
+      info.featuresSpan = columnsStmt?.node.span ?? from?.node.span;
+      info.featuresWhy = `${plural(info.features, "feature")}: ${plural(cols.count, "column")} less ${plural(labelCount, "label")}`;
+    }
+  }
+  // One-hot encoding widens its columns by their number of categories, which only the data knows.
+  if (stmt(d, "onehot")) info.features = undefined;
+
+  // reshape
+  const reshape = stmt(d, "reshape");
+  const target = reshape?.options.values.shape;
+  if (reshape && Array.isArray(target) && target.every((x) => typeof x === "number")) {
+    const dims = target as number[];
+    const known = dims.filter((x) => x !== -1).reduce((a, b) => a * b, 1);
+    const wild = dims.filter((x) => x === -1).length;
+    const text = `[${dims.join(", ")}]`;
+    if (info.features === undefined) {
+      if (wild === 0) info.shape = dims.map((x) => Dim.of(x));
+    } else if (wild > 1 || (wild === 0 && known !== info.features) || (wild === 1 && info.features % known !== 0)) {
+      sink.report("reshapeFeatures", reshape.node.span, { target: text, need: wild ? `a multiple of ${known}` : String(known), data: d.name, have: info.features }, {
+        labels: info.featuresSpan ? [{ span: info.featuresSpan, message: info.featuresWhy ?? "the features" }] : [],
+      });
+    } else info.shape = dims.map((x) => Dim.of(x === -1 ? info.features! / known : x));
+  } else if (info.features !== undefined) info.shape = [Dim.of(info.features)];
+
+  checkSplit(d, info, sink);
+  return info;
+}
+
+function labelSpans(s: A.Statement): Map<string, Span> {
+  // `label COLUMNS: KIND`: the resolver keeps no spans for the columns, so find them again.
+  const exprs: A.Expr[] = [];
+  if (s.terms.length === 1 && s.terms[0].key) exprs.push(s.terms[0].key);
+  else if (s.terms.every((t) => !t.key)) exprs.push(...s.terms.slice(0, -1).map((t) => t.value));
+  else {
+    exprs.push(...s.terms.slice(0, -1).map((t) => t.value));
+    const k = s.terms[s.terms.length - 1].key;
+    if (k) exprs.push(k);
+  }
+  const spans = new Map<string, Span>();
+  exprs.forEach((e, i) => {
+    spans.set(`/columns/${i}`, e.span);
+    if (e.kind === "range") {
+      spans.set(`/columns/${i}/from`, e.from.span);
+      spans.set(`/columns/${i}/to`, e.to.span);
+    }
+  });
+  return spans;
+}
+
+const PARTS = ["train", "val", "test"] as const;
+
+function checkSplit(d: DataSpec, info: DataInfo, sink: DiagnosticSink): void {
+  const split = stmt(d, "split");
+  if (!split) return;
+  const v = split.options.values;
+  const spans = split.options.spans;
+  const given = PARTS.filter((p) => typeof v[p] === "number").map((p) => ({ part: p, value: v[p] as number, span: spans.get(`/${p}`)! }));
+  const label = d.label;
+  if (v.stratified === true && label?.kind === "regression") {
+    const i = termAt(split.node.terms, spans.get("/stratified"));
+    sink.report("stratifiedRegression", spans.get("/stratified") ?? split.node.head.span, {}, {
+      labels: [{ span: label.span, message: "a regression label" }],
+      fixes: i >= 0 ? [{ title: "remove `stratified`", edits: [removeTerm(split.node.terms, i, split.node.head.span)] }] : [],
+    });
+  }
+  if (given.length === 0) return;
+  // As the loader reads a split: a part is a fraction of the rows when at most 1 and a row count
+  // when larger (a whole number); parts may mix. Without `train`, train takes the rest; with it, the
+  // rows the parts leave over are not used.
+  const notInteger = given.filter((g) => g.value > 1 && !Number.isInteger(g.value));
+  for (const g of notInteger) sink.report("splitNotInteger", g.span, { part: g.part, value: g.value });
+  if (notInteger.length) return;
+  const trainGiven = given.some((g) => g.part === "train");
+  const fractions = given.filter((g) => g.value <= 1);
+  const fracSum = fractions.reduce((a, g) => a + g.value, 0);
+  const allFractions = fractions.length === given.length;
+  const kfold = typeof v.kfold === "number";
+  const rows = info.rows;
+  const where = info.file ? `"${info.file}"` : "the file";
+  const partLabels = (unit: boolean): Label[] => given.map((g) => ({ span: g.span, message: `${g.part}: ${unit && g.value > 1 ? `${g.value} rows` : fmtNumber(g.value)}` }));
+  if (!kfold && fracSum > 1 + 1e-6) {
+    const test = fractions.find((g) => g.part === "test");
+    const others = fractions.filter((g) => g.part !== "test").reduce((a, g) => a + g.value, 0);
+    const want = 1 - others;
+    const fixes: Fix[] = test && want > -1e-9 ? [{ title: `set test to ${fmtNumber(want)}`, edits: [{ span: test.span, newText: fmtNumber(Math.max(0, want)) }] }] : [];
+    sink.report("splitSum", split.node.head.span, { sum: fmtNumber(fracSum) }, {
+      labels: partLabels(false).filter((_, i) => given[i].value <= 1),
+      help: fixes.length ? "make the fractions add up to 1: adjust `test`" : "make the fractions add up to at most 1",
+      fixes,
+    });
+    return;
+  }
+  if (!kfold && allFractions && trainGiven && fracSum < 1 - 1e-6) {
+    const rest = 1 - fracSum;
+    const test = given.find((g) => g.part === "test");
+    const fixes: Fix[] = [];
+    if (test) fixes.push({ title: `set test to ${fmtNumber(test.value + rest)}`, edits: [{ span: test.span, newText: fmtNumber(test.value + rest) }] });
+    else {
+      const last = given.reduce((a, g) => (g.span.end > a.span.end ? g : a));
+      const lastTerm = split.node.terms.find((t) => t.value.span.start === last.span.start);
+      fixes.push({ title: `add \`test: ${fmtNumber(rest)}\``, edits: [insertAt(lastTerm?.span ?? last.span, true, `, test: ${fmtNumber(rest)}`)] });
+    }
+    sink.report("splitUnused", split.node.head.span, { sum: fmtNumber(fracSum), rest: fmtNumber(rest) }, {
+      labels: partLabels(false),
+      help: test ? "give the rest to `test` (or leave `train` out: it then takes every row the others leave)" : "add a `test` part for the rest (or leave `train` out: it then takes every row the others leave)",
+      fixes,
+    });
+  }
+  const empty = (part: string, detail: string, span: Span): void => {
+    sink.report("splitEmpty", span, { part, detail });
+  };
+  const trainPart = given.find((g) => g.part === "train");
+  if (trainPart && trainPart.value === 0) return empty("train", "`train: 0` leaves nothing to train on", trainPart.span);
+  if (rows === undefined) {
+    if (!kfold && !trainGiven && allFractions && Math.abs(fracSum - 1) <= 1e-6) empty("train", "the other parts take every row", split.node.head.span);
+    return;
+  }
+  const q = [0, 0, 0, 0];
+  given.forEach((g) => (q[PARTS.indexOf(g.part)] = g.value <= 1 ? g.value * rows : g.value));
+  if (!trainGiven) q[0] = rows - q[1] - q[2];
+  const total = q[0] + q[1] + q[2];
+  if (q[0] < -1e-9 || total > rows + 1e-6) {
+    sink.report("splitTooLarge", split.node.head.span, { need: fmtNumber(trainGiven ? total : q[1] + q[2]), file: where, rows }, { labels: partLabels(true) });
+    return;
+  }
+  if (kfold || v.stratified === true) return; // the sizes of a stratified split depend on the classes
+  q[3] = Math.max(0, rows - total);
+  const sizes = apportion(rows, q);
+  for (let i = 0; i < 3; i++) {
+    const g = given.find((x) => x.part === PARTS[i]);
+    const asked = i === 0 || (g !== undefined && g.value > 0);
+    if (asked && sizes[i] === 0) empty(PARTS[i], g ? `${g.value <= 1 ? fmtNumber(g.value) : g.value} of the ${rows} rows of ${where} rounds to no row` : `the other parts take all ${rows} rows of ${where}`, g?.span ?? split.node.head.span);
+  }
+}
+
+/** Largest-remainder rounding of the exact part sizes to whole rows that add up to `total` (ties to the earlier part), as the loader splits. */
+function apportion(total: number, exact: readonly number[]): number[] {
+  const snap = (x: number): number => (Math.abs(x - Math.round(x)) < 1e-9 * Math.max(1, Math.abs(x)) ? Math.round(x) : x);
+  const floors = exact.map((x) => Math.floor(snap(x)));
+  let units = total - floors.reduce((a, b) => a + b, 0);
+  const order = exact.map((x, i) => ({ i, r: snap(x) - floors[i] })).sort((a, b) => b.r - a.r || a.i - b.i);
+  for (let k = 0; units > 0 && order.length; k = (k + 1) % order.length, units--) floors[order[k].i]++;
+  return floors;
+}
+
+// ── train blocks ──
+
+const CLASSIFICATION_LOSSES = new Set(["sparse_cross_entropy", "cross_entropy", "binary_cross_entropy"]);
+const REGRESSION_LOSSES = new Set(["mse", "mae", "huber"]);
+const CLASS_METRICS = ["accuracy", "precision", "recall", "f1"];
+const REGRESSION_METRICS = ["mse", "mae", "rmse", "r2"];
+
+/** The label's kind, short: `class(3)`, `binary`, `binary ×5`, `regression`. */
+export function labelText(l: LabelSpec, columns?: number): string {
+  if (l.kind === "class" || l.kind === "onehot") return `${l.kind}(${l.classes ?? "?"})`;
+  if (columns !== undefined && columns > 1) return `${l.kind} ×${columns}`;
+  return l.kind;
+}
+
+/** The labels, for a sentence: `class(3) labels`, `5 binary label columns`, `regression labels`. */
+function labelPhrase(l: LabelSpec, columns?: number): string {
+  if ((l.kind === "binary" || l.kind === "regression") && columns !== undefined && columns > 1) return `${columns} ${l.kind} label columns`;
+  return `${labelText(l)} labels`;
+}
+
+/** Where to point at something in the model: the model's own line when it is in this file, else the train line. */
+function inModel(t: TrainSpec, model: ModelSpec, span: Span, message: string): { span: Span; labels: Label[] } {
+  if (model.file === t.file) return { span, labels: [] };
+  return { span: t.node.model?.span ?? t.node.span, labels: [{ span, message, file: model.file }] };
+}
+
+function lossLine(t: TrainSpec): A.Statement | undefined {
+  return t.statements.get("loss")?.node;
+}
+
+/** An edit that turns `loss NAME` (or `loss NAME(...)`) into another loss, keeping its options. */
+function replaceLoss(loss: NamedOptions, name: string): Fix {
+  return { title: `use \`${name}\``, edits: [{ span: loss.kindSpan, newText: name }] };
+}
+
+/** An edit that sets `from_logits: true` on the loss. */
+function setFromLogits(t: TrainSpec, loss: NamedOptions, value: boolean): TextEdit | undefined {
+  const existing = loss.spans.get("/from_logits");
+  if (existing) return { span: existing, newText: String(value) };
+  const node = lossLine(t);
+  const first = node?.terms[0];
+  if (!first) return undefined;
+  if (first.value.kind === "call") {
+    const args = first.value.args;
+    if (args.length) return insertAt(args[0].span, false, `from_logits: ${value}, `);
+    return { span: spanBetween(first.value.callee.span, true, first.value.span, true), newText: `(from_logits: ${value})` };
+  }
+  return insertAt(loss.kindSpan, true, `(from_logits: ${value})`);
+}
+
+export function checkTrain(t: TrainSpec, checked: CheckedModel, info: DataInfo, sink: DiagnosticSink): void {
+  const model = checked.spec;
+  const single = checked.outputs.length === 1 && model.outputs.length === 1 ? checked.outputs[0] : undefined;
+  if (single && t.loss) checkLossAgainstOutput(t, model, outputHead(checked, single), t.loss, info.spec.label, info, sink);
+  checkFeatures(t, model, checked, info, sink);
+  checkMetrics(t, info.spec.label, sink);
+  checkEarlyStopping(t, info.spec, sink);
+}
+
+function unitsFix(model: ModelSpec, head: OutputHead, want: number): { help: string; fixes?: Fix[] } {
+  const span = head.unitsLayer?.spec.options.spans.get("/units");
+  if (!span) return { help: `make the model output ${plural(want, "unit")}` };
+  const edits: TextEdit[] = [{ span, newText: String(want) }];
+  // The declared output shape (`-> [4]`) changes with it.
+  const dims = model.outputs[0]?.sig.dims;
+  const last = dims?.[dims.length - 1];
+  if (last?.kind === "number" && last.value === head.units) edits.push({ span: last.span, newText: String(want) });
+  return { help: `change the units of the last dense layer to ${want}`, fixes: [{ title: `change units to ${want}${edits.length > 1 ? " (and the declared output)" : ""}`, edits }] };
+}
+
+function checkLossAgainstOutput(t: TrainSpec, model: ModelSpec, head: OutputHead, loss: NamedOptions, label: LabelSpec | undefined, info: DataInfo | undefined, sink: DiagnosticSink): void {
+  const outLayer = head.unitsLayer ?? head.tensor.producer;
+  const outSpan = outLayer?.spec.node.span ?? model.node.name?.span ?? model.node.span;
+  const units = head.units;
+  const got = units !== undefined ? plural(units, "unit") : shapeText(head.tensor.shape);
+  const sameFile = model.file === t.file;
+  const lname = loss.kind;
+  const lossNode = lossLine(t);
+  const outSite = inModel(t, model, outSpan, `the output of \`${model.name}\`: ${got}`);
+  const outLabel: Label = sameFile ? { span: outSpan, message: `the output: ${got}` } : outSite.labels[0];
+  const lt = label ? labelPhrase(label, info?.labelColumns) : "";
+  const labelLabels: Label[] = label ? [{ span: label.span, message: `labels: ${labelText(label, info?.labelColumns)}` }] : [];
+  const lossLabels: Label[] = lossNode ? [{ span: lossNode.span, message: `loss: ${lname}` }] : [];
+
+  // ── the loss against the label kind, then the number of output units ──
+  let mismatched = false;
+  if (label) {
+    /** The loss does not fit the kind of label: reported at the loss, with the output and the label. */
+    const mismatch = (key: "lossLabelMismatch" | "regressionLossOnClasses", suggestion: string, why: string, extraHelp?: string): void => {
+      mismatched = true;
+      sink.report(key, loss.kindSpan, { loss: lname, labels: lt }, {
+        label: why,
+        labels: [outLabel, ...labelLabels],
+        help: `use \`${suggestion}\`${extraHelp ? `; ${extraHelp}` : ""}`,
+        fixes: [replaceLoss(loss, suggestion)],
+      });
+    };
+    /** The output has the wrong width: reported at the output, with the label and the loss. */
+    const needUnits = (want: number | undefined, why: string): void => {
+      if (want === undefined || units === undefined || units === want) return;
+      sink.report("lossUnits", outSite.span, { loss: lname, labels: lt, want: plural(want, "output unit"), model: model.name, got }, {
+        label: why,
+        labels: [...outSite.labels, ...labelLabels, ...lossLabels],
+        ...(sameFile ? unitsFix(model, head, want) : { help: `make \`${model.name}\` output ${plural(want, "unit")}` }),
+      });
+    };
+    const k = info?.labelColumns;
+    const classes = label.classes;
+    if (lname === "sparse_cross_entropy") {
+      if (label.kind === "class") needUnits(classes, `${got}; needs one per class`);
+      else if (label.kind === "onehot") mismatch("lossLabelMismatch", "cross_entropy", "expects class indices, but the labels are one-hot vectors");
+      else if (label.kind === "binary") {
+        // 0/1 labels are class indices too: two softmax units work.
+        if (!(k === 1 && units === 2)) mismatch("lossLabelMismatch", "binary_cross_entropy", "expects class indices, but the labels are binary columns", "it pairs with one sigmoid unit per label column");
+      } else mismatch("lossLabelMismatch", "mse", "a classification loss, but the labels are continuous");
+    } else if (lname === "cross_entropy") {
+      if (label.kind === "onehot") needUnits(classes, `${got}; needs one per class`);
+      else if (label.kind === "class") mismatch("lossLabelMismatch", "sparse_cross_entropy", "expects one-hot vectors, but the labels are class indices");
+      else if (label.kind === "binary") mismatch("lossLabelMismatch", "binary_cross_entropy", "expects one-hot vectors, but the labels are binary columns");
+      else mismatch("lossLabelMismatch", "mse", "a classification loss, but the labels are continuous");
+    } else if (lname === "binary_cross_entropy") {
+      if (label.kind === "binary") needUnits(k, `${got}; needs one per label column`);
+      else if (label.kind === "class" && classes === 2) needUnits(1, `${got}; one sigmoid unit gives the probability of class 1`);
+      else if (label.kind === "class" && classes !== undefined)
+        mismatch("lossLabelMismatch", "sparse_cross_entropy", `expects labels 0 or 1, but there are ${classes} classes`, `the model then needs ${classes} output units`);
+      else if (label.kind === "onehot") needUnits(classes, `${got}; needs one per class`);
+      else if (label.kind === "regression") mismatch("lossLabelMismatch", "mse", "expects labels 0 or 1, but the labels are continuous");
+    } else if (REGRESSION_LOSSES.has(lname)) {
+      if (label.kind === "regression") needUnits(k, `${got}; needs one per target column`);
+      else {
+        const suggestion = label.kind === "class" ? "sparse_cross_entropy" : label.kind === "onehot" ? "cross_entropy" : "binary_cross_entropy";
+        mismatch("regressionLossOnClasses", suggestion, "a regression loss on class labels", label.kind === "class" && classes ? `the model then needs ${classes} output units` : undefined);
+        if (label.kind === "onehot") needUnits(classes, `${got}; needs one per class`);
+        else if (label.kind === "binary") needUnits(k, `${got}; needs one per label column`);
+        else needUnits(1, `${got}; \`${lname}\` compares one number with the class index`);
+      }
+    }
+  }
+
+  // ── the output activation against from_logits ──
+  if (mismatched || !CLASSIFICATION_LOSSES.has(lname) || head.activation === "unknown") return;
+  const fromLogits = loss.values.from_logits === true;
+  const probability = lname === "binary_cross_entropy" ? ["sigmoid", "softmax"] : ["softmax"];
+  const actSpan = head.actSpan ?? head.actLayer?.spec.node.span;
+  if (fromLogits && (head.activation === "softmax" || head.activation === "sigmoid") && actSpan) {
+    const fixes: Fix[] = [];
+    if (sameFile && head.actLayer) {
+      if (head.actStandalone) fixes.push({ title: `remove the \`${head.activation}\` layer`, edits: [removeLayer(model, head.actLayer.spec.node)] });
+      else {
+        const i = termAt(head.actLayer.spec.node.terms, head.actSpan);
+        if (i >= 0) fixes.push({ title: `remove \`${head.activation}\``, edits: [removeTerm(head.actLayer.spec.node.terms, i, head.actLayer.spec.node.op.span)] });
+      }
+    }
+    const off = setFromLogits(t, loss, false);
+    if (off) fixes.push({ title: "set `from_logits: false`", edits: [off] });
+    const site = inModel(t, model, actSpan, `\`${head.activation}\` here`);
+    sink.report("doubleActivation", site.span, { act: head.activation, loss: lname }, {
+      labels: [...site.labels, ...labelLabels, { span: loss.spans.get("/from_logits") ?? loss.kindSpan, message: `\`from_logits: true\` applies ${head.activation} again` }],
+      help: `keep one of them: remove the \`${head.activation}\` (the loss applies it) or set \`from_logits: false\``,
+      fixes,
+    });
+    return;
+  }
+  if (!fromLogits && !probability.includes(head.activation)) {
+    const linear = head.activation === "linear";
+    const edit = linear ? setFromLogits(t, loss, true) : undefined;
+    const where = actSpan ?? outSpan;
+    const swap = lname !== "binary_cross_entropy" && head.activation === "sigmoid" && head.actSpan !== undefined && sameFile;
+    const note = linear ? "no activation: raw scores" : head.activation === "sigmoid" ? "`sigmoid` gives probabilities that need not sum to 1" : `\`${head.activation}\` does not give probabilities`;
+    sink.report("missingFromLogits", loss.spans.get("/from_logits") ?? loss.kindSpan, { loss: lname, model: model.name, what: linear ? "raw scores (no activation)" : `\`${head.activation}\` values` }, {
+      labels: sameFile ? [{ span: where, message: note }] : inModel(t, model, where, note).labels,
+      help: linear
+        ? "say that the model outputs raw scores (logits) with `from_logits: true`: the loss then applies the softmax or sigmoid itself, in a numerically stable way"
+        : swap
+          ? "class probabilities come from `softmax`, which makes them sum to 1"
+          : `end the model with ${probability.map((p) => `\`${p}\``).join(" or ")}, or with no activation and \`from_logits: true\``,
+      fixes: edit ? [{ title: "add `from_logits: true`", edits: [edit] }] : swap ? [{ title: "use `softmax`", edits: [{ span: head.actSpan!, newText: "softmax" }] }] : [],
+    });
+  }
+}
+
+function checkFeatures(t: TrainSpec, model: ModelSpec, checked: CheckedModel, info: DataInfo, sink: DiagnosticSink): void {
+  if (model.inputs.length !== 1 || checked.inputs.length !== 1 || !info.shape) return;
+  const want = checked.inputs[0].shape;
+  const have = info.shape;
+  const fits = want.length === have.length && want.every((d, i) => d.value === undefined || d.value === have[i].value);
+  if (fits) return;
+  const param = model.inputs[0].node as A.Param;
+  const inputSpan = param.type?.span ?? param.span;
+  const site = inModel(t, model, inputSpan, `\`${model.name}\` takes ${shapeText(want)}`);
+  const labels: Label[] = [...site.labels];
+  if (info.featuresSpan) labels.push({ span: info.featuresSpan, message: info.featuresWhy ?? "the features" });
+  const reshape = stmt(info.spec, "reshape");
+  if (reshape) labels.push({ span: reshape.node.span, message: `reshaped to ${shapeText(have)}` });
+  if (t.node.data) labels.push({ span: t.node.data.span, message: `examples of ${shapeText(have)}` });
+  let help: string | undefined;
+  const fixes: Fix[] = [];
+  const wantElems = elements(want).value;
+  const sameFile = model.file === t.file;
+  if (!reshape && have.length === 1 && want.length > 1 && wantElems === have[0].value && want.every((d) => d.isKnown)) {
+    const text = `reshape [${want.map((d) => d.value).join(", ")}]`;
+    help = `the model takes ${shapeText(want)}: reshape the ${have[0].value} features with \`${text}\` in data \`${info.spec.name}\``;
+    const last = info.spec.node.body[info.spec.node.body.length - 1];
+    if (last) fixes.push({ title: `add \`${text}\` to data \`${info.spec.name}\``, edits: [insertAt(last.span, true, `\n${" ".repeat(last.span.col - 1)}${text}`)] });
+  } else if (reshape && wantElems !== undefined && wantElems === elements(have).value && want.every((d) => d.isKnown)) {
+    const text = `[${want.map((d) => d.value).join(", ")}]`;
+    const span = reshape.options.spans.get("/shape");
+    help = `reshape to the model's input shape, ${text}`;
+    if (span) fixes.push({ title: `reshape to ${text}`, edits: [{ span, newText: text }] });
+  } else if (sameFile && want.length === 1 && have.length === 1 && param.type?.dims.length === 1) {
+    const n = have[0].value!;
+    help = `give the model ${plural(n, "input")}, or select ${plural(want[0].value ?? 0, "feature")} in data \`${info.spec.name}\``;
+    fixes.push({ title: `change the input of \`${model.name}\` to [${n}]`, edits: [{ span: param.type.dims[0].span, newText: String(n) }] });
+  }
+  sink.report("featureCount", site.span, { data: info.spec.name, have: shapeText(have), model: model.name, want: shapeText(want) }, { labels, help, fixes });
+}
+
+function checkMetrics(t: TrainSpec, label: LabelSpec | undefined, sink: DiagnosticSink): void {
+  const m = t.statements.get("metrics");
+  const names = m?.options.values.names;
+  if (!m || !Array.isArray(names)) return;
+  const task = label ? (label.kind === "regression" ? "regression" : "classification") : t.loss ? (REGRESSION_LOSSES.has(t.loss.kind) ? "regression" : CLASSIFICATION_LOSSES.has(t.loss.kind) ? "classification" : undefined) : undefined;
+  if (!task) return;
+  const why: Label[] = label ? [{ span: label.span, message: `labels: ${labelText(label)}` }] : t.loss && lossLine(t) ? [{ span: lossLine(t)!.span, message: `loss: ${t.loss.kind}` }] : [];
+  names.forEach((n, i) => {
+    if (typeof n !== "string") return;
+    const span = m.options.spans.get(`/names/${i}`);
+    if (!span) return;
+    const term = termAt(m.node.terms, span);
+    const fixes = term >= 0 && names.length > 1 ? [{ title: `remove \`${n}\``, edits: [removeTerm(m.node.terms, term, m.node.head.span)] }] : [];
+    if (task === "regression" && CLASS_METRICS.includes(n)) sink.report("metricNeedsClasses", span, { metric: n }, { labels: why, help: `for a regression use ${REGRESSION_METRICS.map((x) => `\`${x}\``).join(", ")}`, fixes });
+    else if (task === "classification" && REGRESSION_METRICS.includes(n)) sink.report("metricOnClasses", span, { metric: n }, { labels: why, help: `for a classification use ${CLASS_METRICS.map((x) => `\`${x}\``).join(", ")}`, fixes });
+  });
+}
+
+function checkEarlyStopping(t: TrainSpec, data: DataSpec | undefined, sink: DiagnosticSink): void {
+  const es = t.statements.get("early_stopping");
+  if (!es || !data) return;
+  const monitor = typeof es.options.values.monitor === "string" ? es.options.values.monitor : "val_loss";
+  if (!monitor.startsWith("val_")) return;
+  const split = data.statements.get("split");
+  if (!split) return;
+  const v = split.options.values;
+  if (typeof v.kfold === "number" || (typeof v.val === "number" && v.val > 0)) return;
+  sink.report("noValidationSplit", es.options.spans.get("/monitor") ?? es.node.head.span, { monitor, data: data.name }, {
+    labels: [{ span: split.node.span, message: "no `val` part" }],
+    help: "add a `val` part to the split (as in `split train: 0.7, val: 0.15, test: 0.15`), or monitor `loss`",
+  });
+}
+
+/**
+ * Runs every cross-declaration check of a file. `clean` tells whether a declaration is free of
+ * errors: a data block, model or train with an error of its own is not checked against the others.
+ */
+export function checkCrossDecl(program: Program, models: Map<string, CheckedModel>, sink: DiagnosticSink, host?: DataHost, clean: (span: Span) => boolean = () => true): Map<string, DataInfo> {
+  const infos = new Map<string, DataInfo>();
+  for (const [name, d] of program.data) if (clean(d.node.span)) infos.set(name, analyseData(d, sink, host));
+  for (const t of program.trains) {
+    if (!clean(t.node.span) || !t.model || !t.data || !(t.model.file !== program.file || clean(t.model.node.span))) continue;
+    const info = infos.get(t.data.name);
+    const checked = models.get(t.model.name);
+    if (!info || info.spec !== t.data || !checked || checked.spec !== t.model) continue;
+    checkTrain(t, checked, info, sink);
+  }
+  return infos;
+}
