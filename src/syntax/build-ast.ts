@@ -223,14 +223,13 @@ export class AstBuilder {
   }
 
   private span(n: CstNode): Span {
-    const toksIn = collectTokens(n);
-    if (toksIn.length === 0) {
+    const first = edgeToken(n, true);
+    const last = edgeToken(n, false);
+    if (!first || !last) {
       const loc = n.location;
       const s = loc && Number.isFinite(loc.startOffset) ? loc.startOffset : 0;
       return this.lines.span(s, s);
     }
-    const first = toksIn[0];
-    const last = toksIn[toksIn.length - 1];
     return this.lines.span(first.startOffset, last.startOffset + last.image.length);
   }
 
@@ -269,15 +268,21 @@ function firstNode(n: CstNode): CstNode | undefined {
   return undefined;
 }
 
-function collectTokens(n: CstNode): IToken[] {
-  const out: IToken[] = [];
-  const walk = (x: CstNode): void => {
-    for (const v of Object.values(x.children as Children))
-      for (const c of v ?? []) {
-        if ("children" in c) walk(c);
-        else if (!c.isInsertedInRecovery && Number.isFinite(c.startOffset) && c.tokenType.name !== "Newline") out.push(c);
-      }
-  };
-  walk(n);
-  return out.sort((a, b) => a.startOffset - b.startOffset);
+const real = (t: IToken): boolean => !t.isInsertedInRecovery && Number.isFinite(t.startOffset) && t.tokenType.name !== "Newline";
+
+/** The first (or last) real token under a node, found without collecting the whole subtree:
+ * each child list is in source order, so only its first (last) usable element can win. */
+function edgeToken(n: CstNode, first: boolean): IToken | undefined {
+  let best: IToken | undefined;
+  for (const list of Object.values(n.children as Children)) {
+    if (!list) continue;
+    for (let i = first ? 0 : list.length - 1; first ? i < list.length : i >= 0; i += first ? 1 : -1) {
+      const c = list[i];
+      const t = "children" in c ? edgeToken(c, first) : real(c) ? c : undefined;
+      if (!t) continue;
+      if (!best || (first ? t.startOffset < best.startOffset : t.startOffset > best.startOffset)) best = t;
+      break;
+    }
+  }
+  return best;
 }
