@@ -1,6 +1,6 @@
 import { Dim, elements, shapeText, type Shape } from "../check/dims.ts";
-import type { Json } from "../lang/values.ts";
-import type { ParamCount, ShapeContext } from "./types.ts";
+import { isCall, type Json } from "../lang/values.ts";
+import type { ParamCount, ShapeContext, TfjsLayer } from "./types.ts";
 import type { PropertySchema } from "../lang/bind.ts";
 
 export const ACTIVATIONS = ["linear", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax"] as const;
@@ -91,12 +91,52 @@ export const identityShape = (ctx: ShapeContext): Shape => ctx.inputs[0];
 /** One operation per element: activations, dropout and the like. */
 export const elementwiseFlops = (_i: Shape[], out: Shape): Dim => elements(out);
 
-/** TensorFlow.js names for nnspec's activations and initializers. */
-export function tfjsActivation(a: Json | undefined): string | undefined {
-  if (a === undefined || a === "linear") return undefined;
-  if (typeof a === "string") return a === "leaky_relu" ? "leakyReLU" : a;
-  return undefined;
+/** The argument of an activation call: `leaky_relu(0.2)` or `leaky_relu(alpha: 0.2)`. */
+function callAlpha(a: Json | undefined): number | undefined {
+  if (a === undefined || !isCall(a)) return undefined;
+  const v = a.args[0] ?? a.options.alpha;
+  return typeof v === "number" ? v : undefined;
 }
+
+/**
+ * The TensorFlow.js form of a weighted layer's `activation`. TensorFlow.js activation strings have no
+ * parameter and no leaky relu, so `leaky_relu` (alpha 0.3 unless given) becomes a leakyReLU layer
+ * applied right after: `then`. An elu with alpha ≠ 1 has no TensorFlow.js form (see `tfjsElu`).
+ */
+export function tfjsActivation(a: Json | undefined): { activation?: string; then?: TfjsLayer } {
+  const name = typeof a === "string" ? a : a !== undefined && isCall(a) ? a.call : undefined;
+  if (name === undefined || name === "linear") return {};
+  if (name === "leaky_relu") return { then: { factory: "leakyReLU", config: { alpha: callAlpha(a) ?? 0.3 } } };
+  if (name === "elu") {
+    tfjsElu(callAlpha(a) ?? 1);
+    return { activation: "elu" };
+  }
+  return { activation: name };
+}
+
+/** TensorFlow.js 4.22 has elu with alpha 1 only: its activation takes no alpha and its ELU layer
+ * throws "Non-default alpha value … is not supported". Throws a clear error for any other alpha. */
+export function tfjsElu(alpha: number): TfjsLayer {
+  if (alpha !== 1) throw new Error(`elu with alpha ${alpha} cannot be built in TensorFlow.js, whose elu supports alpha 1 only`);
+  return { factory: "elu", config: {} };
+}
+
+/** A weighted layer's tfjs mapping with its activation folded in (or following as `then`). */
+export function withActivation(factory: string, config: Record<string, unknown>, activation: Json | undefined): TfjsLayer {
+  const { activation: a, then } = tfjsActivation(activation);
+  return { factory, config: { ...config, ...(a ? { activation: a } : {}) }, ...(then ? { then } : {}) };
+}
+
+/** A serializable tfjs regularizer config (`tf.regularizers.l1l2`); tfjs rejects a bare `{l1, l2}`. */
+export function tfjsRegularizer(opts: Record<string, Json>): Record<string, unknown> | undefined {
+  const l1 = typeof opts.l1 === "number" ? opts.l1 : 0;
+  const l2 = typeof opts.l2 === "number" ? opts.l2 : 0;
+  return l1 || l2 ? { className: "L1L2", config: { l1, l2 } } : undefined;
+}
+
+/** `trainable: false` carried over to the tfjs layer (its weights move to the non-trainable list). */
+export const tfjsTrainable = (opts: Record<string, Json>): Record<string, unknown> => (opts.trainable === false ? { trainable: false } : {});
+
 const INIT_NAMES: Record<string, string> = {
   glorot_uniform: "glorotUniform",
   glorot_normal: "glorotNormal",
@@ -111,14 +151,13 @@ const INIT_NAMES: Record<string, string> = {
   truncated_normal: "truncatedNormal",
 };
 export function tfjsInit(v: Json | undefined, dflt: string): string {
-  return INIT_NAMES[typeof v === "string" ? v : dflt] ?? INIT_NAMES[dflt];
+  const name = typeof v === "string" ? v : v !== undefined && isCall(v) ? v.call : dflt;
+  return INIT_NAMES[name] ?? INIT_NAMES[dflt];
 }
-/** Common tfjs config of weighted layers (activation handled by the caller). */
+/** Common tfjs config of weighted layers (activation handled by `withActivation`). */
 export function tfjsWeighted(opts: Record<string, Json>, kernelKey = "kernelInitializer"): Record<string, unknown> {
   const c: Record<string, unknown> = { useBias: opts.use_bias !== false, [kernelKey]: tfjsInit(opts.kernel_init, "glorot_uniform"), biasInitializer: tfjsInit(opts.bias_init, "zeros") };
-  const l1 = typeof opts.l1 === "number" ? opts.l1 : 0;
-  const l2 = typeof opts.l2 === "number" ? opts.l2 : 0;
-  if (l1 || l2) c.kernelRegularizer = { l1, l2 };
-  if (opts.trainable === false) c.trainable = false;
-  return c;
+  const reg = tfjsRegularizer(opts);
+  if (reg) c.kernelRegularizer = reg;
+  return { ...c, ...tfjsTrainable(opts) };
 }

@@ -23,6 +23,9 @@ export interface ParamCount {
 export interface TfjsLayer {
   factory: string;
   config: Record<string, unknown>;
+  /** A layer applied right after this one, for what one tfjs layer cannot express: a parameterized
+   * activation such as `dense 8 activation: leaky_relu(0.2)` becomes a dense and a leakyReLU layer. */
+  then?: TfjsLayer;
 }
 
 /**
@@ -44,6 +47,7 @@ export interface LayerKind {
   params(inputs: Shape[], output: Shape, opts: Record<string, Json>): ParamCount | undefined;
   /** Floating-point operations per example for the forward pass (a multiply-add counts 2). */
   flops(inputs: Shape[], output: Shape, opts: Record<string, Json>): Dim;
-  /** The equivalent TensorFlow.js layer, for code generation and differential tests. */
+  /** The equivalent TensorFlow.js layer, for code generation and differential tests. Throws an Error
+   * naming the problem when TensorFlow.js cannot express the layer. */
   tfjs(opts: Record<string, Json>, inputs: Shape[]): TfjsLayer;
 }

@@ -1,5 +1,5 @@
 import { Dim, shapeText } from "../../check/dims.ts";
-import { ACTIVATIONS, lastAxis, positiveInt, tfjsActivation, tfjsWeighted, weightedOptions, weightParams } from "../common.ts";
+import { ACTIVATIONS, lastAxis, positiveInt, tfjsWeighted, weightedOptions, weightParams, withActivation } from "../common.ts";
 import type { LayerKind } from "../types.ts";
 
 export const dense: LayerKind = {
@@ -15,5 +15,5 @@ export const dense: LayerKind = {
   },
   params: ([s], _o, opts) => weightParams(lastAxis(s), opts.units as number, opts),
   flops: ([s], out) => out.slice(0, -1).reduce((a, d) => a.mul(d), lastAxis(s).mul(2).mul(lastAxis(out))),
-  tfjs: (opts) => ({ factory: "dense", config: { units: opts.units, activation: tfjsActivation(opts.activation), ...tfjsWeighted(opts) } }),
+  tfjs: (opts) => withActivation("dense", { units: opts.units, ...tfjsWeighted(opts) }, opts.activation),
 };

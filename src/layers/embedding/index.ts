@@ -1,10 +1,10 @@
 import { Dim } from "../../check/dims.ts";
-import { initializer, positiveInt, regularizer, tfjsInit, trainable } from "../common.ts";
+import { initializer, positiveInt, regularizer, tfjsInit, tfjsRegularizer, tfjsTrainable, trainable } from "../common.ts";
 import type { LayerKind } from "../types.ts";
 
 export const embedding: LayerKind = {
   name: "embedding",
-  doc: "Maps integer ids in [0, vocab) to learned vectors: `embedding 1000 64` turns [seq] into [seq, 64].",
+  doc: "Maps integer ids in [0, vocab) to learned vectors: `embedding 1000 64` turns [seq] into [seq, 64], and any shape [...] into [..., 64]. Its input is normally an `int` model input; float values are truncated to integers (as TensorFlow.js casts them).",
   inputs: "one",
   args: { positional: ["vocab", "dim"] },
   schema: {
@@ -17,11 +17,10 @@ export const embedding: LayerKind = {
   params: (_i, _o, opts) => ({ trainable: (opts.vocab as number) * (opts.dim as number), nonTrainable: 0 }),
   flops: () => Dim.of(0),
   tfjs(opts) {
-    const l1 = typeof opts.l1 === "number" ? opts.l1 : 0;
-    const l2 = typeof opts.l2 === "number" ? opts.l2 : 0;
+    const reg = tfjsRegularizer(opts);
     return {
       factory: "embedding",
-      config: { inputDim: opts.vocab, outputDim: opts.dim, embeddingsInitializer: tfjsInit(opts.init, "random_uniform"), ...(l1 || l2 ? { embeddingsRegularizer: { l1, l2 } } : {}) },
+      config: { inputDim: opts.vocab, outputDim: opts.dim, embeddingsInitializer: tfjsInit(opts.init, "random_uniform"), ...(reg ? { embeddingsRegularizer: reg } : {}), ...tfjsTrainable(opts) },
     };
   },
 };

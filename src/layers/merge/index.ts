@@ -24,7 +24,7 @@ export const add: LayerKind = {
 
 export const concat: LayerKind = {
   name: "concat",
-  doc: "Joins two or more tensors along an axis (the last by default): `c = concat a, b`.",
+  doc: "Joins two or more tensors along an axis (the last by default): `c = concat a, b`. The axis counts the batch as 0, as in TensorFlow.js: on [h, w, c] inputs, `axis: 3` or `axis: -1` joins the channels and `axis: 1` or `axis: -3` the rows.",
   inputs: "many",
   args: { positional: [], rest: "inputs" },
   schema: {
@@ -51,5 +51,12 @@ export const concat: LayerKind = {
   },
   params: noParams,
   flops: () => Dim.of(0),
-  tfjs: (opts) => ({ factory: "concatenate", config: { axis: typeof opts.axis === "number" ? opts.axis : -1 } }),
+  // TensorFlow.js 4.22 computes the right shape for any negative axis when it builds, but its
+  // concatenate kernel joins along the last axis for every negative axis (K.concatenate turns a
+  // negative axis into the rank). A positive axis is exact in both, so negative axes are converted.
+  tfjs(opts, inputs) {
+    const axis = typeof opts.axis === "number" ? opts.axis : -1;
+    const rank = inputs[0]?.length ?? 0;
+    return { factory: "concatenate", config: { axis: axis < 0 && rank > 0 ? rank + 1 + axis : axis } };
+  },
 };

@@ -1,5 +1,5 @@
 import { shapeText } from "../../check/dims.ts";
-import { bool, elementwiseFlops, lastAxis, trainable } from "../common.ts";
+import { bool, elementwiseFlops, lastAxis, tfjsTrainable, trainable } from "../common.ts";
 import type { LayerKind, ShapeContext } from "../types.ts";
 
 const eps = { description: "a small positive number", type: "number", exclusiveMinimum: 0 };
@@ -31,7 +31,7 @@ export const batchnorm: LayerKind = {
   flops: elementwiseFlops,
   tfjs: (opts) => ({
     factory: "batchNormalization",
-    config: { axis: -1, momentum: opts.momentum ?? 0.99, epsilon: opts.epsilon ?? 0.001, center: opts.center !== false, scale: opts.scale !== false },
+    config: { axis: -1, momentum: opts.momentum ?? 0.99, epsilon: opts.epsilon ?? 0.001, center: opts.center !== false, scale: opts.scale !== false, ...tfjsTrainable(opts) },
   }),
 };
 
@@ -51,5 +51,5 @@ export const layernorm: LayerKind = {
     return c === undefined ? undefined : { trainable: affine(opts) * c, nonTrainable: 0 };
   },
   flops: elementwiseFlops,
-  tfjs: (opts) => ({ factory: "layerNormalization", config: { axis: -1, epsilon: opts.epsilon ?? 0.001, center: opts.center !== false, scale: opts.scale !== false } }),
+  tfjs: (opts) => ({ factory: "layerNormalization", config: { axis: -1, epsilon: opts.epsilon ?? 0.001, center: opts.center !== false, scale: opts.scale !== false, ...tfjsTrainable(opts) } }),
 };

@@ -47,5 +47,19 @@ export const reshape: LayerKind = {
   },
   params: noParams,
   flops: () => Dim.of(0),
-  tfjs: (_opts, _inputs) => ({ factory: "reshape", config: { targetShape: (_opts.shape as (number | string)[]).map((d) => (typeof d === "number" ? d : -1)) } }),
+  tfjs(opts, [input]) {
+    // A symbolic target dimension (`n`) has no value in TensorFlow.js: it becomes the one inferred -1.
+    const targetShape = (opts.shape as (number | string)[]).map((d) => (typeof d === "number" ? d : -1));
+    const unknown = targetShape.filter((d) => d === -1).length;
+    if (unknown > 1)
+      throw new Error(`\`reshape [${(opts.shape as unknown[]).join(", ")}]\` cannot be built in TensorFlow.js: it infers at most one dimension, and this target has ${unknown} that are -1 or symbolic`);
+    // tf.layers.reshape leaves a -1 unknown (null) when it builds, because it counts the batch as an
+    // unknown dimension; with a known input size, give it the inferred value.
+    const have = input ? elements(input).value : undefined;
+    if (unknown === 1 && have !== undefined) {
+      const rest = targetShape.reduce((a, d) => (d === -1 ? a : a * d), 1);
+      if (have % rest === 0) return { factory: "reshape", config: { targetShape: targetShape.map((d) => (d === -1 ? have / rest : d)) } };
+    }
+    return { factory: "reshape", config: { targetShape } };
+  },
 };
