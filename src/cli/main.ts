@@ -5,6 +5,7 @@ import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { diagnosticToJson, renderDiagnostic, renderSummary } from "../diagnostics/render.ts";
 import type { LineMap } from "../diagnostics/span.ts";
 import { format } from "../format/printer.ts";
+import { summarize, summaryJson, summaryText } from "../check/summary.ts";
 import { LAYERS } from "../layers/registry.ts";
 import { FileHost, type CheckedFile } from "../node/host.ts";
 import { closest } from "../util/suggest.ts";
@@ -22,6 +23,8 @@ const COMMANDS: Record<string, { summary: string; usage: string }> = {
   fmt: { summary: "format specs in place (or verify with --check)", usage: "nnspec fmt FILE... [--check] [--stdout]" },
   explain: { summary: "explain a diagnostic code", usage: "nnspec explain CODE" },
   layers: { summary: "list the layer kinds and their options", usage: "nnspec layers [KIND]" },
+  summary: { summary: "show each model's layers, shapes, parameters, FLOPs and memory", usage: "nnspec summary FILE... [--format text|json] [--color|--no-color]" },
+  lsp: { summary: "run the language server for editors (LSP over stdio)", usage: "nnspec lsp [--stdio]" },
   help: { summary: "show this help", usage: "nnspec help [COMMAND]" },
 };
 
@@ -63,6 +66,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return explain(rest, io);
       case "layers":
         return layers(rest, io);
+      case "summary":
+        return summary(rest, io);
+      case "lsp":
+        return lsp(rest);
       default: {
         const guess = closest(cmd, Object.keys(COMMANDS));
         throw new UsageError(`unknown command \`${cmd}\`${guess ? `; did you mean \`${guess}\`?` : ""}`);
@@ -120,6 +127,31 @@ function check(argv: string[], io: Io): number {
     else if (!unreadable) io.stderr.write(`ok: ${files.length} file${files.length === 1 ? "" : "s"} checked, no problems\n`);
   }
   return hasErrors(all) || unreadable ? 1 : 0;
+}
+
+function summary(argv: string[], io: Io): number {
+  const { values, positionals } = args(argv, { format: { type: "string", default: "text" }, color: { type: "boolean" }, "no-color": { type: "boolean" } });
+  if (values.format !== "text" && values.format !== "json") throw new UsageError(`--format must be text or json, got \`${values.format}\``);
+  if (positionals.length === 0) throw new UsageError("no files given");
+  const quiet = { write: () => true };
+  const { files, unreadable } = analyse(positionals, { stdout: quiet, stderr: quiet });
+  // With errors there is nothing sound to summarize: report them exactly as `check` does.
+  if (unreadable || hasErrors(files.flatMap((f) => f.diagnostics))) return check(argv, io);
+  const summaries = files.map((f) => ({ path: f.path, models: [...f.checked.models.values()].map(summarize) }));
+  if (values.format === "json") io.stdout.write(JSON.stringify({ files: summaries.map((f) => ({ path: f.path, models: f.models.map(summaryJson) })) }, null, 2) + "\n");
+  else io.stdout.write(summaries.flatMap((f) => f.models.map(summaryText)).join("\n"));
+  return 0;
+}
+
+/** Serves LSP on stdin/stdout until the client says exit (the server ends the process then). */
+function lsp(argv: string[]): Promise<number> {
+  // vscode-languageclient passes --stdio, and --clientProcessId=N for its watchdog. Checked before
+  // anything starts, so a wrong flag is a usage error.
+  args(argv, { stdio: { type: "boolean" }, clientProcessId: { type: "string" } });
+  return import("../lsp/server.ts").then(({ startServer }) => {
+    startServer(process.stdin, process.stdout);
+    return new Promise<number>(() => undefined);
+  });
 }
 
 function fmt(argv: string[], io: Io): number {

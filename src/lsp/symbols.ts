@@ -1,0 +1,127 @@
+import type { Span } from "../diagnostics/span.ts";
+import { LAYERS } from "../layers/registry.ts";
+import type * as A from "../syntax/ast.ts";
+
+/** What a name in the text stands for. Models and data sets are file-level; tensors and symbolic
+ * dimensions belong to one model. */
+export type SymbolKind = "model" | "data" | "tensor" | "dim";
+
+export interface Occurrence {
+  kind: SymbolKind;
+  name: string;
+  span: Span;
+  /** Whether this occurrence defines the name. */
+  def: boolean;
+  /** For tensors and dimensions: the model they belong to. */
+  scope?: A.ModelDecl;
+  /** For a model named in `import a from "..."`: the import. */
+  importDecl?: A.ImportDecl;
+}
+
+/** Every occurrence of a model, data set, tensor or dimension name in a file, in text order. */
+export function occurrences(ast: A.SourceFile): Occurrence[] {
+  const out: Occurrence[] = [];
+  for (const d of ast.decls) {
+    switch (d.kind) {
+      case "import":
+        for (const n of d.names) out.push({ kind: "model", name: n.name, span: n.span, def: false, importDecl: d });
+        break;
+      case "data":
+        if (d.name) out.push({ kind: "data", name: d.name.name, span: d.name.span, def: true });
+        break;
+      case "train":
+        if (d.model) out.push({ kind: "model", name: d.model.name, span: d.model.span, def: false });
+        if (d.data) out.push({ kind: "data", name: d.data.name, span: d.data.span, def: false });
+        break;
+      case "model":
+        modelOccurrences(d, out);
+        break;
+    }
+  }
+  return out.sort((a, b) => a.span.start - b.span.start);
+}
+
+function modelOccurrences(d: A.ModelDecl, out: Occurrence[]): void {
+  if (d.name) out.push({ kind: "model", name: d.name.name, span: d.name.span, def: true });
+  const tensors = new Set<string>();
+  const dims = new Set<string>();
+  for (const p of d.inputs) tensors.add(p.name.name);
+  for (const l of d.body) if (l.target) tensors.add(l.target.name);
+  const dimNames = (ds: A.Expr[] | undefined, declaring: boolean): void => {
+    for (const e of ds ?? []) {
+      if (declaring && e.kind === "name" && !dims.has(e.name)) {
+        dims.add(e.name);
+        out.push({ kind: "dim", name: e.name, span: e.span, def: true, scope: d });
+      } else walkNames(e, (n) => dims.has(n.name) && out.push({ kind: "dim", name: n.name, span: n.span, def: false, scope: d }));
+    }
+  };
+  // A symbol is declared by its first appearance alone as a dimension of an input.
+  for (const p of d.inputs) {
+    out.push({ kind: "tensor", name: p.name.name, span: p.name.span, def: true, scope: d });
+    dimNames(p.type?.dims, true);
+  }
+  for (const o of d.outputs) {
+    if (o.name && tensors.has(o.name.name)) out.push({ kind: "tensor", name: o.name.name, span: o.name.span, def: false, scope: d });
+    dimNames(o.type?.dims, false);
+  }
+  for (const l of d.body) {
+    if (l.target) out.push({ kind: "tensor", name: l.target.name, span: l.target.span, def: true, scope: d });
+    if (l.input) out.push({ kind: "tensor", name: l.input.name, span: l.input.span, def: false, scope: d });
+    const many = LAYERS.get(l.op.name)?.inputs === "many";
+    for (const t of l.terms) {
+      if (many && !t.key && t.value.kind === "name" && tensors.has(t.value.name)) out.push({ kind: "tensor", name: t.value.name, span: t.value.span, def: false, scope: d });
+      else walkNames(t.value, (n) => dims.has(n.name) && !tensors.has(n.name) && out.push({ kind: "dim", name: n.name, span: n.span, def: false, scope: d }));
+    }
+  }
+}
+
+/** The names inside an expression (not those of calls, which name functions). */
+function walkNames(e: A.Expr, f: (n: A.NameRef) => unknown): void {
+  switch (e.kind) {
+    case "name":
+      f(e);
+      return;
+    case "list":
+      e.items.forEach((i) => walkNames(i, f));
+      return;
+    case "binary":
+      walkNames(e.left, f);
+      walkNames(e.right, f);
+      return;
+    case "negate":
+      walkNames(e.operand, f);
+      return;
+    case "paren":
+      walkNames(e.inner, f);
+      return;
+    default:
+      return;
+  }
+}
+
+/** The occurrence under (or touching) an offset. */
+export function occurrenceAt(occ: Occurrence[], offset: number): Occurrence | undefined {
+  let lo = 0;
+  let hi = occ.length - 1;
+  let found: Occurrence | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const o = occ[mid];
+    if (o.span.end < offset) lo = mid + 1;
+    else if (o.span.start > offset) hi = mid - 1;
+    else {
+      found = o;
+      // Prefer the occurrence that starts at the offset when two touch it (`a,b` with the cursor on `b`).
+      if (o.span.end === offset && occ[mid + 1]?.span.start === offset) found = occ[mid + 1];
+      break;
+    }
+  }
+  return found;
+}
+
+/** Occurrences of the same symbol in the same file (tensors and dimensions within their model). */
+export function sameSymbol(occ: Occurrence[], target: Occurrence): Occurrence[] {
+  return occ.filter((o) => o.kind === target.kind && o.name === target.name && o.scope === target.scope);
+}
+
+export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
