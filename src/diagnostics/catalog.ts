@@ -549,7 +549,7 @@ export const CATALOG = {
     code: "NN0606",
     severity: "error",
     message: "{where}: class label {value} is outside 0..{max}",
-    label: "declared as {kind}({classes}) here",
+    label: "this data set reads that file",
     explain: "A `class(N)` or `onehot(N)` label holds an integer from 0 to N - 1 (or one of the class `names`). Check N, or drop other classes with `keep COLUMN: [...]`.",
   },
   dataTooFewRows: {
@@ -612,7 +612,7 @@ export const CATALOG = {
     code: "NN0615",
     severity: "error",
     message: "{where}: `{value}` is not one of the class names",
-    label: "class names declared here",
+    label: "this data set reads that file",
     explain: "When a `class(N, names: [...])` label column holds text, each value must be one of the names; its position is the class index.",
   },
   dataBadLabel: {
@@ -639,6 +639,7 @@ export const CATALOG = {
   dataNotStratified: {
     code: "NN0619",
     severity: "warning",
+    name: "not-stratified",
     message: "cannot stratify by {kind} labels; the split is not stratified",
     label: "ignored",
     explain: "Stratifying keeps each class's proportion in every part; it needs one class per row (`class`, `onehot` or a single `binary` column). Remove `stratified` for regression and multi-label data.",

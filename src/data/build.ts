@@ -1,0 +1,695 @@
+/**
+ * From parsed tables to training tensors, following a `data` block: column selection, the `keep`
+ * filter, the `missing` policy, label encoding, the split, and preprocessing fitted on the training
+ * split only. Pure (no Node APIs): the interpreter and the generated TensorFlow.js code both call it.
+ *
+ * Every problem becomes a diagnostic at the statement that led to it (the `from` line for the file's
+ * contents, the selector for an unknown column), with the file, line and column in the message.
+ * Nothing is half-loaded: on any error the result is undefined.
+ */
+import type { MessageKey } from "../diagnostics/catalog.ts";
+import type { DiagnosticSink, Extra, Label, Params } from "../diagnostics/diagnostic.ts";
+import type { Span } from "../diagnostics/span.ts";
+import type { DataSpec, LabelSpec } from "../lang/program.ts";
+import type { Json } from "../lang/values.ts";
+import { closest } from "../util/suggest.ts";
+import { selectColumns, type SelectProblem } from "./columns.ts";
+import { fit, resolveShape, sortCategories, transform, type FeatureMatrix, type FeaturePlan, type FittedStats } from "./preprocess.ts";
+import { kfoldRows, splitRows, type SplitProblem, type SplitRequest } from "./split.ts";
+import { cellWhere, type Table } from "./table.ts";
+
+/** One split's tensors. */
+export interface SplitData {
+  /** n × prod(featureShape) features, row-major. */
+  x: Float32Array;
+  /** Class indices (`class` labels, shape []) or n × prod(labelShape) values. */
+  y: Float32Array | Int32Array;
+  n: number;
+  featureShape: number[];
+  labelShape: number[];
+  /** Each example's data row (0-based, counting rows after the header) in its source file. */
+  rows: Int32Array;
+}
+
+export interface Provenance {
+  file: string;
+  labels?: string;
+  /** Data rows in the file (after `skip` and the header). */
+  rowsRead: number;
+  /** Rows left after `keep` and `missing drop`. */
+  rowsKept: number;
+  droppedByKeep: number;
+  droppedMissing: number;
+}
+
+export interface LoadedData {
+  name: string;
+  train: SplitData;
+  val: SplitData;
+  test: SplitData;
+  /** `split kfold: K`: each fold's training and held-out rows, preprocessing fitted on the fold's training rows. `train` then holds every non-test row. */
+  folds?: { train: SplitData; val: SplitData; stats: FittedStats }[];
+  /** The names of the features after preprocessing (`color=red` for one-hot outputs). */
+  featureNames: string[];
+  /** Class names, for `class` and `onehot` labels. */
+  classNames?: string[];
+  label: { kind: LabelSpec["kind"]; columns: string[]; classes?: number };
+  /** The fitted preprocessing (plain JSON): saved with a trained model, reapplied by `predict`. */
+  stats: FittedStats;
+  split: { train: number; val: number; test: number; unused: number; seed: number; shuffle: boolean; stratified: boolean; kfold?: number };
+  provenance: { source: Provenance; test?: Provenance };
+}
+
+/** A data file and its optional labels file, as read for `from` or `test_from`. */
+export interface Source {
+  stmt: "from" | "test_from";
+  data: Table;
+  labels?: Table;
+}
+
+/** Cell-level problems reported per load before giving up on the rest. */
+export const CELL_PROBLEM_LIMIT = 10;
+
+interface Layout {
+  names?: string[];
+  labelTableNames?: string[];
+  labelInFile: boolean;
+  labelCols: number[];
+  labelColNames: string[];
+  features: number[];
+  featureNames: string[];
+  categorical: Set<number>;
+  /** Feature positions. */
+  standardize?: number[];
+  minmax?: number[];
+  keep?: { inLabels: boolean; col: number; nums: Set<number>; strs: Set<string> };
+}
+
+interface Rows {
+  kept: Int32Array;
+  read: number;
+  byKeep: number;
+  byMissing: number;
+}
+
+interface Labels {
+  /** Per kept row (main then test): class index, or -1 where there is none. */
+  strata?: Int32Array[];
+  y: (Float32Array | Int32Array)[];
+  k: number;
+  shape: number[];
+  classNames?: string[];
+}
+
+class Stop extends Error {}
+
+/** Builds the data set; undefined when anything is wrong (the sink then holds the errors). */
+export function buildDataset(spec: DataSpec, main: Source, test: Source | undefined, sink: DiagnosticSink): LoadedData | undefined {
+  try {
+    return new Builder(spec, sink).run(main, test);
+  } catch (e) {
+    if (e instanceof Stop) return undefined;
+    throw e;
+  }
+}
+
+class Builder {
+  private errors = 0;
+  private cellProblems = 0;
+  private readonly policy: "error" | "drop" | "mean";
+
+  constructor(
+    private readonly spec: DataSpec,
+    private readonly sink: DiagnosticSink,
+  ) {
+    this.policy = (spec.statements.get("missing")?.options.values.policy as "error" | "drop" | "mean" | undefined) ?? "error";
+  }
+
+  // ── spans and reporting ──
+
+  private stmtSpan(name: string): Span {
+    return this.spec.statements.get(name)?.node.span ?? this.spec.node.name?.span ?? this.spec.node.span;
+  }
+  private optSpan(name: string, ptr: string): Span {
+    return this.spec.statements.get(name)?.options.spans.get(ptr) ?? this.stmtSpan(name);
+  }
+  private fileSpan(src: Source, inLabels = false): Span {
+    return this.optSpan(src.stmt, inLabels && src.labels ? "/labels" : "/path");
+  }
+  private values(name: string): Record<string, Json> | undefined {
+    return this.spec.statements.get(name)?.options.values;
+  }
+
+  private report(key: MessageKey, span: Span, params: Params, extra: Extra = {}): void {
+    const d = this.sink.report(key, span, params, extra);
+    if (d.severity === "error") this.errors++;
+  }
+
+  /** A problem with one cell; stops the load after CELL_PROBLEM_LIMIT of them. */
+  private cell(key: MessageKey, span: Span, params: Params, extra: Extra = {}): void {
+    this.report(key, span, params, extra);
+    if (++this.cellProblems >= CELL_PROBLEM_LIMIT) {
+      const last = this.sink.items[this.sink.items.length - 1];
+      last.notes.push(`stopped after ${CELL_PROBLEM_LIMIT} problems in the data; there may be more`);
+      throw new Stop();
+    }
+  }
+
+  private checkpoint(): void {
+    if (this.errors) throw new Stop();
+  }
+
+  // ── the steps ──
+
+  run(main: Source, test: Source | undefined): LoadedData | undefined {
+    const label = this.spec.label;
+    if (!label) {
+      this.report("missingStatement", this.spec.node.name?.span ?? this.spec.node.span, { block: "data", name: this.spec.name, statement: "label" });
+      return undefined;
+    }
+    if ((label.kind === "class" || label.kind === "onehot") && label.classes === undefined) {
+      this.report("dataBadLabel", label.span, { message: `${label.kind} labels need the number of classes, as in \`${label.kind}(3)\`` });
+      return undefined;
+    }
+    const layout = this.layout(main, label);
+    this.checkpoint();
+    if (test) this.sameLayout(main, test, layout);
+    this.checkpoint();
+    const mainRows = this.rows(main, layout, label);
+    const testRows = test ? this.rows(test, layout, label) : undefined;
+    this.checkpoint();
+    for (const [src, r] of [[main, mainRows], [test, testRows]] as const) {
+      if (!src || !r || r.kept.length) continue;
+      const after = r.read === 0 ? "" : r.byKeep === r.read ? " after `keep`" : r.byMissing ? " after dropping the rows with missing values" : " after `keep` and `missing drop`";
+      this.report("dataNoRows", this.fileSpan(src), { path: src.data.path, after });
+    }
+    this.checkpoint();
+    const sources = test && testRows ? [{ src: main, rows: mainRows }, { src: test, rows: testRows }] : [{ src: main, rows: mainRows }];
+    const labels = this.encodeLabels(sources, layout, label);
+    this.checkpoint();
+    return this.splitAndTransform(main, mainRows, test, testRows, layout, label, labels);
+  }
+
+  /** Column names, label and feature columns, transform columns and the keep filter. */
+  private layout(main: Source, label: LabelSpec): Layout {
+    const data = main.data;
+    if (data.width === 0) {
+      this.report("dataNoRows", this.fileSpan(main), { path: data.path, after: "" });
+      throw new Stop();
+    }
+    let names = data.names;
+    const columns = this.values("columns")?.names as string[] | undefined;
+    if (columns) {
+      if (columns.length !== data.width) this.report("dataColumnCount", this.stmtSpan("columns"), { names: columns.length, path: data.path, count: data.width }, { labels: [{ span: this.fileSpan(main), message: `${data.width} columns here` }] });
+      names = columns;
+    }
+    const lt = main.labels;
+    if (lt && lt.n !== data.n) {
+      this.report("dataRowCountMismatch", this.fileSpan(main, true), { path: data.path, rows: data.n, labels: lt.path, labelRows: lt.n });
+    }
+    this.checkpoint();
+
+    // Label columns: from the labels file, or from the data file.
+    let labelCols: number[];
+    const labelTable = lt ?? data;
+    const labelTableNames = lt ? lt.names : names;
+    if (label.columns.length === 0) {
+      if (!lt) {
+        this.report("dataBadLabel", label.span, { message: `\`label ${label.kind}\` names no column: give one, as in \`label species: ${label.kind}${label.classes ? `(${label.classes})` : ""}\`, or read the labels from their own file with \`labels:\` on \`from\`` });
+        throw new Stop();
+      }
+      labelCols = Array.from({ length: lt.width }, (_, i) => i);
+    } else {
+      const sel = selectColumns(label.columns, labelTableNames, labelTable.width);
+      for (const p of sel.problems) this.selectProblem(p.problem, label.span, false, labelTable, labelTableNames);
+      labelCols = sel.indices;
+    }
+    this.checkpoint();
+    const labelColNames = labelCols.map((c) => labelTableNames?.[c] ?? (lt ? (lt.width === 1 ? "label" : `label ${c}`) : String(c)));
+    const needOne = label.kind === "class" || (label.kind === "onehot" && labelCols.length !== label.classes);
+    if (needOne && labelCols.length !== 1) {
+      this.report("dataBadLabel", label.span, { message: `a ${label.kind}(${label.classes}) label is one column${label.kind === "onehot" ? ` (or ${label.classes} one-hot columns)` : ""}, but ${labelCols.length} are selected` });
+    }
+    if (labelCols.length === 0) this.report("dataBadLabel", label.span, { message: "the label selects no column" });
+
+    // Features: as given, or every column of the data file but the label.
+    let features: number[];
+    const fstmt = this.values("features");
+    if (fstmt) {
+      const sel = selectColumns(fstmt.columns as Json[], names, data.width);
+      for (const p of sel.problems) this.selectProblem(p.problem, this.optSpan("features", `/columns/${p.item}`), true, data, names);
+      features = sel.indices;
+      if (!lt) {
+        const both = features.filter((c) => labelCols.includes(c));
+        if (both.length)
+          this.report("dataBadSelector", this.stmtSpan("features"), { message: `column${both.length > 1 ? "s" : ""} ${both.map((c) => `\`${names?.[c] ?? c}\``).join(", ")} ${both.length > 1 ? "are" : "is"} both a feature and the label`, label: "the features include the label" }, {
+            labels: [{ span: label.span, message: "the label" }],
+            help: "a model that sees its label as an input learns nothing useful: leave the label out of `features`",
+          });
+      }
+    } else {
+      features = [];
+      for (let c = 0; c < data.width; c++) if (lt || !labelCols.includes(c)) features.push(c);
+    }
+    if (!features.length && !this.errors) this.report("dataBadSelector", fstmt ? this.stmtSpan("features") : label.span, { message: "no feature columns are left", label: "no features" });
+    const featureNames = features.map((c) => names?.[c] ?? String(c));
+
+    // Transforms name feature columns.
+    const positions = (stmt: string): number[] | undefined => {
+      const v = this.values(stmt);
+      if (!v) return undefined;
+      const items = v.columns as Json[] | undefined;
+      if (!items || items.length === 0) return features.map((_, i) => i);
+      const sel = selectColumns(items, names, data.width);
+      for (const p of sel.problems) this.selectProblem(p.problem, this.optSpan(stmt, `/columns/${p.item}`), true, data, names);
+      const out: number[] = [];
+      for (const c of sel.indices) {
+        const at = features.indexOf(c);
+        if (at < 0) {
+          const item = items.findIndex((it) => selectColumns([it], names, data.width).indices.includes(c));
+          this.report("dataNotFeature", this.optSpan(stmt, `/columns/${Math.max(0, item)}`), { statement: stmt, name: names?.[c] ?? String(c) });
+        } else out.push(at);
+      }
+      return out;
+    };
+    const categorical = new Set(positions("onehot") ?? []);
+    const numericOnly = (stmt: string): number[] | undefined => {
+      const p = positions(stmt);
+      if (!p) return undefined;
+      const explicit = ((this.values(stmt)?.columns as Json[] | undefined) ?? []).length > 0;
+      if (explicit)
+        for (const j of p)
+          if (categorical.has(j)) this.report("dataBadSelector", this.stmtSpan(stmt), { message: `\`${stmt}\` names \`${featureNames[j]}\`, which \`onehot\` encodes`, label: "a one-hot column" });
+      return p.filter((j) => !categorical.has(j));
+    };
+    const standardize = numericOnly("standardize");
+    const minmax = numericOnly("minmax");
+
+    // keep COLUMN: [values]
+    let keep: Layout["keep"];
+    if (this.spec.keep) {
+      const k = this.spec.keep;
+      const sel = selectColumns([k.column], names, data.width);
+      let inLabels = false;
+      let col = sel.indices[0];
+      if (col === undefined && lt && typeof k.column === "string") {
+        const s2 = selectColumns([k.column], lt.names, lt.width);
+        if (s2.indices.length) {
+          inLabels = true;
+          col = s2.indices[0];
+        }
+      }
+      if (col === undefined) for (const p of sel.problems) this.selectProblem(p.problem, k.span, false, data, names);
+      else {
+        const nums = new Set<number>();
+        const strs = new Set<string>();
+        for (const v of k.values) {
+          if (typeof v === "number") {
+            nums.add(v);
+            nums.add(Math.fround(v));
+          } else if (typeof v === "string") strs.add(v);
+          else if (typeof v === "boolean") nums.add(v ? 1 : 0);
+        }
+        keep = { inLabels, col, nums, strs };
+      }
+    }
+    return { names, labelTableNames, labelInFile: !!lt, labelCols, labelColNames, features, featureNames, categorical, standardize, minmax, keep };
+  }
+
+  private selectProblem(p: SelectProblem, span: Span, exact: boolean, t: Table, names: readonly string[] | undefined): void {
+    switch (p.kind) {
+      case "unknown": {
+        const help = p.guess
+          ? `did you mean \`${p.guess}\`?`
+          : names
+            ? `the columns are ${names.slice(0, 16).map((n) => `\`${n}\``).join(", ")}${names.length > 16 ? `, … (${names.length} in all)` : ""}`
+            : `${t.path} has no column names: add \`header: true\` if its first row names the columns, name them with \`columns\`, or use indices 0..${t.width - 1}`;
+        this.report("dataUnknownColumn", span, { name: p.name, path: t.path }, { help, fixes: p.guess && exact ? [{ title: `replace with \`${p.guess}\``, edits: [{ span, newText: p.guess }] }] : [] });
+        return;
+      }
+      case "outOfRange":
+        this.report("dataColumnOutOfRange", span, { index: p.index, path: t.path, count: t.width, last: t.width - 1 });
+        return;
+      case "backwards":
+        this.report("dataBadSelector", span, { message: `the range \`${p.text}\` runs backwards (column ${p.from} comes after column ${p.to})`, label: "backwards range" });
+        return;
+      case "invalid":
+        this.report("dataBadSelector", span, { message: `\`${p.text}\` is not a column name or a 0-based index`, label: "not a column" });
+        return;
+    }
+  }
+
+  /** `test_from` must have the columns of `from`. */
+  private sameLayout(main: Source, test: Source, layout: Layout): void {
+    const detail = (a: Table, b: Table): string | undefined => {
+      if (a.width !== b.width) return `${b.width} columns instead of ${a.width}`;
+      if (a.names && b.names) {
+        const i = a.names.findIndex((n, k) => b.names![k] !== n);
+        if (i >= 0) return `column ${i} is \`${b.names[i]}\` instead of \`${a.names[i]}\``;
+      }
+      if (a.itemShape && b.itemShape && a.itemShape.join("x") !== b.itemShape.join("x")) return `items of ${b.itemShape.join(" × ")} instead of ${a.itemShape.join(" × ")}`;
+      return undefined;
+    };
+    const d = detail(main.data, test.data);
+    if (d) this.report("dataLayoutMismatch", this.fileSpan(test), { test: test.data.path, train: main.data.path, detail: d });
+    if (layout.labelInFile !== !!test.labels) {
+      this.report("dataLayoutMismatch", this.fileSpan(test), { test: test.data.path, train: main.data.path, detail: layout.labelInFile ? "`from` reads its labels from a `labels:` file, `test_from` has none" : "`test_from` has a `labels:` file, `from` has none" });
+    } else if (main.labels && test.labels) {
+      const dl = detail(main.labels, test.labels);
+      if (dl) this.report("dataLayoutMismatch", this.fileSpan(test, true), { test: test.labels.path, train: main.labels.path, detail: dl });
+      if (test.labels.n !== test.data.n) this.report("dataRowCountMismatch", this.fileSpan(test, true), { path: test.data.path, rows: test.data.n, labels: test.labels.path, labelRows: test.labels.n });
+    }
+  }
+
+  /** The rows that pass `keep` and the missing policy; reports bad cells. */
+  private rows(src: Source, layout: Layout, label: LabelSpec): Rows {
+    const d = src.data;
+    const lt = src.labels ?? d;
+    const w = d.width;
+    const lw = lt.width;
+    const kept: number[] = [];
+    let byKeep = 0;
+    let byMissing = 0;
+    const { features, categorical, labelCols, keep } = layout;
+    const featureSpan = this.spec.statements.get("features")?.node.head.span;
+    const featureLabel: Label[] = featureSpan ? [{ span: featureSpan, message: "selects the column" }] : [];
+    const labelLabel: Label[] = [{ span: label.span, message: "the label column" }];
+    const textLabelOk = label.kind === "class" || label.kind === "onehot" || label.kind === "binary";
+    const missing = (t: Table, idx: number) => {
+      const m = t.markers.get(idx);
+      return m === undefined ? "an empty cell" : `\`${m}\``;
+    };
+    for (let r = 0; r < d.n; r++) {
+      if (keep) {
+        const kt = keep.inLabels ? lt : d;
+        const idx = r * kt.width + keep.col;
+        const v = kt.values[idx];
+        const t = kt.text.get(idx);
+        const ok = v === v ? keep.nums.has(v) || keep.strs.has(String(v)) : t !== undefined && keep.strs.has(t);
+        if (!ok) {
+          byKeep++;
+          continue;
+        }
+      }
+      let drop = false;
+      const base = r * w;
+      for (let j = 0; j < features.length; j++) {
+        const c = features[j];
+        if (d.values[base + c] === d.values[base + c]) continue;
+        const t = d.text.get(base + c);
+        if (t !== undefined) {
+          if (categorical.has(j)) continue;
+          this.cell("dataNotNumber", this.fileSpan(src), { where: cellWhere(d, r, c, layout.names), text: t }, { labels: featureLabel, help: notNumberHelp(r, d) });
+          continue;
+        }
+        if (this.policy === "drop") drop = true;
+        else if (this.policy === "error") this.cell("dataMissingValue", this.fileSpan(src), { where: cellWhere(d, r, c, layout.names), what: missing(d, base + c) }, { labels: featureLabel });
+      }
+      const lbase = r * lw;
+      for (const c of labelCols) {
+        const idx = lbase + c;
+        if (lt.values[idx] === lt.values[idx]) continue;
+        const t = lt.text.get(idx);
+        if (t !== undefined) {
+          if (textLabelOk) continue;
+          this.cell("dataNotNumber", this.fileSpan(src, true), { where: cellWhere(lt, r, c, layout.labelTableNames), text: t }, { labels: labelLabel, help: notNumberHelp(r, lt) });
+          continue;
+        }
+        if (this.policy === "drop") drop = true;
+        else
+          this.cell("dataMissingValue", this.fileSpan(src, true), { where: cellWhere(lt, r, c, layout.labelTableNames), what: `${missing(lt, idx)} in the label` }, {
+            labels: labelLabel,
+            help: this.policy === "mean" ? "`missing mean` fills features only; drop rows without a label with `missing drop`" : undefined,
+          });
+      }
+      if (drop) byMissing++;
+      else kept.push(r);
+    }
+    return { kept: Int32Array.from(kept), read: d.n, byKeep, byMissing };
+  }
+
+  /** Encodes the label of every kept row, checking ranges and names. */
+  private encodeLabels(sources: { src: Source; rows: Rows }[], layout: Layout, label: LabelSpec): Labels {
+    const { labelCols } = layout;
+    const cellOf = (src: Source, r: number, c: number) => {
+      const t = src.labels ?? src.data;
+      const idx = r * t.width + c;
+      return { v: t.values[idx], t: t.text.get(idx), table: t };
+    };
+    const where = (src: Source, r: number, c: number) => cellWhere(src.labels ?? src.data, r, c, layout.labelTableNames);
+    const labelSpan = label.span;
+    const N = label.classes ?? 0;
+    const y: (Float32Array | Int32Array)[] = [];
+    const strata: Int32Array[] = [];
+
+    if (label.kind === "class" || (label.kind === "onehot" && labelCols.length === 1)) {
+      const c = labelCols[0];
+      const names = label.names;
+      const nameIndex = new Map((names ?? []).map((n, i) => [n, i]));
+      // Without names, text labels are mapped through their sorted distinct values.
+      let vocab: Map<string, number> | undefined;
+      let classNames = names;
+      if (!names) {
+        const distinct = new Set<string>();
+        let anyText = false;
+        for (const { src, rows } of sources)
+          for (const r of rows.kept) {
+            const { v, t } = cellOf(src, r, c);
+            if (t !== undefined) anyText = true;
+            distinct.add(t ?? String(v));
+          }
+        if (anyText) {
+          const sorted = sortCategories(distinct);
+          if (sorted.length > N) {
+            const shown = sorted.slice(0, 8).map((s) => `\`${s}\``).join(", ");
+            this.report("dataBadLabel", labelSpan, { message: `${sources[0].src.labels?.path ?? sources[0].src.data.path} column ${c}${layout.labelTableNames?.[c] ? ` (\`${layout.labelTableNames[c]}\`)` : ""} holds ${sorted.length} distinct classes (${shown}${sorted.length > 8 ? ", …" : ""}), more than ${label.kind}(${N})` }, { help: "raise the class count, or list the classes with `names: [...]`" });
+            throw new Stop();
+          }
+          vocab = new Map(sorted.map((s, i) => [s, i]));
+          classNames = [...sorted, ...Array.from({ length: N - sorted.length }, (_, i) => String(sorted.length + i))];
+        }
+      }
+      for (const { src, rows } of sources) {
+        const idxs = new Int32Array(rows.kept.length);
+        rows.kept.forEach((r, i) => {
+          const { v, t } = cellOf(src, r, c);
+          let k: number | undefined;
+          if (vocab) k = vocab.get(t ?? String(v));
+          else if (t !== undefined) {
+            k = nameIndex.get(t);
+            if (k === undefined) {
+              const guess = names ? closest(t, names) : undefined;
+              if (names) this.cell("dataUnknownClass", this.fileSpan(src, true), { where: where(src, r, c), value: t }, { labels: [{ span: labelSpan, message: "class names declared here" }], help: guess ? `did you mean \`${guess}\`?` : `the classes are ${names.map((n) => `\`${n}\``).join(", ")}` });
+              else this.cell("dataNotNumber", this.fileSpan(src, true), { where: where(src, r, c), text: t }, { labels: [{ span: labelSpan, message: "the label column" }] });
+              return;
+            }
+          } else if (Number.isInteger(v) && v >= 0 && v < N) k = v;
+          else {
+            this.cell("dataClassOutOfRange", this.fileSpan(src, true), { where: where(src, r, c), value: v, max: N - 1, kind: label.kind, classes: N }, { labels: [{ span: labelSpan, message: `declared as ${label.kind}(${N}) here` }] });
+            return;
+          }
+          idxs[i] = k!;
+        });
+        strata.push(idxs);
+        if (label.kind === "class") y.push(idxs);
+        else {
+          const oh = new Float32Array(idxs.length * N);
+          idxs.forEach((k, i) => (oh[i * N + k] = 1));
+          y.push(oh);
+        }
+      }
+      return { strata, y, k: label.kind === "class" ? 1 : N, shape: label.kind === "class" ? [] : [N], classNames: classNames ?? Array.from({ length: N }, (_, i) => String(i)) };
+    }
+
+    // Several columns, or binary / regression: one float per column.
+    const k = labelCols.length;
+    const stratify = label.kind === "onehot" || (label.kind === "binary" && k === 1);
+    for (const { src, rows } of sources) {
+      const out = new Float32Array(rows.kept.length * k);
+      const st = stratify ? new Int32Array(rows.kept.length) : undefined;
+      rows.kept.forEach((r, i) => {
+        let best = -1;
+        let bestV = -Infinity;
+        labelCols.forEach((c, j) => {
+          const { v, t } = cellOf(src, r, c);
+          let x = v;
+          if (label.kind === "binary" || label.kind === "onehot") {
+            if (t !== undefined) x = /^(true|yes)$/i.test(t) ? 1 : /^(false|no)$/i.test(t) ? 0 : NaN;
+            if (x !== 0 && x !== 1) {
+              this.cell("dataBadLabel", this.fileSpan(src, true), { message: `${where(src, r, c)}: ${label.kind === "binary" ? "binary" : "one-hot"} label \`${t ?? v}\` is not 0 or 1` }, { label: "this data set reads that file", labels: [{ span: labelSpan, message: `declared as ${label.kind} here` }] });
+              return;
+            }
+          }
+          out[i * k + j] = x;
+          if (x > bestV) {
+            bestV = x;
+            best = j;
+          }
+        });
+        if (st) st[i] = label.kind === "binary" ? out[i * k] : best;
+      });
+      y.push(out);
+      if (st) strata.push(st);
+    }
+    return {
+      strata: stratify ? strata : undefined,
+      y,
+      k,
+      shape: [k],
+      classNames: label.kind === "onehot" ? (label.names ?? Array.from({ length: k }, (_, i) => layout.labelColNames[i])) : undefined,
+    };
+  }
+
+  private splitAndTransform(main: Source, mainRows: Rows, test: Source | undefined, testRows: Rows | undefined, layout: Layout, label: LabelSpec, labels: Labels): LoadedData | undefined {
+    const sv = this.values("split") ?? {};
+    const seed = typeof sv.seed === "number" ? sv.seed : 0;
+    const shuffle = sv.shuffle !== false && this.spec.statements.has("split");
+    let stratified = sv.stratified === true;
+    if (stratified && !labels.strata) {
+      this.report("dataNotStratified", this.optSpan("split", "/stratified"), { kind: label.kind === "binary" ? "multi-column binary" : label.kind });
+      stratified = false;
+    }
+    if (test && sv.test !== undefined) {
+      this.report("dataBadSplit", this.optSpan("split", "/test"), { message: "`test` cannot be split off: `test_from` gives the test set", label: "remove this" }, { labels: [{ span: this.stmtSpan("test_from"), message: "the test set" }] });
+      throw new Stop();
+    }
+    const n = mainRows.kept.length;
+    const strata = labels.strata?.[0];
+    const kfold = typeof sv.kfold === "number" ? sv.kfold : undefined;
+    const num = (v: Json | undefined) => (typeof v === "number" ? v : undefined);
+    let req: SplitRequest;
+    if (kfold !== undefined) req = { test: num(sv.test), shuffle, stratified, seed };
+    else if (this.spec.statements.has("split")) req = { train: num(sv.train), val: num(sv.val), test: num(sv.test), shuffle, stratified, seed };
+    else req = { train: 1, shuffle: false };
+    const s = splitRows(n, req, stratified ? strata : undefined);
+    if ("problem" in s) {
+      this.splitProblem(s.problem, main, mainRows);
+      throw new Stop();
+    }
+    const { train, val, test: testPos, unused } = s.split;
+
+    const shapeOf = (stats: FittedStats): number[] => {
+      const reshape = this.values("reshape")?.shape as number[] | undefined;
+      if (reshape) {
+        const shape = resolveShape(reshape, stats.width);
+        if (!shape) {
+          const need = reshape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+          this.report("dataReshape", this.optSpan("reshape", "/shape"), { shape: `[${reshape.join(", ")}]`, need: reshape.includes(-1) ? `a multiple of ${need}` : need, have: stats.width });
+          throw new Stop();
+        }
+        return shape;
+      }
+      const item = main.data.itemShape;
+      const whole = layout.features.length === main.data.width && layout.features.every((c, i) => c === i) && layout.categorical.size === 0;
+      if (item && whole && item.length >= 2) return item.length === 2 ? [...item, 1] : item;
+      return [stats.width];
+    };
+    const plan: FeaturePlan = {
+      names: layout.featureNames,
+      categorical: [...layout.categorical],
+      fillMean: this.policy === "mean",
+      scale: typeof this.values("scale")?.factor === "number" ? (this.values("scale")!.factor as number) : undefined,
+      standardize: layout.standardize,
+      minmax: layout.minmax ? { features: layout.minmax, range: (this.values("minmax")?.range as [number, number] | undefined) ?? [0, 1] } : undefined,
+    };
+    const matrix = (src: Source, rows: ArrayLike<number>): FeatureMatrix => {
+      const t = src.data;
+      return { values: t.values, stride: t.width, rows, columns: layout.features, text: (r, c) => t.text.get(r * t.width + c) };
+    };
+    const tableRows = (kept: Int32Array, pos: Int32Array) => Int32Array.from(pos, (p) => kept[p]);
+    const gatherY = (all: Float32Array | Int32Array, pos: Int32Array): Float32Array | Int32Array => {
+      const k = labels.k;
+      const out = all instanceof Int32Array ? new Int32Array(pos.length * k) : new Float32Array(pos.length * k);
+      for (let i = 0; i < pos.length; i++) for (let j = 0; j < k; j++) out[i * k + j] = all[pos[i] * k + j];
+      return out;
+    };
+    const make = (src: Source, kept: Int32Array, yAll: Float32Array | Int32Array, pos: Int32Array, stats: FittedStats, shape: number[]): SplitData => {
+      const rows = tableRows(kept, pos);
+      return { x: transform(matrix(src, rows), stats), y: gatherY(yAll, pos), n: pos.length, featureShape: shape, labelShape: labels.shape, rows };
+    };
+    const fitOn = (pos: Int32Array) => {
+      const stats = fit(matrix(main, tableRows(mainRows.kept, pos)), plan);
+      stats.shape = shapeOf(stats);
+      stats.label = { kind: label.kind, columns: layout.labelColNames, ...(label.classes !== undefined ? { classes: label.classes } : {}), ...(labels.classNames ? { classNames: labels.classNames } : {}) };
+      return stats;
+    };
+
+    const trainPos = kfold !== undefined ? Int32Array.from([...train, ...val]) : train;
+    if (kfold !== undefined && trainPos.length < kfold) {
+      this.report("dataTooFewRows", this.optSpan("split", "/kfold"), { detail: `${kfold} folds need at least ${kfold} rows, but ${trainPos.length} are left for them` });
+      throw new Stop();
+    }
+    const stats = fitOn(trainPos);
+    const shape = stats.shape;
+    const yMain = labels.y[0];
+    const empty = (): SplitData => ({ x: new Float32Array(0), y: labels.shape.length === 0 ? new Int32Array(0) : new Float32Array(0), n: 0, featureShape: shape, labelShape: labels.shape, rows: new Int32Array(0) });
+    const trainData = make(main, mainRows.kept, yMain, trainPos, stats, shape);
+    const valData = kfold !== undefined ? empty() : make(main, mainRows.kept, yMain, val, stats, shape);
+    let testData: SplitData;
+    if (test && testRows) {
+      const all = Int32Array.from({ length: testRows.kept.length }, (_, i) => i);
+      testData = make(test, testRows.kept, labels.y[1], all, stats, shape);
+    } else testData = make(main, mainRows.kept, yMain, testPos, stats, shape);
+
+    let folds: LoadedData["folds"];
+    if (kfold !== undefined) {
+      const held = kfoldRows(trainPos, kfold, { seed, shuffle, strata: stratified ? strata : undefined });
+      folds = held.map((v) => {
+        const inVal = new Set(v);
+        const tr = trainPos.filter((p) => !inVal.has(p));
+        const fstats = fitOn(tr);
+        return { train: make(main, mainRows.kept, yMain, tr, fstats, fstats.shape), val: make(main, mainRows.kept, yMain, v, fstats, fstats.shape), stats: fstats };
+      });
+    }
+    const prov = (src: Source, r: Rows): Provenance => ({
+      file: src.data.path,
+      ...(src.labels ? { labels: src.labels.path } : {}),
+      rowsRead: r.read,
+      rowsKept: r.kept.length,
+      droppedByKeep: r.byKeep,
+      droppedMissing: r.byMissing,
+    });
+    return {
+      name: this.spec.name,
+      train: trainData,
+      val: valData,
+      test: testData,
+      ...(folds ? { folds } : {}),
+      featureNames: stats.outputs,
+      ...(labels.classNames ? { classNames: labels.classNames } : {}),
+      label: { kind: label.kind, columns: layout.labelColNames, ...(label.classes !== undefined ? { classes: label.classes } : {}) },
+      stats,
+      split: { train: trainData.n, val: valData.n, test: testData.n, unused: unused.length, seed, shuffle, stratified, ...(kfold !== undefined ? { kfold } : {}) },
+      provenance: { source: prov(main, mainRows), ...(test && testRows ? { test: prov(test, testRows) } : {}) },
+    };
+  }
+
+  private splitProblem(p: SplitProblem, main: Source, rows: Rows): void {
+    const n = rows.kept.length;
+    const after = rows.byKeep || rows.byMissing ? ` (after ${rows.byKeep ? "`keep`" : ""}${rows.byKeep && rows.byMissing ? " and " : ""}${rows.byMissing ? "dropping rows with missing values" : ""})` : "";
+    switch (p.kind) {
+      case "notInteger":
+        this.report("dataBadSplit", this.optSpan("split", `/${p.part}`), { message: `\`${p.part}: ${p.value}\` is neither a fraction (at most 1) nor a whole number of rows`, label: "invalid size" });
+        return;
+      case "overfull":
+        if (!hasCounts(this.values("split"))) {
+          this.report("dataBadSplit", this.stmtSpan("split"), { message: `the split's fractions add up to ${+(p.asked / Math.max(1, n)).toFixed(4)}, more than 1`, label: "fractions over 1" });
+          return;
+        }
+        this.report("dataTooFewRows", this.stmtSpan("split"), { detail: `the split asks for ${Math.round(p.asked)} rows, but ${main.data.path} has ${n}${after}` });
+        return;
+      case "empty":
+        this.report("dataTooFewRows", this.optSpan("split", `/${p.part}`), { detail: `${p.part} would get no rows: ${main.data.path} has ${n} rows${after} (train ${p.sizes.train}, val ${p.sizes.val}, test ${p.sizes.test})` });
+        return;
+    }
+  }
+}
+
+function hasCounts(v: Record<string, Json> | undefined): boolean {
+  return !!v && ["train", "val", "test"].some((k) => typeof v[k] === "number" && (v[k] as number) > 1);
+}
+
+function notNumberHelp(row: number, t: Table): string | undefined {
+  if (row === 0 && t.lines && t.headerLine === undefined) return "if the first row names the columns, add `header: true` to the `from` line (and `skip: N` for lines before it)";
+  return undefined;
+}

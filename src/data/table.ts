@@ -1,0 +1,200 @@
+/**
+ * A parsed data file: a dense row-major grid of numbers with the few cells that are not numbers kept
+ * as text. Pure: the readers in `node/` fill it from bytes; everything after works on it.
+ */
+import type { MessageKey } from "../diagnostics/catalog.ts";
+import type { Params } from "../diagnostics/diagnostic.ts";
+
+export interface Table {
+  /** The file as the spec names it, for messages. */
+  path: string;
+  /** Column names from a header row, when the file has one. */
+  names?: string[];
+  /** The 1-based line of the header row. */
+  headerLine?: number;
+  width: number;
+  n: number;
+  /** `values[row * width + column]`; NaN for missing and text cells. IDX bytes stay bytes. */
+  values: Float64Array | Float32Array | Uint8Array;
+  /** Cells that are neither numbers nor missing markers, by `row * width + column`, trimmed. */
+  text: Map<number, string>;
+  /** Missing cells written with a marker (`NaN`, `NA`, `?`), by index; empty cells are not listed. */
+  markers: Map<number, string>;
+  /** The 1-based line of each row in its (decompressed) file; absent for IDX files, whose rows are items. */
+  lines?: Int32Array;
+  /** IDX: the shape of one item (an image's [28, 28]). */
+  itemShape?: number[];
+}
+
+/** Something wrong with a file, as a catalog key and its parameters; the builder adds the spec's span. */
+export interface ReadProblem {
+  key: MessageKey;
+  params: Params;
+  notes?: string[];
+}
+
+/** Where a cell is, for messages: `data/iris.csv, line 7, column 3 (`petal_width`)`, or `item 5` in IDX files. */
+export function cellWhere(t: Table, row: number, column?: number, names?: readonly (string | undefined)[]): string {
+  let s = t.lines ? `${t.path}, line ${t.lines[row]}` : `${t.path}, item ${row}`;
+  if (column !== undefined && (t.width > 1 || names?.[column] !== undefined)) {
+    s += `, column ${column}`;
+    const name = names?.[column];
+    if (name !== undefined && name !== String(column)) s += ` (\`${name}\`)`;
+  }
+  return s;
+}
+
+/** Texts that mark a missing cell, besides the empty cell (as pandas reads them, case-sensitive). */
+export const MISSING_MARKERS: ReadonlySet<string> = new Set(["NA", "N/A", "n/a", "NaN", "nan", "-nan", "-NaN", "NULL", "null", "?"]);
+
+/** Builds a Table one row of cell texts at a time, growing its storage geometrically. */
+export class TableBuilder {
+  width = -1;
+  n = 0;
+  private values = new Float64Array(0);
+  private lines = new Int32Array(0);
+  readonly text = new Map<number, string>();
+  readonly markers = new Map<number, string>();
+
+  constructor(readonly path: string) {}
+
+  /** Room for one more row. */
+  private ensure(): void {
+    if ((this.n + 1) * Math.max(0, this.width) <= this.values.length && this.n < this.lines.length) return;
+    this.reserve(Math.max(64, this.n * 2));
+  }
+
+  /** Room for `rows` rows in all (known once the width is). */
+  reserve(rows: number): void {
+    const w = Math.max(0, this.width);
+    if (rows <= this.lines.length && rows * w <= this.values.length) return;
+    const grown = new Float64Array(rows * w);
+    grown.set(this.values.subarray(0, this.n * w));
+    this.values = grown;
+    const gl = new Int32Array(rows);
+    gl.set(this.lines.subarray(0, this.n));
+    this.lines = gl;
+  }
+
+  /** Adds a row. Returns false (and adds nothing) when its field count differs from the first row's. */
+  add(cells: readonly string[], line: number): boolean {
+    if (this.width < 0) this.width = cells.length;
+    if (cells.length !== this.width) return false;
+    this.ensure();
+    const w = this.width;
+    const base = this.n * w;
+    const values = this.values;
+    for (let c = 0; c < w; c++) {
+      const s = cells[c];
+      const v = +s;
+      values[base + c] = v === v && v !== 0 && v !== Infinity && v !== -Infinity ? v : this.classify(s, base + c, v);
+    }
+    this.lines[this.n] = line;
+    this.n++;
+    return true;
+  }
+
+  /**
+   * Adds the rows of unquoted delimited text (no `"` anywhere): one row per non-empty line, fields
+   * split at `delimiter`. Cells that are plain integers of up to 15 digits are converted from the
+   * characters directly (exactly as `Number` would); everything else goes through `Number` like
+   * `add`. `onRagged` is told of rows with the wrong field count and returns false to stop.
+   * `lineOffset` is the number of lines before `body` in the file.
+   */
+  addPlainText(body: string, lineOffset: number, delimiter: string, onFirst: (cells: string[], line: number) => void, onRagged: (got: number, line: number) => boolean): void {
+    const delim = delimiter.charCodeAt(0);
+    // Count the lines first so the storage is allocated once, not grown by copying.
+    let lineCount = 1;
+    for (let i = body.indexOf("\n"); i >= 0; i = body.indexOf("\n", i + 1)) lineCount++;
+    let line = lineOffset;
+    let at = 0;
+    const len = body.length;
+    while (at < len) {
+      let nl = body.indexOf("\n", at);
+      if (nl < 0) nl = len;
+      line++;
+      let end = nl;
+      if (end > at && body.charCodeAt(end - 1) === 13) end--;
+      if (end > at) {
+        if (this.width < 0) {
+          onFirst(body.slice(at, end).split(delimiter), line);
+          if (this.width >= 0) this.reserve(lineCount);
+        } else {
+          this.ensure();
+          const w = this.width;
+          const base = this.n * w;
+          let c = 0;
+          let fs = at;
+          for (let i = at; i <= end; i++) {
+            if (i < end && body.charCodeAt(i) !== delim) continue;
+            if (c < w) this.values[base + c] = this.cellOf(body, fs, i, base + c);
+            c++;
+            fs = i + 1;
+          }
+          if (c === w) {
+            this.lines[this.n] = line;
+            this.n++;
+          } else {
+            for (let k = 0; k < w; k++) {
+              this.text.delete(base + k);
+              this.markers.delete(base + k);
+            }
+            if (!onRagged(c, line)) return;
+          }
+        }
+      }
+      at = nl + 1;
+    }
+  }
+
+  private cellOf(body: string, s: number, e: number, at: number): number {
+    let i = s;
+    let neg = false;
+    if (i < e) {
+      const ch = body.charCodeAt(i);
+      if (ch === 45) {
+        neg = true;
+        i++;
+      } else if (ch === 43) i++;
+    }
+    const digits = i;
+    let acc = 0;
+    for (; i < e; i++) {
+      const d = body.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      acc = acc * 10 + d;
+    }
+    if (i === e && e > digits && e - digits <= 15) return neg ? -acc : acc;
+    const str = body.slice(s, e);
+    const v = +str;
+    return v === v && v !== 0 && v !== Infinity && v !== -Infinity ? v : this.classify(str, at, v);
+  }
+
+  /** The slow path: zeros, empty cells, markers, infinities and text. */
+  private classify(s: string, at: number, v: number): number {
+    const t = s.trim();
+    if (t === "") return NaN;
+    if (v === 0) return v;
+    if (MISSING_MARKERS.has(t)) {
+      this.markers.set(at, t);
+      return NaN;
+    }
+    this.text.set(at, t);
+    return NaN;
+  }
+
+  build(names?: string[], headerLine?: number): Table {
+    const w = Math.max(0, this.width);
+    return {
+      path: this.path,
+      names,
+      headerLine,
+      width: w,
+      n: this.n,
+      values: this.values.subarray(0, this.n * w),
+      text: this.text,
+      markers: this.markers,
+      lines: this.lines.subarray(0, this.n),
+    };
+  }
+}
