@@ -1,13 +1,11 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve as resolvePath } from "node:path";
-import { check, type DataHeader, type HeaderRequest } from "../check/index.ts";
-import { applySuppressions } from "../check/suppress.ts";
-import { dropCascades } from "../diagnostics/cascade.ts";
+import { analyseParsed } from "../analyse.ts";
+import type { DataHeader, HeaderRequest } from "../check/index.ts";
 import type { CheckedProgram } from "../check/ir.ts";
-import { DiagnosticSink, hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import type { Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { LineMap } from "../diagnostics/span.ts";
 import type { Program } from "../lang/program.ts";
-import { resolve } from "../lang/resolve.ts";
 import { FileHost, readDataHeader } from "../node/host.ts";
 import type { SourceFile } from "../syntax/ast.ts";
 import { pathToUri, uriToPath } from "./convert.ts";
@@ -102,17 +100,15 @@ export class Workspace {
       parser = new IncrementalParser(shown);
       this.parsers.set(uri, parser);
     }
-    // The same steps as FileHost.analyse, with the parse made incremental (test/lsp.test.ts checks
-    // that both give the same diagnostics).
     const parsed = parser.parse(text);
-    const sink = new DiagnosticSink(shown);
     const host = this.host();
-    const program = resolve(parsed.ast, sink, { importModels: (p) => host.importModels(p, path) });
-    const checked = check(program, sink, { readHeader: (p, _from, how) => this.readHeader(resolvePath(dirname(path), p), how) }, parsed.diagnostics);
-    const diagnostics = applySuppressions(parsed.ast, parsed.lines, shown, [...parsed.diagnostics, ...dropCascades(parsed.diagnostics, sink.items)]).diagnostics.sort(
-      (a, b) => a.span.start - b.span.start,
+    const { program, checked, diagnostics, syntaxErrors } = analyseParsed(
+      parsed,
+      shown,
+      { importModels: (p) => host.importModels(p, path) },
+      { readHeader: (p, _from, how) => this.readHeader(resolvePath(dirname(path), p), how) },
     );
-    const a = makeAnalysis({ uri, version: doc.version, path, shown, text, lines: parsed.lines, ast: parsed.ast, program, checked, diagnostics, syntaxErrors: hasErrors(parsed.diagnostics) });
+    const a = makeAnalysis({ uri, version: doc.version, path, shown, text, lines: parsed.lines, ast: parsed.ast, program, checked, diagnostics, syntaxErrors });
     this.analyses.set(uri, a);
     if (!a.syntaxErrors) this.lastGood.set(uri, a);
     return a;

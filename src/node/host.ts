@@ -1,14 +1,13 @@
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { constants as zlibConstants, gunzipSync } from "node:zlib";
 import { dirname, relative, resolve as resolvePath } from "node:path";
-import { DiagnosticSink, hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { LineMap } from "../diagnostics/span.ts";
-import { dropCascades } from "../diagnostics/cascade.ts";
 import type { ModelSpec, Program } from "../lang/program.ts";
-import { resolve, type ImportHost } from "../lang/resolve.ts";
+import type { ImportHost } from "../lang/resolve.ts";
 import type { SourceFile } from "../syntax/ast.ts";
-import { check, type DataHeader, type HeaderRequest } from "../check/index.ts";
-import { applySuppressions } from "../check/suppress.ts";
+import type { DataHeader, HeaderRequest } from "../check/index.ts";
+import { analyseParsed } from "../analyse.ts";
 import type { CheckedProgram } from "../check/ir.ts";
 import { parse } from "../syntax/parse.ts";
 
@@ -72,11 +71,8 @@ export class FileHost implements ImportHost {
 
   private analyseText(key: string, shownPath: string, src: string): CheckedFile {
     const parsed = parse(src, shownPath);
-    const sink = new DiagnosticSink(shownPath);
-    const program = resolve(parsed.ast, sink, { importModels: (p, _from) => this.importModels(p, key) });
-    const checked = check(program, sink, { readHeader: (p, _from, how) => readDataHeader(resolvePath(dirname(key), p), how) }, parsed.diagnostics);
-    const diagnostics = applySuppressions(parsed.ast, parsed.lines, shownPath, [...parsed.diagnostics, ...dropCascades(parsed.diagnostics, sink.items)]).diagnostics;
-    const result: CheckedFile = { path: shownPath, text: src, ast: parsed.ast, lines: parsed.lines, program, checked, syntaxErrors: hasErrors(parsed.diagnostics), diagnostics: diagnostics.sort((a, b) => a.span.start - b.span.start) };
+    const analysed = analyseParsed(parsed, shownPath, { importModels: (p) => this.importModels(p, key) }, { readHeader: (p, _from, how) => readDataHeader(resolvePath(dirname(key), p), how) });
+    const result: CheckedFile = { path: shownPath, text: src, ast: parsed.ast, lines: parsed.lines, ...analysed };
     this.cache.set(key, result);
     return result;
   }
