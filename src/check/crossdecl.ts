@@ -3,6 +3,7 @@ import type { Span } from "../diagnostics/span.ts";
 import type { DataSpec, LabelSpec, ModelSpec, NamedOptions, Options, Program, TrainSpec } from "../lang/program.ts";
 import { isCall, type Json } from "../lang/values.ts";
 import type * as A from "../syntax/ast.ts";
+import { apportion, PARTS, quotas } from "../data/split.ts";
 import { closest } from "../util/suggest.ts";
 import { Dim, elements, shapeText, type Shape } from "./dims.ts";
 import type { CheckedLayer, CheckedModel, TensorInfo } from "./ir.ts";
@@ -384,7 +385,6 @@ function labelSpans(s: A.Statement): Map<string, Span> {
   return spans;
 }
 
-const PARTS = ["train", "val", "test"] as const;
 
 function checkSplit(d: DataSpec, info: DataInfo, sink: DiagnosticSink): void {
   const split = stmt(d, "split");
@@ -452,32 +452,20 @@ function checkSplit(d: DataSpec, info: DataInfo, sink: DiagnosticSink): void {
     if (!kfold && !trainGiven && allFractions && Math.abs(fracSum - 1) <= 1e-6) empty("train", "the other parts take every row", split.node.head.span);
     return;
   }
-  const q = [0, 0, 0, 0];
-  given.forEach((g) => (q[PARTS.indexOf(g.part)] = g.value <= 1 ? g.value * rows : g.value));
-  if (!trainGiven) q[0] = rows - q[1] - q[2];
-  const total = q[0] + q[1] + q[2];
-  if (q[0] < -1e-9 || total > rows + 1e-6) {
-    sink.report("splitTooLarge", split.node.head.span, { need: fmtNumber(trainGiven ? total : q[1] + q[2]), file: where, rows }, { labels: partLabels(true) });
+  // The loader's own arithmetic, so check time and load time judge a split the same way.
+  const req = Object.fromEntries(given.map((g) => [g.part, g.value]));
+  const r = quotas(rows, req);
+  if ("problem" in r) {
+    if (r.problem.kind === "overfull") sink.report("splitTooLarge", split.node.head.span, { need: fmtNumber(r.problem.asked), file: where, rows }, { labels: partLabels(true) });
     return;
   }
   if (kfold || v.stratified === true) return; // the sizes of a stratified split depend on the classes
-  q[3] = Math.max(0, rows - total);
-  const sizes = apportion(rows, q);
+  const sizes = apportion(rows, r.quotas);
   for (let i = 0; i < 3; i++) {
     const g = given.find((x) => x.part === PARTS[i]);
     const asked = i === 0 || (g !== undefined && g.value > 0);
     if (asked && sizes[i] === 0) empty(PARTS[i], g ? `${g.value <= 1 ? fmtNumber(g.value) : g.value} of the ${rows} rows of ${where} rounds to no row` : `the other parts take all ${rows} rows of ${where}`, g?.span ?? split.node.head.span);
   }
-}
-
-/** Largest-remainder rounding of the exact part sizes to whole rows that add up to `total` (ties to the earlier part), as the loader splits. */
-function apportion(total: number, exact: readonly number[]): number[] {
-  const snap = (x: number): number => (Math.abs(x - Math.round(x)) < 1e-9 * Math.max(1, Math.abs(x)) ? Math.round(x) : x);
-  const floors = exact.map((x) => Math.floor(snap(x)));
-  let units = total - floors.reduce((a, b) => a + b, 0);
-  const order = exact.map((x, i) => ({ i, r: snap(x) - floors[i] })).sort((a, b) => b.r - a.r || a.i - b.i);
-  for (let k = 0; units > 0 && order.length; k = (k + 1) % order.length, units--) floors[order[k].i]++;
-  return floors;
 }
 
 // ── train blocks ──
