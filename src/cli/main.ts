@@ -1,6 +1,6 @@
 import { renameSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { entryByCode, CATALOG } from "../diagnostics/catalog.ts";
+import { entryByCode, CATALOG, type CatalogEntry } from "../diagnostics/catalog.ts";
 import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { diagnosticToJson, renderDiagnostic, renderSummary } from "../diagnostics/render.ts";
 import type { LineMap } from "../diagnostics/span.ts";
@@ -190,15 +190,17 @@ function fmt(argv: string[], io: Io): number {
 
 function explain(argv: string[], io: Io): number {
   const { positionals } = args(argv, {});
-  if (positionals.length !== 1) throw new UsageError("give one diagnostic code, such as NN0101");
-  const e = entryByCode(positionals[0].toUpperCase());
+  if (positionals.length !== 1) throw new UsageError("give one diagnostic code or lint name, such as NN0101 or linear-collapse");
+  const wanted = positionals[0];
+  const entries: CatalogEntry[] = Object.values(CATALOG);
+  const e = entryByCode(wanted.toUpperCase()) ?? entries.find((x) => x.name === wanted);
   if (!e) {
-    const codes = Object.values(CATALOG).map((x) => x.code);
-    const guess = closest(positionals[0].toUpperCase(), codes);
-    io.stderr.write(`error: no diagnostic code \`${positionals[0]}\`${guess ? `; did you mean ${guess}?` : ""}\n`);
+    const guess = closest(wanted, [...entries.map((x) => x.code), ...entries.flatMap((x) => (x.name ? [x.name] : []))]);
+    io.stderr.write(`error: no diagnostic code or lint named \`${wanted}\`${guess ? `; did you mean ${guess}?` : ""}\n`);
     return 1;
   }
-  io.stdout.write(`${e.code} (${e.severity}): ${e.message}\n\n${e.explain}\n`);
+  const silence = e.severity === "warning" ? `\n\nSilence it on a line with \`# nnspec: allow ${e.name ?? e.code}\`, or in a whole file with \`# nnspec: allow-file ${e.name ?? e.code}\`.` : "";
+  io.stdout.write(`${e.code}${e.name ? ` ${e.name}` : ""} (${e.severity}): ${e.message}\n\n${e.explain}${silence}\n`);
   return 0;
 }
 
