@@ -11,6 +11,9 @@ export interface Bench {
 
 const BENCHES: { name: string; load: () => Promise<Bench> }[] = [
   { name: "parse", load: () => import("./parse.ts") },
+  { name: "check", load: () => import("./check.ts") },
+  { name: "lsp", load: () => import("./lsp.ts") },
+  { name: "data", load: () => import("./data.ts") },
 ];
 
 const wanted = process.argv.slice(2);

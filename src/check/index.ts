@@ -28,7 +28,9 @@ export function check(program: Program, sink: DiagnosticSink, host?: DataHost, e
   }
   const clean = withoutErrors(program.file, [...earlier, ...sink.items]);
   checkCrossDecl(program, models, sink, host, clean);
-  lint(program, models, sink, clean);
+  // Lints read the layers as written, not the shapes: a shape error does not hide them.
+  const written = withoutErrors(program.file, [...earlier, ...sink.items.filter((d) => !d.code.startsWith("NN03") && !d.code.startsWith("NN04"))]);
+  lint(program, models, sink, written);
   return { program, models, data: program.data, trains: program.trains };
 }
 

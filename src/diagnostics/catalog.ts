@@ -68,6 +68,14 @@ export const CATALOG = {
     explain: "nnspec refuses bracket nesting deeper than a fixed limit so that no input can exhaust the parser's stack. Real specs never come close.",
   },
 
+  tooManyOperators: {
+    code: "NN0007",
+    severity: "error",
+    message: "more than {limit} operators in one expression",
+    label: "expression too long",
+    explain: "nnspec refuses expressions that chain more operators than a fixed limit, so that no input can exhaust the parser's stack. Real specs never come close.",
+  },
+
   // ── syntax ──
   expectedToken: {
     code: "NN0101",

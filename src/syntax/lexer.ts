@@ -108,7 +108,7 @@ function limitNesting(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): I
     } else if (depth > MAX_NESTING) continue;
     else if (OPERATORS.has(name)) {
       if (total >= MAX_OPERATORS) {
-        if (!reportedOps) sink.report("nestingTooDeep", tokenSpan(lines, t), { limit: MAX_OPERATORS }, { label: `more than ${MAX_OPERATORS} operators in one expression` });
+        if (!reportedOps) sink.report("tooManyOperators", tokenSpan(lines, t), { limit: MAX_OPERATORS });
         reportedOps = true;
         continue;
       }

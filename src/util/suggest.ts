@@ -12,19 +12,23 @@ export function editDistance(a: string, b: string): number {
   return d[m][n];
 }
 
+const MAX_WORD = 64;
+
 /** The candidate nearest to `word`, if it is near enough to be a plausible typo. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  // Typos are short: a very long word is pasted text, and comparing it costs length².
+  if (word.length > MAX_WORD) return undefined;
   const w = word.toLowerCase();
+  const limit = Math.max(1, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
-    if (c === word) continue;
+    if (c === word || Math.abs(c.length - word.length) > limit) continue;
     const d = editDistance(w, c.toLowerCase());
     if (d < bestD) {
       bestD = d;
       best = c;
     }
   }
-  const limit = Math.max(1, Math.floor(word.length / 3));
   return best !== undefined && bestD <= limit && bestD < word.length ? best : undefined;
 }
