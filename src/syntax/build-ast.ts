@@ -223,6 +223,9 @@ export class AstBuilder {
   }
 
   private span(n: CstNode): Span {
+    // chevrotain's own location is exact unless recovery touched the node.
+    const loc = n.location;
+    if (loc && !n.recoveredNode && Number.isFinite(loc.startOffset) && Number.isFinite(loc.endOffset)) return this.lines.span(loc.startOffset, (loc.endOffset as number) + 1);
     const first = edgeToken(n, true);
     const last = edgeToken(n, false);
     if (!first || !last) {

@@ -1,4 +1,4 @@
-import { CstParser, type CstNode, type IToken } from "chevrotain";
+import { CstParser, type CstNode, type IOrAlt, type IToken } from "chevrotain";
 import * as T from "./tokens.ts";
 
 /**
@@ -7,6 +7,9 @@ import * as T from "./tokens.ts";
  * grammar stays small and every statement recovers the same way.
  */
 export class NnspecParser extends CstParser {
+  /** Alternatives of the hot ORs, built once: chevrotain otherwise allocates them on every call. */
+  private readonly alts: Record<string, IOrAlt<unknown>[]> = {};
+
   constructor() {
     super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: "full", maxLookahead: 3 });
     this.performSelfAnalysis();
@@ -14,12 +17,12 @@ export class NnspecParser extends CstParser {
 
   file = this.RULE("file", () => {
     this.MANY(() => {
-      this.OR([{ ALT: () => this.SUBRULE(this.terminator) }, { ALT: () => this.SUBRULE(this.declaration) }]);
+      this.OR((this.alts.fileItem ??= [{ ALT: () => this.SUBRULE(this.terminator) }, { ALT: () => this.SUBRULE(this.declaration) }]));
     });
   });
 
   terminator = this.RULE("terminator", () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Newline) }, { ALT: () => this.CONSUME(T.Semicolon) }]);
+    this.OR((this.alts.terminator ??= [{ ALT: () => this.CONSUME(T.Newline) }, { ALT: () => this.CONSUME(T.Semicolon) }]));
   });
 
   declaration = this.RULE("declaration", () => {
@@ -60,7 +63,7 @@ export class NnspecParser extends CstParser {
   block = this.RULE("block", () => {
     this.CONSUME(T.LBrace);
     this.MANY(() => {
-      this.OR([{ ALT: () => this.SUBRULE(this.terminator) }, { ALT: () => this.SUBRULE(this.statement) }]);
+      this.OR((this.alts.blockItem ??= [{ ALT: () => this.SUBRULE(this.terminator) }, { ALT: () => this.SUBRULE(this.statement) }]));
     });
     this.CONSUME(T.RBrace);
   });
@@ -100,7 +103,7 @@ export class NnspecParser extends CstParser {
     });
     this.CONSUME(T.LBrace);
     this.MANY2(() => {
-      this.OR([{ ALT: () => this.SUBRULE(this.terminator) }, { ALT: () => this.SUBRULE(this.layer) }]);
+      this.OR((this.alts.layerItem ??= [{ ALT: () => this.SUBRULE(this.terminator) }, { ALT: () => this.SUBRULE(this.layer) }]));
     });
     this.CONSUME(T.RBrace);
   });
@@ -186,7 +189,7 @@ export class NnspecParser extends CstParser {
   sum = this.RULE("sum", () => {
     this.SUBRULE(this.product, { LABEL: "operands" });
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Plus, { LABEL: "ops" }) }, { ALT: () => this.CONSUME(T.Minus, { LABEL: "ops" }) }]);
+      this.OR((this.alts.sumOp ??= [{ ALT: () => this.CONSUME(T.Plus, { LABEL: "ops" }) }, { ALT: () => this.CONSUME(T.Minus, { LABEL: "ops" }) }]));
       this.SUBRULE2(this.product, { LABEL: "operands" });
     });
   });
@@ -194,13 +197,13 @@ export class NnspecParser extends CstParser {
   product = this.RULE("product", () => {
     this.SUBRULE(this.unary, { LABEL: "operands" });
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Star, { LABEL: "ops" }) }, { ALT: () => this.CONSUME(T.Slash, { LABEL: "ops" }) }]);
+      this.OR((this.alts.productOp ??= [{ ALT: () => this.CONSUME(T.Star, { LABEL: "ops" }) }, { ALT: () => this.CONSUME(T.Slash, { LABEL: "ops" }) }]));
       this.SUBRULE2(this.unary, { LABEL: "operands" });
     });
   });
 
   unary = this.RULE("unary", () => {
-    this.OR([
+    this.OR((this.alts.unary ??= [
       {
         ALT: () => {
           this.CONSUME(T.Minus);
@@ -208,11 +211,11 @@ export class NnspecParser extends CstParser {
         },
       },
       { ALT: () => this.SUBRULE(this.primary) },
-    ]);
+    ]));
   });
 
   primary = this.RULE("primary", () => {
-    this.OR([
+    this.OR((this.alts.primary ??= [
       { ALT: () => this.CONSUME(T.NumberLiteral) },
       { ALT: () => this.CONSUME(T.StringLiteral) },
       { ALT: () => this.SUBRULE(this.nameOrCall) },
@@ -224,7 +227,7 @@ export class NnspecParser extends CstParser {
           this.CONSUME(T.RParen);
         },
       },
-    ]);
+    ]));
   });
 
   /** name | name(args) | int[shape] */
