@@ -16,13 +16,13 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { generateSpecOfSize } from "../bench/parse.ts";
 import { CATALOG } from "../src/diagnostics/catalog.ts";
-import { DiagnosticSink, hasErrors, type Diagnostic } from "../src/diagnostics/diagnostic.ts";
+import { hasErrors, type Diagnostic } from "../src/diagnostics/diagnostic.ts";
 import { LineMap, type Span } from "../src/diagnostics/span.ts";
 import { format } from "../src/format/printer.ts";
-import { resolve } from "../src/lang/resolve.ts";
 import { LAYERS } from "../src/layers/registry.ts";
 import type { SourceFile } from "../src/syntax/ast.ts";
 import { MAX_OPERATORS } from "../src/syntax/lexer.ts";
+import { analyseParsed } from "../src/analyse.ts";
 import { parse } from "../src/syntax/parse.ts";
 import { KEYWORDS } from "../src/syntax/tokens.ts";
 
@@ -47,10 +47,10 @@ interface FrontEnd {
 /** Runs the whole front end on `text` and checks every invariant that holds for any input. */
 function frontEnd(text: string): FrontEnd {
   const parsed = parse(text, "input.nnspec");
-  const sink = new DiagnosticSink("input.nnspec");
-  resolve(parsed.ast, sink);
+  // The whole analysis (resolve, shape check, cross-declaration checks, lints, suppressions), with
+  // imports that never resolve and data files that are never there.
+  const { diagnostics } = analyseParsed(parsed, "input.nnspec", { importModels: () => ({ error: "no such file" }) }, { readHeader: () => undefined });
   const formatted = format(parsed.ast);
-  const diagnostics = [...parsed.diagnostics, ...sink.items];
   const lines = new LineMap(text);
   for (const d of diagnostics) checkDiagnostic(d, text, lines);
   checkAstSpans(parsed.ast, text, lines);
@@ -459,7 +459,8 @@ describe("pathological files finish and report valid spans", () => {
   it("a 1 MB valid spec", { timeout: 60_000 }, () => {
     const text = generateSpecOfSize(MB);
     expect(text.length).toBeGreaterThanOrEqual(MB);
-    expect(frontEnd(text).diagnostics).toEqual([]);
+    // Valid: no errors (the generator writes deep sigmoid stacks, which the lints rightly warn about).
+    expect(frontEnd(text).diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   });
 
   it("1 MB of random garbage", { timeout: EXTREME_MS }, () => {
