@@ -14,6 +14,7 @@ const BENCHES: { name: string; load: () => Promise<Bench> }[] = [
   { name: "check", load: () => import("./check.ts") },
   { name: "lsp", load: () => import("./lsp.ts") },
   { name: "data", load: () => import("./data.ts") },
+  { name: "train", load: () => import("./train.ts") },
 ];
 
 const wanted = process.argv.slice(2);

@@ -6,6 +6,7 @@ import { diagnosticToJson, renderDiagnostic, renderSummary } from "../diagnostic
 import type { LineMap } from "../diagnostics/span.ts";
 import { format } from "../format/printer.ts";
 import { summarize, summaryJson, summaryText } from "../check/summary.ts";
+import { TRAIN_USAGE, trainCommand } from "./train.ts";
 import { LAYERS } from "../layers/registry.ts";
 import { FileHost, type CheckedFile } from "../node/host.ts";
 import { closest } from "../util/suggest.ts";
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, { summary: string; usage: string }> = {
   fmt: { summary: "format specs in place (or verify with --check)", usage: "nnspec fmt FILE... [--check] [--stdout]" },
   explain: { summary: "explain a diagnostic code", usage: "nnspec explain CODE" },
   layers: { summary: "list the layer kinds and their options", usage: "nnspec layers [KIND]" },
+  train: { summary: "train a spec's model with the in-house interpreter and report the test split", usage: TRAIN_USAGE },
   summary: { summary: "show each model's layers, shapes, parameters, FLOPs and memory", usage: "nnspec summary FILE... [--format text|json] [--color|--no-color]" },
   lsp: { summary: "run the language server for editors (LSP over stdio)", usage: "nnspec lsp [--stdio]" },
   help: { summary: "show this help", usage: "nnspec help [COMMAND]" },
@@ -66,6 +68,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return explain(rest, io);
       case "layers":
         return layers(rest, io);
+      case "train":
+        return trainCommand(rest, io);
       case "summary":
         return summary(rest, io);
       case "lsp":

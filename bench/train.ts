@@ -1,0 +1,183 @@
+/**
+ * Training throughput: the interpreter against TensorFlow.js (cpu, and wasm when
+ * @tensorflow/tfjs-backend-wasm is installed) in one process, on the models of issue 6: iris
+ * 4-16-3 (batch 16), phone 20-128-256-4 (batch 64, Adam), digits 64-25-15-1 (batch 32, Adam) and
+ * the Fashion-MNIST CNN (batch 64). Data is synthetic and seeded. The interpreter runs its whole
+ * training loop (`train()`: shuffling, batch gathering, metrics); tfjs runs a bare loop of
+ * `variableGrads` + `applyGradients` on prepared batch tensors, which favours tfjs.
+ *
+ * Prints samples/s, the ratios, and memory: the interpreter's buffers (exact) and, for each run,
+ * the growth of the process's peak RSS (sampled; run node with --expose-gc for cleaner figures).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { resolve as resolvePath } from "node:path";
+import type { CheckedModel } from "../src/check/ir.ts";
+import { FileHost } from "../src/node/host.ts";
+import { RuntimeModel } from "../src/runtime/model.ts";
+import { Plan } from "../src/runtime/plan.ts";
+import { Rng } from "../src/runtime/rng.ts";
+import { train, trainConfig, type Split, type TrainConfig } from "../src/runtime/train.ts";
+import { tfjsTwin, tfStepper } from "../test/runtime/tfjs-ref.ts";
+
+export const name = "train";
+
+interface Case {
+  label: string;
+  spec: string;
+  model: string;
+  /** Which train block of the spec gives loss and optimizer. */
+  train: number;
+  batch: number;
+  optimizer?: { name: string; opts: Record<string, number> };
+  /** Seconds to spend per measurement. */
+  seconds: number;
+  /** tfjs-wasm cannot train it (no Conv2DBackpropFilter kernel). */
+  noWasm?: boolean;
+}
+
+const CASES: Case[] = [
+  { label: "iris 4-16-3, batch 16, adam", spec: "specs/iris.nnspec", model: "iris_mlp", train: 1, batch: 16, seconds: 1.5 },
+  { label: "phone 20-128-256-4, batch 64, adam", spec: "specs/phone_price.nnspec", model: "phone_mlp", train: 0, batch: 64, seconds: 2 },
+  { label: "digits 64-25-15-1, batch 32, adam", spec: "specs/digits.nnspec", model: "digits_binary", train: 0, batch: 32, seconds: 1.5 },
+  { label: "fashion CNN, batch 64, adam", spec: "specs/mnist_cnn.nnspec", model: "fashion_cnn", train: 0, batch: 64, seconds: 4, noWasm: true },
+];
+
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+const mb = (b: number): string => `${(b / 1048576).toFixed(1)} MB`;
+
+/** Peak RSS while `f` runs, sampled by `sample()` calls from inside it. */
+class PeakRss {
+  private base = 0;
+  peak = 0;
+  start(): void {
+    gc();
+    this.base = process.memoryUsage().rss;
+    this.peak = this.base;
+  }
+  sample(): void {
+    const r = process.memoryUsage().rss;
+    if (r > this.peak) this.peak = r;
+  }
+  get growth(): number {
+    return this.peak - this.base;
+  }
+}
+
+function load(c: Case): { checked: CheckedModel; cfg: TrainConfig } {
+  const f = new FileHost().analyse(resolvePath(c.spec), c.spec);
+  const checked = f.checked.models.get(c.model);
+  if (!checked) throw new Error(`${c.spec}: no model ${c.model}`);
+  const cfg = trainConfig(f.checked.trains[c.train], { batch: c.batch, seed: 1 });
+  if (c.optimizer) cfg.optimizer = c.optimizer;
+  return { checked, cfg };
+}
+
+/** A synthetic split: standard normal features (pixels in [0, 1]), labels of the loss's kind. */
+function synthetic(m: RuntimeModel, cfg: TrainConfig, n: number): Split {
+  const rng = new Rng(3, "bench");
+  const inT = m.tensors[m.inputs[0]];
+  const out = m.tensors[m.outputs[0]].shape;
+  const K = out[out.length - 1];
+  const x = new Float32Array(n * inT.size);
+  const pixels = inT.shape.length === 3;
+  for (let i = 0; i < x.length; i++) x[i] = pixels ? rng.uniform() : rng.normal();
+  const sparse = cfg.loss.name === "sparse_cross_entropy";
+  const y = new Float32Array(n * (sparse ? 1 : K));
+  for (let i = 0; i < y.length; i++) y[i] = sparse ? Math.floor(rng.uniform() * K) : rng.uniform() < 0.5 ? 0 : 1;
+  return { x, y, n, featureShape: inT.shape, labelShape: sparse ? [] : [K] };
+}
+
+function interpreter(c: Case, checked: CheckedModel, cfg: TrainConfig, rss: PeakRss): { sps: number; bytes: number } {
+  const m = RuntimeModel.lower(checked, { seed: 1 }).model!;
+  // One epoch of about `seconds`: size the data from a short calibration run.
+  const calib = synthetic(m, cfg, c.batch * 8);
+  const t0 = performance.now();
+  train(m, { train: calib }, { ...cfg, epochs: 2, earlyStopping: undefined });
+  const perSample = (performance.now() - t0) / (2 * calib.n);
+  const n = Math.max(c.batch * 4, Math.round((c.seconds * 1000) / perSample / c.batch) * c.batch);
+  const data = synthetic(m, cfg, n);
+  rss.start();
+  const r = train(m, { train: data }, { ...cfg, epochs: 1, earlyStopping: undefined }, { onBatch: (_e, s) => void (s % 16 === 0 && rss.sample()) });
+  rss.sample();
+  const h = r.history[0];
+  // Exact buffer bytes: a training plan like train()'s, the parameters, gradients and optimizer state.
+  const plan = new Plan(m, c.batch, { train: true });
+  const params = m.params.reduce((s, p) => s + p.value.byteLength + (p.grad?.byteLength ?? 0), 0);
+  const state = cfg.optimizer.name.startsWith("adam") ? 2 : cfg.optimizer.name === "sgd" ? 0 : 1;
+  const bytes = plan.bytes + params + state * m.trainable.reduce((s, p) => s + p.value.byteLength, 0);
+  return { sps: h.samplesPerSecond, bytes };
+}
+
+async function tfjs(c: Case, checked: CheckedModel, cfg: TrainConfig, backend: string, rss: PeakRss): Promise<{ sps: number; tensors: number }> {
+  await tf.setBackend(backend);
+  await tf.ready();
+  const m = RuntimeModel.lower(checked, { seed: 1 }).model!;
+  const tfm = tfjsTwin(checked, m);
+  const step = tfStepper(m, tfm, cfg.loss.name, cfg.loss.opts, cfg.optimizer.name, cfg.optimizer.opts);
+  const data = synthetic(m, cfg, c.batch * 4);
+  const inT = m.tensors[m.inputs[0]];
+  const lw = data.labelShape.length ? data.labelShape[0] : 1;
+  const batches = Array.from({ length: 4 }, (_, b) => ({
+    x: tf.tensor(data.x.subarray(b * c.batch * inT.size, (b + 1) * c.batch * inT.size), [c.batch, ...inT.shape]),
+    y: tf.tensor(Array.prototype.slice.call(data.y, b * c.batch * lw, (b + 1) * c.batch * lw) as number[], [c.batch, lw]),
+  }));
+  // Warm up (kernel compilation, first allocations), then time whole steps for about `seconds`.
+  step(batches[0].x, batches[0].y);
+  rss.start();
+  let steps = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < c.seconds * 1000 || steps < 2) {
+    const b = batches[steps % 4];
+    step(b.x, b.y);
+    steps++;
+    rss.sample();
+    t = performance.now();
+  }
+  const sps = (steps * c.batch) / ((t - t0) / 1000);
+  const tensors = tf.memory().numTensors;
+  for (const b of batches) tf.dispose([b.x, b.y]);
+  tfm.dispose();
+  return { sps, tensors };
+}
+
+export async function run(): Promise<void> {
+  let wasm = false;
+  try {
+    await import("@tensorflow/tfjs-backend-wasm" as string);
+    wasm = true;
+  } catch {
+    // not installed: cpu only
+  }
+  console.log(`train: samples/s while training (higher is better); tfjs ${tf.version.tfjs}, backends cpu${wasm ? " and wasm" : " (wasm not installed: npm i -D @tensorflow/tfjs-backend-wasm@4.22.0)"}`);
+  const rows: string[][] = [["model", "interpreter", "tfjs-cpu", "×cpu", "tfjs-wasm", "×wasm", "interp. buffers", "Δ peak RSS interp / cpu / wasm"]];
+  for (const c of CASES) {
+    const { checked, cfg } = load(c);
+    const rss = new PeakRss();
+    const mine = interpreter(c, checked, cfg, rss);
+    const rssMine = rss.growth;
+    const cpu = await tfjs(c, checked, cfg, "cpu", rss);
+    const rssCpu = rss.growth;
+    let w: { sps: number } | undefined;
+    let rssWasm = 0;
+    if (wasm && !c.noWasm) {
+      w = await tfjs(c, checked, cfg, "wasm", rss);
+      rssWasm = rss.growth;
+    }
+    rows.push([
+      c.label,
+      mine.sps.toFixed(0),
+      cpu.sps.toFixed(0),
+      `${(mine.sps / cpu.sps).toFixed(1)}×`,
+      w ? w.sps.toFixed(0) : c.noWasm ? "n/a" : "-",
+      w ? `${(mine.sps / w.sps).toFixed(1)}×` : "-",
+      mb(mine.bytes),
+      `${mb(rssMine)} / ${mb(rssCpu)} / ${w ? mb(rssWasm) : "-"}`,
+    ]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join("  "));
+  if (CASES.some((c) => c.noWasm)) console.log("n/a: tfjs-wasm 4.22 has no Conv2DBackpropFilter kernel, so it cannot train a conv2d.");
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();

@@ -1,0 +1,63 @@
+/**
+ * One training step over a plan: forward in training mode, the loss and its gradient fused,
+ * backward, the L1/L2 penalties, then the optimizer's in-place update. Nothing is allocated per step.
+ */
+import type { Json } from "../lang/values.ts";
+import { labelWidthFor, lossKernel, regularize, type LossKernel } from "../losses/kernels.ts";
+import { createOptimizer, type Optimizer } from "../optimizers/update.ts";
+import type { Param, RuntimeModel } from "./model.ts";
+import { Plan } from "./plan.ts";
+import { allocBuf, type Buf } from "./types.ts";
+
+export interface NamedOpts {
+  name: string;
+  opts: Record<string, Json>;
+}
+
+export class TrainStep {
+  readonly plan: Plan;
+  /** Labels of the current batch: write `labelWidth` values per example before `run`. */
+  readonly labels: Buf;
+  readonly labelWidth: number;
+  readonly loss: LossKernel;
+  readonly optimizer: Optimizer;
+  private readonly regularized: Param[];
+  private readonly otherOutputs: Buf[];
+  /** The last batch's data loss and penalty. */
+  lastPenalty = 0;
+
+  constructor(
+    readonly model: RuntimeModel,
+    readonly capacity: number,
+    lossSpec: NamedOpts,
+    optimizerSpec: NamedOpts,
+    labelWidth?: number,
+  ) {
+    this.plan = new Plan(model, capacity, { train: true });
+    const outShape = model.tensors[model.outputs[0]].shape;
+    this.labelWidth = labelWidth ?? labelWidthFor(lossSpec.name, outShape);
+    this.labels = allocBuf(model.precision, capacity * this.labelWidth);
+    this.loss = lossKernel({ name: lossSpec.name, opts: lossSpec.opts, outShape, pred: this.plan.output(0), dPred: this.plan.outputGrad(0), labels: this.labels, labelWidth: this.labelWidth });
+    this.optimizer = createOptimizer(optimizerSpec.name, optimizerSpec.opts, model.trainable);
+    this.regularized = model.trainable.filter((p) => p.l1 || p.l2);
+    this.otherOutputs = model.outputs.slice(1).map((_, i) => this.plan.outputGrad(i + 1)).filter((g): g is Buf => g !== null);
+  }
+
+  /** Forward, loss and backward for the first n rows; gradients land in each parameter's `grad`. */
+  gradients(n: number): number {
+    const plan = this.plan;
+    plan.forward(n, true);
+    const data = this.loss.compute(n);
+    for (const g of this.otherOutputs) g.fill(0);
+    plan.backward(n);
+    this.lastPenalty = this.regularized.length ? regularize(this.regularized) : 0;
+    return data + this.lastPenalty;
+  }
+
+  /** One update; returns the batch loss. A non-finite loss leaves the weights as they were. */
+  run(n: number, lr: number): number {
+    const loss = this.gradients(n);
+    if (Number.isFinite(loss)) this.optimizer.step(lr);
+    return loss;
+  }
+}

@@ -1,0 +1,352 @@
+/**
+ * The training loop: epochs of shuffled mini-batches, validation after each epoch, learning-rate
+ * schedules, early stopping with restore of the best weights, metrics, and a stop with a diagnosis
+ * when the loss turns NaN or infinite. Also evaluation and prediction. Pure: no files, no process;
+ * the CLI reports progress through the hooks.
+ */
+import { epochOrder } from "../data/random.ts";
+import type { TrainSpec } from "../lang/program.ts";
+import type { Json } from "../lang/values.ts";
+import { labelWidthFor, lossKernel, type LossKernel } from "../losses/kernels.ts";
+import { OPTIMIZERS } from "../optimizers/index.ts";
+import { HIGHER_IS_BETTER, MetricAccumulator, type MetricReport } from "./metrics.ts";
+import type { RuntimeModel } from "./model.ts";
+import { Plan } from "./plan.ts";
+import { TrainStep, type NamedOpts } from "./step.ts";
+import { allocBuf, type Buf } from "./types.ts";
+
+/** One split of a data set, as the data module loads it. */
+export interface Split {
+  x: Float32Array;
+  /** Class indices (label shape []) or n × prod(labelShape) values. */
+  y: ArrayLike<number>;
+  n: number;
+  featureShape: number[];
+  labelShape: number[];
+}
+
+export interface EarlyStopping {
+  monitor: string;
+  patience: number;
+  minDelta: number;
+  restoreBest: boolean;
+}
+
+export interface TrainConfig {
+  loss: NamedOpts;
+  optimizer: NamedOpts;
+  schedule?: NamedOpts;
+  epochs: number;
+  batch: number;
+  seed: number;
+  metrics: string[];
+  earlyStopping?: EarlyStopping;
+}
+
+const num = (v: Json | undefined, d: number): number => (typeof v === "number" ? v : d);
+
+/** The training configuration a `train` block declares, with command-line overrides. */
+export function trainConfig(spec: TrainSpec, overrides: { epochs?: number; seed?: number; batch?: number } = {}): TrainConfig {
+  const st = (name: string): Record<string, Json> | undefined => spec.statements.get(name)?.options.values;
+  const es = st("early_stopping");
+  const metrics = st("metrics")?.names;
+  return {
+    loss: { name: spec.loss?.kind ?? "mse", opts: spec.loss?.values ?? {} },
+    optimizer: { name: spec.optimizer?.kind ?? "adam", opts: spec.optimizer?.values ?? {} },
+    schedule: spec.schedule ? { name: spec.schedule.kind, opts: spec.schedule.values } : undefined,
+    epochs: overrides.epochs ?? num(st("epochs")?.count, 10),
+    batch: overrides.batch ?? num(st("batch")?.size, 32),
+    seed: overrides.seed ?? num(st("seed")?.value, 0),
+    metrics: Array.isArray(metrics) ? metrics.filter((m): m is string => typeof m === "string") : [],
+    earlyStopping: es
+      ? { monitor: typeof es.monitor === "string" ? es.monitor : "val_loss", patience: num(es.patience, 10), minDelta: num(es.min_delta, 0), restoreBest: es.restore_best === true }
+      : undefined,
+  };
+}
+
+export interface EpochRecord {
+  epoch: number;
+  lr: number;
+  /** `loss`, the training metrics, and `val_loss`/`val_<metric>` when there is a validation split. */
+  values: Record<string, number>;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+export interface Stop {
+  reason: "completed" | "early_stopping" | "non_finite";
+  /** 1-based epoch and step (within the epoch) where training stopped. */
+  epoch: number;
+  step?: number;
+  message: string;
+}
+
+export interface TrainResult {
+  history: EpochRecord[];
+  stop: Stop;
+  /** 1-based epoch whose weights the model holds at the end. */
+  bestEpoch?: number;
+  /** Set when the monitored value fell back (e.g. `val_loss` without a validation split). */
+  notes: string[];
+}
+
+export interface TrainHooks {
+  onEpochStart?(epoch: number, batches: number): void;
+  onBatch?(epoch: number, step: number, batches: number, loss: number): void;
+  onEpoch?(record: EpochRecord): void;
+}
+
+/** Problems that stop training before it starts (label width, empty split). */
+export function checkTrainable(model: RuntimeModel, cfg: TrainConfig, data: { train: Split; val?: Split }): string[] {
+  const errors: string[] = [];
+  const out = model.tensors[model.outputs[0]];
+  const inp = model.tensors[model.inputs[0]];
+  if (model.inputs.length !== 1 || model.outputs.length < 1) errors.push(`the interpreter trains models with one input and one output; \`${model.name}\` has ${model.inputs.length} and ${model.outputs.length}`);
+  const feat = data.train.featureShape.reduce((a, d) => a * d, 1);
+  if (inp && feat !== inp.size) errors.push(`the data has ${feat} feature values per example [${data.train.featureShape.join(", ")}], but \`${model.name}\`'s input \`${inp.name}\` takes ${inp.size} [${inp.shape.join(", ")}]`);
+  if (out) {
+    const have = data.train.labelShape.reduce((a, d) => a * d, 1);
+    const want = labelWidthFor(cfg.loss.name, out.shape);
+    const rowsPer = out.size / (out.shape[out.shape.length - 1] ?? 1);
+    if (have !== want && !(cfg.loss.name === "cross_entropy" && have === rowsPer))
+      errors.push(`the loss \`${cfg.loss.name}\` on the output [${out.shape.join(", ")}] needs ${want} label value(s) per example, but the data has ${have} [${data.train.labelShape.join(", ")}]`);
+  }
+  if (data.train.n === 0) errors.push("the training split is empty");
+  return errors;
+}
+
+/** The learning rate of 0-based epoch `e` under a schedule (reduce_on_plateau is handled by the loop). */
+export function scheduledLr(schedule: NamedOpts | undefined, base: number, e: number): number {
+  if (!schedule) return base;
+  const o = schedule.opts;
+  switch (schedule.name) {
+    case "step":
+      return base * Math.pow(num(o.factor, 0.5), Math.floor(e / Math.max(1, num(o.every, 10))));
+    case "exponential":
+      return base * Math.pow(num(o.rate, 0.96), e);
+    case "cosine": {
+      const E = Math.max(1, num(o.epochs, 100));
+      const min = num(o.min_lr, 0);
+      return min + (base - min) * 0.5 * (1 + Math.cos((Math.PI * Math.min(e, E)) / E));
+    }
+    default:
+      return base;
+  }
+}
+
+/** Copies examples `order[from..from+n)` of a split into the plan's input and label buffers. */
+function gather(split: Split, order: Int32Array | null, from: number, n: number, x: Buf, y: Buf, fw: number, lw: number): void {
+  const sx = split.x;
+  const sy = split.y;
+  for (let i = 0; i < n; i++) {
+    const r = order ? order[from + i] : from + i;
+    const xo = r * fw;
+    const xi = i * fw;
+    for (let j = 0; j < fw; j++) x[xi + j] = sx[xo + j];
+    const yo = r * lw;
+    const yi = i * lw;
+    for (let j = 0; j < lw; j++) y[yi + j] = sy[yo + j];
+  }
+}
+
+/** Loss (with the L1/L2 penalties) and metrics over a whole split, in inference mode. */
+export class Evaluator {
+  private readonly plan: Plan;
+  private readonly labels: Buf;
+  private readonly loss: LossKernel;
+  readonly metrics: MetricAccumulator;
+  private readonly lw: number;
+
+  constructor(
+    readonly model: RuntimeModel,
+    readonly lossSpec: NamedOpts,
+    readonly batch = 256,
+    labelWidth?: number,
+  ) {
+    this.plan = new Plan(model, batch);
+    const out = model.tensors[model.outputs[0]];
+    this.lw = labelWidth ?? labelWidthFor(lossSpec.name, out.shape);
+    this.labels = allocBuf(model.precision, batch * this.lw);
+    this.loss = lossKernel({ name: lossSpec.name, opts: lossSpec.opts, outShape: out.shape, pred: this.plan.output(0), dPred: null, labels: this.labels, labelWidth: this.lw });
+    this.metrics = new MetricAccumulator(lossSpec.name, lossSpec.opts, out.shape, this.lw);
+  }
+
+  run(split: Split): { loss: number; report: MetricReport } {
+    const fw = this.model.tensors[this.model.inputs[0]].size;
+    this.metrics.reset();
+    let total = 0;
+    for (let at = 0; at < split.n; at += this.batch) {
+      const n = Math.min(this.batch, split.n - at);
+      gather(split, null, at, n, this.plan.input(0), this.labels, fw, this.lw);
+      this.plan.forward(n, false);
+      total += this.loss.compute(n) * n;
+      this.metrics.add(this.plan.output(0), this.labels, n);
+    }
+    return { loss: total / Math.max(1, split.n) + penalty(this.model), report: this.metrics.result() };
+  }
+}
+
+/** The L1/L2 penalty of the current weights (added to reported losses, as Keras and tfjs do). */
+export function penalty(model: RuntimeModel): number {
+  let s = 0;
+  for (const p of model.params) {
+    if (!p.l1 && !p.l2) continue;
+    for (let i = 0; i < p.value.length; i++) s += p.l1 * Math.abs(p.value[i]) + p.l2 * p.value[i] * p.value[i];
+  }
+  return s;
+}
+
+/** Model outputs for every example of `x` (n × the output size), in inference mode. */
+export function predict(model: RuntimeModel, x: ArrayLike<number>, n: number, batch = 256): Float32Array {
+  const plan = new Plan(model, Math.max(1, Math.min(batch, n)));
+  const fw = model.tensors[model.inputs[0]].size;
+  const ow = model.tensors[model.outputs[0]].size;
+  const out = new Float32Array(n * ow);
+  const inp = plan.input(0);
+  for (let at = 0; at < n; at += plan.capacity) {
+    const m = Math.min(plan.capacity, n - at);
+    for (let i = 0; i < m * fw; i++) inp[i] = x[at * fw + i];
+    plan.forward(m, false);
+    out.set(plan.output(0).subarray(0, m * ow), at * ow);
+  }
+  return out;
+}
+
+function diagnose(cfg: TrainConfig, lr: number, data: Split, value: number, epoch: number, step: number): string {
+  const what = Number.isNaN(value) ? "NaN" : "infinite";
+  const causes: string[] = [];
+  const usual = OPTIMIZERS.get(cfg.optimizer.name)?.usualLr;
+  if (usual && lr > usual[1]) causes.push(`the learning rate ${lr} is above the usual range for ${cfg.optimizer.name} (${usual[0]} to ${usual[1]}): try ${usual[1] / 10}`);
+  let maxAbs = 0;
+  let bad = 0;
+  for (let i = 0; i < data.x.length; i++) {
+    const v = data.x[i];
+    if (!Number.isFinite(v)) bad++;
+    else if (Math.abs(v) > maxAbs) maxAbs = Math.abs(v);
+  }
+  if (bad) causes.push(`the features hold ${bad} NaN or infinite value(s): use \`missing drop\` or \`missing mean\``);
+  if (maxAbs > 1e3) causes.push(`the features are not scaled (largest |x| is ${maxAbs.toPrecision(3)}): add \`standardize\` to the data block`);
+  if (!causes.length) causes.push(usual ? `the learning rate ${lr} may still be too high: try ${lr / 10}` : "try a lower learning rate");
+  return `the loss became ${what} at epoch ${epoch}, step ${step}; likely cause: ${causes.join("; ")}`;
+}
+
+/**
+ * Trains `model` in place. The same model, data, configuration and seed give bit-identical
+ * weights, losses and predictions. On a NaN or infinite loss it stops and keeps the last good
+ * weights (the current ones when finite, else those at the start of the epoch).
+ */
+export function train(model: RuntimeModel, data: { train: Split; val?: Split }, cfg: TrainConfig, hooks: TrainHooks = {}): TrainResult {
+  const tr = data.train;
+  const val = data.val && data.val.n > 0 ? data.val : undefined;
+  const batch = Math.max(1, Math.min(cfg.batch, tr.n));
+  const lw = tr.labelShape.reduce((a, d) => a * d, 1);
+  const step = new TrainStep(model, batch, cfg.loss, cfg.optimizer, lw);
+  const outShape = model.tensors[model.outputs[0]].shape;
+  const trainMetrics = new MetricAccumulator(cfg.loss.name, cfg.loss.opts, outShape, lw);
+  const evaluator = val ? new Evaluator(model, cfg.loss, Math.max(batch, 256), lw) : undefined;
+  const fw = model.tensors[model.inputs[0]].size;
+  const notes: string[] = [];
+  const history: EpochRecord[] = [];
+
+  // What early stopping and reduce_on_plateau watch.
+  const es = cfg.earlyStopping;
+  let monitor = es?.monitor ?? (cfg.schedule?.name === "reduce_on_plateau" ? (val ? "val_loss" : "loss") : "val_loss");
+  if (monitor.startsWith("val_") && !val && (es || cfg.schedule?.name === "reduce_on_plateau")) {
+    const fallback = monitor.slice(4);
+    notes.push(`there is no validation split, so \`${monitor}\` is watched on the training split (\`${fallback}\`)`);
+    monitor = fallback;
+  }
+  const metricName = monitor.replace(/^val_/, "");
+  const higher = HIGHER_IS_BETTER.has(metricName);
+  const better = (a: number, b: number, delta: number) => (higher ? a > b + delta : a < b - delta);
+
+  let best = higher ? -Infinity : Infinity;
+  let bestEpoch: number | undefined;
+  let bestWeights: Buf[] | undefined;
+  let wait = 0;
+  let plateauBest = best;
+  let plateauWait = 0;
+  let lr = step.optimizer.baseLr;
+  let plateauLr = lr;
+  let stop: Stop = { reason: "completed", epoch: cfg.epochs, message: `trained ${cfg.epochs} epoch(s)` };
+  const batches = Math.ceil(tr.n / batch);
+  const xb = step.plan.input(0);
+  const yb = step.labels;
+  const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
+
+  for (let e = 0; e < cfg.epochs; e++) {
+    lr = cfg.schedule?.name === "reduce_on_plateau" ? plateauLr : scheduledLr(cfg.schedule, step.optimizer.baseLr, e);
+    const order = epochOrder(tr.n, cfg.seed, e);
+    const epochStart = model.snapshot();
+    hooks.onEpochStart?.(e + 1, batches);
+    trainMetrics.reset();
+    let sum = 0;
+    const t0 = now();
+    let failed = false;
+    for (let b = 0; b < batches; b++) {
+      const from = b * batch;
+      const n = Math.min(batch, tr.n - from);
+      gather(tr, order, from, n, xb, yb, fw, lw);
+      const loss = step.run(n, lr);
+      if (!Number.isFinite(loss)) {
+        if (!model.finite()) model.restore(epochStart);
+        stop = { reason: "non_finite", epoch: e + 1, step: b + 1, message: diagnose(cfg, lr, tr, loss, e + 1, b + 1) };
+        failed = true;
+        break;
+      }
+      sum += loss * n;
+      trainMetrics.add(step.plan.output(0), yb, n);
+      hooks.onBatch?.(e + 1, b + 1, batches, loss);
+    }
+    if (failed) break;
+    const seconds = (now() - t0) / 1000;
+    const values: Record<string, number> = { loss: sum / tr.n };
+    const tm = trainMetrics.result().values;
+    for (const m of cfg.metrics) if (m in tm) values[m] = tm[m];
+    if (evaluator && val) {
+      const r = evaluator.run(val);
+      values.val_loss = r.loss;
+      for (const m of cfg.metrics) if (m in r.report.values) values[`val_${m}`] = r.report.values[m];
+      if (!(`val_${metricName}` in values) && metricName in r.report.values) values[`val_${metricName}`] = r.report.values[metricName];
+    }
+    if (!(metricName in values) && metricName in tm) values[metricName] = tm[metricName];
+    const record: EpochRecord = { epoch: e + 1, lr, values, seconds, samplesPerSecond: tr.n / Math.max(seconds, 1e-9) };
+    history.push(record);
+    hooks.onEpoch?.(record);
+
+    const watched = values[monitor];
+    if (cfg.schedule?.name === "reduce_on_plateau" && watched !== undefined) {
+      const o = cfg.schedule.opts;
+      if (better(watched, plateauBest, 0)) {
+        plateauBest = watched;
+        plateauWait = 0;
+      } else if (++plateauWait >= num(o.patience, 10)) {
+        plateauLr = Math.max(plateauLr * num(o.factor, 0.1), num(o.min_lr, 0));
+        plateauWait = 0;
+      }
+    }
+    if (es && watched !== undefined) {
+      if (better(watched, best, es.minDelta)) {
+        best = watched;
+        bestEpoch = e + 1;
+        wait = 0;
+        if (es.restoreBest) bestWeights = model.snapshot();
+      } else if (++wait >= es.patience) {
+        stop = { reason: "early_stopping", epoch: e + 1, message: `\`${monitor}\` did not improve for ${es.patience} epoch(s) after epoch ${bestEpoch}` };
+        break;
+      }
+    }
+  }
+  if (es?.restoreBest && bestWeights && bestEpoch !== undefined) {
+    model.restore(bestWeights);
+    stop.message += `; restored the weights of epoch ${bestEpoch} (${monitor} ${best.toPrecision(4)})`;
+    return { history, stop, bestEpoch, notes };
+  }
+  return { history, stop, bestEpoch: stop.reason === "non_finite" ? undefined : history.length, notes };
+}
+
+/** Loss and every applicable metric on one split. */
+export function evaluate(model: RuntimeModel, split: Split, loss: NamedOpts): { loss: number; report: MetricReport } {
+  const lw = split.labelShape.reduce((a, d) => a * d, 1);
+  return new Evaluator(model, loss, 256, lw).run(split);
+}

@@ -1,0 +1,36 @@
+/** `nnspec train` (src/cli/train.ts) end to end on the shipped iris data. */
+import { describe, expect, it } from "vitest";
+import { trainCommand } from "../../src/cli/train.ts";
+
+function io(tty = false) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { stdout: { write: (s: string) => out.push(s), isTTY: tty }, stderr: { write: (s: string) => err.push(s) } } };
+}
+
+describe("nnspec train", () => {
+  it("trains a spec's train block and reports the test split", async () => {
+    const t = io();
+    expect(await trainCommand(["specs/iris.nnspec", "--train", "iris_mlp", "--epochs", "3", "--seed", "4"], t.io)).toBe(0);
+    const text = t.out.join("");
+    expect(text).toMatch(/epoch 3\/3 {2}loss \d/);
+    expect(text).toMatch(/test \(45 examples\): loss/);
+    expect(text).toMatch(/confusion matrix/);
+    expect(text).toMatch(/virginica/);
+  });
+
+  it("writes the history as JSON, reproducibly", async () => {
+    const runs = await Promise.all([io(), io()].map(async (t) => (await trainCommand(["specs/iris.nnspec", "--train", "2", "--epochs", "2", "--json"], t.io), JSON.parse(t.out.join("")))));
+    expect(runs[0].runs[0].history.map((h: { values: object }) => h.values)).toEqual(runs[1].runs[0].history.map((h: { values: object }) => h.values));
+    expect(runs[0].runs[0].test.values.accuracy).toBeGreaterThan(0);
+  });
+
+  it("rejects bad flags with usage, and reports unreadable data as a diagnostic", async () => {
+    const a = io();
+    expect(await trainCommand(["specs/iris.nnspec", "--epochs", "0"], a.io)).toBe(2);
+    expect(a.err.join("")).toMatch(/usage: nnspec train/);
+    const b = io();
+    expect(await trainCommand(["specs/phone_price.nnspec", "--quiet"], b.io)).toBe(1);
+    expect(b.err.join("")).toMatch(/NN\d{4}/);
+  });
+});

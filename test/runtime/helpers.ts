@@ -1,0 +1,31 @@
+import { resolve as resolvePath } from "node:path";
+import type { CheckedModel } from "../../src/check/ir.ts";
+import { FileHost } from "../../src/node/host.ts";
+import type { TrainSpec } from "../../src/lang/program.ts";
+
+/** Analyses spec text (as if at specs/<name>) and returns the checked file. */
+export function analyse(text: string, name = "inline.nnspec") {
+  const host = new FileHost();
+  const path = resolvePath("specs", name);
+  return host.analyse(path, `specs/${name}`, text);
+}
+
+export function modelOf(text: string, model?: string): CheckedModel {
+  const f = analyse(text);
+  const errors = f.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length) throw new Error(errors.map((d) => `${d.code} ${d.message}`).join("\n"));
+  const m = model ? f.checked.models.get(model) : [...f.checked.models.values()][0];
+  if (!m) throw new Error(`no model ${model}`);
+  return m;
+}
+
+export function specFile(path: string) {
+  const host = new FileHost();
+  return host.analyse(resolvePath(path), path);
+}
+
+export function trainOf(path: string, index = 0): { train: TrainSpec; model: CheckedModel } {
+  const f = specFile(path);
+  const train = f.checked.trains[index];
+  return { train, model: f.checked.models.get(train.model!.name)! };
+}

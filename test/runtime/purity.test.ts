@@ -1,0 +1,22 @@
+/** The interpreter runs in a browser too: its core never touches Node-only APIs. */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const CORE = [
+  ...readdirSync("src/runtime").map((f) => join("src/runtime", f)),
+  ...readdirSync("src/layers", { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => join("src/layers", d.name, "kernel.ts")),
+  "src/layers/kernels.ts",
+  "src/losses/kernels.ts",
+  "src/optimizers/update.ts",
+  "src/data/random.ts",
+];
+
+describe("runtime purity", () => {
+  it.each(CORE)("%s uses no Node-only API", (file) => {
+    const text = readFileSync(file, "utf8");
+    expect(text).not.toMatch(/from "node:|\bBuffer\b|\bprocess\.|\brequire\(|from "fs"|from "path"/);
+  });
+});
