@@ -93,3 +93,21 @@ describe("expression precedence", () => {
     expect(e.kind === "binary" && e.right.kind === "binary" && e.right.op).toBe("*");
   });
 });
+
+describe("formatter line width", () => {
+  it("wraps a long statement after its commas, and the wrapped text parses to the same tree", async () => {
+    const { format } = await import("../src/format/printer.ts");
+    const cols = Array.from({ length: 30 }, (_, i) => `column_${i}`).join(", ");
+    const src = `data d {\n  columns ${cols}  # names\n}\n`;
+    const out = format(parse(src, "t").ast);
+    const lines = out.split("\n");
+    expect(lines.every((l) => l.length <= 100 || !l.includes(","))).toBe(true);
+    expect(lines[2].startsWith("      column_")).toBe(true);
+    expect(out).toContain("  # names");
+    const again = parse(out, "t");
+    expect(again.diagnostics).toEqual([]);
+    expect(format(again.ast)).toBe(out);
+    const terms = (f: typeof again) => (f.ast.decls[0] as { body: Statement[] }).body[0].terms.map((t) => (t.value.kind === "name" ? t.value.name : ""));
+    expect(terms(again)).toEqual(terms(parse(src, "t")));
+  });
+});

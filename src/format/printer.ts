@@ -2,6 +2,8 @@ import type * as A from "../syntax/ast.ts";
 import { exprText as exprTextOf, termText } from "../lang/values.ts";
 
 const INDENT = "  ";
+/** Statements longer than this wrap after a comma. */
+const MAX_WIDTH = 100;
 
 /**
  * Prints a syntax tree in canonical form. Every comment is kept: comments inside a statement move to
@@ -94,7 +96,7 @@ class Printer {
     }
   }
 
-  private block<T extends { span: A.Statement["span"] }>(header: string, body: T[], span: A.Decl["span"], text: (s: T) => string): void {
+  private block<T extends { span: A.Statement["span"] }>(header: string, body: T[], span: A.Decl["span"], text: (s: T) => string[]): void {
     const headerEnd = body.length ? body[0].span.start : span.end;
     // Comments between the header and `{` or the first statement stay inside the block.
     // Searched within the declaration only: scanning on past it made many brace-less declarations quadratic.
@@ -149,9 +151,22 @@ class Printer {
     if (c) this.out[this.out.length - 1] += `  ${c.text.trimEnd()}`;
   }
 
-  private line(text: string, indent: string, span: A.Decl["span"]): void {
+  /** One statement; past MAX_WIDTH it wraps after commas, continuing four spaces deeper (a line
+   * break after a comma is layout, so the wrapped text parses to the same tree). */
+  private line(pieces: string | string[], indent: string, span: A.Decl["span"]): void {
+    const parts = typeof pieces === "string" ? [pieces] : pieces;
     const c = this.takeTrailing(span.end, span.endLine);
-    this.out.push(indent + text + (c ? `  ${c.text.trimEnd()}` : ""));
+    const lines: string[] = [indent + parts[0]];
+    const whole = indent + parts.join(" ");
+    if (whole.length <= MAX_WIDTH) lines[0] = whole;
+    else
+      for (const p of parts.slice(1)) {
+        const last = lines[lines.length - 1];
+        if (last.length + 1 + p.length <= MAX_WIDTH) lines[lines.length - 1] = `${last} ${p}`;
+        else lines.push(`${indent}    ${p}`);
+      }
+    if (c) lines[lines.length - 1] += `  ${c.text.trimEnd()}`;
+    this.out.push(...lines);
   }
 }
 
@@ -161,18 +176,36 @@ function blankBetween(text: string, from: number, to: number): boolean {
   return /\n[ \t\r]*\n/.test(gap);
 }
 
-function termsText(terms: A.Term[]): string {
-  return terms.map((t, i) => termText(t) + (t.comma && i < terms.length - 1 ? "," : "")).join(" ");
+/** Terms as pieces that may each start a new line: a statement breaks only after a comma. */
+function termsPieces(terms: A.Term[]): string[] {
+  const pieces: string[] = [];
+  let cur = "";
+  terms.forEach((t, i) => {
+    const comma = t.comma && i < terms.length - 1;
+    cur += (cur ? " " : "") + termText(t) + (comma ? "," : "");
+    if (comma) {
+      pieces.push(cur);
+      cur = "";
+    }
+  });
+  if (cur) pieces.push(cur);
+  return pieces;
 }
 
-function statementText(s: A.Statement): string {
-  return s.terms.length ? `${s.head.name} ${termsText(s.terms)}` : s.head.name;
+function withHead(head: string, terms: A.Term[]): string[] {
+  const pieces = termsPieces(terms);
+  if (pieces.length === 0) return [head];
+  return [`${head} ${pieces[0]}`, ...pieces.slice(1)];
 }
 
-function layerText(l: A.Layer): string {
+function statementText(s: A.Statement): string[] {
+  return withHead(s.head.name, s.terms);
+}
+
+function layerText(l: A.Layer): string[] {
   const target = l.target ? `${l.target.name} = ` : "";
   const input = l.input ? `${l.input.name} -> ` : "";
-  return `${target}${input}${l.op.name}${l.terms.length ? " " + termsText(l.terms) : ""}`;
+  return withHead(`${target}${input}${l.op.name}`, l.terms);
 }
 
 function typeText(t: A.TensorType | undefined): string {
