@@ -15,6 +15,7 @@ const BENCHES: { name: string; load: () => Promise<Bench> }[] = [
   { name: "lsp", load: () => import("./lsp.ts") },
   { name: "data", load: () => import("./data.ts") },
   { name: "train", load: () => import("./train.ts") },
+  { name: "codegen", load: () => import("./codegen.ts") },
 ];
 
 const wanted = process.argv.slice(2);

@@ -655,7 +655,7 @@ describe("incremental parsing", () => {
           same(text, inc);
         }
       }),
-      { numRuns: 150 },
+      { numRuns: Number(process.env.FC_RUNS ?? 150), seed: Number(process.env.FC_SEED ?? 20261122) },
     );
   }, 60_000);
 

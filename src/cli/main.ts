@@ -10,7 +10,7 @@ import { TRAIN_USAGE, trainCommand } from "./train.ts";
 import { LAYERS } from "../layers/registry.ts";
 import { FileHost, type CheckedFile } from "../node/host.ts";
 import { closest } from "../util/suggest.ts";
-import { resolve as resolvePath } from "node:path";
+import { relative as relativePath, resolve as resolvePath } from "node:path";
 
 export interface Io {
   stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -26,6 +26,7 @@ const COMMANDS: Record<string, { summary: string; usage: string }> = {
   layers: { summary: "list the layer kinds and their options", usage: "nnspec layers [KIND]" },
   train: { summary: "train a spec's model with the in-house interpreter and report the test split", usage: TRAIN_USAGE },
   summary: { summary: "show each model's layers, shapes, parameters, FLOPs and memory", usage: "nnspec summary FILE... [--format text|json] [--color|--no-color]" },
+  build: { summary: "generate TensorFlow.js code: one module per spec in OUT/<spec>/ (default generated/)", usage: "nnspec build FILE... --target tfjs [--out DIR] [--color|--no-color]" },
   lsp: { summary: "run the language server for editors (LSP over stdio)", usage: "nnspec lsp [--stdio]" },
   help: { summary: "show this help", usage: "nnspec help [COMMAND]" },
 };
@@ -72,6 +73,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return trainCommand(rest, io);
       case "summary":
         return summary(rest, io);
+      case "build":
+        return await build(rest, io);
       case "lsp":
         return lsp(rest);
       default: {
@@ -144,6 +147,30 @@ function summary(argv: string[], io: Io): number {
   const summaries = files.map((f) => ({ path: f.path, models: [...f.checked.models.values()].map(summarize) }));
   if (values.format === "json") io.stdout.write(JSON.stringify({ files: summaries.map((f) => ({ path: f.path, models: f.models.map(summaryJson) })) }, null, 2) + "\n");
   else io.stdout.write(summaries.flatMap((f) => f.models.map(summaryText)).join("\n"));
+  return 0;
+}
+
+/**
+ * `build --target tfjs`: with any error in the specs (or anything TensorFlow.js cannot express)
+ * reports it and writes nothing; else writes every module through a temporary file and a rename.
+ */
+async function build(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = args(argv, { target: { type: "string" }, out: { type: "string" }, color: { type: "boolean" }, "no-color": { type: "boolean" } });
+  if (values.target !== "tfjs") throw new UsageError(values.target === undefined ? "give the target: --target tfjs" : `unknown target \`${values.target}\`; the only target is tfjs`);
+  if (positionals.length === 0) throw new UsageError("no files given");
+  const { buildSpecs, writeBuilt } = await import("../codegen/tfjs/build.ts");
+  const r = await buildSpecs(positionals, { outRoot: typeof values.out === "string" ? values.out : undefined });
+  const color = useColor(io, values);
+  const sources = new Map<string, LineMap>(r.checked.map((f) => [f.path, f.lines]));
+  const errors = r.diagnostics.filter((d) => d.severity === "error");
+  for (const d of errors) io.stderr.write(renderDiagnostic(d, { color, sources }) + "\n\n");
+  for (const e of r.errors) io.stderr.write(`error: ${e}\n`);
+  if (errors.length || r.errors.length) {
+    io.stderr.write(`${errors.length ? `${renderSummary(errors, color)}\n` : ""}nothing written\n`);
+    return 1;
+  }
+  writeBuilt(r.files);
+  for (const f of r.files) io.stderr.write(`wrote ${relativePath(process.cwd(), f.path)}\n`);
   return 0;
 }
 

@@ -1,0 +1,985 @@
+/**
+ * The TensorFlow.js module of one checked spec, as TypeScript source (formatted afterwards by
+ * prettier, see `index.ts`). Pure: no files, no process.
+ *
+ * What it writes, per spec:
+ *
+ * - per data block, its `DataConfig` and a `load…()` that calls the nnspec runtime's `loadDataset`
+ *   (the interpreter's loading, preprocessing and seeded split, imported rather than copied);
+ * - per model, `create…(seed)`: `tf.sequential` for a plain stack, the functional API for a graph,
+ *   each layer exactly as its kind's `tfjs()` mapping says (the mapping the checker's own
+ *   `buildTfjs` and the shape tests use), named after its nnspec layer, with a comment pointing at
+ *   its spec line and an explicit seeded initializer (`initializerSeed`) for every random one;
+ * - per train block, `compile…`, `train…` and `evaluate…`: the loss (from_logits as an explicit
+ *   tf.losses formula), every optimizer hyperparameter, the metrics with the interpreter's
+ *   definitions, `fitDataset` over the interpreter's batch order, validation, early stopping and the
+ *   learning-rate schedule as callbacks;
+ * - `MODELS`, `TRAININGS` and a `main()` that runs every train block, started only when the file is
+ *   run directly.
+ *
+ * Every name or value from the spec reaches the source through `names.ts`.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Shape } from "../../check/dims.ts";
+import type { CheckedModel, CheckedProgram } from "../../check/ir.ts";
+import { dataConfig } from "../../data/runtime.ts";
+import type { LayerSpec, NamedOptions, TrainSpec } from "../../lang/program.ts";
+import { TRAIN_STATEMENTS } from "../../lang/statements.ts";
+import { isCall, type Json } from "../../lang/values.ts";
+import type { TfjsLayer } from "../../layers/types.ts";
+import { LOSSES } from "../../losses/index.ts";
+import { OPTIMIZERS, SCHEDULES } from "../../optimizers/index.ts";
+import { camel, commentText, literal, Namer, pascal, stringLiteral } from "./names.ts";
+
+export interface EmitInput {
+  /** The spec as the user named it (`specs/iris.nnspec`): header and messages. */
+  specPath: string;
+  /** The spec's text, and the text of any file it imports models from (by `ModelSpec.file`). */
+  source(file: string): string | undefined;
+  checked: CheckedProgram;
+  /** Import specifier of `src/data/runtime.ts` from the generated module (`../../src/data/runtime.ts`). */
+  runtimeImport: string;
+  /** The spec's folder relative to the generated module's folder (`../../specs`): data paths are relative to it. */
+  specDir: string;
+  /** How to run the module, for the header (`npx tsx generated/iris/iris.ts`). */
+  runCommand: string;
+}
+
+/** A problem that stops generation (a layer TensorFlow.js cannot express, a train the generated code cannot run). */
+export class CodegenError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly line: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Epochs, batch size and seed of a train block that does not give them: the interpreter's defaults (`trainConfig`). */
+const DEFAULT_EPOCHS = 10;
+const DEFAULT_BATCH = 32;
+const DEFAULT_SEED = 0;
+/** Metrics whose larger values are better (the interpreter's HIGHER_IS_BETTER). */
+const HIGHER_IS_BETTER = new Set(["accuracy", "precision", "recall", "f1", "r2"]);
+
+type Task = "multiclass" | "binary" | "multilabel" | "regression";
+/** A loss, optimizer or schedule: its kind and the options the spec gives. */
+type Named = Pick<NamedOptions, "kind" | "values">;
+
+/** Module-level names every generated module defines or imports. */
+const FIXED = ["tf", "dirname", "resolve", "fileURLToPath", "epochOrder", "initializerSeed", "loadDataset", "DataConfig", "LoadedData", "SplitData", "SPEC_DIR", "MODELS", "TRAININGS", "Training", "TrainOptions", "main"];
+
+/** Helpers written once per module, when some train block needs them, each with what it needs. */
+type Helper = "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "decisions" | "argMaxDecisions" | "thresholdDecisions" | "matchRate" | "macroScores" | "rSquared";
+const HELPER_DEPS: Partial<Record<Helper, Helper[]>> = {
+  argMaxDecisions: ["decisions"],
+  thresholdDecisions: ["decisions"],
+  matchRate: ["decisions"],
+  macroScores: ["decisions"],
+  reduceOnPlateau: ["setLearningRate"],
+};
+const HELPER_NAMES: Record<Helper, string> = {
+  penalty: "penalty",
+  tensors: "splitTensors",
+  batches: "batchesInOrder",
+  setLearningRate: "setLearningRate",
+  earlyStopping: "earlyStopping",
+  reduceOnPlateau: "reduceOnPlateau",
+  AdamW: "AdamW",
+  decisions: "Decisions",
+  argMaxDecisions: "argMaxDecisions",
+  thresholdDecisions: "thresholdDecisions",
+  matchRate: "matchRate",
+  macroScores: "macroScores",
+  rSquared: "rSquared",
+};
+
+interface ModelNames {
+  create: string;
+  /** The seed `create…()` defaults to: its first train block's, else 0. */
+  seed: number;
+}
+
+interface TrainNames {
+  compile: string;
+  train: string;
+  evaluate: string;
+  metrics: string;
+}
+
+const num = (v: Json | undefined, d: number): number => (typeof v === "number" ? v : d);
+const schemaDefault = (props: Record<string, { default?: unknown }>, key: string): unknown => props[key]?.default;
+
+/** The TypeScript source (unformatted) of the spec's module. Throws a CodegenError for what TensorFlow.js cannot do. */
+export function emitModule(input: EmitInput): string {
+  return new Emitter(input).run();
+}
+
+class Emitter {
+  private readonly names = new Namer(FIXED);
+  private readonly helpers = new Set<Helper>();
+  private readonly models = new Map<string, ModelNames>();
+  private readonly data = new Map<string, { config: string; load: string }>();
+  private readonly trains = new Map<TrainSpec, TrainNames>();
+  /** What the module imports from the nnspec runtime. */
+  private readonly runtime = new Set<string>(["LoadedData"]);
+
+  constructor(private readonly input: EmitInput) {}
+
+  private get program(): CheckedProgram {
+    return this.input.checked;
+  }
+
+  run(): string {
+    this.allocateNames();
+    const body: string[] = [];
+    for (const d of this.program.data.values()) body.push(this.dataBlock(d.name));
+    for (const m of this.program.models.values()) body.push(this.model(m));
+    for (const t of this.program.trains) body.push(this.train(t));
+    const helpers = this.helperSource();
+    const tail = this.registry();
+    const src = [this.header(), "/*__IMPORTS__*/", ...(this.program.data.size ? [this.specDir()] : []), ...body, ...helpers, tail].join("\n\n") + "\n";
+    // Imports last, once the body shows what it uses.
+    return src.replace("/*__IMPORTS__*/", () => this.importLines());
+  }
+
+  // ── names ──
+
+  private allocateNames(): void {
+    for (const h of Object.values(HELPER_NAMES)) this.names.reserve(h);
+    for (const d of this.program.data.values()) this.data.set(d.name, { config: this.names.fresh(`${camel(d.name, "data")}Data`), load: this.names.fresh(`load${pascal(d.name)}`) });
+    const firstSeed = new Map<string, number>();
+    for (const t of this.program.trains) if (t.model && !firstSeed.has(t.model.name)) firstSeed.set(t.model.name, this.seedOf(t));
+    for (const m of this.program.models.values()) this.models.set(m.spec.name, { create: this.names.fresh(`create${pascal(m.spec.name)}`), seed: firstSeed.get(m.spec.name) ?? DEFAULT_SEED });
+    const perModel = new Map<string, number>();
+    for (const t of this.program.trains) perModel.set(t.model?.name ?? "", (perModel.get(t.model?.name ?? "") ?? 0) + 1);
+    const seen = new Map<string, number>();
+    for (const t of this.program.trains) {
+      const m = t.model?.name ?? "";
+      const k = (seen.get(m) ?? 0) + 1;
+      seen.set(m, k);
+      const base = pascal(m, "Model") + ((perModel.get(m) ?? 0) > 1 ? String(k) : "");
+      this.trains.set(t, {
+        compile: this.names.fresh(`compile${base}`),
+        train: this.names.fresh(`train${base}`),
+        evaluate: this.names.fresh(`evaluate${base}`),
+        metrics: this.names.fresh(`${base.charAt(0).toLowerCase()}${base.slice(1)}Metrics`),
+      });
+    }
+  }
+
+  private seedOf(t: TrainSpec): number {
+    return num(t.statements.get("seed")?.options.values.value, DEFAULT_SEED);
+  }
+
+  private use(h: Helper): string {
+    if (!this.helpers.has(h)) {
+      this.helpers.add(h);
+      if (h === "batches") this.runtime.add("epochOrder");
+      if (h === "tensors") this.runtime.add("SplitData");
+      for (const d of HELPER_DEPS[h] ?? []) this.use(d);
+    }
+    return HELPER_NAMES[h];
+  }
+
+  /** `path:line` of a node of the spec (or of the file a model was imported from). */
+  private where(file: string, line: number): string {
+    return commentText(`${file === this.program.program.file ? this.input.specPath : file}:${line}`);
+  }
+
+  /** The source text of a span, on one line, for a comment. */
+  private sourceText(file: string, span: { start: number; end: number }): string {
+    const text = this.input.source(file);
+    return text === undefined ? "" : commentText(text.slice(span.start, span.end).replace(/\s+/g, " "));
+  }
+
+  // ── header and imports ──
+
+  private header(): string {
+    const p = this.program;
+    const models = [...p.models.values()].map((m) => `${m.spec.name} (${this.where(m.spec.file, m.spec.node.span.line)})`);
+    const lines = [
+      `TensorFlow.js code for ${commentText(this.input.specPath)}, generated by \`nnspec build --target tfjs\`.`,
+      "Do not edit it: change the spec and build again (`npm run generate` in the nnspec repository).",
+      "",
+      `Models: ${models.join(", ") || "none"}.`,
+      `Train blocks: ${p.trains.length}. Run them all: ${commentText(this.input.runCommand)}`,
+      "",
+      "Data is loaded, preprocessed and split by nnspec's own runtime (src/data/runtime.ts), so this",
+      "code sees exactly the rows, statistics and split the interpreter sees. Initial weights:",
+      "TensorFlow.js ignores global seeds for initializers, so every random initializer gets the seed",
+      "initializerSeed(seed, layer, slot) = deriveSeed(seed, 2 * layer + slot), where seed is the train",
+      "block's seed, layer the layer's 0-based position in its model and slot 0 for the kernel, 1 for",
+      "the bias. Batches follow the interpreter's order: a fresh seeded permutation each epoch (epochOrder).",
+    ];
+    return `/**\n${lines.map((l) => (l ? ` * ${l}` : " *")).join("\n")}\n */`;
+  }
+
+  private importLines(): string {
+    const values = ["loadDataset", "initializerSeed", "epochOrder"].filter((n) => this.runtime.has(n));
+    const types = ["DataConfig", "LoadedData", "SplitData"].filter((n) => this.runtime.has(n)).map((t) => `type ${t}`);
+    const lines = [
+      'import * as tf from "@tensorflow/tfjs";',
+      `import { ${this.program.data.size ? "dirname, " : ""}resolve } from "node:path";`,
+      'import { fileURLToPath } from "node:url";',
+      `import { ${[...values, ...types].join(", ")} } from ${stringLiteral(this.input.runtimeImport)};`,
+    ];
+    return lines.join("\n");
+  }
+
+  private specDir(): string {
+    return [
+      "/** The folder of the spec: the data blocks' relative paths are read from it. */",
+      `const SPEC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), ${stringLiteral(this.input.specDir)});`,
+    ].join("\n");
+  }
+
+  // ── data ──
+
+  private dataBlock(name: string): string {
+    const d = this.program.data.get(name)!;
+    const n = this.data.get(name)!;
+    const cfg = dataConfig(d, this.input.specPath);
+    this.runtime.add("loadDataset").add("DataConfig");
+    const from = cfg.statements.from?.path;
+    const reads = typeof from === "string" ? ` from ${commentText(from)}` : "";
+    return [
+      `// ── data ${commentText(d.name)} (${this.where(d.file, d.node.span.line)}) ──`,
+      "",
+      `/** The options of each statement of \`data ${commentText(d.name)}\`, as the spec gives them. */`,
+      `export const ${n.config}: DataConfig = ${literal(cfg)};`,
+      "",
+      `/** Loads \`data ${commentText(d.name)}\`${reads}: columns, labels, the seeded split and the preprocessing fitted on the training split, exactly as the interpreter does. */`,
+      `export function ${n.load}(): Promise<LoadedData> {`,
+      `  return loadDataset(${n.config}, SPEC_DIR);`,
+      "}",
+    ].join("\n");
+  }
+
+  // ── models ──
+
+  private model(m: CheckedModel): string {
+    const names = this.models.get(m.spec.name)!;
+    const spec = m.spec;
+    const params = m.layers.every((l) => l.params) ? m.layers.reduce((a, l) => a + l.params!.trainable + l.params!.nonTrainable, 0) : undefined;
+    const sig = (ts: { name: string; shape: Shape }[]) => ts.map((t) => `${t.name} ${shapeText(t.shape)}`).join(", ");
+    const outputs = m.outputs.map((t, i) => ({ name: spec.outputs[i]?.sig.name ?? t.name, shape: t.shape }));
+    const doc = [
+      `/**`,
+      ` * \`model ${commentText(spec.name)}\` (${this.where(spec.file, spec.node.span.line)}): ${commentText(sig(m.inputs))} → ${commentText(sig(outputs))}${params !== undefined ? `, ${params} parameters` : ""}.`,
+      ` * \`seed\` seeds every random initializer (see the header); it defaults to the seed of the model's first train block.`,
+      ` */`,
+    ].join("\n");
+    const body = this.isStack(m) ? this.sequential(m) : this.functional(m);
+    return `// ── model ${commentText(spec.name)} ──\n\n${doc}\nexport function ${names.create}(seed: number = ${literal(names.seed)}): tf.LayersModel {\n${body}\n}`;
+  }
+
+  /** A single input feeding a chain of one-input layers whose last output is the model's only output. */
+  private isStack(m: CheckedModel): boolean {
+    const s = m.spec;
+    if (s.inputs.length !== 1 || s.layers.length === 0) return false;
+    let prev = s.inputs[0].name;
+    for (const l of s.layers) {
+      if (l.kind.inputs !== "one" || l.inputs.length !== 1 || l.inputs[0] !== prev) return false;
+      prev = l.name;
+    }
+    const outs = s.outputs.length ? s.outputs.map((o) => o.name) : [prev];
+    return outs.length === 1 && outs[0] === prev;
+  }
+
+  private inputShape(m: CheckedModel, name: string): (number | null)[] {
+    checkTfjsName(name, `input \`${name}\` of model \`${m.spec.name}\``, m.spec.file, m.spec.node.span.line);
+    const info = m.tensors.get(name);
+    if (!info) throw new CodegenError(`input \`${name}\` of model \`${m.spec.name}\` has no shape`, m.spec.file, m.spec.node.span.line);
+    return info.shape.map((d) => d.value ?? null);
+  }
+
+  private sequential(m: CheckedModel): string {
+    const s = m.spec;
+    const input = s.inputs[0];
+    const items = [`tf.layers.inputLayer(${literal({ name: input.name, inputShape: this.inputShape(m, input.name), ...(input.dtype === "int" ? { dtype: "int32" } : {}) })}),`];
+    s.layers.forEach((l, i) => {
+      items.push(this.layerComment(m, l));
+      for (const [spec, name] of this.chain(m, l)) items.push(`${this.layerCall(spec, name, l, i, m.spec.file)},`);
+    });
+    return `  return tf.sequential({\n    name: ${stringLiteral(s.name)},\n    layers: [\n${items.map((x) => `      ${x}`).join("\n")}\n    ],\n  });`;
+  }
+
+  private functional(m: CheckedModel): string {
+    const s = m.spec;
+    const local = new Namer(["seed"], this.names);
+    const vars = new Map<string, string>();
+    const lines: string[] = [];
+    for (const i of s.inputs) {
+      const v = local.fresh(camel(i.name, "input"));
+      vars.set(i.name, v);
+      lines.push(`const ${v} = tf.input(${literal({ name: i.name, shape: this.inputShape(m, i.name), ...(i.dtype === "int" ? { dtype: "int32" } : {}) })});`);
+    }
+    let last: string | undefined;
+    s.layers.forEach((l, i) => {
+      const ins = l.inputs.map((n) => vars.get(n));
+      if (ins.some((v) => v === undefined)) throw new CodegenError(`layer \`${l.name}\` of model \`${s.name}\` reads a tensor that was not built`, s.file, l.node.span.line);
+      let arg = l.kind.inputs === "many" ? `[${ins.join(", ")}]` : ins[0]!;
+      lines.push(this.layerComment(m, l));
+      const v = local.fresh(camel(l.name, "layer"));
+      const calls = this.chain(m, l).map(([spec, name]) => this.layerCall(spec, name, l, i, m.spec.file));
+      let expr = "";
+      for (const call of calls) {
+        expr = `${call}.apply(${arg}) as tf.SymbolicTensor`;
+        arg = `(${expr})`;
+      }
+      lines.push(`const ${v} = ${expr};`);
+      vars.set(l.name, v);
+      last = v;
+    });
+    const outs = s.outputs.length ? s.outputs.map((o) => vars.get(o.name)) : [last];
+    if (outs.some((v) => v === undefined)) throw new CodegenError(`an output of model \`${s.name}\` is not built by any layer`, s.file, s.node.span.line);
+    const inputs = s.inputs.map((i) => vars.get(i.name)!);
+    const one = (xs: (string | undefined)[]) => (xs.length === 1 ? xs[0]! : `[${xs.join(", ")}]`);
+    lines.push(`return tf.model({ name: ${stringLiteral(s.name)}, inputs: ${one(inputs)}, outputs: ${one(outs)} });`);
+    return lines.map((l) => `  ${l}`).join("\n");
+  }
+
+  private layerComment(m: CheckedModel, l: LayerSpec): string {
+    const text = this.sourceText(m.spec.file, l.node.span) || `${l.name} = ${l.kind.name}`;
+    return `// ${text} (${this.where(m.spec.file, l.node.span.line)})`;
+  }
+
+  /** The layer's tfjs mapping, its `then` layers included, with their names (`name`, `name_then`, …). */
+  private chain(m: CheckedModel, l: LayerSpec): [TfjsLayer, string][] {
+    const checked = m.layers.find((c) => c.spec === l);
+    if (!checked) throw new CodegenError(`layer \`${l.name}\` of model \`${m.spec.name}\` has no checked shape`, m.spec.file, l.node.span.line);
+    let spec: TfjsLayer | undefined;
+    try {
+      spec = l.kind.tfjs(l.options.values, checked.inputShapes);
+    } catch (e) {
+      throw new CodegenError(`layer \`${l.name}\` (${l.kind.name}) cannot be generated for TensorFlow.js: ${(e as Error).message}`, m.spec.file, l.node.span.line);
+    }
+    const out: [TfjsLayer, string][] = [];
+    checkTfjsName(l.name, `layer \`${l.name}\` of model \`${m.spec.name}\``, m.spec.file, l.node.span.line);
+    for (let name = l.name; spec; spec = spec.then, name = `${name}_then`) {
+      if (typeof (tf.layers as unknown as Record<string, unknown>)[spec.factory] !== "function")
+        throw new CodegenError(`layer \`${l.name}\`: TensorFlow.js has no layer \`tf.layers.${spec.factory}\``, m.spec.file, l.node.span.line);
+      out.push([spec, name]);
+    }
+    return out;
+  }
+
+  /** `tf.layers.dense({ name, ...config })` with initializers and regularizers as tfjs objects. */
+  private layerCall(spec: TfjsLayer, name: string, l: LayerSpec, index: number, file: string): string {
+    const parts = [`name: ${stringLiteral(name)}`];
+    for (const [key, value] of Object.entries(spec.config)) {
+      if (value === undefined) continue;
+      let v: string;
+      if (key.endsWith("Initializer") && typeof value === "string") v = this.initializer(key, value, l, index, file);
+      else if (key.endsWith("Regularizer") && isL1L2(value)) v = `tf.regularizers.l1l2(${literal({ l1: value.config.l1 ?? 0, l2: value.config.l2 ?? 0 })})`;
+      else v = literal(value);
+      parts.push(`${/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? key : stringLiteral(key)}: ${v}`);
+    }
+    return `tf.layers.${spec.factory}({ ${parts.join(", ")} })`;
+  }
+
+  /**
+   * A tfjs initializer object: seeded when random. The mapping gives the initializer's name; the
+   * arguments of a call such as `random_normal(0.1)` come from the spec option, read as the
+   * interpreter reads them (`random_uniform(a)` is [-a, a]; `minval`/`maxval`, `stddev`/`mean`).
+   */
+  private initializer(key: string, name: string, l: LayerSpec, index: number, file: string): string {
+    if (typeof (tf.initializers as unknown as Record<string, unknown>)[name] !== "function") throw new CodegenError(`layer \`${l.name}\`: TensorFlow.js has no initializer \`tf.initializers.${name}\``, file, l.node.span.line);
+    if (name === "zeros" || name === "ones") return `tf.initializers.${name}()`;
+    const option = key === "biasInitializer" ? "bias_init" : key === "embeddingsInitializer" ? "init" : "kernel_init";
+    const slot = key === "biasInitializer" ? 1 : 0;
+    const v = l.options.values[option];
+    const args: Record<string, number> = {};
+    if (v !== undefined && isCall(v)) {
+      const n = (k: string, pos: number): number | undefined => {
+        const x = v.options[k] ?? (pos >= 0 ? v.args[pos] : undefined);
+        return typeof x === "number" ? x : undefined;
+      };
+      if (v.call === "random_uniform") {
+        const a = n("limit", 0);
+        const lo = n("minval", -1) ?? (a !== undefined ? -a : undefined);
+        const hi = n("maxval", -1) ?? a;
+        if (lo !== undefined) args.minval = lo;
+        if (hi !== undefined) args.maxval = hi;
+      } else if (v.call === "random_normal" || v.call === "truncated_normal") {
+        const sd = n("stddev", 0);
+        const mean = n("mean", -1);
+        if (mean !== undefined) args.mean = mean;
+        if (sd !== undefined) args.stddev = sd;
+      }
+    }
+    this.runtime.add("initializerSeed");
+    const entries = [...Object.entries(args).map(([k, x]) => `${k}: ${literal(x)}`), `seed: initializerSeed(seed, ${index}, ${slot})`];
+    return `tf.initializers.${name}({ ${entries.join(", ")} })`;
+  }
+
+  // ── train blocks ──
+
+  private train(t: TrainSpec): string {
+    const names = this.trains.get(t)!;
+    const m = t.model ? this.program.models.get(t.model.name) : undefined;
+    const line = t.node.span.line;
+    const title = `train ${t.model?.name ?? "?"} on ${t.data?.name ?? "?"}`;
+    if (!m || !t.data || !this.data.has(t.data.name)) throw new CodegenError(`\`${title}\` needs a model and a data block of this file`, t.file, line);
+    if (m.spec.inputs.length !== 1 || m.outputs.length !== 1)
+      throw new CodegenError(`\`${title}\`: generated training supports models with one input and one output; \`${m.spec.name}\` has ${m.spec.inputs.length} and ${m.outputs.length}`, t.file, line);
+    const st = (name: string): Record<string, Json> | undefined => t.statements.get(name)?.options.values;
+    const epochs = num(st("epochs")?.count, DEFAULT_EPOCHS);
+    const batch = num(st("batch")?.size, DEFAULT_BATCH);
+    const seed = this.seedOf(t);
+    const loss: Named = t.loss ?? { kind: "mse", values: {} };
+    const outShape = m.outputs[0].shape;
+    const classes = outShape[outShape.length - 1]?.value;
+    const task = taskOf(loss.kind, outShape);
+    const logits = loss.values.from_logits === true;
+    const oneHot = task === "multiclass" && t.data.label?.kind === "class";
+    const intInput = m.spec.inputs[0].dtype === "int";
+    const where = this.where(t.file, line);
+    const title2 = commentText(title);
+
+    // What early stopping and reduce_on_plateau watch.
+    const es = st("early_stopping");
+    const plateau = t.schedule?.kind === "reduce_on_plateau";
+    const esProps = TRAIN_STATEMENTS.get("early_stopping")!.schema.properties;
+    const monitor = typeof es?.monitor === "string" ? es.monitor : es ? String(schemaDefault(esProps, "monitor")) : "val_loss";
+    const watchedMetric = monitor.replace(/^val_/, "");
+    const metrics: string[] = [];
+    const wanted = Array.isArray(st("metrics")?.names) ? (st("metrics")!.names as Json[]).filter((x): x is string => typeof x === "string") : [];
+    const monitored = es || plateau ? [watchedMetric] : [];
+    for (const name of [...wanted, ...monitored]) if (name !== "loss" && !metrics.includes(name) && metricApplies(task, name)) metrics.push(name);
+
+    // Each statement as the spec writes it, for the comments.
+    const said = (name: string, fallback: string): string => {
+      const stmt = t.statements.get(name);
+      return (stmt && this.sourceText(t.file, stmt.node.span)) || commentText(fallback);
+    };
+    const lossDoc = said("loss", `loss ${loss.kind}${optionsText(loss.values)}`);
+    const optimizer: Named = t.optimizer ?? { kind: "adam", values: {} };
+    const optDoc = said("optimizer", `optimizer ${optimizer.kind}${optionsText(optimizer.values)}`);
+
+    // compile
+    const compile = [
+      `// ── ${title2} (${where}) ──`,
+      "",
+      this.metricsObject(names.metrics, title2, task, logits, metrics, wanted),
+      "",
+      `/** Compiles \`model\` for \`${title2}\` (${where}): ${lossDoc}; ${optDoc}. */`,
+      `export function ${names.compile}(model: tf.LayersModel): void {`,
+      "  model.compile({",
+      ...this.lossLines(loss, lossDoc, classes, t.file, line).map((x) => `    ${x}`),
+      ...this.optimizerLines(optimizer, optDoc, t.file, line).map((x) => `    ${x}`),
+      `    metrics: [${metrics.map((x) => `${names.metrics}.${x}`).join(", ")}],`,
+      "  });",
+      "}",
+    ];
+
+    // train
+    const tensors = this.use("tensors");
+    const batches = this.use("batches");
+    const tensorArgs = `${oneHot ? literal(classes ?? t.data.label?.classes ?? 1) : "undefined"}${intInput ? ", true" : ""}`;
+    const callbacks: string[] = [];
+    const pre: string[] = [];
+    const higher = HIGHER_IS_BETTER.has(watchedMetric);
+    const watchExpr = monitor.startsWith("val_") ? `val ? ${stringLiteral(monitor)} : ${stringLiteral(watchedMetric)}` : stringLiteral(monitor);
+    // tfjs leaves the L1/L2 penalty out of val_loss and evaluate()'s loss; the interpreter includes it.
+    const regularized = m.layers.some((l) => num(l.spec.options.values.l1, 0) > 0 || num(l.spec.options.values.l2, 0) > 0);
+    if (regularized)
+      callbacks.push(
+        "// The L1/L2 penalty, which tfjs adds to the training loss only, added to val_loss as the interpreter reports it (first, so the callbacks below see it).",
+        `{ onEpochEnd: async (_epoch: number, logs?: tf.Logs) => { if (logs?.val_loss !== undefined) logs.val_loss += ${this.use("penalty")}(model); } },`,
+      );
+    if (es || plateau) pre.push(`// Watched by ${es ? "early stopping" : ""}${es && plateau ? " and " : ""}${plateau ? "reduce_on_plateau" : ""}; without a validation split the interpreter watches the training value.`, `const monitor = ${watchExpr};`);
+    const schedule = t.schedule;
+    if (schedule && schedule.kind !== "constant") {
+      const props = SCHEDULES.get(schedule.kind)?.schema.properties ?? {};
+      const o = (k: string) => num(schedule.values[k], Number(schemaDefault(props, k) ?? 0));
+      const lr = this.optimizerLr(optimizer);
+      const doc = `// ${said("schedule", `schedule ${schedule.kind}${optionsText(schedule.values)}`)}`;
+      if (schedule.kind === "reduce_on_plateau") {
+        callbacks.push(doc, `${this.use("reduceOnPlateau")}(model, monitor, { learningRate: ${literal(lr)}, factor: ${literal(o("factor"))}, patience: ${literal(o("patience"))}, minLearningRate: ${literal(o("min_lr"))}, higherIsBetter: ${higher} }),`);
+      } else {
+        let rate: string;
+        if (schedule.kind === "step") rate = `${literal(lr)} * Math.pow(${literal(o("factor"))}, Math.floor(epoch / ${literal(Math.max(1, o("every")))}))`;
+        else if (schedule.kind === "exponential") rate = `${literal(lr)} * Math.pow(${literal(o("rate"))}, epoch)`;
+        else if (schedule.kind === "cosine") {
+          const E = Math.max(1, o("epochs"));
+          const min = o("min_lr");
+          rate = `${literal(min)} + (${literal(lr)} - ${literal(min)}) * 0.5 * (1 + Math.cos((Math.PI * Math.min(epoch, ${literal(E)})) / ${literal(E)}))`;
+        } else throw new CodegenError(`\`${title}\`: no TensorFlow.js form for the schedule \`${schedule.kind}\``, t.file, line);
+        callbacks.push(doc, `{ onEpochBegin: async (epoch: number) => ${this.use("setLearningRate")}(model.optimizer, ${rate}) },`);
+      }
+    }
+    if (es) {
+      const props = esProps;
+      const patience = num(es.patience, Number(schemaDefault(props, "patience")));
+      const minDelta = num(es.min_delta, Number(schemaDefault(props, "min_delta")));
+      const restore = es.restore_best === true;
+      callbacks.push(`// ${said("early_stopping", `early_stopping${optionsText(es)}`)}`, `${this.use("earlyStopping")}(model, monitor, { patience: ${patience}, minDelta: ${literal(minDelta)}, restoreBest: ${restore}, higherIsBetter: ${higher} }),`);
+    }
+    callbacks.push("...(options.onEpochEnd ? [{ onEpochEnd: options.onEpochEnd }] : []),");
+    const train = [
+      `/**`,
+      ` * Trains \`model\` (compiled by ${names.compile}) as \`${title2}\` says: ${epochs} epochs of batches of ${batch} in the`,
+      ` * interpreter's order for seed ${seed}${t.data ? `, validating on the val split when it has rows` : ""}. Returns tfjs's history.`,
+      ` */`,
+      `export async function ${names.train}(model: tf.LayersModel, data: LoadedData, options: TrainOptions = {}): Promise<tf.History> {`,
+      `  const train = ${tensors}(data.train, ${tensorArgs});`,
+      `  const val = data.val.n > 0 ? ${tensors}(data.val, ${tensorArgs}) : undefined;`,
+      ...pre.map((x) => `  ${x}`),
+      "  try {",
+      `    return await model.fitDataset(${batches}(train, data.train.n, Math.min(${batch}, data.train.n), options.seed ?? ${literal(seed)}), {`,
+      `      epochs: options.epochs ?? ${epochs},`,
+      "      // The whole val split in one batch: metrics such as precision are computed over it, as the interpreter does.",
+      "      ...(val ? { validationData: [val.x, val.y], validationBatchSize: data.val.n } : {}),",
+      "      verbose: options.verbose ?? 0,",
+      "      callbacks: [",
+      ...callbacks.map((x) => `        ${x}`),
+      "      ],",
+      "    });",
+      "  } finally {",
+      "    tf.dispose([train.x, train.y, ...(val ? [val.x, val.y] : [])]);",
+      "  }",
+      "}",
+    ];
+
+    const evaluate = [
+      `/** Loss and metrics of \`model\` on the test split, over the whole split at once (as the interpreter computes them); {} when the split is empty. */`,
+      `export function ${names.evaluate}(model: tf.LayersModel, data: LoadedData): Record<string, number> {`,
+      "  if (data.test.n === 0) return {};",
+      `  const test = ${tensors}(data.test, ${tensorArgs});`,
+      "  const out = model.evaluate(test.x, test.y, { batchSize: data.test.n });",
+      "  const values = (Array.isArray(out) ? out : [out]).map((t) => t.dataSync()[0]);",
+      "  tf.dispose([test.x, test.y, out]);",
+      ...(regularized ? [`  values[0] += ${this.use("penalty")}(model); // the L1/L2 penalty, which tfjs leaves out of evaluate()'s loss`] : []),
+      "  return Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]]));",
+      "}",
+    ];
+    return [...compile, "", ...train, "", ...evaluate].join("\n");
+  }
+
+  private optimizerLr(o: Named): number {
+    const props = OPTIMIZERS.get(o.kind)?.schema.properties ?? {};
+    return num(o.values.lr, Number(schemaDefault(props, "lr") ?? 0.01));
+  }
+
+  private metricsObject(name: string, title: string, task: Task, logits: boolean, metrics: string[], wanted: string[]): string {
+    const skipped = wanted.filter((w) => !metricApplies(task, w));
+    const threshold = logits ? 0 : 0.5;
+    const lines = metrics.map((m) => `  ${m}: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => ${this.metricExpr(task, m, threshold)},`);
+    const doc = [
+      `/**`,
+      ` * The metrics of \`${title}\` with the interpreter's definitions for a ${task} output${task === "binary" || task === "multilabel" ? ` (an output counts as positive at or above ${threshold}${logits ? ", as it is a logit" : ""})` : ""}.`,
+      ` * tfjs logs each under its key (\`val_\` prefixed on the val split)${metrics.some((x) => ["precision", "recall", "f1", "rmse", "r2"].includes(x)) ? "; during fit it averages them over the batches of an epoch, while the val split and evaluate() take one batch, so there they are exact" : ""}.`,
+      ...(skipped.length ? [` * Not reported for a ${task} output (neither does the interpreter): ${skipped.join(", ")}.`] : []),
+      ` */`,
+    ];
+    return `${doc.join("\n")}\nconst ${name} = {\n${lines.join("\n")}\n};`;
+  }
+
+  private metricExpr(task: Task, m: string, threshold: number): string {
+    if (task === "regression") {
+      switch (m) {
+        case "mse":
+          return "tf.metrics.meanSquaredError(yTrue, yPred)";
+        case "mae":
+          return "tf.metrics.meanAbsoluteError(yTrue, yPred)";
+        case "rmse":
+          return "tf.sqrt(tf.mean(tf.squaredDifference(yPred, yTrue)))";
+        case "r2":
+          return `${this.use("rSquared")}(yTrue, yPred)`;
+      }
+    }
+    if (m === "accuracy" && task === "multiclass") return "tf.metrics.categoricalAccuracy(yTrue, yPred)";
+    const decisions = task === "multiclass" ? `${this.use("argMaxDecisions")}(yTrue, yPred)` : `${this.use("thresholdDecisions")}(yTrue, yPred, ${literal(threshold)})`;
+    if (m === "accuracy") return `${this.use("matchRate")}(${decisions})`;
+    return `${this.use("macroScores")}(${decisions}).${m}`;
+  }
+
+  private lossLines(loss: Named, lossDoc: string, classes: number | undefined, file: string, line: number): string[] {
+    const props = LOSSES.get(loss.kind)?.schema.properties ?? {};
+    const o = (k: string) => num(loss.values[k], Number(schemaDefault(props, k) ?? 0));
+    const logits = loss.values.from_logits === true;
+    const fn = (body: string) => `loss: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => ${body},`;
+    const doc = `// ${lossDoc}`;
+    switch (loss.kind) {
+      case "mse":
+        return [doc, 'loss: "meanSquaredError",'];
+      case "mae":
+        return [doc, 'loss: "meanAbsoluteError",'];
+      case "huber":
+        return [doc, fn(`tf.losses.huberLoss(yTrue, yPred, undefined, ${literal(o("delta"))})`)];
+      case "binary_cross_entropy": {
+        const ls = o("label_smoothing");
+        if (logits) return [doc, "// tfjs-layers' losses take probabilities: the logits go through the stable sigmoid cross-entropy.", fn(`tf.losses.sigmoidCrossEntropy(yTrue, yPred${ls ? `, undefined, ${literal(ls)}` : ""})`)];
+        if (!ls) return [doc, 'loss: "binaryCrossentropy",'];
+        return [doc, `// label smoothing: targets t·(1 − ${ls}) + ${ls}/2`, fn(`tf.metrics.binaryCrossentropy(tf.add(tf.mul(yTrue, ${literal(1 - ls)}), ${literal(0.5 * ls)}), yPred)`)];
+      }
+      case "cross_entropy":
+      case "sparse_cross_entropy": {
+        const sparse = loss.kind === "sparse_cross_entropy";
+        const ls = sparse ? 0 : o("label_smoothing");
+        const onehot = sparse ? ["// The class indices are fed one-hot (see splitTensors), so the loss compares them with the output directly."] : [];
+        if (logits)
+          return [doc, ...onehot, "// tfjs-layers' losses take probabilities: the logits go through softmax cross-entropy (log-sum-exp, finite for any logits).", fn(`tf.losses.softmaxCrossEntropy(yTrue, yPred${ls ? `, undefined, ${literal(ls)}` : ""})`)];
+        if (sparse) return [doc, ...onehot, "// What tfjs's sparseCategoricalCrossentropy computes: clip the probabilities to [1e-7, 1 − 1e-7], then categorical cross-entropy.", fn("tf.metrics.categoricalCrossentropy(yTrue, tf.clipByValue(yPred, 1e-7, 1 - 1e-7))")];
+        if (!ls) return [doc, 'loss: "categoricalCrossentropy",'];
+        const k = classes ?? 1;
+        return [doc, `// label smoothing: targets t·(1 − ${ls}) + ${ls}/${k}`, fn(`tf.metrics.categoricalCrossentropy(tf.add(tf.mul(yTrue, ${literal(1 - ls)}), ${literal(ls / k)}), yPred)`)];
+      }
+    }
+    throw new CodegenError(`no TensorFlow.js form for the loss \`${loss.kind}\``, file, line);
+  }
+
+  /** `optimizer: tf.train.adam(lr, beta1, beta2, epsilon),` with every hyperparameter spelled out. */
+  private optimizerLines(opt: Named, optDoc: string, file: string, line: number): string[] {
+    const props = OPTIMIZERS.get(opt.kind)?.schema.properties ?? {};
+    const o = (k: string): number => num(opt.values[k], Number(schemaDefault(props, k) ?? 0));
+    const b = (k: string): boolean => (typeof opt.values[k] === "boolean" ? (opt.values[k] as boolean) : schemaDefault(props, k) === true);
+    const doc = `// ${optDoc}`;
+    const lr = literal(this.optimizerLr(opt));
+    switch (opt.kind) {
+      case "sgd":
+        if (o("momentum") === 0) return [doc, `optimizer: tf.train.sgd(${lr}),`];
+        return [doc, "// (learningRate, momentum, useNesterov)", `optimizer: tf.train.momentum(${lr}, ${literal(o("momentum"))}, ${b("nesterov")}),`];
+      case "momentum":
+        return [doc, "// (learningRate, momentum, useNesterov)", `optimizer: tf.train.momentum(${lr}, ${literal(o("momentum"))}, ${b("nesterov")}),`];
+      case "adagrad":
+        return [doc, "// (learningRate, initialAccumulatorValue)", `optimizer: tf.train.adagrad(${lr}, ${literal(o("initial_accumulator"))}),`];
+      case "rmsprop":
+        return [
+          doc,
+          "// (learningRate, decay = rho, momentum, epsilon, centered)",
+          ...(b("centered") ? ["// Note: centered RMSprop in tfjs 4.22 divides by √(s − (c² + ε)); the interpreter uses TensorFlow's √(s − c² + ε)."] : []),
+          `optimizer: tf.train.rmsprop(${lr}, ${literal(o("rho"))}, ${literal(o("momentum"))}, ${literal(o("epsilon"))}, ${b("centered")}),`,
+        ];
+      case "adam":
+        return [doc, "// (learningRate, beta1, beta2, epsilon)", `optimizer: tf.train.adam(${lr}, ${literal(o("beta1"))}, ${literal(o("beta2"))}, ${literal(o("epsilon"))}),`];
+      case "adamw":
+        return [doc, "// (learningRate, beta1, beta2, epsilon, weightDecay): tfjs has no AdamW, see the class below", `optimizer: new ${this.use("AdamW")}(${lr}, ${literal(o("beta1"))}, ${literal(o("beta2"))}, ${literal(o("epsilon"))}, ${literal(o("weight_decay"))}),`];
+    }
+    throw new CodegenError(`no TensorFlow.js form for the optimizer \`${opt.kind}\``, file, line);
+  }
+
+  // ── registry and main ──
+
+  private registry(): string {
+    const p = this.program;
+    const models = [...p.models.values()].map((m) => `  { name: ${stringLiteral(m.spec.name)}, create: ${this.models.get(m.spec.name)!.create} },`);
+    const trainings = p.trains.map((t) => {
+      const n = this.trains.get(t)!;
+      const title = `train ${t.model?.name} on ${t.data?.name}`;
+      return [
+        "  {",
+        `    name: ${stringLiteral(title)},`,
+        `    line: ${t.node.span.line},`,
+        `    loadData: ${this.data.get(t.data!.name)!.load},`,
+        `    createModel: () => ${this.models.get(t.model!.name)!.create}(${literal(this.seedOf(t))}),`,
+        `    compile: ${n.compile},`,
+        `    train: ${n.train},`,
+        `    evaluate: ${n.evaluate},`,
+        "  },",
+      ].join("\n");
+    });
+    const hasTrains = p.trains.length > 0;
+    const main = hasTrains
+      ? [
+          "/** Runs every train block of the spec in order and prints the last epoch's values and the test metrics. */",
+          "export async function main(): Promise<void> {",
+          "  const loaded = new Map<Training[\"loadData\"], Promise<LoadedData>>();",
+          "  for (const t of TRAININGS) {",
+          "    const pending = loaded.get(t.loadData) ?? t.loadData();",
+          "    loaded.set(t.loadData, pending);",
+          "    const data = await pending;",
+          "    const model = t.createModel();",
+          "    t.compile(model);",
+          "    const history = await t.train(model, data);",
+          "    const last = Object.entries(history.history).map(([k, v]) => `${k} ${Number(v[v.length - 1]).toFixed(4)}`);",
+          "    const test = Object.entries(t.evaluate(model, data)).map(([k, v]) => `${k} ${v.toFixed(4)}`);",
+          "    console.log(`${t.name} (line ${t.line}): ${history.epoch.length} epochs; ${last.join(\", \")}; test: ${test.join(\", \") || \"no test split\"}`);",
+          "    model.optimizer.dispose();",
+          "    model.dispose();",
+          "  }",
+          "}",
+        ]
+      : [
+          "/** The spec has no train block: prints each model's layers. */",
+          "export async function main(): Promise<void> {",
+          "  for (const m of MODELS) {",
+          "    const model = m.create();",
+          "    model.summary();",
+          "    model.dispose();",
+          "  }",
+          "}",
+        ];
+    return [
+      "// ── registry and main ──",
+      "",
+      "/** Options of a generated `train…()` function. */",
+      "export interface TrainOptions {",
+      "  /** Overrides the spec's epoch count (for a quick run). */",
+      "  epochs?: number;",
+      "  /** Overrides the seed of the batch order. */",
+      "  seed?: number;",
+      "  /** tfjs's fit verbosity: 0 silent (the default), 1 a line per epoch. */",
+      "  verbose?: number;",
+      "  /** Called after each epoch with the epoch (0-based) and tfjs's logs. */",
+      "  onEpochEnd?: (epoch: number, logs?: tf.Logs) => void | Promise<void>;",
+      "}",
+      "",
+      "/** A train block of the spec, ready to run. */",
+      "export interface Training {",
+      "  name: string;",
+      "  /** Its line in the spec. */",
+      "  line: number;",
+      "  loadData(): Promise<LoadedData>;",
+      "  /** The model with the train block's seed. */",
+      "  createModel(): tf.LayersModel;",
+      "  compile(model: tf.LayersModel): void;",
+      "  train(model: tf.LayersModel, data: LoadedData, options?: TrainOptions): Promise<tf.History>;",
+      "  evaluate(model: tf.LayersModel, data: LoadedData): Record<string, number>;",
+      "}",
+      "",
+      "/** Every model of the spec (imported ones included), by its name in the spec. */",
+      "export const MODELS: readonly { name: string; create: (seed?: number) => tf.LayersModel }[] = [",
+      ...models,
+      "];",
+      "",
+      "/** Every train block of the spec, in order. */",
+      "export const TRAININGS: readonly Training[] = [",
+      ...trainings,
+      "];",
+      "",
+      ...main,
+      "",
+      "// Run main() only when this file is run directly (`npx tsx …`), not when it is imported.",
+      "if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {",
+      "  main().catch((e: unknown) => {",
+      "    console.error(e instanceof Error ? e.message : e);",
+      "    process.exitCode = 1;",
+      "  });",
+      "}",
+    ].join("\n");
+  }
+
+  // ── helpers ──
+
+  private helperSource(): string[] {
+    const order: Helper[] = ["penalty", "tensors", "batches", "setLearningRate", "reduceOnPlateau", "earlyStopping", "AdamW", "decisions", "argMaxDecisions", "thresholdDecisions", "matchRate", "macroScores", "rSquared"];
+    const used = order.filter((h) => this.helpers.has(h));
+    if (!used.length) return [];
+    return ["// ── helpers ──", ...used.map((h) => HELPERS[h])];
+  }
+
+}
+
+/** TensorFlow.js's rule for layer and input names (its VALID_TENSOR_NAME_REGEX); nnspec names may also start with `_`. */
+function checkTfjsName(name: string, what: string, file: string, line: number): void {
+  if (!/^[A-Za-z0-9][-A-Za-z0-9._/]*$/.test(name)) throw new CodegenError(`${what} cannot be named so in TensorFlow.js, whose layer and input names must start with a letter or a digit: rename it`, file, line);
+}
+
+function isL1L2(v: unknown): v is { className: string; config: { l1?: number; l2?: number } } {
+  return typeof v === "object" && v !== null && (v as { className?: unknown }).className === "L1L2" && typeof (v as { config?: unknown }).config === "object";
+}
+
+function taskOf(loss: string, outShape: Shape): Task {
+  const K = outShape[outShape.length - 1]?.value ?? 1;
+  if (loss === "sparse_cross_entropy" || loss === "cross_entropy") return "multiclass";
+  if (loss === "binary_cross_entropy") return K === 1 && outShape.length <= 1 ? "binary" : "multilabel";
+  return "regression";
+}
+
+/** Whether the interpreter reports `metric` for a task (classification metrics vs regression ones). */
+function metricApplies(task: Task, metric: string): boolean {
+  const regression = ["mse", "mae", "rmse", "r2"].includes(metric);
+  return task === "regression" ? regression : ["accuracy", "precision", "recall", "f1"].includes(metric);
+}
+
+/** ` lr: 0.01, momentum: 0.9` for a comment. */
+function optionsText(values: Record<string, Json>): string {
+  const parts = Object.entries(values).map(([k, v]) => (v === true && k !== "from_logits" ? k : `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`));
+  return parts.length ? ` ${parts.join(", ")}` : "";
+}
+
+function shapeText(s: Shape): string {
+  return `[${s.map((d) => String(d)).join(", ")}]`;
+}
+
+/** The helpers' source, each with its doc comment. */
+const HELPERS: Record<Helper, string> = {
+  penalty: `/** The L1/L2 penalty of the model's current weights (every regularizer's loss, summed). */
+function penalty(model: tf.LayersModel): number {
+  const total = tf.tidy(() => tf.addN(model.calculateLosses()));
+  const value = total.dataSync()[0];
+  total.dispose();
+  return value;
+}`,
+  tensors: `/**
+ * A split as tensors: features [n, ...featureShape] (int32 for an int model input); labels as class
+ * indices one-hot over \`classes\` when given, else the label values [n, ...labelShape].
+ */
+function splitTensors(split: SplitData, classes?: number, intFeatures = false): { x: tf.Tensor; y: tf.Tensor } {
+  const x = tf.tensor(split.x, [split.n, ...split.featureShape], intFeatures ? "int32" : "float32");
+  const y =
+    classes === undefined
+      ? tf.tensor(split.y, [split.n, ...split.labelShape], "float32")
+      : tf.tidy(() => tf.oneHot(tf.tensor(split.y, [split.n, ...split.labelShape], "int32"), classes, 1, 0, "float32"));
+  return { x, y };
+}`,
+  batches: `/**
+ * The training batches in the interpreter's order: each epoch a fresh permutation of the rows seeded by
+ * (seed, epoch) (nnspec's epochOrder), cut into batches of \`batchSize\`, the last one smaller. fitDataset
+ * opens one iterator per epoch, so the generator counts the epochs.
+ */
+function batchesInOrder(split: { x: tf.Tensor; y: tf.Tensor }, n: number, batchSize: number, seed: number): tf.data.Dataset<{ xs: tf.Tensor; ys: tf.Tensor }> {
+  let epoch = 0;
+  return tf.data.generator(function* () {
+    const order = epochOrder(n, seed, epoch++);
+    for (let from = 0; from < n; from += batchSize) {
+      yield tf.tidy(() => {
+        const rows = tf.tensor1d(order.subarray(from, Math.min(n, from + batchSize)), "int32");
+        return { xs: tf.gather(split.x, rows), ys: tf.gather(split.y, rows) };
+      });
+    }
+  });
+}`,
+  setLearningRate: `/**
+ * Sets the learning rate for the next steps. tfjs optimizers read \`learningRate\` on every step; SGD and
+ * momentum keep it in a tensor too and have a setter. (\`instanceof\` cannot tell optimizers apart in tfjs.)
+ */
+function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
+  const o = optimizer as tf.Optimizer & { learningRate: number; setLearningRate?: (learningRate: number) => void };
+  if (typeof o.setLearningRate === "function") o.setLearningRate(learningRate);
+  else o.learningRate = learningRate;
+}`,
+  reduceOnPlateau: `/**
+ * reduce_on_plateau as the interpreter does it: after \`patience\` epochs without the monitored value
+ * improving on its best, multiply the rate by \`factor\` (not below \`minLearningRate\`) and wait again.
+ */
+function reduceOnPlateau(
+  model: tf.LayersModel,
+  monitor: string,
+  o: { learningRate: number; factor: number; patience: number; minLearningRate: number; higherIsBetter: boolean },
+): tf.CustomCallbackArgs {
+  let best = o.higherIsBetter ? -Infinity : Infinity;
+  let wait = 0;
+  let learningRate = o.learningRate;
+  return {
+    onEpochEnd: async (_epoch: number, logs?: tf.Logs) => {
+      const value = logs?.[monitor];
+      if (value === undefined) return;
+      if (o.higherIsBetter ? value > best : value < best) {
+        best = value;
+        wait = 0;
+      } else if (++wait >= o.patience) {
+        learningRate = Math.max(learningRate * o.factor, o.minLearningRate);
+        wait = 0;
+        setLearningRate(model.optimizer, learningRate);
+      }
+    },
+  };
+}`,
+  earlyStopping: `/**
+ * Early stopping as the interpreter does it: stop once the monitored value has not improved by more
+ * than \`minDelta\` for \`patience\` epochs; with \`restoreBest\`, put back the weights (moving statistics
+ * included) of the best epoch when training ends. (tf.callbacks.earlyStopping cannot restore weights.)
+ */
+function earlyStopping(
+  model: tf.LayersModel,
+  monitor: string,
+  o: { patience: number; minDelta: number; restoreBest: boolean; higherIsBetter: boolean },
+): tf.CustomCallbackArgs {
+  let best = o.higherIsBetter ? -Infinity : Infinity;
+  let wait = 0;
+  let bestWeights: tf.Tensor[] | undefined;
+  return {
+    onEpochEnd: async (_epoch: number, logs?: tf.Logs) => {
+      const value = logs?.[monitor];
+      if (value === undefined) return;
+      if (o.higherIsBetter ? value > best + o.minDelta : value < best - o.minDelta) {
+        best = value;
+        wait = 0;
+        if (o.restoreBest) {
+          if (bestWeights) tf.dispose(bestWeights);
+          bestWeights = model.getWeights().map((w) => w.clone());
+        }
+      } else if (++wait >= o.patience) model.stopTraining = true;
+    },
+    onTrainEnd: async () => {
+      if (!bestWeights) return;
+      model.setWeights(bestWeights);
+      tf.dispose(bestWeights);
+      bestWeights = undefined;
+    },
+  };
+}`,
+  AdamW: `/**
+ * Adam with decoupled weight decay, as the interpreter (and Keras) applies it: before each Adam step,
+ * every trained weight is multiplied by 1 − learningRate · weightDecay. TensorFlow.js has no AdamW.
+ */
+class AdamW extends tf.AdamOptimizer {
+  constructor(
+    learningRate: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    private readonly weightDecay: number,
+  ) {
+    super(learningRate, beta1, beta2, epsilon);
+  }
+
+  override applyGradients(gradients: Parameters<tf.AdamOptimizer["applyGradients"]>[0]): void {
+    const names = Array.isArray(gradients) ? gradients.map((g) => g.name) : Object.keys(gradients);
+    const keep = 1 - this.learningRate * this.weightDecay;
+    tf.tidy(() => {
+      for (const name of names) {
+        const v = tf.engine().registeredVariables[name];
+        if (v) v.assign(tf.mul(v, keep));
+      }
+    });
+    super.applyGradients(gradients);
+  }
+}`,
+  decisions: `/** 0/1 decisions, one column per class or label: \`predicted\` from the model's output, \`actual\` from the target. */
+interface Decisions {
+  predicted: tf.Tensor;
+  actual: tf.Tensor;
+}`,
+  argMaxDecisions: `/** A multiclass output: the arg max of the output and of the one-hot target, one-hot over the classes. */
+function argMaxDecisions(yTrue: tf.Tensor, yPred: tf.Tensor): Decisions {
+  const classes = yPred.shape[yPred.shape.length - 1] ?? 1;
+  const oneHot = (t: tf.Tensor) => tf.oneHot(tf.reshape(tf.argMax(t, -1), [-1]), classes, 1, 0, "float32");
+  return { predicted: oneHot(yPred), actual: oneHot(yTrue) };
+}`,
+  thresholdDecisions: `/** Binary and multi-label outputs: each output at or above \`threshold\` against each label at or above 0.5. */
+function thresholdDecisions(yTrue: tf.Tensor, yPred: tf.Tensor, threshold: number): Decisions {
+  const labels = yPred.shape[yPred.shape.length - 1] ?? 1;
+  const above = (t: tf.Tensor, at: number) => tf.reshape(tf.cast(tf.greaterEqual(t, at), "float32"), [-1, labels]);
+  return { predicted: above(yPred, threshold), actual: above(yTrue, 0.5) };
+}`,
+  matchRate: `/** The share of decisions that match their label. */
+function matchRate(d: Decisions): tf.Tensor {
+  return tf.mean(tf.cast(tf.equal(d.predicted, d.actual), "float32"));
+}`,
+  macroScores: `/**
+ * Precision, recall and F1 of each column (class or label; a binary output has the one column of its
+ * positive class), averaged over the columns; 0 where a ratio is 0/0. The interpreter's definitions.
+ */
+function macroScores(d: Decisions): { precision: tf.Tensor; recall: tf.Tensor; f1: tf.Tensor } {
+  const tp = tf.sum(tf.mul(d.predicted, d.actual), 0);
+  const fp = tf.sum(tf.mul(d.predicted, tf.sub(1, d.actual)), 0);
+  const fn = tf.sum(tf.mul(tf.sub(1, d.predicted), d.actual), 0);
+  const precision = tf.divNoNan(tp, tf.add(tp, fp));
+  const recall = tf.divNoNan(tp, tf.add(tp, fn));
+  const f1 = tf.divNoNan(tf.mul(2, tf.mul(precision, recall)), tf.add(precision, recall));
+  return { precision: tf.mean(precision), recall: tf.mean(recall), f1: tf.mean(f1) };
+}`,
+  rSquared: `/** R² as the interpreter computes it: 1 − SS_res / SS_tot, SS_tot summed over the outputs around each output's mean; 0 when the targets do not vary. */
+function rSquared(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  const y = tf.reshape(yTrue, [yTrue.shape[0] ?? -1, -1]);
+  const ssRes = tf.sum(tf.squaredDifference(yPred, yTrue));
+  const ssTot = tf.sum(tf.squaredDifference(y, tf.mean(y, 0)));
+  return tf.where(tf.greater(ssTot, 0), tf.sub(1, tf.divNoNan(ssRes, ssTot)), tf.zerosLike(ssTot));
+}`,
+};
