@@ -125,13 +125,42 @@ export function bindTerms(
   }
   if (shape.rest && restVals.length) options[shape.rest] = restVals;
   const validate = validator(schema);
+  let recovered = false;
   if (!validate(options)) {
-    const reported = new Set<string>();
-    for (const err of validate.errors ?? []) reportSchemaError(err, schema, options, spans, keySpans, owner, ownerSpan, sink, reported);
-    // Drop what failed so later analyses see only valid options.
-    for (const k of reported) delete options[k];
+    // A misspelt option name with one clear suggestion (`kernl: 4`) is reported once, then read as
+    // the option it was meant to be, so the missing-`kernel` error and every later shape check
+    // behave as if the fix were applied.
+    const renames = misspelt(validate.errors ?? [], schema, options, keySpans);
+    for (const [from, to] of renames) {
+      const span = keySpans.get(from)!;
+      sink.report("unknownOption", span, { name: from, owner }, { help: `did you mean \`${to}\`?`, fixes: [{ title: `rename to \`${to}\``, edits: [{ span, newText: to }] }] });
+      options[to] = options[from];
+      delete options[from];
+      for (const [k, v] of [...spans]) if (k === `/${pointerEscape(from)}` || k.startsWith(`/${pointerEscape(from)}/`)) spans.set(`/${pointerEscape(to)}${k.slice(pointerEscape(from).length + 1)}`, v);
+      keySpans.set(to, span);
+    }
+    if (renames.size && validate(options)) recovered = true;
+    else if (!validate(options)) {
+      const reported = new Set<string>();
+      for (const err of validate.errors ?? []) reportSchemaError(err, schema, options, spans, keySpans, owner, ownerSpan, sink, reported);
+      // Drop what failed so later analyses see only valid options.
+      for (const k of reported) delete options[k];
+    }
   }
-  return { ok: !sink.items.slice(before).some((d) => d.severity === "error"), options, spans, keySpans };
+  const errors = sink.items.slice(before).filter((d) => d.severity === "error");
+  return { ok: errors.length === 0 || (recovered && errors.every((d) => d.code === "NN0202")), options, spans, keySpans };
+}
+
+/** Unknown option names that are one plausible typo away from an option not given. */
+function misspelt(errors: ErrorObject[], schema: OptionsSchema, options: Record<string, Json>, keySpans: Map<string, Span>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const err of errors) {
+    if (err.keyword !== "additionalProperties") continue;
+    const name = (err.params as { additionalProperty: string }).additionalProperty;
+    const guess = closest(name, Object.keys(schema.properties));
+    if (guess && keySpans.has(name) && !(guess in options) && ![...out.values()].includes(guess)) out.set(name, guess);
+  }
+  return out;
 }
 
 function reportSchemaError(
