@@ -7,6 +7,8 @@ import type { LineMap } from "../diagnostics/span.ts";
 import { format } from "../format/printer.ts";
 import { summarize, summaryJson, summaryText } from "../check/summary.ts";
 import { TRAIN_USAGE, trainCommand } from "./train.ts";
+import { EVAL_USAGE, evalCommand } from "./eval.ts";
+import { PREDICT_USAGE, predictCommand } from "./predict.ts";
 import { LAYERS } from "../layers/registry.ts";
 import { FileHost, type CheckedFile } from "../node/host.ts";
 import { closest } from "../util/suggest.ts";
@@ -25,6 +27,8 @@ const COMMANDS: Record<string, { summary: string; usage: string }> = {
   explain: { summary: "explain a diagnostic code", usage: "nnspec explain CODE" },
   layers: { summary: "list the layer kinds and their options", usage: "nnspec layers [KIND]" },
   train: { summary: "train a spec's model with the in-house interpreter and report the test split", usage: TRAIN_USAGE },
+  eval: { summary: "evaluate a saved model on its data's test split", usage: EVAL_USAGE },
+  predict: { summary: "predict new rows (CSV in, CSV out) with a saved model", usage: PREDICT_USAGE },
   summary: { summary: "show each model's layers, shapes, parameters, FLOPs and memory", usage: "nnspec summary FILE... [--format text|json] [--color|--no-color]" },
   build: { summary: "generate TensorFlow.js code: one module per spec in OUT/<spec>/ (default generated/)", usage: "nnspec build FILE... --target tfjs [--out DIR] [--color|--no-color]" },
   lsp: { summary: "run the language server for editors (LSP over stdio)", usage: "nnspec lsp [--stdio]" },
@@ -71,6 +75,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return layers(rest, io);
       case "train":
         return trainCommand(rest, io);
+      case "eval":
+        return evalCommand(rest, io);
+      case "predict":
+        return predictCommand(rest, io);
       case "summary":
         return summary(rest, io);
       case "build":

@@ -2,25 +2,34 @@
  * `nnspec train FILE`: trains a spec's `train` blocks with the in-house interpreter, shows progress,
  * and reports the test split. The file I/O and the terminal live here; the runtime is pure.
  *
- *   nnspec train FILE [--train N|MODEL] [--seed N] [--epochs N] [--batch N] [--quiet] [--json]
+ *   nnspec train FILE [--train N|MODEL] [--seed N] [--epochs N] [--batch N] [--out DIR] [--from DIR] [--quiet] [--json]
+ *
+ * Each run writes its folder (default `out/<spec>/<model>/`, `<model>-<N>` when several train blocks
+ * train the same model): the saved model (model.json, weights.bin, nnspec.json), history.json,
+ * history.csv, curves.svg, report.txt and report.json. `--from DIR` fine-tunes a saved model: its
+ * weights and preprocessing are loaded, and the spec's `trainable: false` layers stay frozen.
  */
-import { resolve as resolvePath } from "node:path";
+import { basename, join, resolve as resolvePath } from "node:path";
 import { parseArgs } from "node:util";
 import { loadData } from "../data/index.ts";
 import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { renderDiagnostic, renderSummary } from "../diagnostics/render.ts";
 import type { LineMap } from "../diagnostics/span.ts";
 import { FileHost } from "../node/host.ts";
-import type { MetricReport } from "../runtime/metrics.ts";
+import { historyCsv, learningCurves } from "../runtime/curves.ts";
+import { applyWeights, type SavedModel } from "../runtime/load.ts";
+import { taskOf, type MetricReport } from "../runtime/metrics.ts";
 import { RuntimeModel } from "../runtime/model.ts";
-import { checkTrainable, evaluate, train, trainConfig, type EpochRecord } from "../runtime/train.ts";
+import { saveModel } from "../runtime/save.ts";
+import { checkTrainable, evaluate, train, trainConfig, type EpochRecord, type TrainConfig, type TrainResult } from "../runtime/train.ts";
+import { readSavedModel, sha256, withSavedStats, writeFolderAtomic } from "./saved.ts";
 
 interface Io {
   stdout: { write(s: string): unknown; isTTY?: boolean };
   stderr: { write(s: string): unknown; isTTY?: boolean };
 }
 
-export const TRAIN_USAGE = "nnspec train FILE [--train N|MODEL] [--seed N] [--epochs N] [--batch N] [--quiet] [--json]";
+export const TRAIN_USAGE = "nnspec train FILE [--train N|MODEL] [--seed N] [--epochs N] [--batch N] [--out DIR] [--from DIR] [--quiet] [--json]";
 
 const fmt = (v: number): string => (Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : v.toFixed(4));
 const line = (r: EpochRecord, epochs: number): string =>
@@ -29,8 +38,8 @@ const line = (r: EpochRecord, epochs: number): string =>
     .join("  ")}  ${Math.round(r.samplesPerSecond).toLocaleString("en-US")} samples/s`;
 
 /** The test-split report: loss, metrics, per-class figures and the confusion matrix. */
-export function reportText(loss: number, r: MetricReport, classNames?: string[]): string {
-  const out = [`test (${r.n} examples): loss ${fmt(loss)}  ${Object.entries(r.values).map(([k, v]) => `${k} ${fmt(v)}`).join("  ")}`];
+export function reportText(loss: number, r: MetricReport, classNames?: string[], split = "test"): string {
+  const out = [`${split} (${r.n} examples): loss ${fmt(loss)}  ${Object.entries(r.values).map(([k, v]) => `${k} ${fmt(v)}`).join("  ")}`];
   if (r.perClass) {
     const names = r.perClass.map((_, i) => classNames?.[i] ?? (r.task === "multilabel" ? `label ${i}` : String(i)));
     const w = Math.max(9, ...names.map((n) => n.length));
@@ -53,7 +62,16 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { train: { type: "string" }, seed: { type: "string" }, epochs: { type: "string" }, batch: { type: "string" }, quiet: { type: "boolean" }, json: { type: "boolean" } },
+      options: {
+        train: { type: "string" },
+        seed: { type: "string" },
+        epochs: { type: "string" },
+        batch: { type: "string" },
+        out: { type: "string" },
+        from: { type: "string" },
+        quiet: { type: "boolean" },
+        json: { type: "boolean" },
+      },
     });
   } catch (e) {
     io.stderr.write(`error: ${(e as Error).message}\nusage: ${TRAIN_USAGE}\n`);
@@ -95,11 +113,37 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     report(file.diagnostics, sources);
     return 1;
   }
-  const trains = file.checked.trains.map((t, i) => ({ t, i })).filter(({ t, i }) => values.train === undefined || String(i + 1) === values.train || t.model?.name === values.train);
+  // Fine-tuning: the saved model's weights and preprocessing.
+  let from: SavedModel | undefined;
+  if (values.from !== undefined) {
+    const r = readSavedModel(values.from);
+    if (!r.ok) {
+      io.stderr.write(`error: ${r.error}\n`);
+      return 1;
+    }
+    from = r.value;
+  }
+  const trains = file.checked.trains
+    .map((t, i) => ({ t, i }))
+    .filter(({ t, i }) => (values.train === undefined ? !from || t.model?.name === from.meta.model : String(i + 1) === values.train || t.model?.name === values.train));
   if (!trains.length) {
-    io.stderr.write(values.train === undefined ? `${path} has no train block\n` : `${path} has no train block ${values.train} (give its number, 1 to ${file.checked.trains.length}, or its model's name)\n`);
+    io.stderr.write(
+      values.train !== undefined
+        ? `${path} has no train block ${values.train} (give its number, 1 to ${file.checked.trains.length}, or its model's name)\n`
+        : from
+          ? `${path} has no train block for \`${from.meta.model}\`, the model saved in ${values.from}\n`
+          : `${path} has no train block\n`,
+    );
     return 1;
   }
+  const specName = basename(path).replace(/\.nnspec$/, "");
+  const perModel = new Map<string, number>();
+  for (const t of file.checked.trains) if (t.model) perModel.set(t.model.name, (perModel.get(t.model.name) ?? 0) + 1);
+  const outDir = (model: string, i: number): string => {
+    const run = (perModel.get(model) ?? 0) > 1 ? `${model}-${i + 1}` : model;
+    if (values.out === undefined) return join("out", specName, run);
+    return trains.length > 1 ? join(values.out, run) : values.out;
+  };
   const quiet = values.quiet === true;
   const json = values.json === true;
   const say = (s: string): void => void (!quiet && !json && io.stdout.write(s));
@@ -118,6 +162,19 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     }
     const data = loaded.data;
     const lowered = RuntimeModel.lower(checked, { seed: cfg.seed });
+    if (lowered.model && from) {
+      const applied = applyWeights(lowered.model, from, values.from!, path);
+      const splits = applied.ok ? await Promise.all((["train", "val", "test"] as const).map((s) => withSavedStats(t.data!, resolvePath(path), data, s, from.meta.preprocess))) : [];
+      const bad = !applied.ok ? applied : splits.find((s) => !s.ok);
+      if (bad && !bad.ok) {
+        io.stderr.write(`error: ${path}: train ${i + 1} (${checked.spec.name}): ${bad.error}\n`);
+        status = 1;
+        continue;
+      }
+      [data.train, data.val, data.test] = splits.map((s) => (s.ok ? s.value : data.train));
+      const frozen = checked.layers.filter((l) => l.spec.options.values.trainable === false).map((l) => `\`${l.spec.name}\``);
+      say(`fine-tuning the model saved in ${values.from}: its weights and preprocessing${frozen.length ? `; frozen: ${frozen.join(", ")}` : ""}\n`);
+    }
     const problems = lowered.model ? checkTrainable(lowered.model, cfg, data) : lowered.errors;
     if (!lowered.model || problems.length) {
       for (const p of problems) io.stderr.write(`error: ${path}: train ${i + 1} (${checked.spec.name}): ${p}\n`);
@@ -148,8 +205,75 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     }
     const test = data.test.n ? evaluate(model, data.test, cfg.loss) : undefined;
     if (test && !json) io.stdout.write(`${reportText(test.loss, test.report, data.classNames)}\n`);
-    results.push({ train: i + 1, model: checked.spec.name, data: t.data.name, config: cfg, history: result.history, stop: result.stop, bestEpoch: result.bestEpoch, notes: result.notes, test: test ? { loss: test.loss, ...test.report } : undefined });
+    const dir = outDir(checked.spec.name, i);
+    const stats = from?.meta.preprocess ?? data.stats;
+    const files: Record<string, string | Uint8Array> = {};
+    try {
+      Object.assign(
+        files,
+        saveModel(model, {
+          spec: { file: path, name: specName, sha256: sha256(file.text) },
+          data: t.data.name,
+          train: i + 1,
+          config: cfg,
+          epochs: result.history.length,
+          bestEpoch: result.bestEpoch,
+          task: taskOf(cfg.loss.name, model.tensors[model.outputs[0]].shape),
+          label: stats.label ?? data.label,
+          classNames: data.classNames,
+          preprocess: stats,
+          test: test ? { loss: test.loss, values: test.report.values } : undefined,
+        }),
+      );
+    } catch (e) {
+      io.stderr.write(`warning: ${path}: train ${i + 1} (${checked.spec.name}): the model cannot be saved in the TensorFlow.js format: ${(e as Error).message}; ${dir} gets the history, curves and report only\n`);
+    }
+    Object.assign(files, runFiles(path, checked.spec.name, t.data.name, cfg, result, data.test.n ? { split: "test", ...test! } : data.val.n ? { split: "validation", ...evaluate(model, data.val, cfg.loss) } : undefined, data.classNames));
+    const written = writeFolderAtomic(dir, files);
+    if (!written.ok) {
+      io.stderr.write(`error: ${written.error}\n`);
+      status = 1;
+    } else say(`wrote ${dir}${dir.endsWith("/") ? "" : "/"}: ${Object.keys(files).join(", ")}\n`);
+    results.push({
+      train: i + 1,
+      model: checked.spec.name,
+      data: t.data.name,
+      config: cfg,
+      history: result.history,
+      stop: result.stop,
+      bestEpoch: result.bestEpoch,
+      notes: result.notes,
+      test: test ? { loss: test.loss, ...test.report } : undefined,
+      out: written.ok ? dir : null,
+    });
   }
   if (json) io.stdout.write(JSON.stringify({ file: path, runs: results }, null, 2) + "\n");
   return status;
+}
+
+/** history.json, history.csv, curves.svg and the report of one run. */
+function runFiles(
+  spec: string,
+  model: string,
+  data: string,
+  cfg: TrainConfig,
+  result: TrainResult,
+  report: { split: string; loss: number; report: MetricReport } | undefined,
+  classNames: string[] | undefined,
+): Record<string, string> {
+  const title = `${model} on ${data}`;
+  const files: Record<string, string> = {
+    "history.json": JSON.stringify({ spec, model, data, config: cfg, history: result.history, stop: result.stop, bestEpoch: result.bestEpoch, notes: result.notes }, null, 1) + "\n",
+    "history.csv": historyCsv(result.history),
+    "curves.svg": learningCurves(result.history, { title }),
+  };
+  const head = `${title} (${spec}): ${result.history.length} epoch(s), ${cfg.loss.name}, ${cfg.optimizer.name}, batch ${cfg.batch}, seed ${cfg.seed}\n${result.stop.message}\n`;
+  if (report) {
+    files["report.txt"] = `${head}\n${reportText(report.loss, report.report, classNames, report.split)}\n`;
+    files["report.json"] = JSON.stringify({ spec, model, data, split: report.split, loss: report.loss, ...report.report, classNames }, null, 1) + "\n";
+  } else {
+    files["report.txt"] = `${head}\nno test or validation split to report on\n`;
+    files["report.json"] = JSON.stringify({ spec, model, data, split: null }, null, 1) + "\n";
+  }
+  return files;
 }

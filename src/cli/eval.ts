@@ -1,0 +1,74 @@
+/**
+ * `nnspec eval FILE --model DIR`: evaluates a saved model on its data's test split (or another with
+ * `--split`), with the preprocessing statistics saved beside the weights, and prints the report.
+ *
+ *   nnspec eval FILE --model DIR [--split test|val|train] [--json]
+ */
+import { resolve as resolvePath } from "node:path";
+import { parseArgs } from "node:util";
+import { loadData } from "../data/index.ts";
+import { renderDiagnostic, renderSummary } from "../diagnostics/render.ts";
+import type { LineMap } from "../diagnostics/span.ts";
+import { evaluate } from "../runtime/train.ts";
+import { loadTarget, openSpec, readSavedModel, withSavedStats, type Io } from "./saved.ts";
+import { reportText } from "./train.ts";
+
+export const EVAL_USAGE = "nnspec eval FILE --model DIR [--split test|val|train] [--json]";
+
+const SPLITS = { test: "test", val: "validation", train: "training" } as const;
+
+export async function evalCommand(argv: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { model: { type: "string" }, split: { type: "string" }, json: { type: "boolean" } } });
+  } catch (e) {
+    io.stderr.write(`error: ${(e as Error).message}\nusage: ${EVAL_USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const usage = (msg: string): number => (io.stderr.write(`error: ${msg}\nusage: ${EVAL_USAGE}\n`), 2);
+  if (positionals.length !== 1) return usage(positionals.length ? "one spec file at a time" : "no file given");
+  if (values.model === undefined) return usage("--model DIR is required: the folder `nnspec train` wrote");
+  const split = (values.split ?? "test") as keyof typeof SPLITS;
+  if (!(split in SPLITS)) return usage(`--split must be test, val or train, got \`${values.split}\``);
+  const path = positionals[0];
+  const dir = values.model;
+
+  const saved = readSavedModel(dir);
+  if (!saved.ok) return (io.stderr.write(`error: ${saved.error}\n`), 1);
+  const file = openSpec(path, io);
+  if (!file) return 1;
+  const target = loadTarget(file, saved.value, dir);
+  if (!target.ok) return (io.stderr.write(`error: ${target.error}\n`), 1);
+  const { model, data: dataSpec, note } = target.value;
+  if (note) io.stderr.write(`note: ${note}\n`);
+  const meta = saved.value.meta;
+
+  const loaded = await loadData(dataSpec, resolvePath(path));
+  if (!loaded.data) {
+    const color = !!io.stderr.isTTY;
+    const sources = new Map<string, LineMap>([[file.path, file.lines]]);
+    for (const d of loaded.diagnostics) io.stderr.write(renderDiagnostic(d, { color, sources }) + "\n\n");
+    const s = renderSummary(loaded.diagnostics, color);
+    if (s) io.stderr.write(`${s}\n`);
+    return 1;
+  }
+  const data = loaded.data;
+  if (data[split].n === 0) {
+    const others = (Object.keys(SPLITS) as (keyof typeof SPLITS)[]).filter((s) => s !== split && data[s].n > 0).map((s) => `--split ${s} (${data[s].n} examples)`);
+    io.stderr.write(`error: data \`${dataSpec.name}\` has no ${SPLITS[split]} split${others.length ? `; try ${others.join(" or ")}` : ""}\n`);
+    return 1;
+  }
+  const rows = await withSavedStats(dataSpec, path, data, split, meta.preprocess);
+  if (!rows.ok) return (io.stderr.write(`error: ${rows.error}\n`), 1);
+  const classNames = meta.classNames ?? data.classNames;
+  if (meta.classNames && data.classNames && meta.classNames.join("\u0000") !== data.classNames.join("\u0000"))
+    io.stderr.write(`note: the classes of data \`${dataSpec.name}\` are now ${data.classNames.join(", ")}, but the model in ${dir} was trained with ${meta.classNames.join(", ")}\n`);
+  const r = evaluate(model, rows.value, meta.config.loss);
+  if (values.json) {
+    io.stdout.write(JSON.stringify({ file: path, model: meta.model, dir, data: dataSpec.name, split, loss: r.loss, ...r.report, classNames }, null, 2) + "\n");
+  } else {
+    io.stdout.write(`${meta.model} (saved in ${dir}, ${meta.epochs} epoch(s)) on ${dataSpec.name}\n${reportText(r.loss, r.report, classNames, SPLITS[split])}\n`);
+  }
+  return 0;
+}

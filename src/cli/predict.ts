@@ -1,0 +1,201 @@
+/**
+ * `nnspec predict FILE --model DIR --input CSV [--output CSV]`: runs a saved model on new rows.
+ *
+ * The input has the data block's feature columns, with a header row when the data block reads one:
+ * with a header the features are found by name (other columns, such as the label, are ignored);
+ * without one the input holds either exactly the feature columns, in order, or every column of the
+ * data file (the features are then picked as the data block picks them). The saved preprocessing is
+ * applied, and the output CSV holds the predicted class and each class's probability (class labels),
+ * 0/1 and a probability per label (binary labels), or the predicted values (regression).
+ */
+import { resolve as resolvePath } from "node:path";
+import { parseArgs } from "node:util";
+import { readTable, type SourceOptions } from "../data/node/read.ts";
+import { transform } from "../data/preprocess.ts";
+import { cellWhere, type Table } from "../data/table.ts";
+import type { DataSpec } from "../lang/program.ts";
+import type { Sidecar } from "../runtime/save.ts";
+import { predict } from "../runtime/train.ts";
+import { declaredColumns, featureColumns, loadTarget, openSpec, readProblemText, readSavedModel, sourceOptions, tableMatrix, writeFileAtomic, type Io } from "./saved.ts";
+import type { Result } from "../runtime/load.ts";
+
+export const PREDICT_USAGE = "nnspec predict FILE --model DIR --input CSV [--output CSV]";
+
+/** Problems in the input's cells reported before giving up. */
+const CELL_LIMIT = 10;
+
+export async function predictCommand(argv: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { model: { type: "string" }, input: { type: "string" }, output: { type: "string" } } });
+  } catch (e) {
+    io.stderr.write(`error: ${(e as Error).message}\nusage: ${PREDICT_USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const usage = (msg: string): number => (io.stderr.write(`error: ${msg}\nusage: ${PREDICT_USAGE}\n`), 2);
+  if (positionals.length !== 1) return usage(positionals.length ? "one spec file at a time" : "no file given");
+  if (values.model === undefined) return usage("--model DIR is required: the folder `nnspec train` wrote");
+  if (values.input === undefined) return usage("--input CSV is required: the rows to predict");
+  const path = positionals[0];
+  const dir = values.model;
+  const input = values.input;
+  const error = (msg: string): number => (io.stderr.write(`error: ${msg}\n`), 1);
+
+  const saved = readSavedModel(dir);
+  if (!saved.ok) return error(saved.error);
+  const file = openSpec(path, io);
+  if (!file) return 1;
+  const target = loadTarget(file, saved.value, dir);
+  if (!target.ok) return error(target.error);
+  const { model, data: dataSpec, note } = target.value;
+  if (note) io.stderr.write(`note: ${note}\n`);
+  const meta = saved.value.meta;
+  const stats = meta.preprocess;
+
+  // The input is read as the data block reads its file (header, delimiter), but never skips lines;
+  // a `.csv` input is CSV even when the data file is whitespace-separated.
+  const src = sourceOptions(dataSpec).opts;
+  const asCsv = src.format !== "whitespace" || /\.csv(\.gz)?$/i.test(input);
+  const opts: SourceOptions = { format: asCsv ? "csv" : "whitespace", header: src.header, delimiter: asCsv && src.format !== "whitespace" ? src.delimiter : undefined, skip: 0 };
+  const read = await readTable(resolvePath(input), input, opts);
+  if (!("table" in read)) return error(`cannot read ${input}: ${readProblemText(read.problems)}`);
+  const table = read.table;
+  if (table.n === 0) return error(`${input} has no rows to predict${opts.header ? " (after its header row)" : ""}`);
+  const cols = inputColumns(table, dataSpec, meta, input);
+  if (!cols.ok) return error(cols.error);
+  const bad = badCells(table, cols.value, meta, input, !!opts.header);
+  if (bad) return error(bad);
+
+  const x = transform(tableMatrix(table, Int32Array.from({ length: table.n }, (_, i) => i), cols.value), stats);
+  const inSize = model.tensors[model.inputs[0]].size;
+  if (stats.width !== inSize) return error(`the preprocessing saved in ${dir} gives ${stats.width} values per row, but model \`${meta.model}\` takes ${inSize}; save the model again with \`nnspec train ${path} --out ${dir}\``);
+  const out = predict(model, x, table.n);
+  const csv = predictionCsv(out, table.n, model.tensors[model.outputs[0]].size, meta);
+  if (values.output === undefined) {
+    io.stdout.write(csv);
+    return 0;
+  }
+  const w = writeFileAtomic(values.output, csv);
+  if (!w.ok) return error(w.error);
+  io.stderr.write(`wrote ${table.n} prediction(s) to ${values.output}\n`);
+  return 0;
+}
+
+/** Which input column holds each feature of the saved preprocessing. */
+function inputColumns(t: Table, spec: DataSpec, meta: Sidecar, input: string): Result<number[]> {
+  const features = meta.preprocess.features.map((f) => f.name);
+  const list = (xs: string[]) => (xs.length > 8 ? `${xs.slice(0, 8).join(", ")}, … (${xs.length} in all)` : xs.join(", "));
+  if (t.names) {
+    const at = features.map((f) => t.names!.indexOf(f));
+    const missing = features.filter((_, j) => at[j] < 0);
+    // A data block that renames the file's columns (`columns`) names the features by those names.
+    const declared = declaredColumns(spec);
+    if (missing.length && declared && declared.length === t.width) {
+      const sel = featureColumns(spec, declared, t.width);
+      if (sel.ok && sel.value.length === features.length) return sel;
+    }
+    if (missing.length)
+      return {
+        ok: false,
+        error: `${input} has no column${missing.length > 1 ? "s" : ""} ${list(missing.map((m) => `\`${m}\``))}: its header names ${list(t.names.map((n) => `\`${n}\``))}, and the model takes the features ${list(features)}; add the missing columns under those names`,
+      };
+    return { ok: true, value: at };
+  }
+  if (t.width === features.length) return { ok: true, value: features.map((_, j) => j) };
+  // Every column of the data file: pick the features as the data block does.
+  const declared = declaredColumns(spec);
+  const labelCols = sourceOptions(spec).labels === undefined ? (spec.label?.columns.length ?? 0) : 0;
+  const fileWidth = declared?.length ?? features.length + labelCols;
+  if (t.width === fileWidth) {
+    const sel = featureColumns(spec, declared, t.width);
+    if (sel.ok && sel.value.length === features.length) return sel;
+  }
+  const whole = fileWidth !== features.length ? ` or the data file's ${fileWidth} columns${declared ? ` (${list(declared)})` : ""}` : "";
+  return {
+    ok: false,
+    error: `${input} has ${t.width} column${t.width === 1 ? "" : "s"}, but model \`${meta.model}\` takes the ${features.length} feature columns of data \`${meta.data}\` (${list(features)}), in that order${whole}; without a header row the columns are matched by position`,
+  };
+}
+
+/** A message for the first cells that cannot be read as the features they feed (text in a numeric feature, a missing value without `missing mean`). */
+function badCells(t: Table, cols: number[], meta: Sidecar, input: string, header: boolean): string | undefined {
+  const problems: string[] = [];
+  let textInFirstRow = false;
+  let missing = false;
+  const features = meta.preprocess.features;
+  // Name each input column after the feature it feeds, for messages.
+  const names: (string | undefined)[] = t.names ? [...t.names] : Array.from({ length: t.width }, () => undefined);
+  cols.forEach((c, j) => (names[c] ??= features[j].name));
+  for (let r = 0; r < t.n && problems.length < CELL_LIMIT; r++) {
+    for (let j = 0; j < cols.length && problems.length < CELL_LIMIT; j++) {
+      const f = features[j];
+      if (f.kind === "categorical") continue;
+      const idx = r * t.width + cols[j];
+      const v = t.values[idx];
+      if (v === v) continue;
+      const text = t.text.get(idx);
+      if (text !== undefined) {
+        problems.push(`${cellWhere(t, r, cols[j], names)}: \`${text}\` is not a number`);
+        if (r === 0) textInFirstRow = true;
+      } else if (f.fill === undefined) {
+        problems.push(`${cellWhere(t, r, cols[j], names)}: the value of feature \`${f.name}\` is missing${t.markers.has(idx) ? ` (\`${t.markers.get(idx)}\`)` : ""}`);
+        missing = true;
+      }
+    }
+  }
+  if (!problems.length) return undefined;
+  const hint = !header && textInFirstRow
+    ? "; if the first row names the columns, remove it: the data block reads its file without a header row"
+    : missing
+      ? "; or train with `missing mean` in the data block, which fills missing values with the training mean"
+      : "";
+  return `${input} has cells the model cannot read:\n  ${problems.join("\n  ")}${problems.length >= CELL_LIMIT ? `\n  (stopped after ${CELL_LIMIT})` : ""}\nfix them${hint}`;
+}
+
+/** CSV-quotes a field when it needs it. */
+export function csvField(s: string): string {
+  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+const num = (v: number, digits: number): string => (Number.isFinite(v) ? String(Number(v.toPrecision(digits))) : String(v));
+
+/** The predictions as CSV, by task: class and probabilities, 0/1 and probability per label, or values. */
+export function predictionCsv(out: Float32Array, n: number, width: number, meta: Sidecar): string {
+  const label = meta.preprocess.label ?? meta.label;
+  const columns = label?.columns ?? [];
+  const nameOf = (c: string | undefined, dflt: string) => (c === undefined || /^\d+$/.test(c) ? dflt : c);
+  const logits = meta.config.loss.opts?.from_logits === true;
+  const rows: string[][] = [];
+  const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+  if (meta.task === "multiclass" && (meta.outputs[0]?.shape.length ?? 1) === 1) {
+    const K = width;
+    const names = Array.from({ length: K }, (_, k) => meta.classNames?.[k] ?? label?.classNames?.[k] ?? String(k));
+    rows.push([nameOf(columns[0], "class"), ...names.map((c) => `p_${c}`)]);
+    const p = new Float64Array(K);
+    for (let i = 0; i < n; i++) {
+      const o = i * K;
+      let best = 0;
+      for (let k = 1; k < K; k++) if (out[o + k] > out[o + best]) best = k;
+      if (logits) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += p[k] = Math.exp(out[o + k] - out[o + best]);
+        for (let k = 0; k < K; k++) p[k] /= s;
+      } else for (let k = 0; k < K; k++) p[k] = out[o + k];
+      rows.push([names[best], ...Array.from(p, (v) => num(v, 6))]);
+    }
+  } else if (meta.task === "binary" || meta.task === "multilabel") {
+    const names = Array.from({ length: width }, (_, k) => nameOf(columns[k], width === 1 ? "label" : `label_${k}`));
+    rows.push([...names, ...names.map((c) => (width === 1 ? "probability" : `p_${c}`))]);
+    for (let i = 0; i < n; i++) {
+      const ps = Array.from(out.subarray(i * width, (i + 1) * width), (z) => (logits ? sigmoid(z) : z));
+      rows.push([...ps.map((p) => (p >= 0.5 ? "1" : "0")), ...ps.map((p) => num(p, 6))]);
+    }
+  } else {
+    const outName = meta.outputs[0]?.name ?? "y";
+    const names = Array.from({ length: width }, (_, k) => (columns.length === width ? nameOf(columns[k], width === 1 ? outName : `${outName}_${k}`) : width === 1 ? outName : `${outName}_${k}`));
+    rows.push(names);
+    for (let i = 0; i < n; i++) rows.push(Array.from(out.subarray(i * width, (i + 1) * width), (v) => num(v, 7)));
+  }
+  return rows.map((r) => r.map(csvField).join(",")).join("\n") + "\n";
+}

@@ -1,0 +1,274 @@
+/**
+ * The file side of saved models, shared by `nnspec train`, `eval` and `predict`: writing an output
+ * folder atomically, reading a saved model's files, finding its model and data in a spec, and
+ * reapplying its saved preprocessing to a data set. The pure parts live in src/runtime (save.ts,
+ * load.ts) and src/data.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, resolve as resolvePath } from "node:path";
+import type { CheckedModel } from "../check/ir.ts";
+import { selectColumns } from "../data/columns.ts";
+import type { LoadedData, SplitData } from "../data/index.ts";
+import { readTable, type ReadProblem, type SourceOptions } from "../data/node/read.ts";
+import { transform, type FeatureMatrix, type FittedStats } from "../data/preprocess.ts";
+import type { Table } from "../data/table.ts";
+import { fill, hasErrors } from "../diagnostics/diagnostic.ts";
+import { renderDiagnostic, renderSummary } from "../diagnostics/render.ts";
+import type { LineMap } from "../diagnostics/span.ts";
+import { CATALOG } from "../diagnostics/catalog.ts";
+import type { DataSpec } from "../lang/program.ts";
+import type { Json } from "../lang/values.ts";
+import { FileHost, type CheckedFile } from "../node/host.ts";
+import { applyWeights, parseSaved, weightPaths, type Result, type SavedModel } from "../runtime/load.ts";
+import { RuntimeModel } from "../runtime/model.ts";
+import { MODEL_FILE, SIDECAR_FILE } from "../runtime/save.ts";
+
+/** The files `nnspec train` writes into an output folder; a folder holding anything else is never replaced. */
+export const OUTPUT_FILES = new Set(["model.json", "weights.bin", "nnspec.json", "history.json", "history.csv", "curves.svg", "report.txt", "report.json"]);
+
+export const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+const fail = <T>(error: string): Result<T> => ({ ok: false, error });
+
+/**
+ * Writes `files` as the folder `dir`: into a fresh temporary folder beside it, then renamed into
+ * place, so `dir` never holds a mix of old and new files or a half-written one. An existing `dir` is
+ * replaced only when it holds nothing but files nnspec writes.
+ */
+export function writeFolderAtomic(dir: string, files: Record<string, string | Uint8Array>): Result<void> {
+  const abs = resolvePath(dir);
+  const parent = dirname(abs);
+  try {
+    mkdirSync(parent, { recursive: true });
+  } catch (e) {
+    return fail(`cannot create the folder ${dirname(dir)}: ${(e as Error).message}`);
+  }
+  const foreignIn = (): string | undefined => {
+    if (!existsSync(abs)) return undefined;
+    if (!statSync(abs).isDirectory()) return `${dir} exists and is not a folder; give another --out`;
+    const foreign = readdirSync(abs).filter((n) => !OUTPUT_FILES.has(n));
+    if (foreign.length)
+      return `${dir} already holds files nnspec did not write (${foreign.slice(0, 3).join(", ")}${foreign.length > 3 ? ", …" : ""}); give an empty or new folder with --out, nothing was written`;
+    return undefined;
+  };
+  const bad = foreignIn();
+  if (bad) return fail(bad);
+  let tmp: string;
+  try {
+    // mkdir (not mkdtemp, which makes it private) so that the folder gets the usual permissions.
+    tmp = join(parent, `.${basename(abs)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+    mkdirSync(tmp);
+  } catch (e) {
+    return fail(`cannot write into ${dirname(dir)}: ${(e as Error).message}`);
+  }
+  try {
+    for (const [name, data] of Object.entries(files)) writeFileSync(join(tmp, name), data);
+    // Another process may create or replace `dir` meanwhile: retry the swap a few times.
+    for (let attempt = 0; ; attempt++) {
+      const again = foreignIn();
+      if (again) throw new Error(again);
+      const old = existsSync(abs) ? `${tmp}.old` : undefined;
+      try {
+        if (old) renameSync(abs, old);
+        try {
+          renameSync(tmp, abs);
+        } catch (e) {
+          if (old) renameSync(old, abs);
+          throw e;
+        }
+        if (old) rmSync(old, { recursive: true, force: true });
+        return { ok: true, value: undefined };
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (attempt < 5 && (code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOENT")) continue;
+        throw e;
+      }
+    }
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    return fail(`cannot write ${dir}: ${(e as Error).message}; nothing was written`);
+  }
+}
+
+/** Writes one file through a temporary file and a rename. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): Result<void> {
+  const abs = resolvePath(path);
+  const tmp = join(dirname(abs), `.${basename(abs)}.tmp-${process.pid}-${Date.now()}`);
+  try {
+    mkdirSync(dirname(abs), { recursive: true });
+    writeFileSync(tmp, data);
+    renameSync(tmp, abs);
+    return { ok: true, value: undefined };
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    return fail(`cannot write ${path}: ${(e as Error).message}; nothing was written`);
+  }
+}
+
+/** Reads a saved model's folder: model.json, the weight files its manifest lists, and nnspec.json. */
+export function readSavedModel(dir: string): Result<SavedModel> {
+  const abs = resolvePath(dir);
+  const trainHint = `train one with \`nnspec train SPEC --out ${dir}\``;
+  if (!existsSync(abs)) return fail(`no saved model at ${dir}: the folder does not exist; give the folder \`nnspec train\` wrote (it holds model.json, weights.bin and nnspec.json), or ${trainHint}`);
+  if (!statSync(abs).isDirectory()) return fail(`${dir} is not a folder; --model takes the folder \`nnspec train\` wrote (it holds model.json, weights.bin and nnspec.json)`);
+  const read = (name: string, what: string): Result<Buffer> => {
+    const p = join(abs, name);
+    if (!existsSync(p)) return fail(`${join(dir, name)} is missing${what}; ${dir} does not hold a complete saved model: ${trainHint}`);
+    try {
+      return { ok: true, value: readFileSync(p) };
+    } catch (e) {
+      return fail(`cannot read ${join(dir, name)}: ${(e as Error).message}`);
+    }
+  };
+  const mj = read(MODEL_FILE, "");
+  if (!mj.ok) return mj;
+  const modelJson = mj.value.toString("utf8");
+  const paths = weightPaths(dir, modelJson);
+  if (!paths.ok) return paths;
+  const parts: Buffer[] = [];
+  for (const p of paths.value) {
+    const w = read(p, ` (${MODEL_FILE} lists it)`);
+    if (!w.ok) return w;
+    parts.push(w.value);
+  }
+  const sc = read(SIDECAR_FILE, " (it holds the preprocessing statistics and class names)");
+  if (!sc.ok) return sc;
+  const weights = parts.length === 1 ? new Uint8Array(parts[0].buffer, parts[0].byteOffset, parts[0].byteLength) : new Uint8Array(Buffer.concat(parts));
+  return parseSaved({ dir, modelJson, weights, sidecar: sc.value.toString("utf8") });
+}
+
+export interface SavedTarget {
+  checked: CheckedModel;
+  data: DataSpec;
+  model: RuntimeModel;
+  /** Set when the spec's text differs from the one the model was trained from. */
+  note?: string;
+}
+
+/**
+ * The saved model's model and data block in `file` (the spec given on the command line), lowered and
+ * filled with the saved weights.
+ */
+export function loadTarget(file: CheckedFile, saved: SavedModel, dir: string): Result<SavedTarget> {
+  const meta = saved.meta;
+  const from = meta.spec?.file ? ` (it was trained from ${meta.spec.file})` : "";
+  const checked = file.checked.models.get(meta.model);
+  if (!checked) return fail(`${file.path} has no model \`${meta.model}\`, the model saved in ${dir}; give the spec it was trained from${from}`);
+  const data = file.checked.data.get(meta.data) ?? file.checked.trains.find((t) => t.model?.name === meta.model)?.data;
+  if (!data) return fail(`${file.path} has no data block \`${meta.data}\`, the data the model in ${dir} was trained on; give the spec it was trained from${from}`);
+  const lowered = RuntimeModel.lower(checked, { seed: meta.config.seed ?? 0 });
+  if (!lowered.model) return fail(`${file.path}: model \`${meta.model}\`: ${lowered.errors.join("; ")}`);
+  const applied = applyWeights(lowered.model, saved, dir, file.path);
+  if (!applied.ok) return applied;
+  const note = meta.spec?.sha256 && meta.spec.sha256 !== sha256(file.text) ? `${file.path} has changed since the model in ${dir} was trained${from}; its model still matches the saved weights` : undefined;
+  return { ok: true, value: { checked, data, model: lowered.model, ...(note ? { note } : {}) } };
+}
+
+// ── data with the saved preprocessing ──
+
+/** How a data block's `from` (or `test_from`) statement reads its file. */
+export function sourceOptions(spec: DataSpec, stmt: "from" | "test_from" = "from"): { path?: string; labels?: string; opts: SourceOptions } {
+  const v = (spec.statements.get(stmt)?.options.values ?? {}) as Record<string, Json>;
+  return {
+    path: typeof v.path === "string" ? v.path : undefined,
+    labels: typeof v.labels === "string" ? v.labels : undefined,
+    opts: { format: v.format as SourceOptions["format"], header: v.header as boolean | undefined, skip: v.skip as number | undefined, delimiter: v.delimiter as string | undefined },
+  };
+}
+
+/** The column names the data block gives (`columns`), if any. */
+export function declaredColumns(spec: DataSpec): string[] | undefined {
+  const c = spec.statements.get("columns")?.options.values.names;
+  return Array.isArray(c) && c.every((x) => typeof x === "string") ? (c as string[]) : undefined;
+}
+
+/** The feature columns of a table laid out as the data block's file, as the loader selects them. */
+export function featureColumns(spec: DataSpec, names: readonly string[] | undefined, width: number): Result<number[]> {
+  const items = spec.statements.get("features")?.options.values.columns as Json[] | undefined;
+  const labelsOwnFile = sourceOptions(spec).labels !== undefined;
+  if (items) {
+    const sel = selectColumns(items, names, width);
+    if (sel.problems.length) return fail(describeSelect(sel.problems[0].problem));
+    return { ok: true, value: sel.indices };
+  }
+  const label = labelsOwnFile || !spec.label ? [] : selectColumns(spec.label.columns, names, width).indices;
+  return { ok: true, value: Array.from({ length: width }, (_, i) => i).filter((i) => !label.includes(i)) };
+}
+
+function describeSelect(p: ReturnType<typeof selectColumns>["problems"][number]["problem"]): string {
+  switch (p.kind) {
+    case "unknown":
+      return `there is no column \`${p.name}\``;
+    case "outOfRange":
+      return `there is no column ${p.index}`;
+    case "backwards":
+      return `the range \`${p.text}\` runs backwards`;
+    case "invalid":
+      return `\`${p.text}\` is not a column`;
+  }
+}
+
+/** The preprocessing part of fitted statistics (the label is not part of it). */
+function preprocessKey(s: FittedStats): string {
+  const { label: _l, ...rest } = s;
+  return JSON.stringify(rest);
+}
+
+/**
+ * `data`'s split with `stats` (a saved model's preprocessing) applied. When the freshly fitted
+ * statistics are the saved ones (the same data and split) the loaded split is returned as it is;
+ * otherwise the split's rows are read again from the data file and transformed with `stats`.
+ */
+export async function withSavedStats(spec: DataSpec, specPath: string, data: LoadedData, split: "train" | "val" | "test", stats: FittedStats): Promise<Result<SplitData>> {
+  const s = data[split];
+  if (preprocessKey(data.stats) === preprocessKey(stats)) return { ok: true, value: s };
+  const stmt = split === "test" && spec.statements.has("test_from") ? "test_from" : "from";
+  const src = sourceOptions(spec, stmt);
+  if (!src.path) return fail(`data \`${spec.name}\` has no \`${stmt}\` file`);
+  const abs = isAbsolute(src.path) ? src.path : resolvePath(dirname(resolvePath(specPath)), src.path);
+  const r = await readTable(abs, src.path, src.opts);
+  if (!("table" in r)) return fail(readProblemText(r.problems));
+  const t = r.table;
+  const cols = featureColumns(spec, declaredColumns(spec) ?? t.names, t.width);
+  if (!cols.ok) return fail(`${src.path}: ${cols.error}`);
+  if (cols.value.length !== stats.features.length)
+    return fail(`data \`${spec.name}\` selects ${cols.value.length} feature columns, but the saved model's preprocessing has ${stats.features.length}; give the spec the model was trained from`);
+  const x = transform(tableMatrix(t, s.rows, cols.value), stats);
+  return { ok: true, value: { ...s, x, featureShape: stats.shape } };
+}
+
+export function tableMatrix(t: Table, rows: ArrayLike<number>, columns: ArrayLike<number>): FeatureMatrix {
+  return { values: t.values, stride: t.width, rows, columns, text: (r, c) => t.text.get(r * t.width + c) };
+}
+
+/** Read problems as text (no spec span: the file may come from the command line). */
+export function readProblemText(problems: readonly ReadProblem[]): string {
+  return problems.map((p) => fill(CATALOG[p.key].message, p.params)).join("; ");
+}
+
+export interface Io {
+  stdout: { write(s: string): unknown; isTTY?: boolean };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+}
+
+/** Analyses a spec given on the command line; on an unreadable file or errors, reports them and returns undefined. */
+export function openSpec(path: string, io: Io): CheckedFile | undefined {
+  let file: CheckedFile;
+  try {
+    file = new FileHost().analyse(resolvePath(path), path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    io.stderr.write(`error: cannot read ${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : (e as Error).message}\n`);
+    return undefined;
+  }
+  if (hasErrors(file.diagnostics)) {
+    const color = !!io.stderr.isTTY;
+    const sources = new Map<string, LineMap>([[file.path, file.lines]]);
+    for (const d of file.diagnostics) io.stderr.write(renderDiagnostic(d, { color, sources }) + "\n\n");
+    const s = renderSummary(file.diagnostics, color);
+    if (s) io.stderr.write(`${s}\n`);
+    return undefined;
+  }
+  return file;
+}

@@ -1,0 +1,285 @@
+/**
+ * Saving a trained model in the TensorFlow.js Layers format, so that `tf.loadLayersModel` opens it:
+ *
+ *   model.json    `modelTopology` (Keras JSON as tfjs-layers writes it) and `weightsManifest`
+ *   weights.bin   every weight as float32, little endian, in tfjs's order (trainable weights layer by
+ *                 layer, then the non-trainable ones: frozen layers' and batchnorm's moving statistics)
+ *   nnspec.json   what tfjs has no place for: the fitted preprocessing, class names, the training
+ *                 configuration, and the spec's name and hash
+ *
+ * Each layer's class name and config come from its kind's `tfjs()` mapping (the one code generation
+ * and the differential tests use), converted the way tfjs-layers serializes a config: camelCase keys
+ * become snake_case, initializer names become `{class_name, config}` objects. Pure: returns strings
+ * and bytes; the CLI writes the files.
+ */
+import { Dim } from "../check/dims.ts";
+import type { FittedStats } from "../data/preprocess.ts";
+import { LAYERS } from "../layers/registry.ts";
+import type { TfjsLayer } from "../layers/types.ts";
+import type { Json } from "../lang/values.ts";
+import type { Task } from "./metrics.ts";
+import type { Param, RuntimeModel } from "./model.ts";
+import type { TrainConfig } from "./train.ts";
+
+export const NNSPEC_VERSION = "0.1.0";
+/** The tfjs-layers version whose format these files follow (the one the tests load them with). */
+export const TFJS_LAYERS_VERSION = "4.22.0";
+
+export const MODEL_FILE = "model.json";
+export const WEIGHTS_FILE = "weights.bin";
+export const SIDECAR_FILE = "nnspec.json";
+
+/**
+ * The Keras class of each `tf.layers` factory a layer kind's mapping may name. A test builds every
+ * entry with tfjs and compares `getClassName()`; a factory missing here is a save error, not a guess.
+ */
+export const TFJS_CLASS_NAMES: Readonly<Record<string, string>> = {
+  dense: "Dense",
+  conv1d: "Conv1D",
+  conv2d: "Conv2D",
+  maxPooling1d: "MaxPooling1D",
+  averagePooling1d: "AveragePooling1D",
+  maxPooling2d: "MaxPooling2D",
+  averagePooling2d: "AveragePooling2D",
+  globalMaxPooling1d: "GlobalMaxPooling1D",
+  globalAveragePooling1d: "GlobalAveragePooling1D",
+  globalMaxPooling2d: "GlobalMaxPooling2D",
+  globalAveragePooling2d: "GlobalAveragePooling2D",
+  flatten: "Flatten",
+  reshape: "Reshape",
+  dropout: "Dropout",
+  batchNormalization: "BatchNormalization",
+  layerNormalization: "LayerNormalization",
+  embedding: "Embedding",
+  activation: "Activation",
+  leakyReLU: "LeakyReLU",
+  elu: "ELU",
+  softmax: "Softmax",
+  add: "Add",
+  concatenate: "Concatenate",
+};
+
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype: "float32";
+}
+
+/** The JSON of one Keras layer in a functional model's topology. */
+export interface KerasLayer {
+  name: string;
+  class_name: string;
+  config: Record<string, Json>;
+  inbound_nodes: [string, number, number, Record<string, never>][][];
+}
+
+export interface ModelTopology {
+  class_name: "Model";
+  config: { name: string; layers: KerasLayer[]; input_layers: [string, number, number][]; output_layers: [string, number, number][] };
+  keras_version: string;
+  backend: "tensor_flow.js";
+}
+
+/** What `nnspec.json` holds. Plain JSON. */
+export interface Sidecar {
+  format: "nnspec-model";
+  version: 1;
+  generatedBy: string;
+  /** The spec the model was trained from: its path as given, its name (the file name without `.nnspec`) and the SHA-256 of its text. */
+  spec: { file: string; name: string; sha256: string };
+  model: string;
+  data: string;
+  /** 1-based number of the `train` block. */
+  train: number;
+  config: TrainConfig;
+  /** Epochs trained, and the epoch whose weights were saved. */
+  epochs: number;
+  bestEpoch?: number;
+  task: Task;
+  inputs: { name: string; shape: number[]; dtype: "float" | "int" }[];
+  outputs: { name: string; shape: number[] }[];
+  label: NonNullable<FittedStats["label"]> | { kind: string; columns: string[]; classes?: number; classNames?: string[] };
+  classNames?: string[];
+  /** The preprocessing fitted on the training split; `predict` and `eval` reapply it. */
+  preprocess: FittedStats;
+  /** Test-split loss and metrics at save time, when there was a test split. */
+  test?: { loss: number; values: Record<string, number> };
+}
+
+/** Everything besides the weights that goes into `nnspec.json`. */
+export type SaveInfo = Omit<Sidecar, "format" | "version" | "generatedBy" | "model" | "inputs" | "outputs">;
+
+export interface SavedFiles {
+  "model.json": string;
+  "weights.bin": Uint8Array;
+  "nnspec.json": string;
+}
+
+// ── tfjs-layers' config serialization ──
+
+/** tfjs-layers' `toSnakeCase`: `kernelInitializer` → `kernel_initializer`. */
+export function toSnakeCase(name: string): string {
+  const s = name.replace(/(.)([A-Z][a-z0-9]+)/g, "$1_$2").replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+  return s[0] !== "_" ? s : `private${s}`;
+}
+
+const pascal = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * A tfjs layer config (camelCase, as `tf.layers.*` take it) in the form tfjs-layers writes to
+ * model.json: keys and string values in snake_case (`convertTsToPythonic`), `{className, config}`
+ * objects as `{class_name, config}`, and an initializer given by name (`heNormal`) as its class
+ * (`{class_name: "HeNormal", config: {seed: null}}`).
+ */
+export function pythonicConfig(value: unknown, key?: string): Json {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "string") {
+    // The variance-scaling family (glorot, he, lecun) carries `seed: null`, as tfjs-layers writes it.
+    if (key?.endsWith("_initializer")) return { class_name: pascal(value), config: /^(glorot|he|leCun)/.test(value) ? { seed: null } : {} };
+    return toSnakeCase(value);
+  }
+  if (typeof value === "number" || typeof value === "boolean") return value;
+  if (Array.isArray(value)) return value.map((v) => pythonicConfig(v, key));
+  if (typeof value === "object") {
+    const o = value as Record<string, unknown>;
+    if (typeof o.className === "string" && Object.keys(o).every((k) => k === "className" || k === "config")) {
+      return { class_name: o.className, config: (pythonicConfig(o.config ?? {}) ?? {}) as Json };
+    }
+    const out: Record<string, Json> = {};
+    for (const [k, v] of Object.entries(o)) {
+      if (v === undefined) continue;
+      if (k === "name" && typeof v === "string") out.name = v;
+      else {
+        const pk = toSnakeCase(k);
+        out[pk] = pythonicConfig(v, pk);
+      }
+    }
+    return out;
+  }
+  throw new Error(`cannot serialize a ${typeof value} in a layer config`);
+}
+
+/** The tfjs layers an interpreter layer becomes: its kind's mapping, then any `then` layers (`<name>_then`). */
+function tfjsChain(model: RuntimeModel, layerIndex: number): { name: string; spec: TfjsLayer }[] {
+  const l = model.layers[layerIndex];
+  const kind = LAYERS.get(l.info.kind);
+  if (!kind) throw new Error(`layer \`${l.info.name}\`: unknown layer kind \`${l.info.kind}\``);
+  let spec: TfjsLayer | undefined;
+  try {
+    spec = kind.tfjs(l.info.opts, l.info.inShapes.map((s) => s.map((d) => Dim.of(d))));
+  } catch (e) {
+    throw new Error(`layer \`${l.info.name}\` has no TensorFlow.js form: ${(e as Error).message}`);
+  }
+  const chain: { name: string; spec: TfjsLayer }[] = [];
+  for (let name = l.info.name; spec; spec = spec.then, name = `${name}_then`) chain.push({ name, spec });
+  return chain;
+}
+
+/** The Keras JSON topology of the model, as `model.toJSON()` of the equivalent tfjs model describes it. */
+export function modelTopology(model: RuntimeModel): ModelTopology {
+  const layers: KerasLayer[] = [];
+  // The tfjs layer that produces each tensor (the last of a chain).
+  const producer = new Map<number, string>();
+  for (const i of model.inputs) {
+    const t = model.tensors[i];
+    layers.push({
+      name: t.name,
+      class_name: "InputLayer",
+      config: { batch_input_shape: [null, ...t.shape], dtype: t.dtype === "int" ? "int32" : "float32", sparse: false, name: t.name },
+      inbound_nodes: [],
+    });
+    producer.set(i, t.name);
+  }
+  model.layers.forEach((l, li) => {
+    let inbound = l.inputs.map((t) => producer.get(t) ?? missingTensor(model, t, l.info.name));
+    for (const { name, spec } of tfjsChain(model, li)) {
+      const className = TFJS_CLASS_NAMES[spec.factory];
+      if (!className) throw new Error(`layer \`${l.info.name}\`: no TensorFlow.js class is known for \`tf.layers.${spec.factory}\``);
+      const config = pythonicConfig(spec.config) as Record<string, Json>;
+      config.name = name;
+      config.trainable = spec.config.trainable !== false && l.info.opts.trainable !== false;
+      layers.push({ name, class_name: className, config, inbound_nodes: [inbound.map((src) => [src, 0, 0, {}] as [string, number, number, Record<string, never>])] });
+      inbound = [name];
+    }
+    producer.set(l.output, inbound[0]);
+  });
+  return {
+    class_name: "Model",
+    config: {
+      name: model.name,
+      layers,
+      input_layers: model.inputs.map((i) => [producer.get(i)!, 0, 0]),
+      output_layers: model.outputs.map((o) => [producer.get(o) ?? missingTensor(model, o, "the outputs"), 0, 0]),
+    },
+    keras_version: `tfjs-layers ${TFJS_LAYERS_VERSION}`,
+    backend: "tensor_flow.js",
+  };
+}
+
+function missingTensor(model: RuntimeModel, t: number, where: string): never {
+  throw new Error(`tensor \`${model.tensors[t]?.name ?? t}\` (read by ${where}) has no producer`);
+}
+
+/** Parameters in tfjs's weight order: every trainable weight layer by layer, then the others. */
+export function tfjsWeightOrder(model: RuntimeModel): Param[] {
+  const ps = model.params;
+  return [...ps.filter((p) => p.trainable), ...ps.filter((p) => !p.trainable)];
+}
+
+export function weightSpecs(model: RuntimeModel): WeightSpec[] {
+  return tfjsWeightOrder(model).map((p) => ({ name: p.id, shape: [...p.shape], dtype: "float32" }));
+}
+
+/** Every weight as float32, little endian, in tfjs's order. */
+export function encodeWeights(model: RuntimeModel): Uint8Array {
+  const params = tfjsWeightOrder(model);
+  const total = params.reduce((a, p) => a + p.value.length, 0);
+  const bytes = new Uint8Array(total * 4);
+  const view = new DataView(bytes.buffer);
+  let off = 0;
+  for (const p of params) {
+    const v = p.value;
+    for (let i = 0; i < v.length; i++, off += 4) view.setFloat32(off, v[i], true);
+  }
+  return bytes;
+}
+
+/** `model.json` as tfjs's file and HTTP handlers read it. */
+export function modelJson(model: RuntimeModel, weightsPath = WEIGHTS_FILE): string {
+  const json = {
+    format: "layers-model",
+    generatedBy: `nnspec ${NNSPEC_VERSION}`,
+    convertedBy: null,
+    modelTopology: modelTopology(model),
+    weightsManifest: [{ paths: [weightsPath], weights: weightSpecs(model) }],
+  };
+  return JSON.stringify(json, null, 1) + "\n";
+}
+
+/**
+ * The three files of a saved model. Throws an Error naming the layer when TensorFlow.js cannot
+ * express it (an elu with alpha ≠ 1); nothing is returned then.
+ */
+export function saveModel(model: RuntimeModel, info: SaveInfo): SavedFiles {
+  const json = modelJson(model);
+  const sidecar: Sidecar = {
+    format: "nnspec-model",
+    version: 1,
+    generatedBy: `nnspec ${NNSPEC_VERSION}`,
+    spec: info.spec,
+    model: model.name,
+    data: info.data,
+    train: info.train,
+    config: info.config,
+    epochs: info.epochs,
+    ...(info.bestEpoch !== undefined ? { bestEpoch: info.bestEpoch } : {}),
+    task: info.task,
+    inputs: model.inputs.map((i) => ({ name: model.tensors[i].name, shape: model.tensors[i].shape, dtype: model.tensors[i].dtype })),
+    outputs: model.outputs.map((o) => ({ name: model.tensors[o].name, shape: model.tensors[o].shape })),
+    label: info.label,
+    ...(info.classNames ? { classNames: info.classNames } : {}),
+    preprocess: info.preprocess,
+    ...(info.test ? { test: info.test } : {}),
+  };
+  return { "model.json": json, "weights.bin": encodeWeights(model), "nnspec.json": JSON.stringify(sidecar, null, 1) + "\n" };
+}
