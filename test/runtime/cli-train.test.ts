@@ -1,6 +1,12 @@
 /** `nnspec train` (src/cli/train.ts) end to end on the shipped iris data. */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { trainCommand } from "../../src/cli/train.ts";
+
+/** A fresh output folder, so runs never write into the repository or into each other. */
+const outDir = (): string => join(mkdtempSync(join(tmpdir(), "nnspec-train-")), "out");
 
 function io(tty = false) {
   const out: string[] = [];
@@ -11,7 +17,7 @@ function io(tty = false) {
 describe("nnspec train", () => {
   it("trains a spec's train block and reports the test split", async () => {
     const t = io();
-    expect(await trainCommand(["specs/iris.nnspec", "--train", "iris_mlp", "--epochs", "3", "--seed", "4"], t.io)).toBe(0);
+    expect(await trainCommand(["specs/iris.nnspec", "--train", "iris_mlp", "--epochs", "3", "--seed", "4", "--out", outDir()], t.io)).toBe(0);
     const text = t.out.join("");
     expect(text).toMatch(/epoch 3\/3 {2}loss \d/);
     expect(text).toMatch(/test \(45 examples\): loss/);
@@ -20,7 +26,7 @@ describe("nnspec train", () => {
   });
 
   it("writes the history as JSON, reproducibly", async () => {
-    const runs = await Promise.all([io(), io()].map(async (t) => (await trainCommand(["specs/iris.nnspec", "--train", "2", "--epochs", "2", "--json"], t.io), JSON.parse(t.out.join("")))));
+    const runs = await Promise.all([io(), io()].map(async (t) => (await trainCommand(["specs/iris.nnspec", "--train", "2", "--epochs", "2", "--json", "--out", outDir()], t.io), JSON.parse(t.out.join("")))));
     expect(runs[0].runs[0].history.map((h: { values: object }) => h.values)).toEqual(runs[1].runs[0].history.map((h: { values: object }) => h.values));
     expect(runs[0].runs[0].test.values.accuracy).toBeGreaterThan(0);
   });
