@@ -11,6 +11,7 @@ import { DiagnosticSink } from "../src/diagnostics/diagnostic.ts";
 import { resolve, type ImportHost } from "../src/lang/resolve.ts";
 import { FileHost } from "../src/node/host.ts";
 import { parse } from "../src/syntax/parse.ts";
+import { time, type Timing } from "./timing.ts";
 
 export const name = "check";
 
@@ -87,21 +88,6 @@ export function generateLayers(layers: number): string {
   return out.join("\n");
 }
 
-interface Timing {
-  median: number;
-  min: number;
-}
-
-function time(fn: () => void, iterations: number): Timing {
-  const ms: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    const t0 = performance.now();
-    fn();
-    ms.push(performance.now() - t0);
-  }
-  ms.sort((a, b) => a - b);
-  return { median: ms[Math.floor(ms.length / 2)], min: ms[0] };
-}
 
 const ms = (t: Timing) => `${t.median.toFixed(2).padStart(9)} ms  (min ${t.min.toFixed(2).padStart(8)})`;
 

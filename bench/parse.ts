@@ -9,6 +9,7 @@ import { AstBuilder } from "../src/syntax/build-ast.ts";
 import { lex, tokenSpan } from "../src/syntax/lexer.ts";
 import { parse } from "../src/syntax/parse.ts";
 import { parseTokens } from "../src/syntax/parser.ts";
+import { time, type Timing } from "./timing.ts";
 
 export const name = "parse";
 
@@ -101,21 +102,6 @@ export function generateSpecOfSize(bytes: number, seed = 1): string {
   }
 }
 
-interface Timing {
-  median: number;
-  min: number;
-}
-
-function time(fn: () => void, iterations: number): Timing {
-  const ms: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    const t0 = performance.now();
-    fn();
-    ms.push(performance.now() - t0);
-  }
-  ms.sort((a, b) => a - b);
-  return { median: ms[Math.floor(ms.length / 2)], min: ms[0] };
-}
 
 function row(phase: string, t: Timing, lines: number, bytes: number): string {
   const perSec = (x: number) => x / (t.median / 1000);
