@@ -204,7 +204,9 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
       status = 1;
     }
     const test = data.test.n ? evaluate(model, data.test, cfg.loss) : undefined;
-    if (test && !json) io.stdout.write(`${reportText(test.loss, test.report, data.classNames)}\n`);
+    // --quiet prints only the reports: name each when the file trains several models.
+    const title = quiet && (trains.length > 1 || file.checked.trains.length > 1) ? `${checked.spec.name} on ${t.data.name}\n` : "";
+    if (test && !json) io.stdout.write(`${title}${reportText(test.loss, test.report, data.classNames)}\n`);
     const dir = outDir(checked.spec.name, i);
     const stats = from?.meta.preprocess ?? data.stats;
     const files: Record<string, string | Uint8Array> = {};
