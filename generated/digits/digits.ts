@@ -16,14 +16,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  loadDataset,
-  initializerSeed,
-  epochOrder,
-  type DataConfig,
-  type LoadedData,
-  type SplitData,
-} from "../../src/data/runtime.ts";
+import { loadDataset, initializerSeed, type DataConfig, type LoadedData } from "../../src/data/runtime.ts";
+import { batchesInOrder, matchRate, splitTensors, thresholdDecisions } from "../../src/codegen/tfjs/runtime.ts";
 
 /** The folder of the spec: the data blocks' relative paths are read from it. */
 const SPEC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../specs");
@@ -266,62 +260,6 @@ export function evaluateDigitsMulticlass(model: tf.LayersModel, data: LoadedData
   const values = (Array.isArray(out) ? out : [out]).map((t) => t.dataSync()[0]);
   tf.dispose([test.x, test.y, out]);
   return Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]]));
-}
-
-// ── helpers ──
-
-/**
- * A split as tensors: features [n, ...featureShape] (int32 for an int model input); labels as class
- * indices one-hot over `classes` when given, else the label values [n, ...labelShape].
- */
-function splitTensors(split: SplitData, classes?: number, intFeatures = false): { x: tf.Tensor; y: tf.Tensor } {
-  const x = tf.tensor(split.x, [split.n, ...split.featureShape], intFeatures ? "int32" : "float32");
-  const y =
-    classes === undefined
-      ? tf.tensor(split.y, [split.n, ...split.labelShape], "float32")
-      : tf.tidy(() => tf.oneHot(tf.tensor(split.y, [split.n, ...split.labelShape], "int32"), classes, 1, 0, "float32"));
-  return { x, y };
-}
-
-/**
- * The training batches in the interpreter's order: each epoch a fresh permutation of the rows seeded by
- * (seed, epoch) (nnspec's epochOrder), cut into batches of `batchSize`, the last one smaller. fitDataset
- * opens one iterator per epoch, so the generator counts the epochs.
- */
-function batchesInOrder(
-  split: { x: tf.Tensor; y: tf.Tensor },
-  n: number,
-  batchSize: number,
-  seed: number,
-): tf.data.Dataset<{ xs: tf.Tensor; ys: tf.Tensor }> {
-  let epoch = 0;
-  return tf.data.generator(function* () {
-    const order = epochOrder(n, seed, epoch++);
-    for (let from = 0; from < n; from += batchSize) {
-      yield tf.tidy(() => {
-        const rows = tf.tensor1d(order.subarray(from, Math.min(n, from + batchSize)), "int32");
-        return { xs: tf.gather(split.x, rows), ys: tf.gather(split.y, rows) };
-      });
-    }
-  });
-}
-
-/** 0/1 decisions, one column per class or label: `predicted` from the model's output, `actual` from the target. */
-interface Decisions {
-  predicted: tf.Tensor;
-  actual: tf.Tensor;
-}
-
-/** Binary and multi-label outputs: each output at or above `threshold` against each label at or above 0.5. */
-function thresholdDecisions(yTrue: tf.Tensor, yPred: tf.Tensor, threshold: number): Decisions {
-  const labels = yPred.shape[yPred.shape.length - 1] ?? 1;
-  const above = (t: tf.Tensor, at: number) => tf.reshape(tf.cast(tf.greaterEqual(t, at), "float32"), [-1, labels]);
-  return { predicted: above(yPred, threshold), actual: above(yTrue, 0.5) };
-}
-
-/** The share of decisions that match their label. */
-function matchRate(d: Decisions): tf.Tensor {
-  return tf.mean(tf.cast(tf.equal(d.predicted, d.actual), "float32"));
 }
 
 // ── registry and main ──

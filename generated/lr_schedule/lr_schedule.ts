@@ -16,14 +16,14 @@
 import * as tf from "@tensorflow/tfjs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadDataset, initializerSeed, type DataConfig, type LoadedData } from "../../src/data/runtime.ts";
 import {
-  loadDataset,
-  initializerSeed,
-  epochOrder,
-  type DataConfig,
-  type LoadedData,
-  type SplitData,
-} from "../../src/data/runtime.ts";
+  batchesInOrder,
+  earlyStopping,
+  reduceOnPlateau,
+  setLearningRate,
+  splitTensors,
+} from "../../src/codegen/tfjs/runtime.ts";
 
 /** The folder of the spec: the data blocks' relative paths are read from it. */
 const SPEC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../specs");
@@ -367,117 +367,6 @@ export function evaluateWineMlp4(model: tf.LayersModel, data: LoadedData): Recor
   const values = (Array.isArray(out) ? out : [out]).map((t) => t.dataSync()[0]);
   tf.dispose([test.x, test.y, out]);
   return Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]]));
-}
-
-// ── helpers ──
-
-/**
- * A split as tensors: features [n, ...featureShape] (int32 for an int model input); labels as class
- * indices one-hot over `classes` when given, else the label values [n, ...labelShape].
- */
-function splitTensors(split: SplitData, classes?: number, intFeatures = false): { x: tf.Tensor; y: tf.Tensor } {
-  const x = tf.tensor(split.x, [split.n, ...split.featureShape], intFeatures ? "int32" : "float32");
-  const y =
-    classes === undefined
-      ? tf.tensor(split.y, [split.n, ...split.labelShape], "float32")
-      : tf.tidy(() => tf.oneHot(tf.tensor(split.y, [split.n, ...split.labelShape], "int32"), classes, 1, 0, "float32"));
-  return { x, y };
-}
-
-/**
- * The training batches in the interpreter's order: each epoch a fresh permutation of the rows seeded by
- * (seed, epoch) (nnspec's epochOrder), cut into batches of `batchSize`, the last one smaller. fitDataset
- * opens one iterator per epoch, so the generator counts the epochs.
- */
-function batchesInOrder(
-  split: { x: tf.Tensor; y: tf.Tensor },
-  n: number,
-  batchSize: number,
-  seed: number,
-): tf.data.Dataset<{ xs: tf.Tensor; ys: tf.Tensor }> {
-  let epoch = 0;
-  return tf.data.generator(function* () {
-    const order = epochOrder(n, seed, epoch++);
-    for (let from = 0; from < n; from += batchSize) {
-      yield tf.tidy(() => {
-        const rows = tf.tensor1d(order.subarray(from, Math.min(n, from + batchSize)), "int32");
-        return { xs: tf.gather(split.x, rows), ys: tf.gather(split.y, rows) };
-      });
-    }
-  });
-}
-
-/**
- * Sets the learning rate for the next steps. tfjs optimizers read `learningRate` on every step; SGD and
- * momentum keep it in a tensor too and have a setter. (`instanceof` cannot tell optimizers apart in tfjs.)
- */
-function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
-  const o = optimizer as tf.Optimizer & { learningRate: number; setLearningRate?: (learningRate: number) => void };
-  if (typeof o.setLearningRate === "function") o.setLearningRate(learningRate);
-  else o.learningRate = learningRate;
-}
-
-/**
- * reduce_on_plateau as the interpreter does it: after `patience` epochs without the monitored value
- * improving on its best, multiply the rate by `factor` (not below `minLearningRate`) and wait again.
- */
-function reduceOnPlateau(
-  model: tf.LayersModel,
-  monitor: string,
-  o: { learningRate: number; factor: number; patience: number; minLearningRate: number; higherIsBetter: boolean },
-): tf.CustomCallbackArgs {
-  let best = o.higherIsBetter ? -Infinity : Infinity;
-  let wait = 0;
-  let learningRate = o.learningRate;
-  return {
-    onEpochEnd: async (_epoch: number, logs?: tf.Logs) => {
-      const value = logs?.[monitor];
-      if (value === undefined) return;
-      if (o.higherIsBetter ? value > best : value < best) {
-        best = value;
-        wait = 0;
-      } else if (++wait >= o.patience) {
-        learningRate = Math.max(learningRate * o.factor, o.minLearningRate);
-        wait = 0;
-        setLearningRate(model.optimizer, learningRate);
-      }
-    },
-  };
-}
-
-/**
- * Early stopping as the interpreter does it: stop once the monitored value has not improved by more
- * than `minDelta` for `patience` epochs; with `restoreBest`, put back the weights (moving statistics
- * included) of the best epoch when training ends. (tf.callbacks.earlyStopping cannot restore weights.)
- */
-function earlyStopping(
-  model: tf.LayersModel,
-  monitor: string,
-  o: { patience: number; minDelta: number; restoreBest: boolean; higherIsBetter: boolean },
-): tf.CustomCallbackArgs {
-  let best = o.higherIsBetter ? -Infinity : Infinity;
-  let wait = 0;
-  let bestWeights: tf.Tensor[] | undefined;
-  return {
-    onEpochEnd: async (_epoch: number, logs?: tf.Logs) => {
-      const value = logs?.[monitor];
-      if (value === undefined) return;
-      if (o.higherIsBetter ? value > best + o.minDelta : value < best - o.minDelta) {
-        best = value;
-        wait = 0;
-        if (o.restoreBest) {
-          if (bestWeights) tf.dispose(bestWeights);
-          bestWeights = model.getWeights().map((w) => w.clone());
-        }
-      } else if (++wait >= o.patience) model.stopTraining = true;
-    },
-    onTrainEnd: async () => {
-      if (!bestWeights) return;
-      model.setWeights(bestWeights);
-      tf.dispose(bestWeights);
-      bestWeights = undefined;
-    },
-  };
 }
 
 // ── registry and main ──

@@ -16,6 +16,7 @@ import { CodegenError, generateTfjs } from "./index.ts";
 
 /** The data runtime generated modules import. */
 export const RUNTIME_MODULE = fileURLToPath(new URL("../../data/runtime.ts", import.meta.url));
+export const HELPERS_MODULE = fileURLToPath(new URL("./runtime.ts", import.meta.url));
 
 export interface BuiltFile {
   spec: string;
@@ -95,6 +96,7 @@ export async function buildSpecs(paths: string[], opts: { outRoot?: string; cwd?
         checked: file.checked,
         source,
         runtimeImport: relImport(outDir, RUNTIME_MODULE),
+        helpersImport: relImport(outDir, HELPERS_MODULE),
         specDir: posix(relative(outDir, dirname(specAbs))) || ".",
         runCommand: `npx tsx ${posix(relative(cwd, outFile))}`,
       });

@@ -19,6 +19,8 @@ export interface GenerateInput {
   source(file: string): string | undefined;
   /** Import specifier of src/data/runtime.ts, relative to the generated module. */
   runtimeImport: string;
+  /** Import specifier of src/codegen/tfjs/runtime.ts (the TensorFlow.js helpers), relative to the generated module. */
+  helpersImport: string;
   /** The spec's folder, relative to the generated module's folder. */
   specDir: string;
   /** How to run the generated module, for its header. */
