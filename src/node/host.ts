@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { constants as zlibConstants, gunzipSync } from "node:zlib";
+import { parse as parseCsv } from "csv-parse/sync";
 import { dirname, relative, resolve as resolvePath } from "node:path";
 import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { LineMap } from "../diagnostics/span.ts";
@@ -135,28 +136,14 @@ export function readDataHeader(absPath: string, how: HeaderRequest): DataHeader 
   return out;
 }
 
+/** One row's cells, as the loader reads them: whitespace-separated, or CSV through csv-parse. */
 function splitRow(line: string, how: HeaderRequest): string[] {
   if (how.format === "whitespace") return line.trim().split(/\s+/);
-  const sep = how.delimiter ?? ",";
-  const out: string[] = [];
-  let cur = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"' && cur.trim() === "") {
-      quoted = true;
-      cur = "";
-    } else if (ch === sep) {
-      out.push(cur);
-      cur = "";
-    } else cur += ch;
+  try {
+    const rows = parseCsv(line, { delimiter: how.delimiter ?? ",", relax_quotes: true, relax_column_count: true }) as string[][];
+    return rows[0] ?? [""];
+  } catch {
+    // A row cut off inside a quoted field: count it as the loader's fast path would.
+    return line.split(how.delimiter ?? ",");
   }
-  out.push(cur);
-  return out;
 }
