@@ -17,7 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadDataset, initializerSeed, type DataConfig, type LoadedData } from "../../src/data/runtime.ts";
-import { batchesInOrder, splitTensors } from "../../src/codegen/tfjs/runtime.ts";
+import { batchesInOrder, splitTensors, useFastestBackend } from "../../src/codegen/tfjs/runtime.ts";
 
 /** The folder of the spec: the data blocks' relative paths are read from it. */
 const SPEC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../specs");
@@ -280,8 +280,12 @@ export const TRAININGS: readonly Training[] = [
   },
 ];
 
-/** Runs every train block of the spec in order and prints the last epoch's values and the test metrics. */
+/**
+ * Runs every train block of the spec in order and prints the last epoch's values and the test metrics,
+ * on TensorFlow.js's wasm backend when @tensorflow/tfjs-backend-wasm is installed (else on cpu).
+ */
 export async function main(): Promise<void> {
+  console.log(`TensorFlow.js backend: ${await useFastestBackend()}`);
   const loaded = new Map<Training["loadData"], Promise<LoadedData>>();
   for (const t of TRAININGS) {
     const pending = loaded.get(t.loadData) ?? t.loadData();

@@ -73,8 +73,9 @@ type Named = Pick<NamedOptions, "kind" | "values">;
 const FIXED = ["tf", "dirname", "resolve", "fileURLToPath", "epochOrder", "initializerSeed", "loadDataset", "DataConfig", "LoadedData", "SplitData", "SPEC_DIR", "MODELS", "TRAININGS", "Training", "TrainOptions", "main"];
 
 /** Helpers of src/codegen/tfjs/runtime.ts a module imports, when some train block needs them. */
-type Helper = "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "decisions" | "argMaxDecisions" | "thresholdDecisions" | "matchRate" | "macroScores" | "rSquared";
+type Helper = "backend" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "decisions" | "argMaxDecisions" | "thresholdDecisions" | "matchRate" | "macroScores" | "rSquared";
 const HELPER_NAMES: Record<Helper, string> = {
+  backend: "useFastestBackend",
   penalty: "penalty",
   tensors: "splitTensors",
   batches: "batchesInOrder",
@@ -678,8 +679,12 @@ class Emitter {
     const hasTrains = p.trains.length > 0;
     const main = hasTrains
       ? [
-          "/** Runs every train block of the spec in order and prints the last epoch's values and the test metrics. */",
+          "/**",
+          " * Runs every train block of the spec in order and prints the last epoch's values and the test metrics,",
+          " * on TensorFlow.js's wasm backend when @tensorflow/tfjs-backend-wasm is installed (else on cpu).",
+          " */",
           "export async function main(): Promise<void> {",
+          `  console.log(\`TensorFlow.js backend: \${await ${this.use("backend")}()}\`);`,
           "  const loaded = new Map<Training[\"loadData\"], Promise<LoadedData>>();",
           "  for (const t of TRAININGS) {",
           "    const pending = loaded.get(t.loadData) ?? t.loadData();",

@@ -6,6 +6,106 @@
 import * as tf from "@tensorflow/tfjs";
 import { epochOrder, type SplitData } from "../../data/runtime.ts";
 
+/** The npm package of TensorFlow.js's WebAssembly backend (optional: a variable, so that nothing requires it). */
+const WASM_PACKAGE = "@tensorflow/tfjs-backend-wasm";
+
+/**
+ * Switches TensorFlow.js to its WebAssembly backend when the package is installed (tens of times faster than
+ * the pure-JS cpu backend at training here) and returns the backend's name; stays on cpu otherwise.
+ * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel, so a conv2d could not train there: the kernel is
+ * registered on top of wasm's Conv3DBackpropFilterV2, seeing each image as a volume one deep.
+ */
+export async function useFastestBackend(): Promise<string> {
+  try {
+    await import(WASM_PACKAGE);
+  } catch {
+    return tf.getBackend();
+  }
+  registerWasmConv2dFilterGradient();
+  if (!(await tf.setBackend("wasm"))) await tf.setBackend("cpu");
+  await tf.ready();
+  return tf.getBackend();
+}
+
+interface Conv2dFilterGradientAttrs {
+  strides: number | [number, number];
+  pad: "valid" | "same" | number | unknown;
+  dataFormat: "NHWC" | "NCHW";
+  filterShape: [number, number, number, number];
+}
+
+/** What the kernel below needs of tfjs-backend-wasm's backend object. */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+/**
+ * Registers Conv2DBackpropFilter for the wasm backend unless it has one (later tfjs versions may). Stride 1
+ * goes through wasm's Conv3DBackpropFilterV2; that kernel is wrong for larger strides in 4.22, so those sum
+ * the products directly on wasm's heap.
+ */
+export function registerWasmConv2dFilterGradient(): void {
+  const conv3d = tf.getKernel("Conv3DBackpropFilterV2", "wasm");
+  if (!conv3d || tf.getKernel("Conv2DBackpropFilter", "wasm")) return;
+  tf.registerKernel({
+    kernelName: "Conv2DBackpropFilter",
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const a = attrs as unknown as Conv2dFilterGradientAttrs;
+      if (a.dataFormat === "NCHW" || (a.pad !== "valid" && a.pad !== "same" && typeof a.pad !== "number")) {
+        throw new Error("Conv2DBackpropFilter on wasm: only NHWC with valid, same or numeric padding");
+      }
+      const [sh, sw] = typeof a.strides === "number" ? [a.strides, a.strides] : a.strides;
+      if (sh === 1 && sw === 1) {
+        // Views of the same buffers, one deep: [batch, 1, height, width, channels]. Nothing is copied.
+        const deep = (t: tf.TensorInfo): tf.TensorInfo => ({ dataId: t.dataId, dtype: t.dtype, shape: [t.shape[0], 1, ...t.shape.slice(1)] });
+        const dw = conv3d.kernelFunc({
+          inputs: { x: deep(x), dy: deep(dy) },
+          backend,
+          attrs: { strides: [1, 1, 1], pad: a.pad, filterShape: [1, ...a.filterShape] } as unknown as tf.NamedAttrMap,
+        }) as tf.TensorInfo;
+        return { dataId: dw.dataId, dtype: dw.dtype, shape: [...a.filterShape] };
+      }
+      const heap = backend as unknown as WasmHeap;
+      const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, [sh, sw], 1, a.pad as "valid" | "same" | number);
+      const out = heap.makeOutput([...a.filterShape], "float32");
+      filterGradient(heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(dy), heap.typedArrayFromHeap(out), info);
+      return out;
+    },
+  });
+}
+
+/** dW[kh, kw, ci, co] = Σ over batch and output positions of x at the tap times dy (NHWC). */
+function filterGradient(x: Float32Array, dy: Float32Array, dw: Float32Array, c: tf.backend_util.Conv2DInfo): void {
+  const { batchSize, inHeight, inWidth, inChannels: ci, outHeight, outWidth, outChannels: co, filterHeight, filterWidth, strideHeight, strideWidth } = c;
+  const { top, left } = c.padInfo;
+  dw.fill(0);
+  for (let b = 0; b < batchSize; b++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      for (let ow = 0; ow < outWidth; ow++) {
+        const g = ((b * outHeight + oh) * outWidth + ow) * co;
+        for (let kh = 0; kh < filterHeight; kh++) {
+          const ih = oh * strideHeight + kh - top;
+          if (ih < 0 || ih >= inHeight) continue;
+          for (let kw = 0; kw < filterWidth; kw++) {
+            const iw = ow * strideWidth + kw - left;
+            if (iw < 0 || iw >= inWidth) continue;
+            const xi = ((b * inHeight + ih) * inWidth + iw) * ci;
+            const wi = (kh * filterWidth + kw) * ci * co;
+            for (let i = 0; i < ci; i++) {
+              const xv = x[xi + i];
+              const row = wi + i * co;
+              for (let o = 0; o < co; o++) dw[row + o] += xv * dy[g + o];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 /** The L1/L2 penalty of the model's current weights (every regularizer's loss, summed). */
 export function penalty(model: tf.LayersModel): number {
   const total = tf.tidy(() => tf.addN(model.calculateLosses()));
