@@ -1,14 +1,15 @@
 /**
  * `nnspec predict FILE --model DIR --input CSV [--output CSV]`: runs a saved model on new rows.
  *
- * The input has the data block's feature columns, with a header row when the data block reads one:
+ * The input has the data block's feature columns, with a header row when the data block reads one
+ * (after the block's `skip:` lines when it is the data file itself; `--skip N` says how many to skip):
  * with a header the features are found by name (other columns, such as the label, are ignored);
  * without one the input holds either exactly the feature columns, in order, or every column of the
  * data file (the features are then picked as the data block picks them). The saved preprocessing is
  * applied, and the output CSV holds the predicted class and each class's probability (class labels),
  * 0/1 and a probability per label (binary labels), or the predicted values (regression).
  */
-import { resolve as resolvePath } from "node:path";
+import { dirname, resolve as resolvePath } from "node:path";
 import { parseArgs } from "node:util";
 import { readTable, type SourceOptions } from "../data/node/read.ts";
 import { transform } from "../data/preprocess.ts";
@@ -19,7 +20,7 @@ import { predict } from "../runtime/train.ts";
 import { declaredColumns, featureColumns, loadTarget, openSpec, readProblemText, readSavedModel, sourceOptions, tableMatrix, writeFileAtomic, type Io } from "./saved.ts";
 import type { Result } from "../runtime/load.ts";
 
-export const PREDICT_USAGE = "nnspec predict FILE --model DIR --input CSV [--output CSV]";
+export const PREDICT_USAGE = "nnspec predict FILE --model DIR --input CSV [--output CSV] [--skip N]";
 
 /** Problems in the input's cells reported before giving up. */
 const CELL_LIMIT = 10;
@@ -27,7 +28,7 @@ const CELL_LIMIT = 10;
 export async function predictCommand(argv: string[], io: Io): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { model: { type: "string" }, input: { type: "string" }, output: { type: "string" } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { model: { type: "string" }, input: { type: "string" }, output: { type: "string" }, skip: { type: "string" } } });
   } catch (e) {
     io.stderr.write(`error: ${(e as Error).message}\nusage: ${PREDICT_USAGE}\n`);
     return 2;
@@ -37,6 +38,11 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   if (positionals.length !== 1) return usage(positionals.length ? "one spec file at a time" : "no file given");
   if (values.model === undefined) return usage("--model DIR is required: the folder `nnspec train` wrote");
   if (values.input === undefined) return usage("--input CSV is required: the rows to predict");
+  let skipFlag: number | undefined;
+  if (values.skip !== undefined) {
+    if (!/^\d+$/.test(values.skip)) return usage(`--skip takes a whole number of lines, not \`${values.skip}\``);
+    skipFlag = Number(values.skip);
+  }
   const path = positionals[0];
   const dir = values.model;
   const input = values.input;
@@ -53,13 +59,20 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   const meta = saved.value.meta;
   const stats = meta.preprocess;
 
-  // The input is read as the data block reads its file (header, delimiter), but never skips lines;
-  // a `.csv` input is CSV even when the data file is whitespace-separated.
-  const src = sourceOptions(dataSpec).opts;
+  // The input is read as the data block reads its file (header, delimiter). Its `skip:` lines apply
+  // only when the input is that very file (new rows rarely carry its metadata lines); --skip overrides.
+  // A `.csv` input is CSV even when the data file is whitespace-separated.
+  const source = sourceOptions(dataSpec);
+  const src = source.opts;
+  const ownFile = source.path !== undefined && resolvePath(dirname(resolvePath(path)), source.path) === resolvePath(input);
+  const skip = skipFlag ?? (ownFile ? (src.skip ?? 0) : 0);
   const asCsv = src.format !== "whitespace" || /\.csv(\.gz)?$/i.test(input);
-  const opts: SourceOptions = { format: asCsv ? "csv" : "whitespace", header: src.header, delimiter: asCsv && src.format !== "whitespace" ? src.delimiter : undefined, skip: 0 };
+  const opts: SourceOptions = { format: asCsv ? "csv" : "whitespace", header: src.header, delimiter: asCsv && src.format !== "whitespace" ? src.delimiter : undefined, skip };
   const read = await readTable(resolvePath(input), input, opts);
-  if (!("table" in read)) return error(`cannot read ${input}: ${readProblemText(read.problems)}`);
+  if (!("table" in read)) {
+    const hint = skip === 0 ? "; if its first lines are not rows (a metadata line, say), skip them with --skip N" : "";
+    return error(`cannot read ${input}: ${readProblemText(read.problems)}${hint}`);
+  }
   const table = read.table;
   if (table.n === 0) return error(`${input} has no rows to predict${opts.header ? " (after its header row)" : ""}`);
   const cols = inputColumns(table, dataSpec, meta, input);

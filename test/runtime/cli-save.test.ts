@@ -205,6 +205,24 @@ describe("nnspec eval and predict", () => {
     expect(s.text()).toBe(readFileSync(output, "utf8"));
   });
 
+  it("predict skips the data block's `skip:` lines in its own file, and --skip N lines in any input", async () => {
+    // specs/data/iris.csv begins with a metadata line the data block skips (`skip: 1`).
+    const own = io();
+    expect(await predictCommand(["specs/iris.nnspec", "--model", iris, "--input", "specs/data/iris.csv"], own.io)).toBe(0);
+    expect(own.text().trim().split("\n")).toHaveLength(1 + 150);
+    const withMeta = join(dir, "with-meta.csv");
+    writeFileSync(withMeta, "2,4,setosa,versicolor,virginica\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n");
+    const plain = io();
+    expect(await predictCommand(["specs/iris.nnspec", "--model", iris, "--input", withMeta], plain.io)).toBe(1);
+    expect(plain.errors()).toMatch(/with-meta\.csv, line 2: 4 fields, but the file's rows have 5; .*skip them with --skip N/);
+    const skipped = io();
+    expect(await predictCommand(["specs/iris.nnspec", "--model", iris, "--input", withMeta, "--skip", "1"], skipped.io)).toBe(0);
+    expect(skipped.text().trim().split("\n").slice(1).map((r) => r.split(",")[0])).toEqual(["setosa", "virginica"]);
+    const bad = io();
+    expect(await predictCommand(["specs/iris.nnspec", "--model", iris, "--input", withMeta, "--skip", "one"], bad.io)).toBe(2);
+    expect(bad.errors()).toMatch(/--skip takes a whole number of lines, not `one`/);
+  });
+
   it("predict finds the features by name when the data has a header, and writes regression values", async () => {
     const out = join(dir, "boston");
     expect(await trainCommand(["specs/boston_linear.nnspec", "--epochs", "3", "--out", out, "--quiet"], io().io)).toBe(0);
