@@ -12,6 +12,7 @@
  *   dX = dY · Wᵀ   gemm(m, k, n, dY, 0, n, 1, W, 0, 1, n, ...)
  *   dW = Xᵀ · dY   gemm(k, n, m, X, 0, 1, k, dY, 0, n, 1, ...)
  */
+import { simdGemm } from "./simd/index.ts";
 import type { Buf } from "./types.ts";
 
 /** The packed panel; grows to the largest k seen (the runtime is single-threaded). */
@@ -35,6 +36,8 @@ export function gemm(
   accumulate: boolean,
   bias: Buf | null = null,
 ): void {
+  // Float32 buffers go to WebAssembly SIMD where it is available and the product is large enough.
+  if (simdGemm(m, n, k, A, aOff, ars, acs, B, bOff, brs, bcs, C, cOff, ldc, accumulate, bias)) return;
   if (pack.length < 4 * k) pack = new Float64Array(4 * k);
   const P = pack;
   const k4 = 4 * k;

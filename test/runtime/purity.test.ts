@@ -3,8 +3,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
+/** Every source file under a folder; build scripts (`build.ts`) run in Node at development time only. */
+const sources = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? sources(join(dir, d.name)) : d.name.endsWith(".ts") && d.name !== "build.ts" ? [join(dir, d.name)] : []));
+
 const CORE = [
-  ...readdirSync("src/runtime").map((f) => join("src/runtime", f)),
+  ...sources("src/runtime"),
   ...readdirSync("src/layers", { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => join("src/layers", d.name, "kernel.ts")),

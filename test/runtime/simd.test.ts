@@ -1,0 +1,82 @@
+/**
+ * The WebAssembly SIMD matrix product (src/runtime/simd/): its bytes match gemm.wat, and it
+ * computes what the scalar loops of src/runtime/gemm.ts compute, for every layout, offset,
+ * bias and accumulate flag the kernels use, and sizes that are not multiples of the tile.
+ */
+import fc from "fast-check";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { gemm } from "../../src/runtime/gemm.ts";
+import { assemble, SIMD_DIR } from "../../src/runtime/simd/build.ts";
+import { SIMD_MIN_WORK, simdAvailable, simdGemm, useSimd } from "../../src/runtime/simd/index.ts";
+
+afterEach(() => void useSimd(true));
+
+describe("WebAssembly SIMD matrix product", () => {
+  it("bytes.ts is up to date with gemm.wat (npm run wasm)", async () => {
+    expect(readFileSync(join(SIMD_DIR, "bytes.ts"), "utf8")).toBe(await assemble());
+  });
+
+  it("is available on this Node", () => {
+    expect(simdAvailable()).toBe(true);
+  });
+
+  it("agrees with the scalar product for every layout", () => {
+    const seeded = (n: number, seed: number): Float32Array => {
+      let s = seed >>> 0;
+      return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 70 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 5 }),
+        fc.integer(),
+        (m, n, k, transA, transB, accumulate, withBias, off, seed) => {
+          // A is m×k (row-major, or stored transposed), B k×n likewise; C has a row stride larger than n.
+          const A = seeded(off + m * k, seed);
+          const B = seeded(off + k * n, seed + 1);
+          const bias = withBias ? seeded(n, seed + 2) : null;
+          const [ars, acs] = transA ? [1, m] : [k, 1];
+          const [brs, bcs] = transB ? [1, k] : [n, 1];
+          const ldc = n + 3;
+          const start = seeded(off + m * ldc, seed + 3);
+          const simd = Float32Array.from(start);
+          const scalar = Float32Array.from(start);
+          const used = simdGemm(m, n, k, A, off, ars, acs, B, off, brs, bcs, simd, off, ldc, accumulate, bias);
+          expect(used).toBe(m * n * k >= SIMD_MIN_WORK);
+          if (!used) return;
+          useSimd(false);
+          gemm(m, n, k, A, off, ars, acs, B, off, brs, bcs, scalar, off, ldc, accumulate, bias);
+          useSimd(true);
+          for (let i = 0; i < simd.length; i++) {
+            // Float32 sums of k products of values in [−1, 1], against float64 sums.
+            expect(Math.abs(simd[i] - scalar[i])).toBeLessThan(1e-6 * (k + 1) * 4);
+          }
+          // Outside the m×n block (row padding, the offset) nothing changed.
+          for (let i = 0; i < simd.length; i++) {
+            const col = (i - off) % ldc;
+            if (i < off || col >= n) expect(simd[i]).toBe(start[i]);
+          }
+        },
+      ),
+      { numRuns: 300, seed: 7 },
+    );
+  });
+
+  it("leaves float64 buffers and small products to the scalar loops", () => {
+    const a = new Float64Array(64 * 64);
+    expect(simdGemm(64, 64, 64, a, 0, 64, 1, a, 0, 64, 1, new Float64Array(64 * 64), 0, 64, false, null)).toBe(false);
+    const f = new Float32Array(16);
+    expect(simdGemm(4, 4, 1, f, 0, 1, 1, f, 0, 4, 1, new Float32Array(16), 0, 4, false, null)).toBe(false);
+    useSimd(false);
+    const g = new Float32Array(64 * 64);
+    expect(simdGemm(64, 64, 64, g, 0, 64, 1, g, 0, 64, 1, new Float32Array(64 * 64), 0, 64, false, null)).toBe(false);
+  });
+});
