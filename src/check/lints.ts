@@ -29,6 +29,19 @@ export function lintModel(model: CheckedModel, sink: DiagnosticSink): void {
   saturatingStack(model, byName, sink);
   softmaxSingleUnit(model, sink);
   layerAfterOutput(model, sink);
+  tfjsNames(spec, sink);
+}
+
+/** TensorFlow.js's rule for layer and input names (its VALID_TENSOR_NAME_REGEX). */
+export const isTfjsName = (name: string): boolean => /^[A-Za-z0-9][-A-Za-z0-9._/]*$/.test(name);
+
+function tfjsNames(spec: ModelSpec, sink: DiagnosticSink): void {
+  const named = [...spec.inputs.map((i) => i.node.name), ...spec.layers.map((l) => l.node.target)];
+  for (const id of named) {
+    if (!id || isTfjsName(id.name)) continue;
+    const suggestion = id.name.replace(/^[^A-Za-z0-9]+/, "") || "x";
+    sink.report("tfjsName", id.span, { name: id.name, suggestion: /^[A-Za-z0-9]/.test(suggestion) ? suggestion : `x${suggestion}` });
+  }
 }
 
 function linearCollapse(spec: ModelSpec, byName: Map<string, LayerSpec>, sink: DiagnosticSink): void {

@@ -485,6 +485,16 @@ export const CATALOG = {
     explain:
       "Each optimizer has a range of learning rates that usually works: sgd, momentum and adagrad 1e-4 to 1, rmsprop, adam and adamw 1e-5 to 0.1. Far above, training diverges (the loss grows or becomes NaN); far below, it barely moves in the given epochs. The fix uses the optimizer's default.",
   },
+  tfjsName: {
+    code: "NN0507",
+    severity: "warning",
+    name: "tfjs-name",
+    message: "`{name}` is not a valid TensorFlow.js name",
+    label: "TensorFlow.js names start with a letter or a digit",
+    help: "rename it to start with a letter, such as `{suggestion}`",
+    explain:
+      "nnspec names may start with `_`, but TensorFlow.js names its layers and inputs after them and accepts only names that start with a letter or a digit (then letters, digits, `_`, `-`, `.` and `/`). The interpreter trains such a model, but `nnspec build --target tfjs` stops on it and `tf.loadLayersModel` cannot open the saved model. Rename the input or layer.",
+  },
 
   // ── `# nnspec: allow` comments ──
   unknownSuppression: {

@@ -22,6 +22,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Shape } from "../../check/dims.ts";
 import type { CheckedModel, CheckedProgram } from "../../check/ir.ts";
+import { isTfjsName } from "../../check/lints.ts";
 import { dataConfig } from "../../data/runtime.ts";
 import type { LayerSpec, NamedOptions, TrainSpec } from "../../lang/program.ts";
 import { TRAIN_STATEMENTS } from "../../lang/statements.ts";
@@ -762,9 +763,9 @@ class Emitter {
   }
 }
 
-/** TensorFlow.js's rule for layer and input names (its VALID_TENSOR_NAME_REGEX); nnspec names may also start with `_`. */
+/** Names TensorFlow.js rejects (lint NN0507 warns of them at check time). */
 function checkTfjsName(name: string, what: string, file: string, line: number): void {
-  if (!/^[A-Za-z0-9][-A-Za-z0-9._/]*$/.test(name)) throw new CodegenError(`${what} cannot be named so in TensorFlow.js, whose layer and input names must start with a letter or a digit: rename it`, file, line);
+  if (!isTfjsName(name)) throw new CodegenError(`${what} cannot be named so in TensorFlow.js, whose layer and input names must start with a letter or a digit: rename it`, file, line);
 }
 
 function isL1L2(v: unknown): v is { className: string; config: { l1?: number; l2?: number } } {
