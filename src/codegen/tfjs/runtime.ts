@@ -123,8 +123,16 @@ export function splitTensors(split: SplitData, classes?: number, intFeatures = f
   const y =
     classes === undefined
       ? tf.tensor(split.y, [split.n, ...split.labelShape], "float32")
-      : tf.tidy(() => tf.oneHot(tf.tensor(split.y, [split.n, ...split.labelShape], "int32"), classes, 1, 0, "float32"));
+      : tf.tidy(() => floatOneHot(tf.tensor(split.y, [split.n, ...split.labelShape], "int32"), classes));
   return { x, y };
+}
+
+/**
+ * One-hot float32 rows. Made as int32 and cast: tfjs-wasm 4.22's OneHot with a float32 dtype returns
+ * all zeros (every multiclass label would vanish on that backend).
+ */
+export function floatOneHot(indices: tf.Tensor, classes: number): tf.Tensor {
+  return tf.tidy(() => tf.cast(tf.oneHot(indices, classes), "float32"));
 }
 
 /**
@@ -255,7 +263,7 @@ export interface Decisions {
 /** A multiclass output: the arg max of the output and of the one-hot target, one-hot over the classes. */
 export function argMaxDecisions(yTrue: tf.Tensor, yPred: tf.Tensor): Decisions {
   const classes = yPred.shape[yPred.shape.length - 1] ?? 1;
-  const oneHot = (t: tf.Tensor) => tf.oneHot(tf.reshape(tf.argMax(t, -1), [-1]), classes, 1, 0, "float32");
+  const oneHot = (t: tf.Tensor) => floatOneHot(tf.reshape(tf.argMax(t, -1), [-1]), classes);
   return { predicted: oneHot(yPred), actual: oneHot(yTrue) };
 }
 
