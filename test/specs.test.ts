@@ -18,6 +18,7 @@ const EXPECTED = [
   "diabetes.nnspec",
   "digits.nnspec",
   "dropout_batchnorm.nnspec",
+  "fashion_cnn.nnspec",
   "iris.nnspec",
   "l2_comparison.nnspec",
   "lr_schedule.nnspec",
