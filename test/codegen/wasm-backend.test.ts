@@ -110,7 +110,7 @@ describe("the wasm backend of generated code", () => {
 
   it("one-hot labels and decisions are right on wasm", async () => {
     expect(await useFastestBackend()).toBe("wasm");
-    const { y } = splitTensors({ x: new Float32Array(3), y: new Float32Array([0, 2, 1]), n: 3, featureShape: [1], labelShape: [] }, 3);
+    const { y } = splitTensors({ x: new Float32Array(3), y: new Float32Array([0, 2, 1]), n: 3, featureShape: [1], labelShape: [], rows: Int32Array.from([0, 1, 2]) }, 3);
     expect(y.dtype).toBe("float32");
     expect(y.arraySync()).toEqual([[1, 0, 0], [0, 0, 1], [0, 1, 0]]);
     const d = argMaxDecisions(y, tf.tensor2d([[0.1, 0.8, 0.1], [0, 0, 1], [0, 1, 0]]));
