@@ -193,6 +193,15 @@ export const CATALOG = {
     message: "{message}",
     explain: "An option that depends on the input shape (an axis, a window) does not fit the input this layer receives.",
   },
+  intInput: {
+    code: "NN0309",
+    severity: "error",
+    message: "`{layer}` reads floating-point values, but `{tensor}` holds integers",
+    label: "`{kind}` cannot take an int tensor",
+    help: "feed `{tensor}` to an `embedding` layer first, or declare it as floats: `{tensor}: {shape}`",
+    explain:
+      "An input declared `int[...]` holds integer ids, such as word or category indices. Only an `embedding` layer turns ids into vectors (`flatten` and `reshape` pass them through unchanged); every other layer multiplies floating-point values, and TensorFlow.js refuses an int tensor there at run time. If the values are measurements, declare the input without `int`.",
+  },
 
   // ── names and statements ──
   unknownLayer: {
