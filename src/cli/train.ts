@@ -17,6 +17,7 @@ import { renderDiagnostic, renderSummary } from "../diagnostics/render.ts";
 import type { LineMap } from "../diagnostics/span.ts";
 import { FileHost } from "../node/host.ts";
 import { historyCsv, learningCurves } from "../runtime/curves.ts";
+import { crossValidate, type CrossValidation } from "../runtime/crossval.ts";
 import { applyWeights, type SavedModel } from "../runtime/load.ts";
 import { taskOf, type MetricReport } from "../runtime/metrics.ts";
 import { RuntimeModel } from "../runtime/model.ts";
@@ -36,6 +37,17 @@ const line = (r: EpochRecord, epochs: number): string =>
   `epoch ${String(r.epoch).padStart(String(epochs).length)}/${epochs}  ${Object.entries(r.values)
     .map(([k, v]) => `${k} ${fmt(v)}`)
     .join("  ")}  ${Math.round(r.samplesPerSecond).toLocaleString("en-US")} samples/s`;
+
+const scores = (values: Record<string, number>): string =>
+  Object.entries(values)
+    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .join("  ");
+
+/** Cross-validation in a few lines: each score's mean ± sample standard deviation over the folds. */
+export function cvSummary(cv: CrossValidation): string {
+  const parts = Object.keys(cv.mean).map((k) => `${k} ${fmt(cv.mean[k])} ± ${fmt(cv.sd[k])}`);
+  return `cross-validation (${cv.folds.length} folds, held-out rows, mean ± sd): ${parts.join("  ")}`;
+}
 
 /** The test-split report: loss, metrics, per-class figures and the confusion matrix. */
 export function reportText(loss: number, r: MetricReport, classNames?: string[], split = "test"): string {
@@ -183,6 +195,22 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     }
     const model = lowered.model;
     const tty = !!io.stdout.isTTY && !quiet && !json;
+    let cv: CrossValidation | undefined;
+    if (data.folds && !from) {
+      const k = data.folds.length;
+      say(`cross-validation, ${k} folds (each trains a fresh model on ${k - 1} parts and scores the held-out one):\n`);
+      cv = crossValidate(() => RuntimeModel.lower(checked, { seed: cfg.seed }).model!, data.folds, cfg, {
+        onFoldStart: (f) => void (tty && io.stdout.write(`fold ${f}/${k} ...`)),
+        onEpoch: (f, r) => void (tty && io.stdout.write(`\r\u001b[2Kfold ${f}/${k}  ${line(r, cfg.epochs)}`)),
+        onFold: (r) => {
+          if (tty) io.stdout.write("\r\u001b[2K");
+          say(`fold ${r.fold}/${k}  ${r.epochs} epoch(s)  held out ${r.n}: ${scores(r.values)}\n`);
+        },
+      });
+      const summary = cvSummary(cv);
+      if (!json) io.stdout.write(`${quiet && (trains.length > 1 || file.checked.trains.length > 1) ? `${checked.spec.name} on ${t.data.name}\n` : ""}${summary}\n`);
+      say(`final model: trained on all ${data.train.n} non-test rows\n`);
+    }
     const result = train(model, { train: data.train, val: data.val }, cfg, {
       onBatch: tty
         ? (e, s, n, loss) => {
@@ -230,7 +258,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     } catch (e) {
       io.stderr.write(`warning: ${path}: train ${i + 1} (${checked.spec.name}): the model cannot be saved in the TensorFlow.js format: ${(e as Error).message}; ${dir} gets the history, curves and report only\n`);
     }
-    Object.assign(files, runFiles(path, checked.spec.name, t.data.name, cfg, result, data.test.n ? { split: "test", ...test! } : data.val.n ? { split: "validation", ...evaluate(model, data.val, cfg.loss) } : undefined, data.classNames));
+    Object.assign(files, runFiles(path, checked.spec.name, t.data.name, cfg, result, data.test.n ? { split: "test", ...test! } : data.val.n ? { split: "validation", ...evaluate(model, data.val, cfg.loss) } : undefined, data.classNames, cv));
     const written = writeFolderAtomic(dir, files);
     if (!written.ok) {
       io.stderr.write(`error: ${written.error}\n`);
@@ -246,6 +274,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
       bestEpoch: result.bestEpoch,
       notes: result.notes,
       test: test ? { loss: test.loss, ...test.report } : undefined,
+      ...(cv ? { crossValidation: cv } : {}),
       out: written.ok ? dir : null,
     });
   }
@@ -262,6 +291,7 @@ function runFiles(
   result: TrainResult,
   report: { split: string; loss: number; report: MetricReport } | undefined,
   classNames: string[] | undefined,
+  cv?: CrossValidation,
 ): Record<string, string> {
   const title = `${model} on ${data}`;
   const files: Record<string, string> = {
@@ -269,13 +299,14 @@ function runFiles(
     "history.csv": historyCsv(result.history),
     "curves.svg": learningCurves(result.history, { title }),
   };
-  const head = `${title} (${spec}): ${result.history.length} epoch(s), ${cfg.loss.name}, ${cfg.optimizer.name}, batch ${cfg.batch}, seed ${cfg.seed}\n${result.stop.message}\n`;
+  const head = `${title} (${spec}): ${result.history.length} epoch(s), ${cfg.loss.name}, ${cfg.optimizer.name}, batch ${cfg.batch}, seed ${cfg.seed}\n${result.stop.message}\n${cv ? `\n${cvSummary(cv)}\n` : ""}`;
+  const cvJson = cv ? { crossValidation: cv } : {};
   if (report) {
     files["report.txt"] = `${head}\n${reportText(report.loss, report.report, classNames, report.split)}\n`;
-    files["report.json"] = JSON.stringify({ spec, model, data, split: report.split, loss: report.loss, ...report.report, classNames }, null, 1) + "\n";
+    files["report.json"] = JSON.stringify({ spec, model, data, split: report.split, loss: report.loss, ...report.report, classNames, ...cvJson }, null, 1) + "\n";
   } else {
     files["report.txt"] = `${head}\nno test or validation split to report on\n`;
-    files["report.json"] = JSON.stringify({ spec, model, data, split: null }, null, 1) + "\n";
+    files["report.json"] = JSON.stringify({ spec, model, data, split: null, ...cvJson }, null, 1) + "\n";
   }
   return files;
 }
