@@ -74,9 +74,10 @@ type Named = Pick<NamedOptions, "kind" | "values">;
 const FIXED = ["tf", "dirname", "resolve", "fileURLToPath", "epochOrder", "initializerSeed", "loadDataset", "DataConfig", "LoadedData", "SplitData", "SPEC_DIR", "MODELS", "TRAININGS", "Training", "TrainOptions", "main"];
 
 /** Helpers of src/codegen/tfjs/runtime.ts a module imports, when some train block needs them. */
-type Helper = "backend" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "decisions" | "argMaxDecisions" | "thresholdDecisions" | "matchRate" | "macroScores" | "rSquared";
+type Helper = "backend" | "crossValidate" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "decisions" | "argMaxDecisions" | "thresholdDecisions" | "matchRate" | "macroScores" | "rSquared";
 const HELPER_NAMES: Record<Helper, string> = {
   backend: "useFastestBackend",
+  crossValidate: "crossValidate",
   penalty: "penalty",
   tensors: "splitTensors",
   batches: "batchesInOrder",
@@ -678,6 +679,7 @@ class Emitter {
       ].join("\n");
     });
     const hasTrains = p.trains.length > 0;
+    const kfold = p.trains.some((t) => typeof t.data?.statements.get("split")?.options.values.kfold === "number");
     const main = hasTrains
       ? [
           "/**",
@@ -691,6 +693,15 @@ class Emitter {
           "    const pending = loaded.get(t.loadData) ?? t.loadData();",
           "    loaded.set(t.loadData, pending);",
           "    const data = await pending;",
+          ...(kfold
+            ? [
+                "    if (data.folds) {",
+                `      const cv = await ${this.use("crossValidate")}(t, data);`,
+                "      const scores = Object.keys(cv.mean).map((k) => `${k} ${cv.mean[k].toFixed(4)} ± ${cv.sd[k].toFixed(4)}`);",
+                "      console.log(`${t.name}: cross-validation (${cv.folds.length} folds, held-out rows, mean ± sd): ${scores.join(\", \")}`);",
+                "    }",
+              ]
+            : []),
           "    const model = t.createModel();",
           "    t.compile(model);",
           "    const history = await t.train(model, data);",

@@ -4,7 +4,7 @@
  * computed as the interpreter computes them. Used only by code that `nnspec build` writes.
  */
 import * as tf from "@tensorflow/tfjs";
-import { epochOrder, type SplitData } from "../../data/runtime.ts";
+import { epochOrder, type LoadedData, type SplitData } from "../../data/runtime.ts";
 
 /** The npm package of TensorFlow.js's WebAssembly backend (optional: a variable, so that nothing requires it). */
 const WASM_PACKAGE = "@tensorflow/tfjs-backend-wasm";
@@ -299,4 +299,43 @@ export function rSquared(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
   const ssRes = tf.sum(tf.squaredDifference(yPred, yTrue));
   const ssTot = tf.sum(tf.squaredDifference(y, tf.mean(y, 0)));
   return tf.where(tf.greater(ssTot, 0), tf.sub(1, tf.divNoNan(ssRes, ssTot)), tf.zerosLike(ssTot));
+}
+
+/** What cross-validation needs of a generated train block. */
+export interface FoldTraining {
+  createModel(): tf.LayersModel;
+  compile(model: tf.LayersModel): void;
+  train(model: tf.LayersModel, data: LoadedData, options?: { epochs?: number }): Promise<tf.History>;
+  evaluate(model: tf.LayersModel, data: LoadedData): Record<string, number>;
+}
+
+/**
+ * `split kfold: K` as the interpreter does it: per fold a fresh model (the train block's seeded
+ * initializers), trained on the fold's training rows with its held-out rows as validation, scored on
+ * the held-out rows; then each score's mean and sample standard deviation. Empty without folds.
+ */
+export async function crossValidate(
+  t: FoldTraining,
+  data: LoadedData,
+  options: { epochs?: number } = {},
+): Promise<{ folds: Record<string, number>[]; mean: Record<string, number>; sd: Record<string, number> }> {
+  const folds: Record<string, number>[] = [];
+  for (const fold of data.folds ?? []) {
+    const model = t.createModel();
+    t.compile(model);
+    const foldData: LoadedData = { ...data, train: fold.train, val: fold.val, test: fold.val };
+    await t.train(model, foldData, options);
+    folds.push(t.evaluate(model, foldData));
+    model.optimizer.dispose();
+    model.dispose();
+  }
+  const mean: Record<string, number> = {};
+  const sd: Record<string, number> = {};
+  for (const k of Object.keys(folds[0] ?? {})) {
+    const xs = folds.map((f) => f[k]);
+    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+    mean[k] = m;
+    sd[k] = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - m) * (x - m), 0) / (xs.length - 1)) : 0;
+  }
+  return { folds, mean, sd };
 }
