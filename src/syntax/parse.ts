@@ -79,7 +79,7 @@ export function parse(text: string, path = "<input>"): ParseResult {
     out.push(d);
   }
   out.sort((a, b) => a.span.start - b.span.start);
-  return { ast, diagnostics: out, lines };
+  return { ast, diagnostics: missingOpenBrace(out), lines };
 }
 
 /** Tokens inside a `{ }` pair, the closing `}` included. */
@@ -173,4 +173,21 @@ function reportParseError(e: IRecognitionException, prev: IToken | undefined, li
 
 function didYouMean(span: Span, guess: string) {
   return { help: `did you mean \`${guess}\`?`, fixes: [{ title: `replace with \`${guess}\``, edits: [{ span, newText: guess }] }] };
+}
+
+/**
+ * A header without its `{` (`model m(x: [4]) -> [3]` then the layers) leaves the block's `}`
+ * unmatched: one mistake, so the `}` becomes a label of the missing-brace error, which gets the fix.
+ */
+function missingOpenBrace(ds: Diagnostic[]): Diagnostic[] {
+  const dropped = new Set<Diagnostic>();
+  for (const d of ds) {
+    if (d.code !== "NN0101" || !d.message.startsWith("expected `{`")) continue;
+    const close = ds.find((c) => c.code === "NN0104" && c.message === "unmatched `}`" && c.span.start > d.span.start && !dropped.has(c));
+    if (!close) continue;
+    dropped.add(close);
+    d.labels.push({ span: close.span, message: "the `}` that closes it" });
+    d.fixes.push({ title: "add the `{`", edits: [{ span: { ...d.span, end: d.span.start, endLine: d.span.line, endCol: d.span.col }, newText: " {" }] });
+  }
+  return dropped.size ? ds.filter((d) => !dropped.has(d)) : ds;
 }
