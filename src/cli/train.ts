@@ -11,6 +11,7 @@
  */
 import { basename, join, resolve as resolvePath } from "node:path";
 import { parseArgs } from "node:util";
+import { Presets, SingleBar } from "cli-progress";
 import { loadData } from "../data/index.ts";
 import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { renderDiagnostic, renderSummary } from "../diagnostics/render.ts";
@@ -37,6 +38,26 @@ const line = (r: EpochRecord, epochs: number): string =>
   `epoch ${String(r.epoch).padStart(String(epochs).length)}/${epochs}  ${Object.entries(r.values)
     .map(([k, v]) => `${k} ${fmt(v)}`)
     .join("  ")}  ${Math.round(r.samplesPerSecond).toLocaleString("en-US")} samples/s`;
+
+/**
+ * The per-epoch progress bar on a terminal (cli-progress): batches done, the last batch's loss,
+ * throughput and time left. Cleared when the epoch ends, where the epoch's line replaces it.
+ */
+function epochBar(io: Io, epochs: number): SingleBar {
+  return new SingleBar(
+    {
+      stream: io.stdout as unknown as NodeJS.WritableStream,
+      format: `epoch {epoch}/${epochs} [{bar}] {value}/{total} batches  loss {loss}  {rate} samples/s  eta {eta_formatted}`,
+      barCompleteChar: "=",
+      barIncompleteChar: " ",
+      barsize: 24,
+      hideCursor: true,
+      clearOnComplete: true,
+      fps: 10,
+    },
+    Presets.legacy,
+  );
+}
 
 const scores = (values: Record<string, number>): string =>
   Object.entries(values)
@@ -211,17 +232,26 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
       if (!json) io.stdout.write(`${quiet && (trains.length > 1 || file.checked.trains.length > 1) ? `${checked.spec.name} on ${t.data.name}\n` : ""}${summary}\n`);
       say(`final model: trained on all ${data.train.n} non-test rows\n`);
     }
+    const bar = tty ? epochBar(io, cfg.epochs) : undefined;
+    let epochStart = 0;
     const result = train(model, { train: data.train, val: data.val }, cfg, {
-      onBatch: tty
-        ? (e, s, n, loss) => {
-            if (s % Math.max(1, Math.floor(n / 20)) !== 0 && s !== n) return;
-            const w = 20;
-            const done = Math.round((s / n) * w);
-            io.stdout.write(`\repoch ${e}/${cfg.epochs} [${"=".repeat(done)}${" ".repeat(w - done)}] ${s}/${n} loss ${fmt(loss)}`);
+      onEpochStart: bar
+        ? (e, n) => {
+            epochStart = performance.now();
+            bar.start(n, 0, { epoch: e, loss: "-", rate: "-" });
+          }
+        : undefined,
+      onBatch: bar
+        ? (_e, s, n, loss) => {
+            // A redraw per batch would cost more than a small model's step.
+            if (s % Math.max(1, Math.floor(n / 50)) !== 0 && s !== n) return;
+            const seconds = (performance.now() - epochStart) / 1000;
+            const rate = seconds > 0 ? Math.round(Math.min(s * cfg.batch, data.train.n) / seconds).toLocaleString("en-US") : "-";
+            bar.update(s, { loss: fmt(loss), rate });
           }
         : undefined,
       onEpoch: (r) => {
-        if (tty) io.stdout.write("\r\u001b[2K");
+        bar?.stop();
         say(`${line(r, cfg.epochs)}\n`);
       },
     });

@@ -25,6 +25,20 @@ describe("nnspec train", () => {
     expect(text).toMatch(/virginica/);
   });
 
+  it("draws a progress bar on a terminal and replaces it with each epoch's line", async () => {
+    const t = io(true);
+    expect(await trainCommand(["specs/digits.nnspec", "--train", "2", "--epochs", "2", "--out", outDir()], t.io)).toBe(0);
+    const text = t.out.join("");
+    // The bar at the end of each epoch: every batch done, the loss, the throughput.
+    expect(text).toMatch(/epoch 1\/2 \[=+\] 45\/45 batches {2}loss \d\.\d{4} {2}[\d,]+ samples\/s/);
+    expect(text).toMatch(/epoch 2\/2 \[=+\] 45\/45 batches/);
+    // Then the line is cleared and the epoch's summary takes its place.
+    expect(text).toMatch(/\u001b\[2Kepoch 1\/2 {2}loss \d/);
+    const plain = io(false);
+    expect(await trainCommand(["specs/digits.nnspec", "--train", "2", "--epochs", "2", "--out", outDir()], plain.io)).toBe(0);
+    expect(plain.out.join("")).not.toMatch(/batches|\u001b/);
+  });
+
   it("writes the history as JSON, reproducibly", async () => {
     const runs = await Promise.all([io(), io()].map(async (t) => (await trainCommand(["specs/iris.nnspec", "--train", "2", "--epochs", "2", "--json", "--out", outDir()], t.io), JSON.parse(t.out.join("")))));
     expect(runs[0].runs[0].history.map((h: { values: object }) => h.values)).toEqual(runs[1].runs[0].history.map((h: { values: object }) => h.values));
