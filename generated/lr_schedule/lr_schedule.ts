@@ -322,8 +322,8 @@ export function compileWineMlp4(model: tf.LayersModel): void {
     // tfjs-layers' losses take probabilities: the logits go through softmax cross-entropy (log-sum-exp, finite for any logits).
     loss: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => tf.losses.softmaxCrossEntropy(yTrue, yPred),
     // optimizer rmsprop lr: 0.001
-    // (learningRate, decay = rho, momentum, epsilon, centered)
-    optimizer: tf.train.rmsprop(0.001, 0.9, 0, 1e-7, false),
+    // (learningRate, decay = rho, momentum, epsilon)
+    optimizer: tf.train.rmsprop(0.001, 0.9, 0, 1e-7),
     metrics: [wineMlp4Metrics.accuracy],
   });
 }

@@ -13,8 +13,9 @@
  * loss (mse, mae, huber, binary cross-entropy with and without logits and label smoothing,
  * categorical and sparse cross-entropy with and without logits), L2 penalties, every schedule,
  * early stopping with restore_best, a graph model (add, concat), batchnorm, layernorm, a leaky_relu
- * activation and a small CNN. Not covered: dropout (tfjs draws its masks from its own unseeded
- * generator) and centered RMSprop (tfjs 4.22 computes √(s − (c² + ε)), the interpreter √(s − c² + ε)).
+ * activation, centered RMSprop (generated code uses nnspec's helper with TensorFlow's formula; tfjs 4.22's
+ * own is NaN for constant gradients) and a small CNN. Not covered: dropout (tfjs draws its masks from
+ * its own unseeded generator).
  *
  * Finally weights move both ways: the interpreter's trained weights loaded into the generated model
  * predict what the interpreter predicts, and the generated model's trained weights loaded into the
@@ -151,6 +152,13 @@ train logits_mlp on iris {
   seed 5
   metrics accuracy
   early_stopping monitor: val_accuracy, patience: 2, restore_best
+}
+train logits_mlp on iris_classes {
+  loss sparse_cross_entropy(from_logits: true)
+  optimizer rmsprop lr: 0.01, momentum: 0.3, centered
+  epochs 3
+  batch 16
+  seed 5
 }
 train logits_mlp on iris_classes {
   loss sparse_cross_entropy(from_logits: true)

@@ -74,10 +74,11 @@ type Named = Pick<NamedOptions, "kind" | "values">;
 const FIXED = ["tf", "dirname", "resolve", "fileURLToPath", "epochOrder", "initializerSeed", "loadDataset", "DataConfig", "LoadedData", "SplitData", "SPEC_DIR", "MODELS", "TRAININGS", "Training", "TrainOptions", "main"];
 
 /** Helpers of src/codegen/tfjs/runtime.ts a module imports, when some train block needs them. */
-type Helper = "backend" | "crossValidate" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "decisions" | "argMaxDecisions" | "thresholdDecisions" | "matchRate" | "macroScores" | "rSquared";
+type Helper = "backend" | "crossValidate" | "centeredRmsprop" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "decisions" | "argMaxDecisions" | "thresholdDecisions" | "matchRate" | "macroScores" | "rSquared";
 const HELPER_NAMES: Record<Helper, string> = {
   backend: "useFastestBackend",
   crossValidate: "crossValidate",
+  centeredRmsprop: "CenteredRMSProp",
   penalty: "penalty",
   tensors: "splitTensors",
   batches: "batchesInOrder",
@@ -644,12 +645,14 @@ class Emitter {
       case "adagrad":
         return [doc, "// (learningRate, initialAccumulatorValue)", `optimizer: tf.train.adagrad(${lr}, ${literal(o("initial_accumulator"))}),`];
       case "rmsprop":
-        return [
-          doc,
-          "// (learningRate, decay = rho, momentum, epsilon, centered)",
-          ...(b("centered") ? ["// Note: centered RMSprop in tfjs 4.22 divides by √(s − (c² + ε)); the interpreter uses TensorFlow's √(s − c² + ε)."] : []),
-          `optimizer: tf.train.rmsprop(${lr}, ${literal(o("rho"))}, ${literal(o("momentum"))}, ${literal(o("epsilon"))}, ${b("centered")}),`,
-        ];
+        if (b("centered"))
+          return [
+            doc,
+            "// (learningRate, rho, momentum, epsilon): tfjs 4.22's centered RMSprop divides by √(s − (c² + ε)), NaN where",
+            "// the gradient is constant; this helper divides by √(s − c² + ε) as the interpreter and TensorFlow do.",
+            `optimizer: new ${this.use("centeredRmsprop")}(${lr}, ${literal(o("rho"))}, ${literal(o("momentum"))}, ${literal(o("epsilon"))}),`,
+          ];
+        return [doc, "// (learningRate, decay = rho, momentum, epsilon)", `optimizer: tf.train.rmsprop(${lr}, ${literal(o("rho"))}, ${literal(o("momentum"))}, ${literal(o("epsilon"))}),`];
       case "adam":
         return [doc, "// (learningRate, beta1, beta2, epsilon)", `optimizer: tf.train.adam(${lr}, ${literal(o("beta1"))}, ${literal(o("beta2"))}, ${literal(o("epsilon"))}),`];
       case "adamw":

@@ -254,6 +254,56 @@ export class AdamW extends tf.AdamOptimizer {
   }
 }
 
+/**
+ * Centered RMSprop as the interpreter (and TensorFlow) computes it: s = ρs + (1−ρ)g², c = ρc + (1−ρ)g,
+ * m = μm + lr·g / √(max(0, s − c²) + ε), w −= m. tfjs 4.22's centered RMSprop divides by √(s − (c² + ε)),
+ * which is NaN wherever the gradient has been constant. The base class runs uncentered and holds no state.
+ */
+export class CenteredRMSProp extends tf.RMSPropOptimizer {
+  private readonly state = new Map<string, { s: tf.Variable; c: tf.Variable; m: tf.Variable }>();
+
+  constructor(
+    learningRate: number,
+    private readonly rho: number,
+    private readonly momentumRate: number,
+    private readonly eps: number,
+  ) {
+    super(learningRate, rho, momentumRate, eps, false);
+  }
+
+  override applyGradients(gradients: Parameters<tf.RMSPropOptimizer["applyGradients"]>[0]): void {
+    const pairs = Array.isArray(gradients) ? gradients.map((g) => [g.name, g.tensor] as const) : Object.entries(gradients);
+    for (const [name, g] of pairs) {
+      const w = tf.engine().registeredVariables[name];
+      if (!w || !g) continue;
+      let st = this.state.get(name);
+      if (!st) {
+        const zeros = (): tf.Variable => tf.tidy(() => tf.zerosLike(w).variable(false));
+        st = { s: zeros(), c: zeros(), m: zeros() };
+        this.state.set(name, st);
+      }
+      const { s, c, m } = st;
+      tf.tidy(() => {
+        const ns = tf.add(tf.mul(s, this.rho), tf.mul(tf.square(g), 1 - this.rho));
+        const nc = tf.add(tf.mul(c, this.rho), tf.mul(g, 1 - this.rho));
+        const denom = tf.sqrt(tf.add(tf.relu(tf.sub(ns, tf.square(nc))), this.eps));
+        const nm = tf.add(tf.mul(m, this.momentumRate), tf.div(tf.mul(g, this.learningRate), denom));
+        s.assign(ns);
+        c.assign(nc);
+        m.assign(nm);
+        w.assign(tf.sub(w, nm));
+      });
+    }
+    this.incrementIterations();
+  }
+
+  override dispose(): void {
+    super.dispose();
+    for (const st of this.state.values()) tf.dispose([st.s, st.c, st.m]);
+    this.state.clear();
+  }
+}
+
 /** 0/1 decisions, one column per class or label: `predicted` from the model's output, `actual` from the target. */
 export interface Decisions {
   predicted: tf.Tensor;
