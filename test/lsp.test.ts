@@ -659,6 +659,24 @@ describe("incremental parsing", () => {
     );
   }, 60_000);
 
+  // Edit sequences random runs once found where the chunks disagreed with parse(): an unmatched
+  // bracket drops errors at the end of the file, and a header's missing `{` claims a stray `}`.
+  it.each([
+    ["digits.nnspec", [[0, 3, "/*"], [0, 3, ":"], [1255145057, 4, "*/"], [950355293, 28, "("]]],
+    ["iris.nnspec", [[0, 27, "data "], [0, 22, "data "], [1675485599, 0, "import "], [0, 0, ")"]]],
+    ["coffee_roasting.nnspec", [[0, 4, "{"], [0, 26, "]"], [223495061, 24, '"'], [320534935, 30, "data "], [0, 0, "{"]]],
+    ["iris.nnspec", [[603852145, 3, "data "], [653337745, 6, "\n"], [0, 0, "{"]]],
+  ] as [string, [number, number, string][]][])("agrees with parse() on a found case (%s)", (name, edits) => {
+    const inc = new IncrementalParser("x.nnspec");
+    let text = read(name);
+    same(text, inc);
+    for (const [at, del, ins] of edits) {
+      const p = at % (text.length + 1);
+      text = text.slice(0, p) + ins + text.slice(p + del);
+      same(text, inc);
+    }
+  });
+
   it("re-parses only the declaration an edit touched", () => {
     const text = generateSpec(2000);
     const inc = new IncrementalParser("x.nnspec");

@@ -12,7 +12,7 @@ import { parse, type ParseResult } from "../syntax/parse.ts";
  * keyed by the chunk's text; an edit re-parses the chunks whose text changed and moves the spans
  * of the others. Cuts are only made where the whole-file parser is in the same state as at the
  * start of a file, so the result equals `parse(text)` (test/lsp.test.ts compares them on the course
- * specs and on random edits of them).
+ * specs and on random edits of them). While a bracket is unmatched anywhere, the file is parsed whole.
  */
 
 interface ChunkResult {
@@ -194,6 +194,13 @@ export class IncrementalParser {
     this.templates = used;
     this.cuts = usedCuts;
     this.lastReparsed = reparsed;
+    // Brackets are matched over the whole file, and an unmatched one changes what is reported
+    // elsewhere (errors at the end of the file are dropped; a header's missing `{` takes the stray
+    // `}`). Chunks that each balance concatenate to a balanced file; otherwise parse it whole.
+    if (chunks.some((c) => c.placed.diagnostics.some((d) => d.code === "NN0103" || d.code === "NN0104"))) {
+      this.lastReparsed = chunks.length;
+      return parse(text, this.path);
+    }
     const decls: Decl[] = [];
     const comments: Comment[] = [];
     const diagnostics: Diagnostic[] = [];

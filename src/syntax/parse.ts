@@ -79,7 +79,7 @@ export function parse(text: string, path = "<input>"): ParseResult {
     out.push(d);
   }
   out.sort((a, b) => a.span.start - b.span.start);
-  return { ast, diagnostics: missingOpenBrace(out), lines };
+  return { ast, diagnostics: missingOpenBrace(out, ast.decls.map((d) => d.span.start)), lines };
 }
 
 /** Tokens inside a `{ }` pair, the closing `}` included. */
@@ -179,11 +179,13 @@ function didYouMean(span: Span, guess: string) {
  * A header without its `{` (`model m(x: [4]) -> [3]` then the layers) leaves the block's `}`
  * unmatched: one mistake, so the `}` becomes a label of the missing-brace error, which gets the fix.
  */
-function missingOpenBrace(ds: Diagnostic[]): Diagnostic[] {
+function missingOpenBrace(ds: Diagnostic[], declStarts: number[]): Diagnostic[] {
   const dropped = new Set<Diagnostic>();
   for (const d of ds) {
     if (d.code !== "NN0101" || !d.message.startsWith("expected `{`")) continue;
-    const close = ds.find((c) => c.code === "NN0104" && c.message === "unmatched `}`" && c.span.start > d.span.start && !dropped.has(c));
+    // Only a `}` before the next declaration: a stray one further down is a mistake of its own.
+    const limit = declStarts.find((s) => s > d.span.start) ?? Infinity;
+    const close = ds.find((c) => c.code === "NN0104" && c.message === "unmatched `}`" && c.span.start > d.span.start && c.span.start < limit && !dropped.has(c));
     if (!close) continue;
     dropped.add(close);
     d.labels.push({ span: close.span, message: "the `}` that closes it" });
