@@ -17,7 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadDataset, initializerSeed, type DataConfig, type LoadedData } from "../../src/data/runtime.ts";
-import { batchesInOrder, splitTensors, useFastestBackend } from "../../src/codegen/tfjs/runtime.ts";
+import { SeededDropout, batchesInOrder, splitTensors, useFastestBackend } from "../../src/codegen/tfjs/runtime.ts";
 
 /** The folder of the spec: the data blocks' relative paths are read from it. */
 const SPEC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../specs");
@@ -74,7 +74,7 @@ export function createDigitsRegularized(seed: number = 1): tf.LayersModel {
       // relu (specs/dropout_batchnorm.nnspec:15)
       tf.layers.activation({ name: "relu_1", activation: "relu" }),
       // dropout 0.3 (specs/dropout_batchnorm.nnspec:16)
-      tf.layers.dropout({ name: "dropout_1", rate: 0.3 }),
+      new SeededDropout({ name: "dropout_1", rate: 0.3, seed, stream: "dropout/dropout_1" }),
       // dense 64 use_bias: false (specs/dropout_batchnorm.nnspec:17)
       tf.layers.dense({
         name: "dense_2",
@@ -95,7 +95,7 @@ export function createDigitsRegularized(seed: number = 1): tf.LayersModel {
       // relu (specs/dropout_batchnorm.nnspec:19)
       tf.layers.activation({ name: "relu_2", activation: "relu" }),
       // dropout 0.3 (specs/dropout_batchnorm.nnspec:20)
-      tf.layers.dropout({ name: "dropout_2", rate: 0.3 }),
+      new SeededDropout({ name: "dropout_2", rate: 0.3, seed, stream: "dropout/dropout_2" }),
       // dense 10 (specs/dropout_batchnorm.nnspec:21)
       tf.layers.dense({
         name: "dense_3",

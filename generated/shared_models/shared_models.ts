@@ -17,7 +17,13 @@ import * as tf from "@tensorflow/tfjs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadDataset, initializerSeed, type DataConfig, type LoadedData } from "../../src/data/runtime.ts";
-import { batchesInOrder, rSquared, splitTensors, useFastestBackend } from "../../src/codegen/tfjs/runtime.ts";
+import {
+  SeededDropout,
+  batchesInOrder,
+  rSquared,
+  splitTensors,
+  useFastestBackend,
+} from "../../src/codegen/tfjs/runtime.ts";
 
 /** The folder of the spec: the data blocks' relative paths are read from it. */
 const SPEC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../specs");
@@ -126,7 +132,7 @@ export function createTabular13Classifier(seed: number = 1): tf.LayersModel {
         activation: "relu",
       }),
       // dropout 0.2 (specs/shared/models.nnspec:15)
-      tf.layers.dropout({ name: "dropout_1", rate: 0.2 }),
+      new SeededDropout({ name: "dropout_1", rate: 0.2, seed, stream: "dropout/dropout_1" }),
       // dense 32 relu (specs/shared/models.nnspec:16)
       tf.layers.dense({
         name: "dense_2",

@@ -74,11 +74,12 @@ type Named = Pick<NamedOptions, "kind" | "values">;
 const FIXED = ["tf", "dirname", "resolve", "fileURLToPath", "epochOrder", "initializerSeed", "loadDataset", "DataConfig", "LoadedData", "SplitData", "SPEC_DIR", "MODELS", "TRAININGS", "Training", "TrainOptions", "main"];
 
 /** Helpers of src/codegen/tfjs/runtime.ts a module imports, when some train block needs them. */
-type Helper = "backend" | "crossValidate" | "centeredRmsprop" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "decisions" | "argMaxDecisions" | "thresholdDecisions" | "matchRate" | "macroScores" | "rSquared";
+type Helper = "backend" | "crossValidate" | "centeredRmsprop" | "dropout" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "decisions" | "argMaxDecisions" | "thresholdDecisions" | "matchRate" | "macroScores" | "rSquared";
 const HELPER_NAMES: Record<Helper, string> = {
   backend: "useFastestBackend",
   crossValidate: "crossValidate",
   centeredRmsprop: "CenteredRMSProp",
+  dropout: "SeededDropout",
   penalty: "penalty",
   tensors: "splitTensors",
   batches: "batchesInOrder",
@@ -366,6 +367,12 @@ class Emitter {
   /** `tf.layers.dense({ name, ...config })` with initializers and regularizers as tfjs objects. */
   private layerCall(spec: TfjsLayer, name: string, l: LayerSpec, index: number, file: string): string {
     const parts = [`name: ${stringLiteral(name)}`];
+    if (spec.factory === "dropout") {
+      // The interpreter's masks, from nnspec's generator (see SeededDropout).
+      const own = typeof spec.config.seed === "number";
+      parts.push(`rate: ${literal(spec.config.rate)}`, own ? `seed: ${literal(spec.config.seed)}` : "seed", `stream: ${stringLiteral(own ? "dropout" : `dropout/${l.name}`)}`);
+      return `new ${this.use("dropout")}({ ${parts.join(", ")} })`;
+    }
     for (const [key, value] of Object.entries(spec.config)) {
       if (value === undefined) continue;
       let v: string;

@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { epochOrder, type LoadedData, type SplitData } from "../../data/runtime.ts";
+import { Rng } from "../../runtime/rng.ts";
 
 /** The npm package of TensorFlow.js's WebAssembly backend (optional: a variable, so that nothing requires it). */
 const WASM_PACKAGE = "@tensorflow/tfjs-backend-wasm";
@@ -303,6 +304,53 @@ export class CenteredRMSProp extends tf.RMSPropOptimizer {
     this.state.clear();
   }
 }
+
+interface SeededDropoutConfig {
+  name?: string;
+  rate: number;
+  /** The seed and stream label of nnspec's generator: the model's seed and `dropout/<layer>`, or the layer's own `seed:` and `dropout`. */
+  seed: number;
+  stream: string;
+}
+
+/**
+ * Dropout whose masks are the interpreter's: each training call draws one uniform number per value,
+ * in order, from nnspec's generator for (seed, stream), keeping a value when it is ≥ rate and scaling
+ * it by 1/(1 − rate). tfjs's own dropout draws from Math.random, or repeats one mask when seeded.
+ */
+export class SeededDropout extends tf.layers.Layer {
+  static className = "SeededDropout";
+  private readonly rate: number;
+  private readonly seed: number;
+  private readonly stream: string;
+  private rng: Rng;
+
+  constructor(config: SeededDropoutConfig) {
+    super({ name: config.name });
+    this.rate = config.rate;
+    this.seed = config.seed;
+    this.stream = config.stream;
+    this.rng = new Rng(config.seed, config.stream);
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs.training || this.rate === 0) return tf.clone(x);
+    const keep = 1 / (1 - this.rate);
+    const mask = new Float32Array(x.size);
+    for (let i = 0; i < mask.length; i++) mask[i] = this.rng.uniform() >= this.rate ? keep : 0;
+    return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape, "float32")));
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed, stream: this.stream };
+  }
+}
+tf.serialization.registerClass(SeededDropout);
 
 /** 0/1 decisions, one column per class or label: `predicted` from the model's output, `actual` from the target. */
 export interface Decisions {
