@@ -4,6 +4,7 @@ import type { DataSpec, LabelSpec, ModelSpec, NamedOptions, Options, Program, Tr
 import { isCall, type Json } from "../lang/values.ts";
 import type * as A from "../syntax/ast.ts";
 import { apportion, PARTS, quotas } from "../data/split.ts";
+import { selectColumns } from "../data/columns.ts";
 import { closest } from "../util/suggest.ts";
 import { Dim, elements, shapeText, type Shape } from "./dims.ts";
 import type { CheckedLayer, CheckedModel, TensorInfo } from "./ir.ts";
@@ -190,28 +191,35 @@ export interface DataInfo {
   file?: string;
 }
 
+/**
+ * The columns a selector picks, as the loader picks them (src/data/columns.ts: each column once, in
+ * order). Without the file's names a named column still counts as one, but its index is unknown.
+ */
 function selectorIndices(items: Selector[], cols: ColumnSet): { count?: number; indices?: number[] } {
-  let count = 0;
-  let indices: number[] | undefined = [];
-  for (const it of items) {
-    if (typeof it === "number") {
-      count++;
-      indices?.push(it);
-    } else if (typeof it === "string") {
-      count++;
-      const i = cols.names?.indexOf(it) ?? -1;
-      if (i >= 0) indices?.push(i);
-      else indices = undefined;
-    } else if (it && typeof it === "object" && !Array.isArray(it) && Array.isArray((it as { range?: Json[] }).range)) {
-      const [a, b] = (it as { range: Json[] }).range;
-      const ia = typeof a === "number" ? a : typeof a === "string" && cols.names ? cols.names.indexOf(a) : -1;
-      const ib = typeof b === "number" ? b : typeof b === "string" && cols.names ? cols.names.indexOf(b) : -1;
-      if (ia < 0 || ib < 0 || ib < ia) return {};
-      count += ib - ia + 1;
-      if (indices) for (let i = ia; i <= ib; i++) indices.push(i);
-    } else return {};
-  }
-  return { count, indices };
+  const sel = selectColumns(items, cols.names, cols.count ?? Infinity);
+  if (!sel.problems.length) return { count: sel.indices.length, indices: sel.indices };
+  if (!cols.names && sel.problems.every((p) => p.problem.kind === "unknown" && typeof items[p.item] === "string")) return { count: sel.indices.length + sel.problems.length };
+  return {};
+}
+
+/** Warns of a column a selector picks more than once (the loader takes it once). */
+function checkRepeats(items: Selector[], spans: Map<string, Span>, base: string, cols: ColumnSet, what: string, sink: DiagnosticSink, fallback: Span): void {
+  const first = new Map<number, number>();
+  items.forEach((it, k) => {
+    const one = selectColumns([it], cols.names, cols.count ?? Infinity);
+    for (const i of one.indices) {
+      const before = first.get(i);
+      if (before === undefined) {
+        first.set(i, k);
+        continue;
+      }
+      const name = cols.names?.[i] ? `\`${cols.names[i]}\`` : `column ${i}`;
+      const span = spans.get(`${base}/${k}`) ?? spans.get(`${base}/${k}/from`) ?? fallback;
+      const earlier = spans.get(`${base}/${before}`) ?? spans.get(`${base}/${before}/from`);
+      sink.report("repeatedColumn", span, { column: name, what }, { labels: earlier ? [{ span: earlier, message: "first selected here" }] : [] });
+      return;
+    }
+  });
 }
 
 /** Reports selector items that name columns the file (or `columns`) does not have. */
@@ -316,6 +324,7 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost):
   const items = features?.options.values.columns;
   if (features && Array.isArray(items)) {
     const known = checkSelector(items, features.options.spans, "/columns", cols, "feature", sink, features.node.span);
+    if (known) checkRepeats(items, features.options.spans, "/columns", cols, "features", sink, features.node.span);
     const sel = known ? selectorIndices(items, cols) : {};
     info.features = sel.count;
     info.featuresSpan = features.node.span;

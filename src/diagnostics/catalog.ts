@@ -432,6 +432,15 @@ export const CATALOG = {
     explain: "A feature selection that includes the label column hands the answer to the model: it learns to copy it and the evaluation means nothing. Select the feature columns without the label.",
   },
 
+  repeatedColumn: {
+    code: "NN0420",
+    severity: "warning",
+    name: "repeated-column",
+    message: "{column} is selected twice in `{what}`",
+    label: "already selected",
+    help: "remove the repeat: each column is read once",
+    explain: "A column selector (`features 0..3, 2`, `features a..c, b`) names each column once; a column named again, alone or inside a range, is read only once, so the example has fewer values than the selector seems to list. The checker counts features as the loader reads them.",
+  },
   splitNotInteger: {
     code: "NN0419",
     severity: "error",
