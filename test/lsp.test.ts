@@ -4,7 +4,7 @@
  * variants of them. Also: the incremental parser against the whole-file parser, and the .vsix build.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -18,6 +18,8 @@ import {
   DefinitionRequest,
   DidChangeConfigurationNotification,
   DidChangeTextDocumentNotification,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
   DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
   DocumentFormattingRequest,
@@ -74,6 +76,8 @@ class Client {
   private waiters: { uri: string; version?: number; resolve: (p: PublishDiagnosticsParams) => void }[] = [];
   private versions = new Map<string, number>();
   readonly texts = new Map<string, string>();
+  /** What the server registered dynamically (client/registerCapability). */
+  readonly registrations: { method: string; registerOptions?: unknown }[] = [];
   capabilities!: InitializeResult["capabilities"];
   stderr = "";
 
@@ -97,12 +101,16 @@ class Client {
     });
     conn.onNotification("window/logMessage", () => undefined);
     conn.onRequest("workspace/inlayHint/refresh", () => null);
+    conn.onRequest("client/registerCapability", (p: { registrations: { method: string; registerOptions?: unknown }[] }) => {
+      c.registrations.push(...p.registrations);
+      return null;
+    });
     conn.listen();
     const init = await conn.sendRequest(InitializeRequest.type, {
       processId: process.pid,
       rootUri: uriOf(ROOT),
       workspaceFolders: [{ uri: uriOf(SPECS), name: "specs" }],
-      capabilities: { textDocument: { completion: { completionItem: { snippetSupport: true } } }, workspace: { inlayHint: { refreshSupport: true } } },
+      capabilities: { textDocument: { completion: { completionItem: { snippetSupport: true } } }, workspace: { inlayHint: { refreshSupport: true }, didChangeWatchedFiles: { dynamicRegistration: true } } },
       initializationOptions,
     });
     c.capabilities = init.capabilities;
@@ -431,6 +439,35 @@ describe("nnspec lsp", () => {
     const d3 = (await c.conn.sendRequest(DefinitionRequest.type, { textDocument: { uri: uriOf(shared) }, position: pos(stext, '"shared/models.nnspec"', 3) })) as Location[];
     expect(d3[0].uri).toBe(uriOf(models));
     await c.close(shared);
+  });
+
+  it("checks open documents again when a spec they import or a data file changes on disk", async () => {
+    const watched = c.registrations.find((r) => r.method === DidChangeWatchedFilesNotification.method);
+    expect(JSON.stringify(watched?.registerOptions)).toMatch(/\*\*\/\*\.nnspec.*\*\*\/\*\.csv/);
+    const dir = mkdtempSync(join(tmpdir(), "nnspec-watch-"));
+    try {
+      const lib = join(dir, "lib.nnspec");
+      const csv = join(dir, "rows.csv");
+      const main = join(dir, "main.nnspec");
+      writeFileSync(lib, "model m(x: [3]) -> [1] {\n  dense 1\n}\n");
+      writeFileSync(csv, "a,b,c,y\n1,2,3,4\n");
+      const text = 'import m from "lib.nnspec"\ndata d {\n  from "rows.csv" header: true\n  label y: regression\n}\ntrain m on d {\n  loss mse\n  optimizer adam\n}\n';
+      expect((await c.open(main, text)).filter((d) => d.severity === 1)).toEqual([]);
+      const uri = uriOf(main);
+      // The imported model now takes 4 inputs: the 3 columns no longer fit.
+      writeFileSync(lib, "model m(x: [4]) -> [1] {\n  dense 1\n}\n");
+      let got = c.waitFor(uri);
+      await c.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf(lib), type: FileChangeType.Changed }] });
+      expect((await got).diagnostics.map((d) => d.code)).toContain("NN0406");
+      // The data file gains a column: 4 features, and the error is gone.
+      writeFileSync(csv, "a,b,c,e,y\n1,2,3,4,5\n");
+      got = c.waitFor(uri);
+      await c.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf(csv), type: FileChangeType.Changed }] });
+      expect((await got).diagnostics.filter((d) => d.severity === 1)).toEqual([]);
+      await c.close(main);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("renames tensors, data sets and models across imports", async () => {

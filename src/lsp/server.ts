@@ -1,7 +1,8 @@
-import { dirname, resolve as resolvePath } from "node:path";
+import { basename, dirname, resolve as resolvePath } from "node:path";
 import {
   CodeActionKind,
   createConnection,
+  DidChangeWatchedFilesNotification,
   ErrorCodes,
   ProposedFeatures,
   ResponseError,
@@ -79,6 +80,7 @@ export function startServer(input: NodeJS.ReadableStream, output: NodeJS.Writabl
   let settings = DEFAULT_SETTINGS;
   let snippets = false;
   let inlayRefresh = false;
+  let watchRegistration = false;
 
   const log = (what: string, e: unknown): void => {
     connection.console.error(`nnspec: ${what} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
@@ -107,6 +109,7 @@ export function startServer(input: NodeJS.ReadableStream, output: NodeJS.Writabl
     settings = merge(DEFAULT_SETTINGS, params.initializationOptions);
     snippets = params.capabilities.textDocument?.completion?.completionItem?.snippetSupport === true;
     inlayRefresh = params.capabilities.workspace?.inlayHint?.refreshSupport === true;
+    watchRegistration = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -184,6 +187,26 @@ export function startServer(input: NodeJS.ReadableStream, output: NodeJS.Writabl
       }
     }
   }
+  // ── files changed on disk: specs that open documents import, and data files whose headers they read ──
+  connection.onInitialized(() => {
+    if (!watchRegistration) return;
+    const globs = ["**/*.nnspec", "**/*.csv", "**/*.tsv", "**/*.txt", "**/*.data", "**/*.gz", "**/*-ubyte"];
+    void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: globs.map((globPattern) => ({ globPattern })) }).catch((e: unknown) => log("watching files", e));
+  });
+  connection.onDidChangeWatchedFiles(
+    guard("a watched file", undefined, (p) => {
+      const changed = p.changes.map((c) => uriToPath(c.uri)).filter((path) => !ws.isOpen(path));
+      if (!changed.length) return;
+      // An open document is checked again when its text names a changed file (by its name: paths are
+      // written relative to the document), which covers imports and data files alike.
+      for (const d of documents.all()) {
+        const text = d.getText();
+        if (!changed.some((path) => text.includes(basename(path)))) continue;
+        ws.invalidate(d.uri);
+        schedule(d.uri, true);
+      }
+    }),
+  );
   documents.onDidOpen((e) => schedule(e.document.uri, true));
   documents.onDidChangeContent((e) => schedule(e.document.uri));
   documents.onDidClose((e) => {
