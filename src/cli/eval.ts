@@ -2,25 +2,28 @@
  * `nnspec eval FILE --model DIR`: evaluates a saved model on its data's test split (or another with
  * `--split`), with the preprocessing statistics saved beside the weights, and prints the report.
  *
- *   nnspec eval FILE --model DIR [--split test|val|train] [--json]
+ *   nnspec eval FILE --model DIR [--split test|val|train] [--json] [--out DIR]
+ *
+ * `--out DIR` also writes the report as eval-<split>.txt and eval-<split>.json there (each file
+ * written whole or not at all; DIR may be the model's own folder).
  */
-import { resolve as resolvePath } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import { parseArgs } from "node:util";
 import { loadData } from "../data/index.ts";
 import { renderDiagnostic, renderSummary } from "../diagnostics/render.ts";
 import type { LineMap } from "../diagnostics/span.ts";
 import { evaluate } from "../runtime/train.ts";
-import { loadTarget, openSpec, readSavedModel, withSavedStats, type Io } from "./saved.ts";
+import { loadTarget, openSpec, readSavedModel, withSavedStats, writeFileAtomic, type Io } from "./saved.ts";
 import { reportText } from "./train.ts";
 
-export const EVAL_USAGE = "nnspec eval FILE --model DIR [--split test|val|train] [--json]";
+export const EVAL_USAGE = "nnspec eval FILE --model DIR [--split test|val|train] [--json] [--out DIR]";
 
 const SPLITS = { test: "test", val: "validation", train: "training" } as const;
 
 export async function evalCommand(argv: string[], io: Io): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { model: { type: "string" }, split: { type: "string" }, json: { type: "boolean" } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { model: { type: "string" }, split: { type: "string" }, json: { type: "boolean" }, out: { type: "string" } } });
   } catch (e) {
     io.stderr.write(`error: ${(e as Error).message}\nusage: ${EVAL_USAGE}\n`);
     return 2;
@@ -65,10 +68,15 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
   if (meta.classNames && data.classNames && meta.classNames.join("\u0000") !== data.classNames.join("\u0000"))
     io.stderr.write(`note: the classes of data \`${dataSpec.name}\` are now ${data.classNames.join(", ")}, but the model in ${dir} was trained with ${meta.classNames.join(", ")}\n`);
   const r = evaluate(model, rows.value, meta.config.loss);
-  if (values.json) {
-    io.stdout.write(JSON.stringify({ file: path, model: meta.model, dir, data: dataSpec.name, split, loss: r.loss, ...r.report, classNames }, null, 2) + "\n");
-  } else {
-    io.stdout.write(`${meta.model} (saved in ${dir}, ${meta.epochs} epoch(s)) on ${dataSpec.name}\n${reportText(r.loss, r.report, classNames, SPLITS[split])}\n`);
+  const json = JSON.stringify({ file: path, model: meta.model, dir, data: dataSpec.name, split, loss: r.loss, ...r.report, classNames }, null, 2) + "\n";
+  const text = `${meta.model} (saved in ${dir}, ${meta.epochs} epoch(s)) on ${dataSpec.name}\n${reportText(r.loss, r.report, classNames, SPLITS[split])}\n`;
+  io.stdout.write(values.json ? json : text);
+  if (values.out !== undefined) {
+    for (const [name, body] of [[`eval-${split}.txt`, text], [`eval-${split}.json`, json]]) {
+      const w = writeFileAtomic(join(values.out, name), body);
+      if (!w.ok) return (io.stderr.write(`error: ${w.error}\n`), 1);
+    }
+    if (!values.json) io.stdout.write(`wrote ${join(values.out, `eval-${split}.txt`)} and eval-${split}.json\n`);
   }
   return 0;
 }

@@ -20,7 +20,7 @@ import { predict } from "../runtime/train.ts";
 import { declaredColumns, featureColumns, loadTarget, openSpec, readProblemText, readSavedModel, sourceOptions, tableMatrix, writeFileAtomic, type Io } from "./saved.ts";
 import type { Result } from "../runtime/load.ts";
 
-export const PREDICT_USAGE = "nnspec predict FILE --model DIR --input CSV [--output CSV] [--skip N]";
+export const PREDICT_USAGE = "nnspec predict FILE --model DIR --input CSV [--output|--out CSV] [--skip N]";
 
 /** Problems in the input's cells reported before giving up. */
 const CELL_LIMIT = 10;
@@ -28,7 +28,7 @@ const CELL_LIMIT = 10;
 export async function predictCommand(argv: string[], io: Io): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { model: { type: "string" }, input: { type: "string" }, output: { type: "string" }, skip: { type: "string" } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { model: { type: "string" }, input: { type: "string" }, output: { type: "string" }, out: { type: "string" }, skip: { type: "string" } } });
   } catch (e) {
     io.stderr.write(`error: ${(e as Error).message}\nusage: ${PREDICT_USAGE}\n`);
     return 2;
@@ -43,6 +43,8 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
     if (!/^\d+$/.test(values.skip)) return usage(`--skip takes a whole number of lines, not \`${values.skip}\``);
     skipFlag = Number(values.skip);
   }
+  if (values.output !== undefined && values.out !== undefined && values.output !== values.out) return usage("--out is short for --output: give one of them");
+  const output = values.output ?? values.out;
   const path = positionals[0];
   const dir = values.model;
   const input = values.input;
@@ -85,13 +87,13 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   if (stats.width !== inSize) return error(`the preprocessing saved in ${dir} gives ${stats.width} values per row, but model \`${meta.model}\` takes ${inSize}; save the model again with \`nnspec train ${path} --out ${dir}\``);
   const out = predict(model, x, table.n);
   const csv = predictionCsv(out, table.n, model.tensors[model.outputs[0]].size, meta);
-  if (values.output === undefined) {
+  if (output === undefined) {
     io.stdout.write(csv);
     return 0;
   }
-  const w = writeFileAtomic(values.output, csv);
+  const w = writeFileAtomic(output, csv);
   if (!w.ok) return error(w.error);
-  io.stderr.write(`wrote ${table.n} prediction(s) to ${values.output}\n`);
+  io.stderr.write(`wrote ${table.n} prediction(s) to ${output}\n`);
   return 0;
 }
 

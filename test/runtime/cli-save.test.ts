@@ -177,6 +177,24 @@ describe("nnspec eval and predict", () => {
     expect(JSON.parse(j.text())).toMatchObject({ model: "iris_mlp", split: "test", n: 45, classNames: ["setosa", "versicolor", "virginica"] });
   });
 
+  it("eval --out writes the report beside the printed one, predict --out is --output", async () => {
+    const out = join(dir, "eval-out");
+    const t = io();
+    expect(await evalCommand(["specs/iris.nnspec", "--model", iris, "--out", out], t.io)).toBe(0);
+    const report = readFileSync(join(out, "eval-test.txt"), "utf8");
+    expect(report).toMatch(/test \(45 examples\)/);
+    expect(t.text().startsWith(report)).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, "eval-test.json"), "utf8"))).toMatchObject({ model: "iris_mlp", split: "test", n: 45 });
+    const input = join(dir, "two.csv");
+    writeFileSync(input, "5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n");
+    const p = io();
+    expect(await predictCommand(["specs/iris.nnspec", "--model", iris, "--input", input, "--out", join(dir, "two-out.csv")], p.io)).toBe(0);
+    expect(readFileSync(join(dir, "two-out.csv"), "utf8").split("\n")[0]).toBe("species,p_setosa,p_versicolor,p_virginica");
+    const both = io();
+    expect(await predictCommand(["specs/iris.nnspec", "--model", iris, "--input", input, "--out", "a.csv", "--output", "b.csv"], both.io)).toBe(2);
+    expect(both.errors()).toMatch(/--out is short for --output: give one of them/);
+  });
+
   it("eval applies the saved preprocessing, whatever the spec now fits", async () => {
     const spec = join(dir, "iris-unscaled.nnspec");
     writeFileSync(spec, IRIS_TEXT.replace("  standardize\n", ""));
