@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { TfjsLayer } from "../layers/types.ts";
+import { unsupportedIn } from "../layers/common.ts";
 import { Dim, type Shape } from "./dims.ts";
 import type { CheckedModel } from "./ir.ts";
 
@@ -28,6 +29,8 @@ export function buildTfjs(model: CheckedModel): tf.LayersModel {
     const inShapes = checked.get(l.name)?.inputShapes ?? ins.map(nnspecShape);
     let out: tf.SymbolicTensor | tf.SymbolicTensor[] = l.kind.inputs === "many" ? ins : ins[0];
     let spec: TfjsLayer | undefined = l.kind.tfjs(l.options.values, inShapes);
+    const why = unsupportedIn(spec);
+    if (why) throw new Error(why);
     for (let name = l.name; spec; spec = spec.then, name = `${name}_then`) out = makeLayer(spec, name).apply(out) as tf.SymbolicTensor;
     last = out as tf.SymbolicTensor;
     tensors.set(l.name, last);

@@ -22,7 +22,7 @@ import { crossValidate, type CrossValidation } from "../runtime/crossval.ts";
 import { applyWeights, type SavedModel } from "../runtime/load.ts";
 import { taskOf, type MetricReport } from "../runtime/metrics.ts";
 import { RuntimeModel } from "../runtime/model.ts";
-import { saveModel } from "../runtime/save.ts";
+import { saveModel, tfjsCannotLoad } from "../runtime/save.ts";
 import { checkTrainable, evaluate, train, trainConfig, type EpochRecord, type TrainConfig, type TrainResult } from "../runtime/train.ts";
 import { readSavedModel, sha256, withSavedStats, writeFolderAtomic } from "./saved.ts";
 
@@ -285,6 +285,8 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
           test: test ? { loss: test.loss, values: test.report.values } : undefined,
         }),
       );
+      const why = tfjsCannotLoad(model);
+      if (why) io.stderr.write(`warning: ${path}: train ${i + 1} (${checked.spec.name}): tf.loadLayersModel cannot open the saved model.json (${why}); nnspec eval, predict and train --from read it\n`);
     } catch (e) {
       io.stderr.write(`warning: ${path}: train ${i + 1} (${checked.spec.name}): the model cannot be saved in the TensorFlow.js format: ${(e as Error).message}; ${dir} gets the history, curves and report only\n`);
     }

@@ -108,17 +108,24 @@ export function tfjsActivation(a: Json | undefined): { activation?: string; then
   if (name === undefined || name === "linear") return {};
   if (name === "leaky_relu") return { then: { factory: "leakyReLU", config: { alpha: callAlpha(a) ?? 0.3 } } };
   if (name === "elu") {
-    tfjsElu(callAlpha(a) ?? 1);
-    return { activation: "elu" };
+    const alpha = callAlpha(a) ?? 1;
+    return alpha === 1 ? { activation: "elu" } : { then: tfjsElu(alpha) };
   }
   return { activation: name };
 }
 
 /** TensorFlow.js 4.22 has elu with alpha 1 only: its activation takes no alpha and its ELU layer
- * throws "Non-default alpha value … is not supported". Throws a clear error for any other alpha. */
+ * throws "Non-default alpha value … is not supported". Another alpha is an ELU layer (Keras JSON)
+ * marked `unsupported`. */
 export function tfjsElu(alpha: number): TfjsLayer {
-  if (alpha !== 1) throw new Error(`elu with alpha ${alpha} cannot be built in TensorFlow.js, whose elu supports alpha 1 only`);
-  return { factory: "elu", config: {} };
+  if (alpha === 1) return { factory: "elu", config: {} };
+  return { factory: "elu", config: { alpha }, unsupported: `elu with alpha ${alpha} cannot be built in TensorFlow.js, whose elu supports alpha 1 only` };
+}
+
+/** The first reason a layer's tfjs chain cannot be built, if any. */
+export function unsupportedIn(spec: TfjsLayer | undefined): string | undefined {
+  for (let s = spec; s; s = s.then) if (s.unsupported) return s.unsupported;
+  return undefined;
 }
 
 /** A weighted layer's tfjs mapping with its activation folded in (or following as `then`). */

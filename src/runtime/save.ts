@@ -15,6 +15,7 @@
 import { Dim } from "../check/dims.ts";
 import type { FittedStats } from "../data/preprocess.ts";
 import { LAYERS } from "../layers/registry.ts";
+import { unsupportedIn } from "../layers/common.ts";
 import type { TfjsLayer } from "../layers/types.ts";
 import type { Json } from "../lang/values.ts";
 import type { Task } from "./metrics.ts";
@@ -257,9 +258,18 @@ export function modelJson(model: RuntimeModel, weightsPath = WEIGHTS_FILE): stri
 }
 
 /**
- * The three files of a saved model. Throws an Error naming the layer when TensorFlow.js cannot
- * express it (an elu with alpha ≠ 1); nothing is returned then.
+ * Why tf.loadLayersModel cannot open the model's model.json, if it cannot: a layer whose Keras JSON
+ * TensorFlow.js 4.22 does not build (an elu with alpha ≠ 1). nnspec itself reads it back.
  */
+export function tfjsCannotLoad(model: RuntimeModel): string | undefined {
+  for (let i = 0; i < model.layers.length; i++) {
+    const why = unsupportedIn(tfjsChain(model, i)[0]?.spec);
+    if (why) return `layer \`${model.layers[i].info.name}\`: ${why}`;
+  }
+  return undefined;
+}
+
+/** The three files of a saved model. Throws an Error naming the layer when it has no Keras JSON form. */
 export function saveModel(model: RuntimeModel, info: SaveInfo): SavedFiles {
   const json = modelJson(model);
   const sidecar: Sidecar = {

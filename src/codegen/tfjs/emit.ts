@@ -28,6 +28,7 @@ import type { LayerSpec, NamedOptions, TrainSpec } from "../../lang/program.ts";
 import { TRAIN_STATEMENTS } from "../../lang/statements.ts";
 import { isCall, type Json } from "../../lang/values.ts";
 import type { TfjsLayer } from "../../layers/types.ts";
+import { unsupportedIn } from "../../layers/common.ts";
 import { LOSSES } from "../../losses/index.ts";
 import { OPTIMIZERS, SCHEDULES } from "../../optimizers/index.ts";
 import { camel, commentText, literal, Namer, pascal, stringLiteral } from "./names.ts";
@@ -354,6 +355,8 @@ class Emitter {
     } catch (e) {
       throw new CodegenError(`layer \`${l.name}\` (${l.kind.name}) cannot be generated for TensorFlow.js: ${(e as Error).message}`, m.spec.file, l.node.span.line);
     }
+    const why = unsupportedIn(spec);
+    if (why) throw new CodegenError(`layer \`${l.name}\` (${l.kind.name}) cannot be generated for TensorFlow.js: ${why}`, m.spec.file, l.node.span.line);
     const out: [TfjsLayer, string][] = [];
     checkTfjsName(l.name, `layer \`${l.name}\` of model \`${m.spec.name}\``, m.spec.file, l.node.span.line);
     for (let name = l.name; spec; spec = spec.then, name = `${name}_then`) {
