@@ -17,7 +17,7 @@ import { cellWhere, type Table } from "../data/table.ts";
 import type { DataSpec } from "../lang/program.ts";
 import type { Sidecar } from "../runtime/save.ts";
 import { predict } from "../runtime/train.ts";
-import { declaredColumns, featureColumns, loadTarget, openSpec, readProblemText, readSavedModel, sourceOptions, tableMatrix, writeFileAtomic, type Io } from "./saved.ts";
+import { declaredColumns, featureColumns, joinNegativeValues, loadTarget, openSpec, readProblemText, readSavedModel, sourceOptions, tableMatrix, writeFileAtomic, type Io } from "./saved.ts";
 import type { Result } from "../runtime/load.ts";
 
 export const PREDICT_USAGE = "nnspec predict FILE --model DIR --input CSV [--output|--out CSV] [--skip N]";
@@ -28,7 +28,7 @@ const CELL_LIMIT = 10;
 export async function predictCommand(argv: string[], io: Io): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { model: { type: "string" }, input: { type: "string" }, output: { type: "string" }, out: { type: "string" }, skip: { type: "string" } } });
+    parsed = parseArgs({ args: joinNegativeValues(argv, ["--skip"]), allowPositionals: true, options: { model: { type: "string" }, input: { type: "string" }, output: { type: "string" }, out: { type: "string" }, skip: { type: "string" } } });
   } catch (e) {
     io.stderr.write(`error: ${(e as Error).message}\nusage: ${PREDICT_USAGE}\n`);
     return 2;
@@ -72,8 +72,10 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   const opts: SourceOptions = { format: asCsv ? "csv" : "whitespace", header: src.header, delimiter: asCsv && src.format !== "whitespace" ? src.delimiter : undefined, skip };
   const read = await readTable(resolvePath(input), input, opts);
   if (!("table" in read)) {
-    const hint = skip === 0 ? "; if its first lines are not rows (a metadata line, say), skip them with --skip N" : "";
-    return error(`cannot read ${input}: ${readProblemText(read.problems)}${hint}`);
+    // A row narrower or wider than the first is often a metadata line above the rows.
+    const ragged = read.problems.some((p) => p.key === "dataRaggedRow");
+    const hint = skip === 0 && ragged ? "; if its first lines are not rows (a metadata line, say), skip them with --skip N" : "";
+    return error(`${readProblemText(read.problems)}${hint}`);
   }
   const table = read.table;
   if (table.n === 0) return error(`${input} has no rows to predict${opts.header ? " (after its header row)" : ""}`);

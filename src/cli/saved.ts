@@ -243,6 +243,19 @@ export function tableMatrix(t: Table, rows: ArrayLike<number>, columns: ArrayLik
 }
 
 /** Read problems as text (no spec span: the file may come from the command line). */
+/**
+ * `--epochs -1` as `--epochs=-1`: node's parseArgs reads a value starting with `-` as an option and
+ * says only that the option is "ambiguous"; joined, the value reaches the command's own check.
+ */
+export function joinNegativeValues(argv: readonly string[], options: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (options.includes(argv[i]) && i + 1 < argv.length && /^-\d/.test(argv[i + 1])) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
+}
+
 export function readProblemText(problems: readonly ReadProblem[]): string {
   return problems.map((p) => fill(CATALOG[p.key].message, p.params)).join("; ");
 }

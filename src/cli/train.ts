@@ -24,7 +24,7 @@ import { taskOf, type MetricReport } from "../runtime/metrics.ts";
 import { RuntimeModel } from "../runtime/model.ts";
 import { saveModel, tfjsCannotLoad } from "../runtime/save.ts";
 import { checkTrainable, evaluate, train, trainConfig, type EpochRecord, type TrainConfig, type TrainResult } from "../runtime/train.ts";
-import { readSavedModel, sha256, withSavedStats, writeFolderAtomic } from "./saved.ts";
+import { joinNegativeValues, readSavedModel, sha256, withSavedStats, writeFolderAtomic } from "./saved.ts";
 
 interface Io {
   stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -93,7 +93,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv, ["--seed", "--epochs", "--batch"]),
       allowPositionals: true,
       options: {
         train: { type: "string" },
@@ -162,10 +162,10 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   if (!trains.length) {
     io.stderr.write(
       values.train !== undefined
-        ? `${path} has no train block ${values.train} (give its number, 1 to ${file.checked.trains.length}, or its model's name)\n`
+        ? `error: ${path} has no train block ${values.train} (give its number, 1 to ${file.checked.trains.length}, or its model's name)\n`
         : from
-          ? `${path} has no train block for \`${from.meta.model}\`, the model saved in ${values.from}\n`
-          : `${path} has no train block\n`,
+          ? `error: ${path} has no train block for \`${from.meta.model}\`, the model saved in ${values.from}\n`
+          : `error: ${path} has no train block\n`,
     );
     return 1;
   }

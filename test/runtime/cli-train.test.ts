@@ -49,6 +49,13 @@ describe("nnspec train", () => {
     const a = io();
     expect(await trainCommand(["specs/iris.nnspec", "--epochs", "0"], a.io)).toBe(2);
     expect(a.err.join("")).toMatch(/usage: nnspec train/);
+    // A negative value reaches the check (node's parseArgs would call it an "ambiguous" option).
+    const neg = io();
+    expect(await trainCommand(["specs/iris.nnspec", "--epochs", "-1"], neg.io)).toBe(2);
+    expect(neg.err.join("")).toMatch(/^error: --epochs needs a positive integer/);
+    const none = io();
+    expect(await trainCommand(["specs/iris.nnspec", "--train", "7"], none.io)).toBe(1);
+    expect(none.err.join("")).toMatch(/^error: specs\/iris\.nnspec has no train block 7 \(give its number, 1 to 2, or its model's name\)/);
     const b = io();
     expect(await trainCommand(["specs/phone_price.nnspec", "--quiet"], b.io)).toBe(1);
     expect(b.err.join("")).toMatch(/NN\d{4}/);
