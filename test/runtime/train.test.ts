@@ -2,7 +2,9 @@
  * The training loop: reproducibility, early stopping with restore, the NaN stop, schedules,
  * metrics, and fused cross-entropy on huge logits.
  */
-import { resolve } from "node:path";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadData, type LoadedData } from "../../src/data/index.ts";
 import { lossKernel } from "../../src/losses/kernels.ts";
@@ -10,6 +12,7 @@ import { MetricAccumulator } from "../../src/runtime/metrics.ts";
 import { RuntimeModel } from "../../src/runtime/model.ts";
 import { Rng } from "../../src/runtime/rng.ts";
 import { evaluate, predict, scheduledLr, train, trainConfig, type Split, type TrainConfig } from "../../src/runtime/train.ts";
+import { FileHost } from "../../src/node/host.ts";
 import { modelOf, specFile } from "./helpers.ts";
 
 async function iris(): Promise<{ data: LoadedData; cfg: TrainConfig; model: () => RuntimeModel }> {
@@ -63,6 +66,50 @@ describe("training loop", () => {
       if (row.indexOf(Math.max(...row)) === data.test.y[i]) right++;
     }
     expect(right / data.test.n).toBeCloseTo(test.report.values.accuracy, 10);
+  });
+
+  it("learns the real digits with a CNN (conv, pool, dense on the SIMD products)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nnspec-cnn-"));
+    try {
+      const path = join(dir, "digits_cnn.nnspec");
+      writeFileSync(
+        path,
+        `data digits {
+  from ${JSON.stringify(resolve("specs/data/digits.csv.gz"))} header: false
+  features 0..63
+  label 64: class(10)
+  scale 1 / 16
+  reshape [8, 8, 1]
+  split train: 0.8, test: 0.2, stratified, seed: 42
+}
+model cnn(image: [8, 8, 1]) -> logits: [10] {
+  conv2d 16 kernel: 3 padding: same relu
+  maxpool2d 2
+  conv2d 32 kernel: 3 relu
+  flatten
+  dense 10
+}
+train cnn on digits {
+  loss sparse_cross_entropy(from_logits: true)
+  optimizer adam lr: 0.003
+  epochs 6
+  batch 32
+  seed 1
+}
+`,
+      );
+      const f = new FileHost().analyse(path, path);
+      expect(f.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+      const t = f.checked.trains[0];
+      const { data } = await loadData(t.data!, path);
+      const cfg = trainConfig(t);
+      const m = RuntimeModel.lower(f.checked.models.get("cnn")!, { seed: cfg.seed }).model!;
+      const r = train(m, { train: data!.train }, cfg);
+      expect(r.history[5].values.loss).toBeLessThan(r.history[0].values.loss / 2);
+      expect(evaluate(m, data!.test, cfg.loss).report.values.accuracy).toBeGreaterThan(0.95);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("stops early and restores the best epoch's weights", () => {
