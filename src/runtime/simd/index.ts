@@ -44,11 +44,18 @@ export function simdAvailable(): boolean {
   return enabled && load() !== null;
 }
 
-/** A float32 view of the module's memory of at least `floats` values (grown in 64 KiB pages as needed). */
-function heap(k: Kernel, floats: number): Float32Array {
+/**
+ * A float32 view of the module's memory of at least `floats` values (grown in 64 KiB pages as
+ * needed); null when it cannot grow that far (wasm32 stops at 4 GiB), and the scalar loops run.
+ */
+function heap(k: Kernel, floats: number): Float32Array | null {
   const bytes = floats * 4;
   if (k.memory.buffer.byteLength < bytes) {
-    k.memory.grow(Math.ceil((bytes - k.memory.buffer.byteLength) / 65536));
+    try {
+      k.memory.grow(Math.ceil((bytes - k.memory.buffer.byteLength) / 65536));
+    } catch {
+      return null;
+    }
     k.f32 = new Float32Array(k.memory.buffer);
   }
   return k.f32;
@@ -85,6 +92,7 @@ export function simdGemm(
   const b = a + m4 * k;
   const c = b + k * n8;
   const H = heap(kr, c + m4 * n8);
+  if (!H) return false;
 
   // A, row by row; the padding rows are zero. (Plain loops: subarray views would allocate per call.)
   for (let i = 0; i < m; i++) {
