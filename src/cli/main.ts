@@ -12,7 +12,8 @@ import { PREDICT_USAGE, predictCommand } from "./predict.ts";
 import { LAYERS } from "../layers/registry.ts";
 import { FileHost, type CheckedFile } from "../node/host.ts";
 import { closest } from "../util/suggest.ts";
-import { relative as relativePath, resolve as resolvePath } from "node:path";
+import { createRequire } from "node:module";
+import { dirname as dirnamePath, relative as relativePath, resolve as resolvePath } from "node:path";
 
 export interface Io {
   stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -179,6 +180,17 @@ async function build(argv: string[], io: Io): Promise<number> {
   }
   writeBuilt(r.files);
   for (const f of r.files) io.stderr.write(`wrote ${relativePath(process.cwd(), f.path)}\n`);
+  // Node finds packages in node_modules folders above the importing file: say so when the modules
+  // were written where @tensorflow/tfjs cannot be found, before running them fails with less to go on.
+  const lost = r.files.find((f) => {
+    try {
+      createRequire(f.path).resolve("@tensorflow/tfjs");
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (lost) io.stderr.write(`note: ${relativePath(process.cwd(), dirnamePath(lost.path))} cannot import @tensorflow/tfjs (no node_modules above it holds it): run the code from a project that depends on @tensorflow/tfjs, or \`npm install @tensorflow/tfjs\` there\n`);
   return 0;
 }
 

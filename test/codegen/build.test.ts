@@ -5,7 +5,8 @@
  * accuracy in a few epochs, and its seeded initializers make runs repeatable.
  */
 import * as tf from "@tensorflow/tfjs";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -41,6 +42,19 @@ describe("nnspec build", () => {
     // The imports point back into this repository from wherever the module is.
     expect(text).toContain('from "../../../../src/data/runtime.ts"');
     expect(text).toContain('"../../../../specs"');
+    // Inside this project, @tensorflow/tfjs resolves: no note.
+    expect(r.err).not.toMatch(/cannot import @tensorflow\/tfjs/);
+  });
+
+  it("notes when the modules land where @tensorflow/tfjs cannot be imported", async () => {
+    const out = mkdtempSync(join(tmpdir(), "nnspec-build-"));
+    try {
+      const r = await run("build", join(root, "specs/iris.nnspec"), "--target", "tfjs", "--out", out);
+      expect(r.code, r.err).toBe(0);
+      expect(r.err).toMatch(/note: .*iris cannot import @tensorflow\/tfjs \(no node_modules above it holds it\): .*npm install @tensorflow\/tfjs/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it("writes nothing for a spec with errors", async () => {
