@@ -216,6 +216,8 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     }
     const model = lowered.model;
     const tty = !!io.stdout.isTTY && !quiet && !json;
+    // --quiet prints only the reports: name each when the file trains several models.
+    const quietTitle = quiet && (trains.length > 1 || file.checked.trains.length > 1) ? `${checked.spec.name} on ${t.data.name}\n` : "";
     let cv: CrossValidation | undefined;
     if (data.folds && !from) {
       const k = data.folds.length;
@@ -229,7 +231,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
         },
       });
       const summary = cvSummary(cv);
-      if (!json) io.stdout.write(`${quiet && (trains.length > 1 || file.checked.trains.length > 1) ? `${checked.spec.name} on ${t.data.name}\n` : ""}${summary}\n`);
+      if (!json) io.stdout.write(`${quietTitle}${summary}\n`);
       say(`final model: trained on all ${data.train.n} non-test rows\n`);
     }
     const bar = tty ? epochBar(io, cfg.epochs) : undefined;
@@ -262,8 +264,8 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
       status = 1;
     }
     const test = data.test.n ? evaluate(model, data.test, cfg.loss) : undefined;
-    // --quiet prints only the reports: name each when the file trains several models.
-    const title = quiet && (trains.length > 1 || file.checked.trains.length > 1) ? `${checked.spec.name} on ${t.data.name}\n` : "";
+    // The cross-validation summary, when there is one, already carries the title.
+    const title = cv ? "" : quietTitle;
     if (test && !json) io.stdout.write(`${title}${reportText(test.loss, test.report, data.classNames)}\n`);
     const dir = outDir(checked.spec.name, i);
     const stats = from?.meta.preprocess ?? data.stats;
