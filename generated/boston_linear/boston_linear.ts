@@ -17,7 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadDataset, initializerSeed, type DataConfig, type LoadedData } from "../../src/data/runtime.ts";
-import { batchesInOrder, rSquared, splitTensors, useFastestBackend } from "../../src/codegen/tfjs/runtime.ts";
+import { PooledScores, batchesInOrder, splitTensors, useFastestBackend } from "../../src/codegen/tfjs/runtime.ts";
 
 /** The folder of the spec: the data blocks' relative paths are read from it. */
 const SPEC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../specs");
@@ -70,14 +70,15 @@ export function createBostonLinear(seed: number = 1): tf.LayersModel {
 
 /**
  * The metrics of `train boston_linear on boston` with the interpreter's definitions for a regression output.
- * tfjs logs each under its key (`val_` prefixed on the val split); during fit it averages them over the batches of an epoch, while the val split and evaluate() take one batch, so there they are exact.
+ * tfjs logs each under its key (`val_` prefixed on the val split).
  */
 const bostonLinearMetrics = {
   mse: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => tf.metrics.meanSquaredError(yTrue, yPred),
-  rmse: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => tf.sqrt(tf.mean(tf.squaredDifference(yPred, yTrue))),
   mae: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => tf.metrics.meanAbsoluteError(yTrue, yPred),
-  r2: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => rSquared(yTrue, yPred),
 };
+
+/** rmse, r2 over whole splits as the interpreter computes them, not averaged over batches as tfjs would (1 output). */
+const bostonLinearMetricsPooled = new PooledScores(["rmse", "r2"], 1);
 
 /** Compiles `model` for `train boston_linear on boston` (specs/boston_linear.nnspec:21): loss mse; optimizer sgd lr: 0.01. */
 export function compileBostonLinear(model: tf.LayersModel): void {
@@ -86,7 +87,7 @@ export function compileBostonLinear(model: tf.LayersModel): void {
     loss: "meanSquaredError",
     // optimizer sgd lr: 0.01
     optimizer: tf.train.sgd(0.01),
-    metrics: [bostonLinearMetrics.mse, bostonLinearMetrics.rmse, bostonLinearMetrics.mae, bostonLinearMetrics.r2],
+    metrics: [bostonLinearMetrics.mse, bostonLinearMetrics.mae, ...bostonLinearMetricsPooled.metrics],
   });
 }
 
@@ -107,7 +108,11 @@ export async function trainBostonLinear(
       // The whole val split in one batch: metrics such as precision are computed over it, as the interpreter does.
       ...(val ? { validationData: [val.x, val.y], validationBatchSize: data.val.n } : {}),
       verbose: options.verbose ?? 0,
-      callbacks: [...(options.onEpochEnd ? [{ onEpochEnd: options.onEpochEnd }] : [])],
+      callbacks: [
+        // rmse, r2 over the epoch's examples, from the pooled rates (first, so the callbacks below see them).
+        { onEpochEnd: async (_epoch: number, logs?: tf.Logs) => void bostonLinearMetricsPooled.finish(logs) },
+        ...(options.onEpochEnd ? [{ onEpochEnd: options.onEpochEnd }] : []),
+      ],
     });
   } finally {
     tf.dispose([train.x, train.y, ...(val ? [val.x, val.y] : [])]);
@@ -121,7 +126,9 @@ export function evaluateBostonLinear(model: tf.LayersModel, data: LoadedData): R
   const out = model.evaluate(test.x, test.y, { batchSize: data.test.n });
   const values = (Array.isArray(out) ? out : [out]).map((t) => t.dataSync()[0]);
   tf.dispose([test.x, test.y, out]);
-  return Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]]));
+  return (
+    bostonLinearMetricsPooled.finish(Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]]))) ?? {}
+  );
 }
 
 // ── registry and main ──

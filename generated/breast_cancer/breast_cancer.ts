@@ -18,8 +18,8 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadDataset, initializerSeed, type DataConfig, type LoadedData } from "../../src/data/runtime.ts";
 import {
+  PooledScores,
   batchesInOrder,
-  macroScores,
   matchRate,
   splitTensors,
   thresholdDecisions,
@@ -87,15 +87,16 @@ export function createCancerMlp(seed: number = 1): tf.LayersModel {
 
 /**
  * The metrics of `train cancer_mlp on breast_cancer` with the interpreter's definitions for a binary output (an output counts as positive at or above 0.5).
- * tfjs logs each under its key (`val_` prefixed on the val split); during fit it averages them over the batches of an epoch, while the val split and evaluate() take one batch, so there they are exact.
+ * tfjs logs each under its key (`val_` prefixed on the val split).
  */
 const cancerMlpMetrics = {
   accuracy: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => matchRate(thresholdDecisions(yTrue, yPred, 0.5)),
-  precision: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor =>
-    macroScores(thresholdDecisions(yTrue, yPred, 0.5)).precision,
-  recall: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => macroScores(thresholdDecisions(yTrue, yPred, 0.5)).recall,
-  f1: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => macroScores(thresholdDecisions(yTrue, yPred, 0.5)).f1,
 };
+
+/** precision, recall, f1 over whole splits as the interpreter computes them, not averaged over batches as tfjs would (1 column). */
+const cancerMlpMetricsPooled = new PooledScores(["precision", "recall", "f1"], 1, (yTrue, yPred) =>
+  thresholdDecisions(yTrue, yPred, 0.5),
+);
 
 /** Compiles `model` for `train cancer_mlp on breast_cancer` (specs/breast_cancer.nnspec:21): loss binary_cross_entropy; optimizer adam lr: 0.001. */
 export function compileCancerMlp(model: tf.LayersModel): void {
@@ -105,7 +106,7 @@ export function compileCancerMlp(model: tf.LayersModel): void {
     // optimizer adam lr: 0.001
     // (learningRate, beta1, beta2, epsilon)
     optimizer: tf.train.adam(0.001, 0.9, 0.999, 1e-7),
-    metrics: [cancerMlpMetrics.accuracy, cancerMlpMetrics.precision, cancerMlpMetrics.recall, cancerMlpMetrics.f1],
+    metrics: [cancerMlpMetrics.accuracy, ...cancerMlpMetricsPooled.metrics],
   });
 }
 
@@ -126,7 +127,11 @@ export async function trainCancerMlp(
       // The whole val split in one batch: metrics such as precision are computed over it, as the interpreter does.
       ...(val ? { validationData: [val.x, val.y], validationBatchSize: data.val.n } : {}),
       verbose: options.verbose ?? 0,
-      callbacks: [...(options.onEpochEnd ? [{ onEpochEnd: options.onEpochEnd }] : [])],
+      callbacks: [
+        // precision, recall, f1 over the epoch's examples, from the pooled rates (first, so the callbacks below see them).
+        { onEpochEnd: async (_epoch: number, logs?: tf.Logs) => void cancerMlpMetricsPooled.finish(logs) },
+        ...(options.onEpochEnd ? [{ onEpochEnd: options.onEpochEnd }] : []),
+      ],
     });
   } finally {
     tf.dispose([train.x, train.y, ...(val ? [val.x, val.y] : [])]);
@@ -140,7 +145,9 @@ export function evaluateCancerMlp(model: tf.LayersModel, data: LoadedData): Reco
   const out = model.evaluate(test.x, test.y, { batchSize: data.test.n });
   const values = (Array.isArray(out) ? out : [out]).map((t) => t.dataSync()[0]);
   tf.dispose([test.x, test.y, out]);
-  return Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]]));
+  return (
+    cancerMlpMetricsPooled.finish(Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]]))) ?? {}
+  );
 }
 
 // ── registry and main ──

@@ -17,7 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadDataset, initializerSeed, type DataConfig, type LoadedData } from "../../src/data/runtime.ts";
-import { batchesInOrder, rSquared, splitTensors, useFastestBackend } from "../../src/codegen/tfjs/runtime.ts";
+import { PooledScores, batchesInOrder, splitTensors, useFastestBackend } from "../../src/codegen/tfjs/runtime.ts";
 
 /** The folder of the spec: the data blocks' relative paths are read from it. */
 const SPEC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../specs");
@@ -94,13 +94,14 @@ export function createDiabetesMlp(seed: number = 1): tf.LayersModel {
 
 /**
  * The metrics of `train diabetes_mlp on diabetes` with the interpreter's definitions for a regression output.
- * tfjs logs each under its key (`val_` prefixed on the val split); during fit it averages them over the batches of an epoch, while the val split and evaluate() take one batch, so there they are exact.
+ * tfjs logs each under its key (`val_` prefixed on the val split).
  */
 const diabetesMlpMetrics = {
   mae: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => tf.metrics.meanAbsoluteError(yTrue, yPred),
-  rmse: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => tf.sqrt(tf.mean(tf.squaredDifference(yPred, yTrue))),
-  r2: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => rSquared(yTrue, yPred),
 };
+
+/** rmse, r2 over whole splits as the interpreter computes them, not averaged over batches as tfjs would (1 output). */
+const diabetesMlpMetricsPooled = new PooledScores(["rmse", "r2"], 1);
 
 /** Compiles `model` for `train diabetes_mlp on diabetes` (specs/diabetes.nnspec:22): loss mse; optimizer adam lr: 0.001. */
 export function compileDiabetesMlp(model: tf.LayersModel): void {
@@ -110,7 +111,7 @@ export function compileDiabetesMlp(model: tf.LayersModel): void {
     // optimizer adam lr: 0.001
     // (learningRate, beta1, beta2, epsilon)
     optimizer: tf.train.adam(0.001, 0.9, 0.999, 1e-7),
-    metrics: [diabetesMlpMetrics.mae, diabetesMlpMetrics.rmse, diabetesMlpMetrics.r2],
+    metrics: [diabetesMlpMetrics.mae, ...diabetesMlpMetricsPooled.metrics],
   });
 }
 
@@ -131,7 +132,11 @@ export async function trainDiabetesMlp(
       // The whole val split in one batch: metrics such as precision are computed over it, as the interpreter does.
       ...(val ? { validationData: [val.x, val.y], validationBatchSize: data.val.n } : {}),
       verbose: options.verbose ?? 0,
-      callbacks: [...(options.onEpochEnd ? [{ onEpochEnd: options.onEpochEnd }] : [])],
+      callbacks: [
+        // rmse, r2 over the epoch's examples, from the pooled rates (first, so the callbacks below see them).
+        { onEpochEnd: async (_epoch: number, logs?: tf.Logs) => void diabetesMlpMetricsPooled.finish(logs) },
+        ...(options.onEpochEnd ? [{ onEpochEnd: options.onEpochEnd }] : []),
+      ],
     });
   } finally {
     tf.dispose([train.x, train.y, ...(val ? [val.x, val.y] : [])]);
@@ -145,7 +150,9 @@ export function evaluateDiabetesMlp(model: tf.LayersModel, data: LoadedData): Re
   const out = model.evaluate(test.x, test.y, { batchSize: data.test.n });
   const values = (Array.isArray(out) ? out : [out]).map((t) => t.dataSync()[0]);
   tf.dispose([test.x, test.y, out]);
-  return Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]]));
+  return (
+    diabetesMlpMetricsPooled.finish(Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]]))) ?? {}
+  );
 }
 
 // ── registry and main ──

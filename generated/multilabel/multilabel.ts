@@ -18,8 +18,8 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadDataset, initializerSeed, type DataConfig, type LoadedData } from "../../src/data/runtime.ts";
 import {
+  PooledScores,
   batchesInOrder,
-  macroScores,
   matchRate,
   splitTensors,
   thresholdDecisions,
@@ -96,14 +96,16 @@ export function createMultilabelMlp(seed: number = 1): tf.LayersModel {
 
 /**
  * The metrics of `train multilabel_mlp on tagged` with the interpreter's definitions for a multilabel output (an output counts as positive at or above 0.5).
- * tfjs logs each under its key (`val_` prefixed on the val split); during fit it averages them over the batches of an epoch, while the val split and evaluate() take one batch, so there they are exact.
+ * tfjs logs each under its key (`val_` prefixed on the val split).
  */
 const multilabelMlpMetrics = {
   accuracy: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => matchRate(thresholdDecisions(yTrue, yPred, 0.5)),
-  precision: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor =>
-    macroScores(thresholdDecisions(yTrue, yPred, 0.5)).precision,
-  recall: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => macroScores(thresholdDecisions(yTrue, yPred, 0.5)).recall,
 };
+
+/** precision, recall over whole splits as the interpreter computes them, not averaged over batches as tfjs would (5 columns). */
+const multilabelMlpMetricsPooled = new PooledScores(["precision", "recall"], 5, (yTrue, yPred) =>
+  thresholdDecisions(yTrue, yPred, 0.5),
+);
 
 /** Compiles `model` for `train multilabel_mlp on tagged` (specs/multilabel.nnspec:23): loss binary_cross_entropy; optimizer adam lr: 0.001. */
 export function compileMultilabelMlp(model: tf.LayersModel): void {
@@ -113,7 +115,7 @@ export function compileMultilabelMlp(model: tf.LayersModel): void {
     // optimizer adam lr: 0.001
     // (learningRate, beta1, beta2, epsilon)
     optimizer: tf.train.adam(0.001, 0.9, 0.999, 1e-7),
-    metrics: [multilabelMlpMetrics.accuracy, multilabelMlpMetrics.precision, multilabelMlpMetrics.recall],
+    metrics: [multilabelMlpMetrics.accuracy, ...multilabelMlpMetricsPooled.metrics],
   });
 }
 
@@ -134,7 +136,11 @@ export async function trainMultilabelMlp(
       // The whole val split in one batch: metrics such as precision are computed over it, as the interpreter does.
       ...(val ? { validationData: [val.x, val.y], validationBatchSize: data.val.n } : {}),
       verbose: options.verbose ?? 0,
-      callbacks: [...(options.onEpochEnd ? [{ onEpochEnd: options.onEpochEnd }] : [])],
+      callbacks: [
+        // precision, recall over the epoch's examples, from the pooled rates (first, so the callbacks below see them).
+        { onEpochEnd: async (_epoch: number, logs?: tf.Logs) => void multilabelMlpMetricsPooled.finish(logs) },
+        ...(options.onEpochEnd ? [{ onEpochEnd: options.onEpochEnd }] : []),
+      ],
     });
   } finally {
     tf.dispose([train.x, train.y, ...(val ? [val.x, val.y] : [])]);
@@ -148,7 +154,9 @@ export function evaluateMultilabelMlp(model: tf.LayersModel, data: LoadedData): 
   const out = model.evaluate(test.x, test.y, { batchSize: data.test.n });
   const values = (Array.isArray(out) ? out : [out]).map((t) => t.dataSync()[0]);
   tf.dispose([test.x, test.y, out]);
-  return Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]]));
+  return (
+    multilabelMlpMetricsPooled.finish(Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]]))) ?? {}
+  );
 }
 
 // ── registry and main ──

@@ -18,9 +18,9 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadDataset, initializerSeed, type DataConfig, type LoadedData } from "../../src/data/runtime.ts";
 import {
+  PooledScores,
   SeededDropout,
   batchesInOrder,
-  rSquared,
   splitTensors,
   useFastestBackend,
 } from "../../src/codegen/tfjs/runtime.ts";
@@ -156,14 +156,8 @@ export function createTabular13Classifier(seed: number = 1): tf.LayersModel {
 
 // ── train tabular13_regressor on boston (specs/shared_models.nnspec:23) ──
 
-/**
- * The metrics of `train tabular13_regressor on boston` with the interpreter's definitions for a regression output.
- * tfjs logs each under its key (`val_` prefixed on the val split); during fit it averages them over the batches of an epoch, while the val split and evaluate() take one batch, so there they are exact.
- */
-const tabular13RegressorMetrics = {
-  rmse: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => tf.sqrt(tf.mean(tf.squaredDifference(yPred, yTrue))),
-  r2: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => rSquared(yTrue, yPred),
-};
+/** rmse, r2 over whole splits as the interpreter computes them, not averaged over batches as tfjs would (1 output). */
+const tabular13RegressorMetricsPooled = new PooledScores(["rmse", "r2"], 1);
 
 /** Compiles `model` for `train tabular13_regressor on boston` (specs/shared_models.nnspec:23): loss mse; optimizer adam lr: 0.001. */
 export function compileTabular13Regressor(model: tf.LayersModel): void {
@@ -173,7 +167,7 @@ export function compileTabular13Regressor(model: tf.LayersModel): void {
     // optimizer adam lr: 0.001
     // (learningRate, beta1, beta2, epsilon)
     optimizer: tf.train.adam(0.001, 0.9, 0.999, 1e-7),
-    metrics: [tabular13RegressorMetrics.rmse, tabular13RegressorMetrics.r2],
+    metrics: [...tabular13RegressorMetricsPooled.metrics],
   });
 }
 
@@ -194,7 +188,11 @@ export async function trainTabular13Regressor(
       // The whole val split in one batch: metrics such as precision are computed over it, as the interpreter does.
       ...(val ? { validationData: [val.x, val.y], validationBatchSize: data.val.n } : {}),
       verbose: options.verbose ?? 0,
-      callbacks: [...(options.onEpochEnd ? [{ onEpochEnd: options.onEpochEnd }] : [])],
+      callbacks: [
+        // rmse, r2 over the epoch's examples, from the pooled rates (first, so the callbacks below see them).
+        { onEpochEnd: async (_epoch: number, logs?: tf.Logs) => void tabular13RegressorMetricsPooled.finish(logs) },
+        ...(options.onEpochEnd ? [{ onEpochEnd: options.onEpochEnd }] : []),
+      ],
     });
   } finally {
     tf.dispose([train.x, train.y, ...(val ? [val.x, val.y] : [])]);
@@ -208,7 +206,11 @@ export function evaluateTabular13Regressor(model: tf.LayersModel, data: LoadedDa
   const out = model.evaluate(test.x, test.y, { batchSize: data.test.n });
   const values = (Array.isArray(out) ? out : [out]).map((t) => t.dataSync()[0]);
   tf.dispose([test.x, test.y, out]);
-  return Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]]));
+  return (
+    tabular13RegressorMetricsPooled.finish(
+      Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]])),
+    ) ?? {}
+  );
 }
 
 // ── train tabular13_classifier on wine (specs/shared_models.nnspec:32) ──

@@ -18,9 +18,9 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadDataset, initializerSeed, type DataConfig, type LoadedData } from "../../src/data/runtime.ts";
 import {
+  PooledScores,
   argMaxDecisions,
   batchesInOrder,
-  macroScores,
   splitTensors,
   useFastestBackend,
 } from "../../src/codegen/tfjs/runtime.ts";
@@ -103,12 +103,14 @@ export function createWineMlp(seed: number = 1): tf.LayersModel {
 
 /**
  * The metrics of `train wine_mlp on wine` with the interpreter's definitions for a multiclass output.
- * tfjs logs each under its key (`val_` prefixed on the val split); during fit it averages them over the batches of an epoch, while the val split and evaluate() take one batch, so there they are exact.
+ * tfjs logs each under its key (`val_` prefixed on the val split).
  */
 const wineMlpMetrics = {
   accuracy: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => tf.metrics.categoricalAccuracy(yTrue, yPred),
-  f1: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => macroScores(argMaxDecisions(yTrue, yPred)).f1,
 };
+
+/** f1 over whole splits as the interpreter computes them, not averaged over batches as tfjs would (3 columns). */
+const wineMlpMetricsPooled = new PooledScores(["f1"], 3, (yTrue, yPred) => argMaxDecisions(yTrue, yPred));
 
 /** Compiles `model` for `train wine_mlp on wine` (specs/wine.nnspec:18): loss sparse_cross_entropy(from_logits: true); optimizer adam lr: 0.001. */
 export function compileWineMlp(model: tf.LayersModel): void {
@@ -120,7 +122,7 @@ export function compileWineMlp(model: tf.LayersModel): void {
     // optimizer adam lr: 0.001
     // (learningRate, beta1, beta2, epsilon)
     optimizer: tf.train.adam(0.001, 0.9, 0.999, 1e-7),
-    metrics: [wineMlpMetrics.accuracy, wineMlpMetrics.f1],
+    metrics: [wineMlpMetrics.accuracy, ...wineMlpMetricsPooled.metrics],
   });
 }
 
@@ -141,7 +143,11 @@ export async function trainWineMlp(
       // The whole val split in one batch: metrics such as precision are computed over it, as the interpreter does.
       ...(val ? { validationData: [val.x, val.y], validationBatchSize: data.val.n } : {}),
       verbose: options.verbose ?? 0,
-      callbacks: [...(options.onEpochEnd ? [{ onEpochEnd: options.onEpochEnd }] : [])],
+      callbacks: [
+        // f1 over the epoch's examples, from the pooled rates (first, so the callbacks below see them).
+        { onEpochEnd: async (_epoch: number, logs?: tf.Logs) => void wineMlpMetricsPooled.finish(logs) },
+        ...(options.onEpochEnd ? [{ onEpochEnd: options.onEpochEnd }] : []),
+      ],
     });
   } finally {
     tf.dispose([train.x, train.y, ...(val ? [val.x, val.y] : [])]);
@@ -155,7 +161,7 @@ export function evaluateWineMlp(model: tf.LayersModel, data: LoadedData): Record
   const out = model.evaluate(test.x, test.y, { batchSize: data.test.n });
   const values = (Array.isArray(out) ? out : [out]).map((t) => t.dataSync()[0]);
   tf.dispose([test.x, test.y, out]);
-  return Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]]));
+  return wineMlpMetricsPooled.finish(Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]]))) ?? {};
 }
 
 // ── registry and main ──

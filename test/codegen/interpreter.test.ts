@@ -6,7 +6,7 @@
  * are loaded into the generated model. Both then train with the spec's settings on the same data
  * (the runtime's `loadData`; the generated module loads its own through the runtime entry) in the
  * same batch order. After every epoch (≥ 20 steps in all) the training loss and val_loss agree
- * within 1e-4 relative, and at the end every weight tensor agrees within 1e-4 of its largest value;
+ * within 1e-4 relative, and so does every metric the interpreter logs (on both splits), and at the end every weight tensor agrees within 1e-4 of its largest value;
  * early stopping stops both at the same epoch.
  *
  * The cases cover every optimizer (sgd, nesterov, momentum, adagrad, rmsprop, adam, adamw), every
@@ -330,6 +330,13 @@ describe("generated code and the interpreter", () => {
       const ours = history.history;
       if (history.epoch.length !== result.history.length) problems.push(`${c.label}: tfjs ran ${history.epoch.length} epochs, the interpreter ${result.history.length}`);
       result.history.forEach((r, e) => {
+        // The metrics too, on both splits: precision, recall, F1, RMSE and R² pooled over the epoch (PooledScores).
+        for (const k of Object.keys(r.values).filter((x) => x !== "loss" && x !== "val_loss")) {
+          const a = Number(ours[k]?.[e]);
+          const b = r.values[k];
+          if (!(k in ours)) problems.push(`${c.label}: tfjs logs no ${k}`);
+          else if (Math.abs(a - b) > 1e-4 * Math.max(1, Math.abs(b))) problems.push(`${c.label}: epoch ${e + 1} ${k} ${a} (tfjs) vs ${b} (interpreter)`);
+        }
         for (const k of ["loss", "val_loss"]) {
           const a = Number(ours[k]?.[e]);
           const b = r.values[k];

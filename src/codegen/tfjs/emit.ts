@@ -75,12 +75,13 @@ type Named = Pick<NamedOptions, "kind" | "values">;
 const FIXED = ["tf", "dirname", "resolve", "fileURLToPath", "epochOrder", "initializerSeed", "loadDataset", "DataConfig", "LoadedData", "SplitData", "SPEC_DIR", "MODELS", "TRAININGS", "Training", "TrainOptions", "main"];
 
 /** Helpers of src/codegen/tfjs/runtime.ts a module imports, when some train block needs them. */
-type Helper = "backend" | "crossValidate" | "centeredRmsprop" | "dropout" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "decisions" | "argMaxDecisions" | "thresholdDecisions" | "matchRate" | "macroScores" | "rSquared";
+type Helper = "backend" | "crossValidate" | "centeredRmsprop" | "dropout" | "pooled" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "decisions" | "argMaxDecisions" | "thresholdDecisions" | "matchRate" | "macroScores" | "rSquared";
 const HELPER_NAMES: Record<Helper, string> = {
   backend: "useFastestBackend",
   crossValidate: "crossValidate",
   centeredRmsprop: "CenteredRMSProp",
   dropout: "SeededDropout",
+  pooled: "PooledScores",
   penalty: "penalty",
   tensors: "splitTensors",
   batches: "batchesInOrder",
@@ -110,6 +111,8 @@ interface TrainNames {
 }
 
 const num = (v: Json | undefined, d: number): number => (typeof v === "number" ? v : d);
+/** Scores computed over whole splits: generated code pools them (PooledScores) instead of tfjs's batch average. */
+const POOLED = new Set(["precision", "recall", "f1", "rmse", "r2"]);
 const schemaDefault = (props: Record<string, { default?: unknown }>, key: string): unknown => props[key]?.default;
 
 /** The TypeScript source (unformatted) of the spec's module. Throws a CodegenError for what TensorFlow.js cannot do. */
@@ -456,6 +459,9 @@ class Emitter {
     const wanted = Array.isArray(st("metrics")?.names) ? (st("metrics")!.names as Json[]).filter((x): x is string => typeof x === "string") : [];
     const monitored = es || plateau ? [watchedMetric] : [];
     for (const name of [...wanted, ...monitored]) if (name !== "loss" && !metrics.includes(name) && metricApplies(task, name)) metrics.push(name);
+    // Scores over whole splits, which tfjs would average over batches: pooled (see PooledScores).
+    const pooled = metrics.filter((x) => POOLED.has(x));
+    const visible = metrics.filter((x) => !POOLED.has(x));
 
     // Each statement as the spec writes it, for the comments.
     const said = (name: string, fallback: string): string => {
@@ -470,14 +476,14 @@ class Emitter {
     const compile = [
       `// ── ${title2} (${where}) ──`,
       "",
-      this.metricsObject(names.metrics, title2, task, logits, metrics, wanted),
+      this.metricsObject(names.metrics, title2, task, logits, metrics, wanted, pooled, classes ?? 1),
       "",
       `/** Compiles \`model\` for \`${title2}\` (${where}): ${lossDoc}; ${optDoc}. */`,
       `export function ${names.compile}(model: tf.LayersModel): void {`,
       "  model.compile({",
       ...this.lossLines(loss, lossDoc, classes, t.file, line).map((x) => `    ${x}`),
       ...this.optimizerLines(optimizer, optDoc, t.file, line).map((x) => `    ${x}`),
-      `    metrics: [${metrics.map((x) => `${names.metrics}.${x}`).join(", ")}],`,
+      `    metrics: [${[...visible.map((x) => `${names.metrics}.${x}`), ...(pooled.length ? [`...${names.metrics}Pooled.metrics`] : [])].join(", ")}],`,
       "  });",
       "}",
     ];
@@ -488,6 +494,11 @@ class Emitter {
     const tensorArgs = `${oneHot ? literal(classes ?? t.data.label?.classes ?? 1) : "undefined"}${intInput ? ", true" : ""}`;
     const callbacks: string[] = [];
     const pre: string[] = [];
+    if (pooled.length)
+      callbacks.push(
+        `// ${pooled.join(", ")} over the epoch's examples, from the pooled rates (first, so the callbacks below see them).`,
+        `{ onEpochEnd: async (_epoch: number, logs?: tf.Logs) => void ${names.metrics}Pooled.finish(logs) },`,
+      );
     const higher = HIGHER_IS_BETTER.has(watchedMetric);
     const watchExpr = monitor.startsWith("val_") ? `val ? ${stringLiteral(monitor)} : ${stringLiteral(watchedMetric)}` : stringLiteral(monitor);
     // tfjs leaves the L1/L2 penalty out of val_loss and evaluate()'s loss; the interpreter includes it.
@@ -560,7 +571,9 @@ class Emitter {
       "  const values = (Array.isArray(out) ? out : [out]).map((t) => t.dataSync()[0]);",
       "  tf.dispose([test.x, test.y, out]);",
       ...(regularized ? [`  values[0] += ${this.use("penalty")}(model); // the L1/L2 penalty, which tfjs leaves out of evaluate()'s loss`] : []),
-      "  return Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]]));",
+      pooled.length
+        ? `  return ${names.metrics}Pooled.finish(Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]]))) ?? {};`
+        : "  return Object.fromEntries(model.metricsNames.map((name, i) => [name, values[i]]));",
       "}",
     ];
     return [...compile, "", ...train, "", ...evaluate].join("\n");
@@ -571,18 +584,27 @@ class Emitter {
     return num(o.values.lr, Number(schemaDefault(props, "lr") ?? 0.01));
   }
 
-  private metricsObject(name: string, title: string, task: Task, logits: boolean, metrics: string[], wanted: string[]): string {
+  private metricsObject(name: string, title: string, task: Task, logits: boolean, metrics: string[], wanted: string[], pooled: string[], columns: number): string {
     const skipped = wanted.filter((w) => !metricApplies(task, w));
     const threshold = logits ? 0 : 0.5;
-    const lines = metrics.map((m) => `  ${m}: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => ${this.metricExpr(task, m, threshold)},`);
+    const lines = metrics.filter((m) => !pooled.includes(m)).map((m) => `  ${m}: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => ${this.metricExpr(task, m, threshold)},`);
     const doc = [
       `/**`,
       ` * The metrics of \`${title}\` with the interpreter's definitions for a ${task} output${task === "binary" || task === "multilabel" ? ` (an output counts as positive at or above ${threshold}${logits ? ", as it is a logit" : ""})` : ""}.`,
-      ` * tfjs logs each under its key (\`val_\` prefixed on the val split)${metrics.some((x) => ["precision", "recall", "f1", "rmse", "r2"].includes(x)) ? "; during fit it averages them over the batches of an epoch, while the val split and evaluate() take one batch, so there they are exact" : ""}.`,
+      ` * tfjs logs each under its key (\`val_\` prefixed on the val split).`,
       ...(skipped.length ? [` * Not reported for a ${task} output (neither does the interpreter): ${skipped.join(", ")}.`] : []),
       ` */`,
     ];
-    return `${doc.join("\n")}\nconst ${name} = {\n${lines.join("\n")}\n};`;
+    const object = `${doc.join("\n")}\nconst ${name} = {\n${lines.join("\n")}\n};`;
+    if (!pooled.length) return object;
+    // Every metric pooled: no per-batch metric functions to list.
+    const head = lines.length ? [object, ""] : [];
+    const decide = task === "regression" ? "" : `, (yTrue, yPred) => ${task === "multiclass" ? `${this.use("argMaxDecisions")}(yTrue, yPred)` : `${this.use("thresholdDecisions")}(yTrue, yPred, ${literal(threshold)})`}`;
+    return [
+      ...head,
+      `/** ${pooled.join(", ")} over whole splits as the interpreter computes them, not averaged over batches as tfjs would (${columns} ${task === "regression" ? "output" : "column"}${columns === 1 ? "" : "s"}). */`,
+      `const ${name}Pooled = new ${this.use("pooled")}(${literal(pooled)}, ${columns}${decide});`,
+    ].join("\n");
   }
 
   private metricExpr(task: Task, m: string, threshold: number): string {

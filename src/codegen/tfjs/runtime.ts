@@ -399,6 +399,86 @@ export function rSquared(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
   return tf.where(tf.greater(ssTot, 0), tf.sub(1, tf.divNoNan(ssRes, ssTot)), tf.zerosLike(ssTot));
 }
 
+type MetricFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
+
+/** A metric function under the name tfjs logs it by (a function's `name`). */
+function named(name: string, f: MetricFn): MetricFn {
+  Object.defineProperty(f, "name", { value: name });
+  return f;
+}
+
+export type PooledScore = "precision" | "recall" | "f1" | "rmse" | "r2";
+
+/**
+ * Scores the interpreter computes over every example of an epoch (or split), where tfjs would average
+ * per-batch values. Each is split into per-example rates that tfjs's batch-size-weighted mean pools
+ * exactly (true/false positives and false negatives per column; squared error, y and y² per output),
+ * logged under `pooled_…`; `finish` turns the pooled rates into the scores and removes them.
+ * `decide` gives the 0/1 decisions of a classification output; none for a regression output.
+ */
+export class PooledScores {
+  readonly metrics: MetricFn[] = [];
+
+  constructor(
+    private readonly scores: readonly PooledScore[],
+    private readonly columns: number,
+    decide?: (yTrue: tf.Tensor, yPred: tf.Tensor) => Decisions,
+  ) {
+    for (let k = 0; k < columns; k++) {
+      const col = (t: tf.Tensor): tf.Tensor => tf.slice(tf.reshape(t, [t.shape[0] ?? -1, -1]), [0, k], [-1, 1]);
+      if (decide) {
+        const rate = (f: (p: tf.Tensor, a: tf.Tensor) => tf.Tensor): MetricFn => (t, p) =>
+          tf.tidy(() => {
+            const d = decide(t, p);
+            return tf.mean(f(col(d.predicted), col(d.actual)));
+          });
+        this.metrics.push(
+          named(`pooled_tp_${k}`, rate((p, a) => tf.mul(p, a))),
+          named(`pooled_fp_${k}`, rate((p, a) => tf.mul(p, tf.sub(1, a)))),
+          named(`pooled_fn_${k}`, rate((p, a) => tf.mul(tf.sub(1, p), a))),
+        );
+      } else {
+        this.metrics.push(
+          named(`pooled_y_${k}`, (t) => tf.tidy(() => tf.mean(col(t)))),
+          named(`pooled_yy_${k}`, (t) => tf.tidy(() => tf.mean(tf.square(col(t))))),
+        );
+      }
+    }
+    if (!decide) this.metrics.push(named("pooled_se", (t, p) => tf.tidy(() => tf.mean(tf.sum(tf.reshape(tf.squaredDifference(p, t), [t.shape[0] ?? -1, -1]), 1)))));
+  }
+
+  /** Puts the scores into tfjs's logs (the training split's and the `val_` ones) in place of the pooled rates; returns the logs. */
+  finish<L extends Record<string, unknown>>(logs: L | undefined): L | undefined {
+    if (!logs) return logs;
+    const out = logs as Record<string, unknown>;
+    const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
+    for (const prefix of ["", "val_"]) {
+      const get = (name: string): number | undefined => (typeof out[`${prefix}pooled_${name}`] === "number" ? (out[`${prefix}pooled_${name}`] as number) : undefined);
+      const values: Partial<Record<PooledScore, number>> = {};
+      if (get("tp_0") !== undefined) {
+        let [p, r, f] = [0, 0, 0];
+        for (let k = 0; k < this.columns; k++) {
+          const [tp, fp, fn] = [get(`tp_${k}`) ?? 0, get(`fp_${k}`) ?? 0, get(`fn_${k}`) ?? 0];
+          const pk = ratio(tp, tp + fp);
+          const rk = ratio(tp, tp + fn);
+          p += pk;
+          r += rk;
+          f += ratio(2 * pk * rk, pk + rk);
+        }
+        Object.assign(values, { precision: p / this.columns, recall: r / this.columns, f1: f / this.columns });
+      } else if (get("se") !== undefined) {
+        const se = get("se")!;
+        let ssTot = 0;
+        for (let k = 0; k < this.columns; k++) ssTot += (get(`yy_${k}`) ?? 0) - (get(`y_${k}`) ?? 0) ** 2;
+        Object.assign(values, { rmse: Math.sqrt(se / this.columns), r2: ssTot > 0 ? 1 - se / ssTot : 0 });
+      } else continue;
+      for (const s of this.scores) out[`${prefix}${s}`] = values[s];
+      for (const key of Object.keys(out)) if (key.startsWith(`${prefix}pooled_`)) delete out[key];
+    }
+    return logs;
+  }
+}
+
 /** What cross-validation needs of a generated train block. */
 export interface FoldTraining {
   createModel(): tf.LayersModel;
