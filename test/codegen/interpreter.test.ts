@@ -6,8 +6,9 @@
  * are loaded into the generated model. Both then train with the spec's settings on the same data
  * (the runtime's `loadData`; the generated module loads its own through the runtime entry) in the
  * same batch order. After every epoch (≥ 20 steps in all) the training loss and val_loss agree
- * within 1e-4 relative, and so does every metric the interpreter logs (on both splits), and at the end every weight tensor agrees within 1e-4 of its largest value;
- * early stopping stops both at the same epoch.
+ * within 1e-4 relative, and so does every metric the interpreter logs (on both splits); at the
+ * end every weight tensor agrees within 1e-4 of its largest value; early stopping stops both at
+ * the same epoch.
  *
  * The cases cover every optimizer (sgd, nesterov, momentum, adagrad, rmsprop, adam, adamw), every
  * loss (mse, mae, huber, binary cross-entropy with and without logits and label smoothing,
