@@ -40,14 +40,14 @@ const line = (r: EpochRecord, epochs: number): string =>
     .join("  ")}  ${Math.round(r.samplesPerSecond).toLocaleString("en-US")} samples/s`;
 
 /**
- * The per-epoch progress bar on a terminal (cli-progress): batches done, the last batch's loss,
- * throughput and time left. Cleared when the epoch ends, where the epoch's line replaces it.
+ * The per-epoch progress bar on a terminal (cli-progress): batches done, the last batch's loss, the
+ * epoch's metrics so far, throughput and time left. Cleared when the epoch ends, where the epoch's line replaces it.
  */
 function epochBar(io: Io, epochs: number): SingleBar {
   return new SingleBar(
     {
       stream: io.stdout as unknown as NodeJS.WritableStream,
-      format: `epoch {epoch}/${epochs} [{bar}] {value}/{total} batches  loss {loss}  {rate} samples/s  eta {eta_formatted}`,
+      format: `epoch {epoch}/${epochs} [{bar}] {value}/{total} batches  loss {loss}{metrics}  {rate} samples/s  eta {eta_formatted}`,
       barCompleteChar: "=",
       barIncompleteChar: " ",
       barsize: 24,
@@ -240,16 +240,19 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
       onEpochStart: bar
         ? (e, n) => {
             epochStart = performance.now();
-            bar.start(n, 0, { epoch: e, loss: "-", rate: "-" });
+            bar.start(n, 0, { epoch: e, loss: "-", metrics: "", rate: "-" });
           }
         : undefined,
       onBatch: bar
-        ? (_e, s, n, loss) => {
+        ? (_e, s, n, loss, running) => {
             // A redraw per batch would cost more than a small model's step.
             if (s % Math.max(1, Math.floor(n / 50)) !== 0 && s !== n) return;
             const seconds = (performance.now() - epochStart) / 1000;
             const rate = seconds > 0 ? Math.round(Math.min(s * cfg.batch, data.train.n) / seconds).toLocaleString("en-US") : "-";
-            bar.update(s, { loss: fmt(loss), rate });
+            const metrics = Object.entries(running())
+              .map(([k, v]) => `  ${k} ${fmt(v)}`)
+              .join("");
+            bar.update(s, { loss: fmt(loss), metrics, rate });
           }
         : undefined,
       onEpoch: (r) => {

@@ -92,7 +92,8 @@ export interface TrainResult {
 
 export interface TrainHooks {
   onEpochStart?(epoch: number, batches: number): void;
-  onBatch?(epoch: number, step: number, batches: number, loss: number): void;
+  /** After each step; `running()` gives the epoch's metrics so far (computed on call, for a progress display). */
+  onBatch?(epoch: number, step: number, batches: number, loss: number, running: () => Record<string, number>): void;
   onEpoch?(record: EpochRecord): void;
 }
 
@@ -274,6 +275,10 @@ export function train(model: RuntimeModel, data: { train: Split; val?: Split }, 
   const yb = step.labels;
   const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
 
+  const running = (): Record<string, number> => {
+    const v = trainMetrics.result().values;
+    return Object.fromEntries(cfg.metrics.filter((m) => m in v).map((m) => [m, v[m]]));
+  };
   for (let e = 0; e < cfg.epochs; e++) {
     lr = cfg.schedule?.name === "reduce_on_plateau" ? plateauLr : scheduledLr(cfg.schedule, step.optimizer.baseLr, e);
     const order = epochOrder(tr.n, cfg.seed, e);
@@ -296,7 +301,7 @@ export function train(model: RuntimeModel, data: { train: Split; val?: Split }, 
       }
       sum += loss * n;
       trainMetrics.add(step.plan.output(0), yb, n);
-      hooks.onBatch?.(e + 1, b + 1, batches, loss);
+      hooks.onBatch?.(e + 1, b + 1, batches, loss, running);
     }
     if (failed) break;
     const seconds = (now() - t0) / 1000;

@@ -29,8 +29,8 @@ describe("nnspec train", () => {
     const t = io(true);
     expect(await trainCommand(["specs/digits.nnspec", "--train", "2", "--epochs", "2", "--out", outDir()], t.io)).toBe(0);
     const text = t.out.join("");
-    // The bar at the end of each epoch: every batch done, the loss, the throughput.
-    expect(text).toMatch(/epoch 1\/2 \[=+\] 45\/45 batches {2}loss \d\.\d{4} {2}[\d,]+ samples\/s/);
+    // The bar at the end of each epoch: every batch done, the loss, the running accuracy, the throughput.
+    expect(text).toMatch(/epoch 1\/2 \[=+\] 45\/45 batches {2}loss \d\.\d{4} {2}accuracy 0\.\d{4} {2}[\d,]+ samples\/s/);
     expect(text).toMatch(/epoch 2\/2 \[=+\] 45\/45 batches/);
     // Then the line is cleared and the epoch's summary takes its place.
     expect(text).toMatch(/\u001b\[2Kepoch 1\/2 {2}loss \d/);
