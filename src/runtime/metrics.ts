@@ -159,7 +159,7 @@ export class MetricAccumulator {
     if (this.task === "multilabel") {
       for (let k = 0; k < this.K; k++) {
         const [tp, fp, fn] = [this.confusion[4 * k], this.confusion[4 * k + 1], this.confusion[4 * k + 2]];
-        per.push(stats(tp, fp, fn));
+        per.push(classScores(tp, fp, fn));
       }
     } else {
       const C = this.task === "binary" ? 2 : this.K;
@@ -174,7 +174,7 @@ export class MetricAccumulator {
           fp += cm[o][c];
           fn += cm[c][o];
         }
-        per.push(stats(cm[c][c], fp, fn));
+        per.push(classScores(cm[c][c], fp, fn));
       }
     }
     rep.perClass = per;
@@ -192,7 +192,8 @@ export class MetricAccumulator {
   }
 }
 
-function stats(tp: number, fp: number, fn: number): ClassStats {
+/** Precision, recall and F1 of one class from its counts; 0 where a ratio is 0/0. */
+export function classScores(tp: number, fp: number, fn: number): ClassStats {
   const precision = tp + fp > 0 ? tp / (tp + fp) : 0;
   const recall = tp + fn > 0 ? tp / (tp + fn) : 0;
   const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;

@@ -75,7 +75,7 @@ type Named = Pick<NamedOptions, "kind" | "values">;
 const FIXED = ["tf", "dirname", "resolve", "fileURLToPath", "epochOrder", "initializerSeed", "loadDataset", "DataConfig", "LoadedData", "SplitData", "SPEC_DIR", "MODELS", "TRAININGS", "Training", "TrainOptions", "main"];
 
 /** Helpers of src/codegen/tfjs/runtime.ts a module imports, when some train block needs them. */
-type Helper = "backend" | "crossValidate" | "centeredRmsprop" | "dropout" | "pooled" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "decisions" | "argMaxDecisions" | "thresholdDecisions" | "matchRate" | "macroScores" | "rSquared";
+type Helper = "backend" | "crossValidate" | "centeredRmsprop" | "dropout" | "pooled" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "decisions" | "argMaxDecisions" | "thresholdDecisions" | "matchRate";
 const HELPER_NAMES: Record<Helper, string> = {
   backend: "useFastestBackend",
   crossValidate: "crossValidate",
@@ -93,8 +93,6 @@ const HELPER_NAMES: Record<Helper, string> = {
   argMaxDecisions: "argMaxDecisions",
   thresholdDecisions: "thresholdDecisions",
   matchRate: "matchRate",
-  macroScores: "macroScores",
-  rSquared: "rSquared",
 };
 
 interface ModelNames {
@@ -607,23 +605,12 @@ class Emitter {
     ].join("\n");
   }
 
+  /** The per-batch metrics (accuracy, mse, mae): rates tfjs's batch average pools exactly. The others are POOLED. */
   private metricExpr(task: Task, m: string, threshold: number): string {
-    if (task === "regression") {
-      switch (m) {
-        case "mse":
-          return "tf.metrics.meanSquaredError(yTrue, yPred)";
-        case "mae":
-          return "tf.metrics.meanAbsoluteError(yTrue, yPred)";
-        case "rmse":
-          return "tf.sqrt(tf.mean(tf.squaredDifference(yPred, yTrue)))";
-        case "r2":
-          return `${this.use("rSquared")}(yTrue, yPred)`;
-      }
-    }
-    if (m === "accuracy" && task === "multiclass") return "tf.metrics.categoricalAccuracy(yTrue, yPred)";
-    const decisions = task === "multiclass" ? `${this.use("argMaxDecisions")}(yTrue, yPred)` : `${this.use("thresholdDecisions")}(yTrue, yPred, ${literal(threshold)})`;
-    if (m === "accuracy") return `${this.use("matchRate")}(${decisions})`;
-    return `${this.use("macroScores")}(${decisions}).${m}`;
+    if (m === "mse") return "tf.metrics.meanSquaredError(yTrue, yPred)";
+    if (m === "mae") return "tf.metrics.meanAbsoluteError(yTrue, yPred)";
+    if (task === "multiclass") return "tf.metrics.categoricalAccuracy(yTrue, yPred)";
+    return `${this.use("matchRate")}(${this.use("thresholdDecisions")}(yTrue, yPred, ${literal(threshold)}))`;
   }
 
   private lossLines(loss: Named, lossDoc: string, classes: number | undefined, file: string, line: number): string[] {

@@ -5,6 +5,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { epochOrder, type LoadedData, type SplitData } from "../../data/runtime.ts";
+import { meanAndSd } from "../../runtime/crossval.ts";
+import { classScores } from "../../runtime/metrics.ts";
 import { Rng } from "../../runtime/rng.ts";
 
 /** The npm package of TensorFlow.js's WebAssembly backend (optional: a variable, so that nothing requires it). */
@@ -377,28 +379,6 @@ export function matchRate(d: Decisions): tf.Tensor {
   return tf.mean(tf.cast(tf.equal(d.predicted, d.actual), "float32"));
 }
 
-/**
- * Precision, recall and F1 of each column (class or label; a binary output has the one column of its
- * positive class), averaged over the columns; 0 where a ratio is 0/0. The interpreter's definitions.
- */
-export function macroScores(d: Decisions): { precision: tf.Tensor; recall: tf.Tensor; f1: tf.Tensor } {
-  const tp = tf.sum(tf.mul(d.predicted, d.actual), 0);
-  const fp = tf.sum(tf.mul(d.predicted, tf.sub(1, d.actual)), 0);
-  const fn = tf.sum(tf.mul(tf.sub(1, d.predicted), d.actual), 0);
-  const precision = tf.divNoNan(tp, tf.add(tp, fp));
-  const recall = tf.divNoNan(tp, tf.add(tp, fn));
-  const f1 = tf.divNoNan(tf.mul(2, tf.mul(precision, recall)), tf.add(precision, recall));
-  return { precision: tf.mean(precision), recall: tf.mean(recall), f1: tf.mean(f1) };
-}
-
-/** R² as the interpreter computes it: 1 − SS_res / SS_tot, SS_tot summed over the outputs around each output's mean; 0 when the targets do not vary. */
-export function rSquared(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
-  const y = tf.reshape(yTrue, [yTrue.shape[0] ?? -1, -1]);
-  const ssRes = tf.sum(tf.squaredDifference(yPred, yTrue));
-  const ssTot = tf.sum(tf.squaredDifference(y, tf.mean(y, 0)));
-  return tf.where(tf.greater(ssTot, 0), tf.sub(1, tf.divNoNan(ssRes, ssTot)), tf.zerosLike(ssTot));
-}
-
 type MetricFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
 
 /** A metric function under the name tfjs logs it by (a function's `name`). */
@@ -451,21 +431,14 @@ export class PooledScores {
   finish<L extends Record<string, unknown>>(logs: L | undefined): L | undefined {
     if (!logs) return logs;
     const out = logs as Record<string, unknown>;
-    const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
     for (const prefix of ["", "val_"]) {
       const get = (name: string): number | undefined => (typeof out[`${prefix}pooled_${name}`] === "number" ? (out[`${prefix}pooled_${name}`] as number) : undefined);
       const values: Partial<Record<PooledScore, number>> = {};
       if (get("tp_0") !== undefined) {
-        let [p, r, f] = [0, 0, 0];
-        for (let k = 0; k < this.columns; k++) {
-          const [tp, fp, fn] = [get(`tp_${k}`) ?? 0, get(`fp_${k}`) ?? 0, get(`fn_${k}`) ?? 0];
-          const pk = ratio(tp, tp + fp);
-          const rk = ratio(tp, tp + fn);
-          p += pk;
-          r += rk;
-          f += ratio(2 * pk * rk, pk + rk);
-        }
-        Object.assign(values, { precision: p / this.columns, recall: r / this.columns, f1: f / this.columns });
+        // The interpreter's per-class scores, from the pooled counts (as rates), averaged over the columns.
+        const per = Array.from({ length: this.columns }, (_, k) => classScores(get(`tp_${k}`) ?? 0, get(`fp_${k}`) ?? 0, get(`fn_${k}`) ?? 0));
+        const avg = (key: "precision" | "recall" | "f1"): number => per.reduce((a, c) => a + c[key], 0) / this.columns;
+        Object.assign(values, { precision: avg("precision"), recall: avg("recall"), f1: avg("f1") });
       } else if (get("se") !== undefined) {
         const se = get("se")!;
         let ssTot = 0;
@@ -507,13 +480,5 @@ export async function crossValidate(
     model.optimizer.dispose();
     model.dispose();
   }
-  const mean: Record<string, number> = {};
-  const sd: Record<string, number> = {};
-  for (const k of Object.keys(folds[0] ?? {})) {
-    const xs = folds.map((f) => f[k]);
-    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-    mean[k] = m;
-    sd[k] = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - m) * (x - m), 0) / (xs.length - 1)) : 0;
-  }
-  return { folds, mean, sd };
+  return { folds, ...meanAndSd(folds) };
 }
