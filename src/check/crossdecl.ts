@@ -228,8 +228,10 @@ function checkSelector(items: Selector[], spans: Map<string, Span>, base: string
   const check = (v: Json, path: string): void => {
     const span = spans.get(path) ?? fallback;
     if (typeof v === "number") {
-      if (cols.count !== undefined && v >= cols.count) ok = false;
-      if (cols.count !== undefined && v >= cols.count) sink.report("unknownColumn", span, { column: String(v), where: cols.source ?? "the file" }, { label: `${what}: no column ${v}`, help: `${cols.source ?? "the file"} has ${plural(cols.count, "column")}, numbered 0..${cols.count - 1}` });
+      if (cols.count !== undefined && v >= cols.count) {
+        ok = false;
+        sink.report("unknownColumn", span, { column: String(v), where: cols.source ?? "the file" }, { label: `${what}: no column ${v}`, help: `${cols.source ?? "the file"} has ${plural(cols.count, "column")}, numbered 0..${cols.count - 1}` });
+      }
     } else if (typeof v === "string" && cols.names && !cols.names.includes(v)) {
       ok = false;
       const guess = closest(v, cols.names);

@@ -242,7 +242,6 @@ export function tableMatrix(t: Table, rows: ArrayLike<number>, columns: ArrayLik
   return { values: t.values, stride: t.width, rows, columns, text: (r, c) => t.text.get(r * t.width + c) };
 }
 
-/** Read problems as text (no spec span: the file may come from the command line). */
 /**
  * `--epochs -1` as `--epochs=-1`: node's parseArgs reads a value starting with `-` as an option and
  * says only that the option is "ambiguous"; joined, the value reaches the command's own check.
@@ -256,6 +255,7 @@ export function joinNegativeValues(argv: readonly string[], options: readonly st
   return out;
 }
 
+/** Read problems as text (no spec span: the file may come from the command line). */
 export function readProblemText(problems: readonly ReadProblem[]): string {
   return problems.map((p) => fill(CATALOG[p.key].message, p.params)).join("; ");
 }

@@ -18,7 +18,7 @@ import { readTable, type ReadResult, type SourceOptions } from "./node/read.ts";
 export type { LoadedData, Provenance, SplitData, Source } from "./build.ts";
 export { buildDataset, CELL_PROBLEM_LIMIT } from "./build.ts";
 export type { FeatureMatrix, FeaturePlan, FeatureStats, FittedStats } from "./preprocess.ts";
-export { fit, fitTransform, matrixFromRows, transform } from "./preprocess.ts";
+export { fit, matrixFromRows, transform } from "./preprocess.ts";
 export { epochBatches, kfoldRows, splitRows, type SplitIndices, type SplitRequest } from "./split.ts";
 export { epochOrder, mulberry32, permutation } from "./random.ts";
 export type { Table } from "./table.ts";

@@ -295,12 +295,6 @@ export function transform(m: FeatureMatrix, stats: FittedStats): Float32Array {
   return out;
 }
 
-/** Fits on `m` and transforms it. */
-export function fitTransform(m: FeatureMatrix, plan: FeaturePlan): { x: Float32Array; stats: FittedStats } {
-  const stats = fit(m, plan);
-  return { x: transform(m, stats), stats };
-}
-
 /**
  * A matrix from plain rows (as `predict` receives them): numbers, text for categorical features,
  * null / undefined / NaN for missing cells.

@@ -102,6 +102,3 @@ export function diagnosticToJson(d: Diagnostic): object {
   };
 }
 
-export function linesFor(text: string): LineMap {
-  return new LineMap(text);
-}

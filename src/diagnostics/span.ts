@@ -45,8 +45,3 @@ export class LineMap {
   }
 }
 
-export function joinSpans(a: Span, b: Span): Span {
-  const first = a.start <= b.start ? a : b;
-  const last = a.end >= b.end ? a : b;
-  return { start: first.start, end: last.end, line: first.line, col: first.col, endLine: last.endLine, endCol: last.endCol };
-}

@@ -109,7 +109,6 @@ function describe(t: IToken): string {
   if (t.tokenType === T.Newline) return "end of line";
   if (t.tokenType === T.StringLiteral || t.tokenType === T.UnterminatedString) return "a string";
   if (t.tokenType === T.NumberLiteral || t.tokenType === T.MalformedNumber) return `number \`${t.image}\``;
-  if (t.tokenType === T.Identifier || T.KEYWORDS.includes(t.image as (typeof T.KEYWORDS)[number])) return `\`${t.image}\``;
   return `\`${t.image}\``;
 }
 

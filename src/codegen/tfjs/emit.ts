@@ -75,7 +75,7 @@ type Named = Pick<NamedOptions, "kind" | "values">;
 const FIXED = ["tf", "dirname", "resolve", "fileURLToPath", "epochOrder", "initializerSeed", "loadDataset", "DataConfig", "LoadedData", "SplitData", "SPEC_DIR", "MODELS", "TRAININGS", "Training", "TrainOptions", "main"];
 
 /** Helpers of src/codegen/tfjs/runtime.ts a module imports, when some train block needs them. */
-type Helper = "backend" | "crossValidate" | "centeredRmsprop" | "dropout" | "pooled" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "decisions" | "argMaxDecisions" | "thresholdDecisions" | "matchRate";
+type Helper = "backend" | "crossValidate" | "centeredRmsprop" | "dropout" | "pooled" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "argMaxDecisions" | "thresholdDecisions" | "matchRate";
 const HELPER_NAMES: Record<Helper, string> = {
   backend: "useFastestBackend",
   crossValidate: "crossValidate",
@@ -89,7 +89,6 @@ const HELPER_NAMES: Record<Helper, string> = {
   earlyStopping: "earlyStopping",
   reduceOnPlateau: "reduceOnPlateau",
   AdamW: "AdamW",
-  decisions: "Decisions",
   argMaxDecisions: "argMaxDecisions",
   thresholdDecisions: "thresholdDecisions",
   matchRate: "matchRate",
@@ -175,9 +174,7 @@ class Emitter {
   }
 
   private use(h: Helper): string {
-    if (!this.helpers.has(h)) {
-      this.helpers.add(h);
-    }
+    this.helpers.add(h);
     return HELPER_NAMES[h];
   }
 
@@ -215,15 +212,15 @@ class Emitter {
   }
 
   private importLines(): string {
-    const values = ["loadDataset", "initializerSeed", "epochOrder"].filter((n) => this.runtime.has(n));
-    const types = ["DataConfig", "LoadedData", "SplitData"].filter((n) => this.runtime.has(n)).map((t) => `type ${t}`);
+    const values = ["loadDataset", "initializerSeed"].filter((n) => this.runtime.has(n));
+    const types = ["DataConfig", "LoadedData"].filter((n) => this.runtime.has(n)).map((t) => `type ${t}`);
     const lines = [
       'import * as tf from "@tensorflow/tfjs";',
       `import { ${this.program.data.size ? "dirname, " : ""}resolve } from "node:path";`,
       'import { fileURLToPath } from "node:url";',
       `import { ${[...values, ...types].join(", ")} } from ${stringLiteral(this.input.runtimeImport)};`,
     ];
-    const helpers = [...this.helpers].filter((h) => h !== "decisions").map((h) => HELPER_NAMES[h]);
+    const helpers = [...this.helpers].map((h) => HELPER_NAMES[h]);
     if (helpers.length) lines.push(`import { ${helpers.sort().join(", ")} } from ${stringLiteral(this.input.helpersImport)};`);
     return lines.join("\n");
   }

@@ -134,7 +134,7 @@ export function splitTensors(split: SplitData, classes?: number, intFeatures = f
  * One-hot float32 rows. Made as int32 and cast: tfjs-wasm 4.22's OneHot with a float32 dtype returns
  * all zeros (every multiclass label would vanish on that backend).
  */
-export function floatOneHot(indices: tf.Tensor, classes: number): tf.Tensor {
+function floatOneHot(indices: tf.Tensor, classes: number): tf.Tensor {
   return tf.tidy(() => tf.cast(tf.oneHot(indices, classes), "float32"));
 }
 

@@ -3,7 +3,7 @@
  * activation layers and by the activations fused into dense and convolution layers.
  */
 import type { Json } from "../../lang/values.ts";
-import type { Buf, KernelFactory, LayerInfo } from "../../runtime/types.ts";
+import type { Buf, KernelFactory } from "../../runtime/types.ts";
 
 export enum ActKind {
   Linear,
@@ -238,4 +238,3 @@ export const activationKernel = (name: string): KernelFactory => ({
 export const ACTIVATION_KERNELS: Record<string, KernelFactory> = Object.fromEntries(ACTIVATION_NAMES.map((n) => [n, activationKernel(n)]));
 
 /** Per-example element count of a layer's output. */
-export const outElems = (l: LayerInfo): number => l.outShape.reduce((x, y) => x * y, 1);

@@ -3,17 +3,12 @@
  * field is copied into a row, so the layer becomes one matmul + bias + activation like dense.
  * conv1d is conv2d with a height of one.
  */
-import type { Json } from "../../lang/values.ts";
+import { perAxis } from "../common.ts";
 import { colSums, gemm } from "../../runtime/gemm.ts";
 import { initSpec } from "../../runtime/init.ts";
 import { num, type Buf, type KernelFactory, type LayerInfo, type ParamDecl } from "../../runtime/types.ts";
 import { actBackward, actForward, activationOf, ActKind, needsPreactivation } from "../activations/kernel.ts";
 
-function perAxis(v: Json | undefined, axes: number, dflt: number): number[] {
-  if (typeof v === "number") return Array(axes).fill(v);
-  if (Array.isArray(v) && v.length === axes && v.every((x) => typeof x === "number")) return v as number[];
-  return Array(axes).fill(dflt);
-}
 
 /** Geometry of a 2-D sliding window (1-D inputs get height 1). */
 export interface Window2d {

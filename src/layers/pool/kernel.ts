@@ -2,15 +2,10 @@
  * Pooling kernels, channels last. Max pooling remembers where each maximum came from; average
  * pooling with `same` padding divides by the number of values inside the input (as TensorFlow does).
  */
-import type { Json } from "../../lang/values.ts";
+import { perAxis } from "../common.ts";
 import type { KernelFactory, LayerInfo } from "../../runtime/types.ts";
 import { windowGeometry, type Window2d } from "../conv/kernel.ts";
 
-function perAxis(v: Json | undefined, axes: number, dflt: number): number[] {
-  if (typeof v === "number") return Array(axes).fill(v);
-  if (Array.isArray(v) && v.length === axes && v.every((x) => typeof x === "number")) return v as number[];
-  return Array(axes).fill(dflt);
-}
 
 function geometry(l: LayerInfo, axes: number): Window2d {
   const p = perAxis(l.opts.pool, axes, 2);
