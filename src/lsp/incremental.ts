@@ -1,7 +1,7 @@
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
 import { LineMap, type Span } from "../diagnostics/span.ts";
 import type { Comment, Decl } from "../syntax/ast.ts";
-import { parse, type ParseResult } from "../syntax/parse.ts";
+import { isBracketProblem, parse, type ParseResult } from "../syntax/parse.ts";
 
 /**
  * Re-parses only the declarations an edit touched.
@@ -197,7 +197,7 @@ export class IncrementalParser {
     // Brackets are matched over the whole file, and an unmatched one changes what is reported
     // elsewhere (errors at the end of the file are dropped; a header's missing `{` takes the stray
     // `}`). Chunks that each balance concatenate to a balanced file; otherwise parse it whole.
-    if (chunks.some((c) => c.placed.diagnostics.some((d) => d.code === "NN0103" || d.code === "NN0104"))) {
+    if (chunks.some((c) => c.placed.diagnostics.some(isBracketProblem))) {
       this.lastReparsed = chunks.length;
       return parse(text, this.path);
     }

@@ -1,5 +1,6 @@
 import type { IRecognitionException, IToken, TokenType } from "chevrotain";
 import { DiagnosticSink, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import { CATALOG } from "../diagnostics/catalog.ts";
 import type { LineMap, Span } from "../diagnostics/span.ts";
 import { closest } from "../util/suggest.ts";
 import type { SourceFile } from "./ast.ts";
@@ -50,13 +51,14 @@ export function parse(text: string, path = "<input>"): ParseResult {
     path,
     comments.map((c) => ({ text: c.image, span: tokenSpan(lines, c) })),
   );
-  const bracketProblem = sink.items.some((d) => d.code === "NN0103" || d.code === "NN0104");
+  const bracketProblem = sink.items.some(isBracketProblem);
   const syntax = new DiagnosticSink(path);
   // The token before each error, from the stream itself: chevrotain's `previousToken` is the last token
   // its recovery skipped, not the one before the offending token.
   const index = new Map(tokens.map((t, i) => [t, i]));
   const braced = insideBraces(tokens);
   const atEof = new Set<Diagnostic>();
+  const wantsBrace = new Set<Diagnostic>();
   for (const e of errors) {
     const i = index.get(e.token);
     const prev = i === undefined ? tokens[tokens.length - 1] : tokens[i - 1];
@@ -64,7 +66,7 @@ export function parse(text: string, path = "<input>"): ParseResult {
     // (`modle m(x: [4]) {`, `model m {`): that mistake is already reported, and each line of the block
     // would otherwise add one more "expected a declaration".
     if (i !== undefined && braced.has(e.token) && isTopLevel(e)) continue;
-    const d = reportParseError(e, prev, lines, syntax);
+    const d = reportParseError(e, prev, lines, syntax, wantsBrace);
     if (d && (i === undefined || e.token.tokenType.name === "EOF")) atEof.add(d);
   }
   // One mistake, one diagnostic: keep the first problem per line, lexical and bracket problems first,
@@ -79,7 +81,7 @@ export function parse(text: string, path = "<input>"): ParseResult {
     out.push(d);
   }
   out.sort((a, b) => a.span.start - b.span.start);
-  return { ast, diagnostics: missingOpenBrace(out, ast.decls.map((d) => d.span.start)), lines };
+  return { ast, diagnostics: missingOpenBrace(out, wantsBrace, lines.text, ast.decls.map((d) => d.span.start)), lines };
 }
 
 /** Tokens inside a `{ }` pair, the closing `}` included. */
@@ -136,7 +138,11 @@ function endsStatement(t: IToken | undefined): boolean {
   return !t || t.tokenType === T.Newline || t.tokenType === T.Semicolon || t.tokenType === T.LBrace;
 }
 
-function reportParseError(e: IRecognitionException, prev: IToken | undefined, lines: LineMap, sink: DiagnosticSink): Diagnostic | undefined {
+/** An unclosed or unmatched bracket (the lexer's): it changes what the rest of the file means. */
+export const isBracketProblem = (d: Diagnostic): boolean => d.code === CATALOG.unclosedBlock.code || d.code === CATALOG.unmatchedClose.code;
+
+/** `wantsBrace` collects the "expected `{`" errors, for missingOpenBrace. */
+function reportParseError(e: IRecognitionException, prev: IToken | undefined, lines: LineMap, sink: DiagnosticSink, wantsBrace: Set<Diagnostic>): Diagnostic | undefined {
   const t = e.token;
   const span = errorSpan(t, prev, lines);
   const found = describe(t);
@@ -160,7 +166,9 @@ function reportParseError(e: IRecognitionException, prev: IToken | undefined, li
       if (endsStatement(prev)) return sink.report("expectedStatement", span, { found });
       return sink.report("trailingInput", span, { found });
     }
-    return sink.report("expectedToken", span, { expected: label, found });
+    const d = sink.report("expectedToken", span, { expected: label, found });
+    if (tt === T.LBrace) wantsBrace.add(d);
+    return d;
   }
   if (["primary", "unary", "sum", "expression", "product", "term", "list", "shape"].includes(rule)) {
     return sink.report(rule === "shape" ? "expectedShape" : "expectedValue", span, { found });
@@ -178,13 +186,13 @@ function didYouMean(span: Span, guess: string) {
  * A header without its `{` (`model m(x: [4]) -> [3]` then the layers) leaves the block's `}`
  * unmatched: one mistake, so the `}` becomes a label of the missing-brace error, which gets the fix.
  */
-function missingOpenBrace(ds: Diagnostic[], declStarts: number[]): Diagnostic[] {
+function missingOpenBrace(ds: Diagnostic[], wantsBrace: Set<Diagnostic>, text: string, declStarts: number[]): Diagnostic[] {
   const dropped = new Set<Diagnostic>();
   for (const d of ds) {
-    if (d.code !== "NN0101" || !d.message.startsWith("expected `{`")) continue;
+    if (!wantsBrace.has(d)) continue;
     // Only a `}` before the next declaration: a stray one further down is a mistake of its own.
     const limit = declStarts.find((s) => s > d.span.start) ?? Infinity;
-    const close = ds.find((c) => c.code === "NN0104" && c.message === "unmatched `}`" && c.span.start > d.span.start && c.span.start < limit && !dropped.has(c));
+    const close = ds.find((c) => c.code === CATALOG.unmatchedClose.code && text[c.span.start] === "}" && c.span.start > d.span.start && c.span.start < limit && !dropped.has(c));
     if (!close) continue;
     dropped.add(close);
     d.labels.push({ span: close.span, message: "the `}` that closes it" });
