@@ -313,7 +313,8 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost):
       info.labelColumns = known ? selectorIndices(label.columns, cols).count : undefined;
     } else if (labelsFile && host) {
       try {
-        const r = host.readHeader(labelsFile, d.file, { format: how.format, skip: 0, header: false });
+        // As the loader reads it: the data file's format, delimiter and header, no lines skipped.
+        const r = host.readHeader(labelsFile, d.file, { ...how, skip: 0 });
         info.labelColumns = r && !("error" in r) ? r.count : 1;
       } catch {
         info.labelColumns = 1;
