@@ -4,6 +4,7 @@ import type { DataSpec, LabelSpec, ModelSpec, NamedOptions, Options, Program, Tr
 import { isCall, type Json } from "../lang/values.ts";
 import type * as A from "../syntax/ast.ts";
 import { apportion, PARTS, quotas } from "../data/split.ts";
+import { CLASS_METRICS, REGRESSION_METRICS } from "../lang/statements.ts";
 import { selectColumns } from "../data/columns.ts";
 import { closest } from "../util/suggest.ts";
 import { Dim, elements, shapeText, type Shape } from "./dims.ts";
@@ -484,8 +485,6 @@ function checkSplit(d: DataSpec, info: DataInfo, sink: DiagnosticSink): void {
 
 const CLASSIFICATION_LOSSES = new Set(["sparse_cross_entropy", "cross_entropy", "binary_cross_entropy"]);
 const REGRESSION_LOSSES = new Set(["mse", "mae", "huber"]);
-const CLASS_METRICS = ["accuracy", "precision", "recall", "f1"];
-const REGRESSION_METRICS = ["mse", "mae", "rmse", "r2"];
 
 /** The label's kind, short: `class(3)`, `binary`, `binary ×5`, `regression`. */
 export function labelText(l: LabelSpec, columns?: number): string {

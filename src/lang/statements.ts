@@ -73,6 +73,9 @@ export const DATA_STATEMENTS: ReadonlyMap<string, StatementKind> = new Map([
 ]);
 
 export const METRICS = ["accuracy", "precision", "recall", "f1", "mse", "mae", "rmse", "r2"] as const;
+/** The metrics of a classification output and of a regression output. */
+export const CLASS_METRICS: readonly string[] = ["accuracy", "precision", "recall", "f1"];
+export const REGRESSION_METRICS: readonly string[] = ["mse", "mae", "rmse", "r2"];
 export const MONITORS = ["loss", "val_loss", ...METRICS.map((m) => `val_${m}`)] as const;
 
 export const TRAIN_STATEMENTS: ReadonlyMap<string, StatementKind> = new Map([

@@ -25,13 +25,14 @@ import type { CheckedModel, CheckedProgram } from "../../check/ir.ts";
 import { isTfjsName } from "../../check/lints.ts";
 import { dataConfig } from "../../data/runtime.ts";
 import type { LayerSpec, NamedOptions, TrainSpec } from "../../lang/program.ts";
-import { TRAIN_STATEMENTS } from "../../lang/statements.ts";
+import { CLASS_METRICS, REGRESSION_METRICS, TRAIN_STATEMENTS } from "../../lang/statements.ts";
+import { HIGHER_IS_BETTER, taskOf, type Task } from "../../runtime/metrics.ts";
 import { isCall, type Json } from "../../lang/values.ts";
 import type { TfjsLayer } from "../../layers/types.ts";
 import { unsupportedIn } from "../../layers/common.ts";
 import { LOSSES } from "../../losses/index.ts";
 import { OPTIMIZERS, SCHEDULES } from "../../optimizers/index.ts";
-import { camel, commentText, literal, Namer, pascal, stringLiteral } from "./names.ts";
+import { camel, commentText, literal, Namer, pascal, propertyKey, stringLiteral } from "./names.ts";
 
 export interface EmitInput {
   /** The spec as the user named it (`specs/iris.nnspec`): header and messages. */
@@ -65,9 +66,6 @@ const DEFAULT_EPOCHS = 10;
 const DEFAULT_BATCH = 32;
 const DEFAULT_SEED = 0;
 /** Metrics whose larger values are better (the interpreter's HIGHER_IS_BETTER). */
-const HIGHER_IS_BETTER = new Set(["accuracy", "precision", "recall", "f1", "r2"]);
-
-type Task = "multiclass" | "binary" | "multilabel" | "regression";
 /** A loss, optimizer or schedule: its kind and the options the spec gives. */
 type Named = Pick<NamedOptions, "kind" | "values">;
 
@@ -380,7 +378,7 @@ class Emitter {
       if (key.endsWith("Initializer") && typeof value === "string") v = this.initializer(key, value, l, index, file);
       else if (key.endsWith("Regularizer") && isL1L2(value)) v = `tf.regularizers.l1l2(${literal({ l1: value.config.l1 ?? 0, l2: value.config.l2 ?? 0 })})`;
       else v = literal(value);
-      parts.push(`${/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? key : stringLiteral(key)}: ${v}`);
+      parts.push(`${propertyKey(key)}: ${v}`);
     }
     return `tf.layers.${spec.factory}({ ${parts.join(", ")} })`;
   }
@@ -437,7 +435,7 @@ class Emitter {
     const loss: Named = t.loss ?? { kind: "mse", values: {} };
     const outShape = m.outputs[0].shape;
     const classes = outShape[outShape.length - 1]?.value;
-    const task = taskOf(loss.kind, outShape);
+    const task = taskOf(loss.kind, outShape.map((d) => d.value ?? 1));
     const logits = loss.values.from_logits === true;
     const oneHot = task === "multiclass" && t.data.label?.kind === "class";
     const intInput = m.spec.inputs[0].dtype === "int";
@@ -654,9 +652,9 @@ class Emitter {
     const lr = literal(this.optimizerLr(opt));
     switch (opt.kind) {
       case "sgd":
-        if (o("momentum") === 0) return [doc, `optimizer: tf.train.sgd(${lr}),`];
-        return [doc, "// (learningRate, momentum, useNesterov)", `optimizer: tf.train.momentum(${lr}, ${literal(o("momentum"))}, ${b("nesterov")}),`];
       case "momentum":
+        // sgd with momentum is tfjs's momentum optimizer
+        if (opt.kind === "sgd" && o("momentum") === 0) return [doc, `optimizer: tf.train.sgd(${lr}),`];
         return [doc, "// (learningRate, momentum, useNesterov)", `optimizer: tf.train.momentum(${lr}, ${literal(o("momentum"))}, ${b("nesterov")}),`];
       case "adagrad":
         return [doc, "// (learningRate, initialAccumulatorValue)", `optimizer: tf.train.adagrad(${lr}, ${literal(o("initial_accumulator"))}),`];
@@ -802,17 +800,9 @@ function isL1L2(v: unknown): v is { className: string; config: { l1?: number; l2
   return typeof v === "object" && v !== null && (v as { className?: unknown }).className === "L1L2" && typeof (v as { config?: unknown }).config === "object";
 }
 
-function taskOf(loss: string, outShape: Shape): Task {
-  const K = outShape[outShape.length - 1]?.value ?? 1;
-  if (loss === "sparse_cross_entropy" || loss === "cross_entropy") return "multiclass";
-  if (loss === "binary_cross_entropy") return K === 1 && outShape.length <= 1 ? "binary" : "multilabel";
-  return "regression";
-}
-
 /** Whether the interpreter reports `metric` for a task (classification metrics vs regression ones). */
 function metricApplies(task: Task, metric: string): boolean {
-  const regression = ["mse", "mae", "rmse", "r2"].includes(metric);
-  return task === "regression" ? regression : ["accuracy", "precision", "recall", "f1"].includes(metric);
+  return (task === "regression" ? REGRESSION_METRICS : CLASS_METRICS).includes(metric);
 }
 
 /** ` lr: 0.01, momentum: 0.9` for a comment. */
