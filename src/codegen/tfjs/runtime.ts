@@ -398,18 +398,20 @@ export type PooledScore = "precision" | "recall" | "f1" | "rmse" | "r2";
  */
 export class PooledScores {
   readonly metrics: MetricFn[] = [];
+  /** The last batch's decisions: tfjs calls each of the 3·columns rate metrics with the same tensors. */
+  private cached?: { yTrue: tf.Tensor; yPred: tf.Tensor; d: Decisions };
 
   constructor(
     private readonly scores: readonly PooledScore[],
     private readonly columns: number,
-    decide?: (yTrue: tf.Tensor, yPred: tf.Tensor) => Decisions,
+    private readonly decide?: (yTrue: tf.Tensor, yPred: tf.Tensor) => Decisions,
   ) {
     for (let k = 0; k < columns; k++) {
       const col = (t: tf.Tensor): tf.Tensor => tf.slice(tf.reshape(t, [t.shape[0] ?? -1, -1]), [0, k], [-1, 1]);
       if (decide) {
         const rate = (f: (p: tf.Tensor, a: tf.Tensor) => tf.Tensor): MetricFn => (t, p) =>
           tf.tidy(() => {
-            const d = decide(t, p);
+            const d = this.decisions(t, p);
             return tf.mean(f(col(d.predicted), col(d.actual)));
           });
         this.metrics.push(
@@ -427,8 +429,24 @@ export class PooledScores {
     if (!decide) this.metrics.push(named("pooled_se", (t, p) => tf.tidy(() => tf.mean(tf.sum(tf.reshape(tf.squaredDifference(p, t), [t.shape[0] ?? -1, -1]), 1)))));
   }
 
+  /** The decisions for a batch, computed once for all its rate metrics (kept until the next batch or `finish`). */
+  private decisions(yTrue: tf.Tensor, yPred: tf.Tensor): Decisions {
+    const c = this.cached;
+    if (c && c.yTrue === yTrue && c.yPred === yPred) return c.d;
+    if (c) tf.dispose([c.d.predicted, c.d.actual]);
+    const [predicted, actual] = tf.tidy(() => {
+      const d = this.decide!(yTrue, yPred);
+      return [d.predicted, d.actual];
+    });
+    this.cached = { yTrue, yPred, d: { predicted: tf.keep(predicted), actual: tf.keep(actual) } };
+    return this.cached.d;
+  }
+
   /** Puts the scores into tfjs's logs (the training split's and the `val_` ones) in place of the pooled rates; returns the logs. */
   finish<L extends Record<string, unknown>>(logs: L | undefined): L | undefined {
+    // The epoch (or evaluation) is over: its last decisions are not asked for again.
+    if (this.cached) tf.dispose([this.cached.d.predicted, this.cached.d.actual]);
+    this.cached = undefined;
     if (!logs) return logs;
     const out = logs as Record<string, unknown>;
     for (const prefix of ["", "val_"]) {
