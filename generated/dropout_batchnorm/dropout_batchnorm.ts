@@ -74,7 +74,7 @@ export function createDigitsRegularized(seed: number = 1): tf.LayersModel {
       // relu (specs/dropout_batchnorm.nnspec:15)
       tf.layers.activation({ name: "relu_1", activation: "relu" }),
       // dropout 0.3 (specs/dropout_batchnorm.nnspec:16)
-      new SeededDropout({ name: "dropout_1", rate: 0.3, seed, stream: "dropout/dropout_1" }),
+      new SeededDropout({ name: "dropout_1", rate: 0.3, seed }),
       // dense 64 use_bias: false (specs/dropout_batchnorm.nnspec:17)
       tf.layers.dense({
         name: "dense_2",
@@ -95,7 +95,7 @@ export function createDigitsRegularized(seed: number = 1): tf.LayersModel {
       // relu (specs/dropout_batchnorm.nnspec:19)
       tf.layers.activation({ name: "relu_2", activation: "relu" }),
       // dropout 0.3 (specs/dropout_batchnorm.nnspec:20)
-      new SeededDropout({ name: "dropout_2", rate: 0.3, seed, stream: "dropout/dropout_2" }),
+      new SeededDropout({ name: "dropout_2", rate: 0.3, seed }),
       // dense 10 (specs/dropout_batchnorm.nnspec:21)
       tf.layers.dense({
         name: "dense_3",

@@ -132,7 +132,7 @@ export function createTabular13Classifier(seed: number = 1): tf.LayersModel {
         activation: "relu",
       }),
       // dropout 0.2 (specs/shared/models.nnspec:15)
-      new SeededDropout({ name: "dropout_1", rate: 0.2, seed, stream: "dropout/dropout_1" }),
+      new SeededDropout({ name: "dropout_1", rate: 0.2, seed }),
       // dense 32 relu (specs/shared/models.nnspec:16)
       tf.layers.dense({
         name: "dense_2",

@@ -6,7 +6,7 @@
 import type { CheckedModel } from "../check/ir.ts";
 import { KERNELS } from "../layers/kernels.ts";
 import { initialize } from "./init.ts";
-import { Rng } from "./rng.ts";
+import { dropoutRng, Rng } from "./rng.ts";
 import { allocBuf, size, type Buf, type InitSpec, type KernelFactory, type LayerInfo, type Precision } from "./types.ts";
 
 export interface Param {
@@ -94,7 +94,6 @@ export class RuntimeModel {
       const s = numeric(`input \`${t.name}\``, t.shape);
       if (s) inputs.push(addTensor(t.name, s, t.dtype));
     }
-    const root = new Rng(seed);
     const layers: RuntimeLayer[] = [];
     for (const cl of checked.layers) {
       const kind = cl.spec.kind.name;
@@ -121,8 +120,7 @@ export class RuntimeModel {
         l1: d.l1 ?? 0,
         l2: d.l2 ?? 0,
       }));
-      const dropSeed = typeof info.opts.seed === "number" ? new Rng(info.opts.seed, "dropout") : root.fork(`dropout/${info.name}`);
-      layers.push({ info, factory, inputs: inIds as number[], output: addTensor(info.name, outShape, "float"), params, rng: dropSeed });
+      layers.push({ info, factory, inputs: inIds as number[], output: addTensor(info.name, outShape, "float"), params, rng: dropoutRngOf(seed, info) });
     }
     const outputs: number[] = [];
     for (const o of checked.outputs) {
@@ -141,8 +139,7 @@ export class RuntimeModel {
     const root = new Rng(seed);
     for (const l of this.layers) {
       for (const p of l.params) initialize(p.value, p.shape, p.init, root.fork(`init/${p.id}`));
-      if (typeof l.info.opts.seed !== "number") l.rng = root.fork(`dropout/${l.info.name}`);
-      else l.rng = new Rng(l.info.opts.seed, "dropout");
+      l.rng = dropoutRngOf(seed, l.info);
     }
   }
 
@@ -164,4 +161,8 @@ export class RuntimeModel {
   ensureGrads(): void {
     for (const p of this.params) if (p.trainable && !p.grad) p.grad = allocBuf(this.precision, p.value.length);
   }
+}
+
+function dropoutRngOf(seed: number, info: LayerInfo): Rng {
+  return dropoutRng(seed, info.name, typeof info.opts.seed === "number" ? info.opts.seed : undefined);
 }

@@ -104,3 +104,12 @@ function hash128(str: string): [number, number, number, number] {
   h4 ^= h1;
   return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
 }
+
+/**
+ * The stream a dropout layer draws its masks from: its own `seed:` when it has one, else the model's
+ * seed under the layer's name (so one layer's draws never shift another's). The interpreter and the
+ * generated code's SeededDropout both take it from here.
+ */
+export function dropoutRng(modelSeed: number, layer: string, ownSeed?: number): Rng {
+  return typeof ownSeed === "number" ? new Rng(ownSeed, "dropout") : new Rng(modelSeed, `dropout/${layer}`);
+}

@@ -368,8 +368,7 @@ class Emitter {
     const parts = [`name: ${stringLiteral(name)}`];
     if (spec.factory === "dropout") {
       // The interpreter's masks, from nnspec's generator (see SeededDropout).
-      const own = typeof spec.config.seed === "number";
-      parts.push(`rate: ${literal(spec.config.rate)}`, own ? `seed: ${literal(spec.config.seed)}` : "seed", `stream: ${stringLiteral(own ? "dropout" : `dropout/${l.name}`)}`);
+      parts.push(`rate: ${literal(spec.config.rate)}`, "seed", ...(typeof spec.config.seed === "number" ? [`layerSeed: ${literal(spec.config.seed)}`] : []));
       return `new ${this.use("dropout")}({ ${parts.join(", ")} })`;
     }
     for (const [key, value] of Object.entries(spec.config)) {

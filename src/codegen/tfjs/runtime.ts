@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { epochOrder, type LoadedData, type SplitData } from "../../data/runtime.ts";
 import { meanAndSd } from "../../runtime/crossval.ts";
 import { classScores } from "../../runtime/metrics.ts";
-import { Rng } from "../../runtime/rng.ts";
+import { dropoutRng, type Rng } from "../../runtime/rng.ts";
 
 /** The npm package of TensorFlow.js's WebAssembly backend (optional: a variable, so that nothing requires it). */
 const WASM_PACKAGE = "@tensorflow/tfjs-backend-wasm";
@@ -308,31 +308,32 @@ export class CenteredRMSProp extends tf.RMSPropOptimizer {
 }
 
 interface SeededDropoutConfig {
-  name?: string;
+  /** The layer's name in the spec: it names the layer's stream (see dropoutRng). */
+  name: string;
   rate: number;
-  /** The seed and stream label of nnspec's generator: the model's seed and `dropout/<layer>`, or the layer's own `seed:` and `dropout`. */
+  /** The model's seed, and the layer's own `seed:` if it has one. */
   seed: number;
-  stream: string;
+  layerSeed?: number;
 }
 
 /**
  * Dropout whose masks are the interpreter's: each training call draws one uniform number per value,
- * in order, from nnspec's generator for (seed, stream), keeping a value when it is ≥ rate and scaling
+ * in order, from the interpreter's stream for the layer (dropoutRng), keeping a value when it is ≥ rate and scaling
  * it by 1/(1 − rate). tfjs's own dropout draws from Math.random, or repeats one mask when seeded.
  */
 export class SeededDropout extends tf.layers.Layer {
   static className = "SeededDropout";
   private readonly rate: number;
   private readonly seed: number;
-  private readonly stream: string;
-  private rng: Rng;
+  private readonly layerSeed?: number;
+  private readonly rng: Rng;
 
   constructor(config: SeededDropoutConfig) {
     super({ name: config.name });
     this.rate = config.rate;
     this.seed = config.seed;
-    this.stream = config.stream;
-    this.rng = new Rng(config.seed, config.stream);
+    this.layerSeed = config.layerSeed;
+    this.rng = dropoutRng(config.seed, config.name, config.layerSeed);
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
@@ -349,7 +350,7 @@ export class SeededDropout extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), rate: this.rate, seed: this.seed, stream: this.stream };
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed, ...(this.layerSeed !== undefined ? { layerSeed: this.layerSeed } : {}) };
   }
 }
 tf.serialization.registerClass(SeededDropout);
