@@ -10,10 +10,8 @@
 import { join, resolve as resolvePath } from "node:path";
 import { parseArgs } from "node:util";
 import { loadData } from "../data/index.ts";
-import { renderDiagnostic, renderSummary } from "../diagnostics/render.ts";
-import type { LineMap } from "../diagnostics/span.ts";
 import { evaluate } from "../runtime/train.ts";
-import { loadTarget, openSpec, readSavedModel, withSavedStats, writeFileAtomic, type Io } from "./saved.ts";
+import { loadTarget, openSpec, readSavedModel, reportDiagnostics, withSavedStats, writeFileAtomic, type Io } from "./saved.ts";
 import { reportText } from "./train.ts";
 
 export const EVAL_USAGE = "nnspec eval FILE --model DIR [--split test|val|train] [--json] [--out DIR]";
@@ -49,11 +47,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
 
   const loaded = await loadData(dataSpec, resolvePath(path));
   if (!loaded.data) {
-    const color = !!io.stderr.isTTY;
-    const sources = new Map<string, LineMap>([[file.path, file.lines]]);
-    for (const d of loaded.diagnostics) io.stderr.write(renderDiagnostic(d, { color, sources }) + "\n\n");
-    const s = renderSummary(loaded.diagnostics, color);
-    if (s) io.stderr.write(`${s}\n`);
+    reportDiagnostics(loaded.diagnostics, file, io);
     return 1;
   }
   const data = loaded.data;

@@ -6,6 +6,7 @@ import { diagnosticToJson, renderDiagnostic, renderSummary } from "../diagnostic
 import type { LineMap } from "../diagnostics/span.ts";
 import { format } from "../format/printer.ts";
 import { summarize, summaryJson, summaryText } from "../check/summary.ts";
+import type { Io } from "./saved.ts";
 import { TRAIN_USAGE, trainCommand } from "./train.ts";
 import { EVAL_USAGE, evalCommand } from "./eval.ts";
 import { PREDICT_USAGE, predictCommand } from "./predict.ts";
@@ -15,10 +16,7 @@ import { closest } from "../util/suggest.ts";
 import { createRequire } from "node:module";
 import { dirname as dirnamePath, relative as relativePath, resolve as resolvePath } from "node:path";
 
-export interface Io {
-  stdout: { write(s: string): unknown; isTTY?: boolean };
-  stderr: { write(s: string): unknown; isTTY?: boolean };
-}
+export type { Io } from "./saved.ts";
 
 class UsageError extends Error {}
 

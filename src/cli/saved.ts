@@ -13,7 +13,7 @@ import type { LoadedData, SplitData } from "../data/index.ts";
 import { readTable, type ReadProblem, type SourceOptions } from "../data/node/read.ts";
 import { transform, type FeatureMatrix, type FittedStats } from "../data/preprocess.ts";
 import type { Table } from "../data/table.ts";
-import { fill, hasErrors } from "../diagnostics/diagnostic.ts";
+import { fill, hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { renderDiagnostic, renderSummary } from "../diagnostics/render.ts";
 import type { LineMap } from "../diagnostics/span.ts";
 import { CATALOG } from "../diagnostics/catalog.ts";
@@ -276,12 +276,17 @@ export function openSpec(path: string, io: Io): CheckedFile | undefined {
     return undefined;
   }
   if (hasErrors(file.diagnostics)) {
-    const color = !!io.stderr.isTTY;
-    const sources = new Map<string, LineMap>([[file.path, file.lines]]);
-    for (const d of file.diagnostics) io.stderr.write(renderDiagnostic(d, { color, sources }) + "\n\n");
-    const s = renderSummary(file.diagnostics, color);
-    if (s) io.stderr.write(`${s}\n`);
+    reportDiagnostics(file.diagnostics, file, io);
     return undefined;
   }
   return file;
+}
+
+/** Diagnostics (of the spec, or of loading its data) as code frames on stderr, then the summary line. */
+export function reportDiagnostics(ds: readonly Diagnostic[], file: CheckedFile, io: Io): void {
+  const color = !!io.stderr.isTTY;
+  const sources = new Map<string, LineMap>([[file.path, file.lines]]);
+  for (const d of ds) io.stderr.write(renderDiagnostic(d, { color, sources }) + "\n\n");
+  const s = renderSummary(ds, color);
+  if (s) io.stderr.write(`${s}\n`);
 }

@@ -13,10 +13,6 @@ import { basename, join, resolve as resolvePath } from "node:path";
 import { parseArgs } from "node:util";
 import { Presets, SingleBar } from "cli-progress";
 import { loadData } from "../data/index.ts";
-import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
-import { renderDiagnostic, renderSummary } from "../diagnostics/render.ts";
-import type { LineMap } from "../diagnostics/span.ts";
-import { FileHost } from "../node/host.ts";
 import { historyCsv, learningCurves } from "../runtime/curves.ts";
 import { crossValidate, type CrossValidation } from "../runtime/crossval.ts";
 import { applyWeights, type SavedModel } from "../runtime/load.ts";
@@ -24,12 +20,7 @@ import { taskOf, type MetricReport } from "../runtime/metrics.ts";
 import { RuntimeModel } from "../runtime/model.ts";
 import { saveModel, tfjsCannotLoad } from "../runtime/save.ts";
 import { checkTrainable, evaluate, train, trainConfig, type EpochRecord, type TrainConfig, type TrainResult } from "../runtime/train.ts";
-import { joinNegativeValues, readSavedModel, sha256, withSavedStats, writeFolderAtomic } from "./saved.ts";
-
-interface Io {
-  stdout: { write(s: string): unknown; isTTY?: boolean };
-  stderr: { write(s: string): unknown; isTTY?: boolean };
-}
+import { joinNegativeValues, openSpec, readSavedModel, reportDiagnostics, sha256, withSavedStats, writeFolderAtomic, type Io } from "./saved.ts";
 
 export const TRAIN_USAGE = "nnspec train FILE [--train N|MODEL] [--seed N] [--epochs N] [--batch N] [--out DIR] [--from DIR] [--quiet] [--json]";
 
@@ -128,24 +119,8 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     return 2;
   }
   const path = positionals[0];
-  const color = !!io.stderr.isTTY;
-  const report = (ds: readonly Diagnostic[], sources: Map<string, LineMap>): void => {
-    for (const d of ds) io.stderr.write(renderDiagnostic(d, { color, sources }) + "\n\n");
-    const s = renderSummary(ds, color);
-    if (s) io.stderr.write(`${s}\n`);
-  };
-  let file;
-  try {
-    file = new FileHost().analyse(resolvePath(path), path);
-  } catch (e) {
-    io.stderr.write(`error: cannot read ${path}: ${(e as Error).message}\n`);
-    return 1;
-  }
-  const sources = new Map<string, LineMap>([[file.path, file.lines]]);
-  if (hasErrors(file.diagnostics)) {
-    report(file.diagnostics, sources);
-    return 1;
-  }
+  const file = openSpec(path, io);
+  if (!file) return 1;
   // Fine-tuning: the saved model's weights and preprocessing.
   let from: SavedModel | undefined;
   if (values.from !== undefined) {
@@ -189,7 +164,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     say(`${trains.length > 1 || file.checked.trains.length > 1 ? `\n[train ${i + 1}] ` : ""}${checked.spec.name} on ${t.data.name}: ${cfg.loss.name}, ${cfg.optimizer.name}, ${cfg.epochs} epochs, batch ${cfg.batch}, seed ${cfg.seed}\n`);
     const loaded = await loadData(t.data, resolvePath(path));
     if (!loaded.data) {
-      report(loaded.diagnostics, sources);
+      reportDiagnostics(loaded.diagnostics, file, io);
       status = 1;
       continue;
     }
