@@ -212,13 +212,16 @@ export interface Regularized {
   l2: number;
 }
 
-/** Adds the penalties' gradients to each parameter's gradient and returns the total penalty. */
-export function regularize(params: readonly Regularized[]): number {
+/**
+ * The total L1/L2 penalty of the parameters; with `addGradients`, also adds its gradient to each
+ * parameter's gradient (frozen ones have none). Training and evaluation report the same penalty.
+ */
+export function regularize(params: readonly Regularized[], addGradients = true): number {
   let total = 0;
   for (const q of params) {
     if (!q.l1 && !q.l2) continue;
     const w = q.value;
-    const g = q.grad;
+    const g = addGradients ? q.grad : null;
     const l1 = q.l1;
     const l2 = q.l2;
     let a = 0;

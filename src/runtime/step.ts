@@ -23,8 +23,6 @@ export class TrainStep {
   readonly optimizer: Optimizer;
   private readonly regularized: Param[];
   private readonly otherOutputs: Buf[];
-  /** The last batch's data loss and penalty. */
-  lastPenalty = 0;
 
   constructor(
     readonly model: RuntimeModel,
@@ -39,7 +37,8 @@ export class TrainStep {
     this.labels = allocBuf(model.precision, capacity * this.labelWidth);
     this.loss = lossKernel({ name: lossSpec.name, opts: lossSpec.opts, outShape, pred: this.plan.output(0), dPred: this.plan.outputGrad(0), labels: this.labels, labelWidth: this.labelWidth });
     this.optimizer = createOptimizer(optimizerSpec.name, optimizerSpec.opts, model.trainable);
-    this.regularized = model.trainable.filter((p) => p.l1 || p.l2);
+    // Frozen layers' penalties count in the loss (as in evaluation and TensorFlow.js) but get no gradient.
+    this.regularized = model.params.filter((p) => p.l1 || p.l2);
     this.otherOutputs = model.outputs.slice(1).map((_, i) => this.plan.outputGrad(i + 1)).filter((g): g is Buf => g !== null);
   }
 
@@ -50,8 +49,7 @@ export class TrainStep {
     const data = this.loss.compute(n);
     for (const g of this.otherOutputs) g.fill(0);
     plan.backward(n);
-    this.lastPenalty = this.regularized.length ? regularize(this.regularized) : 0;
-    return data + this.lastPenalty;
+    return data + regularize(this.regularized);
   }
 
   /** One update; returns the batch loss. A non-finite loss leaves the weights as they were. */

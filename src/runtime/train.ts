@@ -7,7 +7,7 @@
 import { epochOrder } from "../data/random.ts";
 import type { TrainSpec } from "../lang/program.ts";
 import type { Json } from "../lang/values.ts";
-import { labelWidthFor, lossKernel, type LossKernel } from "../losses/kernels.ts";
+import { labelWidthFor, lossKernel, regularize, type LossKernel } from "../losses/kernels.ts";
 import { OPTIMIZERS } from "../optimizers/index.ts";
 import { HIGHER_IS_BETTER, MetricAccumulator, type MetricReport } from "./metrics.ts";
 import type { RuntimeModel } from "./model.ts";
@@ -189,12 +189,7 @@ export class Evaluator {
 
 /** The L1/L2 penalty of the current weights (added to reported losses, as Keras and tfjs do). */
 export function penalty(model: RuntimeModel): number {
-  let s = 0;
-  for (const p of model.params) {
-    if (!p.l1 && !p.l2) continue;
-    for (let i = 0; i < p.value.length; i++) s += p.l1 * Math.abs(p.value[i]) + p.l2 * p.value[i] * p.value[i];
-  }
-  return s;
+  return regularize(model.params, false);
 }
 
 /** Model outputs for every example of `x` (n × the output size), in inference mode. */

@@ -11,7 +11,8 @@ import { lossKernel } from "../../src/losses/kernels.ts";
 import { MetricAccumulator } from "../../src/runtime/metrics.ts";
 import { RuntimeModel } from "../../src/runtime/model.ts";
 import { Rng } from "../../src/runtime/rng.ts";
-import { evaluate, predict, scheduledLr, train, trainConfig, type Split, type TrainConfig } from "../../src/runtime/train.ts";
+import { TrainStep } from "../../src/runtime/step.ts";
+import { evaluate, penalty, predict, scheduledLr, train, trainConfig, type Split, type TrainConfig } from "../../src/runtime/train.ts";
 import { FileHost } from "../../src/node/host.ts";
 import { modelOf, specFile } from "./helpers.ts";
 
@@ -110,6 +111,19 @@ train cnn on digits {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("counts a frozen layer's L2 penalty in the training loss, as in evaluation, without moving it", () => {
+    const m = RuntimeModel.lower(modelOf("model f(x: [3]) -> [2] {\n  dense 4 l2: 0.5 trainable: false\n  dense 2 l2: 0.1\n}"), { seed: 1 }).model!;
+    const step = new TrainStep(m, 4, { name: "mse", opts: {} }, { name: "sgd", opts: { lr: 0.1 } }, 2);
+    step.plan.input(0).set([1, 2, 3, -1, 0, 1, 2, 2, 2, 0, 0, 1]);
+    step.labels.set([1, 0, 0, 1, 1, 1, 0, 0]);
+    const frozen = Float32Array.from(m.params[0].value);
+    const total = step.gradients(4);
+    expect(total - step.loss.compute(4)).toBeCloseTo(penalty(m), 6);
+    expect(penalty(m)).toBeGreaterThan(0.5 * frozen.reduce((a, v) => a + v * v, 0) - 1e-6);
+    step.optimizer.step(0.1);
+    expect(Array.from(m.params[0].value)).toEqual(Array.from(frozen));
   });
 
   it("stops early and restores the best epoch's weights", () => {
