@@ -16,6 +16,7 @@ import { transform } from "../data/preprocess.ts";
 import { cellWhere, type Table } from "../data/table.ts";
 import type { DataSpec } from "../lang/program.ts";
 import type { Sidecar } from "../runtime/save.ts";
+import { actForward, activationOf } from "../layers/activations/kernel.ts";
 import { predict } from "../runtime/train.ts";
 import { declaredColumns, featureColumns, joinNegativeValues, loadTarget, openSpec, readProblemText, readSavedModel, sourceOptions, tableMatrix, writeFileAtomic, type Io } from "./saved.ts";
 import type { Result } from "../runtime/load.ts";
@@ -184,29 +185,31 @@ export function predictionCsv(out: Float32Array, n: number, width: number, meta:
   const nameOf = (c: string | undefined, dflt: string) => (c === undefined || /^\d+$/.test(c) ? dflt : c);
   const logits = meta.config.loss.opts?.from_logits === true;
   const rows: string[][] = [];
-  const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+  // Logits become probabilities through the interpreter's own softmax / sigmoid.
+  const probabilities = (act: string): Float32Array => {
+    if (!logits) return out;
+    const p = new Float32Array(n * width);
+    actForward(activationOf(act), out, p, n * width, width);
+    return p;
+  };
   if (meta.task === "multiclass" && (meta.outputs[0]?.shape.length ?? 1) === 1) {
     const K = width;
     const names = Array.from({ length: K }, (_, k) => meta.classNames?.[k] ?? label?.classNames?.[k] ?? String(k));
     rows.push([nameOf(columns[0], "class"), ...names.map((c) => `p_${c}`)]);
-    const p = new Float64Array(K);
+    const p = probabilities("softmax");
     for (let i = 0; i < n; i++) {
-      const o = i * K;
+      const row = p.subarray(i * K, (i + 1) * K);
       let best = 0;
-      for (let k = 1; k < K; k++) if (out[o + k] > out[o + best]) best = k;
-      if (logits) {
-        let s = 0;
-        for (let k = 0; k < K; k++) s += p[k] = Math.exp(out[o + k] - out[o + best]);
-        for (let k = 0; k < K; k++) p[k] /= s;
-      } else for (let k = 0; k < K; k++) p[k] = out[o + k];
-      rows.push([names[best], ...Array.from(p, (v) => num(v, 6))]);
+      for (let k = 1; k < K; k++) if (row[k] > row[best]) best = k;
+      rows.push([names[best], ...Array.from(row, (v) => num(v, 6))]);
     }
   } else if (meta.task === "binary" || meta.task === "multilabel") {
     const names = Array.from({ length: width }, (_, k) => nameOf(columns[k], width === 1 ? "label" : `label_${k}`));
     rows.push([...names, ...names.map((c) => (width === 1 ? "probability" : `p_${c}`))]);
+    const p = probabilities("sigmoid");
     for (let i = 0; i < n; i++) {
-      const ps = Array.from(out.subarray(i * width, (i + 1) * width), (z) => (logits ? sigmoid(z) : z));
-      rows.push([...ps.map((p) => (p >= 0.5 ? "1" : "0")), ...ps.map((p) => num(p, 6))]);
+      const ps = Array.from(p.subarray(i * width, (i + 1) * width));
+      rows.push([...ps.map((v) => (v >= 0.5 ? "1" : "0")), ...ps.map((v) => num(v, 6))]);
     }
   } else {
     const outName = meta.outputs[0]?.name ?? "y";
