@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { CATALOG } from "../diagnostics/catalog.ts";
 import type { DiagnosticSink } from "../diagnostics/diagnostic.ts";
 import type { Span } from "../diagnostics/span.ts";
 import type { Term } from "../syntax/ast.ts";
@@ -148,7 +149,7 @@ export function bindTerms(
     }
   }
   const errors = sink.items.slice(before).filter((d) => d.severity === "error");
-  return { ok: errors.length === 0 || (recovered && errors.every((d) => d.code === "NN0202")), options, spans, keySpans };
+  return { ok: errors.length === 0 || (recovered && errors.every((d) => d.code === CATALOG.unknownOption.code)), options, spans, keySpans };
 }
 
 /** Unknown option names that are one plausible typo away from an option not given. */

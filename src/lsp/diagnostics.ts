@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { isAbsolute, resolve as resolvePath } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic, type DiagnosticRelatedInformation } from "vscode-languageserver/node";
+import { CATALOG } from "../diagnostics/catalog.ts";
 import type { Diagnostic, Severity } from "../diagnostics/diagnostic.ts";
 import { pathToUri, toRange } from "./convert.ts";
 import type { Analysis } from "./workspace.ts";
@@ -14,7 +15,7 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
 };
 
 /** Diagnostics whose subject is dead code, shown faded by editors. */
-const UNNECESSARY = new Set(["NN0212"]);
+const UNNECESSARY = new Set<string>([CATALOG.unusedTensor.code]);
 
 const CATALOG_FILE = fileURLToPath(new URL("../diagnostics/catalog.ts", import.meta.url));
 let catalogLines: Map<string, number> | undefined;
