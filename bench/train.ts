@@ -16,7 +16,7 @@ import { registerWasmConv2dFilterGradient } from "../src/codegen/tfjs/runtime.ts
 import { FileHost } from "../src/node/host.ts";
 import { RuntimeModel } from "../src/runtime/model.ts";
 import { Plan } from "../src/runtime/plan.ts";
-import { Rng } from "../src/runtime/rng.ts";
+import { Rng } from "../src/core/rng.ts";
 import { train, trainConfig, type Split, type TrainConfig } from "../src/runtime/train.ts";
 import { tfjsTwin, tfStepper } from "../test/runtime/tfjs-ref.ts";
 

@@ -9,9 +9,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ArgShape, OptionsSchema } from "../src/lang/bind.ts";
 import { DATA_STATEMENTS, TRAIN_STATEMENTS } from "../src/lang/statements.ts";
-import { LAYERS } from "../src/layers/registry.ts";
-import { LOSSES } from "../src/losses/index.ts";
-import { OPTIMIZERS, SCHEDULES } from "../src/optimizers/index.ts";
+import { LAYERS } from "../src/kinds/layers/registry.ts";
+import { LOSSES } from "../src/kinds/losses/index.ts";
+import { OPTIMIZERS, SCHEDULES } from "../src/kinds/optimizers/index.ts";
 
 export const SCHEMAS_DIR = dirname(fileURLToPath(import.meta.url));
 /** The folders this script owns: every *.schema.json in them is generated. */

@@ -19,7 +19,7 @@ import { CATALOG } from "../src/diagnostics/catalog.ts";
 import { hasErrors, type Diagnostic } from "../src/diagnostics/diagnostic.ts";
 import { LineMap, type Span } from "../src/diagnostics/span.ts";
 import { format } from "../src/format/printer.ts";
-import { LAYERS } from "../src/layers/registry.ts";
+import { LAYERS } from "../src/kinds/layers/registry.ts";
 import type { SourceFile } from "../src/syntax/ast.ts";
 import { MAX_OPERATORS } from "../src/syntax/lexer.ts";
 import { analyseParsed } from "../src/analyse.ts";

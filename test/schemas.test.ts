@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { existingFiles, SCHEMAS_DIR, schemaFiles } from "../schemas/build.ts";
-import { LAYERS } from "../src/layers/registry.ts";
+import { LAYERS } from "../src/kinds/layers/registry.ts";
 
 const files = schemaFiles();
 

@@ -38,7 +38,7 @@ import type { CheckedModel } from "../src/check/ir.ts";
 import { buildTfjs, tfjsShape } from "../src/check/tfjs-build.ts";
 import { DiagnosticSink, type Diagnostic } from "../src/diagnostics/diagnostic.ts";
 import { resolve as resolveProgram } from "../src/lang/resolve.ts";
-import { LAYERS } from "../src/layers/registry.ts";
+import { LAYERS } from "../src/kinds/layers/registry.ts";
 import { FileHost } from "../src/node/host.ts";
 import { parse } from "../src/syntax/parse.ts";
 

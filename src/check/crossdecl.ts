@@ -4,10 +4,10 @@ import type { DataSpec, LabelSpec, ModelSpec, NamedOptions, Options, Program, Tr
 import { isCall, type Json } from "../lang/values.ts";
 import type * as A from "../syntax/ast.ts";
 import { apportion, PARTS, quotas } from "../data/split.ts";
-import { CLASS_METRICS, REGRESSION_METRICS } from "../lang/statements.ts";
+import { CLASS_METRICS, REGRESSION_METRICS } from "../kinds/metrics/index.ts";
 import { selectColumns } from "../data/columns.ts";
 import { closest } from "../util/suggest.ts";
-import { Dim, elements, shapeText, type Shape } from "./dims.ts";
+import { Dim, elements, shapeText, type Shape } from "../core/dims.ts";
 import type { CheckedLayer, CheckedModel, TensorInfo } from "./ir.ts";
 
 /**

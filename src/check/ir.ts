@@ -1,6 +1,6 @@
 import type { DataSpec, LayerSpec, ModelSpec, Program, TrainSpec } from "../lang/program.ts";
-import type { ParamCount } from "../layers/types.ts";
-import type { Dim, Shape } from "./dims.ts";
+import type { ParamCount } from "../kinds/layers/types.ts";
+import type { Dim, Shape } from "../core/dims.ts";
 
 /** The checked program: what the backends read. Shapes are per example; the batch is implicit. */
 

@@ -1,7 +1,7 @@
 import type { DiagnosticSink, Fix, Label } from "../diagnostics/diagnostic.ts";
 import type { Span } from "../diagnostics/span.ts";
 import type { LayerSpec, ModelSpec, Program, TrainSpec } from "../lang/program.ts";
-import { OPTIMIZERS } from "../optimizers/index.ts";
+import { OPTIMIZERS } from "../kinds/optimizers/index.ts";
 import { activationName, insertAt, outputHead, removeLayer, removeTerm, termAt } from "./crossdecl.ts";
 import type { CheckedModel } from "./ir.ts";
 

@@ -1,11 +1,11 @@
 import type { DiagnosticSink, Extra, Label } from "../diagnostics/diagnostic.ts";
 import type { Span } from "../diagnostics/span.ts";
 import type { LayerSpec, ModelSpec } from "../lang/program.ts";
-import type { ShapeContext } from "../layers/types.ts";
+import type { ShapeContext } from "../kinds/layers/types.ts";
 import type * as A from "../syntax/ast.ts";
 import { exprText } from "../lang/values.ts";
 import { closest } from "../util/suggest.ts";
-import { Dim, shapeText, type Shape } from "./dims.ts";
+import { Dim, shapeText, type Shape } from "../core/dims.ts";
 import type { CheckedLayer, CheckedModel, TensorInfo } from "./ir.ts";
 
 /** How many producing layers a shape error lists. */

@@ -1,4 +1,4 @@
-import { Dim, elements, shapeText, type Shape } from "./dims.ts";
+import { Dim, elements, shapeText, type Shape } from "../core/dims.ts";
 import type { CheckedModel, TensorInfo } from "./ir.ts";
 
 /**

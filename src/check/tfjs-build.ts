@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
-import type { TfjsLayer } from "../layers/types.ts";
-import { unsupportedIn } from "../layers/common.ts";
-import { Dim, type Shape } from "./dims.ts";
+import type { TfjsLayer } from "../kinds/layers/types.ts";
+import { unsupportedIn } from "../kinds/layers/common.ts";
+import { Dim, type Shape } from "../core/dims.ts";
 import type { CheckedModel } from "./ir.ts";
 
 /**

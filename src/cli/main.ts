@@ -10,7 +10,7 @@ import type { Io } from "./saved.ts";
 import { TRAIN_USAGE, trainCommand } from "./train.ts";
 import { EVAL_USAGE, evalCommand } from "./eval.ts";
 import { PREDICT_USAGE, predictCommand } from "./predict.ts";
-import { LAYERS } from "../layers/registry.ts";
+import { LAYERS } from "../kinds/layers/registry.ts";
 import { FileHost, type CheckedFile } from "../node/host.ts";
 import { closest } from "../util/suggest.ts";
 import { createRequire } from "node:module";

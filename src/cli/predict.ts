@@ -16,7 +16,7 @@ import { transform } from "../data/preprocess.ts";
 import { cellWhere, type Table } from "../data/table.ts";
 import type { DataSpec } from "../lang/program.ts";
 import type { Sidecar } from "../runtime/save.ts";
-import { actForward, activationOf } from "../layers/activations/kernel.ts";
+import { actForward, activationOf } from "../kinds/layers/activations/kernel.ts";
 import { predict } from "../runtime/train.ts";
 import { declaredColumns, featureColumns, joinNegativeValues, loadTarget, openSpec, readProblemText, readSavedModel, sourceOptions, tableMatrix, writeFileAtomic, type Io } from "./saved.ts";
 import type { Result } from "../runtime/load.ts";

@@ -16,7 +16,7 @@ import { loadData } from "../data/index.ts";
 import { historyCsv, learningCurves } from "../runtime/curves.ts";
 import { crossValidate, type CrossValidation } from "../runtime/crossval.ts";
 import { applyWeights, type SavedModel } from "../runtime/load.ts";
-import { taskOf, type MetricReport } from "../runtime/metrics.ts";
+import { taskOf, type MetricReport } from "../kinds/metrics/kernel.ts";
 import { RuntimeModel } from "../runtime/model.ts";
 import { saveModel, tfjsCannotLoad } from "../runtime/save.ts";
 import { checkTrainable, evaluate, train, trainConfig, type EpochRecord, type TrainConfig, type TrainResult } from "../runtime/train.ts";

@@ -1,5 +1,5 @@
 import type { Span } from "../diagnostics/span.ts";
-import type { LayerKind } from "../layers/types.ts";
+import type { LayerKind } from "../kinds/layers/types.ts";
 import type * as A from "../syntax/ast.ts";
 import type { Json, SpanMap } from "./values.ts";
 

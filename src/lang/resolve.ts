@@ -1,8 +1,8 @@
 import { DiagnosticSink } from "../diagnostics/diagnostic.ts";
 import type { Span } from "../diagnostics/span.ts";
-import { LAYERS } from "../layers/registry.ts";
-import { LOSSES } from "../losses/index.ts";
-import { OPTIMIZERS, SCHEDULES } from "../optimizers/index.ts";
+import { LAYERS } from "../kinds/layers/registry.ts";
+import { LOSSES } from "../kinds/losses/index.ts";
+import { OPTIMIZERS, SCHEDULES } from "../kinds/optimizers/index.ts";
 import type * as A from "../syntax/ast.ts";
 import { closest } from "../util/suggest.ts";
 import { bindTerms, type OptionsSchema } from "./bind.ts";

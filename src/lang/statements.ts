@@ -1,4 +1,7 @@
-import type { ArgShape, OptionsSchema, PropertySchema } from "./bind.ts";
+import type { ArgShape, OptionsSchema, PropertySchema } from "../core/options.ts";
+import { METRICS } from "../kinds/metrics/index.ts";
+
+export { METRICS };
 
 /** A statement of a `data` or `train` block. */
 export interface StatementKind {
@@ -72,11 +75,7 @@ export const DATA_STATEMENTS: ReadonlyMap<string, StatementKind> = new Map([
   }),
 ]);
 
-export const METRICS = ["accuracy", "precision", "recall", "f1", "mse", "mae", "rmse", "r2"] as const;
-/** The metrics of a classification output and of a regression output. */
-export const CLASS_METRICS: readonly string[] = ["accuracy", "precision", "recall", "f1"];
-export const REGRESSION_METRICS: readonly string[] = ["mse", "mae", "rmse", "r2"];
-export const MONITORS = ["loss", "val_loss", ...METRICS.map((m) => `val_${m}`)] as const;
+export const MONITORS: readonly string[] = ["loss", "val_loss", ...METRICS.map((m) => `val_${m}`)];
 
 export const TRAIN_STATEMENTS: ReadonlyMap<string, StatementKind> = new Map([
   s(kindStmt("loss", "loss", "The loss: `loss sparse_cross_entropy(from_logits: true)` or `loss mse`.")),

@@ -1,18 +1,8 @@
-import type { Span } from "../diagnostics/span.ts";
 import type { Expr, Term } from "../syntax/ast.ts";
 
-/** A value lowered from the syntax to plain JSON, so JSON Schemas (ajv) can validate it. */
-export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+import { isCall, type CallValue, type Json, type SpanMap } from "../core/json.ts";
 
-/** A call such as `class(3, names: [a, b])` or `leaky_relu(0.2)`. */
-export interface CallValue {
-  call: string;
-  args: Json[];
-  options: { [k: string]: Json };
-}
-
-/** Where each lowered value came from, keyed by JSON pointer (`/units`, `/kernel/1`). */
-export type SpanMap = Map<string, Span>;
+export { isCall, type CallValue, type Json, type SpanMap };
 
 const pointerEscape = (s: string): string => s.replace(/~/g, "~0").replace(/\//g, "~1");
 
@@ -99,10 +89,6 @@ export function exprText(e: Expr): string {
 
 export function termText(t: Term): string {
   return t.key ? `${exprText(t.key)}: ${exprText(t.value)}` : exprText(t.value);
-}
-
-export function isCall(v: Json): v is Json & CallValue {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && typeof (v as { call?: unknown }).call === "string";
 }
 
 export { pointerEscape };

@@ -1,9 +1,9 @@
-import { shapeText, type Shape } from "../check/dims.ts";
+import { shapeText, type Shape } from "../core/dims.ts";
 import type { CheckedLayer, CheckedModel } from "../check/ir.ts";
 import type { OptionsSchema, PropertySchema } from "../lang/bind.ts";
 import type { ModelSpec } from "../lang/program.ts";
 import { exprText, type Json } from "../lang/values.ts";
-import type { ParamCount } from "../layers/types.ts";
+import type { ParamCount } from "../kinds/layers/types.ts";
 import type * as A from "../syntax/ast.ts";
 import { contains } from "./convert.ts";
 

@@ -1,12 +1,12 @@
 import { MarkupKind, type Hover } from "vscode-languageserver/node";
-import { shapeText } from "../check/dims.ts";
+import { shapeText } from "../core/dims.ts";
 import type { CheckedModel } from "../check/ir.ts";
 import type { OptionsSchema } from "../lang/bind.ts";
 import type { LayerSpec } from "../lang/program.ts";
 import { DATA_STATEMENTS, TRAIN_STATEMENTS, type StatementKind } from "../lang/statements.ts";
-import { LAYERS } from "../layers/registry.ts";
-import { LOSSES } from "../losses/index.ts";
-import { OPTIMIZERS, SCHEDULES } from "../optimizers/index.ts";
+import { LAYERS } from "../kinds/layers/registry.ts";
+import { LOSSES } from "../kinds/losses/index.ts";
+import { OPTIMIZERS, SCHEDULES } from "../kinds/optimizers/index.ts";
 import type * as A from "../syntax/ast.ts";
 import { contains, toRange } from "./convert.ts";
 import { checkedLayerOf, flopsText, jsonText, layerAt, modelParams, optionLine, optionsTable, paramsText, signatureText } from "./describe.ts";

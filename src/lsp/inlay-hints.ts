@@ -1,5 +1,5 @@
 import { InlayHintKind, MarkupKind, type InlayHint, type Range } from "vscode-languageserver/node";
-import { shapeText } from "../check/dims.ts";
+import { shapeText } from "../core/dims.ts";
 import { toPosition } from "./convert.ts";
 import { checkedLayerOf, flopsText, paramsText, shortParams } from "./describe.ts";
 import type { Analysis } from "./workspace.ts";

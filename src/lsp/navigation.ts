@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve as resolvePath } from "node:path";
 import type { Location, Range, TextEdit, WorkspaceEdit } from "vscode-languageserver/node";
-import { LAYERS } from "../layers/registry.ts";
+import { LAYERS } from "../kinds/layers/registry.ts";
 import { KEYWORDS } from "../syntax/tokens.ts";
 import { contains, pathToUri, toRange } from "./convert.ts";
 import { IDENTIFIER, occurrenceAt, sameSymbol, type Occurrence } from "./symbols.ts";

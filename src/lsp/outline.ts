@@ -1,5 +1,5 @@
 import { FoldingRangeKind, SymbolKind, type DocumentSymbol, type FoldingRange } from "vscode-languageserver/node";
-import { shapeText } from "../check/dims.ts";
+import { shapeText } from "../core/dims.ts";
 import { termText } from "../lang/values.ts";
 import type * as A from "../syntax/ast.ts";
 import { toRange } from "./convert.ts";

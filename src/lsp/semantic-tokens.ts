@@ -1,6 +1,6 @@
 import type { SemanticTokens, SemanticTokensLegend } from "vscode-languageserver/node";
 import type { Span } from "../diagnostics/span.ts";
-import { LAYERS } from "../layers/registry.ts";
+import { LAYERS } from "../kinds/layers/registry.ts";
 import { DATA_STATEMENTS, TRAIN_STATEMENTS } from "../lang/statements.ts";
 import type * as A from "../syntax/ast.ts";
 import type { Analysis } from "./workspace.ts";

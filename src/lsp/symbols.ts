@@ -1,5 +1,5 @@
 import type { Span } from "../diagnostics/span.ts";
-import { LAYERS } from "../layers/registry.ts";
+import { LAYERS } from "../kinds/layers/registry.ts";
 import type * as A from "../syntax/ast.ts";
 
 /** What a name in the text stands for. Models and data sets are file-level; tensors and symbolic

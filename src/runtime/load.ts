@@ -7,7 +7,7 @@
  * has changed since the save are errors naming the file and the fix. Pure: bytes and text in.
  */
 import type { FittedStats } from "../data/preprocess.ts";
-import type { Json } from "../lang/values.ts";
+import type { Json } from "../core/json.ts";
 import type { RuntimeModel } from "./model.ts";
 import { MODEL_FILE, modelTopology, SIDECAR_FILE, type KerasLayer, type ModelTopology, type Sidecar, type WeightSpec } from "./save.ts";
 

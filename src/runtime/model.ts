@@ -4,10 +4,10 @@
  * size. Nothing here reads files or the environment.
  */
 import type { CheckedModel } from "../check/ir.ts";
-import { KERNELS } from "../layers/kernels.ts";
-import { initialize } from "./init.ts";
-import { dropoutRng, Rng } from "./rng.ts";
-import { allocBuf, size, type Buf, type InitSpec, type KernelFactory, type LayerInfo, type Precision } from "./types.ts";
+import { KERNELS } from "../kinds/layers/kernels.ts";
+import { initialize } from "../core/init.ts";
+import { dropoutRng, Rng } from "../core/rng.ts";
+import { allocBuf, size, type Buf, type InitSpec, type KernelFactory, type LayerInfo, type Precision } from "../core/kernel.ts";
 
 export interface Param {
   /** `layer/name`, e.g. `dense_1/kernel`. */

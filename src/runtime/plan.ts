@@ -4,7 +4,7 @@
  * and write them. A call may process fewer rows than the capacity (the last, partial batch).
  */
 import type { RuntimeModel } from "./model.ts";
-import { allocBuf, type Buf, type LayerKernel } from "./types.ts";
+import { allocBuf, type Buf, type LayerKernel } from "../core/kernel.ts";
 
 export interface PlanOptions {
   /** Allocate gradients and run backward. */

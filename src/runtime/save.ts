@@ -12,13 +12,13 @@
  * become snake_case, initializer names become `{class_name, config}` objects. Pure: returns strings
  * and bytes; the CLI writes the files.
  */
-import { Dim } from "../check/dims.ts";
+import { Dim } from "../core/dims.ts";
 import type { FittedStats } from "../data/preprocess.ts";
-import { LAYERS } from "../layers/registry.ts";
-import { unsupportedIn } from "../layers/common.ts";
-import type { TfjsLayer } from "../layers/types.ts";
-import type { Json } from "../lang/values.ts";
-import type { Task } from "./metrics.ts";
+import { LAYERS } from "../kinds/layers/registry.ts";
+import { unsupportedIn } from "../kinds/layers/common.ts";
+import type { TfjsLayer } from "../kinds/layers/types.ts";
+import type { Json } from "../core/json.ts";
+import type { Task } from "../kinds/metrics/kernel.ts";
 import type { Param, RuntimeModel } from "./model.ts";
 import type { TrainConfig } from "./train.ts";
 

@@ -6,14 +6,15 @@
  */
 import { epochOrder } from "../data/random.ts";
 import type { TrainSpec } from "../lang/program.ts";
-import type { Json } from "../lang/values.ts";
-import { labelWidthFor, lossKernel, regularize, type LossKernel } from "../losses/kernels.ts";
-import { OPTIMIZERS } from "../optimizers/index.ts";
-import { HIGHER_IS_BETTER, MetricAccumulator, type MetricReport } from "./metrics.ts";
+import type { Json } from "../core/json.ts";
+import { labelWidthFor, lossKernel, regularize, type LossKernel } from "../kinds/losses/kernels.ts";
+import { OPTIMIZERS } from "../kinds/optimizers/index.ts";
+import { HIGHER_IS_BETTER } from "../kinds/metrics/index.ts";
+import { MetricAccumulator, type MetricReport } from "../kinds/metrics/kernel.ts";
 import type { RuntimeModel } from "./model.ts";
 import { Plan } from "./plan.ts";
 import { TrainStep, type NamedOpts } from "./step.ts";
-import { allocBuf, type Buf } from "./types.ts";
+import { allocBuf, type Buf } from "../core/kernel.ts";
 
 /** One split of a data set, as the data module loads it. */
 export interface Split {

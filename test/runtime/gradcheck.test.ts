@@ -7,9 +7,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { RuntimeModel } from "../../src/runtime/model.ts";
 import { Plan } from "../../src/runtime/plan.ts";
-import { Rng } from "../../src/runtime/rng.ts";
+import { Rng } from "../../src/core/rng.ts";
 import { TrainStep } from "../../src/runtime/step.ts";
-import type { Buf } from "../../src/runtime/types.ts";
+import type { Buf } from "../../src/core/kernel.ts";
 import { modelOf } from "./helpers.ts";
 
 interface Case {

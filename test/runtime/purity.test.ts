@@ -9,12 +9,12 @@ const sources = (dir: string): string[] =>
 
 const CORE = [
   ...sources("src/runtime"),
-  ...readdirSync("src/layers", { withFileTypes: true })
+  ...readdirSync("src/kinds/layers", { withFileTypes: true })
     .filter((d) => d.isDirectory())
-    .map((d) => join("src/layers", d.name, "kernel.ts")),
-  "src/layers/kernels.ts",
-  "src/losses/kernels.ts",
-  "src/optimizers/update.ts",
+    .map((d) => join("src/kinds/layers", d.name, "kernel.ts")),
+  "src/kinds/layers/kernels.ts",
+  "src/kinds/losses/kernels.ts",
+  "src/kinds/optimizers/update.ts",
   "src/data/random.ts",
 ];
 

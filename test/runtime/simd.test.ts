@@ -1,15 +1,15 @@
 /**
- * The WebAssembly SIMD matrix product (src/runtime/simd/): its bytes match gemm.wat, and it
- * computes what the scalar loops of src/runtime/gemm.ts compute, for every layout, offset,
+ * The WebAssembly SIMD matrix product (src/core/simd/): its bytes match gemm.wat, and it
+ * computes what the scalar loops of src/core/gemm.ts compute, for every layout, offset,
  * bias and accumulate flag the kernels use, and sizes that are not multiples of the tile.
  */
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { gemm } from "../../src/runtime/gemm.ts";
-import { assemble, SIMD_DIR } from "../../src/runtime/simd/build.ts";
-import { SIMD_MIN_WORK, simdAvailable, simdGemm, useSimd } from "../../src/runtime/simd/index.ts";
+import { gemm } from "../../src/core/gemm.ts";
+import { assemble, SIMD_DIR } from "../../src/core/simd/build.ts";
+import { SIMD_MIN_WORK, simdAvailable, simdGemm, useSimd } from "../../src/core/simd/index.ts";
 
 afterEach(() => void useSimd(true));
 

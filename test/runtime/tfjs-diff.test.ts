@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CheckedModel } from "../../src/check/ir.ts";
 import type { Json } from "../../src/lang/values.ts";
 import { RuntimeModel } from "../../src/runtime/model.ts";
-import { Rng } from "../../src/runtime/rng.ts";
+import { Rng } from "../../src/core/rng.ts";
 import { TrainStep } from "../../src/runtime/step.ts";
 import { modelOf, trainOf } from "./helpers.ts";
 import { tfjsTwin, tfStepper } from "./tfjs-ref.ts";

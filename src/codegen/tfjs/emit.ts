@@ -20,18 +20,19 @@
  * Every name or value from the spec reaches the source through `names.ts`.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Shape } from "../../check/dims.ts";
+import type { Shape } from "../../core/dims.ts";
 import type { CheckedModel, CheckedProgram } from "../../check/ir.ts";
 import { isTfjsName } from "../../check/lints.ts";
 import { dataConfig } from "../../data/runtime.ts";
 import type { LayerSpec, NamedOptions, TrainSpec } from "../../lang/program.ts";
-import { CLASS_METRICS, REGRESSION_METRICS, TRAIN_STATEMENTS } from "../../lang/statements.ts";
-import { HIGHER_IS_BETTER, taskOf, type Task } from "../../runtime/metrics.ts";
+import { TRAIN_STATEMENTS } from "../../lang/statements.ts";
+import { CLASS_METRICS, HIGHER_IS_BETTER, REGRESSION_METRICS } from "../../kinds/metrics/index.ts";
+import { taskOf, type Task } from "../../kinds/metrics/kernel.ts";
 import { isCall, type Json } from "../../lang/values.ts";
-import type { TfjsLayer } from "../../layers/types.ts";
-import { unsupportedIn } from "../../layers/common.ts";
-import { LOSSES } from "../../losses/index.ts";
-import { OPTIMIZERS, SCHEDULES } from "../../optimizers/index.ts";
+import type { TfjsLayer } from "../../kinds/layers/types.ts";
+import { unsupportedIn } from "../../kinds/layers/common.ts";
+import { LOSSES } from "../../kinds/losses/index.ts";
+import { OPTIMIZERS, SCHEDULES } from "../../kinds/optimizers/index.ts";
 import { camel, commentText, literal, Namer, pascal, propertyKey, stringLiteral } from "./names.ts";
 
 export interface EmitInput {

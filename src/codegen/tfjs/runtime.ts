@@ -5,9 +5,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { epochOrder, type LoadedData, type SplitData } from "../../data/runtime.ts";
-import { meanAndSd } from "../../runtime/crossval.ts";
-import { classScores } from "../../runtime/metrics.ts";
-import { dropoutRng, type Rng } from "../../runtime/rng.ts";
+import { meanAndSd } from "../../core/stats.ts";
+import { classScores } from "../../kinds/metrics/kernel.ts";
+import { dropoutRng, type Rng } from "../../core/rng.ts";
 
 /** The npm package of TensorFlow.js's WebAssembly backend (optional: a variable, so that nothing requires it). */
 const WASM_PACKAGE = "@tensorflow/tfjs-backend-wasm";

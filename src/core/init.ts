@@ -1,0 +1,86 @@
+/**
+ * Initializers with TensorFlow.js's defaults and distributions: variance scaling over the same fans
+ * (`computeFans`, channels last), normals truncated at two standard deviations, `random_uniform`
+ * in [-0.05, 0.05] and `random_normal`/`truncated_normal` with standard deviation 0.05.
+ */
+import type { Json } from "./json.ts";
+import type { Rng } from "./rng.ts";
+import type { Buf, InitSpec } from "./kernel.ts";
+
+export function fans(shape: readonly number[]): [number, number] {
+  if (shape.length === 2) return [shape[0], shape[1]];
+  if (shape.length >= 3 && shape.length <= 5) {
+    let rf = 1;
+    for (let i = 0; i < shape.length - 2; i++) rf *= shape[i];
+    return [shape[shape.length - 2] * rf, shape[shape.length - 1] * rf];
+  }
+  let p = 1;
+  for (const d of shape) p *= d;
+  return [Math.sqrt(p), Math.sqrt(p)];
+}
+
+const VARIANCE: Record<string, { scale: number; mode: "in" | "avg"; dist: "uniform" | "normal" }> = {
+  glorot_uniform: { scale: 1, mode: "avg", dist: "uniform" },
+  glorot_normal: { scale: 1, mode: "avg", dist: "normal" },
+  he_uniform: { scale: 2, mode: "in", dist: "uniform" },
+  he_normal: { scale: 2, mode: "in", dist: "normal" },
+  lecun_uniform: { scale: 1, mode: "in", dist: "uniform" },
+  lecun_normal: { scale: 1, mode: "in", dist: "normal" },
+};
+
+export const INITIALIZER_NAMES = [...Object.keys(VARIANCE), "zeros", "ones", "random_uniform", "random_normal", "truncated_normal"];
+
+const numArg = (spec: InitSpec, key: string, pos: number): number | undefined => {
+  const v: Json | undefined = spec.options?.[key] ?? spec.args?.[pos];
+  return typeof v === "number" ? v : undefined;
+};
+
+/** Fills `out` (shape `shape`) from `rng`. Unknown names fall back to zeros. */
+export function initialize(out: Buf, shape: readonly number[], spec: InitSpec, rng: Rng): void {
+  const n = out.length;
+  const vs = VARIANCE[spec.name];
+  if (vs) {
+    const [fi, fo] = fans(shape);
+    const scale = vs.scale / Math.max(1, vs.mode === "in" ? fi : (fi + fo) / 2);
+    if (vs.dist === "uniform") {
+      const limit = Math.sqrt(3 * scale);
+      for (let i = 0; i < n; i++) out[i] = -limit + 2 * limit * rng.uniform();
+    } else {
+      const sd = Math.sqrt(scale);
+      for (let i = 0; i < n; i++) out[i] = sd * rng.truncatedNormal();
+    }
+    return;
+  }
+  switch (spec.name) {
+    case "ones":
+      out.fill(1);
+      return;
+    case "random_uniform": {
+      // `random_uniform(0.1)` is [-0.1, 0.1]; options minval/maxval as in tfjs.
+      const a = numArg(spec, "limit", 0);
+      const lo = numArg(spec, "minval", -1) ?? (a !== undefined ? -a : -0.05);
+      const hi = numArg(spec, "maxval", -1) ?? (a !== undefined ? a : 0.05);
+      for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * rng.uniform();
+      return;
+    }
+    case "random_normal":
+    case "truncated_normal": {
+      const sd = numArg(spec, "stddev", 0) ?? 0.05;
+      const mean = numArg(spec, "mean", -1) ?? 0;
+      const trunc = spec.name === "truncated_normal";
+      for (let i = 0; i < n; i++) out[i] = mean + sd * (trunc ? rng.truncatedNormal() : rng.normal());
+      return;
+    }
+    default:
+      out.fill(0);
+  }
+}
+
+/** An `InitSpec` from an option value: a name or a call such as `random_normal(0.1)`. */
+export function initSpec(v: Json | undefined, dflt: string): InitSpec {
+  if (typeof v === "string") return { name: v };
+  if (v && typeof v === "object" && !Array.isArray(v) && typeof v.call === "string") {
+    return { name: v.call, args: Array.isArray(v.args) ? v.args : [], options: (v.options && typeof v.options === "object" && !Array.isArray(v.options) ? v.options : {}) as Record<string, Json> };
+  }
+  return { name: dflt };
+}

@@ -1,0 +1,87 @@
+/**
+ * The contract between the interpreter's plan and the kernels that live next to each layer kind
+ * (`src/kinds/layers/<kind>/kernel.ts`). Pure TypeScript: no Node APIs, so the runtime also runs in a browser.
+ */
+import type { Json } from "./json.ts";
+import type { Rng } from "./rng.ts";
+
+/** Every buffer of one plan has the same element type: float32 for training, float64 for gradient checks. */
+export type Buf = Float32Array | Float64Array;
+export type Precision = "f32" | "f64";
+
+export function allocBuf(precision: Precision, size: number): Buf {
+  return precision === "f64" ? new Float64Array(size) : new Float32Array(size);
+}
+
+/** What a kernel knows about its layer: numeric per-example shapes (the batch is implicit). */
+export interface LayerInfo {
+  name: string;
+  kind: string;
+  opts: Record<string, Json>;
+  inShapes: number[][];
+  outShape: number[];
+}
+
+/** How a parameter starts: an initializer name (tfjs's defaults) with optional arguments. */
+export interface InitSpec {
+  name: string;
+  args?: Json[];
+  options?: Record<string, Json>;
+}
+
+/** One parameter of a layer, in TensorFlow.js's order and naming (kernel, bias, gamma, beta, ...). */
+export interface ParamDecl {
+  name: string;
+  shape: number[];
+  init: InitSpec;
+  /** Moving statistics are not trained; `trainable: false` layers are frozen by the plan. */
+  trainable: boolean;
+  l1?: number;
+  l2?: number;
+}
+
+/**
+ * The buffers a kernel instance works on, fixed when a plan is built: every call then reads and
+ * writes these and allocates nothing. Tensors hold `capacity` rows; a call processes the first `n`.
+ */
+export interface KernelBinding {
+  layer: LayerInfo;
+  capacity: number;
+  precision: Precision;
+  ins: Buf[];
+  out: Buf;
+  params: Buf[];
+  /** Gradient buffers; null where no gradient is wanted (model inputs, frozen parameters). */
+  dIns: (Buf | null)[];
+  /** Per input: add into dIns[i] (another consumer already wrote it) rather than overwrite. */
+  addIns: boolean[];
+  /** Null when the plan is inference-only. */
+  dOut: Buf | null;
+  /** Always overwritten by backward (a parameter belongs to one layer). */
+  dParams: (Buf | null)[];
+  alloc(size: number): Buf;
+  /** The layer's own random stream (dropout masks). */
+  rng: Rng;
+}
+
+export interface LayerKernel {
+  forward(n: number, training: boolean): void;
+  /** Reads dOut (and may overwrite it), writes or adds dIns, writes dParams. Called after forward(n, true). */
+  backward(n: number): void;
+}
+
+export interface KernelFactory {
+  /** Parameters, in TensorFlow.js's order. */
+  params(layer: LayerInfo): ParamDecl[];
+  bind(b: KernelBinding): LayerKernel;
+}
+
+/** Product of a shape's dimensions. */
+export function size(shape: readonly number[]): number {
+  let s = 1;
+  for (const d of shape) s *= d;
+  return s;
+}
+
+export const num = (v: Json | undefined, dflt: number): number => (typeof v === "number" ? v : dflt);
+export const bool = (v: Json | undefined, dflt: boolean): boolean => (typeof v === "boolean" ? v : dflt);

@@ -1,0 +1,64 @@
+import type { PropertySchema } from "../../../core/options.ts";
+import { elementwiseFlops, identityShape, noParams, tfjsElu, trainable } from "../common.ts";
+import type { LayerKind, ShapeContext, TfjsLayer } from "../types.ts";
+import type { Shape } from "../../../core/dims.ts";
+import type { Json } from "../../../core/json.ts";
+
+const act = (
+  name: string,
+  doc: string,
+  tfjs: (o: Record<string, Json>) => TfjsLayer,
+  extra: Record<string, PropertySchema> = {},
+  positional: string[] = [],
+  shape: LayerKind["shape"] = identityShape,
+): LayerKind => ({
+  name,
+  doc,
+  inputs: "one",
+  args: { positional },
+  schema: { type: "object", properties: { ...extra, ...trainable }, additionalProperties: false },
+  shape,
+  params: noParams,
+  flops: elementwiseFlops,
+  tfjs,
+});
+const activation = (a: string) => (): TfjsLayer => ({ factory: "activation", config: { activation: a } });
+
+export const relu = act("relu", "Rectified linear unit: max(0, x).", activation("relu"));
+export const leaky_relu = act(
+  "leaky_relu",
+  "Leaky relu: x for x > 0, alpha·x otherwise (alpha defaults to 0.3 as in TensorFlow.js).",
+  (o) => ({ factory: "leakyReLU", config: { alpha: o.alpha ?? 0.3 } }),
+  { alpha: { description: "a non-negative number", type: "number", minimum: 0, default: 0.3 } },
+  ["alpha"],
+);
+export const elu = act(
+  "elu",
+  "Exponential linear unit: x for x > 0, alpha·(eˣ − 1) otherwise. TensorFlow.js 4.22 supports alpha 1 only, so a model with another alpha cannot be exported to it.",
+  (o) => tfjsElu(typeof o.alpha === "number" ? o.alpha : 1),
+  { alpha: { description: "a positive number", type: "number", exclusiveMinimum: 0, default: 1 } },
+  ["alpha"],
+);
+export const gelu = act("gelu", "Gaussian error linear unit: x·Φ(x), with the exact normal CDF Φ (erf), not the tanh approximation; TensorFlow.js 4.22's `gelu` activation is the same.", activation("gelu"));
+export const sigmoid = act("sigmoid", "Logistic sigmoid 1/(1 + e⁻ˣ): squashes to (0, 1). Use on a binary or multi-label output.", activation("sigmoid"));
+export const tanh = act("tanh", "Hyperbolic tangent: squashes to (−1, 1).", activation("tanh"));
+/** Softmax's axis counts the batch as 0, as `concat`'s does; TensorFlow.js computes it over the last axis only. */
+function softmaxShape(ctx: ShapeContext): Shape | undefined {
+  const s = ctx.inputs[0];
+  const axis = typeof ctx.opts.axis === "number" ? ctx.opts.axis : -1;
+  const rank = s.length + 1;
+  if (axis < -rank || axis >= rank) return ctx.error("invalidShapeArgument", { message: `\`softmax\` axis ${axis} is outside inputs of rank ${rank}` }, { at: "/axis" });
+  if (axis !== -1 && axis !== rank - 1)
+    return ctx.error("invalidShapeArgument", { message: `\`softmax\` over axis ${axis} of a rank-${rank} input is not supported: TensorFlow.js computes softmax over the last axis only` }, { at: "/axis", help: "omit `axis`: softmax runs over the last axis" });
+  return s;
+}
+
+export const softmax = act(
+  "softmax",
+  "Softmax over the last axis: turns scores into probabilities that sum to 1. `axis` counts the batch as 0 (as in `concat`); only the last axis (-1) is supported, as in TensorFlow.js.",
+  (o) => ({ factory: "softmax", config: { axis: o.axis ?? -1 } }),
+  { axis: { description: "an axis index (only the last axis, -1, is supported)", type: "integer", default: -1 } },
+  [],
+  softmaxShape,
+);
+export const linear = act("linear", "The identity: no activation.", activation("linear"));

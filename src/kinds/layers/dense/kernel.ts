@@ -1,0 +1,46 @@
+/** Dense kernel: one fused matmul + bias + activation forward, and its reverse. */
+import { initSpec } from "../../../core/init.ts";
+import { colSums, gemm } from "../../../core/gemm.ts";
+import { num, type KernelFactory, type ParamDecl } from "../../../core/kernel.ts";
+import { actBackward, actForward, activationOf, ActKind, needsPreactivation } from "../activations/kernel.ts";
+
+export const denseKernel: KernelFactory = {
+  params(l) {
+    const fin = l.inShapes[0][l.inShapes[0].length - 1];
+    const units = l.outShape[l.outShape.length - 1];
+    const p: ParamDecl[] = [{ name: "kernel", shape: [fin, units], init: initSpec(l.opts.kernel_init, "glorot_uniform"), trainable: true, l1: num(l.opts.l1, 0), l2: num(l.opts.l2, 0) }];
+    if (l.opts.use_bias !== false) p.push({ name: "bias", shape: [units], init: initSpec(l.opts.bias_init, "zeros"), trainable: true });
+    return p;
+  },
+  bind(b) {
+    const l = b.layer;
+    const fin = l.inShapes[0][l.inShapes[0].length - 1];
+    const units = l.outShape[l.outShape.length - 1];
+    const rowsPer = l.outShape.slice(0, -1).reduce((a, d) => a * d, 1);
+    const act = activationOf(l.opts.activation);
+    const linear = act.kind === ActKind.Linear;
+    const z = needsPreactivation(act) ? b.alloc(b.capacity * rowsPer * units) : null;
+    const x = b.ins[0];
+    const y = b.out;
+    const [w, bias] = b.params;
+    return {
+      forward(n) {
+        const rows = n * rowsPer;
+        const target = z ?? y;
+        gemm(rows, units, fin, x, 0, fin, 1, w, 0, units, 1, target, 0, units, false, bias ?? null);
+        if (!linear) actForward(act, target, y, rows * units, units);
+      },
+      backward(n) {
+        const rows = n * rowsPer;
+        const dz = b.dOut!;
+        if (!linear) actBackward(act, z, y, dz, dz, rows * units, units, false);
+        const dw = b.dParams[0];
+        if (dw) gemm(fin, units, rows, x, 0, 1, fin, dz, 0, units, 1, dw, 0, units, false);
+        const db = b.dParams[1];
+        if (db) colSums(rows, units, dz, db, false);
+        const dx = b.dIns[0];
+        if (dx) gemm(rows, fin, units, dz, 0, units, 1, w, 0, 1, units, dx, 0, fin, b.addIns[0]);
+      },
+    };
+  },
+};

@@ -1,0 +1,26 @@
+import { Dim } from "../../../core/dims.ts";
+import { initializer, positiveInt, regularizer, tfjsInit, tfjsRegularizer, tfjsTrainable, trainable } from "../common.ts";
+import type { LayerKind } from "../types.ts";
+
+export const embedding: LayerKind = {
+  name: "embedding",
+  doc: "Maps integer ids in [0, vocab) to learned vectors: `embedding 1000 64` turns [seq] into [seq, 64], and any shape [...] into [..., 64]. Its input is normally an `int` model input; float values are truncated to integers (as TensorFlow.js casts them).",
+  inputs: "one",
+  args: { positional: ["vocab", "dim"] },
+  schema: {
+    type: "object",
+    properties: { vocab: positiveInt("vocabulary size"), dim: positiveInt("embedding width"), init: initializer("random_uniform"), l1: regularizer, l2: regularizer, ...trainable },
+    required: ["vocab", "dim"],
+    additionalProperties: false,
+  },
+  shape: (ctx) => [...ctx.inputs[0], Dim.of(ctx.opts.dim as number)],
+  params: (_i, _o, opts) => ({ trainable: (opts.vocab as number) * (opts.dim as number), nonTrainable: 0 }),
+  flops: () => Dim.of(0),
+  tfjs(opts) {
+    const reg = tfjsRegularizer(opts);
+    return {
+      factory: "embedding",
+      config: { inputDim: opts.vocab, outputDim: opts.dim, embeddingsInitializer: tfjsInit(opts.init, "random_uniform"), ...(reg ? { embeddingsRegularizer: reg } : {}), ...tfjsTrainable(opts) },
+    };
+  },
+};

@@ -1,0 +1,55 @@
+import { shapeText } from "../../../core/dims.ts";
+import { bool, elementwiseFlops, lastAxis, tfjsTrainable, trainable } from "../common.ts";
+import type { LayerKind, ShapeContext } from "../types.ts";
+
+const eps = { description: "a small positive number", type: "number", exclusiveMinimum: 0 };
+const needAxis = (layer: string) => (ctx: ShapeContext) =>
+  ctx.inputs[0].length ? ctx.inputs[0] : ctx.error("rankMismatch", { layer, expected: "an input with at least one axis", got: shapeText(ctx.inputs[0]) });
+const affine = (opts: Record<string, unknown>) => (opts.center === false ? 0 : 1) + (opts.scale === false ? 0 : 1);
+
+export const batchnorm: LayerKind = {
+  name: "batchnorm",
+  doc: "Batch normalization over the last axis: normalizes with the batch's statistics in training and the moving averages at inference, then scales by gamma and shifts by beta.",
+  inputs: "one",
+  args: { positional: [] },
+  schema: {
+    type: "object",
+    properties: {
+      momentum: { description: "a number in [0, 1] (moving-average momentum)", type: "number", minimum: 0, maximum: 1, default: 0.99 },
+      epsilon: { ...eps, default: 0.001 },
+      center: bool(true),
+      scale: bool(true),
+      ...trainable,
+    },
+    additionalProperties: false,
+  },
+  shape: needAxis("batchnorm"),
+  params([s], _o, opts) {
+    const c = lastAxis(s).value;
+    return c === undefined ? undefined : { trainable: affine(opts) * c, nonTrainable: 2 * c };
+  },
+  flops: elementwiseFlops,
+  tfjs: (opts) => ({
+    factory: "batchNormalization",
+    config: { axis: -1, momentum: opts.momentum ?? 0.99, epsilon: opts.epsilon ?? 0.001, center: opts.center !== false, scale: opts.scale !== false, ...tfjsTrainable(opts) },
+  }),
+};
+
+export const layernorm: LayerKind = {
+  name: "layernorm",
+  doc: "Layer normalization: normalizes each example over its last axis, then scales by gamma and shifts by beta.",
+  inputs: "one",
+  args: { positional: [] },
+  schema: {
+    type: "object",
+    properties: { epsilon: { ...eps, default: 0.001 }, center: bool(true), scale: bool(true), ...trainable },
+    additionalProperties: false,
+  },
+  shape: needAxis("layernorm"),
+  params([s], _o, opts) {
+    const c = lastAxis(s).value;
+    return c === undefined ? undefined : { trainable: affine(opts) * c, nonTrainable: 0 };
+  },
+  flops: elementwiseFlops,
+  tfjs: (opts) => ({ factory: "layerNormalization", config: { axis: -1, epsilon: opts.epsilon ?? 0.001, center: opts.center !== false, scale: opts.scale !== false, ...tfjsTrainable(opts) } }),
+};

@@ -1,0 +1,60 @@
+import { Dim, elements } from "../../../core/dims.ts";
+import { checkPositive, lastAxis, needRank, noParams, padding, perAxis, trainable, window, windowOut } from "../common.ts";
+import type { LayerKind } from "../types.ts";
+
+const pool = (name: string, axes: number, tf: string, doc: string): LayerKind => ({
+  name,
+  doc,
+  inputs: "one",
+  args: { positional: ["pool"] },
+  schema: {
+    type: "object",
+    properties: { pool: window("window size", axes, 2), stride: window("stride; defaults to the window size", axes), padding, ...trainable },
+    additionalProperties: false,
+  },
+  shape(ctx) {
+    const s = needRank(ctx, name, axes + 1, axes === 2 ? "[height, width, channels]" : "[steps, channels]");
+    if (!s) return undefined;
+    const p = perAxis(ctx.opts.pool, axes, 2);
+    const st = ctx.opts.stride === undefined ? p : perAxis(ctx.opts.stride, axes, 1);
+    const pad = ctx.opts.padding === "same" ? "same" : "valid";
+    const out: Dim[] = [];
+    for (let i = 0; i < axes; i++) {
+      const o = windowOut(s[i], p[i], st[i], 1, pad);
+      if (!checkPositive(ctx, name, o, axes === 2 ? ["height", "width"][i] : "length", s[i], p[i])) return undefined;
+      out.push(o);
+    }
+    return [...out, lastAxis(s)];
+  },
+  params: noParams,
+  flops: (_i, out, opts) => elements(out).mul(perAxis(opts.pool, axes, 2).reduce((a, b) => a * b, 1)),
+  tfjs(opts) {
+    const p = perAxis(opts.pool, axes, 2);
+    const st = opts.stride === undefined ? p : perAxis(opts.stride, axes, 1);
+    return { factory: tf, config: { poolSize: axes === 1 ? p[0] : p, strides: axes === 1 ? st[0] : st, padding: opts.padding === "same" ? "same" : "valid" } };
+  },
+});
+
+const globalPool = (name: string, axes: number, tf: string, doc: string): LayerKind => ({
+  name,
+  doc,
+  inputs: "one",
+  args: { positional: [] },
+  schema: { type: "object", properties: { ...trainable }, additionalProperties: false },
+  shape(ctx) {
+    const s = needRank(ctx, name, axes + 1, axes === 2 ? "[height, width, channels]" : "[steps, channels]");
+    return s ? [lastAxis(s)] : undefined;
+  },
+  params: noParams,
+  flops: ([s]) => elements(s),
+  tfjs: () => ({ factory: tf, config: {} }),
+});
+
+export const maxpool1d = pool("maxpool1d", 1, "maxPooling1d", "1-D max pooling over steps: `maxpool1d 2`.");
+export const avgpool1d = pool("avgpool1d", 1, "averagePooling1d", "1-D average pooling over steps: `avgpool1d 2`.");
+export const maxpool2d = pool("maxpool2d", 2, "maxPooling2d", "2-D max pooling: `maxpool2d 3` takes the maximum of each 3×3 window, stride 3 unless given.");
+export const avgpool2d = pool("avgpool2d", 2, "averagePooling2d", "2-D average pooling: `avgpool2d 2` averages each 2×2 window, stride 2 unless given.");
+export const global_maxpool1d = globalPool("global_maxpool1d", 1, "globalMaxPooling1d", "Maximum over all steps: [steps, c] → [c].");
+export const global_avgpool1d = globalPool("global_avgpool1d", 1, "globalAveragePooling1d", "Average over all steps: [steps, c] → [c].");
+export const global_maxpool2d = globalPool("global_maxpool2d", 2, "globalMaxPooling2d", "Maximum over height and width: [h, w, c] → [c].");
+export const global_avgpool2d = globalPool("global_avgpool2d", 2, "globalAveragePooling2d", "Average over height and width: [h, w, c] → [c].");

@@ -1,0 +1,56 @@
+import type { Dim, Shape } from "../../core/dims.ts";
+import type { Extra, Params } from "../../diagnostics/diagnostic.ts";
+import type { MessageKey } from "../../diagnostics/catalog.ts";
+import type { ArgShape, OptionsSchema } from "../../core/options.ts";
+import type { Json } from "../../core/json.ts";
+
+/** What a layer's shape rule sees: input shapes and its validated options. */
+export interface ShapeContext {
+  inputs: Shape[];
+  opts: Record<string, Json>;
+  /** Reads a dimension-valued option (a number or a symbolic expression such as `n * 2`). */
+  dim(value: Json, path: string): Dim | undefined;
+  /** Reports a shape problem at the layer (or at the option named by `at`) and returns undefined. */
+  error(key: MessageKey, params: Params, extra?: Extra & { at?: string }): undefined;
+}
+
+export interface ParamCount {
+  trainable: number;
+  nonTrainable: number;
+}
+
+/** How the layer is built in TensorFlow.js: `tf.layers[factory](config)`. */
+export interface TfjsLayer {
+  factory: string;
+  config: Record<string, unknown>;
+  /** A layer applied right after this one, for what one tfjs layer cannot express: a parameterized
+   * activation such as `dense 8 activation: leaky_relu(0.2)` becomes a dense and a leakyReLU layer. */
+  then?: TfjsLayer;
+  /** Set when the config is valid Keras JSON that TensorFlow.js 4.22 cannot build (an elu with alpha ≠ 1):
+   * saving writes it (nnspec reads it back), building tfjs layers or code stops with this reason. */
+  unsupported?: string;
+}
+
+/**
+ * Everything nnspec knows about one layer kind, in one folder: argument schema, shape rule,
+ * parameter count, FLOPs, and its TensorFlow.js counterpart. Later stages add the kernel.
+ */
+export interface LayerKind {
+  name: string;
+  /** One paragraph for hover and `nnspec layers`. */
+  doc: string;
+  args: ArgShape;
+  schema: OptionsSchema;
+  /** `many` for layers that combine several named tensors (add, concat). */
+  inputs: "one" | "many";
+  /** The per-example output shape, or undefined after reporting why there is none. */
+  shape(ctx: ShapeContext): Shape | undefined;
+  /** Parameter count, or undefined when it depends on a symbolic dimension. `trainable: false`
+   * is applied by the checker, which moves every trainable parameter to the frozen count. */
+  params(inputs: Shape[], output: Shape, opts: Record<string, Json>): ParamCount | undefined;
+  /** Floating-point operations per example for the forward pass (a multiply-add counts 2). */
+  flops(inputs: Shape[], output: Shape, opts: Record<string, Json>): Dim;
+  /** The equivalent TensorFlow.js layer, for code generation and differential tests. Throws an Error
+   * naming the problem when TensorFlow.js cannot express the layer. */
+  tfjs(opts: Record<string, Json>, inputs: Shape[]): TfjsLayer;
+}

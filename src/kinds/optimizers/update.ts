@@ -1,0 +1,176 @@
+/**
+ * Optimizer updates with TensorFlow.js's formulas, applied in place to each parameter:
+ *
+ * - sgd:       w −= lr·g
+ * - momentum:  a = m·a + g;  w −= lr·a   (nesterov: w −= lr·(g + m·a));  `sgd momentum: m` is the same
+ * - adagrad:   a += g²  (a starts at initial_accumulator);  w −= lr·g / √(a + 1e-7)
+ * - rmsprop:   s = ρ·s + (1−ρ)·g²;  v = μ·v + lr·g / √(s + ε);  w −= v
+ *              centered: c = ρ·c + (1−ρ)·g and √(s − c² + ε). (tfjs 4.22 computes √(s − (c² + ε)),
+ *              which is NaN for any gradient that is exactly zero; we use TensorFlow's + ε.)
+ * - adam:      m = β₁m + (1−β₁)g;  v = β₂v + (1−β₂)g²;  w −= lr·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)
+ * - adamw:     w −= lr·λ·w (decoupled weight decay, as Keras applies it before the step), then adam
+ */
+import type { Json } from "../../core/json.ts";
+import type { Buf } from "../../core/kernel.ts";
+
+export interface Trainable {
+  value: Buf;
+  grad: Buf | null;
+}
+
+export interface Optimizer {
+  readonly name: string;
+  /** The learning rate the spec gave; schedules scale from it. */
+  readonly baseLr: number;
+  /** Applies one update with learning rate `lr` to every parameter that has a gradient. */
+  step(lr: number): void;
+  iterations: number;
+}
+
+const num = (o: Record<string, Json>, k: string, d: number): number => (typeof o[k] === "number" ? (o[k] as number) : d);
+
+export const DEFAULT_LR: Record<string, number> = { sgd: 0.01, momentum: 0.01, adagrad: 0.01, rmsprop: 0.001, adam: 0.001, adamw: 0.001 };
+
+function like(b: Buf, fill = 0): Buf {
+  const out = b instanceof Float64Array ? new Float64Array(b.length) : new Float32Array(b.length);
+  if (fill) out.fill(fill);
+  return out;
+}
+
+export function createOptimizer(name: string, opts: Record<string, Json>, params: readonly Trainable[]): Optimizer {
+  const baseLr = num(opts, "lr", DEFAULT_LR[name] ?? 0.01);
+  const ps = params.filter((p) => p.grad !== null);
+  const state = { name, baseLr, iterations: 0 };
+  switch (name) {
+    case "sgd":
+    case "momentum": {
+      const m = num(opts, "momentum", name === "momentum" ? 0.9 : 0);
+      const nesterov = opts.nesterov === true;
+      if (name === "sgd" && m === 0) {
+        return {
+          ...state,
+          step(lr) {
+            for (const p of ps) {
+              const w = p.value;
+              const g = p.grad!;
+              for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
+            }
+            this.iterations++;
+          },
+        };
+      }
+      const acc = ps.map((p) => like(p.value));
+      return {
+        ...state,
+        step(lr) {
+          for (let k = 0; k < ps.length; k++) {
+            const w = ps[k].value;
+            const g = ps[k].grad!;
+            const a = acc[k];
+            for (let i = 0; i < w.length; i++) {
+              const na = m * a[i] + g[i];
+              a[i] = na;
+              w[i] -= nesterov ? lr * (g[i] + na * m) : lr * na;
+            }
+          }
+          this.iterations++;
+        },
+      };
+    }
+    case "adagrad": {
+      const init = num(opts, "initial_accumulator", 0.1);
+      const acc = ps.map((p) => like(p.value, init));
+      return {
+        ...state,
+        step(lr) {
+          for (let k = 0; k < ps.length; k++) {
+            const w = ps[k].value;
+            const g = ps[k].grad!;
+            const a = acc[k];
+            for (let i = 0; i < w.length; i++) {
+              const na = a[i] + g[i] * g[i];
+              a[i] = na;
+              w[i] -= (lr * g[i]) / Math.sqrt(na + 1e-7);
+            }
+          }
+          this.iterations++;
+        },
+      };
+    }
+    case "rmsprop": {
+      const rho = num(opts, "rho", 0.9);
+      const mom = num(opts, "momentum", 0);
+      const eps = num(opts, "epsilon", 1e-7);
+      const centered = opts.centered === true;
+      const ms = ps.map((p) => like(p.value));
+      const mo = ps.map((p) => like(p.value));
+      const mg = centered ? ps.map((p) => like(p.value)) : [];
+      return {
+        ...state,
+        step(lr) {
+          for (let k = 0; k < ps.length; k++) {
+            const w = ps[k].value;
+            const g = ps[k].grad!;
+            const s = ms[k];
+            const v = mo[k];
+            const c = centered ? mg[k] : null;
+            for (let i = 0; i < w.length; i++) {
+              const gi = g[i];
+              const ns = rho * s[i] + (1 - rho) * gi * gi;
+              s[i] = ns;
+              let denom: number;
+              if (c) {
+                const nc = rho * c[i] + (1 - rho) * gi;
+                c[i] = nc;
+                denom = Math.sqrt(Math.max(0, ns - nc * nc) + eps);
+              } else denom = Math.sqrt(ns + eps);
+              const nv = mom * v[i] + (lr * gi) / denom;
+              v[i] = nv;
+              w[i] -= nv;
+            }
+          }
+          this.iterations++;
+        },
+      };
+    }
+    case "adam":
+    case "adamw": {
+      const b1 = num(opts, "beta1", 0.9);
+      const b2 = num(opts, "beta2", 0.999);
+      const eps = num(opts, "epsilon", 1e-7);
+      const wd = name === "adamw" ? num(opts, "weight_decay", 0.004) : 0;
+      const m1 = ps.map((p) => like(p.value));
+      const m2 = ps.map((p) => like(p.value));
+      let acc1 = b1;
+      let acc2 = b2;
+      return {
+        ...state,
+        step(lr) {
+          const c1 = 1 / (1 - acc1);
+          const c2 = 1 / (1 - acc2);
+          const decay = 1 - lr * wd;
+          for (let k = 0; k < ps.length; k++) {
+            const w = ps[k].value;
+            const g = ps[k].grad!;
+            const m = m1[k];
+            const v = m2[k];
+            for (let i = 0; i < w.length; i++) {
+              const gi = g[i];
+              const nm = b1 * m[i] + (1 - b1) * gi;
+              const nv = b2 * v[i] + (1 - b2) * gi * gi;
+              m[i] = nm;
+              v[i] = nv;
+              const wi = wd ? w[i] * decay : w[i];
+              w[i] = wi - (lr * nm * c1) / (Math.sqrt(nv * c2) + eps);
+            }
+          }
+          acc1 *= b1;
+          acc2 *= b2;
+          this.iterations++;
+        },
+      };
+    }
+    default:
+      throw new Error(`no update rule for the optimizer \`${name}\``);
+  }
+}
