@@ -21,6 +21,7 @@ import {
   batchesInOrder,
   earlyStopping,
   reduceOnPlateau,
+  scheduledLr,
   setLearningRate,
   splitTensors,
   useFastestBackend,
@@ -138,7 +139,7 @@ export async function trainWineMlp1(
         // schedule step every: 20, factor: 0.5
         {
           onEpochBegin: async (epoch: number) =>
-            setLearningRate(model.optimizer, 0.1 * Math.pow(0.5, Math.floor(epoch / 20))),
+            setLearningRate(model.optimizer, scheduledLr("step", { every: 20, factor: 0.5 }, 0.1, epoch)),
         },
         // early_stopping monitor: val_loss, patience: 15, restore_best
         earlyStopping(model, monitor, { patience: 15, minDelta: 0, restoreBest: true, higherIsBetter: false }),
@@ -207,10 +208,7 @@ export async function trainWineMlp2(
         // schedule cosine epochs: 200, min_lr: 1e-5
         {
           onEpochBegin: async (epoch: number) =>
-            setLearningRate(
-              model.optimizer,
-              0.00001 + (0.01 - 0.00001) * 0.5 * (1 + Math.cos((Math.PI * Math.min(epoch, 200)) / 200)),
-            ),
+            setLearningRate(model.optimizer, scheduledLr("cosine", { epochs: 200, min_lr: 0.00001 }, 0.01, epoch)),
         },
         // early_stopping monitor: val_accuracy, patience: 20, min_delta: 0.001, restore_best
         earlyStopping(model, monitor, { patience: 20, minDelta: 0.001, restoreBest: true, higherIsBetter: true }),
@@ -349,7 +347,10 @@ export async function trainWineMlp4(
       verbose: options.verbose ?? 0,
       callbacks: [
         // schedule exponential rate: 0.97
-        { onEpochBegin: async (epoch: number) => setLearningRate(model.optimizer, 0.001 * Math.pow(0.97, epoch)) },
+        {
+          onEpochBegin: async (epoch: number) =>
+            setLearningRate(model.optimizer, scheduledLr("exponential", { rate: 0.97 }, 0.001, epoch)),
+        },
         // early_stopping patience: 10
         earlyStopping(model, monitor, { patience: 10, minDelta: 0, restoreBest: false, higherIsBetter: false }),
         ...(options.onEpochEnd ? [{ onEpochEnd: options.onEpochEnd }] : []),

@@ -2,9 +2,10 @@ import type { Diagnostic, DiagnosticSink } from "../diagnostics/diagnostic.ts";
 import type { Span } from "../diagnostics/span.ts";
 import type { Program } from "../lang/program.ts";
 import { checkCrossDecl, type DataHost } from "./crossdecl.ts";
-import type { CheckedModel, CheckedProgram } from "./ir.ts";
+import type { CheckedModel, CheckedProgram, CheckedTrain } from "./ir.ts";
 import { lint } from "./lints.ts";
 import { checkModel } from "./model.ts";
+import { trainConfigOf } from "./train.ts";
 
 export type { DataHeader, DataHost, HeaderRequest } from "./crossdecl.ts";
 
@@ -31,7 +32,10 @@ export function check(program: Program, sink: DiagnosticSink, host?: DataHost, e
   // Lints read the layers as written, not the shapes: a shape error does not hide them.
   const written = withoutErrors(program.file, [...earlier, ...sink.items.filter((d) => !d.code.startsWith("NN03") && !d.code.startsWith("NN04"))]);
   lint(program, models, sink, written);
-  return { program, models, data: program.data, trains: program.trains };
+  // The train blocks become checked ones in place: callers key maps by them.
+  const trains = program.trains as CheckedTrain[];
+  for (const t of trains) t.config = trainConfigOf(t);
+  return { program, models, data: program.data, trains };
 }
 
 /** A test of whether a declaration's span holds no error of this file. */

@@ -1,3 +1,4 @@
+import type { Json } from "../core/json.ts";
 import type { DataSpec, LayerSpec, ModelSpec, Program, TrainSpec } from "../lang/program.ts";
 import type { ParamCount } from "../kinds/layers/types.ts";
 import type { Dim, Shape } from "../core/dims.ts";
@@ -32,9 +33,39 @@ export interface CheckedModel {
   complete: boolean;
 }
 
+/** A loss, optimizer or schedule: its kind and every option, defaults filled in. */
+export interface NamedOpts {
+  name: string;
+  opts: Record<string, Json>;
+}
+
+export interface EarlyStopping {
+  monitor: string;
+  patience: number;
+  minDelta: number;
+  restoreBest: boolean;
+}
+
+/** Everything a backend needs to train: each value as written or its one default. */
+export interface TrainConfig {
+  loss: NamedOpts;
+  optimizer: NamedOpts;
+  schedule?: NamedOpts;
+  epochs: number;
+  batch: number;
+  seed: number;
+  metrics: string[];
+  earlyStopping?: EarlyStopping;
+}
+
+export interface CheckedTrain extends TrainSpec {
+  /** Undefined when the block lacks a loss or an optimizer that resolved (check reported it). */
+  config?: TrainConfig;
+}
+
 export interface CheckedProgram {
   program: Program;
   models: Map<string, CheckedModel>;
   data: Map<string, DataSpec>;
-  trains: TrainSpec[];
+  trains: CheckedTrain[];
 }

@@ -28,7 +28,7 @@ export function buildTfjs(model: CheckedModel): tf.LayersModel {
     if (ins.length === 0) throw new Error(`layer \`${l.name}\` has no input`);
     const inShapes = checked.get(l.name)?.inputShapes ?? ins.map(nnspecShape);
     let out: tf.SymbolicTensor | tf.SymbolicTensor[] = l.kind.inputs === "many" ? ins : ins[0];
-    let spec: TfjsLayer | undefined = l.kind.tfjs(l.options.values, inShapes);
+    let spec: TfjsLayer | undefined = l.kind.tfjs(l.options.full, inShapes);
     const why = unsupportedIn(spec);
     if (why) throw new Error(why);
     for (let name = l.name; spec; spec = spec.then, name = `${name}_then`) out = makeLayer(spec, name).apply(out) as tf.SymbolicTensor;

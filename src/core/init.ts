@@ -77,10 +77,11 @@ export function initialize(out: Buf, shape: readonly number[], spec: InitSpec, r
 }
 
 /** An `InitSpec` from an option value: a name or a call such as `random_normal(0.1)`. */
-export function initSpec(v: Json | undefined, dflt: string): InitSpec {
+/** An initializer option (its default already filled in by the binder): a name or a call. */
+export function initSpec(v: Json | undefined): InitSpec {
   if (typeof v === "string") return { name: v };
   if (v && typeof v === "object" && !Array.isArray(v) && typeof v.call === "string") {
     return { name: v.call, args: Array.isArray(v.args) ? v.args : [], options: (v.options && typeof v.options === "object" && !Array.isArray(v.options) ? v.options : {}) as Record<string, Json> };
   }
-  return { name: dflt };
+  throw new Error(`internal: initializer option is ${JSON.stringify(v)} (its schema needs a default)`);
 }

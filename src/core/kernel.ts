@@ -83,5 +83,4 @@ export function size(shape: readonly number[]): number {
   return s;
 }
 
-export const num = (v: Json | undefined, dflt: number): number => (typeof v === "number" ? v : dflt);
-export const bool = (v: Json | undefined, dflt: boolean): boolean => (typeof v === "boolean" ? v : dflt);
+

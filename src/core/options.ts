@@ -22,3 +22,30 @@ export interface ArgShape {
   /** A bare name in this set fills this option instead of a position (`relu` → activation). */
   bareChoice?: { option: string; values: readonly string[] };
 }
+
+/** The options as written, with every absent option that has a schema default filled in. */
+export function withDefaults(schema: OptionsSchema, written: Readonly<Record<string, Json>>): Record<string, Json> {
+  const full: Record<string, Json> = {};
+  for (const [k, p] of Object.entries(schema.properties)) if (p.default !== undefined) full[k] = JSON.parse(JSON.stringify(p.default)) as Json; // a copy: callers may edit theirs
+  return Object.assign(full, written);
+}
+
+/**
+ * Readers for backends, over options the binder has already validated and filled with defaults.
+ * A missing value here is a bug in nnspec (a schema without the default), never the user's input.
+ */
+export function numberOption(o: Readonly<Record<string, Json>>, key: string): number {
+  const v = o[key];
+  if (typeof v !== "number") throw new Error(`internal: option \`${key}\` is ${JSON.stringify(v)}, not a number (its schema needs a default)`);
+  return v;
+}
+export function booleanOption(o: Readonly<Record<string, Json>>, key: string): boolean {
+  const v = o[key];
+  if (typeof v !== "boolean") throw new Error(`internal: option \`${key}\` is ${JSON.stringify(v)}, not a boolean (its schema needs a default)`);
+  return v;
+}
+export function stringOption(o: Readonly<Record<string, Json>>, key: string): string {
+  const v = o[key];
+  if (typeof v !== "string") throw new Error(`internal: option \`${key}\` is ${JSON.stringify(v)}, not a string (its schema needs a default)`);
+  return v;
+}

@@ -13,7 +13,7 @@ import { DiagnosticSink, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { DataSpec } from "../lang/program.ts";
 import type { Json } from "../lang/values.ts";
 import { buildDataset, type LoadedData, type Source } from "./build.ts";
-import { readTable, type ReadResult, type SourceOptions } from "./node/read.ts";
+import { readTable, readTableSync, type ReadResult, type SourceOptions } from "./node/read.ts";
 
 export type { LoadedData, Provenance, SplitData, Source } from "./build.ts";
 export { buildDataset, CELL_PROBLEM_LIMIT } from "./build.ts";
@@ -24,7 +24,7 @@ export { epochOrder, mulberry32, permutation } from "./random.ts";
 export type { Table } from "./table.ts";
 
 /** Reads a data file into a table (replaceable in tests). */
-export type TableReader = (absPath: string, shownPath: string, opts: SourceOptions) => Promise<ReadResult>;
+export type TableReader = (absPath: string, shownPath: string, opts: SourceOptions) => Promise<ReadResult> | ReadResult;
 
 /**
  * Loads the data set `spec` declares. `specFile` is the spec's path on disk: relative data paths are
@@ -33,18 +33,55 @@ export type TableReader = (absPath: string, shownPath: string, opts: SourceOptio
  */
 export async function loadData(spec: DataSpec, specFile: string, opts: { read?: TableReader } = {}): Promise<{ data?: LoadedData; diagnostics: Diagnostic[] }> {
   const sink = new DiagnosticSink(spec.file);
+  const reqs = requests(spec, specFile, sink);
+  if (!reqs) return { diagnostics: sink.items };
   const read = opts.read ?? readTable;
+  let results: ReadResult[];
+  try {
+    results = await Promise.all(reqs.map((r) => read(r.abs, r.shown, r.opts)));
+  } catch (e) {
+    return unreadable(spec, sink, e);
+  }
+  return assemble(spec, sink, reqs, results);
+}
+
+/** `loadData` reading synchronously: what the checker runs, so it reports what training would. */
+export function loadDataSync(spec: DataSpec, specFile: string, read: (absPath: string, shownPath: string, opts: SourceOptions) => ReadResult = readTableSync): { data?: LoadedData; diagnostics: Diagnostic[] } {
+  const sink = new DiagnosticSink(spec.file);
+  const reqs = requests(spec, specFile, sink);
+  if (!reqs) return { diagnostics: sink.items };
+  let results: ReadResult[];
+  try {
+    results = reqs.map((r) => read(r.abs, r.shown, r.opts));
+  } catch (e) {
+    return unreadable(spec, sink, e);
+  }
+  return assemble(spec, sink, reqs, results);
+}
+
+/** One file a data block reads. */
+export interface ReadRequest {
+  stmt: "from" | "test_from";
+  ptr: "/path" | "/labels";
+  abs: string;
+  shown: string;
+  opts: SourceOptions;
+}
+
+/** The files of `from` and `test_from` (and their `labels:` files); undefined when there is no `from` (reported). */
+export function requests(spec: DataSpec, specFile: string, sink: DiagnosticSink): ReadRequest[] | undefined {
   const base = dirname(specFile);
   const from = spec.statements.get("from");
   if (!from || typeof from.options.values.path !== "string") {
     sink.report("missingStatement", spec.node.name?.span ?? spec.node.span, { block: "data", name: spec.name, statement: "from" });
-    return { diagnostics: sink.items };
+    return undefined;
   }
-  const load = async (stmt: "from" | "test_from"): Promise<Source | undefined> => {
+  const out: ReadRequest[] = [];
+  for (const stmt of ["from", "test_from"] as const) {
     const entry = spec.statements.get(stmt);
-    if (!entry) return undefined;
-    const v = entry.options.values as Record<string, Json>;
-    if (typeof v.path !== "string") return undefined;
+    if (!entry) continue;
+    const v = entry.options.full as Record<string, Json>;
+    if (typeof v.path !== "string") continue;
     const o: SourceOptions = {
       format: v.format as SourceOptions["format"],
       header: v.header as boolean | undefined,
@@ -52,29 +89,41 @@ export async function loadData(spec: DataSpec, specFile: string, opts: { read?: 
       delimiter: v.delimiter as string | undefined,
     };
     const at = (p: string) => (isAbsolute(p) ? p : resolvePath(base, p));
-    const dataP = read(at(v.path), v.path, o);
+    out.push({ stmt, ptr: "/path", abs: at(v.path), shown: v.path, opts: o });
     // The labels file has the data file's format, delimiter and header, but no lines to skip.
-    const labelsP = typeof v.labels === "string" ? read(at(v.labels), v.labels, { ...o, skip: 0 }) : undefined;
-    const [data, labels] = await Promise.all([dataP, labelsP]);
+    if (typeof v.labels === "string") out.push({ stmt, ptr: "/labels", abs: at(v.labels), shown: v.labels, opts: { ...o, skip: 0 } });
+  }
+  return out;
+}
+
+function unreadable(spec: DataSpec, sink: DiagnosticSink, e: unknown): { diagnostics: Diagnostic[] } {
+  // Reading never throws on bad input; this is a bug or an exhausted machine (out of memory).
+  const from = spec.statements.get("from")!;
+  sink.report("dataFileUnreadable", from.node.span, { path: String(from.options.values.path), reason: (e as Error).message });
+  return { diagnostics: sink.items };
+}
+
+function assemble(spec: DataSpec, sink: DiagnosticSink, reqs: readonly ReadRequest[], results: readonly ReadResult[]): { data?: LoadedData; diagnostics: Diagnostic[] } {
+  const source = (stmt: "from" | "test_from"): Source | undefined => {
+    const entry = spec.statements.get(stmt)!;
+    let data: ReadResult | undefined;
+    let labels: ReadResult | undefined;
     let ok = true;
-    for (const [r, ptr] of [[data, "/path"], [labels, "/labels"]] as const) {
-      if (!r || "table" in r) continue;
+    reqs.forEach((r, i) => {
+      if (r.stmt !== stmt) return;
+      const res = results[i];
+      if (r.ptr === "/path") data = res;
+      else labels = res;
+      if ("table" in res) return;
       ok = false;
-      const span = entry.options.spans.get(ptr) ?? entry.node.span;
-      for (const p of r.problems) sink.report(p.key, span, p.params, { notes: p.notes });
-    }
-    if (!ok || !("table" in data)) return undefined;
+      const span = entry.options.spans.get(r.ptr) ?? entry.node.span;
+      for (const p of res.problems) sink.report(p.key, span, p.params, { notes: p.notes });
+    });
+    if (!ok || !data || !("table" in data)) return undefined;
     return { stmt, data: data.table, labels: labels && "table" in labels ? labels.table : undefined };
   };
-  let main: Source | undefined;
-  let test: Source | undefined;
-  try {
-    [main, test] = await Promise.all([load("from"), load("test_from")]);
-  } catch (e) {
-    // Reading never throws on bad input; this is a bug or an exhausted machine (out of memory).
-    sink.report("dataFileUnreadable", from.node.span, { path: String(from.options.values.path), reason: (e as Error).message });
-    return { diagnostics: sink.items };
-  }
+  const main = source("from");
+  const test = reqs.some((r) => r.stmt === "test_from") ? source("test_from") : undefined;
   if (!main || (spec.statements.has("test_from") && !test) || sink.items.some((d) => d.severity === "error")) return { diagnostics: sink.items };
   const data = buildDataset(spec, main, test, sink);
   return data && !sink.items.some((d) => d.severity === "error") ? { data, diagnostics: sink.items } : { diagnostics: sink.items };

@@ -17,6 +17,8 @@ import type { Diagnostic } from "../diagnostics/diagnostic.ts";
 import { renderDiagnostic } from "../diagnostics/render.ts";
 import type { Span } from "../diagnostics/span.ts";
 import type { DataSpec, LabelSpec, Options } from "../lang/program.ts";
+import { DATA_STATEMENTS } from "../lang/statements.ts";
+import { withDefaults } from "../core/options.ts";
 import type { Json } from "../lang/values.ts";
 import type { DataDecl, Statement } from "../syntax/ast.ts";
 import type { LoadedData } from "./build.ts";
@@ -100,10 +102,13 @@ export function dataSpec(config: DataConfig): DataSpec {
   const span: Span = { start: 0, end: 0, line, col: 1, endLine: line, endCol: 1 };
   const ident = (name: string) => ({ kind: "ident" as const, name, span });
   const statement = (name: string): Statement => ({ kind: "statement", head: ident(name), terms: [], span });
-  const options = (values: Record<string, Json>): Options => ({ ok: true, values, spans: new Map(), keySpans: new Map() });
+  const options = (values: Record<string, Json>, name?: string): Options => {
+    const kind = name === undefined ? undefined : DATA_STATEMENTS.get(name);
+    return { ok: true, values, full: kind ? withDefaults(kind.schema, values) : values, spans: new Map(), keySpans: new Map() };
+  };
   const node: DataDecl = { kind: "data", name: ident(config.name), body: [], span };
   const statements = new Map<string, { node: Statement; options: Options }>();
-  for (const [name, values] of Object.entries(config.statements)) statements.set(name, { node: statement(name), options: options(values) });
+  for (const [name, values] of Object.entries(config.statements)) statements.set(name, { node: statement(name), options: options(values, name) });
   if (config.label) statements.set("label", { node: statement("label"), options: options({}) });
   if (config.keep) statements.set("keep", { node: statement("keep"), options: options({}) });
   const label: LabelSpec | undefined = config.label ? { ...config.label, span } : undefined;

@@ -4,7 +4,7 @@ import type { DiagnosticSink } from "../diagnostics/diagnostic.ts";
 import type { Span } from "../diagnostics/span.ts";
 import type { Term } from "../syntax/ast.ts";
 import { closest } from "../util/suggest.ts";
-import type { ArgShape, OptionsSchema, PropertySchema } from "../core/options.ts";
+import { withDefaults, type ArgShape, type OptionsSchema, type PropertySchema } from "../core/options.ts";
 import { exprText, lowerExpr, pointerEscape, type Json, type SpanMap } from "./values.ts";
 
 export type { ArgShape, OptionsSchema, PropertySchema };
@@ -13,6 +13,8 @@ export interface Bound {
   /** False when any term was rejected: later analyses must not trust the options. */
   ok: boolean;
   options: Record<string, Json>;
+  /** `options` with the schema's defaults for every option not given: what backends read. */
+  full: Record<string, Json>;
   spans: SpanMap;
   /** Span of the key of each named option, for fixes that rename it. */
   keySpans: Map<string, Span>;
@@ -129,7 +131,7 @@ export function bindTerms(
     }
   }
   const errors = sink.items.slice(before).filter((d) => d.severity === "error");
-  return { ok: errors.length === 0 || (recovered && errors.every((d) => d.code === CATALOG.unknownOption.code)), options, spans, keySpans };
+  return { ok: errors.length === 0 || (recovered && errors.every((d) => d.code === CATALOG.unknownOption.code)), options, full: withDefaults(schema, options), spans, keySpans };
 }
 
 /** Unknown option names that are one plausible typo away from an option not given. */

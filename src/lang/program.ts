@@ -8,7 +8,10 @@ import type { Json, SpanMap } from "./values.ts";
 export interface Options {
   /** False when binding reported an error; such options are incomplete. */
   ok?: boolean;
+  /** The options as written. */
   values: Record<string, Json>;
+  /** `values` with the schema's defaults filled in (`withDefaults`): the only options backends read. */
+  full: Record<string, Json>;
   spans: SpanMap;
   keySpans: Map<string, Span>;
 }

@@ -142,7 +142,7 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
     counts.set(kind.name, n);
     const layerName = l.target?.name ?? `${kind.name}_${n}`;
     if (l.target) define(l.target);
-    layers.push({ node: l, kind, name: layerName, inputs: inputsOf, options: { ok: bound.ok, values: bound.options, spans: bound.spans, keySpans: bound.keySpans } });
+    layers.push({ node: l, kind, name: layerName, inputs: inputsOf, options: { ok: bound.ok, values: bound.options, full: bound.full, spans: bound.spans, keySpans: bound.keySpans } });
     previous = layerName;
   }
   const outputs: ModelSpec["outputs"] = [];
@@ -197,11 +197,11 @@ function resolveBlock(
       continue;
     }
     if (special(s, k)) {
-      out.set(k.name, { node: s, options: { values: {}, spans: new Map(), keySpans: new Map() } });
+      out.set(k.name, { node: s, options: { values: {}, full: {}, spans: new Map(), keySpans: new Map() } });
       continue;
     }
     const b = bindTerms(s.terms, k.args, k.schema, `\`${k.name}\``, s.head.span, sink, heads);
-    out.set(k.name, { node: s, options: { values: b.options, spans: b.spans, keySpans: b.keySpans } });
+    out.set(k.name, { node: s, options: { values: b.options, full: b.full, spans: b.spans, keySpans: b.keySpans } });
   }
   return out;
 }
@@ -331,5 +331,5 @@ function resolveNamed(s: A.Statement, which: keyof typeof CATALOGS, sink: Diagno
   const terms = [...(first.value.kind === "call" ? first.value.args : []), ...s.terms.slice(1)];
   const b = bindTerms(terms, { positional: [] }, entry.schema, `${which} \`${entry.name}\``, id.span, sink);
   const values: Record<string, Json> = b.options;
-  return { kind: entry.name, kindSpan: id.span, values, spans: b.spans, keySpans: b.keySpans };
+  return { kind: entry.name, kindSpan: id.span, values, full: b.full, spans: b.spans, keySpans: b.keySpans };
 }

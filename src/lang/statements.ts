@@ -16,7 +16,7 @@ export interface StatementKind {
 }
 
 const obj = (properties: Record<string, PropertySchema>, required: string[] = []): OptionsSchema => ({ type: "object", properties, required, additionalProperties: false });
-const posInt = (d: string): PropertySchema => ({ description: `a positive integer (${d})`, type: "integer", minimum: 1 });
+const posInt = (d: string, dflt: number): PropertySchema => ({ description: `a positive integer (${d})`, type: "integer", minimum: 1, default: dflt });
 const selector: PropertySchema = {
   description: "column names, indices or ranges such as 0..3",
   type: "array",
@@ -81,9 +81,9 @@ export const TRAIN_STATEMENTS: ReadonlyMap<string, StatementKind> = new Map([
   s(kindStmt("loss", "loss", "The loss: `loss sparse_cross_entropy(from_logits: true)` or `loss mse`.")),
   s(kindStmt("optimizer", "optimizer", "The optimizer and its hyperparameters: `optimizer adam lr: 0.001`.")),
   s(kindStmt("schedule", "schedule", "A learning-rate schedule: `schedule step every: 10, factor: 0.5`.")),
-  s({ name: "epochs", doc: "Passes over the training split.", once: true, args: { positional: ["count"] }, schema: obj({ count: posInt("epochs") }, ["count"]) }),
-  s({ name: "batch", doc: "Mini-batch size.", once: true, args: { positional: ["size"] }, schema: obj({ size: posInt("examples per batch") }, ["size"]) }),
-  s({ name: "seed", doc: "Seed for initial weights, shuffling and dropout: the same seed gives the same run.", once: true, args: { positional: ["value"] }, schema: obj({ value: { description: "an integer", type: "integer" } }, ["value"]) }),
+  s({ name: "epochs", doc: "Passes over the training split.", once: true, args: { positional: ["count"] }, schema: obj({ count: posInt("epochs", 10) }, ["count"]) }),
+  s({ name: "batch", doc: "Mini-batch size.", once: true, args: { positional: ["size"] }, schema: obj({ size: posInt("examples per batch", 32) }, ["size"]) }),
+  s({ name: "seed", doc: "Seed for initial weights, shuffling and dropout: the same seed gives the same run.", once: true, args: { positional: ["value"] }, schema: obj({ value: { description: "an integer", type: "integer", default: 0 } }, ["value"]) }),
   s({
     name: "metrics",
     doc: `Metrics reported each epoch: ${METRICS.join(", ")}.`,

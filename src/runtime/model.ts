@@ -106,7 +106,7 @@ export class RuntimeModel {
       const outShape = numeric(`the output of layer \`${cl.spec.name}\``, cl.output);
       const inIds = cl.spec.inputs.map((n) => ids.get(n));
       if (!outShape || inShapes.some((s) => !s) || inIds.some((i) => i === undefined)) continue;
-      const info: LayerInfo = { name: cl.spec.name, kind, opts: cl.spec.options.values, inShapes: inShapes as number[][], outShape };
+      const info: LayerInfo = { name: cl.spec.name, kind, opts: cl.spec.options.full, inShapes: inShapes as number[][], outShape };
       const frozen = info.opts.trainable === false;
       const params: Param[] = factory.params(info).map((d) => ({
         id: `${info.name}/${d.name}`,

@@ -2,17 +2,14 @@
  * One training step over a plan: forward in training mode, the loss and its gradient fused,
  * backward, the L1/L2 penalties, then the optimizer's in-place update. Nothing is allocated per step.
  */
-import type { Json } from "../core/json.ts";
+import type { NamedOpts } from "../check/ir.ts";
 import { labelWidthFor, lossKernel, regularize, type LossKernel } from "../kinds/losses/kernels.ts";
 import { createOptimizer, type Optimizer } from "../kinds/optimizers/update.ts";
 import type { Param, RuntimeModel } from "./model.ts";
 import { Plan } from "./plan.ts";
 import { allocBuf, type Buf } from "../core/kernel.ts";
 
-export interface NamedOpts {
-  name: string;
-  opts: Record<string, Json>;
-}
+export type { NamedOpts };
 
 export class TrainStep {
   readonly plan: Plan;

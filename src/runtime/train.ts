@@ -5,15 +5,15 @@
  * the CLI reports progress through the hooks.
  */
 import { epochOrder } from "../data/random.ts";
-import type { TrainSpec } from "../lang/program.ts";
-import type { Json } from "../core/json.ts";
+import type { CheckedTrain, EarlyStopping, NamedOpts, TrainConfig } from "../check/ir.ts";
+import { numberOption as num } from "../core/options.ts";
 import { labelWidthFor, lossKernel, regularize, type LossKernel } from "../kinds/losses/kernels.ts";
-import { OPTIMIZERS } from "../kinds/optimizers/index.ts";
+import { OPTIMIZERS, SCHEDULES } from "../kinds/optimizers/index.ts";
 import { HIGHER_IS_BETTER } from "../kinds/metrics/index.ts";
 import { MetricAccumulator, type MetricReport } from "../kinds/metrics/kernel.ts";
 import type { RuntimeModel } from "./model.ts";
 import { Plan } from "./plan.ts";
-import { TrainStep, type NamedOpts } from "./step.ts";
+import { TrainStep } from "./step.ts";
 import { allocBuf, type Buf } from "../core/kernel.ts";
 
 /** One split of a data set, as the data module loads it. */
@@ -26,43 +26,13 @@ export interface Split {
   labelShape: number[];
 }
 
-export interface EarlyStopping {
-  monitor: string;
-  patience: number;
-  minDelta: number;
-  restoreBest: boolean;
-}
+export type { EarlyStopping, TrainConfig };
 
-export interface TrainConfig {
-  loss: NamedOpts;
-  optimizer: NamedOpts;
-  schedule?: NamedOpts;
-  epochs: number;
-  batch: number;
-  seed: number;
-  metrics: string[];
-  earlyStopping?: EarlyStopping;
-}
-
-const num = (v: Json | undefined, d: number): number => (typeof v === "number" ? v : d);
-
-/** The training configuration a `train` block declares, with command-line overrides. */
-export function trainConfig(spec: TrainSpec, overrides: { epochs?: number; seed?: number; batch?: number } = {}): TrainConfig {
-  const st = (name: string): Record<string, Json> | undefined => spec.statements.get(name)?.options.values;
-  const es = st("early_stopping");
-  const metrics = st("metrics")?.names;
-  return {
-    loss: { name: spec.loss?.kind ?? "mse", opts: spec.loss?.values ?? {} },
-    optimizer: { name: spec.optimizer?.kind ?? "adam", opts: spec.optimizer?.values ?? {} },
-    schedule: spec.schedule ? { name: spec.schedule.kind, opts: spec.schedule.values } : undefined,
-    epochs: overrides.epochs ?? num(st("epochs")?.count, 10),
-    batch: overrides.batch ?? num(st("batch")?.size, 32),
-    seed: overrides.seed ?? num(st("seed")?.value, 0),
-    metrics: Array.isArray(metrics) ? metrics.filter((m): m is string => typeof m === "string") : [],
-    earlyStopping: es
-      ? { monitor: typeof es.monitor === "string" ? es.monitor : "val_loss", patience: num(es.patience, 10), minDelta: num(es.min_delta, 0), restoreBest: es.restore_best === true }
-      : undefined,
-  };
+/** The checked training configuration of a `train` block, with command-line overrides. */
+export function trainConfig(spec: CheckedTrain, overrides: { epochs?: number; seed?: number; batch?: number } = {}): TrainConfig {
+  if (!spec.config) throw new Error("internal: training a train block that did not check clean");
+  const c = spec.config;
+  return { ...c, epochs: overrides.epochs ?? c.epochs, batch: overrides.batch ?? c.batch, seed: overrides.seed ?? c.seed };
 }
 
 export interface EpochRecord {
@@ -120,20 +90,7 @@ export function checkTrainable(model: RuntimeModel, cfg: TrainConfig, data: { tr
 /** The learning rate of 0-based epoch `e` under a schedule (reduce_on_plateau is handled by the loop). */
 export function scheduledLr(schedule: NamedOpts | undefined, base: number, e: number): number {
   if (!schedule) return base;
-  const o = schedule.opts;
-  switch (schedule.name) {
-    case "step":
-      return base * Math.pow(num(o.factor, 0.5), Math.floor(e / Math.max(1, num(o.every, 10))));
-    case "exponential":
-      return base * Math.pow(num(o.rate, 0.96), e);
-    case "cosine": {
-      const E = Math.max(1, num(o.epochs, 100));
-      const min = num(o.min_lr, 0);
-      return min + (base - min) * 0.5 * (1 + Math.cos((Math.PI * Math.min(e, E)) / E));
-    }
-    default:
-      return base;
-  }
+  return SCHEDULES.get(schedule.name)?.lr?.(schedule.opts, base, e) ?? base;
 }
 
 /** Copies examples `order[from..from+n)` of a split into the plan's input and label buffers. */
@@ -321,8 +278,8 @@ export function train(model: RuntimeModel, data: { train: Split; val?: Split }, 
       if (better(watched, plateauBest, 0)) {
         plateauBest = watched;
         plateauWait = 0;
-      } else if (++plateauWait >= num(o.patience, 10)) {
-        plateauLr = Math.max(plateauLr * num(o.factor, 0.1), num(o.min_lr, 0));
+      } else if (++plateauWait >= num(o, "patience")) {
+        plateauLr = Math.max(plateauLr * num(o, "factor"), num(o, "min_lr"));
         plateauWait = 0;
       }
     }

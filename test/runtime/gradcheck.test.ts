@@ -5,6 +5,7 @@
  * then perturbs a sample of entries by ±h and compares.
  */
 import { afterAll, describe, expect, it } from "vitest";
+import { named } from "../../src/kinds/index.ts";
 import { RuntimeModel } from "../../src/runtime/model.ts";
 import { Plan } from "../../src/runtime/plan.ts";
 import { Rng } from "../../src/core/rng.ts";
@@ -42,7 +43,7 @@ function runCase(c: Case, seed: number): { err: number; checked: number } {
   const m = model!;
   const n = between(r, 2, 4);
   const loss = c.loss ?? "mse";
-  const step = new TrainStep(m, n, { name: loss, opts: c.lossOpts ?? {} }, { name: "sgd", opts: {} });
+  const step = new TrainStep(m, n, named("loss", loss, c.lossOpts ?? {}), named("optimizer", "sgd"));
   // The step's plan has no input gradients; use a second plan for them when asked.
   const x = step.plan.input(0);
   for (let i = 0; i < x.length; i++) x[i] = c.ids ? Math.floor(r() * c.ids) : 2 * r() - 1;

@@ -1,7 +1,6 @@
 import { resolve as resolvePath } from "node:path";
-import type { CheckedModel } from "../../src/check/ir.ts";
 import { FileHost } from "../../src/node/host.ts";
-import type { TrainSpec } from "../../src/lang/program.ts";
+import type { CheckedModel, CheckedTrain } from "../../src/check/ir.ts";
 
 /** Analyses spec text (as if at specs/<name>) and returns the checked file. */
 export function analyse(text: string, name = "inline.nnspec") {
@@ -24,7 +23,7 @@ export function specFile(path: string) {
   return host.analyse(resolvePath(path), path);
 }
 
-export function trainOf(path: string, index = 0): { train: TrainSpec; model: CheckedModel } {
+export function trainOf(path: string, index = 0): { train: CheckedTrain; model: CheckedModel } {
   const f = specFile(path);
   const train = f.checked.trains[index];
   return { train, model: f.checked.models.get(train.model!.name)! };

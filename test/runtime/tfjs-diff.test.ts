@@ -5,6 +5,7 @@
  * included) after the last must agree within 1e-4 relative.
  */
 import * as tf from "@tensorflow/tfjs";
+import { named } from "../../src/kinds/index.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CheckedModel } from "../../src/check/ir.ts";
 import type { Json } from "../../src/lang/values.ts";
@@ -32,13 +33,13 @@ interface DiffCase {
 }
 
 const OPTIMIZERS: { name: string; opts: Opts }[] = [
-  { name: "sgd", opts: { lr: 0.1 } },
-  { name: "momentum", opts: { lr: 0.05, momentum: 0.9 } },
-  { name: "sgd", opts: { lr: 0.05, momentum: 0.9, nesterov: true } },
-  { name: "adagrad", opts: { lr: 0.1 } },
-  { name: "rmsprop", opts: { lr: 0.003, momentum: 0.5 } },
-  { name: "adam", opts: { lr: 0.002 } },
-  { name: "adamw", opts: { lr: 0.002, weight_decay: 0.05 } },
+  named("optimizer", "sgd", { lr: 0.1 }),
+  named("optimizer", "momentum", { lr: 0.05, momentum: 0.9 }),
+  named("optimizer", "sgd", { lr: 0.05, momentum: 0.9, nesterov: true }),
+  named("optimizer", "adagrad", { lr: 0.1 }),
+  named("optimizer", "rmsprop", { lr: 0.003, momentum: 0.5 }),
+  named("optimizer", "adam", { lr: 0.002 }),
+  named("optimizer", "adamw", { lr: 0.002, weight_decay: 0.05 }),
 ];
 
 function fromSpec(path: string, index: number, batch: number, labels: DiffCase["labels"], allOptimizers = true): DiffCase {
@@ -46,8 +47,8 @@ function fromSpec(path: string, index: number, batch: number, labels: DiffCase["
   return {
     name: `${path} (${model.spec.name})`,
     model: () => model,
-    loss: { name: train.loss!.kind, opts: train.loss!.values },
-    optimizer: { name: train.optimizer!.kind, opts: train.optimizer!.values },
+    loss: train.config!.loss,
+    optimizer: train.config!.optimizer,
     batch,
     labels,
     allOptimizers,
@@ -79,14 +80,14 @@ const CASES: DiffCase[] = [
   {
     name: "batchnorm MLP (dropout_batchnorm without dropout)",
     model: () => modelOf(`model bn(x: [64]) -> logits: [10] {\n  dense 32 use_bias: false\n  batchnorm\n  relu\n  dense 16 use_bias: false\n  batchnorm momentum: 0.9\n  relu\n  dense 10\n}`),
-    loss: { name: "sparse_cross_entropy", opts: { from_logits: true } },
+    loss: named("loss", "sparse_cross_entropy", { from_logits: true }),
     batch: 32,
     labels: "class",
   },
   {
     name: "small CNN",
     model: () => modelOf(`model cnn(image: [12, 12, 1]) -> logits: [10] {\n  conv2d 4 kernel: 3 relu\n  maxpool2d 2\n  conv2d 8 kernel: 3 padding: same relu\n  avgpool2d 2\n  flatten\n  dense 16 relu\n  dense 10\n}`),
-    loss: { name: "sparse_cross_entropy", opts: { from_logits: true } },
+    loss: named("loss", "sparse_cross_entropy", { from_logits: true }),
     batch: 8,
     labels: "class",
     inputs: "pixels",
@@ -94,7 +95,7 @@ const CASES: DiffCase[] = [
   {
     name: "activations, layernorm, softmax + cross-entropy",
     model: () => modelOf(`model zoo(x: [6]) -> p: [4] {\n  dense 8 gelu\n  layernorm\n  dense 8 tanh\n  elu\n  dense 8 sigmoid\n  dense 8 activation: leaky_relu(0.2)\n  dense 4 softmax\n}`),
-    loss: { name: "sparse_cross_entropy", opts: {} },
+    loss: named("loss", "sparse_cross_entropy", {}),
     batch: 16,
     labels: "class",
     allOptimizers: true,
@@ -102,7 +103,7 @@ const CASES: DiffCase[] = [
   {
     name: "embedding + conv1d + global pooling",
     model: () => modelOf(`model seq(x: int[10]) -> logits: [3] {\n  embedding 20 8\n  conv1d 6 kernel: 3 padding: same tanh\n  h = conv1d 6 kernel: 2 stride: 2\n  a = h -> global_avgpool1d\n  b = h -> global_maxpool1d\n  c = concat a, b\n  dense 3\n}`),
-    loss: { name: "sparse_cross_entropy", opts: { from_logits: true } },
+    loss: named("loss", "sparse_cross_entropy", { from_logits: true }),
     batch: 16,
     labels: "class",
     ids: 20,
@@ -129,7 +130,7 @@ class KinkProbe {
     labelWidth: number,
   ) {
     const twin = RuntimeModel.lower(checked, { seed: 7, precision: "f64" }).model!;
-    this.step = new TrainStep(twin, c.batch, c.loss, { name: "sgd", opts: {} }, labelWidth);
+    this.step = new TrainStep(twin, c.batch, c.loss, named("optimizer", "sgd"), labelWidth);
   }
   ambiguous(n: number, x: ArrayLike<number>, labels: ArrayLike<number>): boolean {
     const twin = this.step.model;

@@ -3,6 +3,7 @@
  * metrics, and fused cross-entropy on huge logits.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { named } from "../../src/kinds/index.ts";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -115,7 +116,7 @@ train cnn on digits {
 
   it("counts a frozen layer's L2 penalty in the training loss, as in evaluation, without moving it", () => {
     const m = RuntimeModel.lower(modelOf("model f(x: [3]) -> [2] {\n  dense 4 l2: 0.5 trainable: false\n  dense 2 l2: 0.1\n}"), { seed: 1 }).model!;
-    const step = new TrainStep(m, 4, { name: "mse", opts: {} }, { name: "sgd", opts: { lr: 0.1 } }, 2);
+    const step = new TrainStep(m, 4, named("loss", "mse"), named("optimizer", "sgd", { lr: 0.1 }), 2);
     step.plan.input(0).set([1, 2, 3, -1, 0, 1, 2, 2, 2, 0, 0, 1]);
     step.labels.set([1, 0, 0, 1, 1, 1, 0, 0]);
     const frozen = Float32Array.from(m.params[0].value);
@@ -134,8 +135,8 @@ train cnn on digits {
     const val = synthetic(64, 8, 2, () => Math.floor(rng.uniform() * 3));
     const m = RuntimeModel.lower(modelOf(`model m(x: [8]) -> y: [3] {\n  dense 64 relu\n  dense 3\n}`), { seed: 1 }).model!;
     const cfg: TrainConfig = {
-      loss: { name: "sparse_cross_entropy", opts: { from_logits: true } },
-      optimizer: { name: "adam", opts: { lr: 0.01 } },
+      loss: named("loss", "sparse_cross_entropy", { from_logits: true }),
+      optimizer: named("optimizer", "adam", { lr: 0.01 }),
       epochs: 200,
       batch: 16,
       seed: 1,
@@ -155,7 +156,7 @@ train cnn on digits {
     const tr = synthetic(40, 4, 3, (x) => x[0] * 5000);
     for (let i = 0; i < tr.x.length; i++) tr.x[i] *= 1e4;
     const m = RuntimeModel.lower(modelOf(`model m(x: [4]) -> y: [1] {\n  dense 8 relu\n  dense 1\n}`), { seed: 1 }).model!;
-    const r = train(m, { train: { ...tr, labelShape: [1] } }, { loss: { name: "mse", opts: {} }, optimizer: { name: "sgd", opts: { lr: 0.5 } }, epochs: 50, batch: 8, seed: 1, metrics: [] });
+    const r = train(m, { train: { ...tr, labelShape: [1] } }, { loss: named("loss", "mse", {}), optimizer: named("optimizer", "sgd", { lr: 0.5 }), epochs: 50, batch: 8, seed: 1, metrics: [] });
     expect(r.stop.reason).toBe("non_finite");
     expect(r.stop.message).toMatch(/at epoch \d+, step \d+/);
     expect(r.stop.message).toMatch(/standardize/);
@@ -171,7 +172,7 @@ train cnn on digits {
     // reduce_on_plateau on a loss that cannot improve (all-zero features)
     const tr: Split = { x: new Float32Array(32), y: new Float32Array(32).map((_, i) => i % 2), n: 32, featureShape: [1], labelShape: [] };
     const m = RuntimeModel.lower(modelOf(`model m(x: [1]) -> y: [2] {\n  dense 2 use_bias: false\n}`), { seed: 1 }).model!;
-    const r = train(m, { train: tr }, { loss: { name: "sparse_cross_entropy", opts: { from_logits: true } }, optimizer: { name: "sgd", opts: { lr: 0.1 } }, schedule: { name: "reduce_on_plateau", opts: { factor: 0.5, patience: 2, min_lr: 0.02 } }, epochs: 12, batch: 8, seed: 1, metrics: [] });
+    const r = train(m, { train: tr }, { loss: named("loss", "sparse_cross_entropy", { from_logits: true }), optimizer: named("optimizer", "sgd", { lr: 0.1 }), schedule: named("schedule", "reduce_on_plateau", { factor: 0.5, patience: 2, min_lr: 0.02 }), epochs: 12, batch: 8, seed: 1, metrics: [] });
     const lrs = r.history.map((h) => h.lr);
     expect(lrs[0]).toBe(0.1);
     expect(lrs[lrs.length - 1]).toBe(0.02);
@@ -228,12 +229,12 @@ describe("losses", () => {
   it("fused softmax cross-entropy stays finite on huge logits", () => {
     const pred = Float32Array.from([1e30, -1e30, 0, 3e38, 3e38, -3e38]);
     const d = new Float32Array(6);
-    const k = lossKernel({ name: "sparse_cross_entropy", opts: { from_logits: true }, outShape: [3], pred, dPred: d, labels: [1, 2], labelWidth: 1 });
+    const k = lossKernel({ ...named("loss", "sparse_cross_entropy", { from_logits: true }), outShape: [3], pred, dPred: d, labels: [1, 2], labelWidth: 1 });
     const loss = k.compute(2);
     expect(Number.isFinite(loss)).toBe(true);
     expect(loss).toBeGreaterThan(1e29);
     expect(Array.from(d).every(Number.isFinite)).toBe(true);
-    const b = lossKernel({ name: "binary_cross_entropy", opts: { from_logits: true }, outShape: [1], pred: Float32Array.from([1e30, -1e30]), dPred: new Float32Array(2), labels: [0, 1], labelWidth: 1 });
+    const b = lossKernel({ ...named("loss", "binary_cross_entropy", { from_logits: true }), outShape: [1], pred: Float32Array.from([1e30, -1e30]), dPred: new Float32Array(2), labels: [0, 1], labelWidth: 1 });
     expect(Number.isFinite(b.compute(2))).toBe(true);
   });
 });

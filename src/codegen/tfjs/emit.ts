@@ -21,18 +21,18 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Shape } from "../../core/dims.ts";
-import type { CheckedModel, CheckedProgram } from "../../check/ir.ts";
+import type { CheckedModel, CheckedProgram, CheckedTrain, NamedOpts, TrainConfig } from "../../check/ir.ts";
+import { defaultSeed } from "../../check/train.ts";
+import { booleanOption, numberOption } from "../../core/options.ts";
 import { isTfjsName } from "../../check/lints.ts";
 import { dataConfig } from "../../data/runtime.ts";
 import type { LayerSpec, NamedOptions, TrainSpec } from "../../lang/program.ts";
-import { TRAIN_STATEMENTS } from "../../lang/statements.ts";
 import { CLASS_METRICS, HIGHER_IS_BETTER, REGRESSION_METRICS } from "../../kinds/metrics/index.ts";
 import { taskOf, type Task } from "../../kinds/metrics/kernel.ts";
 import { isCall, type Json } from "../../lang/values.ts";
 import type { TfjsLayer } from "../../kinds/layers/types.ts";
 import { unsupportedIn } from "../../kinds/layers/common.ts";
-import { LOSSES } from "../../kinds/losses/index.ts";
-import { OPTIMIZERS, SCHEDULES } from "../../kinds/optimizers/index.ts";
+import { SCHEDULES } from "../../kinds/optimizers/index.ts";
 import { camel, commentText, literal, Namer, pascal, propertyKey, stringLiteral } from "./names.ts";
 
 export interface EmitInput {
@@ -62,20 +62,16 @@ export class CodegenError extends Error {
   }
 }
 
-/** Epochs, batch size and seed of a train block that does not give them: the interpreter's defaults (`trainConfig`). */
-const DEFAULT_EPOCHS = 10;
-const DEFAULT_BATCH = 32;
-const DEFAULT_SEED = 0;
-/** Metrics whose larger values are better (the interpreter's HIGHER_IS_BETTER). */
-/** A loss, optimizer or schedule: its kind and the options the spec gives. */
+/** A loss, optimizer or schedule: its kind and every option (defaults filled in by the binder). */
 type Named = Pick<NamedOptions, "kind" | "values">;
 
 /** Module-level names every generated module defines or imports. */
 const FIXED = ["tf", "dirname", "resolve", "fileURLToPath", "epochOrder", "initializerSeed", "loadDataset", "DataConfig", "LoadedData", "SplitData", "SPEC_DIR", "MODELS", "TRAININGS", "Training", "TrainOptions", "main"];
 
 /** Helpers of src/codegen/tfjs/runtime.ts a module imports, when some train block needs them. */
-type Helper = "backend" | "crossValidate" | "centeredRmsprop" | "dropout" | "pooled" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "argMaxDecisions" | "thresholdDecisions" | "matchRate";
+type Helper = "scheduledLr" | "backend" | "crossValidate" | "centeredRmsprop" | "dropout" | "pooled" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "argMaxDecisions" | "thresholdDecisions" | "matchRate";
 const HELPER_NAMES: Record<Helper, string> = {
+  scheduledLr: "scheduledLr",
   backend: "useFastestBackend",
   crossValidate: "crossValidate",
   centeredRmsprop: "CenteredRMSProp",
@@ -106,10 +102,15 @@ interface TrainNames {
   metrics: string;
 }
 
-const num = (v: Json | undefined, d: number): number => (typeof v === "number" ? v : d);
 /** Scores computed over whole splits: generated code pools them (PooledScores) instead of tfjs's batch average. */
 const POOLED = new Set(["precision", "recall", "f1", "rmse", "r2"]);
-const schemaDefault = (props: Record<string, { default?: unknown }>, key: string): unknown => props[key]?.default;
+/** A train block's checked configuration; codegen runs only on specs that check clean. */
+function configOf(t: TrainSpec): TrainConfig {
+  const c = (t as CheckedTrain).config;
+  if (!c) throw new CodegenError("the train block needs a loss and an optimizer", t.file, t.node.span.line);
+  return c;
+}
+const named = (n: NamedOpts): Named => ({ kind: n.name, values: n.opts });
 
 /** The TypeScript source (unformatted) of the spec's module. Throws a CodegenError for what TensorFlow.js cannot do. */
 export function emitModule(input: EmitInput): string {
@@ -150,7 +151,7 @@ class Emitter {
     for (const d of this.program.data.values()) this.data.set(d.name, { config: this.names.fresh(`${camel(d.name, "data")}Data`), load: this.names.fresh(`load${pascal(d.name)}`) });
     const firstSeed = new Map<string, number>();
     for (const t of this.program.trains) if (t.model && !firstSeed.has(t.model.name)) firstSeed.set(t.model.name, this.seedOf(t));
-    for (const m of this.program.models.values()) this.models.set(m.spec.name, { create: this.names.fresh(`create${pascal(m.spec.name)}`), seed: firstSeed.get(m.spec.name) ?? DEFAULT_SEED });
+    for (const m of this.program.models.values()) this.models.set(m.spec.name, { create: this.names.fresh(`create${pascal(m.spec.name)}`), seed: firstSeed.get(m.spec.name) ?? defaultSeed() });
     const perModel = new Map<string, number>();
     for (const t of this.program.trains) perModel.set(t.model?.name ?? "", (perModel.get(t.model?.name ?? "") ?? 0) + 1);
     const seen = new Map<string, number>();
@@ -169,7 +170,7 @@ class Emitter {
   }
 
   private seedOf(t: TrainSpec): number {
-    return num(t.statements.get("seed")?.options.values.value, DEFAULT_SEED);
+    return configOf(t).seed;
   }
 
   private use(h: Helper): string {
@@ -348,7 +349,7 @@ class Emitter {
     if (!checked) throw new CodegenError(`layer \`${l.name}\` of model \`${m.spec.name}\` has no checked shape`, m.spec.file, l.node.span.line);
     let spec: TfjsLayer | undefined;
     try {
-      spec = l.kind.tfjs(l.options.values, checked.inputShapes);
+      spec = l.kind.tfjs(l.options.full, checked.inputShapes);
     } catch (e) {
       throw new CodegenError(`layer \`${l.name}\` (${l.kind.name}) cannot be generated for TensorFlow.js: ${(e as Error).message}`, m.spec.file, l.node.span.line);
     }
@@ -428,11 +429,9 @@ class Emitter {
     if (!m || !t.data || !this.data.has(t.data.name)) throw new CodegenError(`\`${title}\` needs a model and a data block of this file`, t.file, line);
     if (m.spec.inputs.length !== 1 || m.outputs.length !== 1)
       throw new CodegenError(`\`${title}\`: generated training supports models with one input and one output; \`${m.spec.name}\` has ${m.spec.inputs.length} and ${m.outputs.length}`, t.file, line);
-    const st = (name: string): Record<string, Json> | undefined => t.statements.get(name)?.options.values;
-    const epochs = num(st("epochs")?.count, DEFAULT_EPOCHS);
-    const batch = num(st("batch")?.size, DEFAULT_BATCH);
-    const seed = this.seedOf(t);
-    const loss: Named = t.loss ?? { kind: "mse", values: {} };
+    const cfg = configOf(t);
+    const { epochs, batch, seed } = cfg;
+    const loss = named(cfg.loss);
     const outShape = m.outputs[0].shape;
     const classes = outShape[outShape.length - 1]?.value;
     const task = taskOf(loss.kind, outShape.map((d) => d.value ?? 1));
@@ -443,13 +442,12 @@ class Emitter {
     const title2 = commentText(title);
 
     // What early stopping and reduce_on_plateau watch.
-    const es = st("early_stopping");
-    const plateau = t.schedule?.kind === "reduce_on_plateau";
-    const esProps = TRAIN_STATEMENTS.get("early_stopping")!.schema.properties;
-    const monitor = typeof es?.monitor === "string" ? es.monitor : es ? String(schemaDefault(esProps, "monitor")) : "val_loss";
+    const es = cfg.earlyStopping;
+    const plateau = cfg.schedule?.name === "reduce_on_plateau";
+    const monitor = es?.monitor ?? "val_loss";
     const watchedMetric = monitor.replace(/^val_/, "");
     const metrics: string[] = [];
-    const wanted = Array.isArray(st("metrics")?.names) ? (st("metrics")!.names as Json[]).filter((x): x is string => typeof x === "string") : [];
+    const wanted = cfg.metrics;
     const monitored = es || plateau ? [watchedMetric] : [];
     for (const name of [...wanted, ...monitored]) if (name !== "loss" && !metrics.includes(name) && metricApplies(task, name)) metrics.push(name);
     // Scores over whole splits, which tfjs would average over batches: pooled (see PooledScores).
@@ -462,7 +460,7 @@ class Emitter {
       return (stmt && this.sourceText(t.file, stmt.node.span)) || commentText(fallback);
     };
     const lossDoc = said("loss", `loss ${loss.kind}${optionsText(loss.values)}`);
-    const optimizer: Named = t.optimizer ?? { kind: "adam", values: {} };
+    const optimizer = named(cfg.optimizer);
     const optDoc = said("optimizer", `optimizer ${optimizer.kind}${optionsText(optimizer.values)}`);
 
     // compile
@@ -495,39 +493,30 @@ class Emitter {
     const higher = HIGHER_IS_BETTER.has(watchedMetric);
     const watchExpr = monitor.startsWith("val_") ? `val ? ${stringLiteral(monitor)} : ${stringLiteral(watchedMetric)}` : stringLiteral(monitor);
     // tfjs leaves the L1/L2 penalty out of val_loss and evaluate()'s loss; the interpreter includes it.
-    const regularized = m.layers.some((l) => num(l.spec.options.values.l1, 0) > 0 || num(l.spec.options.values.l2, 0) > 0);
+    const regularized = m.layers.some((l) => ["l1", "l2"].some((k) => Number(l.spec.options.full[k]) > 0));
     if (regularized)
       callbacks.push(
         "// The L1/L2 penalty, which tfjs adds to the training loss only, added to val_loss as the interpreter reports it (first, so the callbacks below see it).",
         `{ onEpochEnd: async (_epoch: number, logs?: tf.Logs) => { if (logs?.val_loss !== undefined) logs.val_loss += ${this.use("penalty")}(model); } },`,
       );
     if (es || plateau) pre.push(`// Watched by ${es ? "early stopping" : ""}${es && plateau ? " and " : ""}${plateau ? "reduce_on_plateau" : ""}; without a validation split the interpreter watches the training value.`, `const monitor = ${watchExpr};`);
-    const schedule = t.schedule;
-    if (schedule && schedule.kind !== "constant") {
-      const props = SCHEDULES.get(schedule.kind)?.schema.properties ?? {};
-      const o = (k: string) => num(schedule.values[k], Number(schemaDefault(props, k) ?? 0));
+    const schedule = cfg.schedule;
+    if (schedule && schedule.name !== "constant") {
+      const o = (k: string) => numberOption(schedule.opts, k);
       const lr = this.optimizerLr(optimizer);
-      const doc = `// ${said("schedule", `schedule ${schedule.kind}${optionsText(schedule.values)}`)}`;
-      if (schedule.kind === "reduce_on_plateau") {
+      const doc = `// ${said("schedule", `schedule ${schedule.name}${optionsText(schedule.opts)}`)}`;
+      if (schedule.name === "reduce_on_plateau") {
         callbacks.push(doc, `${this.use("reduceOnPlateau")}(model, monitor, { learningRate: ${literal(lr)}, factor: ${literal(o("factor"))}, patience: ${literal(o("patience"))}, minLearningRate: ${literal(o("min_lr"))}, higherIsBetter: ${higher} }),`);
       } else {
-        let rate: string;
-        if (schedule.kind === "step") rate = `${literal(lr)} * Math.pow(${literal(o("factor"))}, Math.floor(epoch / ${literal(Math.max(1, o("every")))}))`;
-        else if (schedule.kind === "exponential") rate = `${literal(lr)} * Math.pow(${literal(o("rate"))}, epoch)`;
-        else if (schedule.kind === "cosine") {
-          const E = Math.max(1, o("epochs"));
-          const min = o("min_lr");
-          rate = `${literal(min)} + (${literal(lr)} - ${literal(min)}) * 0.5 * (1 + Math.cos((Math.PI * Math.min(epoch, ${literal(E)})) / ${literal(E)}))`;
-        } else throw new CodegenError(`\`${title}\`: no TensorFlow.js form for the schedule \`${schedule.kind}\``, t.file, line);
+        if (!SCHEDULES.get(schedule.name)?.lr) throw new CodegenError(`\`${title}\`: no TensorFlow.js form for the schedule \`${schedule.name}\``, t.file, line);
+        // The interpreter's own formula (the schedule's entry in nnspec's registry), called each epoch.
+        const rate = `${this.use("scheduledLr")}(${stringLiteral(schedule.name)}, ${literal(schedule.opts)}, ${literal(lr)}, epoch)`;
         callbacks.push(doc, `{ onEpochBegin: async (epoch: number) => ${this.use("setLearningRate")}(model.optimizer, ${rate}) },`);
       }
     }
     if (es) {
-      const props = esProps;
-      const patience = num(es.patience, Number(schemaDefault(props, "patience")));
-      const minDelta = num(es.min_delta, Number(schemaDefault(props, "min_delta")));
-      const restore = es.restore_best === true;
-      callbacks.push(`// ${said("early_stopping", `early_stopping${optionsText(es)}`)}`, `${this.use("earlyStopping")}(model, monitor, { patience: ${patience}, minDelta: ${literal(minDelta)}, restoreBest: ${restore}, higherIsBetter: ${higher} }),`);
+      const written = t.statements.get("early_stopping")?.options.values ?? {};
+      callbacks.push(`// ${said("early_stopping", `early_stopping${optionsText(written)}`)}`, `${this.use("earlyStopping")}(model, monitor, { patience: ${es.patience}, minDelta: ${literal(es.minDelta)}, restoreBest: ${es.restoreBest}, higherIsBetter: ${higher} }),`);
     }
     callbacks.push("...(options.onEpochEnd ? [{ onEpochEnd: options.onEpochEnd }] : []),");
     const train = [
@@ -573,8 +562,7 @@ class Emitter {
   }
 
   private optimizerLr(o: Named): number {
-    const props = OPTIMIZERS.get(o.kind)?.schema.properties ?? {};
-    return num(o.values.lr, Number(schemaDefault(props, "lr") ?? 0.01));
+    return numberOption(o.values, "lr");
   }
 
   private metricsObject(name: string, title: string, task: Task, logits: boolean, metrics: string[], wanted: string[], pooled: string[], columns: number): string {
@@ -609,8 +597,7 @@ class Emitter {
   }
 
   private lossLines(loss: Named, lossDoc: string, classes: number | undefined, file: string, line: number): string[] {
-    const props = LOSSES.get(loss.kind)?.schema.properties ?? {};
-    const o = (k: string) => num(loss.values[k], Number(schemaDefault(props, k) ?? 0));
+    const o = (k: string) => numberOption(loss.values, k);
     const logits = loss.values.from_logits === true;
     const fn = (body: string) => `loss: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => ${body},`;
     const doc = `// ${lossDoc}`;
@@ -645,9 +632,8 @@ class Emitter {
 
   /** `optimizer: tf.train.adam(lr, beta1, beta2, epsilon),` with every hyperparameter spelled out. */
   private optimizerLines(opt: Named, optDoc: string, file: string, line: number): string[] {
-    const props = OPTIMIZERS.get(opt.kind)?.schema.properties ?? {};
-    const o = (k: string): number => num(opt.values[k], Number(schemaDefault(props, k) ?? 0));
-    const b = (k: string): boolean => (typeof opt.values[k] === "boolean" ? (opt.values[k] as boolean) : schemaDefault(props, k) === true);
+    const o = (k: string): number => numberOption(opt.values, k);
+    const b = (k: string): boolean => booleanOption(opt.values, k);
     const doc = `// ${optDoc}`;
     const lr = literal(this.optimizerLr(opt));
     switch (opt.kind) {

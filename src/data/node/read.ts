@@ -3,9 +3,10 @@
  * The only part of the data pipeline that uses Node APIs; it returns `Table`s or problems, and the
  * pure builder (`../build.ts`) turns problems into diagnostics at the spec's spans.
  */
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
-import { gunzip } from "node:zlib";
+import { gunzip, gunzipSync } from "node:zlib";
 import { parse as parseCsv, type CsvError } from "csv-parse/sync";
 import { parseIdx } from "../idx.ts";
 import { TableBuilder, type ReadProblem, type Table } from "../table.ts";
@@ -39,17 +40,49 @@ export async function readTable(absPath: string, shown: string, opts: SourceOpti
   try {
     bytes = await readFile(absPath);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : code === "EACCES" ? "permission denied" : (e as Error).message;
-    return { problems: [{ key: "dataFileUnreadable", params: { path: shown, reason } }] };
+    return fileProblem(e, shown);
   }
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+  if (isGzip(bytes)) {
     try {
       bytes = await gunzipAsync(bytes, { chunkSize: 1 << 20 });
     } catch (e) {
-      return { problems: [{ key: "dataFileUnreadable", params: { path: shown, reason: `it is not complete gzip data (${(e as Error).message})` } }] };
+      return gzipProblem(e, shown);
     }
   }
+  return decodeTable(bytes, shown, opts);
+}
+
+/** `readTable` without waiting: what the checker uses. */
+export function readTableSync(absPath: string, shown: string, opts: SourceOptions): ReadResult {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(absPath);
+  } catch (e) {
+    return fileProblem(e, shown);
+  }
+  if (isGzip(bytes)) {
+    try {
+      bytes = gunzipSync(bytes, { chunkSize: 1 << 20 });
+    } catch (e) {
+      return gzipProblem(e, shown);
+    }
+  }
+  return decodeTable(bytes, shown, opts);
+}
+
+const isGzip = (bytes: Uint8Array) => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+
+function fileProblem(e: unknown, shown: string): ReadResult {
+  const code = (e as NodeJS.ErrnoException).code;
+  const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : code === "EACCES" ? "permission denied" : (e as Error).message;
+  return { problems: [{ key: "dataFileUnreadable", params: { path: shown, reason } }] };
+}
+
+function gzipProblem(e: unknown, shown: string): ReadResult {
+  return { problems: [{ key: "dataFileUnreadable", params: { path: shown, reason: `it is not complete gzip data (${(e as Error).message})` } }] };
+}
+
+function decodeTable(bytes: Uint8Array, shown: string, opts: SourceOptions): ReadResult {
   const format = opts.format ?? guessFormat(shown);
   if (format === "idx") {
     const r = parseIdx(bytes, shown);

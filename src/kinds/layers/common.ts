@@ -2,6 +2,7 @@ import { Dim, elements, shapeText, type Shape } from "../../core/dims.ts";
 import { isCall, type Json } from "../../core/json.ts";
 import type { ParamCount, ShapeContext, TfjsLayer } from "./types.ts";
 import type { PropertySchema } from "../../core/options.ts";
+import { DEFAULT_ALPHA } from "./activations/alpha.ts";
 
 export const ACTIVATIONS = ["linear", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax"] as const;
 export const INITIALIZERS = ["glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "zeros", "ones", "random_normal", "random_uniform", "truncated_normal"] as const;
@@ -106,9 +107,9 @@ function callAlpha(a: Json | undefined): number | undefined {
 export function tfjsActivation(a: Json | undefined): { activation?: string; then?: TfjsLayer } {
   const name = typeof a === "string" ? a : a !== undefined && isCall(a) ? a.call : undefined;
   if (name === undefined || name === "linear") return {};
-  if (name === "leaky_relu") return { then: { factory: "leakyReLU", config: { alpha: callAlpha(a) ?? 0.3 } } };
+  if (name === "leaky_relu") return { then: { factory: "leakyReLU", config: { alpha: callAlpha(a) ?? DEFAULT_ALPHA.leaky_relu } } };
   if (name === "elu") {
-    const alpha = callAlpha(a) ?? 1;
+    const alpha = callAlpha(a) ?? DEFAULT_ALPHA.elu;
     return alpha === 1 ? { activation: "elu" } : { then: tfjsElu(alpha) };
   }
   return { activation: name };

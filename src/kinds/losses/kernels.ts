@@ -8,6 +8,7 @@
  * logits give a large finite loss and never NaN.
  */
 import type { Json } from "../../core/json.ts";
+import { numberOption as num } from "../../core/options.ts";
 import type { Buf } from "../../core/kernel.ts";
 
 export const EPSILON = 1e-7;
@@ -37,7 +38,6 @@ export function labelWidthFor(name: string, outShape: readonly number[]): number
   return elems;
 }
 
-const numOpt = (o: Record<string, Json>, k: string, d: number): number => (typeof o[k] === "number" ? (o[k] as number) : d);
 
 export function lossKernel(b: LossBinding): LossKernel {
   const elems = b.outShape.reduce((a, d) => a * d, 1);
@@ -47,7 +47,6 @@ export function lossKernel(b: LossBinding): LossKernel {
   const d = b.dPred;
   const y = b.labels;
   const logits = b.opts.from_logits === true;
-  const ls = numOpt(b.opts, "label_smoothing", 0);
   switch (b.name) {
     case "mse":
       return {
@@ -76,7 +75,7 @@ export function lossKernel(b: LossBinding): LossKernel {
         },
       };
     case "huber": {
-      const delta = numOpt(b.opts, "delta", 1);
+      const delta = num(b.opts, "delta");
       return {
         compute(n) {
           const N = n * elems;
@@ -96,7 +95,8 @@ export function lossKernel(b: LossBinding): LossKernel {
         },
       };
     }
-    case "binary_cross_entropy":
+    case "binary_cross_entropy": {
+      const ls = num(b.opts, "label_smoothing");
       return {
         compute(n) {
           const N = n * elems;
@@ -119,11 +119,13 @@ export function lossKernel(b: LossBinding): LossKernel {
           return s / N;
         },
       };
+    }
     case "cross_entropy":
     case "sparse_cross_entropy": {
       const sparse = b.name === "sparse_cross_entropy" || (b.labelWidth === rowsPer && K > 1 && b.labelWidth !== elems);
       const preclip = b.name === "sparse_cross_entropy" && !logits;
-      const smooth = sparse ? 0 : ls;
+      // sparse_cross_entropy has no label_smoothing; cross_entropy fed class indices ignores it.
+      const smooth = sparse ? 0 : num(b.opts, "label_smoothing");
       return {
         compute(n) {
           const rows = n * rowsPer;

@@ -1,4 +1,5 @@
-import type { OptionsSchema, PropertySchema } from "../../core/options.ts";
+import type { Json } from "../../core/json.ts";
+import { numberOption, type OptionsSchema, type PropertySchema } from "../../core/options.ts";
 
 export interface OptimizerKind {
   name: string;
@@ -30,12 +31,31 @@ export const OPTIMIZERS: ReadonlyMap<string, OptimizerKind> = new Map(
   ].map((o) => [o.name, o]),
 );
 
-export const SCHEDULES: ReadonlyMap<string, { name: string; doc: string; schema: OptionsSchema }> = new Map(
+export interface ScheduleKind {
+  name: string;
+  doc: string;
+  schema: OptionsSchema;
+  /** The learning rate of 0-based epoch `e` from the spec's rate `base`; absent for schedules the training loop drives (reduce_on_plateau). */
+  lr?: (o: Readonly<Record<string, Json>>, base: number, e: number) => number;
+}
+
+const sched = (name: string, doc: string, props: Record<string, PropertySchema>, lr?: ScheduleKind["lr"]): ScheduleKind => ({ name, doc, schema: { type: "object", properties: props, additionalProperties: false }, ...(lr ? { lr } : {}) });
+
+export const SCHEDULES: ReadonlyMap<string, ScheduleKind> = new Map(
   [
-    { name: "constant", doc: "The learning rate never changes.", props: {} },
-    { name: "step", doc: "Multiplies the rate by `factor` every `every` epochs.", props: { every: num("a positive integer (epochs)", 10, { type: "integer", minimum: 1 }), factor: unit(0.5) } },
-    { name: "exponential", doc: "Multiplies the rate by `rate` each epoch.", props: { rate: unit(0.96) } },
-    { name: "cosine", doc: "Cosine decay from the initial rate to `min_lr` over `epochs` epochs.", props: { epochs: num("a positive integer", 100, { type: "integer", minimum: 1 }), min_lr: num("a non-negative number", 0, { minimum: 0 }) } },
-    { name: "reduce_on_plateau", doc: "Multiplies the rate by `factor` when the monitored value stops improving for `patience` epochs.", props: { factor: unit(0.1), patience: num("a non-negative integer", 10, { type: "integer", minimum: 0 }), min_lr: num("a non-negative number", 0, { minimum: 0 }) } },
-  ].map((s) => [s.name, { name: s.name, doc: s.doc, schema: { type: "object" as const, properties: s.props as Record<string, PropertySchema>, additionalProperties: false as const } }]),
+    sched("constant", "The learning rate never changes.", {}, (_, base) => base),
+    sched("step", "Multiplies the rate by `factor` every `every` epochs.", { every: num("a positive integer (epochs)", 10, { type: "integer", minimum: 1 }), factor: unit(0.5) }, (o, base, e) => base * Math.pow(numberOption(o, "factor"), Math.floor(e / numberOption(o, "every")))),
+    sched("exponential", "Multiplies the rate by `rate` each epoch.", { rate: unit(0.96) }, (o, base, e) => base * Math.pow(numberOption(o, "rate"), e)),
+    sched(
+      "cosine",
+      "Cosine decay from the initial rate to `min_lr` over `epochs` epochs.",
+      { epochs: num("a positive integer", 100, { type: "integer", minimum: 1 }), min_lr: num("a non-negative number", 0, { minimum: 0 }) },
+      (o, base, e) => {
+        const E = numberOption(o, "epochs");
+        const min = numberOption(o, "min_lr");
+        return min + (base - min) * 0.5 * (1 + Math.cos((Math.PI * Math.min(e, E)) / E));
+      },
+    ),
+    sched("reduce_on_plateau", "Multiplies the rate by `factor` when the monitored value stops improving for `patience` epochs.", { factor: unit(0.1), patience: num("a non-negative integer", 10, { type: "integer", minimum: 0 }), min_lr: num("a non-negative number", 0, { minimum: 0 }) }),
+  ].map((s) => [s.name, s]),
 );

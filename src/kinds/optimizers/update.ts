@@ -11,6 +11,7 @@
  * - adamw:     w −= lr·λ·w (decoupled weight decay, as Keras applies it before the step), then adam
  */
 import type { Json } from "../../core/json.ts";
+import { booleanOption as bool, numberOption as num } from "../../core/options.ts";
 import type { Buf } from "../../core/kernel.ts";
 
 export interface Trainable {
@@ -27,9 +28,6 @@ export interface Optimizer {
   iterations: number;
 }
 
-const num = (o: Record<string, Json>, k: string, d: number): number => (typeof o[k] === "number" ? (o[k] as number) : d);
-
-export const DEFAULT_LR: Record<string, number> = { sgd: 0.01, momentum: 0.01, adagrad: 0.01, rmsprop: 0.001, adam: 0.001, adamw: 0.001 };
 
 function like(b: Buf, fill = 0): Buf {
   const out = b instanceof Float64Array ? new Float64Array(b.length) : new Float32Array(b.length);
@@ -38,14 +36,14 @@ function like(b: Buf, fill = 0): Buf {
 }
 
 export function createOptimizer(name: string, opts: Record<string, Json>, params: readonly Trainable[]): Optimizer {
-  const baseLr = num(opts, "lr", DEFAULT_LR[name] ?? 0.01);
+  const baseLr = num(opts, "lr");
   const ps = params.filter((p) => p.grad !== null);
   const state = { name, baseLr, iterations: 0 };
   switch (name) {
     case "sgd":
     case "momentum": {
-      const m = num(opts, "momentum", name === "momentum" ? 0.9 : 0);
-      const nesterov = opts.nesterov === true;
+      const m = num(opts, "momentum");
+      const nesterov = bool(opts, "nesterov");
       if (name === "sgd" && m === 0) {
         return {
           ...state,
@@ -78,7 +76,7 @@ export function createOptimizer(name: string, opts: Record<string, Json>, params
       };
     }
     case "adagrad": {
-      const init = num(opts, "initial_accumulator", 0.1);
+      const init = num(opts, "initial_accumulator");
       const acc = ps.map((p) => like(p.value, init));
       return {
         ...state,
@@ -98,10 +96,10 @@ export function createOptimizer(name: string, opts: Record<string, Json>, params
       };
     }
     case "rmsprop": {
-      const rho = num(opts, "rho", 0.9);
-      const mom = num(opts, "momentum", 0);
-      const eps = num(opts, "epsilon", 1e-7);
-      const centered = opts.centered === true;
+      const rho = num(opts, "rho");
+      const mom = num(opts, "momentum");
+      const eps = num(opts, "epsilon");
+      const centered = bool(opts, "centered");
       const ms = ps.map((p) => like(p.value));
       const mo = ps.map((p) => like(p.value));
       const mg = centered ? ps.map((p) => like(p.value)) : [];
@@ -135,10 +133,10 @@ export function createOptimizer(name: string, opts: Record<string, Json>, params
     }
     case "adam":
     case "adamw": {
-      const b1 = num(opts, "beta1", 0.9);
-      const b2 = num(opts, "beta2", 0.999);
-      const eps = num(opts, "epsilon", 1e-7);
-      const wd = name === "adamw" ? num(opts, "weight_decay", 0.004) : 0;
+      const b1 = num(opts, "beta1");
+      const b2 = num(opts, "beta2");
+      const eps = num(opts, "epsilon");
+      const wd = name === "adamw" ? num(opts, "weight_decay") : 0;
       const m1 = ps.map((p) => like(p.value));
       const m2 = ps.map((p) => like(p.value));
       let acc1 = b1;

@@ -1,4 +1,5 @@
-import type { PropertySchema } from "../../../core/options.ts";
+import { numberOption, type PropertySchema } from "../../../core/options.ts";
+import { DEFAULT_ALPHA } from "./alpha.ts";
 import { elementwiseFlops, identityShape, noParams, tfjsElu, trainable } from "../common.ts";
 import type { LayerKind, ShapeContext, TfjsLayer } from "../types.ts";
 import type { Shape } from "../../../core/dims.ts";
@@ -27,16 +28,16 @@ const activation = (a: string) => (): TfjsLayer => ({ factory: "activation", con
 export const relu = act("relu", "Rectified linear unit: max(0, x).", activation("relu"));
 export const leaky_relu = act(
   "leaky_relu",
-  "Leaky relu: x for x > 0, alpha·x otherwise (alpha defaults to 0.3 as in TensorFlow.js).",
-  (o) => ({ factory: "leakyReLU", config: { alpha: o.alpha ?? 0.3 } }),
-  { alpha: { description: "a non-negative number", type: "number", minimum: 0, default: 0.3 } },
+  `Leaky relu: x for x > 0, alpha·x otherwise (alpha defaults to ${DEFAULT_ALPHA.leaky_relu} as in TensorFlow.js).`,
+  (o) => ({ factory: "leakyReLU", config: { alpha: numberOption(o, "alpha") } }),
+  { alpha: { description: "a non-negative number", type: "number", minimum: 0, default: DEFAULT_ALPHA.leaky_relu } },
   ["alpha"],
 );
 export const elu = act(
   "elu",
   "Exponential linear unit: x for x > 0, alpha·(eˣ − 1) otherwise. TensorFlow.js 4.22 supports alpha 1 only, so a model with another alpha cannot be exported to it.",
-  (o) => tfjsElu(typeof o.alpha === "number" ? o.alpha : 1),
-  { alpha: { description: "a positive number", type: "number", exclusiveMinimum: 0, default: 1 } },
+  (o) => tfjsElu(numberOption(o, "alpha")),
+  { alpha: { description: "a positive number", type: "number", exclusiveMinimum: 0, default: DEFAULT_ALPHA.elu } },
   ["alpha"],
 );
 export const gelu = act("gelu", "Gaussian error linear unit: x·Φ(x), with the exact normal CDF Φ (erf), not the tanh approximation; TensorFlow.js 4.22's `gelu` activation is the same.", activation("gelu"));
@@ -56,7 +57,7 @@ function softmaxShape(ctx: ShapeContext): Shape | undefined {
 export const softmax = act(
   "softmax",
   "Softmax over the last axis: turns scores into probabilities that sum to 1. `axis` counts the batch as 0 (as in `concat`); only the last axis (-1) is supported, as in TensorFlow.js.",
-  (o) => ({ factory: "softmax", config: { axis: o.axis ?? -1 } }),
+  (o) => ({ factory: "softmax", config: { axis: numberOption(o, "axis") } }),
   { axis: { description: "an axis index (only the last axis, -1, is supported)", type: "integer", default: -1 } },
   [],
   softmaxShape,

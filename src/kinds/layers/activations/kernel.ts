@@ -4,6 +4,7 @@
  */
 import type { Json } from "../../../core/json.ts";
 import type { Buf, KernelFactory } from "../../../core/kernel.ts";
+import { DEFAULT_ALPHA } from "./alpha.ts";
 
 export enum ActKind {
   Linear,
@@ -25,8 +26,8 @@ export interface Act {
 const KINDS: Record<string, [ActKind, number]> = {
   linear: [ActKind.Linear, 0],
   relu: [ActKind.Relu, 0],
-  leaky_relu: [ActKind.LeakyRelu, 0.3],
-  elu: [ActKind.Elu, 1],
+  leaky_relu: [ActKind.LeakyRelu, DEFAULT_ALPHA.leaky_relu],
+  elu: [ActKind.Elu, DEFAULT_ALPHA.elu],
   gelu: [ActKind.Gelu, 0],
   sigmoid: [ActKind.Sigmoid, 0],
   tanh: [ActKind.Tanh, 0],

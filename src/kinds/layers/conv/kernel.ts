@@ -3,10 +3,11 @@
  * field is copied into a row, so the layer becomes one matmul + bias + activation like dense.
  * conv1d is conv2d with a height of one.
  */
+import { booleanOption, numberOption } from "../../../core/options.ts";
 import { perAxis } from "../common.ts";
 import { colSums, gemm } from "../../../core/gemm.ts";
 import { initSpec } from "../../../core/init.ts";
-import { num, type Buf, type KernelFactory, type LayerInfo, type ParamDecl } from "../../../core/kernel.ts";
+import { type Buf, type KernelFactory, type LayerInfo, type ParamDecl } from "../../../core/kernel.ts";
 import { actBackward, actForward, activationOf, ActKind, needsPreactivation } from "../activations/kernel.ts";
 
 
@@ -112,8 +113,8 @@ const convKernel = (axes: number): KernelFactory => ({
     const k = perAxis(l.opts.kernel, axes, 1);
     const cin = l.inShapes[0][axes];
     const filters = l.outShape[axes];
-    const p: ParamDecl[] = [{ name: "kernel", shape: [...k, cin, filters], init: initSpec(l.opts.kernel_init, "glorot_uniform"), trainable: true, l1: num(l.opts.l1, 0), l2: num(l.opts.l2, 0) }];
-    if (l.opts.use_bias !== false) p.push({ name: "bias", shape: [filters], init: initSpec(l.opts.bias_init, "zeros"), trainable: true });
+    const p: ParamDecl[] = [{ name: "kernel", shape: [...k, cin, filters], init: initSpec(l.opts.kernel_init), trainable: true, l1: numberOption(l.opts, "l1"), l2: numberOption(l.opts, "l2") }];
+    if (booleanOption(l.opts, "use_bias")) p.push({ name: "bias", shape: [filters], init: initSpec(l.opts.bias_init), trainable: true });
     return p;
   },
   bind(b) {

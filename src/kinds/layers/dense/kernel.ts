@@ -1,15 +1,16 @@
 /** Dense kernel: one fused matmul + bias + activation forward, and its reverse. */
+import { booleanOption, numberOption } from "../../../core/options.ts";
 import { initSpec } from "../../../core/init.ts";
 import { colSums, gemm } from "../../../core/gemm.ts";
-import { num, type KernelFactory, type ParamDecl } from "../../../core/kernel.ts";
+import { type KernelFactory, type ParamDecl } from "../../../core/kernel.ts";
 import { actBackward, actForward, activationOf, ActKind, needsPreactivation } from "../activations/kernel.ts";
 
 export const denseKernel: KernelFactory = {
   params(l) {
     const fin = l.inShapes[0][l.inShapes[0].length - 1];
     const units = l.outShape[l.outShape.length - 1];
-    const p: ParamDecl[] = [{ name: "kernel", shape: [fin, units], init: initSpec(l.opts.kernel_init, "glorot_uniform"), trainable: true, l1: num(l.opts.l1, 0), l2: num(l.opts.l2, 0) }];
-    if (l.opts.use_bias !== false) p.push({ name: "bias", shape: [units], init: initSpec(l.opts.bias_init, "zeros"), trainable: true });
+    const p: ParamDecl[] = [{ name: "kernel", shape: [fin, units], init: initSpec(l.opts.kernel_init), trainable: true, l1: numberOption(l.opts, "l1"), l2: numberOption(l.opts, "l2") }];
+    if (booleanOption(l.opts, "use_bias")) p.push({ name: "bias", shape: [units], init: initSpec(l.opts.bias_init), trainable: true });
     return p;
   },
   bind(b) {

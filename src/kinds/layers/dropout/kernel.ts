@@ -1,10 +1,11 @@
 /** Dropout kernel: a seeded mask of 0 or 1/(1 − rate) in training, the identity at inference. */
-import { num, size, type KernelFactory } from "../../../core/kernel.ts";
+import { numberOption } from "../../../core/options.ts";
+import { size, type KernelFactory } from "../../../core/kernel.ts";
 
 export const dropoutKernel: KernelFactory = {
   params: () => [],
   bind(b) {
-    const rate = num(b.layer.opts.rate, 0);
+    const rate = numberOption(b.layer.opts, "rate");
     const elems = size(b.layer.outShape);
     const mask = b.alloc(b.capacity * elems);
     const keep = 1 / (1 - rate);

@@ -1,13 +1,14 @@
 /** Embedding kernel: a row lookup forward, a scatter-add into the table backward. Ids outside
  * [0, vocab) read zeros and get no gradient. */
+import { numberOption } from "../../../core/options.ts";
 import { initSpec } from "../../../core/init.ts";
-import { num, size, type KernelFactory } from "../../../core/kernel.ts";
+import { size, type KernelFactory } from "../../../core/kernel.ts";
 
 export const embeddingKernel: KernelFactory = {
-  params: (l) => [{ name: "embeddings", shape: [num(l.opts.vocab, 1), num(l.opts.dim, 1)], init: initSpec(l.opts.init, "random_uniform"), trainable: true, l1: num(l.opts.l1, 0), l2: num(l.opts.l2, 0) }],
+  params: (l) => [{ name: "embeddings", shape: [numberOption(l.opts, "vocab"), numberOption(l.opts, "dim")], init: initSpec(l.opts.init), trainable: true, l1: numberOption(l.opts, "l1"), l2: numberOption(l.opts, "l2") }],
   bind(b) {
-    const vocab = num(b.layer.opts.vocab, 1);
-    const dim = num(b.layer.opts.dim, 1);
+    const vocab = numberOption(b.layer.opts, "vocab");
+    const dim = numberOption(b.layer.opts, "dim");
     const ids = size(b.layer.inShapes[0]);
     const x = b.ins[0];
     const y = b.out;

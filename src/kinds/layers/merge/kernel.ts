@@ -1,4 +1,5 @@
 /** Merge kernels: `add` sums its inputs; `concat` interleaves their blocks along one axis. */
+import { numberOption } from "../../../core/options.ts";
 import { size, type KernelFactory } from "../../../core/kernel.ts";
 
 export const addKernel: KernelFactory = {
@@ -35,7 +36,7 @@ export const concatKernel: KernelFactory = {
   bind(b) {
     const l = b.layer;
     const rank = l.outShape.length;
-    const opt = typeof l.opts.axis === "number" ? l.opts.axis : -1;
+    const opt = numberOption(l.opts, "axis");
     // The axis counts the batch as 0; -1 is the last.
     const axis = opt < 0 ? rank + opt : opt - 1;
     const outer = size(l.outShape.slice(0, axis));

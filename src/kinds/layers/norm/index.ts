@@ -1,3 +1,4 @@
+import { booleanOption, numberOption } from "../../../core/options.ts";
 import { shapeText } from "../../../core/dims.ts";
 import { bool, elementwiseFlops, lastAxis, tfjsTrainable, trainable } from "../common.ts";
 import type { LayerKind, ShapeContext } from "../types.ts";
@@ -31,7 +32,7 @@ export const batchnorm: LayerKind = {
   flops: elementwiseFlops,
   tfjs: (opts) => ({
     factory: "batchNormalization",
-    config: { axis: -1, momentum: opts.momentum ?? 0.99, epsilon: opts.epsilon ?? 0.001, center: opts.center !== false, scale: opts.scale !== false, ...tfjsTrainable(opts) },
+    config: { axis: -1, momentum: numberOption(opts, "momentum"), epsilon: numberOption(opts, "epsilon"), center: booleanOption(opts, "center"), scale: booleanOption(opts, "scale"), ...tfjsTrainable(opts) },
   }),
 };
 
@@ -51,5 +52,5 @@ export const layernorm: LayerKind = {
     return c === undefined ? undefined : { trainable: affine(opts) * c, nonTrainable: 0 };
   },
   flops: elementwiseFlops,
-  tfjs: (opts) => ({ factory: "layerNormalization", config: { axis: -1, epsilon: opts.epsilon ?? 0.001, center: opts.center !== false, scale: opts.scale !== false, ...tfjsTrainable(opts) } }),
+  tfjs: (opts) => ({ factory: "layerNormalization", config: { axis: -1, epsilon: numberOption(opts, "epsilon"), center: booleanOption(opts, "center"), scale: booleanOption(opts, "scale"), ...tfjsTrainable(opts) } }),
 };

@@ -4,7 +4,8 @@
  * (moving ← moving − (moving − batch)·(1 − momentum)), and with the moving statistics at inference.
  * layernorm normalizes each example over its last axis.
  */
-import { bool, num, size, type KernelFactory, type ParamDecl } from "../../../core/kernel.ts";
+import { booleanOption, numberOption } from "../../../core/options.ts";
+import { size, type KernelFactory, type ParamDecl } from "../../../core/kernel.ts";
 
 function affineParams(opts: Record<string, unknown>, c: number): ParamDecl[] {
   const p: ParamDecl[] = [];
@@ -26,10 +27,10 @@ export const batchnormKernel: KernelFactory = {
     const l = b.layer;
     const C = l.outShape[l.outShape.length - 1];
     const per = size(l.outShape) / C;
-    const eps = num(l.opts.epsilon, 0.001);
-    const momentum = num(l.opts.momentum, 0.99);
-    const hasScale = bool(l.opts.scale, true);
-    const hasCenter = bool(l.opts.center, true);
+    const eps = numberOption(l.opts, "epsilon");
+    const momentum = numberOption(l.opts, "momentum");
+    const hasScale = booleanOption(l.opts, "scale");
+    const hasCenter = booleanOption(l.opts, "center");
     let k = 0;
     const gamma = hasScale ? b.params[k++] : null;
     const gi = hasScale ? k - 1 : -1;
@@ -118,9 +119,9 @@ export const layernormKernel: KernelFactory = {
     const l = b.layer;
     const C = l.outShape[l.outShape.length - 1];
     const per = size(l.outShape) / C;
-    const eps = num(l.opts.epsilon, 0.001);
-    const hasScale = bool(l.opts.scale, true);
-    const hasCenter = bool(l.opts.center, true);
+    const eps = numberOption(l.opts, "epsilon");
+    const hasScale = booleanOption(l.opts, "scale");
+    const hasCenter = booleanOption(l.opts, "center");
     const gamma = hasScale ? b.params[0] : null;
     const beta = hasCenter ? b.params[hasScale ? 1 : 0] : null;
     const x = b.ins[0];
