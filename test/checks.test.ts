@@ -87,8 +87,9 @@ describe("readDataHeader", () => {
     expect(readDataHeader(p, { skip: 0, format: "idx" })).toEqual({ rows: 2, count: 784 });
   });
 
-  it("returns undefined for a missing file and an error for what cannot be read", () => {
-    expect(readDataHeader(join(dir, "nope.csv"), { skip: 0 })).toBeUndefined();
+  it("names the files beside a missing one, and gives an error for what cannot be read", () => {
+    file("nope.cvs", "a\n1\n");
+    expect(readDataHeader(join(dir, "nope.csv"), { skip: 0 })).toMatchObject({ error: "no such file", missing: true, siblings: expect.arrayContaining(["nope.cvs"]) });
     mkdirSync(join(dir, "adir"), { recursive: true });
     expect(readDataHeader(join(dir, "adir"), { skip: 0 })).toHaveProperty("error");
     expect(readDataHeader(file("broken.gz", Buffer.from([0x1f, 0x8b, 1, 2, 3])), { skip: 0 })).toHaveProperty("error");
@@ -115,15 +116,23 @@ train m on d {
     expect(run(spec("x.csv"), { readHeader: () => undefined })).toEqual([]);
   });
 
-  it("survives a host that fails or throws", () => {
-    expect(run(spec("x.csv"), { readHeader: () => ({ error: "EACCES" }) })).toEqual([]);
-    expect(
-      run(spec("x.csv"), {
-        readHeader: () => {
-          throw new Error("boom");
-        },
-      }),
-    ).toEqual([]);
+  it("reports a file the host cannot read, and survives a host that throws", () => {
+    expect(codes(run(spec("x.csv"), { readHeader: () => ({ error: "EACCES" }) }))).toEqual(["NN0601@2"]);
+    const thrown = run(spec("x.csv"), {
+      readHeader: () => {
+        throw new Error("boom");
+      },
+    });
+    expect(codes(thrown)).toEqual(["NN0601@2"]);
+    expect(thrown[0].message).toBe("cannot read x.csv: boom");
+  });
+
+  it("a missing file: an error with a fix when a file beside it is close, else a warning", () => {
+    const typo = run(spec("data/iris.cvs"), { readHeader: () => ({ error: "no such file", missing: true, siblings: ["iris.csv", "wine.csv"] }) });
+    expect(codes(typo)).toEqual(["NN0601@2"]);
+    expect(typo[0].fixes[0].edits[0].newText).toBe('"data/iris.csv"');
+    const absent = run(spec("data/phones.csv"), { readHeader: () => ({ error: "no such file", missing: true, siblings: ["iris.csv"] }) });
+    expect(absent.map((d) => `${d.severity} ${d.code}`)).toEqual(["warning NN0623"]);
   });
 
   it("resolves a name range against the header the host reads", () => {

@@ -6,9 +6,12 @@ import { format } from "../src/format/printer.ts";
 import type { DataDecl, SourceFile } from "../src/syntax/ast.ts";
 import { FileHost } from "../src/node/host.ts";
 import { parse } from "../src/syntax/parse.ts";
+import { CATALOG } from "../src/diagnostics/catalog.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const specsDir = join(root, "specs");
+/** Specs whose data nnspec does not ship (specs/data/README.md). */
+const NOT_SHIPPED = new Set(["coffee_roasting.nnspec", "multilabel.nnspec", "phone_price.nnspec"]);
 
 /** The course examples and feature tours that must be present. */
 const EXPECTED = [
@@ -94,7 +97,9 @@ describe("specs/", () => {
     const checked = host.analyse(abs, relative(root, abs));
 
     it("parses and resolves with no errors or warnings", () => {
-      const problems = checked.diagnostics.filter((d) => d.severity === "error" || d.severity === "warning").map((d) => `${d.code} ${d.span.line}:${d.span.col} ${d.message}`);
+      // specs/data/README.md: these specs read data nnspec does not ship; check says it is not there yet.
+      const unshipped = (d: { code: string }) => NOT_SHIPPED.has(name) && d.code === CATALOG.dataFileNotFound.code;
+      const problems = checked.diagnostics.filter((d) => (d.severity === "error" || d.severity === "warning") && !unshipped(d)).map((d) => `${d.code} ${d.span.line}:${d.span.col} ${d.message}`);
       expect(problems).toEqual([]);
     });
 

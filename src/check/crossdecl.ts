@@ -1,11 +1,11 @@
-import type { DiagnosticSink, Fix, Label, TextEdit } from "../diagnostics/diagnostic.ts";
+import type { Diagnostic, DiagnosticSink, Fix, Label, TextEdit } from "../diagnostics/diagnostic.ts";
 import type { Span } from "../diagnostics/span.ts";
 import type { DataSpec, LabelSpec, ModelSpec, NamedOptions, Options, Program, TrainSpec } from "../lang/program.ts";
 import { isCall, type Json } from "../lang/values.ts";
 import type * as A from "../syntax/ast.ts";
 import { apportion, PARTS, quotas } from "../data/split.ts";
 import { CLASS_METRICS, REGRESSION_METRICS } from "../kinds/metrics/index.ts";
-import { selectColumns } from "../data/columns.ts";
+import { everyFeature, selectColumns } from "../data/columns.ts";
 import { closest } from "../util/suggest.ts";
 import { Dim, elements, shapeText, type Shape } from "../core/dims.ts";
 import type { CheckedLayer, CheckedModel, TensorInfo } from "./ir.ts";
@@ -42,7 +42,20 @@ export interface DataHeader {
  * exist (a missing file is not an error at check time), or `{ error }` when it cannot be read.
  */
 export interface DataHost {
-  readHeader(path: string, relativeTo: string, how: HeaderRequest): DataHeader | { error: string } | undefined;
+  /** `missing`: the file does not exist; `siblings` then lists the files beside where it was looked for. */
+  readHeader(path: string, relativeTo: string, how: HeaderRequest): DataHeader | HeaderError | undefined;
+  /**
+   * Loads the data set as training would (the same loader) and returns what it reported and the
+   * per-example feature shape it produced. Undefined when the host does not load data at check
+   * time (too large, or no file system).
+   */
+  loadData?(spec: DataSpec): { featureShape?: number[]; diagnostics: readonly Diagnostic[] } | undefined;
+}
+
+export interface HeaderError {
+  error: string;
+  missing?: boolean;
+  siblings?: string[];
 }
 
 // ── small helpers over spans and terms ──
@@ -269,14 +282,17 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost):
     skip: typeof src.skip === "number" ? src.skip : 0,
     delimiter: typeof src.delimiter === "string" ? src.delimiter : undefined,
   };
+  const errorsBefore = sink.items.filter((x) => x.severity === "error").length;
   let header: DataHeader | undefined;
   if (path && host) {
+    let r: DataHeader | HeaderError | undefined;
     try {
-      const r = host.readHeader(path, d.file, how);
-      if (r && !("error" in r)) header = r;
-    } catch {
-      // Checking never depends on the data: an unreadable file is reported when it is loaded.
+      r = host.readHeader(path, d.file, how);
+    } catch (e) {
+      r = { error: (e as Error).message };
     }
+    if (r && "error" in r) reportUnreadable(from!, path, r, sink);
+    else header = r;
   }
   info.file = path;
   // `keep` drops rows: the file's row count no longer applies.
@@ -353,6 +369,14 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost):
       info.featuresWhy = `${plural(info.features, "feature")}: ${plural(cols.count, "column")} less ${plural(labelCount, "label")}`;
     }
   }
+  // Transforms name feature columns: the same columns must exist.
+  for (const name of ["standardize", "minmax", "onehot"]) {
+    const s = stmt(d, name);
+    const its = s?.options.values.columns;
+    if (!s || !Array.isArray(its)) continue;
+    if (everyFeature(its, cols.names)) continue;
+    checkSelector(its, s.options.spans, "/columns", cols, name, sink, s.node.span);
+  }
   // One-hot encoding widens its columns by their number of categories, which only the data knows.
   if (stmt(d, "onehot")) info.features = undefined;
 
@@ -374,7 +398,40 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost):
   } else if (info.features !== undefined) info.shape = [Dim.of(info.features)];
 
   checkSplit(d, info, sink);
+  // With the block sound so far, load the data as training will: whatever the loader would stop
+  // at (text in a numeric column, missing values, empty splits) is reported now, and the feature
+  // shape after one-hot encoding and reshaping is known exactly.
+  if (host?.loadData && sink.items.filter((x) => x.severity === "error").length === errorsBefore) {
+    const loaded = host.loadData(d);
+    if (loaded) {
+      for (const x of loaded.diagnostics) sink.items.push({ ...x, file: sink.file });
+      if (loaded.featureShape) {
+        const n = loaded.featureShape.reduce((a, b) => a * b, 1);
+        const onehot = stmt(d, "onehot");
+        info.features = n;
+        info.shape = loaded.featureShape.map((x) => Dim.of(x));
+        info.featuresSpan = onehot?.node.span ?? stmt(d, "features")?.node.span ?? from?.node.span;
+        info.featuresWhy = onehot ? `${plural(n, "feature value")} per example after one-hot encoding` : `${plural(n, "feature value")} per example`;
+      }
+    }
+  }
   return info;
+}
+
+/** A data file that cannot be read, at its path, with the nearest file beside it as the fix. */
+function reportUnreadable(from: { node: A.Statement; options: Options }, path: string, r: HeaderError, sink: DiagnosticSink): void {
+  const span = from.options.spans.get("/path") ?? from.node.span;
+  const slash = path.lastIndexOf("/");
+  const dir = path.slice(0, slash + 1);
+  const guess = r.missing && r.siblings ? closest(path.slice(slash + 1), r.siblings) : undefined;
+  if (r.missing && !guess) {
+    sink.report("dataFileNotFound", span, { path }, { help: "paths are relative to the spec's folder" });
+    return;
+  }
+  sink.report("dataFileUnreadable", span, { path, reason: r.error }, {
+    help: guess ? `did you mean \`${dir}${guess}\`?` : r.missing ? "paths are relative to the spec's folder" : undefined,
+    fixes: guess ? [{ title: `use \`${dir}${guess}\``, edits: [{ span, newText: JSON.stringify(dir + guess) }] }] : [],
+  });
 }
 
 function labelSpans(s: A.Statement): Map<string, Span> {
@@ -531,7 +588,20 @@ function setFromLogits(t: TrainSpec, loss: NamedOptions, value: boolean): TextEd
 
 export function checkTrain(t: TrainSpec, checked: CheckedModel, info: DataInfo, sink: DiagnosticSink): void {
   const model = checked.spec;
-  const single = checked.outputs.length === 1 && model.outputs.length === 1 ? checked.outputs[0] : undefined;
+  let single = checked.outputs.length === 1 && model.outputs.length === 1 ? checked.outputs[0] : undefined;
+  if (model.outputs.length === 0 && checked.layers.length) {
+    // Training needs an output; until one is declared, check the loss against the last layer's.
+    const last = checked.layers[checked.layers.length - 1];
+    single = checked.tensors.get(last.spec.name);
+    const sig = model.node.inputs[model.node.inputs.length - 1];
+    const after = sig ? spanBetween(sig.span, true, model.node.body[0]?.span ?? sig.span, false) : model.node.span;
+    const shape = single ? `[${single.shape.map((d) => d.toString()).join(", ")}]` : "";
+    sink.report("trainNoOutput", model.node.name?.span ?? model.node.span, { model: model.name }, {
+      labels: t.node.model ? [{ span: t.node.model.span, message: "trained here" }] : [],
+      help: `name the output after the inputs: \`-> y${shape ? `: ${shape}` : ""}\``,
+      fixes: model.file === t.file && sig ? [{ title: "declare the last layer's output", edits: [{ span: { ...after, start: sig.span.end + 1, end: sig.span.end + 1, line: sig.span.endLine, col: sig.span.endCol + 1, endLine: sig.span.endLine, endCol: sig.span.endCol + 1 }, newText: ` -> y${shape ? `: ${shape}` : ""}` }] }] : [],
+    });
+  }
   if (single && t.loss) checkLossAgainstOutput(t, model, outputHead(checked, single), t.loss, info.spec.label, info, sink);
   checkFeatures(t, model, checked, info, sink);
   checkMetrics(t, info.spec.label, sink);

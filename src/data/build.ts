@@ -8,12 +8,12 @@
  * Nothing is half-loaded: on any error the result is undefined.
  */
 import type { MessageKey } from "../diagnostics/catalog.ts";
-import type { DiagnosticSink, Extra, Label, Params } from "../diagnostics/diagnostic.ts";
+import type { DiagnosticSink, Extra, Fix, Label, Params } from "../diagnostics/diagnostic.ts";
 import type { Span } from "../diagnostics/span.ts";
 import type { DataSpec, LabelSpec } from "../lang/program.ts";
 import type { Json } from "../lang/values.ts";
 import { closest } from "../util/suggest.ts";
-import { selectColumns, type SelectProblem } from "./columns.ts";
+import { everyFeature, selectColumns, type SelectProblem } from "./columns.ts";
 import { fit, resolveShape, sortCategories, transform, type FeatureMatrix, type FeaturePlan, type FittedStats } from "./preprocess.ts";
 import { kfoldRows, splitRows, type SplitProblem, type SplitRequest } from "./split.ts";
 import { cellWhere, type Table } from "./table.ts";
@@ -259,7 +259,7 @@ class Builder {
       const v = this.values(stmt);
       if (!v) return undefined;
       const items = v.columns as Json[] | undefined;
-      if (!items || items.length === 0) return features.map((_, i) => i);
+      if (!items || everyFeature(items, names)) return features.map((_, i) => i);
       const sel = selectColumns(items, names, data.width);
       for (const p of sel.problems) this.selectProblem(p.problem, this.optSpan(stmt, `/columns/${p.item}`), true, data, names);
       const out: number[] = [];
@@ -276,7 +276,7 @@ class Builder {
     const numericOnly = (stmt: string): number[] | undefined => {
       const p = positions(stmt);
       if (!p) return undefined;
-      const explicit = ((this.values(stmt)?.columns as Json[] | undefined) ?? []).length > 0;
+      const explicit = !everyFeature(this.values(stmt)?.columns as Json[] | undefined, names);
       if (explicit)
         for (const j of p)
           if (categorical.has(j)) this.report("dataBadSelector", this.stmtSpan(stmt), { message: `\`${stmt}\` names \`${featureNames[j]}\`, which \`onehot\` encodes`, label: "a one-hot column" });
@@ -361,6 +361,17 @@ class Builder {
     }
   }
 
+  /** Adds a column to `onehot`, or a new `onehot` line at the end of the block. */
+  private onehotFix(name: string): Fix[] {
+    const existing = this.spec.statements.get("onehot");
+    if (existing) return [{ title: `one-hot encode \`${name}\``, edits: [{ span: { ...existing.node.span, start: existing.node.span.end, line: existing.node.span.endLine, col: existing.node.span.endCol }, newText: `, ${name}` }] }];
+    const body = this.spec.node.body;
+    const last = body[body.length - 1];
+    if (!last) return [];
+    const at = last.span;
+    return [{ title: `add \`onehot ${name}\``, edits: [{ span: { ...at, start: at.end, line: at.endLine, col: at.endCol }, newText: `\n${" ".repeat(at.col - 1)}onehot ${name}` }] }];
+  }
+
   /** The rows that pass `keep` and the missing policy; reports bad cells. */
   private rows(src: Source, layout: Layout, label: LabelSpec): Rows {
     const d = src.data;
@@ -379,6 +390,7 @@ class Builder {
       const m = t.markers.get(idx);
       return m === undefined ? "an empty cell" : `\`${m}\``;
     };
+    const textColumns = new Set<number>();
     for (let r = 0; r < d.n; r++) {
       if (keep) {
         const kt = keep.inLabels ? lt : d;
@@ -399,7 +411,14 @@ class Builder {
         const t = d.text.get(base + c);
         if (t !== undefined) {
           if (categorical.has(j)) continue;
-          this.cell("dataNotNumber", this.fileSpan(src), { where: cellWhere(d, r, c, layout.names), text: t }, { labels: featureLabel, help: notNumberHelp(r, d) });
+          const header = notNumberHelp(r, d);
+          if (header) this.cell("dataNotNumber", this.fileSpan(src), { where: cellWhere(d, r, c, layout.names), text: t }, { labels: featureLabel, help: header });
+          else if (!textColumns.has(c)) {
+            // One error per text column, with the fix: a category column is one-hot encoded.
+            textColumns.add(c);
+            const name = layout.names?.[c] ?? String(c);
+            this.cell("dataNotNumber", this.fileSpan(src), { where: cellWhere(d, r, c, layout.names), text: t }, { labels: featureLabel, help: `column \`${name}\` holds text: if it names categories, one-hot encode it with \`onehot ${name}\``, fixes: this.onehotFix(name) });
+          }
           continue;
         }
         if (this.policy === "drop") drop = true;

@@ -63,3 +63,11 @@ export function selectColumns(items: readonly Json[], names: readonly string[] |
   });
   return { indices: out, problems };
 }
+
+/**
+ * Whether a transform's columns mean every feature: none given, or the one word `features`
+ * (`standardize features`) when no column has that name.
+ */
+export function everyFeature(items: readonly Json[] | undefined, names: readonly string[] | undefined): boolean {
+  return !items || items.length === 0 || (items.length === 1 && items[0] === "features" && !names?.includes("features"));
+}

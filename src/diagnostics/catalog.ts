@@ -701,6 +701,21 @@ export const CATALOG = {
     label: "{label}",
     explain: "Columns are given by name, by 0-based index, or by a range `a..b` that includes both ends and runs forwards; a column cannot be both a feature and the label.",
   },
+  trainNoOutput: {
+    code: "NN0421",
+    severity: "error",
+    message: "model `{model}` declares no output, so `train` has nothing to compare with the labels",
+    label: "no `-> output` here",
+    explain: "Training compares a model's output with the labels. A model trained by a `train` block names its output after its inputs: `model m(x: [4]) -> logits: [3] { ... }`; the output is the last layer's unless a name says otherwise.",
+  },
+  dataFileNotFound: {
+    code: "NN0623",
+    severity: "warning",
+    name: "data-not-found",
+    message: "{path} does not exist yet: `nnspec train` needs it",
+    label: "no such file",
+    explain: "The spec checks without its data, but training reads the file. A path close to a file that does exist is an error with a fix instead (NN0601); a file that is simply not there yet (a data set you still have to download or install) is this warning.",
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type MessageKey = keyof typeof CATALOG;

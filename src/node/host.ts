@@ -1,13 +1,16 @@
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { constants as zlibConstants, gunzipSync } from "node:zlib";
 import { parse as parseCsv } from "csv-parse/sync";
 import { dirname, relative, resolve as resolvePath } from "node:path";
-import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import { DiagnosticSink, hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import { loadDataSync, requests } from "../data/index.ts";
+import type { DataSpec } from "../lang/program.ts";
 import type { LineMap } from "../diagnostics/span.ts";
 import type { ModelSpec, Program } from "../lang/program.ts";
 import type { ImportHost } from "../lang/resolve.ts";
 import type { SourceFile } from "../syntax/ast.ts";
 import type { DataHeader, HeaderRequest } from "../check/index.ts";
+import type { HeaderError } from "../check/crossdecl.ts";
 import { analyseParsed } from "../analyse.ts";
 import type { CheckedProgram } from "../check/ir.ts";
 import { parse } from "../syntax/parse.ts";
@@ -72,11 +75,49 @@ export class FileHost implements ImportHost {
 
   private analyseText(key: string, shownPath: string, src: string): CheckedFile {
     const parsed = parse(src, shownPath);
-    const analysed = analyseParsed(parsed, shownPath, { importModels: (p) => this.importModels(p, key) }, { readHeader: (p, _from, how) => readDataHeader(resolvePath(dirname(key), p), how) });
+    const analysed = analyseParsed(parsed, shownPath, { importModels: (p) => this.importModels(p, key) }, {
+      readHeader: (p, _from, how) => readDataHeader(resolvePath(dirname(key), p), how),
+      loadData: (spec) => loadForCheck(spec, key),
+    });
     const result: CheckedFile = { path: shownPath, text: src, ast: parsed.ast, lines: parsed.lines, ...analysed };
     this.cache.set(key, result);
     return result;
   }
+}
+
+/** Data sets larger than this on disk are checked from their headers only: loading them would make every check slow. */
+export const CHECK_LOAD_LIMIT = 16 << 20;
+const loads = new Map<string, { featureShape?: number[]; diagnostics: readonly Diagnostic[] }>();
+
+/**
+ * Loads a data block's files with the loader training uses, for the checker. Results are cached by
+ * the block's options and each file's size and modification time, so the language server re-reads
+ * a file only when it changes.
+ */
+export function loadForCheck(spec: DataSpec, specFile: string): { featureShape?: number[]; diagnostics: readonly Diagnostic[] } | undefined {
+  const reqs = requests(spec, specFile, new DiagnosticSink(spec.file));
+  if (!reqs) return undefined;
+  let bytes = 0;
+  const stamps: string[] = [];
+  for (const r of reqs) {
+    try {
+      const st = statSync(r.abs);
+      if (!st.isFile()) return undefined;
+      bytes += st.size;
+      stamps.push(`${r.abs}:${st.size}:${st.mtimeMs}`);
+    } catch {
+      return undefined; // a missing file is reported from its header read
+    }
+  }
+  if (bytes > CHECK_LOAD_LIMIT) return undefined;
+  const key = JSON.stringify([specFile, stamps, [...spec.statements].map(([k, v]) => [k, v.options.values, v.node.span.start]), spec.label, spec.keep]);
+  const hit = loads.get(key);
+  if (hit) return hit;
+  const r = loadDataSync(spec, specFile);
+  const out = { featureShape: r.data?.train.featureShape, diagnostics: r.diagnostics };
+  if (loads.size >= 32) loads.delete(loads.keys().next().value!);
+  loads.set(key, out);
+  return out;
 }
 
 /** How much of a plain data file, and of the compressed bytes of a gzip one, the checker reads. */
@@ -88,15 +129,22 @@ const GZIP_MAX_OUT = 1 << 24;
  * Reads what the first lines of a data file say: its column names (header row), its number of
  * columns, and its number of rows when the file states it (the scikit-learn metadata line
  * `150,4,setosa,...` skipped with `skip: 1`, or an IDX header). Reads only the beginning of the file
- * (gzip: the first compressed chunk). Undefined when the file does not exist.
+ * (gzip: the first compressed chunk). A missing file comes back with the files beside it, for a did-you-mean.
  */
-export function readDataHeader(absPath: string, how: HeaderRequest): DataHeader | { error: string } | undefined {
+export function readDataHeader(absPath: string, how: HeaderRequest): DataHeader | HeaderError | undefined {
   let fd: number;
   try {
     fd = openSync(absPath, "r");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return code === "ENOENT" || code === "ENOTDIR" ? undefined : { error: (e as Error).message };
+    if (code !== "ENOENT" && code !== "ENOTDIR") return { error: (e as Error).message };
+    let siblings: string[] = [];
+    try {
+      siblings = readdirSync(dirname(absPath), { withFileTypes: true }).filter((f) => f.isFile()).map((f) => f.name);
+    } catch {
+      // the folder is missing too
+    }
+    return { error: "no such file", missing: true, siblings };
   }
   let bytes: Buffer;
   let whole: boolean;
