@@ -98,7 +98,9 @@ describe("specs/", () => {
 
     it("parses and resolves with no errors or warnings", () => {
       // specs/data/README.md: these specs read data nnspec does not ship; check says it is not there yet.
-      const unshipped = (d: { code: string }) => NOT_SHIPPED.has(name) && d.code === CATALOG.dataFileNotFound.code;
+      // Debian's data sets (Fashion-MNIST) are installed by .ci/run; elsewhere they may be absent.
+      const debian = (d: { message: string }) => !process.env.CI && d.message.startsWith("/usr/share/datasets/");
+      const unshipped = (d: { code: string; message: string }) => d.code === CATALOG.dataFileNotFound.code && (NOT_SHIPPED.has(name) || debian(d));
       const problems = checked.diagnostics.filter((d) => (d.severity === "error" || d.severity === "warning") && !unshipped(d)).map((d) => `${d.code} ${d.span.line}:${d.span.col} ${d.message}`);
       expect(problems).toEqual([]);
     });
