@@ -586,7 +586,7 @@ function setFromLogits(t: TrainSpec, loss: NamedOptions, value: boolean): TextEd
   return insertAt(loss.kindSpan, true, `(from_logits: ${value})`);
 }
 
-export function checkTrain(t: TrainSpec, checked: CheckedModel, info: DataInfo, sink: DiagnosticSink): void {
+export function checkTrain(t: TrainSpec, checked: CheckedModel, info: DataInfo, sink: DiagnosticSink, sound: (statement: string) => boolean = () => true): void {
   const model = checked.spec;
   let single = checked.outputs.length === 1 && model.outputs.length === 1 ? checked.outputs[0] : undefined;
   if (model.outputs.length === 0 && checked.layers.length) {
@@ -602,10 +602,10 @@ export function checkTrain(t: TrainSpec, checked: CheckedModel, info: DataInfo, 
       fixes: model.file === t.file && sig ? [{ title: "declare the last layer's output", edits: [{ span: { ...after, start: sig.span.end + 1, end: sig.span.end + 1, line: sig.span.endLine, col: sig.span.endCol + 1, endLine: sig.span.endLine, endCol: sig.span.endCol + 1 }, newText: ` -> y${shape ? `: ${shape}` : ""}` }] }] : [],
     });
   }
-  if (single && t.loss) checkLossAgainstOutput(t, model, outputHead(checked, single), t.loss, info.spec.label, info, sink);
+  if (single && t.loss && sound("loss")) checkLossAgainstOutput(t, model, outputHead(checked, single), t.loss, info.spec.label, info, sink);
   checkFeatures(t, model, checked, info, sink);
-  checkMetrics(t, info.spec.label, sink);
-  checkEarlyStopping(t, info.spec, sink);
+  if (sound("metrics")) checkMetrics(t, info.spec.label, sink);
+  if (sound("early_stopping")) checkEarlyStopping(t, info.spec, sink);
 }
 
 function unitsFix(model: ModelSpec, head: OutputHead, want: number): { help: string; fixes?: Fix[] } {
@@ -807,11 +807,16 @@ export function checkCrossDecl(program: Program, models: Map<string, CheckedMode
   const infos = new Map<string, DataInfo>();
   for (const [name, d] of program.data) if (clean(d.node.span)) infos.set(name, analyseData(d, sink, host));
   for (const t of program.trains) {
-    if (!clean(t.node.span) || !t.model || !t.data || !(t.model.file !== program.file || clean(t.model.node.span))) continue;
+    // An error in one statement of the block hides only the checks that read that statement.
+    const refs = [t.node.model?.span, t.node.data?.span].filter((s): s is Span => s !== undefined);
+    if (!refs.every(clean) || !t.model || !t.data || !(t.model.file !== program.file || clean(t.model.node.span))) continue;
     const info = infos.get(t.data.name);
     const checked = models.get(t.model.name);
     if (!info || info.spec !== t.data || !checked || checked.spec !== t.model) continue;
-    checkTrain(t, checked, info, sink);
+    checkTrain(t, checked, info, sink, (name) => {
+      const s = t.statements.get(name);
+      return !s || clean(s.node.span);
+    });
   }
   return infos;
 }
