@@ -5,6 +5,7 @@ import { isCall, type Json } from "../lang/values.ts";
 import type * as A from "../syntax/ast.ts";
 import { apportion, PARTS, quotas } from "../data/split.ts";
 import { CLASS_METRICS, REGRESSION_METRICS } from "../kinds/metrics/index.ts";
+import { LOSSES } from "../kinds/losses/index.ts";
 import { everyFeature, selectColumns } from "../data/columns.ts";
 import { closest } from "../util/suggest.ts";
 import { Dim, elements, shapeText, type Shape } from "../core/dims.ts";
@@ -107,10 +108,6 @@ const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n =
 
 // ── the model's output head ──
 
-const ACTIVATION_LAYERS = new Set(["relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax", "linear"]);
-const PASS_THROUGH = new Set(["dropout"]);
-const NORMS = new Set(["batchnorm", "layernorm"]);
-const WEIGHTED = new Set(["dense", "conv1d", "conv2d", "embedding"]);
 
 /** How a model output is produced: its final activation and the layer that sets its width. */
 export interface OutputHead {
@@ -145,17 +142,18 @@ export function outputHead(model: CheckedModel, tensor: TensorInfo): OutputHead 
       break;
     }
     const kind = p.spec.kind.name;
-    if (ACTIVATION_LAYERS.has(kind)) {
+    const role = p.spec.kind.role;
+    if (role === "activation") {
       if (!head.activation && kind !== "linear") {
         head.activation = kind;
         head.actLayer = p;
         head.actSpan = p.spec.node.op.span;
         head.actStandalone = true;
       }
-    } else if (NORMS.has(kind)) {
+    } else if (role === "norm") {
       // A normalization is affine: whatever came before, what leaves it is not a probability.
       head.activation ||= "linear";
-    } else if (WEIGHTED.has(kind)) {
+    } else if (role === "weighted") {
       if (!head.activation) {
         head.activation = activationName(p.spec.options.values.activation);
         if (head.activation !== "linear") {
@@ -165,7 +163,7 @@ export function outputHead(model: CheckedModel, tensor: TensorInfo): OutputHead 
       }
       if (kind === "dense") head.unitsLayer = p;
       break;
-    } else if (!PASS_THROUGH.has(kind)) {
+    } else if (role !== "dropout") {
       head.activation ||= "unknown";
       break;
     }
@@ -540,8 +538,8 @@ function checkSplit(d: DataSpec, info: DataInfo, sink: DiagnosticSink): void {
 
 // ── train blocks ──
 
-const CLASSIFICATION_LOSSES = new Set(["sparse_cross_entropy", "cross_entropy", "binary_cross_entropy"]);
-const REGRESSION_LOSSES = new Set(["mse", "mae", "huber"]);
+const isRegressionLoss = (name: string): boolean => LOSSES.get(name)?.task === "regression";
+const isClassificationLoss = (name: string): boolean => LOSSES.has(name) && !isRegressionLoss(name);
 
 /** The label's kind, short: `class(3)`, `binary`, `binary ×5`, `regression`. */
 export function labelText(l: LabelSpec, columns?: number): string {
@@ -676,7 +674,7 @@ function checkLossAgainstOutput(t: TrainSpec, model: ModelSpec, head: OutputHead
         mismatch("lossLabelMismatch", "sparse_cross_entropy", `expects labels 0 or 1, but there are ${classes} classes`, `the model then needs ${classes} output units`);
       else if (label.kind === "onehot") needUnits(classes, `${got}; needs one per class`);
       else if (label.kind === "regression") mismatch("lossLabelMismatch", "mse", "expects labels 0 or 1, but the labels are continuous");
-    } else if (REGRESSION_LOSSES.has(lname)) {
+    } else if (isRegressionLoss(lname)) {
       if (label.kind === "regression") needUnits(k, `${got}; needs one per target column`);
       else {
         const suggestion = label.kind === "class" ? "sparse_cross_entropy" : label.kind === "onehot" ? "cross_entropy" : "binary_cross_entropy";
@@ -689,7 +687,7 @@ function checkLossAgainstOutput(t: TrainSpec, model: ModelSpec, head: OutputHead
   }
 
   // ── the output activation against from_logits ──
-  if (mismatched || !CLASSIFICATION_LOSSES.has(lname) || head.activation === "unknown") return;
+  if (mismatched || !isClassificationLoss(lname) || head.activation === "unknown") return;
   const fromLogits = loss.values.from_logits === true;
   const probability = lname === "binary_cross_entropy" ? ["sigmoid", "softmax"] : ["softmax"];
   const actSpan = head.actSpan ?? head.actLayer?.spec.node.span;
@@ -770,7 +768,7 @@ function checkMetrics(t: TrainSpec, label: LabelSpec | undefined, sink: Diagnost
   const m = t.statements.get("metrics");
   const names = m?.options.values.names;
   if (!m || !Array.isArray(names)) return;
-  const task = label ? (label.kind === "regression" ? "regression" : "classification") : t.loss ? (REGRESSION_LOSSES.has(t.loss.kind) ? "regression" : CLASSIFICATION_LOSSES.has(t.loss.kind) ? "classification" : undefined) : undefined;
+  const task = label ? (label.kind === "regression" ? "regression" : "classification") : t.loss ? (isRegressionLoss(t.loss.kind) ? "regression" : isClassificationLoss(t.loss.kind) ? "classification" : undefined) : undefined;
   if (!task) return;
   const why: Label[] = label ? [{ span: label.span, message: `labels: ${labelText(label)}` }] : t.loss && lossLine(t) ? [{ span: lossLine(t)!.span, message: `loss: ${t.loss.kind}` }] : [];
   names.forEach((n, i) => {

@@ -1,6 +1,8 @@
 import type { DiagnosticSink, Fix, Label } from "../diagnostics/diagnostic.ts";
 import type { Span } from "../diagnostics/span.ts";
 import type { LayerSpec, ModelSpec, Program, TrainSpec } from "../lang/program.ts";
+import { LAYERS } from "../kinds/layers/registry.ts";
+import { LOSSES } from "../kinds/losses/index.ts";
 import { OPTIMIZERS } from "../kinds/optimizers/index.ts";
 import { activationName, insertAt, outputHead, removeLayer, removeTerm, termAt } from "./crossdecl.ts";
 import type { CheckedModel } from "./ir.ts";
@@ -10,12 +12,12 @@ import type { CheckedModel } from "./ir.ts";
  * material. Each has a stable code and a name (see CATALOG) for `# nnspec: allow NAME`.
  */
 
-const SATURATING = new Set(["sigmoid", "tanh"]);
-const REGRESSION_LOSSES = new Set(["mse", "mae", "huber"]);
-/** Layers the linear-collapse lint looks through: they do not change what a linear map can express. */
-const TRANSPARENT = new Set(["dropout", "linear"]);
-const SPATIAL_OR_DENSE = new Set(["dense", "conv1d", "conv2d"]);
-const HEAD_PASS = new Set(["dropout", "batchnorm", "layernorm", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax", "linear"]);
+/** An activation (by the name a layer's `activation` option gives) that saturates at both ends. */
+const saturates = (activation: string): boolean => LAYERS.get(activation)?.saturates === true;
+/** Weighted layers with an `activation` option (dense and convolutions, not embedding). */
+const activated = (l: LayerSpec): boolean => l.kind.role === "weighted" && "activation" in l.kind.schema.properties;
+/** What may follow the last weighted layer of an output head. */
+const HEAD_ROLES: ReadonlySet<string> = new Set(["dropout", "norm", "activation"]);
 
 function layersByName(m: ModelSpec): Map<string, LayerSpec> {
   return new Map(m.layers.map((l) => [l.name, l]));
@@ -50,7 +52,8 @@ function linearCollapse(spec: ModelSpec, byName: Map<string, LayerSpec>, sink: D
     if (l.kind.name !== "dense" || l.inputs.length !== 1) continue;
     let src = byName.get(l.inputs[0]);
     const between: LayerSpec[] = [];
-    while (src && TRANSPARENT.has(src.kind.name) && src.inputs.length === 1) {
+    // Layers that do not change what a linear map can express (dropout, linear).
+    while (src && src.kind.identity && src.inputs.length === 1) {
       between.push(src);
       src = byName.get(src.inputs[0]);
     }
@@ -78,7 +81,7 @@ function headLayers(model: CheckedModel): Set<LayerSpec> {
     let p = o.producer;
     while (p) {
       out.add(p.spec);
-      if (!HEAD_PASS.has(p.spec.kind.name)) break;
+      if (!HEAD_ROLES.has(p.spec.kind.role)) break;
       const next = p.spec.inputs[0];
       p = next !== undefined ? model.tensors.get(next)?.producer : undefined;
     }
@@ -92,14 +95,14 @@ function saturatingStack(model: CheckedModel, byName: Map<string, LayerSpec>, si
   const saturated = new Set<LayerSpec>();
   for (const l of model.spec.layers) {
     if (head.has(l)) continue;
-    if (SPATIAL_OR_DENSE.has(l.kind.name)) {
+    if (activated(l)) {
       const act = activationName(l.options.values.activation);
       const span = l.options.spans.get("/activation");
-      if (SATURATING.has(act) && span) {
+      if (saturates(act) && span) {
         hidden.push({ layer: l, span, act });
         saturated.add(l);
       }
-    } else if (SATURATING.has(l.kind.name)) {
+    } else if (l.kind.saturates) {
       const src = l.inputs.length === 1 ? byName.get(l.inputs[0]) : undefined;
       if (src && saturated.has(src)) continue; // `dense 8 sigmoid` then `sigmoid`: one hidden layer
       hidden.push({ layer: l, span: l.node.op.span, act: l.kind.name });
@@ -154,7 +157,7 @@ function layerAfterOutput(model: CheckedModel, sink: DiagnosticSink): void {
 export function lintTrain(t: TrainSpec, model: CheckedModel | undefined, sink: DiagnosticSink, lintedRelu: Set<ModelSpec>): void {
   learningRate(t, sink);
   const label = t.data?.label;
-  const regression = label ? label.kind === "regression" : t.loss !== undefined && REGRESSION_LOSSES.has(t.loss.kind);
+  const regression = label ? label.kind === "regression" : t.loss !== undefined && LOSSES.get(t.loss.kind)?.task === "regression";
   if (!model || !regression || model.outputs.length !== 1 || lintedRelu.has(model.spec)) return;
   const head = outputHead(model, model.outputs[0]);
   if (head.activation !== "relu" || !head.actLayer) return;

@@ -11,8 +11,6 @@ import type { CheckedLayer, CheckedModel, TensorInfo } from "./ir.ts";
 /** How many producing layers a shape error lists. */
 const CHAIN = 4;
 /** Layers that read int tensors (ids), and those that pass an int tensor on unchanged. */
-const INT_READERS = new Set(["embedding"]);
-const INT_PASSING = new Set(["flatten", "reshape"]);
 
 /** Computes every tensor's shape in a model, reporting all shape errors in one pass. */
 export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel {
@@ -45,7 +43,7 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
       continue; // an earlier error already explains why
     }
     const intIn = ins.find((t) => t!.dtype === "int");
-    if (intIn && !INT_READERS.has(l.kind.name) && !INT_PASSING.has(l.kind.name)) {
+    if (intIn && !l.kind.ints) {
       // Name the declared input the ids came from (through any flatten or reshape).
       let origin: TensorInfo = intIn;
       while (origin.producer) origin = tensors.get(origin.producer.spec.inputs[0]) ?? origin;
@@ -87,7 +85,7 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
     if (params && l.options.values.trainable === false) params = { trainable: 0, nonTrainable: params.trainable + params.nonTrainable };
     const checked: CheckedLayer = { spec: l, inputShapes: inShapes, output: out, params, flops: l.kind.flops(inShapes, out, l.options.values) };
     layers.push(checked);
-    tensors.set(l.name, { name: l.name, shape: out, dtype: intIn && INT_PASSING.has(l.kind.name) ? "int" : "float", producer: checked });
+    tensors.set(l.name, { name: l.name, shape: out, dtype: intIn && l.kind.ints === "passes" ? "int" : "float", producer: checked });
   }
   const outputs: TensorInfo[] = [];
   for (const o of spec.outputs) {

@@ -4,7 +4,6 @@
  * size. Nothing here reads files or the environment.
  */
 import type { CheckedModel } from "../check/ir.ts";
-import { KERNELS } from "../kinds/layers/kernels.ts";
 import { initialize } from "../core/init.ts";
 import { dropoutRng, Rng } from "../core/rng.ts";
 import { allocBuf, size, type Buf, type InitSpec, type KernelFactory, type LayerInfo, type Precision } from "../core/kernel.ts";
@@ -97,11 +96,7 @@ export class RuntimeModel {
     const layers: RuntimeLayer[] = [];
     for (const cl of checked.layers) {
       const kind = cl.spec.kind.name;
-      const factory = KERNELS.get(kind);
-      if (!factory) {
-        errors.push(`layer \`${cl.spec.name}\`: the interpreter has no kernel for \`${kind}\` yet`);
-        continue;
-      }
+      const factory = cl.spec.kind.kernel;
       const inShapes = cl.inputShapes.map((s, i) => numeric(`the input ${i + 1} of layer \`${cl.spec.name}\``, s));
       const outShape = numeric(`the output of layer \`${cl.spec.name}\``, cl.output);
       const inIds = cl.spec.inputs.map((n) => ids.get(n));

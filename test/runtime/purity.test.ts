@@ -12,7 +12,6 @@ const CORE = [
   ...readdirSync("src/kinds/layers", { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => join("src/kinds/layers", d.name, "kernel.ts")),
-  "src/kinds/layers/kernels.ts",
   "src/kinds/losses/kernels.ts",
   "src/kinds/optimizers/update.ts",
   "src/data/random.ts",

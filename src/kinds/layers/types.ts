@@ -3,6 +3,7 @@ import type { Extra, Params } from "../../diagnostics/diagnostic.ts";
 import type { MessageKey } from "../../diagnostics/catalog.ts";
 import type { ArgShape, OptionsSchema } from "../../core/options.ts";
 import type { Json } from "../../core/json.ts";
+import type { KernelFactory } from "../../core/kernel.ts";
 
 /** What a layer's shape rule sees: input shapes and its validated options. */
 export interface ShapeContext {
@@ -33,10 +34,20 @@ export interface TfjsLayer {
 
 /**
  * Everything nnspec knows about one layer kind, in one folder: argument schema, shape rule,
- * parameter count, FLOPs, and its TensorFlow.js counterpart. Later stages add the kernel.
+ * parameter count, FLOPs, its TensorFlow.js counterpart and the interpreter's kernel.
  */
+/** What a layer does, for the checks and lints that reason about stacks of layers. */
+export type LayerRole = "weighted" | "activation" | "norm" | "dropout" | "pool" | "reshape" | "merge";
+
 export interface LayerKind {
   name: string;
+  role: LayerRole;
+  /** `reads`: takes integer ids (embedding); `passes`: carries integer inputs through unchanged (flatten, reshape). */
+  ints?: "reads" | "passes";
+  /** The identity at inference (dropout, linear): lints look through it. */
+  identity?: true;
+  /** An activation that saturates at both ends (sigmoid, tanh). */
+  saturates?: true;
   /** One paragraph for hover and `nnspec layers`. */
   doc: string;
   args: ArgShape;
@@ -53,4 +64,6 @@ export interface LayerKind {
   /** The equivalent TensorFlow.js layer, for code generation and differential tests. Throws an Error
    * naming the problem when TensorFlow.js cannot express the layer. */
   tfjs(opts: Record<string, Json>, inputs: Shape[]): TfjsLayer;
+  /** The interpreter's kernel. */
+  kernel: KernelFactory;
 }

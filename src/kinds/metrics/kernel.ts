@@ -6,6 +6,7 @@
  */
 import type { Json } from "../../core/json.ts";
 import type { Buf } from "../../core/kernel.ts";
+import { LOSSES } from "../losses/index.ts";
 
 export type Task = "multiclass" | "binary" | "multilabel" | "regression";
 
@@ -28,9 +29,9 @@ export interface MetricReport {
 
 export function taskOf(loss: string, outShape: readonly number[]): Task {
   const K = outShape[outShape.length - 1] ?? 1;
-  if (loss === "sparse_cross_entropy" || loss === "cross_entropy") return "multiclass";
-  if (loss === "binary_cross_entropy") return K === 1 && outShape.length <= 1 ? "binary" : "multilabel";
-  return "regression";
+  const task = LOSSES.get(loss)?.task ?? "regression";
+  if (task === "binary") return K === 1 && outShape.length <= 1 ? "binary" : "multilabel";
+  return task;
 }
 
 export class MetricAccumulator {

@@ -1,5 +1,6 @@
 import { numberOption, type PropertySchema } from "../../../core/options.ts";
 import { DEFAULT_ALPHA } from "./alpha.ts";
+import { ACTIVATION_KERNELS } from "./kernel.ts";
 import { elementwiseFlops, identityShape, noParams, tfjsElu, trainable } from "../common.ts";
 import type { LayerKind, ShapeContext, TfjsLayer } from "../types.ts";
 import type { Shape } from "../../../core/dims.ts";
@@ -14,6 +15,10 @@ const act = (
   shape: LayerKind["shape"] = identityShape,
 ): LayerKind => ({
   name,
+  role: "activation",
+  kernel: ACTIVATION_KERNELS[name],
+  ...(name === "linear" ? { identity: true as const } : {}),
+  ...(name === "sigmoid" || name === "tanh" ? { saturates: true as const } : {}),
   doc,
   inputs: "one",
   args: { positional },

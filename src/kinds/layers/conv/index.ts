@@ -1,11 +1,15 @@
+import type { KernelFactory } from "../../../core/kernel.ts";
+import { conv1dKernel, conv2dKernel } from "./kernel.ts";
 import { Dim, elements } from "../../../core/dims.ts";
 import { ACTIVATIONS, checkPositive, lastAxis, needRank, padding, perAxis, positiveInt, tfjsWeighted, weightedOptions, weightParams, window, windowOut, withActivation } from "../common.ts";
 import type { LayerKind } from "../types.ts";
 
 const fmt = (v: number[]): string => (v.every((x) => x === v[0]) ? String(v[0]) : `[${v.join(", ")}]`);
 
-const conv = (name: string, axes: number, doc: string): LayerKind => ({
+const conv = (name: string, axes: number, doc: string, kernel: KernelFactory): LayerKind => ({
   name,
+  role: "weighted",
+  kernel,
   doc,
   inputs: "one",
   args: { positional: ["filters"], bareChoice: { option: "activation", values: ACTIVATIONS } },
@@ -68,5 +72,5 @@ const conv = (name: string, axes: number, doc: string): LayerKind => ({
   },
 });
 
-export const conv1d = conv("conv1d", 1, "1-D convolution over [steps, channels]: `conv1d 32 kernel: 3 padding: same relu`. Output length is floor((n - k)/s) + 1 with valid padding, ceil(n/s) with same, where a dilation d makes the window (k - 1)·d + 1 wide. A stride and a dilation cannot both exceed 1 (TensorFlow.js supports one or the other).");
-export const conv2d = conv("conv2d", 2, "2-D convolution over [height, width, channels] (channels last): `conv2d 32 kernel: 4 relu`. Output size is floor((n - k)/s) + 1 with valid padding, ceil(n/s) with same, where a dilation d makes the window (k - 1)·d + 1 wide. A stride and a dilation cannot both exceed 1 (TensorFlow.js supports one or the other).");
+export const conv1d = conv("conv1d", 1, "1-D convolution over [steps, channels]: `conv1d 32 kernel: 3 padding: same relu`. Output length is floor((n - k)/s) + 1 with valid padding, ceil(n/s) with same, where a dilation d makes the window (k - 1)·d + 1 wide. A stride and a dilation cannot both exceed 1 (TensorFlow.js supports one or the other).", conv1dKernel);
+export const conv2d = conv("conv2d", 2, "2-D convolution over [height, width, channels] (channels last): `conv2d 32 kernel: 4 relu`. Output size is floor((n - k)/s) + 1 with valid padding, ceil(n/s) with same, where a dilation d makes the window (k - 1)·d + 1 wide. A stride and a dilation cannot both exceed 1 (TensorFlow.js supports one or the other).", conv2dKernel);

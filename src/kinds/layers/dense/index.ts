@@ -1,11 +1,13 @@
 import { Dim, shapeText } from "../../../core/dims.ts";
 import { ACTIVATIONS, lastAxis, positiveInt, tfjsWeighted, weightedOptions, weightParams, withActivation } from "../common.ts";
+import { denseKernel } from "./kernel.ts";
 import type { LayerKind } from "../types.ts";
 
 export const dense: LayerKind = {
   name: "dense",
   doc: "Fully connected layer: y = activation(x · W + b), applied to the last axis. `dense 64 relu` has 64 units and a relu.",
   inputs: "one",
+  role: "weighted",
   args: { positional: ["units"], bareChoice: { option: "activation", values: ACTIVATIONS } },
   schema: { type: "object", properties: { units: positiveInt("units"), ...weightedOptions() }, required: ["units"], additionalProperties: false },
   shape(ctx) {
@@ -16,4 +18,5 @@ export const dense: LayerKind = {
   params: ([s], _o, opts) => weightParams(lastAxis(s), opts.units as number, opts),
   flops: ([s], out) => out.slice(0, -1).reduce((a, d) => a.mul(d), lastAxis(s).mul(2).mul(lastAxis(out))),
   tfjs: (opts) => withActivation("dense", { units: opts.units, ...tfjsWeighted(opts) }, opts.activation),
+  kernel: denseKernel,
 };

@@ -1,10 +1,13 @@
 import { elementwiseFlops, identityShape, noParams, trainable } from "../common.ts";
+import { dropoutKernel } from "./kernel.ts";
 import type { LayerKind } from "../types.ts";
 
 export const dropout: LayerKind = {
   name: "dropout",
   doc: "During training, zeroes each value with probability `rate` and scales the rest by 1/(1 - rate); the identity at inference.",
   inputs: "one",
+  role: "dropout",
+  identity: true,
   args: { positional: ["rate"] },
   schema: {
     type: "object",
@@ -16,4 +19,5 @@ export const dropout: LayerKind = {
   params: noParams,
   flops: elementwiseFlops,
   tfjs: (opts) => ({ factory: "dropout", config: { rate: opts.rate, ...(typeof opts.seed === "number" ? { seed: opts.seed } : {}) } }),
+  kernel: dropoutKernel,
 };

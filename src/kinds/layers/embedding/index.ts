@@ -1,11 +1,14 @@
 import { Dim } from "../../../core/dims.ts";
 import { initializer, positiveInt, regularizer, tfjsInit, tfjsRegularizer, tfjsTrainable, trainable } from "../common.ts";
+import { embeddingKernel } from "./kernel.ts";
 import type { LayerKind } from "../types.ts";
 
 export const embedding: LayerKind = {
   name: "embedding",
   doc: "Maps integer ids in [0, vocab) to learned vectors: `embedding 1000 64` turns [seq] into [seq, 64], and any shape [...] into [..., 64]. Its input is normally an `int` model input; float values are truncated to integers (as TensorFlow.js casts them).",
   inputs: "one",
+  role: "weighted",
+  ints: "reads",
   args: { positional: ["vocab", "dim"] },
   schema: {
     type: "object",
@@ -23,4 +26,5 @@ export const embedding: LayerKind = {
       config: { inputDim: opts.vocab, outputDim: opts.dim, embeddingsInitializer: tfjsInit(opts.init, "random_uniform"), ...(reg ? { embeddingsRegularizer: reg } : {}), ...tfjsTrainable(opts) },
     };
   },
+  kernel: embeddingKernel,
 };

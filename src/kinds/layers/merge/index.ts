@@ -1,3 +1,4 @@
+import { addKernel, concatKernel } from "./kernel.ts";
 import { Dim, elements, shapeText, type Shape } from "../../../core/dims.ts";
 import { noParams, trainable } from "../common.ts";
 import type { LayerKind } from "../types.ts";
@@ -5,6 +6,8 @@ import type { LayerKind } from "../types.ts";
 const inputsProp = { description: "two or more tensor names", type: "array", minItems: 2, items: { type: "string" } };
 
 export const add: LayerKind = {
+  role: "merge",
+  kernel: addKernel,
   name: "add",
   doc: "Adds two or more tensors of the same shape element by element: `s = add x, h` (a residual connection).",
   inputs: "many",
@@ -23,6 +26,8 @@ export const add: LayerKind = {
 };
 
 export const concat: LayerKind = {
+  role: "merge",
+  kernel: concatKernel,
   name: "concat",
   doc: "Joins two or more tensors along an axis (the last by default): `c = concat a, b`. The axis counts the batch as 0, as in TensorFlow.js: on [h, w, c] inputs, `axis: 3` or `axis: -1` joins the channels and `axis: 1` or `axis: -3` the rows.",
   inputs: "many",

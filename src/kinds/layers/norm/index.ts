@@ -1,3 +1,4 @@
+import { batchnormKernel, layernormKernel } from "./kernel.ts";
 import { booleanOption, numberOption } from "../../../core/options.ts";
 import { shapeText } from "../../../core/dims.ts";
 import { bool, elementwiseFlops, lastAxis, tfjsTrainable, trainable } from "../common.ts";
@@ -9,6 +10,8 @@ const needAxis = (layer: string) => (ctx: ShapeContext) =>
 const affine = (opts: Record<string, unknown>) => (opts.center === false ? 0 : 1) + (opts.scale === false ? 0 : 1);
 
 export const batchnorm: LayerKind = {
+  role: "norm",
+  kernel: batchnormKernel,
   name: "batchnorm",
   doc: "Batch normalization over the last axis: normalizes with the batch's statistics in training and the moving averages at inference, then scales by gamma and shifts by beta.",
   inputs: "one",
@@ -37,6 +40,8 @@ export const batchnorm: LayerKind = {
 };
 
 export const layernorm: LayerKind = {
+  role: "norm",
+  kernel: layernormKernel,
   name: "layernorm",
   doc: "Layer normalization: normalizes each example over its last axis, then scales by gamma and shifts by beta.",
   inputs: "one",

@@ -1,9 +1,13 @@
+import type { KernelFactory } from "../../../core/kernel.ts";
+import { avgpool1dKernel, avgpool2dKernel, globalAvgpoolKernel, globalMaxpoolKernel, maxpool1dKernel, maxpool2dKernel } from "./kernel.ts";
 import { Dim, elements } from "../../../core/dims.ts";
 import { checkPositive, lastAxis, needRank, noParams, padding, perAxis, trainable, window, windowOut } from "../common.ts";
 import type { LayerKind } from "../types.ts";
 
-const pool = (name: string, axes: number, tf: string, doc: string): LayerKind => ({
+const pool = (name: string, axes: number, tf: string, doc: string, kernel: KernelFactory): LayerKind => ({
   name,
+  role: "pool",
+  kernel,
   doc,
   inputs: "one",
   args: { positional: ["pool"] },
@@ -35,8 +39,10 @@ const pool = (name: string, axes: number, tf: string, doc: string): LayerKind =>
   },
 });
 
-const globalPool = (name: string, axes: number, tf: string, doc: string): LayerKind => ({
+const globalPool = (name: string, axes: number, tf: string, doc: string, kernel: KernelFactory): LayerKind => ({
   name,
+  role: "pool",
+  kernel,
   doc,
   inputs: "one",
   args: { positional: [] },
@@ -50,11 +56,11 @@ const globalPool = (name: string, axes: number, tf: string, doc: string): LayerK
   tfjs: () => ({ factory: tf, config: {} }),
 });
 
-export const maxpool1d = pool("maxpool1d", 1, "maxPooling1d", "1-D max pooling over steps: `maxpool1d 2`.");
-export const avgpool1d = pool("avgpool1d", 1, "averagePooling1d", "1-D average pooling over steps: `avgpool1d 2`.");
-export const maxpool2d = pool("maxpool2d", 2, "maxPooling2d", "2-D max pooling: `maxpool2d 3` takes the maximum of each 3×3 window, stride 3 unless given.");
-export const avgpool2d = pool("avgpool2d", 2, "averagePooling2d", "2-D average pooling: `avgpool2d 2` averages each 2×2 window, stride 2 unless given.");
-export const global_maxpool1d = globalPool("global_maxpool1d", 1, "globalMaxPooling1d", "Maximum over all steps: [steps, c] → [c].");
-export const global_avgpool1d = globalPool("global_avgpool1d", 1, "globalAveragePooling1d", "Average over all steps: [steps, c] → [c].");
-export const global_maxpool2d = globalPool("global_maxpool2d", 2, "globalMaxPooling2d", "Maximum over height and width: [h, w, c] → [c].");
-export const global_avgpool2d = globalPool("global_avgpool2d", 2, "globalAveragePooling2d", "Average over height and width: [h, w, c] → [c].");
+export const maxpool1d = pool("maxpool1d", 1, "maxPooling1d", "1-D max pooling over steps: `maxpool1d 2`.", maxpool1dKernel);
+export const avgpool1d = pool("avgpool1d", 1, "averagePooling1d", "1-D average pooling over steps: `avgpool1d 2`.", avgpool1dKernel);
+export const maxpool2d = pool("maxpool2d", 2, "maxPooling2d", "2-D max pooling: `maxpool2d 3` takes the maximum of each 3×3 window, stride 3 unless given.", maxpool2dKernel);
+export const avgpool2d = pool("avgpool2d", 2, "averagePooling2d", "2-D average pooling: `avgpool2d 2` averages each 2×2 window, stride 2 unless given.", avgpool2dKernel);
+export const global_maxpool1d = globalPool("global_maxpool1d", 1, "globalMaxPooling1d", "Maximum over all steps: [steps, c] → [c].", globalMaxpoolKernel);
+export const global_avgpool1d = globalPool("global_avgpool1d", 1, "globalAveragePooling1d", "Average over all steps: [steps, c] → [c].", globalAvgpoolKernel);
+export const global_maxpool2d = globalPool("global_maxpool2d", 2, "globalMaxPooling2d", "Maximum over height and width: [h, w, c] → [c].", globalMaxpoolKernel);
+export const global_avgpool2d = globalPool("global_avgpool2d", 2, "globalAveragePooling2d", "Average over height and width: [h, w, c] → [c].", globalAvgpoolKernel);

@@ -1,11 +1,14 @@
 import { Dim, elements, shapeText } from "../../../core/dims.ts";
 import { noParams, trainable } from "../common.ts";
+import { reshapeKernel } from "./kernel.ts";
 import type { LayerKind } from "../types.ts";
 
 export const reshape: LayerKind = {
   name: "reshape",
   doc: "Reshapes each example to the given shape; one dimension may be -1 and is inferred: `reshape [8, 8, 1]`.",
   inputs: "one",
+  role: "reshape",
+  ints: "passes",
   args: { positional: ["shape"] },
   schema: {
     type: "object",
@@ -62,4 +65,5 @@ export const reshape: LayerKind = {
     }
     return { factory: "reshape", config: { targetShape } };
   },
+  kernel: reshapeKernel,
 };
