@@ -1,4 +1,4 @@
-import { renameSync, writeFileSync } from "node:fs";
+import { writeFile } from "../node/write.ts";
 import { parseArgs } from "node:util";
 import { entryByCode, CATALOG, type CatalogEntry } from "../diagnostics/catalog.ts";
 import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
@@ -159,7 +159,7 @@ function summary(argv: string[], io: Io): number {
 
 /**
  * `build --target tfjs`: with any error in the specs (or anything TensorFlow.js cannot express)
- * reports it and writes nothing; else writes every module through a temporary file and a rename.
+ * reports it and writes nothing; else writes every module atomically (src/node/write.ts).
  */
 async function build(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = args(argv, { target: { type: "string" }, out: { type: "string" }, color: { type: "boolean" }, "no-color": { type: "boolean" } });
@@ -176,7 +176,12 @@ async function build(argv: string[], io: Io): Promise<number> {
     io.stderr.write(`${errors.length ? `${renderSummary(errors, color)}\n` : ""}nothing written\n`);
     return 1;
   }
-  writeBuilt(r.files);
+  try {
+    writeBuilt(r.files);
+  } catch (e) {
+    io.stderr.write(`error: ${(e as Error).message}\n`);
+    return 1;
+  }
   for (const f of r.files) io.stderr.write(`wrote ${relativePath(process.cwd(), f.path)}\n`);
   // Node finds packages in node_modules folders above the importing file: say so when the modules
   // were written where @tensorflow/tfjs cannot be found, before running them fails with less to go on.
@@ -227,10 +232,12 @@ function fmt(argv: string[], io: Io): number {
         failed = true;
       }
     } else if (out !== f.text) {
-      const abs = resolvePath(f.path);
-      const tmp = `${abs}.nnspec-fmt-${process.pid}.tmp`;
-      writeFileSync(tmp, out);
-      renameSync(tmp, abs);
+      const w = writeFile(resolvePath(f.path), out);
+      if (!w.ok) {
+        io.stderr.write(`error: ${w.error}\n`);
+        failed = true;
+        continue;
+      }
       io.stderr.write(`formatted ${f.path}\n`);
     }
   }

@@ -20,6 +20,7 @@ import { CATALOG } from "../diagnostics/catalog.ts";
 import type { DataSpec } from "../lang/program.ts";
 import type { Json } from "../lang/values.ts";
 import { FileHost, type CheckedFile } from "../node/host.ts";
+import { writeFile } from "../node/write.ts";
 import { applyWeights, parseSaved, weightPaths, type Result, type SavedModel } from "../runtime/load.ts";
 import { RuntimeModel } from "../runtime/model.ts";
 import { MODEL_FILE, SIDECAR_FILE } from "../runtime/save.ts";
@@ -91,19 +92,10 @@ export function writeFolderAtomic(dir: string, files: Record<string, string | Ui
   }
 }
 
-/** Writes one file through a temporary file and a rename. */
+/** Writes one file atomically (src/node/write.ts). */
 export function writeFileAtomic(path: string, data: string | Uint8Array): Result<void> {
-  const abs = resolvePath(path);
-  const tmp = join(dirname(abs), `.${basename(abs)}.tmp-${process.pid}-${Date.now()}`);
-  try {
-    mkdirSync(dirname(abs), { recursive: true });
-    writeFileSync(tmp, data);
-    renameSync(tmp, abs);
-    return { ok: true, value: undefined };
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    return fail(`cannot write ${path}: ${(e as Error).message}; nothing was written`);
-  }
+  const w = writeFile(path, data);
+  return w.ok ? { ok: true, value: undefined } : fail(w.error);
 }
 
 /** Reads a saved model's folder: model.json, the weight files its manifest lists, and nnspec.json. */

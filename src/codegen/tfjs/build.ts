@@ -7,7 +7,7 @@
  * imports the data runtime and finds the spec's data by paths relative to itself, so the folder can
  * be regenerated anywhere inside this repository (or next to an installed nnspec).
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { writeFile } from "../../node/write.ts";
 import { basename, dirname, join, relative, resolve as resolvePath, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hasErrors, type Diagnostic } from "../../diagnostics/diagnostic.ts";
@@ -109,17 +109,10 @@ export async function buildSpecs(paths: string[], opts: { outRoot?: string; cwd?
   return result;
 }
 
-/** Writes each file through a temporary file in its folder and a rename. */
+/** Writes each file atomically (src/node/write.ts); throws an Error naming the file that could not be written. */
 export function writeBuilt(files: readonly BuiltFile[]): void {
   for (const f of files) {
-    mkdirSync(dirname(f.path), { recursive: true });
-    const tmp = `${f.path}.nnspec-build-${process.pid}.tmp`;
-    try {
-      writeFileSync(tmp, f.text);
-      renameSync(tmp, f.path);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw e;
-    }
+    const w = writeFile(f.path, f.text);
+    if (!w.ok) throw new Error(w.error);
   }
 }
