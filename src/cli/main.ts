@@ -1,4 +1,5 @@
 import { writeFile } from "../node/write.ts";
+import { NNSPEC_VERSION } from "../core/version.ts";
 import { parseArgs } from "node:util";
 import { entryByCode, CATALOG, type CatalogEntry } from "../diagnostics/catalog.ts";
 import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
@@ -62,7 +63,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         else io.stdout.write(helpText());
         return 0;
       case "--version":
-        io.stdout.write("nnspec 0.1.0\n");
+        io.stdout.write(`nnspec ${NNSPEC_VERSION}\n`);
         return 0;
       case "check":
         return check(rest, io);

@@ -1,4 +1,5 @@
 import { basename, dirname, resolve as resolvePath } from "node:path";
+import { NNSPEC_VERSION } from "../core/version.ts";
 import {
   CodeActionKind,
   createConnection,
@@ -125,7 +126,7 @@ export function startServer(input: NodeJS.ReadableStream, output: NodeJS.Writabl
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         inlayHintProvider: true,
       },
-      serverInfo: { name: "nnspec", version: "0.1.0" },
+      serverInfo: { name: "nnspec", version: NNSPEC_VERSION },
     };
   });
 

@@ -18,11 +18,12 @@ import { LAYERS } from "../kinds/layers/registry.ts";
 import { unsupportedIn } from "../kinds/layers/common.ts";
 import type { TfjsLayer } from "../kinds/layers/types.ts";
 import type { Json } from "../core/json.ts";
+import { NNSPEC_VERSION } from "../core/version.ts";
 import type { Task } from "../kinds/metrics/kernel.ts";
 import type { Param, RuntimeModel } from "./model.ts";
 import type { TrainConfig } from "./train.ts";
 
-export const NNSPEC_VERSION = "0.1.0";
+export { NNSPEC_VERSION };
 /** The tfjs-layers version whose format these files follow (the one the tests load them with). */
 export const TFJS_LAYERS_VERSION = "4.22.0";
 
