@@ -399,8 +399,11 @@ describe("nnspec lsp", () => {
     // ... and from a `columns` statement.
     const iris = base.replace("features 0..12", "columns a, b, c\n  standardize ");
     expect(labels(await at(iris, "standardize "))).toEqual(expect.arrayContaining(["a", "b", "c"]));
-    // Nothing in comments.
+    // Nothing in comments or strings (the lexer's tokens decide), but after a closed comment.
     expect(await at(`${base}\n# mod`, "# mod")).toEqual([]);
+    expect(await at(`${base}\n/* mod`, "/* mod")).toEqual([]);
+    expect(await at(base.replace("optimizer adam", 'optimizer "ad'), '"ad')).toEqual([]);
+    expect(labels(await at(base.replace("optimizer adam", "optimizer /* which */ ad"), "/* which */ ad"))).toContain("adam");
     await c.close(path);
   });
 

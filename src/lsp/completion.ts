@@ -1,5 +1,10 @@
 import { dirname, resolve as resolvePath } from "node:path";
 import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, type Range } from "vscode-languageserver/node";
+import type { IToken } from "chevrotain";
+import { DiagnosticSink } from "../diagnostics/diagnostic.ts";
+import { lex } from "../syntax/lexer.ts";
+import * as T from "../syntax/tokens.ts";
+import { KEYWORDS } from "../syntax/tokens.ts";
 import type { OptionsSchema, PropertySchema } from "../lang/bind.ts";
 import { DATA_STATEMENTS, METRICS, TRAIN_STATEMENTS, type StatementKind } from "../lang/statements.ts";
 import { LAYERS } from "../kinds/layers/registry.ts";
@@ -32,62 +37,43 @@ interface Block {
 
 type Scan = { inert: true } | { inert: false; block?: Block };
 
-/** Whether the offset is in a comment or string, and which top-level block it is in. */
+/** Whether the offset is in a comment or string, and which top-level block it is in: read from the lexer's tokens. */
 function scan(text: string, offset: number): Scan {
-  const braces: number[] = [];
-  let i = 0;
-  while (i < offset) {
-    const c = text[i];
-    if (c === "#" || (c === "/" && text[i + 1] === "/")) {
-      const e = text.indexOf("\n", i);
-      if (e < 0 || e >= offset) return { inert: true };
-      i = e;
-      continue;
-    }
-    if (c === "/" && text[i + 1] === "*") {
-      const e = text.indexOf("*/", i + 2);
-      if (e < 0 || e + 2 > offset) return { inert: true };
-      i = e + 2;
-      continue;
-    }
-    if (c === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"' && text[j] !== "\n") j += text[j] === "\\" ? 2 : 1;
-      if (j >= offset) return { inert: true };
-      i = j + 1;
-      continue;
-    }
-    if (c === "{") braces.push(i);
-    else if (c === "}") braces.pop();
-    i++;
+  const { tokens, comments } = lex(text.slice(0, offset), new DiagnosticSink(""));
+  const last = tokens[tokens.length - 1];
+  if (last && last.tokenType === T.UnterminatedString && last.startOffset + last.image.length >= offset) return { inert: true };
+  for (const c of comments) {
+    const end = c.startOffset + c.image.length;
+    if (c.tokenType === T.UnterminatedComment || (c.tokenType === T.LineComment && end >= offset)) return { inert: true };
+  }
+  const braces: IToken[] = [];
+  for (const t of tokens) {
+    if (t.tokenType === T.LBrace) braces.push(t);
+    else if (t.tokenType === T.RBrace) braces.pop();
   }
   if (braces.length === 0) return { inert: false };
-  const open = braces[0];
-  const before = text.slice(0, open);
-  const re = /(?:^|\n)[ \t]*(data|model|train)\b/g;
-  let m: RegExpExecArray | null;
-  let last: RegExpExecArray | undefined;
-  while ((m = re.exec(before))) last = m;
-  if (!last) return { inert: false };
-  const start = last.index + last[0].length - last[1].length;
-  return { inert: false, block: { kind: last[1] as Block["kind"], open, header: text.slice(start, open) } };
+  const open = braces[0].startOffset;
+  let head: IToken | undefined;
+  for (const t of tokens) {
+    if (t.startOffset >= open) break;
+    if (t.tokenType === T.Data || t.tokenType === T.Model || t.tokenType === T.Train) head = t;
+  }
+  if (!head) return { inert: false };
+  return { inert: false, block: { kind: head.image as Block["kind"], open, header: text.slice(head.startOffset, open) } };
 }
 
 type Tok = { t: "name" | "num" | "str" | "punct"; v: string };
 
+/** The statement's tokens, as the lexer reads them. */
 function tokenize(s: string): Tok[] {
-  const out: Tok[] = [];
-  const re = /("(?:[^"\\\n]|\\.)*"?)|(->|\.\.)|([A-Za-z_][A-Za-z0-9_]*)|((?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?)|(#.*|\/\/.*)|(\S)/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s))) {
-    if (m[1] !== undefined) out.push({ t: "str", v: m[1] });
-    else if (m[2] !== undefined) out.push({ t: "punct", v: m[2] });
-    else if (m[3] !== undefined) out.push({ t: "name", v: m[3] });
-    else if (m[4] !== undefined) out.push({ t: "num", v: m[4] });
-    else if (m[5] !== undefined) continue;
-    else out.push({ t: "punct", v: m[6] });
-  }
-  return out;
+  return lex(s, new DiagnosticSink(""))
+    .tokens.filter((t) => t.tokenType !== T.Newline)
+    .map((t): Tok => {
+      if (t.tokenType === T.StringLiteral || t.tokenType === T.UnterminatedString) return { t: "str", v: t.image };
+      if (t.tokenType === T.NumberLiteral || t.tokenType === T.MalformedNumber) return { t: "num", v: t.image };
+      if (t.tokenType === T.Identifier || (KEYWORDS as readonly string[]).includes(t.image)) return { t: "name", v: t.image };
+      return { t: "punct", v: t.image };
+    });
 }
 
 /** The text of the statement before the cursor: its line, and the lines before when they end in a comma. */
