@@ -240,3 +240,16 @@ describe("catalog", () => {
     expect(new Set(all).size).toBe(all.length);
   });
 });
+
+describe("diagnostic categories", () => {
+  it("are read from each code's hundreds, for every catalog entry", async () => {
+    const { CATALOG: catalog, category } = await import("../src/diagnostics/catalog.ts");
+    const seen = new Set(Object.values(catalog).map((e) => category(e.code)));
+    expect(seen.has(undefined)).toBe(false);
+    expect(category("NN0305")).toBe("shapes");
+    expect(category("NN0199")).toBe("syntax");
+    expect(category("NN0623")).toBe("data");
+    expect(category("NN1000")).toBeUndefined();
+    expect(category("XX0101")).toBeUndefined();
+  });
+});

@@ -1,3 +1,4 @@
+import { category } from "../diagnostics/catalog.ts";
 import type { Diagnostic, DiagnosticSink } from "../diagnostics/diagnostic.ts";
 import type { Span } from "../diagnostics/span.ts";
 import type { Program } from "../lang/program.ts";
@@ -30,7 +31,7 @@ export function check(program: Program, sink: DiagnosticSink, host?: DataHost, e
   const clean = withoutErrors(program.file, [...earlier, ...sink.items]);
   checkCrossDecl(program, models, sink, host, clean);
   // Lints read the layers as written, not the shapes: a shape error does not hide them.
-  const written = withoutErrors(program.file, [...earlier, ...sink.items.filter((d) => !d.code.startsWith("NN03") && !d.code.startsWith("NN04"))]);
+  const written = withoutErrors(program.file, [...earlier, ...sink.items.filter((d) => category(d.code) !== "shapes" && category(d.code) !== "cross-declaration")]);
   lint(program, models, sink, written);
   // The train blocks become checked ones in place: callers key maps by them.
   const trains = program.trains as CheckedTrain[];

@@ -1,7 +1,7 @@
 import { writeFile } from "../node/write.ts";
 import { NNSPEC_VERSION } from "../core/version.ts";
 import { parseArgs } from "node:util";
-import { entryByCode, CATALOG, type CatalogEntry } from "../diagnostics/catalog.ts";
+import { category, entryByCode, CATALOG, type CatalogEntry } from "../diagnostics/catalog.ts";
 import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { diagnosticToJson, renderDiagnostic, renderSummary } from "../diagnostics/render.ts";
 import type { LineMap } from "../diagnostics/span.ts";
@@ -218,7 +218,7 @@ function fmt(argv: string[], io: Io): number {
   let failed = unreadable > 0;
   for (const f of files) {
     if (f.syntaxErrors) {
-      const syntax = f.diagnostics.filter((d: Diagnostic) => d.severity === "error" && d.code < "NN0200");
+      const syntax = f.diagnostics.filter((d: Diagnostic) => d.severity === "error" && (category(d.code) === "lexical" || category(d.code) === "syntax"));
       // Never rewrite a file the parser could not fully read: formatting could drop what it skipped.
       for (const d of syntax) io.stderr.write(renderDiagnostic(d, { color, sources: new Map([[f.path, f.lines]]) }) + "\n\n");
       io.stderr.write(`${f.path}: not formatted because of syntax errors\n`);

@@ -14,10 +14,21 @@ export interface CatalogEntry {
   name?: string;
 }
 
+/** The families of codes, by their hundreds: NN00xx lexical … NN06xx data. */
+export type Category = "lexical" | "syntax" | "names" | "shapes" | "cross-declaration" | "lint" | "data";
+const CATEGORIES: readonly Category[] = ["lexical", "syntax", "names", "shapes", "cross-declaration", "lint", "data"];
+
+/** The category of a code such as `NN0305`; undefined for anything else. */
+export function category(code: string): Category | undefined {
+  const m = /^NN0(\d)\d\d$/.exec(code);
+  return m ? CATEGORIES[Number(m[1])] : undefined;
+}
+
 /**
  * Every message nnspec prints. Codes are stable: never renumber, only add.
  * NN00xx lexical, NN01xx syntax, NN02xx names and statements, NN03xx shapes,
- * NN04xx model, data and loss against each other, NN05xx lints (NN059x: `nnspec: allow` comments).
+ * NN04xx model, data and loss against each other, NN05xx lints (NN059x: `nnspec: allow` comments),
+ * NN06xx data files.
  */
 export const CATALOG = {
   // ── lexical ──
