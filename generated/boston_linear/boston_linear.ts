@@ -17,7 +17,16 @@ import * as tf from "@tensorflow/tfjs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadDataset, initializerSeed, type DataConfig, type LoadedData } from "../../src/data/runtime.ts";
-import { PooledScores, batchesInOrder, splitTensors, useFastestBackend } from "../../src/codegen/tfjs/runtime.ts";
+import {
+  PooledScores,
+  batchesInOrder,
+  runIfMain,
+  runSpec,
+  splitTensors,
+  type ModelEntry,
+  type TrainOptions,
+  type Training,
+} from "../../src/codegen/tfjs/runtime.ts";
 
 /** The folder of the spec: the data blocks' relative paths are read from it. */
 const SPEC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../specs");
@@ -133,35 +142,8 @@ export function evaluateBostonLinear(model: tf.LayersModel, data: LoadedData): R
 
 // ── registry and main ──
 
-/** Options of a generated `train…()` function. */
-export interface TrainOptions {
-  /** Overrides the spec's epoch count (for a quick run). */
-  epochs?: number;
-  /** Overrides the seed of the batch order. */
-  seed?: number;
-  /** tfjs's fit verbosity: 0 silent (the default), 1 a line per epoch. */
-  verbose?: number;
-  /** Called after each epoch with the epoch (0-based) and tfjs's logs. */
-  onEpochEnd?: (epoch: number, logs?: tf.Logs) => void | Promise<void>;
-}
-
-/** A train block of the spec, ready to run. */
-export interface Training {
-  name: string;
-  /** Its line in the spec. */
-  line: number;
-  loadData(): Promise<LoadedData>;
-  /** The model with the train block's seed. */
-  createModel(): tf.LayersModel;
-  compile(model: tf.LayersModel): void;
-  train(model: tf.LayersModel, data: LoadedData, options?: TrainOptions): Promise<tf.History>;
-  evaluate(model: tf.LayersModel, data: LoadedData): Record<string, number>;
-}
-
 /** Every model of the spec (imported ones included), by its name in the spec. */
-export const MODELS: readonly { name: string; create: (seed?: number) => tf.LayersModel }[] = [
-  { name: "boston_linear", create: createBostonLinear },
-];
+export const MODELS: readonly ModelEntry[] = [{ name: "boston_linear", create: createBostonLinear }];
 
 /** Every train block of the spec, in order. */
 export const TRAININGS: readonly Training[] = [
@@ -176,34 +158,10 @@ export const TRAININGS: readonly Training[] = [
   },
 ];
 
-/**
- * Runs every train block of the spec in order and prints the last epoch's values and the test metrics,
- * on TensorFlow.js's wasm backend when @tensorflow/tfjs-backend-wasm is installed (else on cpu).
- */
+/** Runs every train block in order (cross-validating first where the data asks for folds) and prints the last epoch and the test metrics. */
 export async function main(): Promise<void> {
-  console.log(`TensorFlow.js backend: ${await useFastestBackend()}`);
-  const loaded = new Map<Training["loadData"], Promise<LoadedData>>();
-  for (const t of TRAININGS) {
-    const pending = loaded.get(t.loadData) ?? t.loadData();
-    loaded.set(t.loadData, pending);
-    const data = await pending;
-    const model = t.createModel();
-    t.compile(model);
-    const history = await t.train(model, data);
-    const last = Object.entries(history.history).map(([k, v]) => `${k} ${Number(v[v.length - 1]).toFixed(4)}`);
-    const test = Object.entries(t.evaluate(model, data)).map(([k, v]) => `${k} ${v.toFixed(4)}`);
-    console.log(
-      `${t.name} (line ${t.line}): ${history.epoch.length} epochs; ${last.join(", ")}; test: ${test.join(", ") || "no test split"}`,
-    );
-    model.optimizer.dispose();
-    model.dispose();
-  }
+  await runSpec(MODELS, TRAININGS);
 }
 
 // Run main() only when this file is run directly (`npx tsx …`), not when it is imported.
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, main);

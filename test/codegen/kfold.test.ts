@@ -50,7 +50,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("generated k-fold cross-validation", () => {
   it("scores each fold on its held-out rows, in the interpreter's band", async () => {
-    expect(source).toMatch(/crossValidate\(t, data\)/);
+    // main() runs the helpers' runSpec, which cross-validates whenever the data has folds.
+    expect(source).toMatch(/runSpec\(MODELS, TRAININGS\)/);
     const t = mod.TRAININGS.find((x) => x.name === "train iris_mlp on iris")!;
     const data = await t.loadData();
     expect(data.folds).toHaveLength(3);
@@ -73,4 +74,19 @@ describe("generated k-fold cross-validation", () => {
     expect(cv.mean.accuracy).toBeGreaterThan(0.6);
     expect(Math.abs(cv.mean.accuracy - mine.mean.accuracy)).toBeLessThan(0.15);
   });
+
+  it("main() cross-validates first, then trains each block and prints its test metrics", async () => {
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => void lines.push(a.join(" "));
+    try {
+      await mod.main();
+    } finally {
+      console.log = log;
+    }
+    const cv = lines.findIndex((l) => /^train iris_mlp on iris: cross-validation \(3 folds, held-out rows, mean ± sd\): .*accuracy \d/.test(l));
+    const final = lines.findIndex((l) => /^train iris_mlp on iris \(line \d+\): 30 epochs; .*test: .*accuracy/.test(l));
+    expect(cv, lines.join("\n")).toBeGreaterThanOrEqual(0);
+    expect(final).toBeGreaterThan(cv);
+  }, 120_000);
 });

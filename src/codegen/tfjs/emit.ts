@@ -66,14 +66,17 @@ export class CodegenError extends Error {
 type Named = Pick<NamedOptions, "kind" | "values">;
 
 /** Module-level names every generated module defines or imports. */
-const FIXED = ["tf", "dirname", "resolve", "fileURLToPath", "epochOrder", "initializerSeed", "loadDataset", "DataConfig", "LoadedData", "SplitData", "SPEC_DIR", "MODELS", "TRAININGS", "Training", "TrainOptions", "main"];
+const FIXED = ["tf", "dirname", "resolve", "fileURLToPath", "epochOrder", "initializerSeed", "loadDataset", "DataConfig", "LoadedData", "SplitData", "SPEC_DIR", "MODELS", "TRAININGS", "main"];
 
 /** Helpers of src/codegen/tfjs/runtime.ts a module imports, when some train block needs them. */
-type Helper = "scheduledLr" | "backend" | "crossValidate" | "centeredRmsprop" | "dropout" | "pooled" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "argMaxDecisions" | "thresholdDecisions" | "matchRate";
+type Helper = "runSpec" | "runIfMain" | "modelEntryType" | "trainingType" | "trainOptionsType" | "scheduledLr" | "centeredRmsprop" | "dropout" | "pooled" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "argMaxDecisions" | "thresholdDecisions" | "matchRate";
 const HELPER_NAMES: Record<Helper, string> = {
+  runSpec: "runSpec",
+  runIfMain: "runIfMain",
+  modelEntryType: "ModelEntry",
+  trainingType: "Training",
+  trainOptionsType: "TrainOptions",
   scheduledLr: "scheduledLr",
-  backend: "useFastestBackend",
-  crossValidate: "crossValidate",
   centeredRmsprop: "CenteredRMSProp",
   dropout: "SeededDropout",
   pooled: "PooledScores",
@@ -216,11 +219,10 @@ class Emitter {
     const types = ["DataConfig", "LoadedData"].filter((n) => this.runtime.has(n)).map((t) => `type ${t}`);
     const lines = [
       'import * as tf from "@tensorflow/tfjs";',
-      `import { ${this.program.data.size ? "dirname, " : ""}resolve } from "node:path";`,
-      'import { fileURLToPath } from "node:url";',
+      ...(this.program.data.size ? ['import { dirname, resolve } from "node:path";', 'import { fileURLToPath } from "node:url";'] : []),
       `import { ${[...values, ...types].join(", ")} } from ${stringLiteral(this.input.runtimeImport)};`,
     ];
-    const helpers = [...this.helpers].map((h) => HELPER_NAMES[h]);
+    const helpers = [...this.helpers].map((h) => (h.endsWith("Type") ? `type ${HELPER_NAMES[h]}` : HELPER_NAMES[h]));
     if (helpers.length) lines.push(`import { ${helpers.sort().join(", ")} } from ${stringLiteral(this.input.helpersImport)};`);
     return lines.join("\n");
   }
@@ -524,7 +526,7 @@ class Emitter {
       ` * Trains \`model\` (compiled by ${names.compile}) as \`${title2}\` says: ${epochs} epochs of batches of ${batch} in the`,
       ` * interpreter's order for seed ${seed}${t.data ? `, validating on the val split when it has rows` : ""}. Returns tfjs's history.`,
       ` */`,
-      `export async function ${names.train}(model: tf.LayersModel, data: LoadedData, options: TrainOptions = {}): Promise<tf.History> {`,
+      `export async function ${names.train}(model: tf.LayersModel, data: LoadedData, options: ${this.use("trainOptionsType")} = {}): Promise<tf.History> {`,
       `  const train = ${tensors}(data.train, ${tensorArgs});`,
       `  const val = data.val.n > 0 ? ${tensors}(data.val, ${tensorArgs}) : undefined;`,
       ...pre.map((x) => `  ${x}`),
@@ -681,98 +683,28 @@ class Emitter {
         "  },",
       ].join("\n");
     });
-    const hasTrains = p.trains.length > 0;
-    const kfold = p.trains.some((t) => typeof t.data?.statements.get("split")?.options.values.kfold === "number");
-    const main = hasTrains
-      ? [
-          "/**",
-          " * Runs every train block of the spec in order and prints the last epoch's values and the test metrics,",
-          " * on TensorFlow.js's wasm backend when @tensorflow/tfjs-backend-wasm is installed (else on cpu).",
-          " */",
-          "export async function main(): Promise<void> {",
-          `  console.log(\`TensorFlow.js backend: \${await ${this.use("backend")}()}\`);`,
-          "  const loaded = new Map<Training[\"loadData\"], Promise<LoadedData>>();",
-          "  for (const t of TRAININGS) {",
-          "    const pending = loaded.get(t.loadData) ?? t.loadData();",
-          "    loaded.set(t.loadData, pending);",
-          "    const data = await pending;",
-          ...(kfold
-            ? [
-                "    if (data.folds) {",
-                `      const cv = await ${this.use("crossValidate")}(t, data);`,
-                "      const scores = Object.keys(cv.mean).map((k) => `${k} ${cv.mean[k].toFixed(4)} ± ${cv.sd[k].toFixed(4)}`);",
-                "      console.log(`${t.name}: cross-validation (${cv.folds.length} folds, held-out rows, mean ± sd): ${scores.join(\", \")}`);",
-                "    }",
-              ]
-            : []),
-          "    const model = t.createModel();",
-          "    t.compile(model);",
-          "    const history = await t.train(model, data);",
-          "    const last = Object.entries(history.history).map(([k, v]) => `${k} ${Number(v[v.length - 1]).toFixed(4)}`);",
-          "    const test = Object.entries(t.evaluate(model, data)).map(([k, v]) => `${k} ${v.toFixed(4)}`);",
-          "    console.log(`${t.name} (line ${t.line}): ${history.epoch.length} epochs; ${last.join(\", \")}; test: ${test.join(\", \") || \"no test split\"}`);",
-          "    model.optimizer.dispose();",
-          "    model.dispose();",
-          "  }",
-          "}",
-        ]
-      : [
-          "/** The spec has no train block: prints each model's layers. */",
-          "export async function main(): Promise<void> {",
-          "  for (const m of MODELS) {",
-          "    const model = m.create();",
-          "    model.summary();",
-          "    model.dispose();",
-          "  }",
-          "}",
-        ];
     return [
       "// ── registry and main ──",
       "",
-      "/** Options of a generated `train…()` function. */",
-      "export interface TrainOptions {",
-      "  /** Overrides the spec's epoch count (for a quick run). */",
-      "  epochs?: number;",
-      "  /** Overrides the seed of the batch order. */",
-      "  seed?: number;",
-      "  /** tfjs's fit verbosity: 0 silent (the default), 1 a line per epoch. */",
-      "  verbose?: number;",
-      "  /** Called after each epoch with the epoch (0-based) and tfjs's logs. */",
-      "  onEpochEnd?: (epoch: number, logs?: tf.Logs) => void | Promise<void>;",
-      "}",
-      "",
-      "/** A train block of the spec, ready to run. */",
-      "export interface Training {",
-      "  name: string;",
-      "  /** Its line in the spec. */",
-      "  line: number;",
-      "  loadData(): Promise<LoadedData>;",
-      "  /** The model with the train block's seed. */",
-      "  createModel(): tf.LayersModel;",
-      "  compile(model: tf.LayersModel): void;",
-      "  train(model: tf.LayersModel, data: LoadedData, options?: TrainOptions): Promise<tf.History>;",
-      "  evaluate(model: tf.LayersModel, data: LoadedData): Record<string, number>;",
-      "}",
-      "",
       "/** Every model of the spec (imported ones included), by its name in the spec. */",
-      "export const MODELS: readonly { name: string; create: (seed?: number) => tf.LayersModel }[] = [",
+      `export const MODELS: readonly ${this.use("modelEntryType")}[] = [`,
       ...models,
       "];",
       "",
       "/** Every train block of the spec, in order. */",
-      "export const TRAININGS: readonly Training[] = [",
+      `export const TRAININGS: readonly ${this.use("trainingType")}[] = [`,
       ...trainings,
       "];",
       "",
-      ...main,
+      p.trains.length
+        ? "/** Runs every train block in order (cross-validating first where the data asks for folds) and prints the last epoch and the test metrics. */"
+        : "/** The spec has no train block: prints each model's layers. */",
+      "export async function main(): Promise<void> {",
+      `  await ${this.use("runSpec")}(MODELS, TRAININGS);`,
+      "}",
       "",
       "// Run main() only when this file is run directly (`npx tsx …`), not when it is imported.",
-      "if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {",
-      "  main().catch((e: unknown) => {",
-      "    console.error(e instanceof Error ? e.message : e);",
-      "    process.exitCode = 1;",
-      "  });",
-      "}",
+      `${this.use("runIfMain")}(import.meta.url, main);`,
     ].join("\n");
   }
 }

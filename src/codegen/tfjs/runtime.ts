@@ -4,6 +4,8 @@
  * computed as the interpreter computes them. Used only by code that `nnspec build` writes.
  */
 import * as tf from "@tensorflow/tfjs";
+import { resolve as resolvePath } from "node:path";
+import { fileURLToPath } from "node:url";
 import { epochOrder, type LoadedData, type SplitData } from "../../data/runtime.ts";
 import { meanAndSd } from "../../core/stats.ts";
 import { classScores } from "../../kinds/metrics/kernel.ts";
@@ -509,4 +511,81 @@ export async function crossValidate(
     model.dispose();
   }
   return { folds, ...meanAndSd(folds) };
+}
+
+// ── what every generated module's registry and main() share ──
+
+/** Options of a generated `train…()` function. */
+export interface TrainOptions {
+  /** Overrides the spec's epoch count (for a quick run). */
+  epochs?: number;
+  /** Overrides the seed of the batch order. */
+  seed?: number;
+  /** tfjs's fit verbosity: 0 silent (the default), 1 a line per epoch. */
+  verbose?: number;
+  /** Called after each epoch with the epoch (0-based) and tfjs's logs. */
+  onEpochEnd?: (epoch: number, logs?: tf.Logs) => void | Promise<void>;
+}
+
+/** A train block of a spec, ready to run. */
+export interface Training extends FoldTraining {
+  name: string;
+  /** Its line in the spec. */
+  line: number;
+  loadData(): Promise<LoadedData>;
+  /** The model with the train block's seed. */
+  createModel(): tf.LayersModel;
+  train(model: tf.LayersModel, data: LoadedData, options?: TrainOptions): Promise<tf.History>;
+}
+
+/** A model of a spec, by its name in the spec. */
+export interface ModelEntry {
+  name: string;
+  create: (seed?: number) => tf.LayersModel;
+}
+
+/**
+ * A generated module's main(): runs every train block in order (cross-validating first where the
+ * data block asks for folds) and prints the last epoch's values and the test metrics, on
+ * TensorFlow.js's wasm backend when @tensorflow/tfjs-backend-wasm is installed (else on cpu). A spec
+ * without train blocks prints each model's layers.
+ */
+export async function runSpec(models: readonly ModelEntry[], trainings: readonly Training[]): Promise<void> {
+  if (trainings.length === 0) {
+    for (const m of models) {
+      const model = m.create();
+      model.summary();
+      model.dispose();
+    }
+    return;
+  }
+  console.log(`TensorFlow.js backend: ${await useFastestBackend()}`);
+  const loaded = new Map<Training["loadData"], Promise<LoadedData>>();
+  for (const t of trainings) {
+    const pending = loaded.get(t.loadData) ?? t.loadData();
+    loaded.set(t.loadData, pending);
+    const data = await pending;
+    if (data.folds) {
+      const cv = await crossValidate(t, data);
+      const scores = Object.keys(cv.mean).map((k) => `${k} ${cv.mean[k].toFixed(4)} ± ${cv.sd[k].toFixed(4)}`);
+      console.log(`${t.name}: cross-validation (${cv.folds.length} folds, held-out rows, mean ± sd): ${scores.join(", ")}`);
+    }
+    const model = t.createModel();
+    t.compile(model);
+    const history = await t.train(model, data);
+    const last = Object.entries(history.history).map(([k, v]) => `${k} ${Number(v[v.length - 1]).toFixed(4)}`);
+    const test = Object.entries(t.evaluate(model, data)).map(([k, v]) => `${k} ${v.toFixed(4)}`);
+    console.log(`${t.name} (line ${t.line}): ${history.epoch.length} epochs; ${last.join(", ")}; test: ${test.join(", ") || "no test split"}`);
+    model.optimizer.dispose();
+    model.dispose();
+  }
+}
+
+/** Runs `main` when the module at `moduleUrl` is the program being run (`npx tsx …`), not when it is imported. */
+export function runIfMain(moduleUrl: string, main: () => Promise<void>): void {
+  if (process.argv[1] === undefined || resolvePath(process.argv[1]) !== fileURLToPath(moduleUrl)) return;
+  main().catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exitCode = 1;
+  });
 }
