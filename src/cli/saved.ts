@@ -21,6 +21,7 @@ import type { DataSpec } from "../lang/program.ts";
 import type { Json } from "../lang/values.ts";
 import { FileHost, type CheckedFile } from "../node/host.ts";
 import { writeFile } from "../node/write.ts";
+import type { Io } from "./common.ts";
 import { applyWeights, parseSaved, weightPaths, type Result, type SavedModel } from "../runtime/load.ts";
 import { RuntimeModel } from "../runtime/model.ts";
 import { MODEL_FILE, SIDECAR_FILE } from "../runtime/save.ts";
@@ -252,10 +253,7 @@ export function readProblemText(problems: readonly ReadProblem[]): string {
   return problems.map((p) => fill(CATALOG[p.key].message, p.params)).join("; ");
 }
 
-export interface Io {
-  stdout: { write(s: string): unknown; isTTY?: boolean };
-  stderr: { write(s: string): unknown; isTTY?: boolean };
-}
+export type { Io };
 
 /** Analyses a spec given on the command line; on an unreadable file or errors, reports them and returns undefined. */
 export function openSpec(path: string, io: Io): CheckedFile | undefined {

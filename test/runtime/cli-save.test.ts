@@ -7,10 +7,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { evalCommand } from "../../src/cli/eval.ts";
+import { evalCommand } from "../../src/cli/commands/eval.ts";
 import { main } from "../../src/cli/main.ts";
-import { predictCommand } from "../../src/cli/predict.ts";
-import { trainCommand } from "../../src/cli/train.ts";
+import { predictCommand } from "../../src/cli/commands/predict.ts";
+import { trainCommand } from "../../src/cli/commands/train.ts";
 import { historyCsv, learningCurves, niceTicks } from "../../src/runtime/curves.ts";
 
 function io() {

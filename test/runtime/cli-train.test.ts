@@ -1,9 +1,9 @@
-/** `nnspec train` (src/cli/train.ts) end to end on the shipped iris data. */
+/** `nnspec train` (src/cli/commands/train.ts) end to end on the shipped iris data. */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { trainCommand } from "../../src/cli/train.ts";
+import { trainCommand } from "../../src/cli/commands/train.ts";
 
 /** A fresh output folder, so runs never write into the repository or into each other. */
 const outDir = (): string => join(mkdtempSync(join(tmpdir(), "nnspec-train-")), "out");

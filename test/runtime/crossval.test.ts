@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { trainCommand } from "../../src/cli/train.ts";
+import { trainCommand } from "../../src/cli/commands/train.ts";
 import { loadData } from "../../src/data/index.ts";
 import { FileHost } from "../../src/node/host.ts";
 import { crossValidate } from "../../src/runtime/crossval.ts";

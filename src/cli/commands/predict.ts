@@ -9,17 +9,18 @@
  * applied, and the output CSV holds the predicted class and each class's probability (class labels),
  * 0/1 and a probability per label (binary labels), or the predicted values (regression).
  */
+import type { Command } from "../common.ts";
 import { dirname, resolve as resolvePath } from "node:path";
 import { parseArgs } from "node:util";
-import { readTable, type SourceOptions } from "../data/node/read.ts";
-import { transform } from "../data/preprocess.ts";
-import { cellWhere, type Table } from "../data/table.ts";
-import type { DataSpec } from "../lang/program.ts";
-import type { Sidecar } from "../runtime/save.ts";
-import { actForward, activationOf } from "../kinds/layers/activations/kernel.ts";
-import { predict } from "../runtime/train.ts";
-import { declaredColumns, featureColumns, joinNegativeValues, loadTarget, openSpec, readProblemText, readSavedModel, sourceOptions, tableMatrix, writeFileAtomic, type Io } from "./saved.ts";
-import type { Result } from "../runtime/load.ts";
+import { readTable, type SourceOptions } from "../../data/node/read.ts";
+import { transform } from "../../data/preprocess.ts";
+import { cellWhere, type Table } from "../../data/table.ts";
+import type { DataSpec } from "../../lang/program.ts";
+import type { Sidecar } from "../../runtime/save.ts";
+import { actForward, activationOf } from "../../kinds/layers/activations/kernel.ts";
+import { predict } from "../../runtime/train.ts";
+import { declaredColumns, featureColumns, joinNegativeValues, loadTarget, openSpec, readProblemText, readSavedModel, sourceOptions, tableMatrix, writeFileAtomic, type Io } from "../saved.ts";
+import type { Result } from "../../runtime/load.ts";
 
 export const PREDICT_USAGE = "nnspec predict FILE --model DIR --input CSV [--output|--out CSV] [--skip N]";
 
@@ -219,3 +220,5 @@ export function predictionCsv(out: Float32Array, n: number, width: number, meta:
   }
   return rows.map((r) => r.map(csvField).join(",")).join("\n") + "\n";
 }
+
+export const command: Command = { name: "predict", summary: "predict new rows (CSV in, CSV out) with a saved model", usage: PREDICT_USAGE, run: predictCommand };

@@ -7,11 +7,12 @@
  * `--out DIR` also writes the report as eval-<split>.txt and eval-<split>.json there (each file
  * written whole or not at all; DIR may be the model's own folder).
  */
+import type { Command } from "../common.ts";
 import { join, resolve as resolvePath } from "node:path";
 import { parseArgs } from "node:util";
-import { loadData } from "../data/index.ts";
-import { evaluate } from "../runtime/train.ts";
-import { loadTarget, openSpec, readSavedModel, reportDiagnostics, withSavedStats, writeFileAtomic, type Io } from "./saved.ts";
+import { loadData } from "../../data/index.ts";
+import { evaluate } from "../../runtime/train.ts";
+import { loadTarget, openSpec, readSavedModel, reportDiagnostics, withSavedStats, writeFileAtomic, type Io } from "../saved.ts";
 import { reportText } from "./train.ts";
 
 export const EVAL_USAGE = "nnspec eval FILE --model DIR [--split test|val|train] [--json] [--out DIR]";
@@ -74,3 +75,5 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
   }
   return 0;
 }
+
+export const command: Command = { name: "eval", summary: "evaluate a saved model on its data's test split", usage: EVAL_USAGE, run: evalCommand };
