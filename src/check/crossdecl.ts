@@ -7,6 +7,7 @@ import { apportion, PARTS, quotas } from "../data/split.ts";
 import { CLASS_METRICS, REGRESSION_METRICS } from "../kinds/metrics/index.ts";
 import { LOSSES } from "../kinds/losses/index.ts";
 import { everyFeature, selectColumns } from "../data/columns.ts";
+import { sourceOf } from "../data/source.ts";
 import { closest } from "../util/suggest.ts";
 import { Dim, elements, shapeText, type Shape } from "../core/dims.ts";
 import type { CheckedLayer, CheckedModel, TensorInfo } from "./ir.ts";
@@ -272,14 +273,9 @@ function stmt(d: DataSpec | TrainSpec, name: string): { node: A.Statement; optio
 export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost): DataInfo {
   const info: DataInfo = { spec: d };
   const from = stmt(d, "from");
-  const src = from?.options.values ?? {};
-  const path = typeof src.path === "string" ? src.path : undefined;
-  const how: HeaderRequest = {
-    format: src.format as HeaderRequest["format"],
-    header: typeof src.header === "boolean" ? src.header : undefined,
-    skip: typeof src.skip === "number" ? src.skip : 0,
-    delimiter: typeof src.delimiter === "string" ? src.delimiter : undefined,
-  };
+  const source = sourceOf(d, "from");
+  const path = source.path;
+  const how: HeaderRequest = { ...source.opts, skip: source.opts.skip ?? 0 };
   const errorsBefore = sink.items.filter((x) => x.severity === "error").length;
   let header: DataHeader | undefined;
   if (path && host) {
@@ -295,7 +291,7 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost):
   info.file = path;
   // `keep` drops rows: the file's row count no longer applies.
   info.rows = d.keep ? undefined : header?.rows;
-  const labelsFile = typeof src.labels === "string" ? src.labels : undefined;
+  const labelsFile = source.labels;
   const shown = path ? `"${path}"` : "the file";
 
   // The columns: `columns` names them; else the file's header row; else only the file's count.

@@ -2,13 +2,10 @@
 import { numberOption, withDefaults } from "../core/options.ts";
 import type { Json } from "../core/json.ts";
 import type { TrainSpec } from "../lang/program.ts";
-import { TRAIN_STATEMENTS } from "../lang/statements.ts";
+import { statementValues, TRAIN_STATEMENTS } from "../lang/statements.ts";
 import type { TrainConfig } from "./ir.ts";
 
-/** A statement's options with defaults, or its schema's defaults when the block leaves it out. */
-function statement(t: TrainSpec, name: string): Record<string, Json> {
-  return t.statements.get(name)?.options.full ?? withDefaults(TRAIN_STATEMENTS.get(name)!.schema, {});
-}
+const statement = (t: TrainSpec, name: string): Record<string, Json> => statementValues(t.statements, TRAIN_STATEMENTS, name);
 
 /** The seed of a model no train block trains (its statement's default). */
 export function defaultSeed(): number {

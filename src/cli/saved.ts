@@ -21,6 +21,7 @@ import type { DataSpec } from "../lang/program.ts";
 import type { Json } from "../lang/values.ts";
 import { FileHost, type CheckedFile } from "../node/host.ts";
 import { writeFile } from "../node/write.ts";
+import { sourceOf } from "../data/source.ts";
 import type { Io } from "./common.ts";
 import { applyWeights, parseSaved, weightPaths, type Result, type SavedModel } from "../runtime/load.ts";
 import { RuntimeModel } from "../runtime/model.ts";
@@ -162,12 +163,7 @@ export function loadTarget(file: CheckedFile, saved: SavedModel, dir: string): R
 
 /** How a data block's `from` (or `test_from`) statement reads its file. */
 export function sourceOptions(spec: DataSpec, stmt: "from" | "test_from" = "from"): { path?: string; labels?: string; opts: SourceOptions } {
-  const v = (spec.statements.get(stmt)?.options.values ?? {}) as Record<string, Json>;
-  return {
-    path: typeof v.path === "string" ? v.path : undefined,
-    labels: typeof v.labels === "string" ? v.labels : undefined,
-    opts: { format: v.format as SourceOptions["format"], header: v.header as boolean | undefined, skip: v.skip as number | undefined, delimiter: v.delimiter as string | undefined },
-  };
+  return sourceOf(spec, stmt);
 }
 
 /** The column names the data block gives (`columns`), if any. */

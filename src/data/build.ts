@@ -13,6 +13,7 @@ import type { Span } from "../diagnostics/span.ts";
 import type { DataSpec, LabelSpec } from "../lang/program.ts";
 import type { Json } from "../lang/values.ts";
 import { closest } from "../util/suggest.ts";
+import { DATA_STATEMENTS, statementValues } from "../lang/statements.ts";
 import { everyFeature, selectColumns, type SelectProblem } from "./columns.ts";
 import { fit, resolveShape, sortCategories, transform, type FeatureMatrix, type FeaturePlan, type FittedStats } from "./preprocess.ts";
 import { kfoldRows, splitRows, type SplitProblem, type SplitRequest } from "./split.ts";
@@ -122,7 +123,7 @@ class Builder {
     private readonly spec: DataSpec,
     private readonly sink: DiagnosticSink,
   ) {
-    this.policy = (spec.statements.get("missing")?.options.values.policy as "error" | "drop" | "mean" | undefined) ?? "error";
+    this.policy = statementValues(spec.statements, DATA_STATEMENTS, "missing").policy as "error" | "drop" | "mean";
   }
 
   // ── spans and reporting ──
@@ -560,9 +561,10 @@ class Builder {
   }
 
   private splitAndTransform(main: Source, mainRows: Rows, test: Source | undefined, testRows: Rows | undefined, layout: Layout, label: LabelSpec, labels: Labels): LoadedData | undefined {
-    const sv = this.values("split") ?? {};
-    const seed = typeof sv.seed === "number" ? sv.seed : 0;
-    const shuffle = sv.shuffle !== false && this.spec.statements.has("split");
+    const sv = statementValues(this.spec.statements, DATA_STATEMENTS, "split");
+    const seed = sv.seed as number;
+    // Without a split statement every row trains, in file order.
+    const shuffle = sv.shuffle === true && this.spec.statements.has("split");
     let stratified = sv.stratified === true;
     if (stratified && !labels.strata) {
       this.report("dataNotStratified", this.optSpan("split", "/stratified"), { kind: label.kind === "binary" ? "multi-column binary" : label.kind });
@@ -609,7 +611,7 @@ class Builder {
       fillMean: this.policy === "mean",
       scale: typeof this.values("scale")?.factor === "number" ? (this.values("scale")!.factor as number) : undefined,
       standardize: layout.standardize,
-      minmax: layout.minmax ? { features: layout.minmax, range: (this.values("minmax")?.range as [number, number] | undefined) ?? [0, 1] } : undefined,
+      minmax: layout.minmax ? { features: layout.minmax, range: statementValues(this.spec.statements, DATA_STATEMENTS, "minmax").range as [number, number] } : undefined,
     };
     const matrix = (src: Source, rows: ArrayLike<number>): FeatureMatrix => {
       const t = src.data;

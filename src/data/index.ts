@@ -11,9 +11,9 @@
 import { dirname, isAbsolute, resolve as resolvePath } from "node:path";
 import { DiagnosticSink, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { DataSpec } from "../lang/program.ts";
-import type { Json } from "../lang/values.ts";
 import { buildDataset, type LoadedData, type Source } from "./build.ts";
-import { readTable, readTableSync, type ReadResult, type SourceOptions } from "./node/read.ts";
+import { readTable, readTableSync, type ReadResult } from "./node/read.ts";
+import { sourceOf, type SourceOptions } from "./source.ts";
 
 export type { LoadedData, Provenance, SplitData, Source } from "./build.ts";
 export { buildDataset, CELL_PROBLEM_LIMIT } from "./build.ts";
@@ -78,20 +78,13 @@ export function requests(spec: DataSpec, specFile: string, sink: DiagnosticSink)
   }
   const out: ReadRequest[] = [];
   for (const stmt of ["from", "test_from"] as const) {
-    const entry = spec.statements.get(stmt);
-    if (!entry) continue;
-    const v = entry.options.full as Record<string, Json>;
-    if (typeof v.path !== "string") continue;
-    const o: SourceOptions = {
-      format: v.format as SourceOptions["format"],
-      header: v.header as boolean | undefined,
-      skip: v.skip as number | undefined,
-      delimiter: v.delimiter as string | undefined,
-    };
+    if (!spec.statements.has(stmt)) continue;
+    const { path, labels, opts } = sourceOf(spec, stmt);
+    if (path === undefined) continue;
     const at = (p: string) => (isAbsolute(p) ? p : resolvePath(base, p));
-    out.push({ stmt, ptr: "/path", abs: at(v.path), shown: v.path, opts: o });
+    out.push({ stmt, ptr: "/path", abs: at(path), shown: path, opts });
     // The labels file has the data file's format, delimiter and header, but no lines to skip.
-    if (typeof v.labels === "string") out.push({ stmt, ptr: "/labels", abs: at(v.labels), shown: v.labels, opts: { ...o, skip: 0 } });
+    if (labels !== undefined) out.push({ stmt, ptr: "/labels", abs: at(labels), shown: labels, opts: { ...opts, skip: 0 } });
   }
   return out;
 }

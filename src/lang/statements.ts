@@ -1,4 +1,5 @@
-import type { ArgShape, OptionsSchema, PropertySchema } from "../core/options.ts";
+import type { Json } from "../core/json.ts";
+import { withDefaults, type ArgShape, type OptionsSchema, type PropertySchema } from "../core/options.ts";
 import { METRICS } from "../kinds/metrics/index.ts";
 
 export { METRICS };
@@ -27,7 +28,7 @@ const source = obj(
   {
     path: { description: "a file path (relative to the spec)", type: "string" },
     format: { description: "`csv`, `idx` or `whitespace`", enum: ["csv", "idx", "whitespace"] },
-    header: { description: "true or false (whether the first row names the columns)", type: "boolean" },
+    header: { description: "true or false (whether the first row names the columns)", type: "boolean", default: false },
     skip: { description: "a non-negative integer (lines to skip before the data)", type: "integer", minimum: 0, default: 0 },
     delimiter: { description: "a one-character string such as \",\" or \";\"", type: "string", minLength: 1, maxLength: 1 },
     labels: { description: "a file path holding the labels (IDX labels, or a separate target file)", type: "string" },
@@ -53,11 +54,11 @@ export const DATA_STATEMENTS: ReadonlyMap<string, StatementKind> = new Map([
   s({ name: "label", doc: "The target column(s) and their kind: `label species: class(3)`, `label 30..35: binary`, `label MEDV: regression`, `label y: onehot(4)`.", once: true, args: { positional: [] }, schema: obj({}) }),
   s({ name: "keep", doc: "Keeps only the rows whose column holds one of the values: `keep 64: [0, 1]` keeps the digits 0 and 1.", once: true, args: { positional: [] }, schema: obj({}) }),
   s({ name: "standardize", doc: "Scales features to zero mean and unit variance, fitted on the training split only.", once: true, args: { positional: [], rest: "columns" }, schema: obj({ columns: selector }) }),
-  s({ name: "minmax", doc: "Scales features into `range` (default [0, 1]), fitted on the training split only.", once: true, args: { positional: [], rest: "columns" }, schema: obj({ columns: selector, range: { description: "a list of two numbers [low, high]", type: "array", items: { type: "number" }, minItems: 2, maxItems: 2 } }) }),
+  s({ name: "minmax", doc: "Scales features into `range` (default [0, 1]), fitted on the training split only.", once: true, args: { positional: [], rest: "columns" }, schema: obj({ columns: selector, range: { description: "a list of two numbers [low, high]", type: "array", items: { type: "number" }, minItems: 2, maxItems: 2, default: [0, 1] } }) }),
   s({ name: "scale", doc: "Multiplies every feature by a constant: `scale 1/255` for pixel values.", once: true, args: { positional: ["factor"] }, schema: obj({ factor: { description: "a number", type: "number" } }, ["factor"]) }),
   s({ name: "onehot", doc: "One-hot encodes categorical feature columns: `onehot color, size`.", once: true, args: { positional: [], rest: "columns" }, schema: obj({ columns: selector }, ["columns"]) }),
   s({ name: "reshape", doc: "Reshapes each row of features, e.g. flat pixels to images: `reshape [8, 8, 1]`.", once: true, args: { positional: ["shape"] }, schema: obj({ shape: { description: "a list of positive integers such as [8, 8, 1]", type: "array", minItems: 1, items: { type: "integer", minimum: -1 } } }, ["shape"]) }),
-  s({ name: "missing", doc: "What to do with empty or NaN cells: `error` (default), `drop` the row, or fill with the training `mean`.", once: true, args: { positional: ["policy"] }, schema: obj({ policy: { description: "`error`, `drop` or `mean`", enum: ["error", "drop", "mean"] } }, ["policy"]) }),
+  s({ name: "missing", doc: "What to do with empty or NaN cells: `error` (default), `drop` the row, or fill with the training `mean`.", once: true, args: { positional: ["policy"] }, schema: obj({ policy: { description: "`error`, `drop` or `mean`", enum: ["error", "drop", "mean"], default: "error" } }, ["policy"]) }),
   s({
     name: "split",
     doc: "Splits rows into train/val/test by fraction or count: `split train: 0.7, val: 0.15, test: 0.15, stratified, seed: 42`; or `split kfold: 5`.",
@@ -104,3 +105,13 @@ export const TRAIN_STATEMENTS: ReadonlyMap<string, StatementKind> = new Map([
     }),
   }),
 ]);
+
+/**
+ * A statement's options with every default, from the block's statements: as bound when the
+ * statement is written, else its schema's defaults (what leaving it out means).
+ */
+export function statementValues(statements: ReadonlyMap<string, { options: { full: Record<string, Json> } }>, catalog: ReadonlyMap<string, StatementKind>, name: string): Record<string, Json> {
+  const kind = catalog.get(name);
+  if (!kind) throw new Error(`internal: no statement \`${name}\``);
+  return statements.get(name)?.options.full ?? withDefaults(kind.schema, {});
+}

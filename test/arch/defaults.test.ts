@@ -12,7 +12,9 @@ import type { CheckedProgram } from "../../src/check/ir.ts";
 import { LAYERS as LAYER_KINDS } from "../../src/kinds/layers/registry.ts";
 import { LOSSES } from "../../src/kinds/losses/index.ts";
 import { OPTIMIZERS, SCHEDULES } from "../../src/kinds/optimizers/index.ts";
-import { TRAIN_STATEMENTS } from "../../src/lang/statements.ts";
+import { DATA_STATEMENTS, TRAIN_STATEMENTS } from "../../src/lang/statements.ts";
+import { loadData } from "../../src/data/index.ts";
+import { resolve } from "node:path";
 import { jsonText, optionsTable } from "../../src/lsp/describe.ts";
 import { RuntimeModel } from "../../src/runtime/model.ts";
 import { TrainStep } from "../../src/runtime/step.ts";
@@ -125,6 +127,42 @@ describe("one default per option: leaving it out equals writing the schema's def
     expect(clean(a).checked.trains[0].config).toEqual(clean(b).checked.trains[0].config);
     expect(generated(clean(a).checked, a)).toBe(generated(clean(b).checked, b));
   });
+});
+
+describe("one default per data statement option", () => {
+  const block = (extra: string) => `data d {
+  from "data/iris.csv" skip: 1
+  columns a, b, c, e, species
+  label species: class(3)
+${extra}
+}
+`;
+  // Each case: written without its defaulted options, and with every one of them written.
+  const cases: [string, string, string][] = [
+    ["split", "  split train: 0.7, val: 0.1", `  split train: 0.7, val: 0.1, ${writtenDefaults(DATA_STATEMENTS.get("split")!.schema)}`],
+    ["missing", "", `  missing ${sourceOf(DATA_STATEMENTS.get("missing")!.schema.properties.policy.default!)}`],
+    ["minmax", "  minmax", `  minmax range: [${(DATA_STATEMENTS.get("minmax")!.schema.properties.range.default as number[]).join(", ")}]`],
+    ["from", "", ""],
+  ];
+  for (const [name, a, b] of cases) {
+    it(name, async () => {
+      const load = async (extra: string, fromOpts = "") => {
+        const text = block(extra).replace("skip: 1", `skip: 1${fromOpts}`);
+        const f = clean(text);
+        const r = await loadData(f.checked.data.get("d")!, resolve("specs/inline.nnspec"));
+        expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+        return r.data!;
+      };
+      const written = name === "from" ? `, ${writtenDefaults(DATA_STATEMENTS.get("from")!.schema, ["skip"])}` : "";
+      const x = await load(a);
+      const y = await load(b, written);
+      for (const part of ["train", "val", "test"] as const) {
+        expect([...x[part].x]).toEqual([...y[part].x]);
+        expect([...x[part].y]).toEqual([...y[part].y]);
+      }
+      expect(x.stats).toEqual(y.stats);
+    });
+  }
 });
 
 /** Each layer kind with only what it requires, and its input. */

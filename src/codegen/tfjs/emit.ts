@@ -396,7 +396,7 @@ class Emitter {
     if (name === "zeros" || name === "ones") return `tf.initializers.${name}()`;
     const option = key === "biasInitializer" ? "bias_init" : key === "embeddingsInitializer" ? "init" : "kernel_init";
     const slot = key === "biasInitializer" ? 1 : 0;
-    const v = l.options.values[option];
+    const v = l.options.full[option];
     const args: Record<string, number> = {};
     if (v !== undefined && isCall(v)) {
       const n = (k: string, pos: number): number | undefined => {

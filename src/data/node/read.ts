@@ -9,20 +9,14 @@ import { promisify } from "node:util";
 import { gunzip, gunzipSync } from "node:zlib";
 import { parse as parseCsv, type CsvError } from "csv-parse/sync";
 import { parseIdx } from "../idx.ts";
+import type { SourceOptions } from "../source.ts";
 import { TableBuilder, type ReadProblem, type Table } from "../table.ts";
 
 export type { ReadProblem };
 
 const gunzipAsync = promisify(gunzip);
 
-export interface SourceOptions {
-  format?: "csv" | "idx" | "whitespace";
-  header?: boolean;
-  skip?: number;
-  delimiter?: string;
-  /** Parse with csv-parse even when the file has no quotes (tests compare both ways). */
-  alwaysCsvParse?: boolean;
-}
+export type { SourceOptions };
 
 export type ReadResult = { table: Table } | { problems: ReadProblem[] };
 
