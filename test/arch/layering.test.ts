@@ -72,6 +72,17 @@ describe("layering", () => {
     expect(wrong).toEqual([]);
   });
 
+  it("keeps Node's APIs out of the stages that also run in a browser", () => {
+    const pure = ["core", "kinds", "lang", "check", "runtime", "syntax", "diagnostics", "util"];
+    const wrong: string[] = [];
+    for (const file of sources(SRC)) {
+      if (!pure.includes(unitOf(file)) || file === resolve(SRC, "core/simd/build.ts")) continue;
+      const text = readFileSync(file, "utf8");
+      if (/from\s+["']node:|\bprocess\.(env|argv|cwd|exit|stdout|stderr|stdin)\b/.test(text)) wrong.push(relative(".", file));
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it("flags an upward import, a peer import and an escape from src/, and allows a downward one", () => {
     const at = (p: string) => resolve(SRC, p);
     expect(verdict(at("kinds/layers/dense/kernel.ts"), at("runtime/plan.ts"))).toMatch(/level 3\) imports .*level 9\)/);
