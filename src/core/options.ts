@@ -23,10 +23,24 @@ export interface ArgShape {
   bareChoice?: { option: string; values: readonly string[] };
 }
 
+const defaultsOf = new WeakMap<OptionsSchema, { plain: Record<string, Json>; lists: [string, Json][] }>();
+
 /** The options as written, with every absent option that has a schema default filled in. */
 export function withDefaults(schema: OptionsSchema, written: Readonly<Record<string, Json>>): Record<string, Json> {
-  const full: Record<string, Json> = {};
-  for (const [k, p] of Object.entries(schema.properties)) if (p.default !== undefined) full[k] = JSON.parse(JSON.stringify(p.default)) as Json; // a copy: callers may edit theirs
+  let d = defaultsOf.get(schema);
+  if (!d) {
+    d = { plain: {}, lists: [] };
+    for (const k in schema.properties) {
+      const v = schema.properties[k].default;
+      if (v === undefined) continue;
+      if (typeof v === "object" && v !== null) d.lists.push([k, v]);
+      else d.plain[k] = v;
+    }
+    defaultsOf.set(schema, d);
+  }
+  const full: Record<string, Json> = { ...d.plain };
+  // A list or object default is copied: callers may edit theirs.
+  for (const [k, v] of d.lists) if (!(k in written)) full[k] = JSON.parse(JSON.stringify(v)) as Json;
   return Object.assign(full, written);
 }
 

@@ -23,7 +23,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Shape } from "../../core/dims.ts";
 import type { CheckedModel, CheckedProgram, CheckedTrain, NamedOpts, TrainConfig } from "../../check/ir.ts";
 import { defaultSeed } from "../../check/train.ts";
-import { booleanOption, numberOption } from "../../core/options.ts";
+import { numberOption } from "../../core/options.ts";
 import { isTfjsName } from "../../check/lints.ts";
 import { dataConfig } from "../../data/runtime.ts";
 import type { LayerSpec, NamedOptions, TrainSpec } from "../../lang/program.ts";
@@ -32,7 +32,9 @@ import { taskOf, type Task } from "../../kinds/metrics/kernel.ts";
 import { isCall, type Json } from "../../lang/values.ts";
 import type { TfjsLayer } from "../../kinds/layers/types.ts";
 import { unsupportedIn } from "../../kinds/layers/common.ts";
-import { SCHEDULES } from "../../kinds/optimizers/index.ts";
+import { LOSSES } from "../../kinds/losses/index.ts";
+import { OPTIMIZERS, SCHEDULES } from "../../kinds/optimizers/index.ts";
+import type { TfjsCodeContext } from "../../kinds/tfjs.ts";
 import { camel, commentText, literal, Namer, pascal, propertyKey, stringLiteral } from "./names.ts";
 
 export interface EmitInput {
@@ -598,69 +600,22 @@ class Emitter {
     return `${this.use("matchRate")}(${this.use("thresholdDecisions")}(yTrue, yPred, ${literal(threshold)}))`;
   }
 
+  /** What a loss's or optimizer's tfjs mapping (in its registry entry) needs of this module. */
+  private codeContext(classes?: number): TfjsCodeContext {
+    return { literal, helper: (name) => this.use(name === "CenteredRMSProp" ? "centeredRmsprop" : "AdamW"), classes };
+  }
+
   private lossLines(loss: Named, lossDoc: string, classes: number | undefined, file: string, line: number): string[] {
-    const o = (k: string) => numberOption(loss.values, k);
-    const logits = loss.values.from_logits === true;
-    const fn = (body: string) => `loss: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => ${body},`;
-    const doc = `// ${lossDoc}`;
-    switch (loss.kind) {
-      case "mse":
-        return [doc, 'loss: "meanSquaredError",'];
-      case "mae":
-        return [doc, 'loss: "meanAbsoluteError",'];
-      case "huber":
-        return [doc, fn(`tf.losses.huberLoss(yTrue, yPred, undefined, ${literal(o("delta"))})`)];
-      case "binary_cross_entropy": {
-        const ls = o("label_smoothing");
-        if (logits) return [doc, "// tfjs-layers' losses take probabilities: the logits go through the stable sigmoid cross-entropy.", fn(`tf.losses.sigmoidCrossEntropy(yTrue, yPred${ls ? `, undefined, ${literal(ls)}` : ""})`)];
-        if (!ls) return [doc, 'loss: "binaryCrossentropy",'];
-        return [doc, `// label smoothing: targets t·(1 − ${ls}) + ${ls}/2`, fn(`tf.metrics.binaryCrossentropy(tf.add(tf.mul(yTrue, ${literal(1 - ls)}), ${literal(0.5 * ls)}), yPred)`)];
-      }
-      case "cross_entropy":
-      case "sparse_cross_entropy": {
-        const sparse = loss.kind === "sparse_cross_entropy";
-        const ls = sparse ? 0 : o("label_smoothing");
-        const onehot = sparse ? ["// The class indices are fed one-hot (see splitTensors), so the loss compares them with the output directly."] : [];
-        if (logits)
-          return [doc, ...onehot, "// tfjs-layers' losses take probabilities: the logits go through softmax cross-entropy (log-sum-exp, finite for any logits).", fn(`tf.losses.softmaxCrossEntropy(yTrue, yPred${ls ? `, undefined, ${literal(ls)}` : ""})`)];
-        if (sparse) return [doc, ...onehot, "// What tfjs's sparseCategoricalCrossentropy computes: clip the probabilities to [1e-7, 1 − 1e-7], then categorical cross-entropy.", fn("tf.metrics.categoricalCrossentropy(yTrue, tf.clipByValue(yPred, 1e-7, 1 - 1e-7))")];
-        if (!ls) return [doc, 'loss: "categoricalCrossentropy",'];
-        const k = classes ?? 1;
-        return [doc, `// label smoothing: targets t·(1 − ${ls}) + ${ls}/${k}`, fn(`tf.metrics.categoricalCrossentropy(tf.add(tf.mul(yTrue, ${literal(1 - ls)}), ${literal(ls / k)}), yPred)`)];
-      }
-    }
-    throw new CodegenError(`no TensorFlow.js form for the loss \`${loss.kind}\``, file, line);
+    const kind = LOSSES.get(loss.kind);
+    if (!kind) throw new CodegenError(`no TensorFlow.js form for the loss \`${loss.kind}\``, file, line);
+    return [`// ${lossDoc}`, ...kind.tfjs(loss.values, this.codeContext(classes))];
   }
 
   /** `optimizer: tf.train.adam(lr, beta1, beta2, epsilon),` with every hyperparameter spelled out. */
   private optimizerLines(opt: Named, optDoc: string, file: string, line: number): string[] {
-    const o = (k: string): number => numberOption(opt.values, k);
-    const b = (k: string): boolean => booleanOption(opt.values, k);
-    const doc = `// ${optDoc}`;
-    const lr = literal(this.optimizerLr(opt));
-    switch (opt.kind) {
-      case "sgd":
-      case "momentum":
-        // sgd with momentum is tfjs's momentum optimizer
-        if (opt.kind === "sgd" && o("momentum") === 0) return [doc, `optimizer: tf.train.sgd(${lr}),`];
-        return [doc, "// (learningRate, momentum, useNesterov)", `optimizer: tf.train.momentum(${lr}, ${literal(o("momentum"))}, ${b("nesterov")}),`];
-      case "adagrad":
-        return [doc, "// (learningRate, initialAccumulatorValue)", `optimizer: tf.train.adagrad(${lr}, ${literal(o("initial_accumulator"))}),`];
-      case "rmsprop":
-        if (b("centered"))
-          return [
-            doc,
-            "// (learningRate, rho, momentum, epsilon): tfjs 4.22's centered RMSprop divides by √(s − (c² + ε)), NaN where",
-            "// the gradient is constant; this helper divides by √(s − c² + ε) as the interpreter and TensorFlow do.",
-            `optimizer: new ${this.use("centeredRmsprop")}(${lr}, ${literal(o("rho"))}, ${literal(o("momentum"))}, ${literal(o("epsilon"))}),`,
-          ];
-        return [doc, "// (learningRate, decay = rho, momentum, epsilon)", `optimizer: tf.train.rmsprop(${lr}, ${literal(o("rho"))}, ${literal(o("momentum"))}, ${literal(o("epsilon"))}),`];
-      case "adam":
-        return [doc, "// (learningRate, beta1, beta2, epsilon)", `optimizer: tf.train.adam(${lr}, ${literal(o("beta1"))}, ${literal(o("beta2"))}, ${literal(o("epsilon"))}),`];
-      case "adamw":
-        return [doc, "// (learningRate, beta1, beta2, epsilon, weightDecay): tfjs has no AdamW, see the class below", `optimizer: new ${this.use("AdamW")}(${lr}, ${literal(o("beta1"))}, ${literal(o("beta2"))}, ${literal(o("epsilon"))}, ${literal(o("weight_decay"))}),`];
-    }
-    throw new CodegenError(`no TensorFlow.js form for the optimizer \`${opt.kind}\``, file, line);
+    const kind = OPTIMIZERS.get(opt.kind);
+    if (!kind) throw new CodegenError(`no TensorFlow.js form for the optimizer \`${opt.kind}\``, file, line);
+    return [`// ${optDoc}`, ...kind.tfjs(opt.values, this.codeContext())];
   }
 
   // ── registry and main ──

@@ -1,5 +1,6 @@
 import type { Json } from "../../core/json.ts";
-import { numberOption, type OptionsSchema, type PropertySchema } from "../../core/options.ts";
+import { booleanOption, numberOption, type OptionsSchema, type PropertySchema } from "../../core/options.ts";
+import type { TfjsCodeContext } from "../tfjs.ts";
 
 export interface OptimizerKind {
   name: string;
@@ -7,27 +8,54 @@ export interface OptimizerKind {
   /** The learning rates people usually use with it, for the learning-rate lint. */
   usualLr: [number, number];
   schema: OptionsSchema;
+  /** The `optimizer:` entry of tfjs's compile options (with a comment naming the arguments), from the options with defaults. */
+  tfjs(o: Readonly<Record<string, Json>>, ctx: TfjsCodeContext): string[];
 }
 
 const num = (description: string, dflt: number, extra: Record<string, unknown> = {}): PropertySchema => ({ description, type: "number", default: dflt, ...extra });
 const lr = (dflt: number) => num("a positive number", dflt, { exclusiveMinimum: 0 });
 const unit = (dflt: number) => num("a number in [0, 1)", dflt, { minimum: 0, exclusiveMaximum: 1 });
 const eps = (dflt: number) => num("a small positive number", dflt, { exclusiveMinimum: 0 });
-const opt = (name: string, doc: string, usualLr: [number, number], properties: Record<string, PropertySchema>): OptimizerKind => ({
+const opt = (name: string, doc: string, usualLr: [number, number], properties: Record<string, PropertySchema>, tfjs: OptimizerKind["tfjs"]): OptimizerKind => ({
   name,
   doc,
   usualLr,
   schema: { type: "object", properties, additionalProperties: false },
+  tfjs,
 });
+/** Each named option as a literal, in order. */
+const args = (o: Readonly<Record<string, Json>>, c: TfjsCodeContext, ...keys: string[]) => keys.map((k) => c.literal(numberOption(o, k))).join(", ");
+/** sgd with momentum is tfjs's momentum optimizer. */
+const momentumTfjs = (o: Readonly<Record<string, Json>>, c: TfjsCodeContext): string[] =>
+  ["// (learningRate, momentum, useNesterov)", `optimizer: tf.train.momentum(${args(o, c, "lr", "momentum")}, ${booleanOption(o, "nesterov")}),`];
 
 export const OPTIMIZERS: ReadonlyMap<string, OptimizerKind> = new Map(
   [
-    opt("sgd", "Stochastic gradient descent, optionally with momentum and Nesterov momentum.", [1e-4, 1], { lr: lr(0.01), momentum: unit(0), nesterov: { description: "true or false", type: "boolean", default: false } }),
-    opt("momentum", "SGD with momentum (TensorFlow.js `tf.train.momentum`).", [1e-4, 1], { lr: lr(0.01), momentum: unit(0.9), nesterov: { description: "true or false", type: "boolean", default: false } }),
-    opt("adagrad", "Adagrad: per-parameter rates that shrink with the sum of squared gradients.", [1e-4, 1], { lr: lr(0.01), initial_accumulator: num("a non-negative number", 0.1, { minimum: 0 }) }),
-    opt("rmsprop", "RMSprop: divides by a moving average of squared gradients.", [1e-5, 0.1], { lr: lr(0.001), rho: unit(0.9), momentum: unit(0), epsilon: eps(1e-7), centered: { description: "true or false", type: "boolean", default: false } }),
-    opt("adam", "Adam: momentum and RMSprop with bias correction.", [1e-5, 0.1], { lr: lr(0.001), beta1: unit(0.9), beta2: unit(0.999), epsilon: eps(1e-7) }),
-    opt("adamw", "Adam with decoupled weight decay.", [1e-5, 0.1], { lr: lr(0.001), beta1: unit(0.9), beta2: unit(0.999), epsilon: eps(1e-7), weight_decay: num("a non-negative number", 0.004, { minimum: 0 }) }),
+    opt("sgd", "Stochastic gradient descent, optionally with momentum and Nesterov momentum.", [1e-4, 1], { lr: lr(0.01), momentum: unit(0), nesterov: { description: "true or false", type: "boolean", default: false } }, (o, c) =>
+      numberOption(o, "momentum") === 0 ? [`optimizer: tf.train.sgd(${args(o, c, "lr")}),`] : momentumTfjs(o, c),
+    ),
+    opt("momentum", "SGD with momentum (TensorFlow.js `tf.train.momentum`).", [1e-4, 1], { lr: lr(0.01), momentum: unit(0.9), nesterov: { description: "true or false", type: "boolean", default: false } }, momentumTfjs),
+    opt("adagrad", "Adagrad: per-parameter rates that shrink with the sum of squared gradients.", [1e-4, 1], { lr: lr(0.01), initial_accumulator: num("a non-negative number", 0.1, { minimum: 0 }) }, (o, c) => [
+      "// (learningRate, initialAccumulatorValue)",
+      `optimizer: tf.train.adagrad(${args(o, c, "lr", "initial_accumulator")}),`,
+    ]),
+    opt("rmsprop", "RMSprop: divides by a moving average of squared gradients.", [1e-5, 0.1], { lr: lr(0.001), rho: unit(0.9), momentum: unit(0), epsilon: eps(1e-7), centered: { description: "true or false", type: "boolean", default: false } }, (o, c) =>
+      booleanOption(o, "centered")
+        ? [
+            "// (learningRate, rho, momentum, epsilon): tfjs 4.22's centered RMSprop divides by √(s − (c² + ε)), NaN where",
+            "// the gradient is constant; this helper divides by √(s − c² + ε) as the interpreter and TensorFlow do.",
+            `optimizer: new ${c.helper("CenteredRMSProp")}(${args(o, c, "lr", "rho", "momentum", "epsilon")}),`,
+          ]
+        : ["// (learningRate, decay = rho, momentum, epsilon)", `optimizer: tf.train.rmsprop(${args(o, c, "lr", "rho", "momentum", "epsilon")}),`],
+    ),
+    opt("adam", "Adam: momentum and RMSprop with bias correction.", [1e-5, 0.1], { lr: lr(0.001), beta1: unit(0.9), beta2: unit(0.999), epsilon: eps(1e-7) }, (o, c) => [
+      "// (learningRate, beta1, beta2, epsilon)",
+      `optimizer: tf.train.adam(${args(o, c, "lr", "beta1", "beta2", "epsilon")}),`,
+    ]),
+    opt("adamw", "Adam with decoupled weight decay.", [1e-5, 0.1], { lr: lr(0.001), beta1: unit(0.9), beta2: unit(0.999), epsilon: eps(1e-7), weight_decay: num("a non-negative number", 0.004, { minimum: 0 }) }, (o, c) => [
+      "// (learningRate, beta1, beta2, epsilon, weightDecay): tfjs has no AdamW, see the class below",
+      `optimizer: new ${c.helper("AdamW")}(${args(o, c, "lr", "beta1", "beta2", "epsilon", "weight_decay")}),`,
+    ]),
   ].map((o) => [o.name, o]),
 );
 
