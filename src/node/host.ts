@@ -4,6 +4,7 @@ import { parse as parseCsv } from "csv-parse/sync";
 import { dirname, relative, resolve as resolvePath } from "node:path";
 import { DiagnosticSink, hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { loadDataSync, requests } from "../data/index.ts";
+import { readTableSync, type ReadResult } from "../data/node/read.ts";
 import type { DataSpec } from "../lang/program.ts";
 import type { LineMap } from "../diagnostics/span.ts";
 import type { ModelSpec, Program } from "../lang/program.ts";
@@ -87,37 +88,41 @@ export class FileHost implements ImportHost {
 
 /** Data sets larger than this on disk are checked from their headers only: loading them would make every check slow. */
 export const CHECK_LOAD_LIMIT = 16 << 20;
-const loads = new Map<string, { featureShape?: number[]; diagnostics: readonly Diagnostic[] }>();
+/** Parsed files by path, reading options, size and modification time: an edit to the spec re-runs the loader, not the parse. */
+const tables = new Map<string, ReadResult>();
 
 /**
- * Loads a data block's files with the loader training uses, for the checker. Results are cached by
- * the block's options and each file's size and modification time, so the language server re-reads
- * a file only when it changes.
+ * Loads a data block's files with the loader training uses, for the checker. Each file is parsed
+ * once until it changes on disk (the language server re-checks on every edit); the loader's steps
+ * run each time, so its diagnostics point at the spec as it is now.
  */
 export function loadForCheck(spec: DataSpec, specFile: string): { featureShape?: number[]; diagnostics: readonly Diagnostic[] } | undefined {
   const reqs = requests(spec, specFile, new DiagnosticSink(spec.file));
   if (!reqs) return undefined;
   let bytes = 0;
-  const stamps: string[] = [];
+  const stamps = new Map<string, string>();
   for (const r of reqs) {
     try {
       const st = statSync(r.abs);
       if (!st.isFile()) return undefined;
       bytes += st.size;
-      stamps.push(`${r.abs}:${st.size}:${st.mtimeMs}`);
+      stamps.set(r.abs, `${r.abs}\0${JSON.stringify(r.opts)}\0${st.size}\0${st.mtimeMs}`);
     } catch {
       return undefined; // a missing file is reported from its header read
     }
   }
   if (bytes > CHECK_LOAD_LIMIT) return undefined;
-  const key = JSON.stringify([specFile, stamps, [...spec.statements].map(([k, v]) => [k, v.options.values, v.node.span.start]), spec.label, spec.keep]);
-  const hit = loads.get(key);
-  if (hit) return hit;
-  const r = loadDataSync(spec, specFile);
-  const out = { featureShape: r.data?.train.featureShape, diagnostics: r.diagnostics };
-  if (loads.size >= 32) loads.delete(loads.keys().next().value!);
-  loads.set(key, out);
-  return out;
+  const r = loadDataSync(spec, specFile, (abs, shown, opts) => {
+    const key = `${stamps.get(abs) ?? abs}\0${shown}\0${JSON.stringify(opts)}`;
+    let t = tables.get(key);
+    if (!t) {
+      t = readTableSync(abs, shown, opts);
+      if (tables.size >= 32) tables.delete(tables.keys().next().value!);
+      tables.set(key, t);
+    }
+    return t;
+  });
+  return { featureShape: r.data?.train.featureShape, diagnostics: r.diagnostics };
 }
 
 /** How much of a plain data file, and of the compressed bytes of a gzip one, the checker reads. */
