@@ -28,12 +28,29 @@ const VARIANCE: Record<string, { scale: number; mode: "in" | "avg"; dist: "unifo
   lecun_normal: { scale: 1, mode: "in", dist: "normal" },
 };
 
-export const INITIALIZER_NAMES = [...Object.keys(VARIANCE), "zeros", "ones", "random_uniform", "random_normal", "truncated_normal"];
+/** Every initializer the interpreter implements: what a layer's `*_init` option accepts. */
+export const INITIALIZER_NAMES: readonly string[] = [...Object.keys(VARIANCE), "zeros", "ones", "random_normal", "random_uniform", "truncated_normal"];
 
 const numArg = (spec: InitSpec, key: string, pos: number): number | undefined => {
   const v: Json | undefined = spec.options?.[key] ?? spec.args?.[pos];
   return typeof v === "number" ? v : undefined;
 };
+
+/**
+ * The parameters of a random initializer, with TensorFlow.js's defaults: `random_uniform(0.1)` is
+ * [-0.1, 0.1] (`minval:`/`maxval:` as in tfjs; default [-0.05, 0.05]); `random_normal(0.1)` and
+ * `truncated_normal` take the standard deviation first (default 0.05) and `mean:` (default 0).
+ * Undefined for the other initializers. The interpreter draws with these and the generated code
+ * passes them to tfjs.
+ */
+export function randomInitArgs(spec: InitSpec): { minval: number; maxval: number } | { mean: number; stddev: number } | undefined {
+  if (spec.name === "random_uniform") {
+    const a = numArg(spec, "limit", 0);
+    return { minval: numArg(spec, "minval", -1) ?? (a !== undefined ? -a : -0.05), maxval: numArg(spec, "maxval", -1) ?? (a !== undefined ? a : 0.05) };
+  }
+  if (spec.name === "random_normal" || spec.name === "truncated_normal") return { mean: numArg(spec, "mean", -1) ?? 0, stddev: numArg(spec, "stddev", 0) ?? 0.05 };
+  return undefined;
+}
 
 /** Fills `out` (shape `shape`) from `rng`. Unknown names fall back to zeros. */
 export function initialize(out: Buf, shape: readonly number[], spec: InitSpec, rng: Rng): void {
@@ -56,17 +73,13 @@ export function initialize(out: Buf, shape: readonly number[], spec: InitSpec, r
       out.fill(1);
       return;
     case "random_uniform": {
-      // `random_uniform(0.1)` is [-0.1, 0.1]; options minval/maxval as in tfjs.
-      const a = numArg(spec, "limit", 0);
-      const lo = numArg(spec, "minval", -1) ?? (a !== undefined ? -a : -0.05);
-      const hi = numArg(spec, "maxval", -1) ?? (a !== undefined ? a : 0.05);
+      const { minval: lo, maxval: hi } = randomInitArgs(spec) as { minval: number; maxval: number };
       for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * rng.uniform();
       return;
     }
     case "random_normal":
     case "truncated_normal": {
-      const sd = numArg(spec, "stddev", 0) ?? 0.05;
-      const mean = numArg(spec, "mean", -1) ?? 0;
+      const { mean, stddev: sd } = randomInitArgs(spec) as { mean: number; stddev: number };
       const trunc = spec.name === "truncated_normal";
       for (let i = 0; i < n; i++) out[i] = mean + sd * (trunc ? rng.truncatedNormal() : rng.normal());
       return;

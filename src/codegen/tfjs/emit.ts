@@ -24,12 +24,13 @@ import type { Shape } from "../../core/dims.ts";
 import type { CheckedModel, CheckedProgram, CheckedTrain, NamedOpts, TrainConfig } from "../../check/ir.ts";
 import { defaultSeed } from "../../check/train.ts";
 import { numberOption } from "../../core/options.ts";
+import { initSpec, randomInitArgs } from "../../core/init.ts";
 import { isTfjsName } from "../../check/lints.ts";
 import { dataConfig } from "../../data/runtime.ts";
 import type { LayerSpec, NamedOptions, TrainSpec } from "../../lang/program.ts";
 import { CLASS_METRICS, HIGHER_IS_BETTER, REGRESSION_METRICS } from "../../kinds/metrics/index.ts";
 import { taskOf, type Task } from "../../kinds/metrics/kernel.ts";
-import { isCall, type Json } from "../../lang/values.ts";
+import type { Json } from "../../lang/values.ts";
 import type { TfjsLayer } from "../../kinds/layers/types.ts";
 import { unsupportedIn } from "../../kinds/layers/common.ts";
 import { LOSSES } from "../../kinds/losses/index.ts";
@@ -398,26 +399,8 @@ class Emitter {
     if (name === "zeros" || name === "ones") return `tf.initializers.${name}()`;
     const option = key === "biasInitializer" ? "bias_init" : key === "embeddingsInitializer" ? "init" : "kernel_init";
     const slot = key === "biasInitializer" ? 1 : 0;
-    const v = l.options.full[option];
-    const args: Record<string, number> = {};
-    if (v !== undefined && isCall(v)) {
-      const n = (k: string, pos: number): number | undefined => {
-        const x = v.options[k] ?? (pos >= 0 ? v.args[pos] : undefined);
-        return typeof x === "number" ? x : undefined;
-      };
-      if (v.call === "random_uniform") {
-        const a = n("limit", 0);
-        const lo = n("minval", -1) ?? (a !== undefined ? -a : undefined);
-        const hi = n("maxval", -1) ?? a;
-        if (lo !== undefined) args.minval = lo;
-        if (hi !== undefined) args.maxval = hi;
-      } else if (v.call === "random_normal" || v.call === "truncated_normal") {
-        const sd = n("stddev", 0);
-        const mean = n("mean", -1);
-        if (mean !== undefined) args.mean = mean;
-        if (sd !== undefined) args.stddev = sd;
-      }
-    }
+    // The interpreter's parameters (defaults included), spelled out rather than left to tfjs's defaults.
+    const args: Record<string, number> = randomInitArgs(initSpec(l.options.full[option])) ?? {};
     this.runtime.add("initializerSeed");
     const entries = [...Object.entries(args).map(([k, x]) => `${k}: ${literal(x)}`), `seed: initializerSeed(seed, ${index}, ${slot})`];
     return `tf.initializers.${name}({ ${entries.join(", ")} })`;

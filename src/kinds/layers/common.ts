@@ -1,11 +1,12 @@
 import { Dim, elements, shapeText, type Shape } from "../../core/dims.ts";
 import { isCall, type Json } from "../../core/json.ts";
+import { INITIALIZER_NAMES } from "../../core/init.ts";
 import type { ParamCount, ShapeContext, TfjsLayer } from "./types.ts";
 import type { PropertySchema } from "../../core/options.ts";
 import { DEFAULT_ALPHA } from "./activations/alpha.ts";
 
 export const ACTIVATIONS = ["linear", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax"] as const;
-export const INITIALIZERS = ["glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "zeros", "ones", "random_normal", "random_uniform", "truncated_normal"] as const;
+export const INITIALIZERS = INITIALIZER_NAMES;
 
 const callOf = (names: readonly string[]) => ({
   type: "object",
