@@ -345,6 +345,10 @@ describe("nnspec lsp", () => {
     const data = hoverText(await h(pos(text, "on iris {", 4)));
     expect(data).toContain("**data** `iris`");
     expect(data).toContain("data/iris.csv");
+    // What the loader made of the file: the examples' shape, the classes and the split.
+    expect(data).toContain("examples: `[*, 4]` (sepal_length, sepal_width, petal_length, petal_width)");
+    expect(data).toContain("classes: setosa, versicolor, virginica");
+    expect(data).toContain("rows: 105 train, 0 val, 45 test");
     const optimizer = hoverText(await h(pos(text, "optimizer adam", 11)));
     expect(optimizer).toContain("**optimizer** `adam`");
     expect(optimizer).toMatch(/\| `lr` \| `0.01` \| \|/);
@@ -467,6 +471,13 @@ describe("nnspec lsp", () => {
       got = c.waitFor(uri);
       await c.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf(csv), type: FileChangeType.Changed }] });
       expect((await got).diagnostics.filter((d) => d.severity === 1)).toEqual([]);
+      // Text in a feature column: the loader's finding, reported in the editor as by `nnspec check`.
+      writeFileSync(csv, "a,b,c,e,y\n1,x,3,4,5\n");
+      got = c.waitFor(uri);
+      await c.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: uriOf(csv), type: FileChangeType.Changed }] });
+      const text404 = (await got).diagnostics.filter((d) => d.severity === 1);
+      expect(text404.map((d) => d.code)).toEqual(["NN0604"]);
+      expect(text404[0].message).toContain("`x` is not a number");
       await c.close(main);
     } finally {
       rmSync(dir, { recursive: true, force: true });

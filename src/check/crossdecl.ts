@@ -10,7 +10,7 @@ import { everyFeature, selectColumns } from "../data/columns.ts";
 import { sourceOf } from "../data/source.ts";
 import { closest } from "../util/suggest.ts";
 import { Dim, elements, shapeText, type Shape } from "../core/dims.ts";
-import type { CheckedLayer, CheckedModel, TensorInfo } from "./ir.ts";
+import type { CheckedLayer, CheckedModel, TensorInfo, DataLayout } from "./ir.ts";
 
 /**
  * Cross-declaration checks: each `train MODEL on DATA` is checked for a model, a data set and a loss
@@ -51,7 +51,7 @@ export interface DataHost {
    * per-example feature shape it produced. Undefined when the host does not load data at check
    * time (too large, or no file system).
    */
-  loadData?(spec: DataSpec): { featureShape?: number[]; diagnostics: readonly Diagnostic[] } | undefined;
+  loadData?(spec: DataSpec): { layout?: DataLayout; diagnostics: readonly Diagnostic[] } | undefined;
 }
 
 export interface HeaderError {
@@ -202,6 +202,8 @@ export interface DataInfo {
   labelColumns?: number;
   rows?: number;
   file?: string;
+  /** Set when the checker loaded the data as training will. */
+  layout?: DataLayout;
 }
 
 /**
@@ -399,11 +401,13 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost):
     const loaded = host.loadData(d);
     if (loaded) {
       for (const x of loaded.diagnostics) sink.items.push({ ...x, file: sink.file });
-      if (loaded.featureShape) {
-        const n = loaded.featureShape.reduce((a, b) => a * b, 1);
+      info.layout = loaded.layout;
+      if (loaded.layout) {
+        const shape = loaded.layout.featureShape;
+        const n = shape.reduce((a, b) => a * b, 1);
         const onehot = stmt(d, "onehot");
         info.features = n;
-        info.shape = loaded.featureShape.map((x) => Dim.of(x));
+        info.shape = shape.map((x) => Dim.of(x));
         info.featuresSpan = onehot?.node.span ?? stmt(d, "features")?.node.span ?? from?.node.span;
         info.featuresWhy = onehot ? `${plural(n, "feature value")} per example after one-hot encoding` : `${plural(n, "feature value")} per example`;
       }

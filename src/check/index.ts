@@ -3,7 +3,7 @@ import type { Diagnostic, DiagnosticSink } from "../diagnostics/diagnostic.ts";
 import type { Span } from "../diagnostics/span.ts";
 import type { Program } from "../lang/program.ts";
 import { checkCrossDecl, type DataHost } from "./crossdecl.ts";
-import type { CheckedModel, CheckedProgram, CheckedTrain } from "./ir.ts";
+import type { CheckedModel, CheckedProgram, CheckedTrain, DataLayout } from "./ir.ts";
 import { lint } from "./lints.ts";
 import { checkModel } from "./model.ts";
 import { trainConfigOf } from "./train.ts";
@@ -29,14 +29,16 @@ export function check(program: Program, sink: DiagnosticSink, host?: DataHost, e
     models.set(name, checkModel(m, sink));
   }
   const clean = withoutErrors(program.file, [...earlier, ...sink.items]);
-  checkCrossDecl(program, models, sink, host, clean);
+  const infos = checkCrossDecl(program, models, sink, host, clean);
+  const layouts = new Map<string, DataLayout>();
+  for (const [name, info] of infos) if (info.layout) layouts.set(name, info.layout);
   // Lints read the layers as written, not the shapes: a shape error does not hide them.
   const written = withoutErrors(program.file, [...earlier, ...sink.items.filter((d) => category(d.code) !== "shapes" && category(d.code) !== "cross-declaration")]);
   lint(program, models, sink, written);
   // The train blocks become checked ones in place: callers key maps by them.
   const trains = program.trains as CheckedTrain[];
   for (const t of trains) t.config = trainConfigOf(t);
-  return { program, models, data: program.data, trains };
+  return { program, models, data: program.data, layouts, trains };
 }
 
 /** A test of whether a declaration's span holds no error of this file. */

@@ -63,9 +63,23 @@ export interface CheckedTrain extends TrainSpec {
   config?: TrainConfig;
 }
 
+/** A data block as the loader reads it: known when check loaded its files (see DataHost.loadData). */
+export interface DataLayout {
+  /** Per-example feature shape after every transform (one-hot widths, `reshape`). */
+  featureShape: number[];
+  /** The feature names after preprocessing (`color=red` for a one-hot output). */
+  featureNames: string[];
+  label: { kind: "class" | "onehot" | "binary" | "regression"; columns: string[]; classes?: number };
+  classNames?: string[];
+  /** Rows per part (`unused`: left out by count splits); `kfold` when cross-validating. */
+  split: { train: number; val: number; test: number; unused: number; kfold?: number };
+}
+
 export interface CheckedProgram {
   program: Program;
   models: Map<string, CheckedModel>;
   data: Map<string, DataSpec>;
+  /** The layout of each data block whose files check loaded. */
+  layouts: Map<string, DataLayout>;
   trains: CheckedTrain[];
 }

@@ -12,6 +12,7 @@ import type { LayerKind } from "../kinds/layers/types.ts";
 import { LOSSES } from "../kinds/losses/index.ts";
 import { OPTIMIZERS, SCHEDULES } from "../kinds/optimizers/index.ts";
 import { readDataHeader } from "../node/host.ts";
+import { sourceOf } from "../data/source.ts";
 import { toPosition } from "./convert.ts";
 import { jsonText } from "./describe.ts";
 import { IDENTIFIER } from "./symbols.ts";
@@ -348,14 +349,9 @@ function columnsOf(c: Ctx): string[] {
   const spec = c.a.program.data.get(d.name.name);
   const names = spec?.node === d ? spec.statements.get("columns")?.options.values.names : undefined;
   if (Array.isArray(names)) return names.filter((n): n is string => typeof n === "string");
-  const from = spec?.node === d ? spec.statements.get("from")?.options.values : undefined;
-  if (!from || typeof from.path !== "string") return [];
+  const source = spec?.node === d ? sourceOf(spec, "from") : undefined;
+  if (!source?.path) return [];
   // The loader's own reading of the header row (only with `header: true`, as the loader reads it).
-  const header = readDataHeader(resolvePath(dirname(c.a.path), from.path), {
-    skip: typeof from.skip === "number" ? from.skip : 0,
-    header: typeof from.header === "boolean" ? from.header : undefined,
-    delimiter: typeof from.delimiter === "string" ? from.delimiter : undefined,
-    format: from.format === "csv" || from.format === "idx" || from.format === "whitespace" ? from.format : undefined,
-  });
+  const header = readDataHeader(resolvePath(dirname(c.a.path), source.path), { ...source.opts, skip: source.opts.skip ?? 0 });
   return header && "columns" in header && header.columns ? header.columns : [];
 }

@@ -67,6 +67,15 @@ function symbolHover(a: Analysis, o: Occurrence): string | undefined {
       const feats = d.statements.get("features")?.options.values.columns;
       if (feats !== undefined) lines.push(`features: \`${jsonText(feats)}\``);
       if (d.label) lines.push(`label: ${d.label.columns.map(jsonText).join(", ") || "(from the labels file)"} — ${d.label.kind}${d.label.classes ? `(${d.label.classes})` : ""}`);
+      // What the loader made of the files, when check could read them.
+      const layout = a.checked.layouts.get(d.name);
+      if (layout) {
+        const names = layout.featureNames.length > 12 ? `${layout.featureNames.slice(0, 12).join(", ")}, … (${layout.featureNames.length})` : layout.featureNames.join(", ");
+        lines.push("", `examples: \`[*, ${layout.featureShape.join(", ")}]\` (${names})`);
+        if (layout.classNames) lines.push(`classes: ${layout.classNames.join(", ")}`);
+        const s = layout.split;
+        lines.push(`rows: ${s.train} train, ${s.val} val, ${s.test} test${s.unused ? `, ${s.unused} unused` : ""}${s.kfold ? `; ${s.kfold}-fold cross-validation` : ""}`);
+      }
       return lines.join("  \n");
     }
     case "tensor": {

@@ -1,12 +1,11 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve as resolvePath } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative, resolve as resolvePath } from "node:path";
 import { analyseParsed } from "../analyse.ts";
-import type { DataHeader, HeaderRequest } from "../check/index.ts";
 import type { CheckedProgram } from "../check/ir.ts";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { LineMap } from "../diagnostics/span.ts";
 import type { Program } from "../lang/program.ts";
-import { FileHost, readDataHeader } from "../node/host.ts";
+import { dataHost, FileHost } from "../node/host.ts";
 import type { SourceFile } from "../syntax/ast.ts";
 import { pathToUri, uriToPath } from "./convert.ts";
 import { IncrementalParser } from "./incremental.ts";
@@ -44,8 +43,6 @@ export class Workspace {
   private readonly parsers = new Map<string, IncrementalParser>();
   private readonly analyses = new Map<string, Analysis>();
   private readonly lastGood = new Map<string, Analysis>();
-  /** Data file headers by path and request, kept while the file's size and time stay the same. */
-  private readonly headers = new Map<string, { stamp: string; header: ReturnType<typeof readDataHeader> }>();
 
   constructor(
     private readonly open: () => Iterable<OpenDocument>,
@@ -68,22 +65,6 @@ export class Workspace {
     return new FileHost((p) => open.get(resolvePath(p)) ?? readFileSync(p, "utf8"));
   }
 
-  /** A data file's header as the checker reads it, read again only when the file changed. */
-  private readHeader(path: string, how: HeaderRequest): DataHeader | { error: string } | undefined {
-    let stamp: string;
-    try {
-      const st = statSync(path);
-      stamp = `${st.size}:${st.mtimeMs}`;
-    } catch {
-      return readDataHeader(path, how);
-    }
-    const key = `${path}\0${JSON.stringify(how)}`;
-    const hit = this.headers.get(key);
-    if (hit?.stamp === stamp) return hit.header;
-    const header = readDataHeader(path, how);
-    this.headers.set(key, { stamp, header });
-    return header;
-  }
 
   /** The analysis of an open document's current text (computed now if it is out of date). */
   analysis(uri: string): Analysis | undefined {
@@ -106,7 +87,7 @@ export class Workspace {
       parsed,
       shown,
       { importModels: (p) => host.importModels(p, path) },
-      { readHeader: (p, _from, how) => this.readHeader(resolvePath(dirname(path), p), how) },
+      dataHost(path),
     );
     const a = makeAnalysis({ uri, version: doc.version, path, shown, text, lines: parsed.lines, ast: parsed.ast, program, checked, diagnostics, syntaxErrors });
     this.analyses.set(uri, a);

@@ -10,10 +10,10 @@ import type { LineMap } from "../diagnostics/span.ts";
 import type { ModelSpec, Program } from "../lang/program.ts";
 import type { ImportHost } from "../lang/resolve.ts";
 import type { SourceFile } from "../syntax/ast.ts";
-import type { DataHeader, HeaderRequest } from "../check/index.ts";
+import type { DataHeader, DataHost, HeaderRequest } from "../check/index.ts";
 import type { HeaderError } from "../check/crossdecl.ts";
 import { analyseParsed } from "../analyse.ts";
-import type { CheckedProgram } from "../check/ir.ts";
+import type { CheckedProgram, DataLayout } from "../check/ir.ts";
 import { parse } from "../syntax/parse.ts";
 
 export interface CheckedFile {
@@ -76,14 +76,39 @@ export class FileHost implements ImportHost {
 
   private analyseText(key: string, shownPath: string, src: string): CheckedFile {
     const parsed = parse(src, shownPath);
-    const analysed = analyseParsed(parsed, shownPath, { importModels: (p) => this.importModels(p, key) }, {
-      readHeader: (p, _from, how) => readDataHeader(resolvePath(dirname(key), p), how),
-      loadData: (spec) => loadForCheck(spec, key),
-    });
+    const analysed = analyseParsed(parsed, shownPath, { importModels: (p) => this.importModels(p, key) }, dataHost(key));
     const result: CheckedFile = { path: shownPath, text: src, ast: parsed.ast, lines: parsed.lines, ...analysed };
     this.cache.set(key, result);
     return result;
   }
+}
+
+const headers = new Map<string, { stamp: string; header: DataHeader | HeaderError | undefined }>();
+
+/** A data file's header as the checker reads it, read again only when the file's size or time changed. */
+function cachedHeader(path: string, how: HeaderRequest): DataHeader | HeaderError | undefined {
+  let stamp: string;
+  try {
+    const st = statSync(path);
+    stamp = `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return readDataHeader(path, how);
+  }
+  const key = `${path}\0${JSON.stringify(how)}`;
+  const hit = headers.get(key);
+  if (hit?.stamp === stamp) return hit.header;
+  const header = readDataHeader(path, how);
+  if (headers.size >= 256) headers.delete(headers.keys().next().value!);
+  headers.set(key, { stamp, header });
+  return header;
+}
+
+/** What the checker reads of the data files of the spec at `specPath` (the CLI and the language server alike). */
+export function dataHost(specPath: string): DataHost {
+  return {
+    readHeader: (p, _from, how) => cachedHeader(resolvePath(dirname(specPath), p), how),
+    loadData: (spec) => loadForCheck(spec, specPath),
+  };
 }
 
 /** Data sets larger than this on disk are checked from their headers only: loading them would make every check slow. */
@@ -96,7 +121,7 @@ const tables = new Map<string, ReadResult>();
  * once until it changes on disk (the language server re-checks on every edit); the loader's steps
  * run each time, so its diagnostics point at the spec as it is now.
  */
-export function loadForCheck(spec: DataSpec, specFile: string): { featureShape?: number[]; diagnostics: readonly Diagnostic[] } | undefined {
+export function loadForCheck(spec: DataSpec, specFile: string): { layout?: DataLayout; diagnostics: readonly Diagnostic[] } | undefined {
   const reqs = requests(spec, specFile, new DiagnosticSink(spec.file));
   if (!reqs) return undefined;
   let bytes = 0;
@@ -122,7 +147,11 @@ export function loadForCheck(spec: DataSpec, specFile: string): { featureShape?:
     }
     return t;
   });
-  return { featureShape: r.data?.train.featureShape, diagnostics: r.diagnostics };
+  const d = r.data;
+  if (!d) return { diagnostics: r.diagnostics };
+  const { train, val, test, unused, kfold } = d.split;
+  const layout: DataLayout = { featureShape: d.train.featureShape, featureNames: d.featureNames, label: d.label, classNames: d.classNames, split: { train, val, test, unused, ...(kfold ? { kfold } : {}) } };
+  return { layout, diagnostics: r.diagnostics };
 }
 
 /** How much of a plain data file, and of the compressed bytes of a gzip one, the checker reads. */
