@@ -92,7 +92,12 @@ function cachedHeader(path: string, how: HeaderRequest): DataHeader | HeaderErro
     const st = statSync(path);
     stamp = `${st.size}:${st.mtimeMs}`;
   } catch {
-    return readDataHeader(path, how);
+    // A missing file: its answer (with the files beside it) holds until its folder changes.
+    try {
+      stamp = `missing:${statSync(dirname(path)).mtimeMs}`;
+    } catch {
+      return readDataHeader(path, how);
+    }
   }
   const key = `${path}\0${JSON.stringify(how)}`;
   const hit = headers.get(key);
