@@ -3,7 +3,7 @@
  * (test/cases/checks, test/cases/lints) is awkward: reading data-file headers from temporary files,
  * checking without a host, applying the fixes, and the catalog entries themselves.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -251,5 +251,28 @@ describe("diagnostic categories", () => {
     expect(category("NN0623")).toBe("data");
     expect(category("NN1000")).toBeUndefined();
     expect(category("XX0101")).toBeUndefined();
+  });
+});
+
+describe("the checker's data load", () => {
+  it("moves a cached answer with its data block when the text above it changes", async () => {
+    const { FileHost: Host } = await import("../src/node/host.ts");
+    const spec = join(process.cwd(), "test/cases/checks/text-column.nnspec");
+    const text = readFileSync(spec, "utf8");
+    const at = (t: string) => {
+      const f = new Host().analyse(spec, "text-column.nnspec", t);
+      const d = f.diagnostics.find((x) => x.code === "NN0604")!;
+      return { t, d };
+    };
+    const first = at(text);
+    const moved = at(`# two lines\n# above\n${text}`);
+    for (const { t, d } of [first, moved]) {
+      expect(t.slice(d.span.start, d.span.end)).toBe('"data/cars.csv"');
+      expect(t.split("\n")[d.span.line - 1]).toContain('from "data/cars.csv"');
+      const edit = d.fixes[0].edits[0];
+      const fixed = t.slice(0, edit.span.start) + edit.newText + t.slice(edit.span.end);
+      expect(fixed).toContain("  split train: 0.8, test: 0.2, seed: 1\n  onehot colour\n}");
+    }
+    expect(moved.d.span.line).toBe(first.d.span.line + 2);
   });
 });

@@ -3,10 +3,10 @@ import { constants as zlibConstants, gunzipSync } from "node:zlib";
 import { parse as parseCsv } from "csv-parse/sync";
 import { dirname, relative, resolve as resolvePath } from "node:path";
 import { DiagnosticSink, hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
-import { loadDataSync, requests } from "../data/index.ts";
+import { loadDataSync, requests, type LoadedData } from "../data/index.ts";
 import { readTableSync, type ReadResult } from "../data/node/read.ts";
 import type { DataSpec } from "../lang/program.ts";
-import type { LineMap } from "../diagnostics/span.ts";
+import type { LineMap, Span } from "../diagnostics/span.ts";
 import type { ModelSpec, Program } from "../lang/program.ts";
 import type { ImportHost } from "../lang/resolve.ts";
 import type { SourceFile } from "../syntax/ast.ts";
@@ -142,6 +142,12 @@ export function loadForCheck(spec: DataSpec, specFile: string): { layout?: DataL
     }
   }
   if (bytes > CHECK_LOAD_LIMIT) return undefined;
+  // The same block over the same files (an edit elsewhere in the spec): reuse the loader's answer,
+  // its diagnostics moved with the block.
+  const base = spec.node.span;
+  const key = JSON.stringify([specFile, [...stamps.values()], spec.name, base.end - base.start, blockShape(spec, base)]);
+  const hit = results.get(key);
+  if (hit) return { layout: hit.layout, diagnostics: hit.diagnostics.map((x) => moveDiagnostic(x, base.start - hit.start, base.line - hit.line)) };
   const r = loadDataSync(spec, specFile, (abs, shown, opts) => {
     const key = `${stamps.get(abs) ?? abs}\0${shown}\0${JSON.stringify(opts)}`;
     let t = tables.get(key);
@@ -152,6 +158,40 @@ export function loadForCheck(spec: DataSpec, specFile: string): { layout?: DataL
     }
     return t;
   });
+  const out = resultOf(r);
+  if (results.size >= 32) results.delete(results.keys().next().value!);
+  results.set(key, { ...out, start: base.start, line: base.line });
+  return out;
+}
+
+const results = new Map<string, { layout?: DataLayout; diagnostics: readonly Diagnostic[]; start: number; line: number }>();
+
+/** What in a data block decides the loader's answer, with every span relative to the block. */
+function blockShape(spec: DataSpec, base: Span): unknown {
+  const rel = (x: Span) => [x.start - base.start, x.end - base.start, x.line - base.line, x.col, x.endLine - base.line, x.endCol];
+  return [
+    [...spec.statements].map(([k, v]) => [k, v.options.values, rel(v.node.span), [...v.options.spans].map(([p, x]) => [p, rel(x)])]),
+    spec.label ? { ...spec.label, span: rel(spec.label.span) } : null,
+    spec.keep ? { ...spec.keep, span: rel(spec.keep.span) } : null,
+    spec.node.name ? rel(spec.node.name.span) : null,
+  ];
+}
+
+function moveSpan(x: Span, by: number, lines: number): Span {
+  return { ...x, start: x.start + by, end: x.end + by, line: x.line + lines, endLine: x.endLine + lines };
+}
+
+function moveDiagnostic(d: Diagnostic, by: number, lines: number): Diagnostic {
+  if (by === 0 && lines === 0) return d;
+  return {
+    ...d,
+    span: moveSpan(d.span, by, lines),
+    labels: d.labels.map((l) => (l.file ? l : { ...l, span: moveSpan(l.span, by, lines) })),
+    fixes: d.fixes.map((f) => ({ ...f, edits: f.edits.map((e) => ({ ...e, span: moveSpan(e.span, by, lines) })) })),
+  };
+}
+
+function resultOf(r: { data?: LoadedData; diagnostics: readonly Diagnostic[] }): { layout?: DataLayout; diagnostics: readonly Diagnostic[] } {
   const d = r.data;
   if (!d) return { diagnostics: r.diagnostics };
   const { train, val, test, unused, kfold } = d.split;
