@@ -6,6 +6,7 @@ import type * as A from "../syntax/ast.ts";
 import { apportion, PARTS, quotas } from "../data/split.ts";
 import { CLASS_METRICS, REGRESSION_METRICS } from "../kinds/metrics/index.ts";
 import { LOSSES } from "../kinds/losses/index.ts";
+import { category } from "../diagnostics/catalog.ts";
 import { everyFeature, selectColumns } from "../data/columns.ts";
 import { sourceOf } from "../data/source.ts";
 import { closest } from "../util/suggest.ts";
@@ -272,7 +273,12 @@ function stmt(d: DataSpec | TrainSpec, name: string): { node: A.Statement; optio
   return d.statements.get(name);
 }
 
-export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost): DataInfo {
+/**
+ * Checks a data block against its files. `sound(statement)` says whether a statement checked
+ * without error (a statement with an error is skipped, not read as absent); `whole` whether the
+ * block has no error at all, which loading it as training would needs.
+ */
+export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost, sound: (statement: string) => boolean = () => true, whole = true): DataInfo {
   const info: DataInfo = { spec: d };
   const from = stmt(d, "from");
   const source = sourceOf(d, "from");
@@ -367,6 +373,7 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost):
   }
   // Transforms name feature columns: the same columns must exist.
   for (const name of ["standardize", "minmax", "onehot"]) {
+    if (!sound(name)) continue;
     const s = stmt(d, name);
     const its = s?.options.values.columns;
     if (!s || !Array.isArray(its)) continue;
@@ -393,11 +400,11 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost):
     } else info.shape = dims.map((x) => Dim.of(x === -1 ? info.features! / known : x));
   } else if (info.features !== undefined) info.shape = [Dim.of(info.features)];
 
-  checkSplit(d, info, sink);
+  if (sound("split")) checkSplit(d, info, sink);
   // With the block sound so far, load the data as training will: whatever the loader would stop
   // at (text in a numeric column, missing values, empty splits) is reported now, and the feature
   // shape after one-hot encoding and reshaping is known exactly.
-  if (host?.loadData && sink.items.filter((x) => x.severity === "error").length === errorsBefore) {
+  if (whole && host?.loadData && sink.items.filter((x) => x.severity === "error").length === errorsBefore) {
     const loaded = host.loadData(d);
     if (loaded) {
       for (const x of loaded.diagnostics) sink.items.push({ ...x, file: sink.file });
@@ -801,9 +808,37 @@ function checkEarlyStopping(t: TrainSpec, data: DataSpec | undefined, sink: Diag
  * Runs every cross-declaration check of a file. `clean` tells whether a declaration is free of
  * errors: a data block, model or train with an error of its own is not checked against the others.
  */
-export function checkCrossDecl(program: Program, models: Map<string, CheckedModel>, sink: DiagnosticSink, host?: DataHost, clean: (span: Span) => boolean = () => true): Map<string, DataInfo> {
+/** The data statements that decide which columns are read and the examples' shape. */
+const SHAPING = ["from", "test_from", "columns", "label", "features", "keep", "onehot", "reshape"];
+
+export function checkCrossDecl(
+  program: Program,
+  models: Map<string, CheckedModel>,
+  sink: DiagnosticSink,
+  host?: DataHost,
+  clean: (span: Span) => boolean = () => true,
+  errorsIn: (span: Span) => readonly Diagnostic[] = () => [],
+): Map<string, DataInfo> {
   const infos = new Map<string, DataInfo>();
-  for (const [name, d] of program.data) if (clean(d.node.span)) infos.set(name, analyseData(d, sink, host));
+  for (const [name, d] of program.data) {
+    // An error in one statement hides only what reads it; the statements that decide the examples'
+    // shape must all be sound for the rest to mean anything.
+    const sound = (n: string) => {
+      const s = d.statements.get(n);
+      return !s || clean(s.node.span);
+    };
+    if (!SHAPING.every(sound) || (d.node.name && !clean(d.node.name.span))) continue;
+    // Every error must sit in a statement that was read (a syntax error or an unknown statement may
+    // have dropped one, which would then look absent).
+    const read = [...d.statements].filter(([n]) => !SHAPING.includes(n)).map(([, s]) => s.node.span);
+    const inBlock = errorsIn(d.node.span);
+    const placed = inBlock.every((e) => {
+      const c = category(e.code);
+      return c !== "lexical" && c !== "syntax" && read.some((s) => e.span.start >= s.start && e.span.start < Math.max(s.end, s.start + 1));
+    });
+    if (!placed) continue;
+    infos.set(name, analyseData(d, sink, host, sound, inBlock.length === 0));
+  }
   for (const t of program.trains) {
     // An error in one statement of the block hides only the checks that read that statement.
     const refs = [t.node.model?.span, t.node.data?.span].filter((s): s is Span => s !== undefined);

@@ -29,7 +29,9 @@ export function check(program: Program, sink: DiagnosticSink, host?: DataHost, e
     models.set(name, checkModel(m, sink));
   }
   const clean = withoutErrors(program.file, [...earlier, ...sink.items]);
-  const infos = checkCrossDecl(program, models, sink, host, clean);
+  const errors = [...earlier, ...sink.items].filter((d) => d.severity === "error" && d.file === program.file);
+  const errorsIn = (span: Span) => errors.filter((d) => d.span.start >= span.start && d.span.start < Math.max(span.end, span.start + 1));
+  const infos = checkCrossDecl(program, models, sink, host, clean, errorsIn);
   const layouts = new Map<string, DataLayout>();
   for (const [name, info] of infos) if (info.layout) layouts.set(name, info.layout);
   // Lints read the layers as written, not the shapes: a shape error does not hide them.
