@@ -7,7 +7,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const TMP = mkdtempSync(join(tmpdir(), "nnspec-cli-"));
@@ -158,4 +158,63 @@ describe.concurrent("nnspec fmt", { timeout: 60_000 }, () => {
     expect(r.stderr).toContain("NN0108");
     expect(readFileSync(f, "utf8")).toBe(text);
   });
+});
+
+describe("the command line speaks nnspec (in process)", () => {
+  const run = async (...argv: string[]) => {
+    const { main } = await import("../src/cli/main.ts");
+    let stdout = "";
+    let stderr = "";
+    const code = await main(argv, { stdout: { write: (s: string) => ((stdout += s), true) }, stderr: { write: (s: string) => ((stderr += s), true) } });
+    return { code, stdout, stderr };
+  };
+  const verbs = ["check", "fmt", "explain", "layers", "train", "eval", "predict", "summary", "build", "lsp"];
+
+  it("answers CMD --help and -h with the command's usage, exit 0, for every verb", async () => {
+    for (const v of verbs)
+      for (const flag of ["--help", "-h"]) {
+        const r = await run(v, flag);
+        expect(r.code, `${v} ${flag}: ${r.stderr}`).toBe(0);
+        expect(r.stdout).toMatch(new RegExp(`^nnspec ${v}\\b`));
+      }
+    expect((await run("--version")).stdout).toMatch(/^nnspec \d+\.\d+\.\d+\n$/);
+  });
+
+  it("reports an unknown flag in its own words with the nearest flag, never Node's parser text", async () => {
+    const cases: [string[], string][] = [
+      [["check", "--formt", "json", "x.nnspec"], "unknown option `--formt`; did you mean `--format`?"],
+      [["train", "x.nnspec", "--epoch", "3"], "unknown option `--epoch`; did you mean `--epochs`?"],
+      [["eval", "x.nnspec", "--modle", "out"], "unknown option `--modle`; did you mean `--model`?"],
+      [["predict", "x.nnspec", "--inptu", "a.csv"], "unknown option `--inptu`; did you mean `--input`?"],
+      [["build", "x.nnspec", "--taget", "tfjs"], "unknown option `--taget`; did you mean `--target`?"],
+      [["train", "x.nnspec", "--out"], "`--out` needs a value"],
+      [["check", "--color=yes", "x.nnspec"], "`--color` takes no value"],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await run(...argv);
+      expect(r.code, argv.join(" ")).toBe(2);
+      expect(r.stderr).toContain(`error: ${message}`);
+      expect(r.stderr).toMatch(/usage: nnspec /);
+      expect(r.stderr).not.toMatch(/Unknown option '|argument missing|ERR_PARSE_ARGS/);
+    }
+  });
+
+  it("takes -o for --out wherever an output is written", async () => {
+    const { mkdtempSync, existsSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "nnspec-o-"));
+    try {
+      const r = await run("train", "specs/iris.nnspec", "--train", "1", "--epochs", "1", "--quiet", "-o", join(dir, "run"));
+      expect(r.code, r.stderr).toBe(0);
+      expect(existsSync(join(dir, "run", "model.json"))).toBe(true);
+      const e = await run("eval", "specs/iris.nnspec", "--model", join(dir, "run"), "-o", join(dir, "eval"));
+      expect(e.code, e.stderr).toBe(0);
+      expect(existsSync(join(dir, "eval", "eval-test.json"))).toBe(true);
+      const b = await run("build", "specs/iris.nnspec", "--target", "tfjs", "-o", join(dir, "gen"));
+      expect(b.code, b.stderr).toBe(0);
+      expect(existsSync(join(dir, "gen", "iris", "iris.ts"))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

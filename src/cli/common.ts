@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { resolve as resolvePath } from "node:path";
 import { FileHost, type CheckedFile } from "../node/host.ts";
+import { closest } from "../util/suggest.ts";
 
 /** Where a command writes: process.stdout/stderr, or a test's buffers. */
 export interface Io {
@@ -20,8 +21,36 @@ export interface Command {
   run(argv: string[], io: Io): number | Promise<number>;
 }
 
-export function args(argv: string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>["options"]>) {
-  return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+type Options = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>["options"]>;
+
+/**
+ * Parses a command's flags. Unknown flags and missing values are reported in nnspec's words, with
+ * the nearest known flag, as a UsageError (exit 2): never Node's argument-parser text.
+ */
+export function args<T extends Options>(argv: string[], options: T) {
+  const shorts = new Map(Object.entries(options).flatMap(([name, o]) => (o.short ? [[o.short, name] as const] : [])));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") break;
+    if (!a.startsWith("-") || a === "-") continue;
+    const long = a.startsWith("--");
+    const [flag] = (long ? a.slice(2) : a.slice(1)).split("=");
+    const name = long ? flag : shorts.get(flag);
+    const o = name === undefined ? undefined : options[name];
+    if (!o || name === undefined) {
+      const guess = closest(flag, [...Object.keys(options), ...shorts.keys()]);
+      const shown = guess === undefined ? undefined : guess.length === 1 ? `-${guess}` : `--${guess}`;
+      throw new UsageError(`unknown option \`${a.split("=")[0]}\`${shown ? `; did you mean \`${shown}\`?` : ""}`);
+    }
+    const inline = a.includes("=");
+    if (o.type === "boolean" && inline) throw new UsageError(`\`--${name}\` takes no value`);
+    if (o.type === "string" && !inline) {
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith("-") && next !== "-")) throw new UsageError(`\`--${name}\` needs a value`);
+      i++;
+    }
+  }
+  return parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>({ args: argv, options, allowPositionals: true, strict: true });
 }
 
 export function useColor(io: Io, values: Record<string, unknown>): boolean {

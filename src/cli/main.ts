@@ -55,6 +55,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
       const guess = closest(cmd, COMMANDS.keys());
       throw new UsageError(`unknown command \`${cmd}\`${guess ? `; did you mean \`${guess}\`?` : ""}`);
     }
+    // `nnspec CMD --help` (or -h) before any `--`: the command's usage, whatever else is given.
+    const flags = rest.indexOf("--") < 0 ? rest : rest.slice(0, rest.indexOf("--"));
+    if (flags.includes("--help") || flags.includes("-h")) {
+      io.stdout.write(`${command.usage}\n  ${command.summary}\n`);
+      return 0;
+    }
     return await command.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {

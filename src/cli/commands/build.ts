@@ -8,7 +8,7 @@ import { args, UsageError, useColor, type Command, type Io } from "../common.ts"
 export const command: Command = {
   name: "build",
   summary: "generate TensorFlow.js code: one module per spec in OUT/<spec>/ (default generated/)",
-  usage: "nnspec build FILE... --target tfjs [--out DIR] [--color|--no-color]",
+  usage: "nnspec build FILE... --target tfjs [--out|-o DIR] [--color|--no-color]",
   run: build,
 };
 
@@ -17,7 +17,7 @@ export const command: Command = {
  * reports it and writes nothing; else writes every module atomically (src/node/write.ts).
  */
 async function build(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = args(argv, { target: { type: "string" }, out: { type: "string" }, color: { type: "boolean" }, "no-color": { type: "boolean" } });
+  const { values, positionals } = args(argv, { target: { type: "string" }, out: { type: "string", short: "o" }, color: { type: "boolean" }, "no-color": { type: "boolean" } });
   if (values.target !== "tfjs") throw new UsageError(values.target === undefined ? "give the target: --target tfjs" : `unknown target \`${values.target}\`; the only target is tfjs`);
   if (positionals.length === 0) throw new UsageError("no files given");
   const { buildSpecs, writeBuilt } = await import("../../codegen/tfjs/build.ts");

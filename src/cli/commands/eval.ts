@@ -7,22 +7,21 @@
  * `--out DIR` also writes the report as eval-<split>.txt and eval-<split>.json there (each file
  * written whole or not at all; DIR may be the model's own folder).
  */
-import type { Command } from "../common.ts";
+import { args, type Command } from "../common.ts";
 import { join, resolve as resolvePath } from "node:path";
-import { parseArgs } from "node:util";
 import { loadData } from "../../data/index.ts";
 import { evaluate } from "../../runtime/train.ts";
 import { loadTarget, openSpec, readSavedModel, reportDiagnostics, withSavedStats, writeFileAtomic, type Io } from "../saved.ts";
 import { reportText } from "./train.ts";
 
-export const EVAL_USAGE = "nnspec eval FILE --model DIR [--split test|val|train] [--json] [--out DIR]";
+export const EVAL_USAGE = "nnspec eval FILE --model DIR [--split test|val|train] [--json] [--out|-o DIR]";
 
 const SPLITS = { test: "test", val: "validation", train: "training" } as const;
 
 export async function evalCommand(argv: string[], io: Io): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { model: { type: "string" }, split: { type: "string" }, json: { type: "boolean" }, out: { type: "string" } } });
+    parsed = args(argv, { model: { type: "string" }, split: { type: "string" }, json: { type: "boolean" }, out: { type: "string", short: "o" } });
   } catch (e) {
     io.stderr.write(`error: ${(e as Error).message}\nusage: ${EVAL_USAGE}\n`);
     return 2;

@@ -9,9 +9,8 @@
  * applied, and the output CSV holds the predicted class and each class's probability (class labels),
  * 0/1 and a probability per label (binary labels), or the predicted values (regression).
  */
-import type { Command } from "../common.ts";
+import { args, type Command } from "../common.ts";
 import { dirname, resolve as resolvePath } from "node:path";
-import { parseArgs } from "node:util";
 import { readTable, type SourceOptions } from "../../data/node/read.ts";
 import { transform } from "../../data/preprocess.ts";
 import { cellWhere, type Table } from "../../data/table.ts";
@@ -22,7 +21,7 @@ import { predict } from "../../runtime/train.ts";
 import { declaredColumns, featureColumns, joinNegativeValues, loadTarget, openSpec, readProblemText, readSavedModel, sourceOptions, tableMatrix, writeFileAtomic, type Io } from "../saved.ts";
 import type { Result } from "../../runtime/load.ts";
 
-export const PREDICT_USAGE = "nnspec predict FILE --model DIR --input CSV [--output|--out CSV] [--skip N]";
+export const PREDICT_USAGE = "nnspec predict FILE --model DIR --input CSV [--output|--out|-o CSV] [--skip N]";
 
 /** Problems in the input's cells reported before giving up. */
 const CELL_LIMIT = 10;
@@ -30,7 +29,7 @@ const CELL_LIMIT = 10;
 export async function predictCommand(argv: string[], io: Io): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: joinNegativeValues(argv, ["--skip"]), allowPositionals: true, options: { model: { type: "string" }, input: { type: "string" }, output: { type: "string" }, out: { type: "string" }, skip: { type: "string" } } });
+    parsed = args(joinNegativeValues(argv, ["--skip"]), { model: { type: "string" }, input: { type: "string" }, output: { type: "string" }, out: { type: "string", short: "o" }, skip: { type: "string" } });
   } catch (e) {
     io.stderr.write(`error: ${(e as Error).message}\nusage: ${PREDICT_USAGE}\n`);
     return 2;

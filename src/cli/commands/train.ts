@@ -9,9 +9,8 @@
  * history.csv, curves.svg, report.txt and report.json. `--from DIR` fine-tunes a saved model: its
  * weights and preprocessing are loaded, and the spec's `trainable: false` layers stay frozen.
  */
-import type { Command } from "../common.ts";
+import { args, type Command } from "../common.ts";
 import { basename, join, resolve as resolvePath } from "node:path";
-import { parseArgs } from "node:util";
 import { Presets, SingleBar } from "cli-progress";
 import { loadData, type LoadedData } from "../../data/index.ts";
 import type { CheckedModel, CheckedTrain } from "../../check/ir.ts";
@@ -26,7 +25,7 @@ import { saveModel, tfjsCannotLoad } from "../../runtime/save.ts";
 import { checkTrainable, evaluate, train, trainConfig, type EpochRecord, type TrainConfig, type TrainResult } from "../../runtime/train.ts";
 import { joinNegativeValues, openSpec, readSavedModel, reportDiagnostics, sha256, withSavedStats, writeFolderAtomic, type Io } from "../saved.ts";
 
-export const TRAIN_USAGE = "nnspec train FILE [--train N|MODEL] [--seed N] [--epochs N] [--batch N] [--out DIR] [--from DIR] [--quiet] [--json]";
+export const TRAIN_USAGE = "nnspec train FILE [--train N|MODEL] [--seed N] [--epochs N] [--batch N] [--out|-o DIR] [--from DIR] [--quiet] [--json]";
 
 const fmt = (v: number): string => (Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : v.toFixed(4));
 const line = (r: EpochRecord, epochs: number): string =>
@@ -154,19 +153,15 @@ function parseTrainArgs(argv: string[], io: Io): TrainArgs | number {
   const usage = (msg: string): number => (io.stderr.write(`error: ${msg}\nusage: ${TRAIN_USAGE}\n`), 2);
   let parsed;
   try {
-    parsed = parseArgs({
-      args: joinNegativeValues(argv, ["--seed", "--epochs", "--batch"]),
-      allowPositionals: true,
-      options: {
-        train: { type: "string" },
-        seed: { type: "string" },
-        epochs: { type: "string" },
-        batch: { type: "string" },
-        out: { type: "string" },
-        from: { type: "string" },
-        quiet: { type: "boolean" },
-        json: { type: "boolean" },
-      },
+    parsed = args(joinNegativeValues(argv, ["--seed", "--epochs", "--batch"]), {
+      train: { type: "string" },
+      seed: { type: "string" },
+      epochs: { type: "string" },
+      batch: { type: "string" },
+      out: { type: "string", short: "o" },
+      from: { type: "string" },
+      quiet: { type: "boolean" },
+      json: { type: "boolean" },
     });
   } catch (e) {
     return usage((e as Error).message);
