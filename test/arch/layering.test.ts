@@ -92,3 +92,25 @@ describe("layering", () => {
     expect(verdict(at("check/model.ts"), at("check/ir.ts"))).toBeUndefined();
   });
 });
+
+describe("runtime dependencies", () => {
+  it("every package src/ imports is in package.json's dependencies (devDependencies are not installed for users)", () => {
+    const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { dependencies: Record<string, string> };
+    // Development scripts that run only in a clone.
+    const devOnly = new Set([resolve(SRC, "core/simd/build.ts")]);
+    const missing: string[] = [];
+    for (const file of sources(SRC)) {
+      if (devOnly.has(file)) continue;
+      const text = readFileSync(file, "utf8");
+      const statics = text.matchAll(/^\s*(?:import|export)\s[^"';]*?from\s+["']([^."'][^"']*)["']/gm);
+      const dynamics = text.matchAll(/\bimport\(\s*["']([^."'][^"']*)["']\s*\)/g);
+      for (const m of [...statics, ...dynamics]) {
+        const spec = m[1];
+        if (spec.startsWith("node:")) continue;
+        const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
+        if (!(name in pkg.dependencies)) missing.push(`${relative(".", file)} imports ${name}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
