@@ -246,6 +246,21 @@ describe("nnspec eval and predict", () => {
     expect(bad.errors()).toMatch(/--skip takes a whole number of lines, not `one`/);
   });
 
+  it("predict reads a first row that names the columns as a header, and suggests --skip 1 for other text", async () => {
+    // The iris data block names its columns with `columns`; the file itself has no header row.
+    const named = join(dir, "named.csv");
+    writeFileSync(named, "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n");
+    const h = io();
+    expect(await predictCommand(["specs/iris.nnspec", "--model", iris, "--input", named], h.io)).toBe(0);
+    expect(h.errors()).toContain("note: the first row of");
+    expect(h.text().trim().split("\n").slice(1).map((r) => r.split(",")[0])).toEqual(["setosa", "virginica"]);
+    const titled = join(dir, "titled.csv");
+    writeFileSync(titled, "a,b,c,d\n5.1,3.5,1.4,0.2\n");
+    const t = io();
+    expect(await predictCommand(["specs/iris.nnspec", "--model", iris, "--input", titled], t.io)).toBe(1);
+    expect(t.errors()).toContain("skip it with `--skip 1`");
+  });
+
   it("predict finds the features by name when the data has a header, and writes regression values", async () => {
     const out = join(dir, "boston");
     expect(await trainCommand(["specs/boston_linear.nnspec", "--epochs", "3", "--out", out, "--quiet"], io().io)).toBe(0);
@@ -318,7 +333,7 @@ describe("errors name the file and the fix, and leave nothing half-written", () 
     const output = join(dir, "never.csv");
     const cases: [string, RegExp][] = [
       ["1,2,3\n", /wrong\.csv has 3 columns, but model `iris_mlp` takes the 4 feature columns of data `iris` \(sepal_length, sepal_width, petal_length, petal_width\), in that order or the data file's 5 columns/],
-      ["sepal_length,sepal_width,petal_length,petal_width\n1,2,3,4\n", /wrong\.csv, line 1, column 0 \(`sepal_length`\): `sepal_length` is not a number\n.*remove it: the data block reads its file without a header row/s],
+      ["sl,sw,pl,pw\n1,2,3,4\n", /wrong\.csv, line 1, column 0 \(`sepal_length`\): `sl` is not a number\n.*skip it with `--skip 1` \(the data block reads its file without a header row\)/s],
       ["1,2,,4\n", /line 1, column 2 \(`petal_length`\): the value of feature `petal_length` is missing\nfix them; or train with `missing mean`/],
       ["", /wrong\.csv has no rows to predict/],
     ];

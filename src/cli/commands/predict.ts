@@ -78,7 +78,15 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
     const hint = skip === 0 && ragged ? "; if its first lines are not rows (a metadata line, say), skip them with --skip N" : "";
     return error(`${readProblemText(read.problems)}${hint}`);
   }
-  const table = read.table;
+  let table = read.table;
+  // A first row that names the columns, where the data block reads none: read it as a header.
+  if (!opts.header && namesColumns(table, meta, declaredColumns(dataSpec))) {
+    const again = await readTable(resolvePath(input), input, { ...opts, header: true });
+    if ("table" in again) {
+      table = again.table;
+      io.stderr.write(`note: the first row of ${input} names the columns: read as a header row\n`);
+    }
+  }
   if (table.n === 0) return error(`${input} has no rows to predict${opts.header ? " (after its header row)" : ""}`);
   const cols = inputColumns(table, dataSpec, meta, input);
   if (!cols.ok) return error(cols.error);
@@ -98,6 +106,19 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   if (!w.ok) return error(w.error);
   io.stderr.write(`wrote ${table.n} prediction(s) to ${output}\n`);
   return 0;
+}
+
+/** Whether the table's first row is every feature's name (or the data block's `columns`), all text. */
+function namesColumns(t: Table, meta: Sidecar, declared: string[] | undefined): boolean {
+  if (t.n === 0) return false;
+  const row: string[] = [];
+  for (let c = 0; c < t.width; c++) {
+    const text = t.text.get(c);
+    if (text === undefined) return false;
+    row.push(text.trim());
+  }
+  const features = meta.preprocess.features.map((f) => f.name);
+  return features.every((f) => row.includes(f)) || (declared !== undefined && declared.length === row.length && declared.every((d, i) => d === row[i]));
 }
 
 /** Which input column holds each feature of the saved preprocessing. */
@@ -164,7 +185,7 @@ function badCells(t: Table, cols: number[], meta: Sidecar, input: string, header
   }
   if (!problems.length) return undefined;
   const hint = !header && textInFirstRow
-    ? "; if the first row names the columns, remove it: the data block reads its file without a header row"
+    ? "; if the first row names the columns, skip it with `--skip 1` (the data block reads its file without a header row)"
     : missing
       ? "; or train with `missing mean` in the data block, which fills missing values with the training mean"
       : "";
