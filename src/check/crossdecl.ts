@@ -491,13 +491,19 @@ function checkSplit(d: DataSpec, info: DataInfo, sink: DiagnosticSink): void {
   const where = info.file ? `"${info.file}"` : "the file";
   const partLabels = (unit: boolean): Label[] => given.map((g) => ({ span: g.span, message: `${g.part}: ${unit && g.value > 1 ? `${g.value} rows` : fmtNumber(g.value)}` }));
   if (!kfold && fracSum > 1 + 1e-6) {
-    const test = fractions.find((g) => g.part === "test");
-    const others = fractions.filter((g) => g.part !== "test").reduce((a, g) => a + g.value, 0);
-    const want = 1 - others;
-    const fixes: Fix[] = test && want > -1e-9 ? [{ title: `set test to ${fmtNumber(want)}`, edits: [{ span: test.span, newText: fmtNumber(Math.max(0, want)) }] }] : [];
+    // Keep every part: take the excess from the largest (usually `train`), else scale them all down.
+    const excess = fracSum - 1;
+    const largest = fractions.reduce((a, g) => (g.value > a.value ? g : a));
+    const fixes: Fix[] = [];
+    if (largest.value - excess > 1e-9)
+      fixes.push({ title: `set ${largest.part} to ${fmtNumber(largest.value - excess)} (every part keeps its rows)`, edits: [{ span: largest.span, newText: fmtNumber(largest.value - excess) }] });
+    // Rounded, the scaled parts could add up to a hair over 1: the largest takes what the others leave.
+    const scaled = fractions.map((g) => (g === largest ? 0 : Number(fmtNumber(g.value / fracSum))));
+    const rest = 1 - scaled.reduce((a, b) => a + b, 0);
+    fixes.push({ title: `scale every part by 1/${fmtNumber(fracSum)}`, edits: fractions.map((g, i) => ({ span: g.span, newText: fmtNumber(g === largest ? Math.floor(rest * 1e6) / 1e6 : scaled[i]) })) });
     sink.report("splitSum", split.node.head.span, { sum: fmtNumber(fracSum) }, {
       labels: partLabels(false).filter((_, i) => given[i].value <= 1),
-      help: fixes.length ? "make the fractions add up to 1: adjust `test`" : "make the fractions add up to at most 1",
+      help: `make the fractions add up to 1: ${fixes.length > 1 ? `take ${fmtNumber(excess)} from \`${largest.part}\`, or scale them all` : "scale them all"}`,
       fixes,
     });
     return;

@@ -6,6 +6,7 @@ import type * as A from "../syntax/ast.ts";
 import { exprText } from "../lang/values.ts";
 import { closest } from "../util/suggest.ts";
 import { Dim, shapeText, type Shape } from "../core/dims.ts";
+import { removeLayer } from "./crossdecl.ts";
 import type { CheckedLayer, CheckedModel, TensorInfo } from "./ir.ts";
 
 /** How many producing layers a shape error lists. */
@@ -72,7 +73,7 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
         failed = true;
         const span = (extra.at && l.options.spans.get(extra.at)) || l.node.op.span;
         const chain = provenance(ins.map((t) => t!), tensors, CHAIN);
-        sink.report(key, span, params, { ...extra, labels: [...(extra.labels ?? []), ...chain.labels], notes: [...(extra.notes ?? []), ...chain.notes], fixes: extra.fixes ?? fixesFor(l, ins.map((t) => t!)) });
+        sink.report(key, span, params, { ...extra, labels: [...(extra.labels ?? []), ...chain.labels], notes: [...(extra.notes ?? []), ...chain.notes], fixes: extra.fixes ?? fixesFor(spec, l, ins.map((t) => t!)) });
         return undefined;
       },
     };
@@ -132,16 +133,21 @@ function provenance(ins: TensorInfo[], tensors: Map<string, TensorInfo>, max: nu
 }
 
 /** Machine fixes for common wiring mistakes. */
-function fixesFor(l: LayerSpec, ins: TensorInfo[]): Extra["fixes"] {
+function fixesFor(model: ModelSpec, l: LayerSpec, ins: TensorInfo[]): Extra["fixes"] {
   const s = ins[0]?.shape;
   if (!s) return [];
   const spatial = ["conv2d", "maxpool2d", "avgpool2d", "global_maxpool2d", "global_avgpool2d"].includes(l.kind.name);
+  const fixes: NonNullable<Extra["fixes"]> = [];
   if (spatial && s.length === 1) {
+    // Images flattened too early: the likely intent is to flatten after the convolutions.
+    const p = ins[0].producer;
+    if (p?.spec.kind.name === "flatten" && p.inputShapes[0]?.length === 3 && model.node.body.includes(p.spec.node))
+      fixes.push({ title: `remove the \`flatten\` on line ${p.spec.node.span.line}`, edits: [removeLayer(model, p.spec.node)] });
     const n = s[0].value;
     const side = n !== undefined ? Math.round(Math.sqrt(n)) : undefined;
-    if (side && side * side === n) return [insertBefore(l, `reshape [${side}, ${side}, 1]`)];
+    if (side && side * side === n) fixes.push(insertBefore(l, `reshape [${side}, ${side}, 1]`));
   }
-  return [];
+  return fixes;
 }
 
 function insertBefore(l: LayerSpec, text: string): NonNullable<Extra["fixes"]>[number] {

@@ -91,8 +91,17 @@ export function bindTerms(
     extraReported = true;
     const takes = shape.positional.length === 0 ? "no positional values" : `${shape.positional.length} positional value${shape.positional.length > 1 ? "s" : ""} (${shape.positional.join(", ")})`;
     if (v.kind === "name" && siblings?.has(v.name)) {
-      // `epochs 100 batch 16`: two statements on one line.
       const at = v.span;
+      const before = terms[terms.indexOf(t) - 1];
+      if (before && before.span.endLine < at.line) {
+        // Already on its own line: the line before ends with a comma, which continues the statement.
+        sink.report("trailingInput", at, { found: `\`${v.name}\`` }, {
+          help: `line ${before.span.endLine} ends with a comma, which continues its statement onto line ${at.line}: remove that comma`,
+          labels: [{ span: before.span, message: "the comma after this continues the statement" }],
+        });
+        continue;
+      }
+      // `epochs 100 batch 16`: two statements on one line.
       sink.report("trailingInput", at, { found: `\`${v.name}\`` }, {
         help: `\`${v.name}\` starts a new statement: put it on its own line`,
         fixes: [{ title: `move \`${v.name}\` to its own line`, edits: [{ span: { ...at, end: at.start, endLine: at.line, endCol: at.col }, newText: "\n" + " ".repeat(Math.max(0, ownerSpan.col - 1)) }] }],
