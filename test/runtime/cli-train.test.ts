@@ -60,4 +60,22 @@ describe("nnspec train", () => {
     expect(await trainCommand(["specs/phone_price.nnspec", "--quiet"], b.io)).toBe(1);
     expect(b.err.join("")).toMatch(/NN\d{4}/);
   });
+
+  it("a run whose loss turns NaN exits 1 and leaves the model saved before untouched", async () => {
+    const { readFileSync, writeFileSync } = await import("node:fs");
+    const dir = outDir();
+    const good = io();
+    expect(await trainCommand(["specs/boston_linear.nnspec", "--epochs", "5", "--quiet", "--out", dir], good.io)).toBe(0);
+    const weights = readFileSync(join(dir, "weights.bin"));
+    const report = readFileSync(join(dir, "report.json"), "utf8");
+    // The same spec, its learning rate a million: the loss turns NaN in the first epoch.
+    const spec = join(dir, "..", "boston-nan.nnspec");
+    writeFileSync(spec, readFileSync("specs/boston_linear.nnspec", "utf8").replace(/optimizer .*/, "optimizer sgd lr: 1e6").replace(/"data\//g, `"${join(process.cwd(), "specs", "data")}/`));
+    const bad = io();
+    expect(await trainCommand([spec, "--epochs", "5", "--quiet", "--out", dir], bad.io)).toBe(1);
+    expect(bad.err.join("")).toMatch(/loss became NaN/);
+    expect(bad.err.join("")).toContain(`nothing written to ${dir}`);
+    expect(readFileSync(join(dir, "weights.bin")).equals(weights)).toBe(true);
+    expect(readFileSync(join(dir, "report.json"), "utf8")).toBe(report);
+  });
 });

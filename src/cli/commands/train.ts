@@ -235,7 +235,9 @@ async function runTrainBlock(s: Session, t: CheckedTrain, i: number): Promise<{ 
   if (test && !args.json) io.stdout.write(`${cv ? "" : quietTitle}${reportText(test.loss, test.report, data.classNames)}\n`);
   const dir = outDir(s, checked.spec.name, i);
   const report = test ? { split: "test", ...test } : data.val.n ? { split: "validation", ...evaluate(model, data.val, cfg.loss) } : undefined;
-  const written = saveRun(s, { t, i, checked, cfg, model, data, result, test, report, cv, dir });
+  // A run that failed leaves whatever an earlier run saved in its folder untouched.
+  const written = failed ? false : saveRun(s, { t, i, checked, cfg, model, data, result, test, report, cv, dir });
+  if (failed) io.stderr.write(`nothing written to ${dir}: the run failed, and a model saved there before is left as it was\n`);
   if (!written) failed = true;
   const json = {
     train: i + 1,
