@@ -116,6 +116,18 @@ export function bindTerms(
     });
   }
   if (shape.rest && restVals.length) options[shape.rest] = restVals;
+  // A number too large for a double (`1e309`, or arithmetic that overflows) is Infinity: an error,
+  // and the option is then left out (without a second "is missing" error).
+  const overflowed = new Set<string>();
+  for (const [ptr, span] of spans) {
+    const v = valueAt(options, ptr);
+    if (typeof v !== "number" || Number.isFinite(v)) continue;
+    const top = ptr.split("/")[1];
+    if (!(top in options)) continue;
+    sink.report("invalidArgument", span, { message: `this number is too large: ${owner} needs finite numbers (at most about 1.8e308)` }, { label: "overflows to infinity" });
+    delete options[top];
+    overflowed.add(top);
+  }
   const validate = validator(schema);
   let recovered = false;
   if (!validate(options)) {
@@ -133,7 +145,7 @@ export function bindTerms(
     }
     if (renames.size && validate(options)) recovered = true;
     else if (!validate(options)) {
-      const reported = new Set<string>();
+      const reported = new Set<string>(overflowed);
       for (const err of validate.errors ?? []) reportSchemaError(err, schema, options, spans, keySpans, owner, ownerSpan, sink, reported);
       // Drop what failed so later analyses see only valid options.
       for (const k of reported) delete options[k];
@@ -141,6 +153,17 @@ export function bindTerms(
   }
   const errors = sink.items.slice(before).filter((d) => d.severity === "error");
   return { ok: errors.length === 0 || (recovered && errors.every((d) => d.code === CATALOG.unknownOption.code)), options, full: withDefaults(schema, options), spans, keySpans };
+}
+
+/** The value at a JSON pointer (`/units`, `/kernel/1`) of the lowered options. */
+function valueAt(root: Json, ptr: string): Json | undefined {
+  let v: Json | undefined = root;
+  for (const raw of ptr.split("/").slice(1)) {
+    const k = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (v === null || typeof v !== "object") return undefined;
+    v = Array.isArray(v) ? v[Number(k)] : (v as Record<string, Json>)[k];
+  }
+  return v;
 }
 
 /** Unknown option names that are one plausible typo away from an option not given. */
