@@ -195,6 +195,8 @@ function describeSelect(p: ReturnType<typeof selectColumns>["problems"][number][
       return `the range \`${p.text}\` runs backwards`;
     case "invalid":
       return `\`${p.text}\` is not a column`;
+    case "tooWide":
+      return `the range \`${p.text}\` selects ${p.count} columns, more than nnspec reads`;
   }
 }
 

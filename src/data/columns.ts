@@ -9,7 +9,12 @@ export type SelectProblem =
   | { kind: "unknown"; name: string; guess?: string }
   | { kind: "outOfRange"; index: number }
   | { kind: "backwards"; from: number; to: number; text: string }
-  | { kind: "invalid"; text: string };
+  | { kind: "invalid"; text: string }
+  /** More columns than any data set nnspec reads (MAX_COLUMNS): reported without expanding the range. */
+  | { kind: "tooWide"; text: string; count: number };
+
+/** The most columns a selection may pick: far beyond any real table, and still cheap to list. */
+export const MAX_COLUMNS = 1 << 20;
 
 export interface Selection {
   /** Column indices in the order given, each once. */
@@ -54,6 +59,7 @@ export function selectColumns(items: readonly Json[], names: readonly string[] |
       if (typeof from !== "number") return void problems.push({ item: k, problem: from });
       if (typeof to !== "number") return void problems.push({ item: k, problem: to });
       if (from > to) return void problems.push({ item: k, problem: { kind: "backwards", from, to, text: `${String(a)}..${String(b)}` } });
+      if (out.length + (to - from + 1) > MAX_COLUMNS) return void problems.push({ item: k, problem: { kind: "tooWide", text: `${String(a)}..${String(b)}`, count: to - from + 1 } });
       for (let i = from; i <= to; i++) push(i);
       return;
     }
