@@ -276,3 +276,23 @@ describe("the checker's data load", () => {
     expect(moved.d.span.line).toBe(first.d.span.line + 2);
   });
 });
+
+describe("special files", () => {
+  it("an import of /dev/zero, a data path that is a named pipe, and a spec that is one are located errors, at once", async () => {
+    const { FileHost: Host, readSpecFile } = await import("../src/node/host.ts");
+    const { execFileSync } = await import("node:child_process");
+    const dir = mkdtempSync(join(tmpdir(), "nnspec-special-"));
+    try {
+      execFileSync("mkfifo", [join(dir, "pipe")]);
+      const started = Date.now();
+      const imp = new Host().analyse(join(dir, "imp.nnspec"), "imp.nnspec", 'import m from "/dev/zero"\n');
+      expect(imp.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual(['NN0210 cannot import "/dev/zero": it is not a regular file']);
+      const fifo = new Host().analyse(join(dir, "fifo.nnspec"), "fifo.nnspec", 'data d {\n  from "pipe"\n  label y: regression\n}\n');
+      expect(fifo.diagnostics.map((d) => `${d.code}@${d.span.line} ${d.message}`)).toEqual(["NN0601@2 cannot read pipe: it is not a regular file"]);
+      expect(() => readSpecFile(join(dir, "pipe"))).toThrow(/not a regular file/);
+      expect(Date.now() - started).toBeLessThan(10_000); // nothing blocked on the pipe
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,11 +1,11 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join, relative, resolve as resolvePath } from "node:path";
 import { analyseParsed } from "../analyse.ts";
 import type { CheckedProgram } from "../check/ir.ts";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { LineMap } from "../diagnostics/span.ts";
 import type { Program } from "../lang/program.ts";
-import { dataHost, FileHost } from "../node/host.ts";
+import { dataHost, FileHost, readSpecFile } from "../node/host.ts";
 import type { SourceFile } from "../syntax/ast.ts";
 import { pathToUri, uriToPath } from "./convert.ts";
 import { IncrementalParser } from "./incremental.ts";
@@ -62,7 +62,7 @@ export class Workspace {
 
   private host(): FileHost {
     const open = this.openByPath();
-    return new FileHost((p) => open.get(resolvePath(p)) ?? readFileSync(p, "utf8"));
+    return new FileHost((p) => open.get(resolvePath(p)) ?? readSpecFile(p));
   }
 
 

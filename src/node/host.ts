@@ -29,6 +29,20 @@ export interface CheckedFile {
   syntaxErrors: boolean;
 }
 
+/** The largest spec nnspec reads: far beyond any real one, small enough to read without a second thought. */
+export const MAX_SPEC_BYTES = 8 << 20;
+
+/**
+ * Reads a spec from disk: only a regular file (a named pipe would block forever, /dev/zero never
+ * ends) and at most MAX_SPEC_BYTES. Throws an Error whose message says why, for "cannot read …".
+ */
+export function readSpecFile(path: string): string {
+  const st = statSync(path);
+  if (!st.isFile()) throw Object.assign(new Error(st.isDirectory() ? "it is a directory" : "it is not a regular file"), { code: "ENOTREG" });
+  if (st.size > MAX_SPEC_BYTES) throw Object.assign(new Error(`it is larger than ${MAX_SPEC_BYTES >> 20} MB`), { code: "EFBIG" });
+  return readFileSync(path, "utf8");
+}
+
 /** Reads files from disk for imports, with each file analysed once and cycles reported. */
 export class FileHost implements ImportHost {
   private readonly cache = new Map<string, CheckedFile | "in-progress">();
@@ -36,7 +50,7 @@ export class FileHost implements ImportHost {
   private readonly stack: string[] = [];
   /** Files found on an import cycle, and the cycle. */
   private readonly cycles = new Map<string, string[]>();
-  constructor(private readonly read: (path: string) => string = (p) => readFileSync(p, "utf8")) {}
+  constructor(private readonly read: (path: string) => string = readSpecFile) {}
 
   importModels(path: string, from: string): { models: Map<string, ModelSpec>; file: string } | { error: string } | { cycle: string[] } {
     const target = resolvePath(dirname(from), path);
@@ -211,6 +225,12 @@ const GZIP_MAX_OUT = 1 << 24;
  * (gzip: the first compressed chunk). A missing file comes back with the files beside it, for a did-you-mean.
  */
 export function readDataHeader(absPath: string, how: HeaderRequest): DataHeader | HeaderError | undefined {
+  try {
+    // Only regular files: opening a named pipe blocks until something writes to it.
+    if (!statSync(absPath).isFile()) return { error: "it is not a regular file" };
+  } catch {
+    // missing: reported below with the files beside it
+  }
   let fd: number;
   try {
     fd = openSync(absPath, "r");

@@ -3,7 +3,7 @@
  * The only part of the data pipeline that uses Node APIs; it returns `Table`s or problems, and the
  * pure builder (`../build.ts`) turns problems into diagnostics at the spec's spans.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { gunzip, gunzipSync } from "node:zlib";
@@ -30,6 +30,8 @@ export function guessFormat(path: string): "csv" | "idx" {
 
 /** Reads and parses one file. `shown` is the path as the spec writes it. Never throws. */
 export async function readTable(absPath: string, shown: string, opts: SourceOptions): Promise<ReadResult> {
+  const special = notRegular(absPath, shown);
+  if (special) return special;
   let bytes: Uint8Array;
   try {
     bytes = await readFile(absPath);
@@ -48,6 +50,8 @@ export async function readTable(absPath: string, shown: string, opts: SourceOpti
 
 /** `readTable` without waiting: what the checker uses. */
 export function readTableSync(absPath: string, shown: string, opts: SourceOptions): ReadResult {
+  const special = notRegular(absPath, shown);
+  if (special) return special;
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(absPath);
@@ -62,6 +66,17 @@ export function readTableSync(absPath: string, shown: string, opts: SourceOption
     }
   }
   return decodeTable(bytes, shown, opts);
+}
+
+/** A path that exists but is not a regular file (a named pipe would block the read forever, /dev/zero never ends). */
+function notRegular(absPath: string, shown: string): ReadResult | undefined {
+  try {
+    const st = statSync(absPath);
+    if (st.isFile() || st.isDirectory()) return undefined; // a folder gets its own message below
+    return { problems: [{ key: "dataFileUnreadable", params: { path: shown, reason: "it is not a regular file" } }] };
+  } catch {
+    return undefined;
+  }
 }
 
 const isGzip = (bytes: Uint8Array) => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
