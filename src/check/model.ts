@@ -83,6 +83,14 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
       continue;
     }
     let params = l.kind.params(inShapes, out, l.options.values);
+    // What the runtime could never allocate (typed arrays hold at most 2^31 - 1 values).
+    const outSize = out.reduce((a, d) => a * (d.value ?? 1), 1);
+    const total = params ? params.trainable + params.nonTrainable : 0;
+    if (total > MAX_BUFFER || outSize > MAX_BUFFER) {
+      sink.report("tooLarge", l.node.op.span, { layer: l.name, what: total > MAX_BUFFER ? `${total.toExponential(2)} parameters` : `${outSize.toExponential(2)} output values per example`, limit: "2^31 − 1" });
+      complete = false;
+      continue;
+    }
     if (params && l.options.values.trainable === false) params = { trainable: 0, nonTrainable: params.trainable + params.nonTrainable };
     const checked: CheckedLayer = { spec: l, inputShapes: inShapes, output: out, params, flops: l.kind.flops(inShapes, out, l.options.values) };
     layers.push(checked);
@@ -131,6 +139,9 @@ function provenance(ins: TensorInfo[], tensors: Map<string, TensorInfo>, max: nu
   const extra = ins.length > 1 ? `; other inputs: ${ins.slice(1).map((i) => `${i.name} ${shapeText(i.shape)}`).join(", ")}` : "";
   return { labels, notes: steps.length ? [`the input comes from: ${path}${extra}`] : [] };
 }
+
+/** The most values one typed array holds: the interpreter's (and TensorFlow.js's) bound on a buffer. */
+const MAX_BUFFER = 2 ** 31 - 1;
 
 /** Machine fixes for common wiring mistakes. */
 function fixesFor(model: ModelSpec, l: LayerSpec, ins: TensorInfo[]): Extra["fixes"] {

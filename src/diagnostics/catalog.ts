@@ -204,6 +204,14 @@ export const CATALOG = {
     message: "{message}",
     explain: "An option that depends on the input shape (an axis, a window) does not fit the input this layer receives.",
   },
+  tooLarge: {
+    code: "NN0310",
+    severity: "error",
+    message: "`{layer}` needs {what}: more than the {limit} values one buffer can hold",
+    label: "too large to allocate",
+    explain:
+      "The interpreter keeps each parameter tensor and each layer's output in one typed array, and a JavaScript typed array holds at most 2^31 − 1 values (TensorFlow.js has the same bound). A layer whose weights or per-example output exceed it could never be allocated, so `check` says so instead of `train` failing with a RangeError.",
+  },
   intInput: {
     code: "NN0309",
     severity: "error",
