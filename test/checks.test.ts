@@ -296,3 +296,23 @@ describe("special files", () => {
     }
   });
 });
+
+describe("deep imports", () => {
+  it("a chain of imports deeper than MAX_IMPORT_DEPTH is a located error, not a stack overflow", async () => {
+    const { FileHost: Host, MAX_IMPORT_DEPTH } = await import("../src/node/host.ts");
+    const dir = mkdtempSync(join(tmpdir(), "nnspec-deep-"));
+    try {
+      const n = MAX_IMPORT_DEPTH + 20;
+      for (let i = 0; i < n; i++) writeFileSync(join(dir, `f${i}.nnspec`), `${i < n - 1 ? `import "f${i + 1}.nnspec"\n` : ""}model m${i}(x: [4]) -> [3] {\n  dense 3\n}\n`);
+      const top = new Host().analyse(join(dir, "f0.nnspec"), "f0.nnspec");
+      expect(top.diagnostics.map((d) => `${d.code}@${d.span.line}`)).toEqual(["NN0210@1"]);
+      // The file where the chain gets too deep says so.
+      const host = new Host();
+      host.analyse(join(dir, "f0.nnspec"), "f0.nnspec");
+      const deep = host.analyse(join(dir, `f${MAX_IMPORT_DEPTH - 1}.nnspec`), `f${MAX_IMPORT_DEPTH - 1}.nnspec`);
+      expect(deep.diagnostics.map((d) => d.message).join("\n")).toMatch(/imports nest more than \d+ files deep/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

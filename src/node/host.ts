@@ -29,6 +29,9 @@ export interface CheckedFile {
   syntaxErrors: boolean;
 }
 
+/** How deep a chain of imports may go (each level is a nested analysis). */
+export const MAX_IMPORT_DEPTH = 64;
+
 /** The largest spec nnspec reads: far beyond any real one, small enough to read without a second thought. */
 export const MAX_SPEC_BYTES = 8 << 20;
 
@@ -60,6 +63,8 @@ export class FileHost implements ImportHost {
       for (const f of this.stack.slice(this.stack.indexOf(target))) this.cycles.set(f, cycle);
       return { cycle };
     }
+    // Each nested import analyses the next file inside this one: bound the depth, not the stack.
+    if (!state && this.stack.length >= MAX_IMPORT_DEPTH) return { error: `imports nest more than ${MAX_IMPORT_DEPTH} files deep (${relative(process.cwd(), this.stack[0]) || this.stack[0]} → … → ${path}): import the models from fewer levels` };
     let checked: CheckedFile;
     try {
       checked = state ?? this.analyse(target, relative(process.cwd(), target) || target);
