@@ -316,3 +316,17 @@ describe("deep imports", () => {
     }
   });
 });
+
+describe("byte order marks", () => {
+  it("a UTF-8 BOM before a quoted header is not part of the first column's name", async () => {
+    const { readDataHeader } = await import("../src/node/host.ts");
+    const dir = mkdtempSync(join(tmpdir(), "nnspec-bom-"));
+    try {
+      const p = join(dir, "bom.csv");
+      writeFileSync(p, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('"a","b","y"\n1,2,0\n')]));
+      expect(readDataHeader(p, { skip: 0, header: true })).toEqual({ columns: ["a", "b", "y"], count: 3 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

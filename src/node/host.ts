@@ -273,7 +273,8 @@ export function readDataHeader(absPath: string, how: HeaderRequest): DataHeader 
     const dims = Array.from({ length: nd }, (_, i) => bytes.readUInt32BE(4 + 4 * i));
     return { rows: dims[0], count: dims.slice(1).reduce((a, b) => a * b, 1) };
   }
-  const lines = bytes.toString("utf8").split("\n");
+  // A UTF-8 byte order mark is not part of the first cell (the loader drops it too).
+  const lines = bytes.toString("utf8").replace(/^\uFEFF/, "").split("\n");
   if (!whole) lines.pop(); // the last line may be cut off
   const cells = (line: string): string[] => splitRow(line.replace(/\r$/, ""), how);
   const skipped = lines.slice(0, how.skip);
