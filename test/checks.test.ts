@@ -330,3 +330,35 @@ describe("byte order marks", () => {
     }
   });
 });
+
+describe("rendering text from specs and data", () => {
+  it("shows control characters as pictures, never raw, with carets still aligned", async () => {
+    const { renderDiagnostic } = await import("../src/diagnostics/render.ts");
+    const { LineMap } = await import("../src/diagnostics/span.ts");
+    const text = 'data d {\n  from "\u001b[2Jx.csv"\n}\n';
+    const lines = new LineMap(text);
+    const start = text.indexOf('"');
+    const d: Diagnostic = {
+      code: "NN0601",
+      severity: "error",
+      message: "cannot read \u001b[2Jx.csv: no such file",
+      file: "a.nnspec",
+      span: lines.span(start, start + 12),
+      label: "the file\u0007",
+      labels: [],
+      notes: ["columns: a, \u001b]0;pwned\u0007"],
+      help: "did you mean \u009bx?",
+      fixes: [],
+    };
+    for (const color of [false, true]) {
+      const out = renderDiagnostic(d, { color, sources: new Map([["a.nnspec", lines]]) });
+      // Only our own colour codes (ESC [ ... m) may remain.
+      expect(out.replace(/\u001b\[[0-9;]*m/g, "")).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      expect(out).toContain("\u241b[2Jx.csv");
+    }
+    const plain = renderDiagnostic(d, { color: false, sources: new Map([["a.nnspec", lines]]) }).split("\n");
+    const src = plain.findIndex((l) => l.includes('from "'));
+    // The caret line starts under the opening quote.
+    expect(plain[src + 1].indexOf("^")).toBe(plain[src].indexOf('"'));
+  });
+});

@@ -14,6 +14,33 @@ const SEVERITY_STYLE: Record<Severity, Style> = { error: "red", warning: "yellow
 
 /** A terminal code frame in the manner of rustc: title, location, source lines with carets, notes, help. */
 export function renderDiagnostic(d: Diagnostic, opts: RenderOptions): string {
+  const shown: Diagnostic = {
+    ...d,
+    message: visible(d.message),
+    file: visible(d.file),
+    label: d.label === undefined ? undefined : visible(d.label),
+    labels: d.labels.map((l) => ({ ...l, message: visible(l.message), file: l.file === undefined ? undefined : visible(l.file) })),
+    notes: d.notes.map(visible),
+    help: d.help === undefined ? undefined : visible(d.help),
+    fixes: d.fixes.map((f) => ({ ...f, title: visible(f.title) })),
+  };
+  return frame(shown, opts).join("\n");
+}
+
+/**
+ * Control characters from a spec or a data file (a CSV header, a string) shown as pictures
+ * (␛ for ESC), one column each so carets stay aligned: never sent raw to a terminal, where they
+ * could clear the screen, retitle the window or fake output. Our own colour codes are added after.
+ * (A newline inside a message is kept: some messages span lines.)
+ */
+export function visible(s: string): string {
+  return s.replace(/[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]/g, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x20 ? String.fromCharCode(0x2400 + n) : n === 0x7f ? "\u2421" : "\ufffd";
+  });
+}
+
+function frame(d: Diagnostic, opts: RenderOptions): string[] {
   const paint = (s: string, ...styles: Style[]): string =>
     opts.color && s ? `\x1b[${styles.map((x) => ANSI[x]).join(";")}m${s}\x1b[0m` : s;
   const sev = SEVERITY_STYLE[d.severity];
@@ -39,7 +66,7 @@ export function renderDiagnostic(d: Diagnostic, opts: RenderOptions): string {
       if (prev && ln > prev + 1) out.push(paint("...", "blue", "bold"));
       prev = ln;
       const raw = lines.lineText(ln);
-      const text = expandTabs(raw);
+      const text = visible(expandTabs(raw));
       out.push(`${paint(String(ln).padStart(gutterWidth), "blue", "bold")} ${paint("|", "blue", "bold")} ${text}`);
       const ms = byLine.get(ln)!.sort((a, b) => a.span.col - b.span.col);
       for (const m of ms) {
@@ -56,7 +83,7 @@ export function renderDiagnostic(d: Diagnostic, opts: RenderOptions): string {
   for (const n of d.notes) out.push(`${pad} ${paint("=", "blue", "bold")} ${paint("note", "bold")}: ${n}`);
   if (d.help) out.push(`${pad} ${paint("=", "blue", "bold")} ${paint("help", "bold")}: ${d.help}`);
   for (const f of d.fixes) out.push(`${pad} ${paint("=", "blue", "bold")} ${paint("fix", "bold")}: ${f.title}`);
-  return out.join("\n");
+  return out;
 }
 
 interface Mark {
