@@ -68,3 +68,17 @@ describe("resolve", () => {
     ]);
   });
 });
+
+describe("help that stays readable", () => {
+  it("lists at most 20 tensors defined so far, then how many in all", async () => {
+    const { parse } = await import("../src/syntax/parse.ts");
+    const { resolve } = await import("../src/lang/resolve.ts");
+    const { DiagnosticSink } = await import("../src/diagnostics/diagnostic.ts");
+    const text = ["model m(x: [4]) -> y {", ...Array.from({ length: 50 }, (_, i) => `  t${i} = dense 2`), "  u = nope -> dense 2", "}"].join("\n") + "\n";
+    const sink = new DiagnosticSink("a.nnspec");
+    resolve(parse(text, "a.nnspec").ast, sink, { importModels: () => ({ error: "none" }) });
+    const help = sink.items.find((d) => d.code === "NN0204" || d.message.includes("nope"))!.help!;
+    expect(help).toMatch(/^tensors defined so far: x, t0, t1, .*, … \(51 in all\)$/);
+    expect(help.split(", ").length).toBeLessThanOrEqual(21);
+  });
+});

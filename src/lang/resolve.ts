@@ -90,7 +90,7 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
     const guess = closest(id.name, tensors.keys());
     // The tensor the typo was meant to name is not "unused": don't cascade.
     if (guess) used.add(guess);
-    sink.report("unknownName", id.span, { what: "tensor", name: id.name }, guess ? suggest(id.span, guess) : { help: `tensors defined so far: ${[...tensors.keys()].join(", ") || "none"}` });
+    sink.report("unknownName", id.span, { what: "tensor", name: id.name }, guess ? suggest(id.span, guess) : { help: `tensors defined so far: ${namesList([...tensors.keys()])}` });
     return undefined;
   };
   for (const l of d.body) {
@@ -332,4 +332,10 @@ function resolveNamed(s: A.Statement, which: keyof typeof CATALOGS, sink: Diagno
   const b = bindTerms(terms, { positional: [] }, entry.schema, `${which} \`${entry.name}\``, id.span, sink);
   const values: Record<string, Json> = b.options;
   return { kind: entry.name, kindSpan: id.span, values, full: b.full, spans: b.spans, keySpans: b.keySpans };
+}
+
+/** Names for a help line: the first 20, then how many in all (a model with thousands stays readable). */
+function namesList(names: readonly string[]): string {
+  if (!names.length) return "none";
+  return names.length > 20 ? `${names.slice(0, 20).join(", ")}, … (${names.length} in all)` : names.join(", ");
 }
