@@ -218,3 +218,42 @@ describe("the command line speaks nnspec (in process)", () => {
     }
   }, 60_000);
 });
+
+describe("fmt keeps links and permissions", () => {
+  it("writes through a symlink to its target, keeps the file's mode, and reports a folder it cannot write", async () => {
+    const { main } = await import("../src/cli/main.ts");
+    const { chmodSync, lstatSync, mkdtempSync, readFileSync: read, rmSync, statSync, symlinkSync, writeFileSync: write } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "nnspec-fmt-"));
+    const sink = () => {
+      let s = "";
+      return { w: { write: (x: string) => ((s += x), true) }, text: () => s };
+    };
+    try {
+      const target = join(dir, "real.nnspec");
+      write(target, "model m(x: [4]) -> y {\n    dense 3\n}\n");
+      chmodSync(target, 0o600);
+      const link = join(dir, "link.nnspec");
+      symlinkSync(target, link);
+      const e = sink();
+      expect(await main(["fmt", link], { stdout: sink().w, stderr: e.w })).toBe(0);
+      expect(lstatSync(link).isSymbolicLink()).toBe(true);
+      expect(read(target, "utf8")).toBe("model m(x: [4]) -> y {\n  dense 3\n}\n");
+      expect(statSync(target).mode & 0o777).toBe(0o600);
+      if (process.getuid?.() !== 0) {
+        // A folder it may not write into: an error naming the file, exit 1, the file as it was.
+        const ro = join(dir, "ro");
+        const { mkdirSync } = await import("node:fs");
+        mkdirSync(ro);
+        write(join(ro, "a.nnspec"), "model m(x: [4]) -> y {\n    dense 3\n}\n");
+        chmodSync(ro, 0o555);
+        const r = sink();
+        expect(await main(["fmt", join(ro, "a.nnspec")], { stdout: sink().w, stderr: r.w })).toBe(1);
+        expect(r.text()).toMatch(/error: cannot write .*a\.nnspec: .*nothing was written/);
+        chmodSync(ro, 0o755);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
