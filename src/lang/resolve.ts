@@ -255,6 +255,12 @@ function resolveLabel(s: A.Statement, sink: DiagnosticSink): LabelSpec | undefin
     sink.report("invalidArgument", s.head.span, { message: "`label` needs the label column and its kind, as in `label species: class(3)`" }, { label: "incomplete label" });
     return undefined;
   }
+  // A column is a name, a 0-based index or a range of them; anything else (`f(1)`, `[1, 2]`) is not.
+  const bad = columnsExpr.find((e) => !(e.kind === "name" || e.kind === "number" || e.kind === "string" || (e.kind === "range" && [e.from, e.to].every((x) => x.kind === "name" || x.kind === "number"))));
+  if (bad) {
+    sink.report("invalidArgument", bad.span, { message: `\`${exprText(bad)}\` is not a column: name label columns, give their 0-based indices, or a range such as 30..34` }, { label: "not a column" });
+    return undefined;
+  }
   const spans = new Map();
   const columns = columnsExpr.map((e, i) => lowerExpr(e, `/columns/${i}`, spans));
   const kindName = kindExpr.kind === "call" ? kindExpr.callee.name : kindExpr.kind === "name" ? kindExpr.name : undefined;
