@@ -35,6 +35,46 @@ export const sha256 = (text: string): string => createHash("sha256").update(text
 const fail = <T>(error: string): Result<T> => ({ ok: false, error });
 
 /**
+ * Repairs what a run killed in the middle of writeFolderAtomic's swap left: `dir` moved aside as
+ * `.<dir>.tmp-*.old` and the new run not yet in place. The moved-aside folder (the last complete
+ * model) goes back to `dir`; temporary folders of interrupted runs are removed. Returns what it did.
+ */
+export function recoverInterrupted(abs: string): string[] {
+  const parent = dirname(abs);
+  const prefix = `.${basename(abs)}.tmp-`;
+  // `.<dir>.tmp-<pid>-<hex>[.old]`: only those of processes no longer running (another run may be writing).
+  const alive = (n: string): boolean => {
+    const pid = Number(n.slice(prefix.length).split("-")[0]);
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === "EPERM";
+    }
+  };
+  let stale: string[];
+  try {
+    stale = readdirSync(parent).filter((n) => n.startsWith(prefix) && !alive(n));
+  } catch {
+    return [];
+  }
+  if (!stale.length) return [];
+  const done: string[] = [];
+  if (!existsSync(abs)) {
+    const old = stale.filter((n) => n.endsWith(".old")).sort((a, b) => statSync(join(parent, b)).mtimeMs - statSync(join(parent, a)).mtimeMs)[0];
+    if (old) {
+      renameSync(join(parent, old), abs);
+      done.push(`restored ${abs} from ${old}, which an interrupted run had moved aside`);
+      stale = stale.filter((n) => n !== old);
+    }
+  }
+  for (const n of stale) rmSync(join(parent, n), { recursive: true, force: true });
+  if (stale.length) done.push(`removed ${stale.length} temporary folder(s) of interrupted runs beside ${abs}`);
+  return done;
+}
+
+/**
  * Writes `files` as the folder `dir`: into a fresh temporary folder beside it, then renamed into
  * place, so `dir` never holds a mix of old and new files or a half-written one. An existing `dir` is
  * replaced only when it holds nothing but files nnspec writes.
@@ -42,6 +82,7 @@ const fail = <T>(error: string): Result<T> => ({ ok: false, error });
 export function writeFolderAtomic(dir: string, files: Record<string, string | Uint8Array>): Result<void> {
   const abs = resolvePath(dir);
   const parent = dirname(abs);
+  recoverInterrupted(abs);
   try {
     mkdirSync(parent, { recursive: true });
   } catch (e) {
@@ -103,6 +144,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): Result
 /** Reads a saved model's folder: model.json, the weight files its manifest lists, and nnspec.json. */
 export function readSavedModel(dir: string): Result<SavedModel> {
   const abs = resolvePath(dir);
+  recoverInterrupted(abs);
   const trainHint = `train one with \`nnspec train SPEC --out ${dir}\``;
   if (!existsSync(abs)) return fail(`no saved model at ${dir}: the folder does not exist; give the folder \`nnspec train\` wrote (it holds model.json, weights.bin and nnspec.json), or ${trainHint}`);
   if (!statSync(abs).isDirectory()) return fail(`${dir} is not a folder; --model takes the folder \`nnspec train\` wrote (it holds model.json, weights.bin and nnspec.json)`);
@@ -277,4 +319,9 @@ export function reportDiagnostics(ds: readonly Diagnostic[], file: CheckedFile, 
   for (const d of ds) io.stderr.write(renderDiagnostic(d, { color, sources }) + "\n\n");
   const s = renderSummary(ds, color);
   if (s) io.stderr.write(`${s}\n`);
+}
+
+/** recoverInterrupted for a folder named on the command line, saying what it did. */
+export function recoverFolder(dir: string, io: Io): void {
+  for (const n of recoverInterrupted(resolvePath(dir))) io.stderr.write(`note: ${n}\n`);
 }

@@ -79,3 +79,27 @@ describe("nnspec train", () => {
     expect(readFileSync(join(dir, "report.json"), "utf8")).toBe(report);
   });
 });
+
+describe("a run killed during the folder swap", () => {
+  it("is repaired by the next command on that folder: the moved-aside model comes back, stale temporaries go", async () => {
+    const { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync } = await import("node:fs");
+    const { dirname, basename } = await import("node:path");
+    const { evalCommand } = await import("../../src/cli/commands/eval.ts");
+    const dir = outDir();
+    const t = io();
+    expect(await trainCommand(["specs/iris.nnspec", "--train", "2", "--epochs", "2", "--quiet", "--out", dir], t.io)).toBe(0);
+    const weights = readFileSync(join(dir, "weights.bin"));
+    // What a kill between the two renames leaves: the old model moved aside, the new one beside it, `dir` missing.
+    const dead = 999999; // no such process
+    const base = join(dirname(dir), `.${basename(dir)}.tmp-${dead}-abcd1234`);
+    mkdirSync(base);
+    cpSync(dir, `${base}.old`, { recursive: true });
+    renameSync(dir, join(dirname(dir), "gone"));
+    expect(existsSync(dir)).toBe(false);
+    const e = io();
+    expect(await evalCommand(["specs/iris.nnspec", "--model", dir], e.io)).toBe(0);
+    expect(e.err.join("")).toMatch(/note: restored .* which an interrupted run had moved aside/);
+    expect(readFileSync(join(dir, "weights.bin")).equals(weights)).toBe(true);
+    expect(readdirSync(dirname(dir)).filter((n) => n.includes(".tmp-"))).toEqual([]);
+  });
+});

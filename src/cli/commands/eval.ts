@@ -11,7 +11,7 @@ import { args, type Command } from "../common.ts";
 import { join, resolve as resolvePath } from "node:path";
 import { loadData } from "../../data/index.ts";
 import { evaluate } from "../../runtime/train.ts";
-import { loadTarget, openSpec, readSavedModel, reportDiagnostics, withSavedStats, writeFileAtomic, type Io } from "../saved.ts";
+import { loadTarget, openSpec, readSavedModel, recoverFolder, reportDiagnostics, withSavedStats, writeFileAtomic, type Io } from "../saved.ts";
 import { reportText } from "./train.ts";
 
 export const EVAL_USAGE = "nnspec eval FILE --model DIR [--split test|val|train] [--json] [--out|-o DIR]";
@@ -35,6 +35,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
   const path = positionals[0];
   const dir = values.model;
 
+  recoverFolder(dir, io);
   const saved = readSavedModel(dir);
   if (!saved.ok) return (io.stderr.write(`error: ${saved.error}\n`), 1);
   const file = openSpec(path, io);

@@ -18,7 +18,7 @@ import type { DataSpec } from "../../lang/program.ts";
 import type { Sidecar } from "../../runtime/save.ts";
 import { actForward, activationOf } from "../../kinds/layers/activations/kernel.ts";
 import { predict } from "../../runtime/train.ts";
-import { declaredColumns, featureColumns, joinNegativeValues, loadTarget, openSpec, readProblemText, readSavedModel, sourceOptions, tableMatrix, writeFileAtomic, type Io } from "../saved.ts";
+import { declaredColumns, featureColumns, joinNegativeValues, loadTarget, openSpec, readProblemText, readSavedModel, recoverFolder, sourceOptions, tableMatrix, writeFileAtomic, type Io } from "../saved.ts";
 import type { Result } from "../../runtime/load.ts";
 
 export const PREDICT_USAGE = "nnspec predict FILE --model DIR --input CSV [--output|--out|-o CSV] [--skip N]";
@@ -51,6 +51,7 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   const input = values.input;
   const error = (msg: string): number => (io.stderr.write(`error: ${msg}\n`), 1);
 
+  recoverFolder(dir, io);
   const saved = readSavedModel(dir);
   if (!saved.ok) return error(saved.error);
   const file = openSpec(path, io);

@@ -23,7 +23,7 @@ import { taskOf, type MetricReport } from "../../kinds/metrics/kernel.ts";
 import { RuntimeModel } from "../../runtime/model.ts";
 import { saveModel, tfjsCannotLoad } from "../../runtime/save.ts";
 import { checkTrainable, evaluate, train, trainConfig, type EpochRecord, type TrainConfig, type TrainResult } from "../../runtime/train.ts";
-import { joinNegativeValues, openSpec, readSavedModel, reportDiagnostics, sha256, withSavedStats, writeFolderAtomic, type Io } from "../saved.ts";
+import { joinNegativeValues, openSpec, readSavedModel, recoverFolder, reportDiagnostics, sha256, withSavedStats, writeFolderAtomic, type Io } from "../saved.ts";
 
 export const TRAIN_USAGE = "nnspec train FILE [--train N|MODEL] [--seed N] [--epochs N] [--batch N] [--out|-o DIR] [--from DIR] [--quiet] [--json]";
 
@@ -116,6 +116,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   // Fine-tuning: the saved model's weights and preprocessing.
   let from: SavedModel | undefined;
   if (args.from !== undefined) {
+    recoverFolder(args.from, io);
     const r = readSavedModel(args.from);
     if (!r.ok) {
       io.stderr.write(`error: ${r.error}\n`);
@@ -367,6 +368,7 @@ function saveRun(s: Session, r: Run): boolean {
     io.stderr.write(`warning: ${where}: the model cannot be saved in the TensorFlow.js format: ${(e as Error).message}; ${r.dir} gets the history, curves and report only\n`);
   }
   Object.assign(files, runFiles(args.path, r.checked.spec.name, r.t.data!.name, r.cfg, r.result, r.report, r.data.classNames, r.cv));
+  recoverFolder(r.dir, io);
   const written = writeFolderAtomic(r.dir, files);
   if (!written.ok) {
     io.stderr.write(`error: ${written.error}\n`);
