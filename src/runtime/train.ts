@@ -68,6 +68,14 @@ export interface TrainHooks {
   onEpoch?(record: EpochRecord): void;
 }
 
+/** Why a run whose loss never came near its starting value probably diverged. */
+function divergedNote(cfg: TrainConfig, initial: number, lowest: number): string {
+  const lr = num(cfg.optimizer.opts, "lr");
+  const usual = OPTIMIZERS.get(cfg.optimizer.name)?.usualLr;
+  const range = usual ? ` (usual for ${cfg.optimizer.name}: ${usual[0]} to ${usual[1]})` : "";
+  return `the training loss never came near its value before training: ${initial.toPrecision(3)} at the start, at best ${lowest.toPrecision(3)}, ${Math.round(Math.log10(lowest / initial))} orders of magnitude higher; the learning rate ${lr}${range} is probably too high`;
+}
+
 /** Problems that stop training before it starts (label width, empty split). */
 export function checkTrainable(model: RuntimeModel, cfg: TrainConfig, data: { train: Split; val?: Split }): string[] {
   const errors: string[] = [];
@@ -201,6 +209,8 @@ export function train(model: RuntimeModel, data: { train: Split; val?: Split }, 
   const fw = model.tensors[model.inputs[0]].size;
   const notes: string[] = [];
   const history: EpochRecord[] = [];
+  // The loss before any step: a run that never gets near it has diverged, even without a NaN.
+  const initialLoss = tr.n > 0 ? new Evaluator(model, cfg.loss, Math.max(batch, 256), lw).run(tr).loss : NaN;
 
   // What early stopping and reduce_on_plateau watch.
   const es = cfg.earlyStopping;
@@ -295,6 +305,8 @@ export function train(model: RuntimeModel, data: { train: Split; val?: Split }, 
       }
     }
   }
+  const lowest = Math.min(...history.map((h) => h.values.loss));
+  if (Number.isFinite(initialLoss) && initialLoss > 0 && lowest > 100 * initialLoss) notes.push(divergedNote(cfg, initialLoss, lowest));
   if (es?.restoreBest && bestWeights && bestEpoch !== undefined) {
     model.restore(bestWeights);
     stop.message += `; restored the weights of epoch ${bestEpoch} (${monitor} ${best.toPrecision(4)})`;

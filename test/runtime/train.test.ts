@@ -238,3 +238,14 @@ describe("losses", () => {
     expect(Number.isFinite(b.compute(2))).toBe(true);
   });
 });
+
+describe("a diverging run", () => {
+  it("says the loss never came near its starting value and names the learning rate", async () => {
+    const { data, cfg, model } = await iris();
+    const wild = train(model(), { train: data.train, val: data.val }, { ...cfg, epochs: 3, optimizer: named("optimizer", "adam", { lr: 1e6 }) });
+    const note = wild.notes.find((n) => n.includes("never came near"));
+    expect(note).toMatch(/orders of magnitude higher; the learning rate 1000000 \(usual for adam: 0\.00001 to 0\.1\) is probably too high/);
+    const sane = train(model(), { train: data.train, val: data.val }, { ...cfg, epochs: 3 });
+    expect(sane.notes.filter((n) => n.includes("never came near"))).toEqual([]);
+  });
+});
