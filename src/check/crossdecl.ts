@@ -1,5 +1,5 @@
 import type { Diagnostic, DiagnosticSink, Fix, Label, TextEdit } from "../diagnostics/diagnostic.ts";
-import type { Span } from "../diagnostics/span.ts";
+import { pointAt, type Span } from "../diagnostics/span.ts";
 import type { DataSpec, LabelSpec, ModelSpec, NamedOptions, Options, Program, TrainSpec } from "../lang/program.ts";
 import { isCall, type Json } from "../lang/values.ts";
 import type * as A from "../syntax/ast.ts";
@@ -63,8 +63,6 @@ export interface HeaderError {
 
 // ── small helpers over spans and terms ──
 
-const pointAt = (s: Span, end = false): Span =>
-  end ? { start: s.end, end: s.end, line: s.endLine, col: s.endCol, endLine: s.endLine, endCol: s.endCol } : { start: s.start, end: s.start, line: s.line, col: s.col, endLine: s.line, endCol: s.col };
 /** From the start (or end) of `a` to the end (or start) of `b`. */
 export function spanBetween(a: Span, aEnd: boolean, b: Span, bEnd: boolean): Span {
   const p = pointAt(a, aEnd);
@@ -610,12 +608,13 @@ export function checkTrain(t: TrainSpec, checked: CheckedModel, info: DataInfo, 
     const last = checked.layers[checked.layers.length - 1];
     single = checked.tensors.get(last.spec.name);
     const sig = model.node.inputs[model.node.inputs.length - 1];
-    const after = sig ? spanBetween(sig.span, true, model.node.body[0]?.span ?? sig.span, false) : model.node.span;
     const shape = single ? `[${single.shape.map((d) => d.toString()).join(", ")}]` : "";
+    // Right after the `)` that follows the last input.
+    const paren = sig ? pointAt(sig.span, true) : undefined;
     sink.report("trainNoOutput", model.node.name?.span ?? model.node.span, { model: model.name }, {
       labels: t.node.model ? [{ span: t.node.model.span, message: "trained here" }] : [],
       help: `name the output after the inputs: \`-> y${shape ? `: ${shape}` : ""}\``,
-      fixes: model.file === t.file && sig ? [{ title: "declare the last layer's output", edits: [{ span: { ...after, start: sig.span.end + 1, end: sig.span.end + 1, line: sig.span.endLine, col: sig.span.endCol + 1, endLine: sig.span.endLine, endCol: sig.span.endCol + 1 }, newText: ` -> y${shape ? `: ${shape}` : ""}` }] }] : [],
+      fixes: model.file === t.file && paren ? [{ title: "declare the last layer's output", edits: [{ span: { ...paren, start: paren.start + 1, end: paren.end + 1, col: paren.col + 1, endCol: paren.endCol + 1 }, newText: ` -> y${shape ? `: ${shape}` : ""}` }] }] : [],
     });
   }
   if (single && t.loss && sound("loss")) checkLossAgainstOutput(t, model, outputHead(checked, single), t.loss, info.spec.label, info, sink);

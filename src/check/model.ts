@@ -1,5 +1,5 @@
 import type { DiagnosticSink, Extra, Label } from "../diagnostics/diagnostic.ts";
-import type { Span } from "../diagnostics/span.ts";
+import { pointAt, type Span } from "../diagnostics/span.ts";
 import type { LayerSpec, ModelSpec } from "../lang/program.ts";
 import type { ShapeContext } from "../kinds/layers/types.ts";
 import type * as A from "../syntax/ast.ts";
@@ -164,7 +164,7 @@ function fixesFor(model: ModelSpec, l: LayerSpec, ins: TensorInfo[]): Extra["fix
 function insertBefore(l: LayerSpec, text: string): NonNullable<Extra["fixes"]>[number] {
   const at = l.node.span;
   const indent = " ".repeat(at.col - 1);
-  const point = { ...at, end: at.start, endLine: at.line, endCol: at.col };
+  const point = pointAt(at);
   return { title: `insert \`${text}\` before line ${at.line}`, edits: [{ span: point, newText: `${text}\n${indent}` }] };
 }
 

@@ -9,7 +9,7 @@
  */
 import type { MessageKey } from "../diagnostics/catalog.ts";
 import type { DiagnosticSink, Extra, Fix, Label, Params } from "../diagnostics/diagnostic.ts";
-import type { Span } from "../diagnostics/span.ts";
+import { pointAt, type Span } from "../diagnostics/span.ts";
 import type { DataSpec, LabelSpec } from "../lang/program.ts";
 import type { Json } from "../lang/values.ts";
 import { closest } from "../util/suggest.ts";
@@ -368,12 +368,12 @@ class Builder {
   /** Adds a column to `onehot`, or a new `onehot` line at the end of the block. */
   private onehotFix(name: string): Fix[] {
     const existing = this.spec.statements.get("onehot");
-    if (existing) return [{ title: `one-hot encode \`${name}\``, edits: [{ span: { ...existing.node.span, start: existing.node.span.end, line: existing.node.span.endLine, col: existing.node.span.endCol }, newText: `, ${name}` }] }];
+    if (existing) return [{ title: `one-hot encode \`${name}\``, edits: [{ span: pointAt(existing.node.span, true), newText: `, ${name}` }] }];
     const body = this.spec.node.body;
     const last = body[body.length - 1];
     if (!last) return [];
     const at = last.span;
-    return [{ title: `add \`onehot ${name}\``, edits: [{ span: { ...at, start: at.end, line: at.endLine, col: at.endCol }, newText: `\n${" ".repeat(at.col - 1)}onehot ${name}` }] }];
+    return [{ title: `add \`onehot ${name}\``, edits: [{ span: pointAt(at, true), newText: `\n${" ".repeat(at.col - 1)}onehot ${name}` }] }];
   }
 
   /** The rows that pass `keep` and the missing policy; reports bad cells. */

@@ -8,6 +8,11 @@ export interface Span {
   endCol: number;
 }
 
+/** The empty span at the start of `s` (or at its end): where a fix inserts text. */
+export function pointAt(s: Span, end = false): Span {
+  return end ? { start: s.end, end: s.end, line: s.endLine, col: s.endCol, endLine: s.endLine, endCol: s.endCol } : { start: s.start, end: s.start, line: s.line, col: s.col, endLine: s.line, endCol: s.col };
+}
+
 /** Maps offsets to lines and columns for one source text. */
 export class LineMap {
   readonly lineStarts: number[] = [0];

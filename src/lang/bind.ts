@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { CATALOG } from "../diagnostics/catalog.ts";
 import type { DiagnosticSink } from "../diagnostics/diagnostic.ts";
-import type { Span } from "../diagnostics/span.ts";
+import { pointAt, type Span } from "../diagnostics/span.ts";
 import type { Term } from "../syntax/ast.ts";
 import { closest } from "../util/suggest.ts";
 import { withDefaults, type ArgShape, type OptionsSchema, type PropertySchema } from "../core/options.ts";
@@ -104,7 +104,7 @@ export function bindTerms(
       // `epochs 100 batch 16`: two statements on one line.
       sink.report("trailingInput", at, { found: `\`${v.name}\`` }, {
         help: `\`${v.name}\` starts a new statement: put it on its own line`,
-        fixes: [{ title: `move \`${v.name}\` to its own line`, edits: [{ span: { ...at, end: at.start, endLine: at.line, endCol: at.col }, newText: "\n" + " ".repeat(Math.max(0, ownerSpan.col - 1)) }] }],
+        fixes: [{ title: `move \`${v.name}\` to its own line`, edits: [{ span: pointAt(at), newText: "\n" + " ".repeat(Math.max(0, ownerSpan.col - 1)) }] }],
       });
       continue;
     }
