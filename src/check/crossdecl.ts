@@ -286,7 +286,7 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost, 
   const from = stmt(d, "from");
   const source = sourceOf(d, "from");
   const path = source.path;
-  const how: HeaderRequest = { ...source.opts, skip: source.opts.skip ?? 0 };
+  const how: HeaderRequest = source.opts;
   const errorsBefore = sink.items.filter((x) => x.severity === "error").length;
   let header: DataHeader | undefined;
   if (path && host) {
@@ -830,13 +830,15 @@ export function checkCrossDecl(
   errorsIn: (span: Span) => readonly Diagnostic[] = () => [],
 ): Map<string, DataInfo> {
   const infos = new Map<string, DataInfo>();
+  /** Whether a block's statement checked without error (an absent one is sound). */
+  const soundIn = (block: DataSpec | TrainSpec) => (n: string) => {
+    const s = block.statements.get(n);
+    return !s || clean(s.node.span);
+  };
   for (const [name, d] of program.data) {
     // An error in one statement hides only what reads it; the statements that decide the examples'
     // shape must all be sound for the rest to mean anything.
-    const sound = (n: string) => {
-      const s = d.statements.get(n);
-      return !s || clean(s.node.span);
-    };
+    const sound = soundIn(d);
     if (!SHAPING.every(sound) || (d.node.name && !clean(d.node.name.span))) continue;
     // Every error must sit in a statement that was read (a syntax error or an unknown statement may
     // have dropped one, which would then look absent).
@@ -856,10 +858,7 @@ export function checkCrossDecl(
     const info = infos.get(t.data.name);
     const checked = models.get(t.model.name);
     if (!info || info.spec !== t.data || !checked || checked.spec !== t.model) continue;
-    checkTrain(t, checked, info, sink, (name) => {
-      const s = t.statements.get(name);
-      return !s || clean(s.node.span);
-    });
+    checkTrain(t, checked, info, sink, soundIn(t));
   }
   return infos;
 }

@@ -10,7 +10,7 @@ import { basename, dirname, isAbsolute, join, resolve as resolvePath } from "nod
 import type { CheckedModel } from "../check/ir.ts";
 import { selectColumns } from "../data/columns.ts";
 import type { LoadedData, SplitData } from "../data/index.ts";
-import { readTable, type ReadProblem, type SourceOptions } from "../data/node/read.ts";
+import { readTable, type ReadProblem } from "../data/node/read.ts";
 import { transform, type FeatureMatrix, type FittedStats } from "../data/preprocess.ts";
 import type { Table } from "../data/table.ts";
 import { fill, hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
@@ -203,11 +203,6 @@ export function loadTarget(file: CheckedFile, saved: SavedModel, dir: string): R
 
 // ── data with the saved preprocessing ──
 
-/** How a data block's `from` (or `test_from`) statement reads its file. */
-export function sourceOptions(spec: DataSpec, stmt: "from" | "test_from" = "from"): { path?: string; labels?: string; opts: SourceOptions } {
-  return sourceOf(spec, stmt);
-}
-
 /** The column names the data block gives (`columns`), if any. */
 export function declaredColumns(spec: DataSpec): string[] | undefined {
   const c = spec.statements.get("columns")?.options.values.names;
@@ -217,7 +212,7 @@ export function declaredColumns(spec: DataSpec): string[] | undefined {
 /** The feature columns of a table laid out as the data block's file, as the loader selects them. */
 export function featureColumns(spec: DataSpec, names: readonly string[] | undefined, width: number): Result<number[]> {
   const items = spec.statements.get("features")?.options.values.columns as Json[] | undefined;
-  const labelsOwnFile = sourceOptions(spec).labels !== undefined;
+  const labelsOwnFile = sourceOf(spec).labels !== undefined;
   if (items) {
     const sel = selectColumns(items, names, width);
     if (sel.problems.length) return fail(describeSelect(sel.problems[0].problem));
@@ -257,7 +252,7 @@ export async function withSavedStats(spec: DataSpec, specPath: string, data: Loa
   const s = data[split];
   if (preprocessKey(data.stats) === preprocessKey(stats)) return { ok: true, value: s };
   const stmt = split === "test" && spec.statements.has("test_from") ? "test_from" : "from";
-  const src = sourceOptions(spec, stmt);
+  const src = sourceOf(spec, stmt);
   if (!src.path) return fail(`data \`${spec.name}\` has no \`${stmt}\` file`);
   const abs = isAbsolute(src.path) ? src.path : resolvePath(dirname(resolvePath(specPath)), src.path);
   const r = await readTable(abs, src.path, src.opts);

@@ -14,7 +14,7 @@ export interface SourceOptions {
 }
 
 /** The file, its labels file and how to read them, with the statement's defaults filled in. */
-export function sourceOf(spec: DataSpec, stmt: "from" | "test_from" = "from"): { path?: string; labels?: string; opts: SourceOptions } {
+export function sourceOf(spec: DataSpec, stmt: "from" | "test_from" = "from"): { path?: string; labels?: string; opts: SourceOptions & { header: boolean; skip: number } } {
   const v: Record<string, Json> = spec.statements.has(stmt) ? statementValues(spec.statements, DATA_STATEMENTS, stmt) : {};
   return {
     path: typeof v.path === "string" ? v.path : undefined,

@@ -352,6 +352,6 @@ function columnsOf(c: Ctx): string[] {
   const source = spec?.node === d ? sourceOf(spec, "from") : undefined;
   if (!source?.path) return [];
   // The loader's own reading of the header row (only with `header: true`, as the loader reads it).
-  const header = readDataHeader(resolvePath(dirname(c.a.path), source.path), { ...source.opts, skip: source.opts.skip ?? 0 });
+  const header = readDataHeader(resolvePath(dirname(c.a.path), source.path), source.opts);
   return header && "columns" in header && header.columns ? header.columns : [];
 }

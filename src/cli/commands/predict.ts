@@ -10,6 +10,7 @@
  * 0/1 and a probability per label (binary labels), or the predicted values (regression).
  */
 import { args, type Command } from "../common.ts";
+import { sourceOf } from "../../data/source.ts";
 import { dirname, resolve as resolvePath } from "node:path";
 import { readTable, type SourceOptions } from "../../data/node/read.ts";
 import { transform } from "../../data/preprocess.ts";
@@ -18,7 +19,7 @@ import type { DataSpec } from "../../lang/program.ts";
 import type { Sidecar } from "../../runtime/save.ts";
 import { actForward, activationOf } from "../../kinds/layers/activations/kernel.ts";
 import { predict } from "../../runtime/train.ts";
-import { declaredColumns, featureColumns, joinNegativeValues, loadTarget, openSpec, readProblemText, readSavedModel, recoverFolder, sourceOptions, tableMatrix, writeFileAtomic, type Io } from "../saved.ts";
+import { declaredColumns, featureColumns, joinNegativeValues, loadTarget, openSpec, readProblemText, readSavedModel, recoverFolder, tableMatrix, writeFileAtomic, type Io } from "../saved.ts";
 import type { Result } from "../../runtime/load.ts";
 
 export const PREDICT_USAGE = "nnspec predict FILE --model DIR --input CSV [--output|--out|-o CSV] [--skip N]";
@@ -66,10 +67,10 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   // The input is read as the data block reads its file (header, delimiter). Its `skip:` lines apply
   // only when the input is that very file (new rows rarely carry its metadata lines); --skip overrides.
   // A `.csv` input is CSV even when the data file is whitespace-separated.
-  const source = sourceOptions(dataSpec);
+  const source = sourceOf(dataSpec);
   const src = source.opts;
   const ownFile = source.path !== undefined && resolvePath(dirname(resolvePath(path)), source.path) === resolvePath(input);
-  const skip = skipFlag ?? (ownFile ? (src.skip ?? 0) : 0);
+  const skip = skipFlag ?? (ownFile ? src.skip : 0);
   const asCsv = src.format !== "whitespace" || /\.csv(\.gz)?$/i.test(input);
   const opts: SourceOptions = { format: asCsv ? "csv" : "whitespace", header: src.header, delimiter: asCsv && src.format !== "whitespace" ? src.delimiter : undefined, skip };
   const read = await readTable(resolvePath(input), input, opts);
@@ -145,7 +146,7 @@ function inputColumns(t: Table, spec: DataSpec, meta: Sidecar, input: string): R
   if (t.width === features.length) return { ok: true, value: features.map((_, j) => j) };
   // Every column of the data file: pick the features as the data block does.
   const declared = declaredColumns(spec);
-  const labelCols = sourceOptions(spec).labels === undefined ? (spec.label?.columns.length ?? 0) : 0;
+  const labelCols = sourceOf(spec).labels === undefined ? (spec.label?.columns.length ?? 0) : 0;
   const fileWidth = declared?.length ?? features.length + labelCols;
   if (t.width === fileWidth) {
     const sel = featureColumns(spec, declared, t.width);
