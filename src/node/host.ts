@@ -102,29 +102,34 @@ export class FileHost implements ImportHost {
   }
 }
 
-const headers = new Map<string, { stamp: string; header: DataHeader | HeaderError | undefined }>();
+/** A file's identity for the caches below: its path, size and modification time (undefined when it cannot be stat'ed). */
+function stampOf(path: string): { stamp: string; size: number; regular: boolean } | undefined {
+  try {
+    const st = statSync(path);
+    return { stamp: `${path}\0${st.size}\0${st.mtimeMs}`, size: st.size, regular: st.isFile() };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stores `value` under `key`, dropping the oldest entry past `limit`. */
+function remember<V>(cache: Map<string, V>, key: string, value: V, limit: number): V {
+  if (cache.size >= limit) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
+  return value;
+}
+
+const headers = new Map<string, DataHeader | HeaderError | undefined>();
 
 /** A data file's header as the checker reads it, read again only when the file's size or time changed. */
 function cachedHeader(path: string, how: HeaderRequest): DataHeader | HeaderError | undefined {
-  let stamp: string;
-  try {
-    const st = statSync(path);
-    stamp = `${st.size}:${st.mtimeMs}`;
-  } catch {
-    // A missing file: its answer (with the files beside it) holds until its folder changes.
-    try {
-      stamp = `missing:${statSync(dirname(path)).mtimeMs}`;
-    } catch {
-      return readDataHeader(path, how);
-    }
-  }
-  const key = `${path}\0${JSON.stringify(how)}`;
-  const hit = headers.get(key);
-  if (hit?.stamp === stamp) return hit.header;
-  const header = readDataHeader(path, how);
-  if (headers.size >= 256) headers.delete(headers.keys().next().value!);
-  headers.set(key, { stamp, header });
-  return header;
+  // A missing file: its answer (with the files beside it) holds until its folder changes.
+  const own = stampOf(path);
+  const folder = own ? undefined : stampOf(dirname(path));
+  const stamp = own?.stamp ?? (folder && `missing\0${folder.stamp}`);
+  if (!stamp) return readDataHeader(path, how);
+  const key = `${stamp}\0${JSON.stringify(how)}`;
+  return headers.has(key) ? headers.get(key) : remember(headers, key, readDataHeader(path, how), 256);
 }
 
 /** What the checker reads of the data files of the spec at `specPath` (the CLI and the language server alike). */
@@ -151,14 +156,11 @@ export function loadForCheck(spec: DataSpec, specFile: string): { layout?: DataL
   let bytes = 0;
   const stamps = new Map<string, string>();
   for (const r of reqs) {
-    try {
-      const st = statSync(r.abs);
-      if (!st.isFile()) return undefined;
-      bytes += st.size;
-      stamps.set(r.abs, `${r.abs}\0${JSON.stringify(r.opts)}\0${st.size}\0${st.mtimeMs}`);
-    } catch {
-      return undefined; // a missing file is reported from its header read
-    }
+    const s = stampOf(r.abs);
+    // A missing or special file is reported from its header read.
+    if (!s?.regular) return undefined;
+    bytes += s.size;
+    stamps.set(r.abs, s.stamp);
   }
   if (bytes > CHECK_LOAD_LIMIT) return undefined;
   // The same block over the same files (an edit elsewhere in the spec): reuse the loader's answer,
@@ -169,17 +171,10 @@ export function loadForCheck(spec: DataSpec, specFile: string): { layout?: DataL
   if (hit) return { layout: hit.layout, diagnostics: hit.diagnostics.map((x) => moveDiagnostic(x, base.start - hit.start, base.line - hit.line)) };
   const r = loadDataSync(spec, specFile, (abs, shown, opts) => {
     const key = `${stamps.get(abs) ?? abs}\0${shown}\0${JSON.stringify(opts)}`;
-    let t = tables.get(key);
-    if (!t) {
-      t = readTableSync(abs, shown, opts);
-      if (tables.size >= 32) tables.delete(tables.keys().next().value!);
-      tables.set(key, t);
-    }
-    return t;
+    return tables.get(key) ?? remember(tables, key, readTableSync(abs, shown, opts), 32);
   });
   const out = resultOf(r);
-  if (results.size >= 32) results.delete(results.keys().next().value!);
-  results.set(key, { ...out, start: base.start, line: base.line });
+  remember(results, key, { ...out, start: base.start, line: base.line }, 32);
   return out;
 }
 
