@@ -8,7 +8,7 @@ import { epochOrder } from "../data/random.ts";
 import type { CheckedTrain, EarlyStopping, NamedOpts, TrainConfig } from "../check/ir.ts";
 import { numberOption as num } from "../core/options.ts";
 import { labelWidthFor, lossKernel, regularize, type LossKernel } from "../kinds/losses/kernels.ts";
-import { OPTIMIZERS, SCHEDULES } from "../kinds/optimizers/index.ts";
+import { OPTIMIZERS, scheduledLr } from "../kinds/optimizers/index.ts";
 import { HIGHER_IS_BETTER } from "../kinds/metrics/index.ts";
 import { MetricAccumulator, type MetricReport } from "../kinds/metrics/kernel.ts";
 import type { RuntimeModel } from "./model.ts";
@@ -95,11 +95,7 @@ export function checkTrainable(model: RuntimeModel, cfg: TrainConfig, data: { tr
   return errors;
 }
 
-/** The learning rate of 0-based epoch `e` under a schedule (reduce_on_plateau is handled by the loop). */
-export function scheduledLr(schedule: NamedOpts | undefined, base: number, e: number): number {
-  if (!schedule) return base;
-  return SCHEDULES.get(schedule.name)?.lr?.(schedule.opts, base, e) ?? base;
-}
+export { scheduledLr };
 
 /** Copies examples `order[from..from+n)` of a split into the plan's input and label buffers. */
 function gather(split: Split, order: Int32Array | null, from: number, n: number, x: Buf, y: Buf, fw: number, lw: number): void {

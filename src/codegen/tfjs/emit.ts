@@ -27,7 +27,7 @@ import { numberOption } from "../../core/options.ts";
 import { initSpec, randomInitArgs } from "../../core/init.ts";
 import { isTfjsName } from "../../check/lints.ts";
 import { dataConfig } from "../../data/runtime.ts";
-import type { LayerSpec, NamedOptions, TrainSpec } from "../../lang/program.ts";
+import type { LayerSpec, TrainSpec } from "../../lang/program.ts";
 import { CLASS_METRICS, HIGHER_IS_BETTER, REGRESSION_METRICS } from "../../kinds/metrics/index.ts";
 import { taskOf, type Task } from "../../kinds/metrics/kernel.ts";
 import type { Json } from "../../lang/values.ts";
@@ -65,8 +65,6 @@ export class CodegenError extends Error {
   }
 }
 
-/** A loss, optimizer or schedule: its kind and every option (defaults filled in by the binder). */
-type Named = Pick<NamedOptions, "kind" | "values">;
 
 /** Module-level names every generated module defines or imports. */
 const FIXED = ["tf", "dirname", "resolve", "fileURLToPath", "epochOrder", "initializerSeed", "loadDataset", "DataConfig", "LoadedData", "SplitData", "SPEC_DIR", "MODELS", "TRAININGS", "main"];
@@ -116,7 +114,6 @@ function configOf(t: TrainSpec): TrainConfig {
   if (!c) throw new CodegenError("the train block needs a loss and an optimizer", t.file, t.node.span.line);
   return c;
 }
-const named = (n: NamedOpts): Named => ({ kind: n.name, values: n.opts });
 
 /** The TypeScript source (unformatted) of the spec's module. Throws a CodegenError for what TensorFlow.js cannot do. */
 export function emitModule(input: EmitInput): string {
@@ -418,11 +415,11 @@ class Emitter {
       throw new CodegenError(`\`${title}\`: generated training supports models with one input and one output; \`${m.spec.name}\` has ${m.spec.inputs.length} and ${m.outputs.length}`, t.file, line);
     const cfg = configOf(t);
     const { epochs, batch, seed } = cfg;
-    const loss = named(cfg.loss);
+    const loss = cfg.loss;
     const outShape = m.outputs[0].shape;
     const classes = outShape[outShape.length - 1]?.value;
-    const task = taskOf(loss.kind, outShape.map((d) => d.value ?? 1));
-    const logits = loss.values.from_logits === true;
+    const task = taskOf(loss.name, outShape.map((d) => d.value ?? 1));
+    const logits = loss.opts.from_logits === true;
     const oneHot = task === "multiclass" && t.data.label?.kind === "class";
     const intInput = m.spec.inputs[0].dtype === "int";
     const where = this.where(t.file, line);
@@ -446,9 +443,9 @@ class Emitter {
       const stmt = t.statements.get(name);
       return (stmt && this.sourceText(t.file, stmt.node.span)) || commentText(fallback);
     };
-    const lossDoc = said("loss", `loss ${loss.kind}${optionsText(loss.values)}`);
-    const optimizer = named(cfg.optimizer);
-    const optDoc = said("optimizer", `optimizer ${optimizer.kind}${optionsText(optimizer.values)}`);
+    const lossDoc = said("loss", `loss ${loss.name}${optionsText(loss.opts)}`);
+    const optimizer = cfg.optimizer;
+    const optDoc = said("optimizer", `optimizer ${optimizer.name}${optionsText(optimizer.opts)}`);
 
     // compile
     const compile = [
@@ -548,8 +545,8 @@ class Emitter {
     return [...compile, "", ...train, "", ...evaluate].join("\n");
   }
 
-  private optimizerLr(o: Named): number {
-    return numberOption(o.values, "lr");
+  private optimizerLr(o: NamedOpts): number {
+    return numberOption(o.opts, "lr");
   }
 
   private metricsObject(name: string, title: string, task: Task, logits: boolean, metrics: string[], wanted: string[], pooled: string[], columns: number): string {
@@ -588,17 +585,17 @@ class Emitter {
     return { literal, helper: (name) => this.use(name === "CenteredRMSProp" ? "centeredRmsprop" : "AdamW"), classes };
   }
 
-  private lossLines(loss: Named, lossDoc: string, classes: number | undefined, file: string, line: number): string[] {
-    const kind = LOSSES.get(loss.kind);
-    if (!kind) throw new CodegenError(`no TensorFlow.js form for the loss \`${loss.kind}\``, file, line);
-    return [`// ${lossDoc}`, ...kind.tfjs(loss.values, this.codeContext(classes))];
+  private lossLines(loss: NamedOpts, lossDoc: string, classes: number | undefined, file: string, line: number): string[] {
+    const kind = LOSSES.get(loss.name);
+    if (!kind) throw new CodegenError(`no TensorFlow.js form for the loss \`${loss.name}\``, file, line);
+    return [`// ${lossDoc}`, ...kind.tfjs(loss.opts, this.codeContext(classes))];
   }
 
   /** `optimizer: tf.train.adam(lr, beta1, beta2, epsilon),` with every hyperparameter spelled out. */
-  private optimizerLines(opt: Named, optDoc: string, file: string, line: number): string[] {
-    const kind = OPTIMIZERS.get(opt.kind);
-    if (!kind) throw new CodegenError(`no TensorFlow.js form for the optimizer \`${opt.kind}\``, file, line);
-    return [`// ${optDoc}`, ...kind.tfjs(opt.values, this.codeContext())];
+  private optimizerLines(opt: NamedOpts, optDoc: string, file: string, line: number): string[] {
+    const kind = OPTIMIZERS.get(opt.name);
+    if (!kind) throw new CodegenError(`no TensorFlow.js form for the optimizer \`${opt.name}\``, file, line);
+    return [`// ${optDoc}`, ...kind.tfjs(opt.opts, this.codeContext())];
   }
 
   // ── registry and main ──

@@ -11,7 +11,7 @@ import { meanAndSd } from "../../core/stats.ts";
 import { classScores } from "../../kinds/metrics/kernel.ts";
 import { dropoutRng, type Rng } from "../../core/rng.ts";
 import type { Json } from "../../core/json.ts";
-import { SCHEDULES } from "../../kinds/optimizers/index.ts";
+import { scheduledLr as scheduleRate } from "../../kinds/optimizers/index.ts";
 
 /** The npm package of TensorFlow.js's WebAssembly backend (optional: a variable, so that nothing requires it). */
 const WASM_PACKAGE = "@tensorflow/tfjs-backend-wasm";
@@ -162,9 +162,7 @@ export function batchesInOrder(split: { x: tf.Tensor; y: tf.Tensor }, n: number,
 
 /** The learning rate of 0-based epoch `epoch` under a schedule: the formula of the schedule's entry in nnspec's registry, which the interpreter uses too. */
 export function scheduledLr(schedule: string, options: Record<string, Json>, base: number, epoch: number): number {
-  const lr = SCHEDULES.get(schedule)?.lr;
-  if (!lr) throw new Error(`nnspec has no per-epoch formula for the schedule \`${schedule}\``);
-  return lr(options, base, epoch);
+  return scheduleRate({ name: schedule, opts: options }, base, epoch);
 }
 
 /**

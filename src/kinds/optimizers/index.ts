@@ -59,6 +59,16 @@ export const OPTIMIZERS: ReadonlyMap<string, OptimizerKind> = new Map(
   ].map((o) => [o.name, o]),
 );
 
+/**
+ * The learning rate of 0-based epoch `e` under a schedule (options with defaults), from the rate
+ * `base`: the one formula the interpreter and generated code use. No schedule, or one the training
+ * loop drives (reduce_on_plateau), leaves `base`.
+ */
+export function scheduledLr(schedule: { name: string; opts: Readonly<Record<string, Json>> } | undefined, base: number, e: number): number {
+  if (!schedule) return base;
+  return SCHEDULES.get(schedule.name)?.lr?.(schedule.opts, base, e) ?? base;
+}
+
 export interface ScheduleKind {
   name: string;
   doc: string;
