@@ -1,4 +1,5 @@
 import type { Json } from "../core/json.ts";
+import type { LoadedData } from "../data/build.ts";
 import type { DataSpec, LayerSpec, ModelSpec, Program, TrainSpec } from "../lang/program.ts";
 import type { ParamCount } from "../kinds/layers/types.ts";
 import type { Dim, Shape } from "../core/dims.ts";
@@ -69,10 +70,10 @@ export interface DataLayout {
   featureShape: number[];
   /** The feature names after preprocessing (`color=red` for a one-hot output). */
   featureNames: string[];
-  label: { kind: "class" | "onehot" | "binary" | "regression"; columns: string[]; classes?: number };
+  label: LoadedData["label"];
   classNames?: string[];
   /** Rows per part (`unused`: left out by count splits); `kfold` when cross-validating. */
-  split: { train: number; val: number; test: number; unused: number; kfold?: number };
+  split: Pick<LoadedData["split"], "train" | "val" | "test" | "unused" | "kfold">;
 }
 
 export interface CheckedProgram {

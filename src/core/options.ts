@@ -58,8 +58,3 @@ export function booleanOption(o: Readonly<Record<string, Json>>, key: string): b
   if (typeof v !== "boolean") throw new Error(`internal: option \`${key}\` is ${JSON.stringify(v)}, not a boolean (its schema needs a default)`);
   return v;
 }
-export function stringOption(o: Readonly<Record<string, Json>>, key: string): string {
-  const v = o[key];
-  if (typeof v !== "string") throw new Error(`internal: option \`${key}\` is ${JSON.stringify(v)}, not a string (its schema needs a default)`);
-  return v;
-}

@@ -13,12 +13,12 @@ const act = (
   extra: Record<string, PropertySchema> = {},
   positional: string[] = [],
   shape: LayerKind["shape"] = identityShape,
+  facts: Pick<LayerKind, "identity" | "saturates"> = {},
 ): LayerKind => ({
   name,
   role: "activation",
   kernel: ACTIVATION_KERNELS[name],
-  ...(name === "linear" ? { identity: true as const } : {}),
-  ...(name === "sigmoid" || name === "tanh" ? { saturates: true as const } : {}),
+  ...facts,
   doc,
   inputs: "one",
   args: { positional },
@@ -46,8 +46,8 @@ export const elu = act(
   ["alpha"],
 );
 export const gelu = act("gelu", "Gaussian error linear unit: x·Φ(x), with the exact normal CDF Φ (erf), not the tanh approximation; TensorFlow.js 4.22's `gelu` activation is the same.", activation("gelu"));
-export const sigmoid = act("sigmoid", "Logistic sigmoid 1/(1 + e⁻ˣ): squashes to (0, 1). Use on a binary or multi-label output.", activation("sigmoid"));
-export const tanh = act("tanh", "Hyperbolic tangent: squashes to (−1, 1).", activation("tanh"));
+export const sigmoid = act("sigmoid", "Logistic sigmoid 1/(1 + e⁻ˣ): squashes to (0, 1). Use on a binary or multi-label output.", activation("sigmoid"), {}, [], identityShape, { saturates: true });
+export const tanh = act("tanh", "Hyperbolic tangent: squashes to (−1, 1).", activation("tanh"), {}, [], identityShape, { saturates: true });
 /** Softmax's axis counts the batch as 0, as `concat`'s does; TensorFlow.js computes it over the last axis only. */
 function softmaxShape(ctx: ShapeContext): Shape | undefined {
   const s = ctx.inputs[0];
@@ -67,4 +67,4 @@ export const softmax = act(
   [],
   softmaxShape,
 );
-export const linear = act("linear", "The identity: no activation.", activation("linear"));
+export const linear = act("linear", "The identity: no activation.", activation("linear"), {}, [], identityShape, { identity: true });
