@@ -13,6 +13,11 @@ export interface Io {
 /** Wrong usage: main prints the message and the command's usage, exit 2. */
 export class UsageError extends Error {}
 
+/** Reports wrong usage of a command with its usage line; returns the exit status, 2. */
+export function usageFor(io: Io, usage: string): (message: string) => number {
+  return (message) => (io.stderr.write(`error: ${message}\nusage: ${usage}\n`), 2);
+}
+
 /** A command: its name, one line for `nnspec help`, its usage, and what it does. */
 export interface Command {
   name: string;

@@ -7,7 +7,7 @@
  * `--out DIR` also writes the report as eval-<split>.txt and eval-<split>.json there (each file
  * written whole or not at all; DIR may be the model's own folder).
  */
-import { args, type Command } from "../common.ts";
+import { args, usageFor, type Command } from "../common.ts";
 import { join, resolve as resolvePath } from "node:path";
 import { loadData } from "../../data/index.ts";
 import { evaluate } from "../../runtime/train.ts";
@@ -19,15 +19,14 @@ export const EVAL_USAGE = "nnspec eval FILE --model DIR [--split test|val|train]
 const SPLITS = { test: "test", val: "validation", train: "training" } as const;
 
 export async function evalCommand(argv: string[], io: Io): Promise<number> {
+  const usage = usageFor(io, EVAL_USAGE);
   let parsed;
   try {
     parsed = args(argv, { model: { type: "string" }, split: { type: "string" }, json: { type: "boolean" }, out: { type: "string", short: "o" } });
   } catch (e) {
-    io.stderr.write(`error: ${(e as Error).message}\nusage: ${EVAL_USAGE}\n`);
-    return 2;
+    return usage((e as Error).message);
   }
   const { values, positionals } = parsed;
-  const usage = (msg: string): number => (io.stderr.write(`error: ${msg}\nusage: ${EVAL_USAGE}\n`), 2);
   if (positionals.length !== 1) return usage(positionals.length ? "one spec file at a time" : "no file given");
   if (values.model === undefined) return usage("--model DIR is required: the folder `nnspec train` wrote");
   const split = (values.split ?? "test") as keyof typeof SPLITS;

@@ -9,7 +9,7 @@
  * applied, and the output CSV holds the predicted class and each class's probability (class labels),
  * 0/1 and a probability per label (binary labels), or the predicted values (regression).
  */
-import { args, type Command } from "../common.ts";
+import { args, usageFor, type Command } from "../common.ts";
 import { sourceOf } from "../../data/source.ts";
 import { dirname, resolve as resolvePath } from "node:path";
 import { readTable, type SourceOptions } from "../../data/node/read.ts";
@@ -28,15 +28,14 @@ export const PREDICT_USAGE = "nnspec predict FILE --model DIR --input CSV [--out
 const CELL_LIMIT = 10;
 
 export async function predictCommand(argv: string[], io: Io): Promise<number> {
+  const usage = usageFor(io, PREDICT_USAGE);
   let parsed;
   try {
     parsed = args(joinNegativeValues(argv, ["--skip"]), { model: { type: "string" }, input: { type: "string" }, output: { type: "string" }, out: { type: "string", short: "o" }, skip: { type: "string" } });
   } catch (e) {
-    io.stderr.write(`error: ${(e as Error).message}\nusage: ${PREDICT_USAGE}\n`);
-    return 2;
+    return usage((e as Error).message);
   }
   const { values, positionals } = parsed;
-  const usage = (msg: string): number => (io.stderr.write(`error: ${msg}\nusage: ${PREDICT_USAGE}\n`), 2);
   if (positionals.length !== 1) return usage(positionals.length ? "one spec file at a time" : "no file given");
   if (values.model === undefined) return usage("--model DIR is required: the folder `nnspec train` wrote");
   if (values.input === undefined) return usage("--input CSV is required: the rows to predict");

@@ -9,7 +9,7 @@
  * history.csv, curves.svg, report.txt and report.json. `--from DIR` fine-tunes a saved model: its
  * weights and preprocessing are loaded, and the spec's `trainable: false` layers stay frozen.
  */
-import { args, type Command } from "../common.ts";
+import { args, usageFor, type Command } from "../common.ts";
 import { basename, join, resolve as resolvePath } from "node:path";
 import { Presets, SingleBar } from "cli-progress";
 import { loadData, type LoadedData } from "../../data/index.ts";
@@ -151,7 +151,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
 
 /** The command line, or the exit status of a usage error (2). */
 function parseTrainArgs(argv: string[], io: Io): TrainArgs | number {
-  const usage = (msg: string): number => (io.stderr.write(`error: ${msg}\nusage: ${TRAIN_USAGE}\n`), 2);
+  const usage = usageFor(io, TRAIN_USAGE);
   let parsed;
   try {
     parsed = args(joinNegativeValues(argv, ["--seed", "--epochs", "--batch"]), {
