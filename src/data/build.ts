@@ -12,6 +12,7 @@ import type { DiagnosticSink, Extra, Fix, Label, Params } from "../diagnostics/d
 import { pointAt, type Span } from "../diagnostics/span.ts";
 import type { DataSpec, LabelSpec } from "../lang/program.ts";
 import type { Json } from "../lang/values.ts";
+import { shortList } from "../util/list.ts";
 import { closest } from "../util/suggest.ts";
 import { DATA_STATEMENTS, statementValues } from "../lang/statements.ts";
 import { everyFeature, MAX_COLUMNS, selectColumns, type SelectProblem } from "./columns.ts";
@@ -323,7 +324,7 @@ class Builder {
         const help = p.guess
           ? `did you mean \`${p.guess}\`?`
           : names
-            ? `the columns are ${names.slice(0, 16).map((n) => `\`${n}\``).join(", ")}${names.length > 16 ? `, … (${names.length} in all)` : ""}`
+            ? `the columns are ${shortList(names.map((n) => `\`${n}\``), 16)}`
             : `${t.path} has no column names: add \`header: true\` if its first row names the columns, name them with \`columns\`, or use indices 0..${t.width - 1}`;
         this.report("dataUnknownColumn", span, { name: p.name, path: t.path }, { help, fixes: p.guess && exact ? [{ title: `replace with \`${p.guess}\``, edits: [{ span, newText: p.guess }] }] : [] });
         return;

@@ -4,6 +4,7 @@ import { LAYERS } from "../kinds/layers/registry.ts";
 import { LOSSES } from "../kinds/losses/index.ts";
 import { OPTIMIZERS, SCHEDULES } from "../kinds/optimizers/index.ts";
 import type * as A from "../syntax/ast.ts";
+import { shortList } from "../util/list.ts";
 import { closest } from "../util/suggest.ts";
 import { bindTerms, type OptionsSchema } from "./bind.ts";
 import type { DataSpec, LabelSpec, LayerSpec, ModelSpec, NamedOptions, Options, Program, TensorSig, TrainSpec } from "./program.ts";
@@ -90,7 +91,7 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
     const guess = closest(id.name, tensors.keys());
     // The tensor the typo was meant to name is not "unused": don't cascade.
     if (guess) used.add(guess);
-    sink.report("unknownName", id.span, { what: "tensor", name: id.name }, guess ? suggest(id.span, guess) : { help: `tensors defined so far: ${namesList([...tensors.keys()])}` });
+    sink.report("unknownName", id.span, { what: "tensor", name: id.name }, guess ? suggest(id.span, guess) : { help: `tensors defined so far: ${tensors.size ? shortList([...tensors.keys()], 20) : "none"}` });
     return undefined;
   };
   for (const l of d.body) {
@@ -340,8 +341,3 @@ function resolveNamed(s: A.Statement, which: keyof typeof CATALOGS, sink: Diagno
   return { kind: entry.name, kindSpan: id.span, values, full: b.full, spans: b.spans, keySpans: b.keySpans };
 }
 
-/** Names for a help line: the first 20, then how many in all (a model with thousands stays readable). */
-function namesList(names: readonly string[]): string {
-  if (!names.length) return "none";
-  return names.length > 20 ? `${names.slice(0, 20).join(", ")}, … (${names.length} in all)` : names.join(", ");
-}

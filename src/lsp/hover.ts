@@ -1,5 +1,6 @@
 import { MarkupKind, type Hover } from "vscode-languageserver/node";
 import { shapeText } from "../core/dims.ts";
+import { shortList } from "../util/list.ts";
 import type { CheckedModel } from "../check/ir.ts";
 import type { OptionsSchema } from "../lang/bind.ts";
 import type { LayerSpec } from "../lang/program.ts";
@@ -70,8 +71,7 @@ function symbolHover(a: Analysis, o: Occurrence): string | undefined {
       // What the loader made of the files, when check could read them.
       const layout = a.checked.layouts.get(d.name);
       if (layout) {
-        const names = layout.featureNames.length > 12 ? `${layout.featureNames.slice(0, 12).join(", ")}, … (${layout.featureNames.length})` : layout.featureNames.join(", ");
-        lines.push("", `examples: \`[*, ${layout.featureShape.join(", ")}]\` (${names})`);
+        lines.push("", `examples: \`[*, ${layout.featureShape.join(", ")}]\` (${shortList(layout.featureNames, 12)})`);
         if (layout.classNames) lines.push(`classes: ${layout.classNames.join(", ")}`);
         const s = layout.split;
         lines.push(`rows: ${s.train} train, ${s.val} val, ${s.test} test${s.unused ? `, ${s.unused} unused` : ""}${s.kfold ? `; ${s.kfold}-fold cross-validation` : ""}`);

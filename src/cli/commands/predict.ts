@@ -10,6 +10,7 @@
  * 0/1 and a probability per label (binary labels), or the predicted values (regression).
  */
 import { args, usageFor, type Command } from "../common.ts";
+import { shortList } from "../../util/list.ts";
 import { sourceOf } from "../../data/source.ts";
 import { dirname, resolve as resolvePath } from "node:path";
 import { readTable, type SourceOptions } from "../../data/node/read.ts";
@@ -125,7 +126,7 @@ function namesColumns(t: Table, meta: Sidecar, declared: string[] | undefined): 
 /** Which input column holds each feature of the saved preprocessing. */
 function inputColumns(t: Table, spec: DataSpec, meta: Sidecar, input: string): Result<number[]> {
   const features = meta.preprocess.features.map((f) => f.name);
-  const list = (xs: string[]) => (xs.length > 8 ? `${xs.slice(0, 8).join(", ")}, … (${xs.length} in all)` : xs.join(", "));
+  const list = (xs: string[]) => shortList(xs, 8);
   if (t.names) {
     const at = features.map((f) => t.names!.indexOf(f));
     const missing = features.filter((_, j) => at[j] < 0);
