@@ -4,7 +4,7 @@ import { parse as parseCsv } from "csv-parse/sync";
 import { dirname, relative, resolve as resolvePath } from "node:path";
 import { DiagnosticSink, hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { loadDataSync, requests, type LoadedData } from "../data/index.ts";
-import { readTableSync, type ReadResult } from "../data/node/read.ts";
+import { readTableSync, type ReadResult, type SourceOptions } from "../data/node/read.ts";
 import type { DataSpec } from "../lang/program.ts";
 import type { LineMap, Span } from "../diagnostics/span.ts";
 import type { ModelSpec, Program } from "../lang/program.ts";
@@ -146,6 +146,17 @@ export const CHECK_LOAD_LIMIT = 16 << 20;
 const tables = new Map<string, ReadResult>();
 
 /**
+ * Reads and parses a data file, or returns the parse of it this process already made while the
+ * file is unchanged: `nnspec train` and `eval` reuse what their own check read.
+ */
+export function readTableCached(abs: string, shown: string, opts: SourceOptions): ReadResult {
+  const s = stampOf(abs);
+  if (!s?.regular || s.size > CHECK_LOAD_LIMIT) return readTableSync(abs, shown, opts);
+  const key = `${s.stamp}\0${shown}\0${JSON.stringify(opts)}`;
+  return tables.get(key) ?? remember(tables, key, readTableSync(abs, shown, opts), 32);
+}
+
+/**
  * Loads a data block's files with the loader training uses, for the checker. Each file is parsed
  * once until it changes on disk (the language server re-checks on every edit); the loader's steps
  * run each time, so its diagnostics point at the spec as it is now.
@@ -154,25 +165,22 @@ export function loadForCheck(spec: DataSpec, specFile: string): { layout?: DataL
   const reqs = requests(spec, specFile, new DiagnosticSink(spec.file));
   if (!reqs) return undefined;
   let bytes = 0;
-  const stamps = new Map<string, string>();
+  const stamps: string[] = [];
   for (const r of reqs) {
     const s = stampOf(r.abs);
     // A missing or special file is reported from its header read.
     if (!s?.regular) return undefined;
     bytes += s.size;
-    stamps.set(r.abs, s.stamp);
+    stamps.push(s.stamp);
   }
   if (bytes > CHECK_LOAD_LIMIT) return undefined;
   // The same block over the same files (an edit elsewhere in the spec): reuse the loader's answer,
   // its diagnostics moved with the block.
   const base = spec.node.span;
-  const key = JSON.stringify([specFile, [...stamps.values()], spec.name, base.end - base.start, blockShape(spec, base)]);
+  const key = JSON.stringify([specFile, stamps, spec.name, base.end - base.start, blockShape(spec, base)]);
   const hit = results.get(key);
   if (hit) return { layout: hit.layout, diagnostics: hit.diagnostics.map((x) => moveDiagnostic(x, base.start - hit.start, base.line - hit.line)) };
-  const r = loadDataSync(spec, specFile, (abs, shown, opts) => {
-    const key = `${stamps.get(abs) ?? abs}\0${shown}\0${JSON.stringify(opts)}`;
-    return tables.get(key) ?? remember(tables, key, readTableSync(abs, shown, opts), 32);
-  });
+  const r = loadDataSync(spec, specFile, readTableCached);
   const out = resultOf(r);
   remember(results, key, { ...out, start: base.start, line: base.line }, 32);
   return out;

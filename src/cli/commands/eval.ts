@@ -8,6 +8,7 @@
  * written whole or not at all; DIR may be the model's own folder).
  */
 import { args, usageFor, type Command } from "../common.ts";
+import { readTableCached } from "../../node/host.ts";
 import { join, resolve as resolvePath } from "node:path";
 import { loadData } from "../../data/index.ts";
 import { evaluate } from "../../runtime/train.ts";
@@ -45,7 +46,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
   if (note) io.stderr.write(`note: ${note}\n`);
   const meta = saved.value.meta;
 
-  const loaded = await loadData(dataSpec, resolvePath(path));
+  const loaded = await loadData(dataSpec, resolvePath(path), { read: readTableCached });
   if (!loaded.data) {
     reportDiagnostics(loaded.diagnostics, file, io);
     return 1;

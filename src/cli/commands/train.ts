@@ -15,7 +15,7 @@ import { Presets, SingleBar } from "cli-progress";
 import { loadData, type LoadedData } from "../../data/index.ts";
 import type { CheckedModel, CheckedTrain } from "../../check/ir.ts";
 import type { Diagnostic } from "../../diagnostics/diagnostic.ts";
-import type { CheckedFile } from "../../node/host.ts";
+import { readTableCached, type CheckedFile } from "../../node/host.ts";
 import { historyCsv, learningCurves } from "../../runtime/curves.ts";
 import { crossValidate, type CrossValidation } from "../../runtime/crossval.ts";
 import { applyWeights, type SavedModel } from "../../runtime/load.ts";
@@ -259,7 +259,7 @@ async function runTrainBlock(s: Session, t: CheckedTrain, i: number): Promise<{ 
 /** The data loaded and the model lowered (with `--from`'s weights and preprocessing), or what stopped it. */
 async function prepare(s: Session, t: CheckedTrain, checked: CheckedModel, cfg: TrainConfig): Promise<{ model: RuntimeModel; data: LoadedData } | { diagnostics: readonly Diagnostic[] } | { errors: string[] }> {
   const specPath = resolvePath(s.args.path);
-  const loaded = await loadData(t.data!, specPath);
+  const loaded = await loadData(t.data!, specPath, { read: readTableCached });
   if (!loaded.data) return { diagnostics: loaded.diagnostics };
   const data = loaded.data;
   const lowered = RuntimeModel.lower(checked, { seed: cfg.seed });
