@@ -7,7 +7,7 @@ import { apportion, PARTS, quotas } from "../data/split.ts";
 import { CLASS_METRICS, REGRESSION_METRICS } from "../kinds/metrics/index.ts";
 import { LOSSES } from "../kinds/losses/index.ts";
 import { category } from "../diagnostics/catalog.ts";
-import { everyFeature, MAX_COLUMNS, selectColumns } from "../data/columns.ts";
+import { everyFeature, MAX_COLUMNS, selectColumns, tooWideText } from "../data/columns.ts";
 import { sourceOf } from "../data/source.ts";
 import { closest } from "../util/suggest.ts";
 import { Dim, elements, shapeText, type Shape } from "../core/dims.ts";
@@ -265,7 +265,7 @@ function checkSelector(items: Selector[], spans: Map<string, Span>, base: string
       // A range of more columns than any table nnspec reads: reported without expanding it.
       if (ok && typeof a === "number" && typeof b === "number" && b - a + 1 > MAX_COLUMNS) {
         ok = false;
-        sink.report("dataBadSelector", spans.get(path) ?? fallback, { message: `the range \`${a}..${b}\` selects ${b - a + 1} columns, more than nnspec reads (${MAX_COLUMNS})`, label: `${what}: too many columns` });
+        sink.report("dataBadSelector", spans.get(path) ?? fallback, { message: tooWideText(`${a}..${b}`, b - a + 1), label: `${what}: too many columns` });
       }
     } else check(it, path);
   });

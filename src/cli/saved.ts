@@ -8,7 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve as resolvePath } from "node:path";
 import type { CheckedModel } from "../check/ir.ts";
-import { selectColumns } from "../data/columns.ts";
+import { selectColumns, tooWideText } from "../data/columns.ts";
 import type { LoadedData, SplitData } from "../data/index.ts";
 import { readTable, type ReadProblem } from "../data/node/read.ts";
 import { transform, type FeatureMatrix, type FittedStats } from "../data/preprocess.ts";
@@ -233,7 +233,7 @@ function describeSelect(p: ReturnType<typeof selectColumns>["problems"][number][
     case "invalid":
       return `\`${p.text}\` is not a column`;
     case "tooWide":
-      return `the range \`${p.text}\` selects ${p.count} columns, more than nnspec reads`;
+      return tooWideText(p.text, p.count);
   }
 }
 

@@ -15,7 +15,7 @@ import type { Json } from "../lang/values.ts";
 import { shortList } from "../util/list.ts";
 import { closest } from "../util/suggest.ts";
 import { DATA_STATEMENTS, statementValues } from "../lang/statements.ts";
-import { everyFeature, MAX_COLUMNS, selectColumns, type SelectProblem } from "./columns.ts";
+import { everyFeature, selectColumns, tooWideText, type SelectProblem } from "./columns.ts";
 import { fit, resolveShape, sortCategories, transform, type FeatureMatrix, type FeaturePlan, type FittedStats } from "./preprocess.ts";
 import { kfoldRows, splitRows, type SplitProblem, type SplitRequest } from "./split.ts";
 import { cellWhere, type Table } from "./table.ts";
@@ -339,7 +339,7 @@ class Builder {
         this.report("dataBadSelector", span, { message: `\`${p.text}\` is not a column name or a 0-based index`, label: "not a column" });
         return;
       case "tooWide":
-        this.report("dataBadSelector", span, { message: `the range \`${p.text}\` selects ${p.count} columns, more than nnspec reads (${MAX_COLUMNS})`, label: "too many columns" });
+        this.report("dataBadSelector", span, { message: tooWideText(p.text, p.count), label: "too many columns" });
         return;
     }
   }

@@ -16,6 +16,9 @@ export type SelectProblem =
 /** The most columns a selection may pick: far beyond any real table, and still cheap to list. */
 export const MAX_COLUMNS = 1 << 20;
 
+/** The message for a range wider than MAX_COLUMNS (checker, loader and predict alike). */
+export const tooWideText = (range: string, count: number): string => `the range \`${range}\` selects ${count} columns, more than nnspec reads (${MAX_COLUMNS})`;
+
 export interface Selection {
   /** Column indices in the order given, each once. */
   indices: number[];
