@@ -553,6 +553,20 @@ describe("pathological files finish and report valid spans", () => {
     frontEnd(`model m(x: [4]) {\n${Array.from({ length: 300 }, (_, i) => `  ${name(i, "t")} = ${name(i, "u")} -> dense 3\n`).join("")}}\n`);
   });
 
+  it("symbolic dimensions multiplied many times stay small (expansion is bounded)", { timeout: EXTREME_MS }, () => {
+    for (const k of [28, 200]) {
+      const factor = "(a + b + c + d)";
+      const out = Array.from({ length: k }, () => factor).join(" * ");
+      const flat = Array.from({ length: k }, () => factor).join(", ");
+      const text = `model m(x: [a, b, c, d]) -> y: [${out}] {\n  dense 4\n}\nmodel n(s: [a, b, c, d], x: [${flat}]) -> y: [${out}] {\n  y = x -> flatten\n}\n`;
+      const r = frontEnd(text);
+      // m: the rank differs, reported; n: flatten's product equals the declared one, so no error
+      const errors = r.diagnostics.filter((d) => d.severity === "error");
+      expect(errors.map((d) => [d.code, d.span.line])).toEqual([["NN0305", 1]]);
+      for (const d of errors) expect(d.message.length).toBeLessThan(40 * text.length);
+    }
+  });
+
   it("an unterminated string at the end of the file", { timeout: EXTREME_MS }, () => {
     expect(codesOf(frontEnd('data d {\n  from "data/iris.csv'))).toContain("NN0002");
     expect(codesOf(frontEnd('"'))).toContain("NN0002");
