@@ -10,6 +10,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { inflateRawSync } from "node:zlib";
 import fc from "fast-check";
+import { TextDocument } from "vscode-languageserver-textdocument";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CodeActionRequest,
@@ -535,6 +536,22 @@ describe("nnspec lsp", () => {
     expect(applyEdits(messy, edits)).toBe(text);
     await c.change(path, `${messy}\nmodel broken(x: [4] {\n`);
     expect(await c.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri: uriOf(path) }, options: { tabSize: 2, insertSpaces: true } })).toEqual([]);
+    await c.close(path);
+  });
+
+  it("breaks lines at a lone CR as clients do (old Mac files)", async () => {
+    const path = join(SPECS, "iris.nnspec");
+    const text = read("iris.nnspec").replace(/\n/g, "\r").replace("  dense 3", "      desne    3");
+    // positions as the client library counts them (it breaks at \n, \r\n and \r)
+    const doc = TextDocument.create(uriOf(path), "nnspec", 1, text);
+    const ds = await c.open(path, text);
+    const unknown = ds.find((d) => d.code === "NN0201");
+    expect(unknown?.range.start).toEqual(doc.positionAt(text.indexOf("desne")));
+    expect(unknown?.range.start.line).toBeGreaterThan(0);
+    const edits = (await c.conn.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri: uriOf(path) }, options: { tabSize: 2, insertSpaces: true } })) ?? [];
+    expect(edits.length).toBeGreaterThan(0);
+    // lines the edits leave alone keep their CR: the editor owns the file's line-break style
+    expect(TextDocument.applyEdits(doc, edits).replace(/\r/g, "\n")).toBe(read("iris.nnspec").replace("  dense 3", "  desne 3"));
     await c.close(path);
   });
 

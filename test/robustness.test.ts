@@ -591,14 +591,22 @@ describe("pathological files finish and report valid spans", () => {
     expect(frontEnd("\n".repeat(100_000)).formatted).toBe("");
   });
 
-  it("CRLF line endings, a BOM and tabs change nothing", { timeout: EXTREME_MS }, () => {
+  it("CRLF or CR line endings, a BOM and tabs change nothing", { timeout: EXTREME_MS }, () => {
     const base = frontEnd(iris);
     expect(base.syntaxErrors).toBe(false);
-    for (const text of [iris.replace(/\n/g, "\r\n"), `\uFEFF${iris}`, `\uFEFF${iris.replace(/\n/g, "\r\n")}`, iris.replace(/^ +/gm, "\t"), iris.replace(/^ +/gm, (s) => "\t".repeat(s.length))]) {
+    for (const text of [iris.replace(/\n/g, "\r\n"), iris.replace(/\n/g, "\r"), `\uFEFF${iris}`, `\uFEFF${iris.replace(/\n/g, "\r\n")}`, iris.replace(/^ +/gm, "\t"), iris.replace(/^ +/gm, (s) => "\t".repeat(s.length))]) {
       const r = check(text);
       expect(r.syntaxErrors).toBe(false);
       expect(r.formatted).toBe(base.formatted);
     }
+  });
+
+  it("a lone CR ends a comment and a line like LF does", () => {
+    const text = "# a comment\rmodel m(x: [4]) -> y: [3] {\r  desne 3\r}\r";
+    const r = frontEnd(text);
+    const d = r.diagnostics.find((x) => x.code === "NN0201");
+    expect([d?.span.line, d?.span.col]).toEqual([3, 3]);
+    expect(new LineMap(text).lineText(3)).toBe("  desne 3");
   });
 
   it("NUL bytes and other control characters", { timeout: EXTREME_MS }, () => {

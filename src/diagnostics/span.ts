@@ -13,11 +13,23 @@ export function pointAt(s: Span, end = false): Span {
   return end ? { start: s.end, end: s.end, line: s.endLine, col: s.endCol, endLine: s.endLine, endCol: s.endCol } : { start: s.start, end: s.start, line: s.line, col: s.col, endLine: s.line, endCol: s.col };
 }
 
-/** Maps offsets to lines and columns for one source text. */
+/**
+ * The text with each lone CR (old Mac line ends) made a LF. Lengths and offsets do not change, so
+ * spans found in the result hold for the original, and lines agree with LSP clients, which break
+ * lines at \n, \r\n and \r alike.
+ */
+export function normalizeLineBreaks(text: string): string {
+  return text.includes("\r") ? text.replace(/\r(?!\n)/g, "\n") : text;
+}
+
+/** Maps offsets to lines and columns for one source text; a line ends at \n, \r\n or \r. */
 export class LineMap {
   readonly lineStarts: number[] = [0];
   constructor(readonly text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+    for (let i = 0; i < text.length; i++) {
+      const ch = text.charCodeAt(i);
+      if (ch === 10 || (ch === 13 && text.charCodeAt(i + 1) !== 10)) this.lineStarts.push(i + 1);
+    }
   }
   /** 1-based line and column of an offset (clamped into the text). */
   position(offset: number): { line: number; col: number } {

@@ -3,7 +3,7 @@ import { join, relative, resolve as resolvePath } from "node:path";
 import { analyseParsed } from "../analyse.ts";
 import type { CheckedProgram } from "../check/ir.ts";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
-import type { LineMap } from "../diagnostics/span.ts";
+import { normalizeLineBreaks, type LineMap } from "../diagnostics/span.ts";
 import type { Program } from "../lang/program.ts";
 import { dataHost, FileHost, readSpecFile } from "../node/host.ts";
 import type { SourceFile } from "../syntax/ast.ts";
@@ -71,7 +71,8 @@ export class Workspace {
     const doc = this.get(uri);
     if (!doc) return undefined;
     const cached = this.analyses.get(uri);
-    const text = doc.getText();
+    // Lone CRs as LFs: same offsets, and every feature can split lines at \n.
+    const text = normalizeLineBreaks(doc.getText());
     // A document opened again without a close may come back with the same version: compare the text too.
     if (cached && cached.version === doc.version && cached.text === text) return cached;
     const path = uriToPath(uri, this.roots[0]);

@@ -1,7 +1,7 @@
 import type { IRecognitionException, IToken, TokenType } from "chevrotain";
 import { DiagnosticSink, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { CATALOG } from "../diagnostics/catalog.ts";
-import type { LineMap, Span } from "../diagnostics/span.ts";
+import { normalizeLineBreaks, type LineMap, type Span } from "../diagnostics/span.ts";
 import { closest } from "../util/suggest.ts";
 import type { SourceFile } from "./ast.ts";
 import { AstBuilder } from "./build-ast.ts";
@@ -40,7 +40,8 @@ const MAX_RECOVERY_DEPTH = 200;
 }
 
 /** text → tokens → CST → AST. Never throws on any input; problems come back as diagnostics. */
-export function parse(text: string, path = "<input>"): ParseResult {
+export function parse(source: string, path = "<input>"): ParseResult {
+  const text = normalizeLineBreaks(source);
   const sink = new DiagnosticSink(path);
   const { tokens, comments, lines } = lex(text, sink);
   const lexical = sink.items.length;
