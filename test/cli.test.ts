@@ -3,7 +3,7 @@
  * Files the tests write go to a fresh temporary directory.
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -217,6 +217,68 @@ describe("the command line speaks nnspec (in process)", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+/** nnspec in a shell whose file-size limit makes any write past `kb` KiB fail, as a full disk does. */
+function nnspecOnFullDisk(kb: number, ...args: string[]): Promise<Run> {
+  return new Promise((done, fail) => {
+    const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+    const child = spawn("bash", ["-c", `ulimit -f ${kb}; exec "${process.execPath}" bin/nnspec.mjs ${quoted}`], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (x: string) => (stdout += x));
+    child.stderr.setEncoding("utf8").on("data", (x: string) => (stderr += x));
+    child.on("error", fail);
+    child.on("close", (code) => done({ code, stdout, stderr }));
+  });
+}
+
+describe("a full disk loses nothing", { timeout: 120_000 }, () => {
+  // 1,000 unindented layers: 8 KB that formatting grows to 10 KB, past a 9 KiB limit
+  const messy = `model m(x: [4]) -> y {\n${"dense 3\n".repeat(1000)}}\n`;
+  const files = (dir: string): string[] => readdirSync(dir).sort();
+
+  it("fmt: the file (plain, or one of two hard links) stays as it was, exit 1, no temporary left", async () => {
+    const dir = mkdtempSync(join(TMP, "full-"));
+    const plain = join(dir, "plain.nnspec");
+    const linked = join(dir, "linked.nnspec");
+    writeFileSync(plain, messy);
+    writeFileSync(linked, messy);
+    linkSync(linked, join(dir, "other-name.nnspec"));
+    for (const f of [plain, linked]) {
+      const r = await nnspecOnFullDisk(9, "fmt", f);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/^error: cannot write .*\.nnspec: EFBIG: .*; nothing was written$/m);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(readFileSync(f, "utf8")).toBe(messy);
+    }
+    expect(files(dir)).toEqual(["linked.nnspec", "other-name.nnspec", "plain.nnspec"]);
+  });
+
+  it("fmt on a hard link rewrites the file every name shares", async () => {
+    const dir = mkdtempSync(join(TMP, "links-"));
+    const a = join(dir, "a.nnspec");
+    writeFileSync(a, messy);
+    linkSync(a, join(dir, "b.nnspec"));
+    const r = await nnspec("fmt", a);
+    expect(r.code, r.stderr).toBe(0);
+    const formatted = readFileSync(join(dir, "b.nnspec"), "utf8");
+    expect(formatted).toBe(`model m(x: [4]) -> y {\n${"  dense 3\n".repeat(1000)}}\n`);
+    expect(statSync(a).ino).toBe(statSync(join(dir, "b.nnspec")).ino);
+    expect(statSync(a).nlink).toBe(2);
+  });
+
+  it("build and train say which file they could not write, exit 1, without a stack trace", async () => {
+    const dir = mkdtempSync(join(TMP, "full-out-"));
+    const build = await nnspecOnFullDisk(2, "build", "specs/iris.nnspec", "--target", "tfjs", "--out", join(dir, "gen"));
+    expect(build.code, build.stderr).toBe(1);
+    expect(build.stderr).toMatch(/^error: cannot write .*iris\.ts: EFBIG: .*nothing was written$/m);
+    const train = await nnspecOnFullDisk(1, "train", "specs/iris.nnspec", "--out", join(dir, "model"), "--quiet");
+    expect(train.code, train.stderr).toBe(1);
+    expect(train.stderr).toMatch(/^error: cannot write .*iris_softmax: EFBIG: .*nothing was written$/m);
+    for (const r of [build, train]) expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(dir, "model")) ? readdirSync(join(dir, "model")) : []).toEqual([]);
+  });
 });
 
 describe("fmt keeps links and permissions", () => {
