@@ -2,10 +2,11 @@
  * The real command line: `node bin/nnspec.mjs ...` in a child process, run from the repository root.
  * Files the tests write go to a fresh temporary directory.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { copyFileSync, existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -23,8 +24,11 @@ function nnspec(...args: string[]): Promise<Run> {
   const env = { ...process.env };
   delete env.NO_COLOR;
   delete env.FORCE_COLOR;
+  return collect(spawn(process.execPath, ["bin/nnspec.mjs", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] }));
+}
+
+function collect(child: ChildProcessByStdio<null, Readable, Readable>): Promise<Run> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["bin/nnspec.mjs", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
@@ -221,16 +225,8 @@ describe("the command line speaks nnspec (in process)", () => {
 
 /** nnspec in a shell whose file-size limit makes any write past `kb` KiB fail, as a full disk does. */
 function nnspecOnFullDisk(kb: number, ...args: string[]): Promise<Run> {
-  return new Promise((done, fail) => {
-    const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
-    const child = spawn("bash", ["-c", `ulimit -f ${kb}; exec "${process.execPath}" bin/nnspec.mjs ${quoted}`], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (x: string) => (stdout += x));
-    child.stderr.setEncoding("utf8").on("data", (x: string) => (stderr += x));
-    child.on("error", fail);
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
+  const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  return collect(spawn("bash", ["-c", `ulimit -f ${kb}; exec "${process.execPath}" bin/nnspec.mjs ${quoted}`], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] }));
 }
 
 describe("a full disk loses nothing", { timeout: 120_000 }, () => {
