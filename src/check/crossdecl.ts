@@ -11,6 +11,9 @@ import { everyFeature, MAX_COLUMNS, selectColumns, tooWideText } from "../data/c
 import { sourceOf } from "../data/source.ts";
 import { closest } from "../util/suggest.ts";
 import { Dim, elements, shapeText, type Shape } from "../core/dims.ts";
+import { MAX_BUFFER } from "../core/kernel.ts";
+import { numberOption } from "../core/options.ts";
+import { statementValues, TRAIN_STATEMENTS } from "../lang/statements.ts";
 import type { CheckedLayer, CheckedModel, TensorInfo, DataLayout } from "./ir.ts";
 
 /**
@@ -621,6 +624,25 @@ export function checkTrain(t: TrainSpec, checked: CheckedModel, info: DataInfo, 
   checkFeatures(t, model, checked, info, sink);
   if (sound("metrics")) checkMetrics(t, info.spec.label, sink);
   if (sound("early_stopping")) checkEarlyStopping(t, info.spec, sink);
+  if (sound("batch")) checkBatchFits(t, checked, sink);
+}
+
+/** A batch whose largest tensor no buffer could hold (each per-example size is already bounded). */
+function checkBatchFits(t: TrainSpec, checked: CheckedModel, sink: DiagnosticSink): void {
+  const batch = numberOption(statementValues(t.statements, TRAIN_STATEMENTS, "batch"), "size");
+  let largest: [string, number] | undefined;
+  for (const [name, info] of checked.tensors) {
+    const n = info.shape.reduce((a, d) => a * (d.value ?? 1), 1);
+    if (!largest || n > largest[1]) largest = [name, n];
+  }
+  if (!largest || largest[1] * batch <= MAX_BUFFER) return;
+  const [tensor, n] = largest;
+  const most = Math.floor(MAX_BUFFER / n);
+  const written = t.statements.get("batch");
+  const size = written?.options.spans.get("/size");
+  sink.report("batchTooLarge", written?.node.span ?? t.node.model?.span ?? t.node.span, { batch, tensor, model: checked.spec.name, values: (n * batch).toExponential(2), limit: "2^31 − 1", most }, {
+    fixes: size ? [{ title: `use batch ${most}`, edits: [{ span: size, newText: String(most) }] }] : [],
+  });
 }
 
 function unitsFix(model: ModelSpec, head: OutputHead, want: number): { help: string; fixes?: Fix[] } {

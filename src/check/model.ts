@@ -6,6 +6,7 @@ import type * as A from "../syntax/ast.ts";
 import { exprText } from "../lang/values.ts";
 import { closest } from "../util/suggest.ts";
 import { Dim, shapeText, type Shape } from "../core/dims.ts";
+import { MAX_BUFFER } from "../core/kernel.ts";
 import { removeLayer } from "./crossdecl.ts";
 import type { CheckedLayer, CheckedModel, TensorInfo } from "./ir.ts";
 
@@ -139,9 +140,6 @@ function provenance(ins: TensorInfo[], tensors: Map<string, TensorInfo>, max: nu
   const extra = ins.length > 1 ? `; other inputs: ${ins.slice(1).map((i) => `${i.name} ${shapeText(i.shape)}`).join(", ")}` : "";
   return { labels, notes: steps.length ? [`the input comes from: ${path}${extra}`] : [] };
 }
-
-/** The most values one typed array holds: the interpreter's (and TensorFlow.js's) bound on a buffer. */
-const MAX_BUFFER = 2 ** 31 - 1;
 
 /** Machine fixes for common wiring mistakes. */
 function fixesFor(model: ModelSpec, l: LayerSpec, ins: TensorInfo[]): Extra["fixes"] {

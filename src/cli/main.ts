@@ -3,6 +3,7 @@
  * command's usage. Each command lives in its own file under commands/; this is the only place
  * that lists them.
  */
+import { AllocationError } from "../core/kernel.ts";
 import { NNSPEC_VERSION } from "../core/version.ts";
 import { closest } from "../util/suggest.ts";
 import { UsageError, type Command, type Io } from "./common.ts";
@@ -66,6 +67,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       io.stderr.write(`error: ${(e as Error).message}\n${command ? `usage: ${command.usage}\n` : "run `nnspec help` for the commands\n"}`);
       return 2;
+    }
+    if (e instanceof AllocationError) {
+      io.stderr.write(`error: ${e.message}\n  = help: a smaller batch or a smaller model needs less memory\n`);
+      return 1;
     }
     throw e;
   }

@@ -9,8 +9,26 @@ import type { Rng } from "./rng.ts";
 export type Buf = Float32Array | Float64Array;
 export type Precision = "f32" | "f64";
 
-export function allocBuf(precision: Precision, size: number): Buf {
-  return precision === "f64" ? new Float64Array(size) : new Float32Array(size);
+/** The most values one typed array holds: the interpreter's (and TensorFlow.js's) bound on a buffer. */
+export const MAX_BUFFER = 2 ** 31 - 1;
+
+/** A buffer the machine would not give: what it was for and how big, never a bare RangeError. */
+export class AllocationError extends Error {
+  constructor(what: string, values: number, bytesPerValue: number, cause: unknown) {
+    super(`cannot allocate ${what}: ${values.toLocaleString("en-US")} values (${gib(values * bytesPerValue)}); ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = "AllocationError";
+  }
+}
+
+const gib = (bytes: number): string => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
+
+export function allocBuf(precision: Precision, size: number, what = "a buffer"): Buf {
+  try {
+    return precision === "f64" ? new Float64Array(size) : new Float32Array(size);
+  } catch (e) {
+    if (e instanceof RangeError) throw new AllocationError(what, size, precision === "f64" ? 8 : 4, e);
+    throw e;
+  }
 }
 
 /** What a kernel knows about its layer: numeric per-example shapes (the batch is implicit). */

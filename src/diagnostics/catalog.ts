@@ -727,6 +727,15 @@ export const CATALOG = {
     label: "no `-> output` here",
     explain: "Training compares a model's output with the labels. A model trained by a `train` block names its output after its inputs: `model m(x: [4]) -> logits: [3] { ... }`; the output is the last layer's unless a name says otherwise.",
   },
+  batchTooLarge: {
+    code: "NN0422",
+    severity: "error",
+    message: "a batch of {batch} makes `{tensor}` of `{model}` {values} values, more than the {limit} one buffer can hold",
+    label: "too large a batch for `{tensor}`",
+    help: "use `batch {most}` or less",
+    explain:
+      "Training keeps every tensor of a batch in one typed array (and its gradient in another), and a typed array holds at most 2^31 − 1 values. The batch size times the values per example of the largest tensor must stay under that bound, or `train` could never allocate it.",
+  },
   dataFileNotFound: {
     code: "NN0623",
     severity: "warning",

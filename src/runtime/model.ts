@@ -108,7 +108,7 @@ export class RuntimeModel {
         layer: info.name,
         name: d.name,
         shape: d.shape,
-        value: allocBuf(precision, size(d.shape)),
+        value: allocBuf(precision, size(d.shape), `the parameter \`${info.name}/${d.name}\``),
         grad: null,
         trainable: d.trainable && !frozen,
         init: d.init,
@@ -154,7 +154,7 @@ export class RuntimeModel {
 
   /** Allocates gradient buffers for the trainable parameters (once). */
   ensureGrads(): void {
-    for (const p of this.params) if (p.trainable && !p.grad) p.grad = allocBuf(this.precision, p.value.length);
+    for (const p of this.params) if (p.trainable && !p.grad) p.grad = allocBuf(this.precision, p.value.length, `the gradient of \`${p.id}\``);
   }
 }
 

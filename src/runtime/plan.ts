@@ -33,14 +33,14 @@ export class Plan {
     const m = model;
     const p = m.precision;
     let bytes = 0;
-    const alloc = (n: number): Buf => {
-      const b = allocBuf(p, n);
+    const alloc = (n: number, what: string): Buf => {
+      const b = allocBuf(p, n, `${what} for a batch of ${capacity}`);
       bytes += b.byteLength;
       return b;
     };
     this.train = opts.train === true;
     if (this.train) m.ensureGrads();
-    this.values = m.tensors.map((t) => alloc(capacity * t.size));
+    this.values = m.tensors.map((t) => alloc(capacity * t.size, `\`${t.name}\``));
     // Which layers lie on a path to an output: only those need a backward pass.
     const live = new Set<number>(m.outputs);
     const liveLayers: boolean[] = m.layers.map(() => false);
@@ -51,7 +51,7 @@ export class Plan {
       for (const t of l.inputs) live.add(t);
     }
     const isInput = new Set(m.inputs);
-    this.grads = m.tensors.map((t, i) => (this.train && live.has(i) && (!isInput.has(i) || opts.inputGrads) ? alloc(capacity * t.size) : null));
+    this.grads = m.tensors.map((t, i) => (this.train && live.has(i) && (!isInput.has(i) || opts.inputGrads) ? alloc(capacity * t.size, `the gradient of \`${t.name}\``) : null));
     // Backward walks layers in reverse: the first consumer to reach a tensor writes its gradient,
     // later ones add. The loss writes the outputs' gradients before any layer.
     const written = new Set<number>(m.outputs);
@@ -75,7 +75,7 @@ export class Plan {
         addIns: addFlags[i],
         dOut: liveLayers[i] ? this.grads[l.output] : null,
         dParams: l.params.map((q) => (this.train && liveLayers[i] ? q.grad : null)),
-        alloc,
+        alloc: (n: number) => alloc(n, `scratch space of layer \`${l.info.name}\``),
         get rng() {
           return l.rng;
         },

@@ -31,7 +31,7 @@ export class TrainStep {
     this.plan = new Plan(model, capacity, { train: true });
     const outShape = model.tensors[model.outputs[0]].shape;
     this.labelWidth = labelWidth ?? labelWidthFor(lossSpec.name, outShape);
-    this.labels = allocBuf(model.precision, capacity * this.labelWidth);
+    this.labels = allocBuf(model.precision, capacity * this.labelWidth, `the labels of a batch of ${capacity}`);
     this.loss = lossKernel({ name: lossSpec.name, opts: lossSpec.opts, outShape, pred: this.plan.output(0), dPred: this.plan.outputGrad(0), labels: this.labels, labelWidth: this.labelWidth });
     this.optimizer = createOptimizer(optimizerSpec.name, optimizerSpec.opts, model.trainable);
     // Frozen layers' penalties count in the loss (as in evaluation and TensorFlow.js) but get no gradient.

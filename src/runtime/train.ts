@@ -159,7 +159,7 @@ export function predict(model: RuntimeModel, x: ArrayLike<number>, n: number, ba
   const plan = new Plan(model, Math.max(1, Math.min(batch, n)));
   const fw = model.tensors[model.inputs[0]].size;
   const ow = model.tensors[model.outputs[0]].size;
-  const out = new Float32Array(n * ow);
+  const out = allocBuf("f32", n * ow, `the predictions for ${n} examples`) as Float32Array;
   const inp = plan.input(0);
   for (let at = 0; at < n; at += plan.capacity) {
     const m = Math.min(plan.capacity, n - at);

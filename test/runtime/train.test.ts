@@ -11,6 +11,8 @@ import { loadData, type LoadedData } from "../../src/data/index.ts";
 import { lossKernel } from "../../src/kinds/losses/kernels.ts";
 import { MetricAccumulator } from "../../src/kinds/metrics/kernel.ts";
 import { RuntimeModel } from "../../src/runtime/model.ts";
+import { Plan } from "../../src/runtime/plan.ts";
+import { AllocationError } from "../../src/core/kernel.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { TrainStep } from "../../src/runtime/step.ts";
 import { evaluate, penalty, predict, scheduledLr, train, trainConfig, type Split, type TrainConfig } from "../../src/runtime/train.ts";
@@ -161,6 +163,14 @@ train cnn on digits {
     expect(r.stop.message).toMatch(/at epoch \d+, step \d+/);
     expect(r.stop.message).toMatch(/standardize/);
     expect(m.finite()).toBe(true);
+  });
+
+  it("names what it could not allocate instead of throwing a bare RangeError", () => {
+    const m = RuntimeModel.lower(modelOf(`model m(x: [4]) -> y: [3] {\n  h = dense 8 relu\n  dense 3\n}`), { seed: 1 }).model!;
+    // 2^32 rows of 4 values: past any typed array, so it fails at once without touching memory
+    expect(() => new Plan(m, 2 ** 32, { train: true })).toThrow(AllocationError);
+    expect(() => new Plan(m, 2 ** 32)).toThrow(/^cannot allocate `x` for a batch of 4294967296: 17,179,869,184 values \(64\.0 GiB\); Invalid typed array length/);
+    expect(() => predict(m, new Float32Array(4), 2 ** 33, 1)).toThrow(/^cannot allocate the predictions for 8589934592 examples/);
   });
 
   it("applies learning-rate schedules", () => {

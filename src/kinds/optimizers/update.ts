@@ -12,7 +12,7 @@
  */
 import type { Json } from "../../core/json.ts";
 import { booleanOption as bool, numberOption as num } from "../../core/options.ts";
-import type { Buf } from "../../core/kernel.ts";
+import { allocBuf, type Buf } from "../../core/kernel.ts";
 
 export interface Trainable {
   value: Buf;
@@ -30,7 +30,7 @@ export interface Optimizer {
 
 
 function like(b: Buf, fill = 0): Buf {
-  const out = b instanceof Float64Array ? new Float64Array(b.length) : new Float32Array(b.length);
+  const out = allocBuf(b instanceof Float64Array ? "f64" : "f32", b.length, "the optimizer's state for a parameter");
   if (fill) out.fill(fill);
   return out;
 }
