@@ -10,6 +10,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { inflateRawSync } from "node:zlib";
 import fc from "fast-check";
+import { MAX_NESTING } from "../src/syntax/lexer.ts";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -744,6 +745,33 @@ describe("incremental parsing", () => {
       same(text, inc);
     }
   });
+
+  it("agrees with parse() on a found case: brackets past the limit in three declarations", () => {
+    // Shrunk from a random case: the file's one nesting report went to the first declaration only.
+    const text =
+      "([])[]{([([(([{{[({[(({({[{{{{[([{([[([[[{([{{[[{{{({([{[[[{[{{{{[{[{({[[]]})}]}]}}}}]}]]]}])})}}}]]}}])}]]])]])}])]}}}}]})}))]})]}}]))])])}\n" +
+      "model([])[]{[({[({[({[[[[[{{[{([({{[([[({{{([{([{[{{({[{{[[({((({({{}})})))})]]}}]})}}]}])}])}}})]])]}})])}]}}]]]]]})]})]})]}\n" +
+      "train{{[[[[[([[[([[{({({{{({([(([[[(([{{[{[{(({([{[[[(({([(([({((((((({{}})))))))})]))])}))]]]}])}))}]}]}}]))]]]))])})}}})})}]])]]])]]]]]}}";
+    same(text, new IncrementalParser("x.nnspec"));
+    expect(parse(text, "x.nnspec").diagnostics.filter((d) => d.code === "NN0006")).toHaveLength(2);
+  });
+
+  it("agrees with parse() where brackets nest past the limit in several declarations", () => {
+    // a bracket run of random kinds, depth around MAX_NESTING, with a few closes left out
+    const run = fc.array(fc.tuple(fc.constantFrom("(", "[", "{"), fc.boolean(), fc.integer({ min: 0, max: 99 })), { minLength: MAX_NESTING - 8, maxLength: MAX_NESTING + 8 }).map((xs) => {
+      const close: Record<string, string> = { "(": ")", "[": "]", "{": "}" };
+      return xs.map(([o, item]) => o + (item ? "1, " : "")).join("") + "1" + xs.map(([o, , drop]) => (drop < 4 ? "" : close[o])).reverse().join("");
+    });
+    fc.assert(
+      fc.property(fc.array(run, { minLength: 2, maxLength: 4 }), (runs) => {
+        const text = runs.map((r, i) => (i % 2 ? `train m on d {\n  epochs ${r}\n}\n` : `model m${i}(x: [4]) -> y: [3] {\n  dense ${r}\n}\n`)).join("");
+        const inc = new IncrementalParser("x.nnspec");
+        same(text, inc);
+        same(text.replace("dense", "dens"), inc);
+      }),
+      { numRuns: Number(process.env.FC_RUNS ?? 100), seed: Number(process.env.FC_SEED ?? 20261205) },
+    );
+  }, 60_000);
 
   it("re-parses only the declaration an edit touched", () => {
     const text = generateSpec(2000);

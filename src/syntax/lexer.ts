@@ -74,49 +74,60 @@ function checkEscapes(t: IToken, lines: LineMap, sink: DiagnosticSink): void {
 /**
  * Drops tokens nested deeper than MAX_NESTING, and operators past MAX_OPERATORS in one expression, so
  * no input can exhaust the recursive-descent stack or build a tree too deep to walk.
+ *
+ * Nesting follows the rules the editor's chunker uses (a `}` closes back to its `{`, closing what is
+ * left open inside it; a `)` or `]` that does not match is ignored), and each place that goes too
+ * deep (or chains too many operators) is reported, so a declaration gets the same errors whether it
+ * is parsed alone or in its file.
  */
 function limitNesting(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): IToken[] {
-  let depth = 0;
-  let reported = false;
-  let reportedOps = false;
-  // Operators of the open expressions, one count per open bracket level, and their sum.
-  const ops: number[] = [0];
+  // Every open bracket, dropped ones included; those at index MAX_NESTING and above are dropped.
   const opens: string[] = [];
+  let reportedOps = false;
+  // Operators of the open expressions, one count per kept bracket level, and their sum.
+  const ops: number[] = [0];
   let total = 0;
   let prev: IToken | undefined;
   const endExpression = (): void => {
     total -= ops[ops.length - 1];
     ops[ops.length - 1] = 0;
   };
+  /** Closes the kept levels above `depth`. */
+  const closeTo = (depth: number): void => {
+    while (ops.length - 1 > Math.min(depth, MAX_NESTING)) total -= ops.pop()!;
+  };
   const out: IToken[] = [];
   for (const t of tokens) {
     const name = t.tokenType.name;
     if (name in OPEN) {
-      depth++;
-      if (depth > MAX_NESTING) {
-        if (!reported) sink.report("nestingTooDeep", tokenSpan(lines, t), { limit: MAX_NESTING });
-        reported = true;
+      opens.push(name);
+      if (opens.length > MAX_NESTING) {
+        if (opens.length === MAX_NESTING + 1) sink.report("nestingTooDeep", tokenSpan(lines, t), { limit: MAX_NESTING });
         continue;
       }
       ops.push(0);
-      opens.push(name);
     } else if (name in OPENER_FOR) {
-      depth = Math.max(0, depth - 1);
-      if (depth >= MAX_NESTING) continue;
-      if (ops.length > 1) total -= ops.pop()!;
-      opens.pop();
-    } else if (depth > MAX_NESTING) continue;
+      const want = OPENER_FOR[name];
+      const at = want === "LBrace" ? opens.lastIndexOf("LBrace") : opens[opens.length - 1] === want ? opens.length - 1 : -1;
+      // a match closes a bracket kept or dropped; a stray close sits at the current depth
+      const hidden = at >= 0 ? at >= MAX_NESTING : opens.length > MAX_NESTING;
+      if (at >= 0) opens.length = at;
+      closeTo(opens.length);
+      if (hidden) continue;
+    } else if (opens.length > MAX_NESTING) continue;
     else if (OPERATORS.has(name)) {
       if (total >= MAX_OPERATORS) {
         if (!reportedOps) sink.report("tooManyOperators", tokenSpan(lines, t), { limit: MAX_OPERATORS });
         reportedOps = true;
         continue;
       }
+      reportedOps = false;
       ops[ops.length - 1]++;
       total++;
     } else if (ENDS_EXPRESSION.has(name)) {
       // A line break inside `(...)` or `[...]` is layout, not the end of the expression.
-      if (t.tokenType !== T.Newline || opens.length === 0 || opens[opens.length - 1] === "LBrace") endExpression();
+      const top = opens[opens.length - 1];
+      if (t.tokenType !== T.Newline || top === undefined || top === "LBrace") endExpression();
     } else if (prev && isOperand(t) && (isOperand(prev) || prev.tokenType === T.RParen || prev.tokenType === T.RBracket)) endExpression(); // `a b`: a new term
     out.push(t);
     prev = t;
