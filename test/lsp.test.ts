@@ -3,11 +3,11 @@
  * (vscode-languageserver-protocol) speaks LSP to it over stdio, on the course specs and on broken
  * variants of them. Also: the incremental parser against the whole-file parser, and the .vsix build.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { inflateRawSync } from "node:zlib";
 import fc from "fast-check";
 import { MAX_NESTING } from "../src/syntax/lexer.ts";
@@ -16,43 +16,28 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CodeActionRequest,
   CompletionRequest,
-  createProtocolConnection,
   DefinitionRequest,
   DidChangeConfigurationNotification,
-  DidChangeTextDocumentNotification,
   DidChangeWatchedFilesNotification,
   FileChangeType,
-  DidCloseTextDocumentNotification,
-  DidOpenTextDocumentNotification,
   DocumentFormattingRequest,
   DocumentSymbolRequest,
-  ExitNotification,
   FoldingRangeRequest,
   HoverRequest,
-  InitializedNotification,
-  InitializeRequest,
   InlayHintRequest,
   PrepareRenameRequest,
-  PublishDiagnosticsNotification,
   ReferencesRequest,
   RenameRequest,
   SemanticTokensRequest,
-  ShutdownRequest,
-  StreamMessageReader,
-  StreamMessageWriter,
   type CodeAction,
   type CompletionItem,
   type CompletionList,
-  type Diagnostic,
   type DocumentSymbol,
   type Hover,
-  type InitializeResult,
   type InlayHint,
   type Location,
   type MarkupContent,
   type Position,
-  type ProtocolConnection,
-  type PublishDiagnosticsParams,
   type Range,
   type TextEdit,
   type WorkspaceEdit,
@@ -65,108 +50,9 @@ import { IncrementalParser } from "../src/lsp/incremental.ts";
 import type { Analysis } from "../src/lsp/workspace.ts";
 import { FileHost } from "../src/node/host.ts";
 import { parse } from "../src/syntax/parse.ts";
+import { Client, ROOT, SPECS, uriOf } from "./lsp-client.ts";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const SPECS = join(ROOT, "specs");
-const uriOf = (p: string): string => pathToFileURL(p).href;
 const read = (name: string): string => readFileSync(join(SPECS, name), "utf8");
-
-// ── a small LSP client over the server's stdio ──
-
-class Client {
-  readonly diagnostics = new Map<string, PublishDiagnosticsParams>();
-  private waiters: { uri: string; version?: number; resolve: (p: PublishDiagnosticsParams) => void }[] = [];
-  private versions = new Map<string, number>();
-  readonly texts = new Map<string, string>();
-  /** What the server registered dynamically (client/registerCapability). */
-  readonly registrations: { method: string; registerOptions?: unknown }[] = [];
-  capabilities!: InitializeResult["capabilities"];
-  stderr = "";
-
-  private constructor(
-    readonly proc: ChildProcess,
-    readonly conn: ProtocolConnection,
-  ) {}
-
-  static async start(initializationOptions: object = {}): Promise<Client> {
-    const proc = spawn(process.execPath, [join(ROOT, "bin", "nnspec.mjs"), "lsp", "--stdio"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
-    const conn = createProtocolConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
-    const c = new Client(proc, conn);
-    proc.stderr!.on("data", (d) => (c.stderr += String(d)));
-    conn.onNotification(PublishDiagnosticsNotification.type, (p) => {
-      c.diagnostics.set(p.uri, p);
-      c.waiters = c.waiters.filter((w) => {
-        if (w.uri !== p.uri || (w.version !== undefined && p.version !== w.version)) return true;
-        w.resolve(p);
-        return false;
-      });
-    });
-    conn.onNotification("window/logMessage", () => undefined);
-    conn.onRequest("workspace/inlayHint/refresh", () => null);
-    conn.onRequest("client/registerCapability", (p: { registrations: { method: string; registerOptions?: unknown }[] }) => {
-      c.registrations.push(...p.registrations);
-      return null;
-    });
-    conn.listen();
-    const init = await conn.sendRequest(InitializeRequest.type, {
-      processId: process.pid,
-      rootUri: uriOf(ROOT),
-      workspaceFolders: [{ uri: uriOf(SPECS), name: "specs" }],
-      capabilities: { textDocument: { completion: { completionItem: { snippetSupport: true } } }, workspace: { inlayHint: { refreshSupport: true }, didChangeWatchedFiles: { dynamicRegistration: true } } },
-      initializationOptions,
-    });
-    c.capabilities = init.capabilities;
-    await conn.sendNotification(InitializedNotification.type, {});
-    return c;
-  }
-
-  /** Opens a document and waits for its diagnostics. */
-  async open(path: string, text: string): Promise<Diagnostic[]> {
-    const uri = uriOf(path);
-    this.versions.set(uri, 1);
-    this.texts.set(uri, text);
-    const got = this.waitFor(uri, 1);
-    await this.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "nnspec", version: 1, text } });
-    return (await got).diagnostics;
-  }
-
-  /** Replaces a document's text and waits for the diagnostics of the new version. */
-  async change(path: string, text: string): Promise<Diagnostic[]> {
-    const uri = uriOf(path);
-    const version = (this.versions.get(uri) ?? 0) + 1;
-    this.versions.set(uri, version);
-    this.texts.set(uri, text);
-    const got = this.waitFor(uri, version);
-    await this.conn.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version }, contentChanges: [{ text }] });
-    return (await got).diagnostics;
-  }
-
-  async close(path: string): Promise<void> {
-    await this.conn.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri: uriOf(path) } });
-  }
-
-  waitFor(uri: string, version?: number): Promise<PublishDiagnosticsParams> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no diagnostics for ${uri} v${version}; server stderr: ${this.stderr}`)), 20_000);
-      this.waiters.push({
-        uri,
-        version,
-        resolve: (p) => {
-          clearTimeout(t);
-          resolve(p);
-        },
-      });
-    });
-  }
-
-  async stop(): Promise<void> {
-    await this.conn.sendRequest(ShutdownRequest.type);
-    const exited = new Promise((r) => this.proc.once("exit", r));
-    await this.conn.sendNotification(ExitNotification.type);
-    await exited;
-    this.conn.dispose();
-  }
-}
 
 /** The position of the `nth` occurrence of `needle` in `text`, plus `delta` characters. */
 function pos(text: string, needle: string, delta = 0, nth = 0): Position {
