@@ -37,6 +37,8 @@ export class Client {
   readonly registrations: { method: string; registerOptions?: unknown }[] = [];
   capabilities!: InitializeResult["capabilities"];
   stderr = "";
+  /** Errors the server logged (a request or a check that threw). */
+  readonly errors: string[] = [];
 
   private constructor(
     readonly proc: ChildProcess,
@@ -56,7 +58,9 @@ export class Client {
         return false;
       });
     });
-    conn.onNotification("window/logMessage", () => undefined);
+    conn.onNotification("window/logMessage", (m: { type: number; message: string }) => {
+      if (m.type === 1) c.errors.push(m.message);
+    });
     conn.onRequest("workspace/inlayHint/refresh", () => null);
     conn.onRequest("client/registerCapability", (p: { registrations: { method: string; registerOptions?: unknown }[] }) => {
       c.registrations.push(...p.registrations);

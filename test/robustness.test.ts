@@ -15,7 +15,6 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { generateSpecOfSize } from "../bench/parse.ts";
-import { CATALOG } from "../src/diagnostics/catalog.ts";
 import { hasErrors, type Diagnostic } from "../src/diagnostics/diagnostic.ts";
 import { LineMap, type Span } from "../src/diagnostics/span.ts";
 import { format } from "../src/format/printer.ts";
@@ -24,10 +23,10 @@ import type { SourceFile } from "../src/syntax/ast.ts";
 import { MAX_OPERATORS } from "../src/syntax/lexer.ts";
 import { analyseParsed } from "../src/analyse.ts";
 import { parse } from "../src/syntax/parse.ts";
+import { checkDiagnostic, checkSpan } from "./invariants.ts";
 import { KEYWORDS } from "../src/syntax/tokens.ts";
 
 const ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), "..");
-const CODES: ReadonlySet<string> = new Set(Object.values(CATALOG).map((e) => e.code));
 /** Per-test guard for the pathological files: generous, only there to turn a hang into a failure. */
 const EXTREME_MS = 20_000;
 
@@ -56,31 +55,6 @@ function frontEnd(text: string): FrontEnd {
   checkAstSpans(parsed.ast, text, lines);
   expect(typeof formatted).toBe("string");
   return { text, ast: parsed.ast, syntax: parsed.diagnostics, diagnostics, syntaxErrors: hasErrors(parsed.diagnostics), formatted };
-}
-
-function checkSpan(span: Span, text: string, lines: LineMap, what: string): void {
-  const ok =
-    Number.isInteger(span.start) &&
-    Number.isInteger(span.end) &&
-    span.start >= 0 &&
-    span.start <= span.end &&
-    span.end <= text.length;
-  if (!ok) throw new Error(`${what}: span ${JSON.stringify(span)} is not inside a text of ${text.length} characters`);
-  const a = lines.position(span.start);
-  const b = lines.position(span.end);
-  if (a.line !== span.line || a.col !== span.col || b.line !== span.endLine || b.col !== span.endCol) {
-    throw new Error(`${what}: span ${JSON.stringify(span)} disagrees with its offsets (${a.line}:${a.col}-${b.line}:${b.col})`);
-  }
-}
-
-function checkDiagnostic(d: Diagnostic, text: string, lines: LineMap): void {
-  const what = `${d.code} ${d.message}`;
-  if (!/^NN\d{4}$/.test(d.code)) throw new Error(`malformed code: ${what}`);
-  if (!CODES.has(d.code)) throw new Error(`code not in the catalog: ${what}`);
-  if (typeof d.message !== "string" || d.message.length === 0) throw new Error(`empty message: ${d.code}`);
-  checkSpan(d.span, text, lines, what);
-  for (const l of d.labels) if (l.file === undefined) checkSpan(l.span, text, lines, `${what} (label "${l.message}")`);
-  for (const f of d.fixes) for (const e of f.edits) checkSpan(e.span, text, lines, `${what} (fix "${f.title}")`);
 }
 
 /** Every object with a `span` in the tree: its span is valid too. */
