@@ -24,6 +24,7 @@ import { MAX_OPERATORS } from "../src/syntax/lexer.ts";
 import { analyseParsed } from "../src/analyse.ts";
 import { parse } from "../src/syntax/parse.ts";
 import { checkDiagnostic, checkSpan } from "./invariants.ts";
+import { editDistance } from "../src/util/suggest.ts";
 import { KEYWORDS } from "../src/syntax/tokens.ts";
 
 const ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), "..");
@@ -517,14 +518,36 @@ describe("pathological files finish and report valid spans", () => {
     frontEnd(`${"# a comment\n".repeat(50_000)}data d {}\n`);
   });
 
-  // Skipped until src/util/suggest.ts bounds its work: closest() fills a whole Damerau–Levenshtein
-  // table per candidate, so a 1 MB unknown layer kind takes ~18 s to resolve and 300 references to
-  // unknown 300-character tensor names ~4 minutes (each is compared with every tensor defined so far).
-  it("long unknown names, for which did-you-mean looks for suggestions", { timeout: EXTREME_MS }, () => {
+  // Each unknown name is compared with every name defined so far: a 1 MB unknown layer kind once took
+  // ~18 s, 300 unknown 300-character names ~4 minutes, 3,000 unknown short names 21 s.
+  it("long or many unknown names, for which did-you-mean looks for suggestions", { timeout: EXTREME_MS }, () => {
     frontEnd(`model m(x: [4]) {\n  ${"a".repeat(MB)}\n}\n`);
     frontEnd(`data d {\n  ${"a".repeat(MB)} 1\n}\n`);
     const name = (i: number, c: string) => `${c.repeat(300)}${i}`;
     frontEnd(`model m(x: [4]) {\n${Array.from({ length: 300 }, (_, i) => `  ${name(i, "t")} = ${name(i, "u")} -> dense 3\n`).join("")}}\n`);
+    const r = frontEnd(`model m(x: [4]) -> y: [3] {\n${Array.from({ length: 3000 }, (_, i) => `  h${i} = q${i} -> dense 3\n`).join("")}  dense 3\n}\n`);
+    expect(r.diagnostics.filter((d) => d.code === "NN0206")).toHaveLength(3000);
+  });
+
+  it("did-you-mean's bounded edit distance equals the full one up to its bound", () => {
+    const full = (a: string, b: string): number => {
+      const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+      for (let i = 1; i <= a.length; i++)
+        for (let j = 1; j <= b.length; j++) {
+          d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+          if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+      return d[a.length][b.length];
+    };
+    const word = fc.string({ unit: fc.constantFrom("a", "b", "c", "d"), maxLength: 9 });
+    fc.assert(
+      fc.property(word, word, fc.nat({ max: 6 }), (a, b, max) => {
+        const want = full(a, b);
+        expect(editDistance(a, b)).toBe(want);
+        expect(editDistance(a, b, max)).toBe(Math.min(want, max + 1));
+      }),
+      { numRuns: 2000, seed: 20261205 },
+    );
   });
 
   it("symbolic dimensions multiplied many times stay small (expansion is bounded)", { timeout: EXTREME_MS }, () => {
