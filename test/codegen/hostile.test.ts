@@ -17,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSpecs, writeBuilt, type BuildResult } from "../../src/codegen/tfjs/build.ts";
-import { camel, commentText, literal, Namer, pascal } from "../../src/codegen/tfjs/names.ts";
+import { camel, commentText, literal, Namer, pascal } from "../../src/codegen/names.ts";
 import { loadData } from "../../src/data/index.ts";
 import type { DataConfig, LoadedData } from "../../src/data/runtime.ts";
 import { FileHost } from "../../src/node/host.ts";

@@ -36,7 +36,7 @@ import { unsupportedIn } from "../../kinds/layers/common.ts";
 import { LOSSES } from "../../kinds/losses/index.ts";
 import { OPTIMIZERS, SCHEDULES } from "../../kinds/optimizers/index.ts";
 import type { TfjsCodeContext } from "../../kinds/tfjs.ts";
-import { camel, commentText, literal, Namer, pascal, propertyKey, stringLiteral } from "./names.ts";
+import { camel, commentText, literal, Namer, pascal, propertyKey, stringLiteral } from "../names.ts";
 
 export interface EmitInput {
   /** The spec as the user named it (`specs/iris.nnspec`): header and messages. */

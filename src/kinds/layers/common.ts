@@ -4,6 +4,7 @@ import { INITIALIZER_NAMES } from "../../core/init.ts";
 import type { ParamCount, ShapeContext, TfjsLayer } from "./types.ts";
 import type { PropertySchema } from "../../core/options.ts";
 import { DEFAULT_ALPHA } from "./activations/alpha.ts";
+import { pyLiteral, type TorchLayout } from "../torch.ts";
 
 export const ACTIVATIONS = ["linear", "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softmax"] as const;
 export const INITIALIZERS = INITIALIZER_NAMES;
@@ -170,3 +171,43 @@ export function tfjsWeighted(opts: Record<string, Json>, kernelKey = "kernelInit
   if (reg) c.kernelRegularizer = reg;
   return { ...c, ...tfjsTrainable(opts) };
 }
+
+// ── PyTorch ──
+
+/** The activation applied to `x` in PyTorch; softmax runs over the channel axis of `layout`. */
+export function torchActivation(a: Json | undefined, x: string, layout: TorchLayout): string {
+  const name = typeof a === "string" ? a : a !== undefined && isCall(a) ? a.call : undefined;
+  switch (name) {
+    case undefined:
+    case "linear":
+      return x;
+    case "relu":
+      return `torch.relu(${x})`;
+    case "sigmoid":
+      return `torch.sigmoid(${x})`;
+    case "tanh":
+      return `torch.tanh(${x})`;
+    case "gelu":
+      return `F.gelu(${x})`;
+    case "softmax":
+      return `torch.softmax(${x}, dim=${layout === "first" ? 1 : -1})`;
+    case "leaky_relu":
+      return `F.leaky_relu(${x}, ${pyLiteral(callAlpha(a) ?? DEFAULT_ALPHA.leaky_relu)})`;
+    case "elu":
+      return `F.elu(${x}, ${pyLiteral(callAlpha(a) ?? DEFAULT_ALPHA.elu)})`;
+    default:
+      throw new Error(`no PyTorch form for the activation \`${name}\``);
+  }
+}
+
+/** Zero padding TensorFlow's `same` adds before and after each window axis (more after when odd). */
+export function samePads(sizes: number[], k: number[], stride: number[], dilation: number[]): [number, number][] {
+  return sizes.map((n, i) => {
+    const eff = (k[i] - 1) * dilation[i] + 1;
+    const total = Math.max((Math.ceil(n / stride[i]) - 1) * stride[i] + eff - n, 0);
+    return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  });
+}
+
+/** F.pad's argument: pairs for the last axis first. */
+export const torchPadArg = (pads: [number, number][]): string => `(${[...pads].reverse().flat().join(", ")})`;

@@ -4,6 +4,7 @@ import type { MessageKey } from "../../diagnostics/catalog.ts";
 import type { ArgShape, OptionsSchema } from "../../core/options.ts";
 import type { Json } from "../../core/json.ts";
 import type { KernelFactory } from "../../core/kernel.ts";
+import type { TorchLayer } from "../torch.ts";
 
 /** What a layer's shape rule sees: input shapes and its validated options. */
 export interface ShapeContext {
@@ -64,6 +65,9 @@ export interface LayerKind {
   /** The equivalent TensorFlow.js layer, for code generation and differential tests. Throws an Error
    * naming the problem when TensorFlow.js cannot express the layer. */
   tfjs(opts: Record<string, Json>, inputs: Shape[]): TfjsLayer;
+  /** The PyTorch form, for code generation: per-example input and output shapes are known numbers.
+   * Throws an Error naming the problem when PyTorch cannot express the layer. */
+  torch(opts: Record<string, Json>, inputs: number[][], output: number[]): TorchLayer;
   /** The interpreter's kernel. */
   kernel: KernelFactory;
 }

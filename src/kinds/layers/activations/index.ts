@@ -1,7 +1,7 @@
 import { numberOption, type PropertySchema } from "../../../core/options.ts";
 import { DEFAULT_ALPHA } from "./alpha.ts";
 import { ACTIVATION_KERNELS } from "./kernel.ts";
-import { elementwiseFlops, identityShape, noParams, tfjsElu, trainable } from "../common.ts";
+import { elementwiseFlops, identityShape, noParams, tfjsElu, torchActivation, trainable } from "../common.ts";
 import type { LayerKind, ShapeContext, TfjsLayer } from "../types.ts";
 import type { Shape } from "../../../core/dims.ts";
 import type { Json } from "../../../core/json.ts";
@@ -27,6 +27,8 @@ const act = (
   params: noParams,
   flops: elementwiseFlops,
   tfjs,
+  // the layer as the same activation a weighted layer would apply, its options as a call's
+  torch: (opts) => ({ layout: "any", call: ([x], _self, layout) => torchActivation({ call: name, args: typeof opts.alpha === "number" ? [opts.alpha] : [], options: {} } as unknown as Json, x, layout) }),
 });
 const activation = (a: string) => (): TfjsLayer => ({ factory: "activation", config: { activation: a } });
 

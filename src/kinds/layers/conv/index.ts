@@ -1,7 +1,8 @@
 import type { KernelFactory } from "../../../core/kernel.ts";
 import { conv1dKernel, conv2dKernel } from "./kernel.ts";
 import { Dim, elements } from "../../../core/dims.ts";
-import { ACTIVATIONS, checkPositive, lastAxis, needRank, padding, perAxis, positiveInt, tfjsWeighted, weightedOptions, weightParams, window, windowOut, withActivation } from "../common.ts";
+import { ACTIVATIONS, checkPositive, lastAxis, needRank, padding, perAxis, positiveInt, samePads, tfjsWeighted, torchActivation, torchPadArg, weightedOptions, weightParams, window, windowOut, withActivation } from "../common.ts";
+import { pyLiteral } from "../../torch.ts";
 import type { LayerKind } from "../types.ts";
 
 const fmt = (v: number[]): string => (v.every((x) => x === v[0]) ? String(v[0]) : `[${v.join(", ")}]`);
@@ -69,6 +70,20 @@ const conv = (name: string, axes: number, doc: string, kernel: KernelFactory): L
       ...tfjsWeighted(opts),
     };
     return withActivation(name, config, opts.activation);
+  },
+  torch(opts, [s]) {
+    const k = perAxis(opts.kernel, axes, 1);
+    const st = perAxis(opts.stride, axes, 1);
+    const dl = perAxis(opts.dilation, axes, 1);
+    const pads = opts.padding === "same" ? samePads(s.slice(0, axes), k, st, dl) : [];
+    const padded = (x: string): string => (pads.some(([a, b]) => a || b) ? `F.pad(${x}, ${torchPadArg(pads)})` : x);
+    const tuple = (v: number[]): string => pyLiteral(v);
+    return {
+      module: `nn.Conv${axes}d(${s[axes]}, ${opts.filters}, kernel_size=${tuple(k)}, stride=${tuple(st)}, dilation=${tuple(dl)}, bias=${pyLiteral(opts.use_bias)})`,
+      layout: "first",
+      call: ([x], self) => torchActivation(opts.activation, `${self}(${padded(x)})`, "first"),
+      weights: { kernel: { attr: "weight", convert: "channels_first" }, bias: { attr: "bias", convert: "same" } },
+    };
   },
 });
 

@@ -1,5 +1,6 @@
 import { Dim, shapeText } from "../../../core/dims.ts";
-import { ACTIVATIONS, lastAxis, positiveInt, tfjsWeighted, weightedOptions, weightParams, withActivation } from "../common.ts";
+import { ACTIVATIONS, lastAxis, positiveInt, tfjsWeighted, torchActivation, weightedOptions, weightParams, withActivation } from "../common.ts";
+import { pyLiteral } from "../../torch.ts";
 import { denseKernel } from "./kernel.ts";
 import type { LayerKind } from "../types.ts";
 
@@ -18,5 +19,11 @@ export const dense: LayerKind = {
   params: ([s], _o, opts) => weightParams(lastAxis(s), opts.units as number, opts),
   flops: ([s], out) => out.slice(0, -1).reduce((a, d) => a.mul(d), lastAxis(s).mul(2).mul(lastAxis(out))),
   tfjs: (opts) => withActivation("dense", { units: opts.units, ...tfjsWeighted(opts) }, opts.activation),
+  torch: (opts, [s]) => ({
+    module: `nn.Linear(${s[s.length - 1]}, ${opts.units}, bias=${pyLiteral(opts.use_bias)})`,
+    layout: "last",
+    call: ([x], self) => torchActivation(opts.activation, `${self}(${x})`, "last"),
+    weights: { kernel: { attr: "weight", convert: "transpose" }, bias: { attr: "bias", convert: "same" } },
+  }),
   kernel: denseKernel,
 };

@@ -1,6 +1,7 @@
 import { elementwiseFlops, identityShape, noParams, trainable } from "../common.ts";
 import { dropoutKernel } from "./kernel.ts";
 import type { LayerKind } from "../types.ts";
+import { pyLiteral } from "../../torch.ts";
 
 export const dropout: LayerKind = {
   name: "dropout",
@@ -19,5 +20,6 @@ export const dropout: LayerKind = {
   params: noParams,
   flops: elementwiseFlops,
   tfjs: (opts) => ({ factory: "dropout", config: { rate: opts.rate, ...(typeof opts.seed === "number" ? { seed: opts.seed } : {}) } }),
+  torch: (opts) => ({ module: `nn.Dropout(${pyLiteral(opts.rate)})`, layout: "any", call: ([x], self) => `${self}(${x})` }),
   kernel: dropoutKernel,
 };

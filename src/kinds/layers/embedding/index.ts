@@ -26,5 +26,6 @@ export const embedding: LayerKind = {
       config: { inputDim: opts.vocab, outputDim: opts.dim, embeddingsInitializer: tfjsInit(opts.init, "random_uniform"), ...(reg ? { embeddingsRegularizer: reg } : {}), ...tfjsTrainable(opts) },
     };
   },
+  torch: (opts) => ({ module: `nn.Embedding(${opts.vocab}, ${opts.dim})`, layout: "last", call: ([x], self) => `${self}(${x}.long())`, weights: { embeddings: { attr: "weight", convert: "same" } } }),
   kernel: embeddingKernel,
 };

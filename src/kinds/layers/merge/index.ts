@@ -23,6 +23,7 @@ export const add: LayerKind = {
   params: noParams,
   flops: (inputs, out) => elements(out).mul(inputs.length - 1),
   tfjs: () => ({ factory: "add", config: {} }),
+  torch: () => ({ layout: "any", call: (xs) => xs.join(" + ") }),
 };
 
 export const concat: LayerKind = {
@@ -64,4 +65,5 @@ export const concat: LayerKind = {
     const rank = inputs[0]?.length ?? 0;
     return { factory: "concatenate", config: { axis: axis < 0 && rank > 0 ? rank + 1 + axis : axis } };
   },
+  torch: (opts) => ({ layout: "last", call: (xs) => `torch.cat([${xs.join(", ")}], dim=${typeof opts.axis === "number" ? opts.axis : -1})` }),
 };

@@ -1,3 +1,4 @@
+import { pyLiteral } from "../../torch.ts";
 import { batchnormKernel, layernormKernel } from "./kernel.ts";
 import { booleanOption, numberOption } from "../../../core/options.ts";
 import { shapeText } from "../../../core/dims.ts";
@@ -37,6 +38,12 @@ export const batchnorm: LayerKind = {
     factory: "batchNormalization",
     config: { axis: -1, momentum: numberOption(opts, "momentum"), epsilon: numberOption(opts, "epsilon"), center: booleanOption(opts, "center"), scale: booleanOption(opts, "scale"), ...tfjsTrainable(opts) },
   }),
+  torch: (opts, [s]) => ({
+    module: `nt.BatchNorm(${s[s.length - 1]}, momentum=${pyLiteral(opts.momentum)}, eps=${pyLiteral(opts.epsilon)}, center=${pyLiteral(opts.center)}, scale=${pyLiteral(opts.scale)})`,
+    layout: "any",
+    call: ([x], self, layout) => `${self}(${x}, ${layout === "first" ? 1 : -1})`,
+    weights: { gamma: { attr: "weight", convert: "same" }, beta: { attr: "bias", convert: "same" }, moving_mean: { attr: "running_mean", convert: "same" }, moving_variance: { attr: "running_var", convert: "same" } },
+  }),
 };
 
 export const layernorm: LayerKind = {
@@ -58,4 +65,10 @@ export const layernorm: LayerKind = {
   },
   flops: elementwiseFlops,
   tfjs: (opts) => ({ factory: "layerNormalization", config: { axis: -1, epsilon: numberOption(opts, "epsilon"), center: booleanOption(opts, "center"), scale: booleanOption(opts, "scale"), ...tfjsTrainable(opts) } }),
+  torch: (opts, [s]) => ({
+    module: `nt.LayerNorm(${s[s.length - 1]}, eps=${pyLiteral(opts.epsilon)}, center=${pyLiteral(opts.center)}, scale=${pyLiteral(opts.scale)})`,
+    layout: "last",
+    call: ([x], self) => `${self}(${x})`,
+    weights: { gamma: { attr: "weight", convert: "same" }, beta: { attr: "bias", convert: "same" } },
+  }),
 };

@@ -1,7 +1,8 @@
 import type { KernelFactory } from "../../../core/kernel.ts";
 import { avgpool1dKernel, avgpool2dKernel, globalAvgpoolKernel, globalMaxpoolKernel, maxpool1dKernel, maxpool2dKernel } from "./kernel.ts";
 import { Dim, elements } from "../../../core/dims.ts";
-import { checkPositive, lastAxis, needRank, noParams, padding, perAxis, trainable, window, windowOut } from "../common.ts";
+import { checkPositive, lastAxis, needRank, noParams, padding, perAxis, samePads, trainable, window, windowOut } from "../common.ts";
+import { pyLiteral } from "../../torch.ts";
 import type { LayerKind } from "../types.ts";
 
 const pool = (name: string, axes: number, tf: string, doc: string, kernel: KernelFactory): LayerKind => ({
@@ -37,6 +38,13 @@ const pool = (name: string, axes: number, tf: string, doc: string, kernel: Kerne
     const st = opts.stride === undefined ? p : perAxis(opts.stride, axes, 1);
     return { factory: tf, config: { poolSize: axes === 1 ? p[0] : p, strides: axes === 1 ? st[0] : st, padding: opts.padding === "same" ? "same" : "valid" } };
   },
+  torch(opts, [s]) {
+    const p = perAxis(opts.pool, axes, 2);
+    const st = opts.stride === undefined ? p : perAxis(opts.stride, axes, 1);
+    const pads = opts.padding === "same" ? samePads(s.slice(0, axes), p, st, p.map(() => 1)) : p.map((): [number, number] => [0, 0]);
+    const fn = name.startsWith("max") ? "max_pool" : "avg_pool";
+    return { layout: "first", call: ([x]) => `nt.${fn}(${x}, ${pyLiteral(p)}, ${pyLiteral(st)}, ${pyLiteral(pads.flat())})` };
+  },
 });
 
 const globalPool = (name: string, axes: number, tf: string, doc: string, kernel: KernelFactory): LayerKind => ({
@@ -54,6 +62,10 @@ const globalPool = (name: string, axes: number, tf: string, doc: string, kernel:
   params: noParams,
   flops: ([s]) => elements(s),
   tfjs: () => ({ factory: tf, config: {} }),
+  torch: () => {
+    const fn = name.includes("max") ? "amax" : "mean";
+    return { layout: "any", call: ([x], _self, layout) => `${x}.${fn}(dim=${pyLiteral(Array.from({ length: axes }, (_, i) => i + (layout === "first" ? 2 : 1)))})` };
+  },
 });
 
 export const maxpool1d = pool("maxpool1d", 1, "maxPooling1d", "1-D max pooling over steps: `maxpool1d 2`.", maxpool1dKernel);

@@ -65,5 +65,6 @@ export const reshape: LayerKind = {
     }
     return { factory: "reshape", config: { targetShape } };
   },
+  torch: (_opts, _i, out) => ({ layout: "last", call: ([x]) => `${x}.reshape(${x}.shape[0], ${out.join(", ")})` }),
   kernel: reshapeKernel,
 };

@@ -20,6 +20,15 @@ const RESERVED = new Set(
   ).split(" "),
 );
 
+/** Python's keywords and soft keywords, the builtins generated code calls, and the modules it imports. */
+export const PYTHON_RESERVED: ReadonlySet<string> = new Set(
+  (
+    "False None True and as assert async await break class continue def del elif else except finally for from global if import in is " +
+    "lambda nonlocal not or pass raise return try while with yield match case type self super len range print int float list dict " +
+    "tuple str object Exception torch nn F nt np math json sys os"
+  ).split(" "),
+);
+
 /** Words of a name: runs of ASCII letters and digits. */
 function words(name: string): string[] {
   return name.split(/[^A-Za-z0-9]+/).filter(Boolean);
@@ -52,11 +61,12 @@ export class Namer {
   constructor(
     taken: Iterable<string> = [],
     private readonly parent?: Namer,
+    private readonly reserved: ReadonlySet<string> = parent?.reserved ?? RESERVED,
   ) {
     this.used = new Set(taken);
   }
   private taken(id: string): boolean {
-    return RESERVED.has(id) || this.used.has(id) || (this.parent?.taken(id) ?? false);
+    return this.reserved.has(id) || this.used.has(id) || (this.parent?.taken(id) ?? false);
   }
   /** Reserves exactly `id` (a fixed name of the scope). */
   reserve(id: string): void {

@@ -1,0 +1,43 @@
+/**
+ * How a layer kind is written in PyTorch: the submodule it owns, the expression its forward pass
+ * computes, and where each of its interpreter parameters lives in the module. The code generator
+ * (src/codegen/pytorch) only assembles these; the helpers named `nt.*` are in its nnspec_torch.py.
+ *
+ * Tensors are channels-last as in the interpreter, except between convolutions and pools, which
+ * read channels-first: `layout` says which one a layer needs, and the generator permutes between.
+ */
+import type { Json } from "../core/json.ts";
+
+export type TorchLayout = "first" | "last";
+
+/** How an interpreter parameter becomes the module's tensor. */
+export type TorchConvert =
+  /** the same array */
+  | "same"
+  /** a dense kernel [in, out] → nn.Linear's weight [out, in] */
+  | "transpose"
+  /** a convolution kernel [...window, in, out] → [out, in, ...window] */
+  | "channels_first";
+
+export interface TorchLayer {
+  /** The submodule's constructor (`nn.Linear(4, 3)`), when the layer owns one. */
+  module?: string;
+  /** The layout the inputs must be in; `any` takes them as they come (elementwise layers). */
+  layout: TorchLayout | "any";
+  /** The forward expression: `self` is the submodule, `layout` the one the inputs arrive in. */
+  call(inputs: string[], self: string, layout: TorchLayout): string;
+  /** Interpreter parameter name → the submodule's attribute holding it, and how it converts. */
+  weights?: Record<string, { attr: string; convert: TorchConvert }>;
+}
+
+/** A Python literal for a JSON value. */
+export function pyLiteral(v: Json | undefined): string {
+  if (v === null || v === undefined) return "None";
+  if (typeof v === "boolean") return v ? "True" : "False";
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  if (Array.isArray(v)) return `(${v.map(pyLiteral).join(", ")}${v.length === 1 ? "," : ""})`;
+  return `{${Object.entries(v)
+    .map(([k, x]) => `${JSON.stringify(k)}: ${pyLiteral(x)}`)
+    .join(", ")}}`;
+}

@@ -1,0 +1,128 @@
+/**
+ * The generated PyTorch models against the interpreter: every model of every course spec, with the
+ * interpreter's initial weights loaded through the generated weight table, computes the
+ * interpreter's outputs (inference mode) within 1e-5. Runs Debian's python3 with torch; outside CI,
+ * without torch, it skips saying how to install it.
+ */
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { emitModelFile } from "../../src/codegen/pytorch/emit.ts";
+import { FileHost } from "../../src/node/host.ts";
+import { RuntimeModel } from "../../src/runtime/model.ts";
+import { Plan } from "../../src/runtime/plan.ts";
+import { encodeWeights, modelJson } from "../../src/runtime/save.ts";
+import { Rng } from "../../src/core/rng.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const SPECS = join(ROOT, "specs");
+const HELPER = join(ROOT, "src/codegen/pytorch/nnspec_torch.py");
+/** Every kind and option the generator maps, beyond what the course specs use. */
+const ZOO = join(ROOT, "test/fixtures/torch/zoo.nnspec");
+/** Debian's interpreter, by its full path: the python3 first on PATH may lack torch. */
+const PYTHON = "/usr/bin/python3";
+const hasTorch = spawnSync(PYTHON, ["-c", "import torch, numpy"]).status === 0;
+const INSTALL = "apt-get install -y --no-install-recommends python3-torch python3-numpy";
+if (!hasTorch && process.env.CI) throw new Error(`CI needs Debian's torch: ${INSTALL}`);
+if (!hasTorch) console.warn(`skipping the PyTorch tests: ${PYTHON} has no torch (${INSTALL})`);
+const LINTERS = "apt-get install -y black pyflakes3";
+const hasLinters = spawnSync("black", ["--version"]).status === 0 && spawnSync("pyflakes3", ["--version"]).status === 0;
+if (!hasLinters && process.env.CI) throw new Error(`CI needs black and pyflakes3: ${LINTERS}`);
+if (!hasLinters) console.warn(`skipping the generated-Python style test: no black or pyflakes3 (${LINTERS})`);
+
+const TMP = mkdtempSync(join(tmpdir(), "nnspec-torch-"));
+afterAll(() => rmSync(TMP, { recursive: true, force: true }));
+
+const COMPARE = `
+import importlib.util, json, sys
+import numpy as np, torch
+jobs = json.load(open(sys.argv[1]))
+out = []
+for job in jobs:
+    spec = importlib.util.spec_from_file_location("model_" + job["stem"], job["module"])
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    import nnspec_torch as nt
+    m = mod.MODELS[job["model"]]()
+    nt.load_weights(m, job["weights"])
+    m.eval()
+    xs = [torch.tensor(np.array(x, dtype=np.float32).reshape(s)) for x, s in zip(job["inputs"], job["shapes"])]
+    with torch.no_grad():
+        ys = m(*xs)
+    ys = ys if isinstance(ys, tuple) else (ys,)
+    worst = 0.0
+    for y, want in zip(ys, job["outputs"]):
+        got = y.numpy().reshape(-1).astype(np.float64)
+        want = np.array(want, dtype=np.float64)
+        worst = max(worst, float(np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want)))))
+    out.append({"name": job["stem"] + "/" + job["model"], "worst": worst})
+print(json.dumps(out))
+`;
+
+describe.skipIf(!hasTorch)("generated PyTorch models", () => {
+  it("compute the interpreter's outputs from the interpreter's weights, for every course model and every layer kind", { timeout: 300_000 }, () => {
+    const jobs: unknown[] = [];
+    copyFileSync(HELPER, join(TMP, "nnspec_torch.py"));
+    const paths = [...readdirSync(SPECS).filter((f) => f.endsWith(".nnspec")).map((f) => join(SPECS, f)), ZOO];
+    for (const path of paths) {
+      const file = new FileHost().analyse(path, path.slice(ROOT.length + 1));
+      const stem = basename(path).replace(/\.nnspec$/, "");
+      const models = [...file.checked.models.values()].filter((m) => m.complete && m.spec.file === file.checked.program.file);
+      if (!models.length) continue;
+      const dir = join(TMP, stem);
+      mkdirSync(dir, { recursive: true });
+      const { text } = emitModelFile(stem, models, { line: (o) => file.lines.position(o).line, text: (a, b) => file.text.slice(a, b) });
+      writeFileSync(join(dir, "model.py"), text);
+      for (const checked of models) {
+        const { model } = RuntimeModel.lower(checked, { seed: 7 });
+        if (!model) continue;
+        const rng = new Rng(11);
+        // batch norm's moving statistics away from 0 and 1, so inference mode reads them
+        for (const p of model.params) if (p.name.startsWith("moving_")) for (let k = 0; k < p.value.length; k++) p.value[k] = 0.5 + rng.uniform();
+        const wdir = join(dir, checked.spec.name);
+        mkdirSync(wdir, { recursive: true });
+        writeFileSync(join(wdir, "model.json"), modelJson(model));
+        writeFileSync(join(wdir, "weights.bin"), encodeWeights(model));
+        const n = 3;
+        const plan = new Plan(model, n);
+        const inputs = model.inputs.map((t, i) => {
+          const buf = plan.input(i);
+          const tensor = model.tensors[t];
+          for (let k = 0; k < n * tensor.size; k++) buf[k] = tensor.dtype === "int" ? Math.floor(rng.uniform() * 2) : rng.uniform() * 2 - 1;
+          return Array.from(buf.subarray(0, n * tensor.size));
+        });
+        plan.forward(n, false);
+        jobs.push({
+          stem,
+          model: checked.spec.name,
+          module: join(dir, "model.py"),
+          weights: wdir,
+          inputs,
+          shapes: model.inputs.map((t) => [n, ...model.tensors[t].shape]),
+          outputs: model.outputs.map((_, i) => Array.from(plan.output(i).subarray(0, n * model.tensors[model.outputs[i]].size))),
+        });
+      }
+    }
+    expect(jobs.length).toBeGreaterThan(20);
+    writeFileSync(join(TMP, "jobs.json"), JSON.stringify(jobs));
+    const r = spawnSync(PYTHON, ["-c", COMPARE, join(TMP, "jobs.json")], { encoding: "utf8", env: { ...process.env, PYTHONPATH: TMP }, maxBuffer: 1 << 26 });
+    expect(r.status, r.stderr).toBe(0);
+    const results = JSON.parse(r.stdout) as { name: string; worst: number }[];
+    expect(results).toHaveLength(jobs.length);
+    for (const x of results) expect(x.worst, x.name).toBeLessThan(1e-5);
+  });
+
+  it("is clean under pyflakes and formatted as black formats it", { skip: !hasLinters }, () => {
+    const files = readdirSync(TMP, { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith("model.py"))
+      .map((f) => join(TMP, f));
+    expect(files.length).toBeGreaterThan(15);
+    const flakes = spawnSync("pyflakes3", files, { encoding: "utf8" });
+    expect(flakes.stdout + flakes.stderr).toBe("");
+    const black = spawnSync("black", ["--check", "--diff", "--quiet", ...files], { encoding: "utf8" });
+    expect(black.stdout + black.stderr, "black would change the generated code").toBe("");
+    expect(black.status).toBe(0);
+  });
+});
