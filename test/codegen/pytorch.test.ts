@@ -57,12 +57,27 @@ for job in jobs:
         got = y.numpy().reshape(-1).astype(np.float64)
         want = np.array(want, dtype=np.float64)
         worst = max(worst, float(np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want)))))
+    if job["training"] is not None:
+        # a training step's forward pass: batch statistics, and the moving ones updated
+        m.train()
+        with torch.no_grad():
+            ys = m(*xs)
+        ys = ys if isinstance(ys, tuple) else (ys,)
+        for y, want in zip(ys, job["training"]["outputs"]):
+            got = y.numpy().reshape(-1).astype(np.float64)
+            want = np.array(want, dtype=np.float64)
+            worst = max(worst, float(np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want)))))
+        after = nt.weights_of(m)
+        for name, want in job["training"]["moving"].items():
+            got = after[name].reshape(-1).astype(np.float64)
+            want = np.array(want, dtype=np.float64)
+            worst = max(worst, float(np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want)))))
     out.append({"name": job["stem"] + "/" + job["model"], "worst": worst})
 print(json.dumps(out))
 `;
 
 describe.skipIf(!hasTorch)("generated PyTorch models", () => {
-  it("compute the interpreter's outputs from the interpreter's weights, for every course model and every layer kind", { timeout: 300_000 }, () => {
+  it("compute the interpreter's outputs from the interpreter's weights (inference, and a training pass with batch statistics), for every course model and every layer kind", { timeout: 300_000 }, () => {
     const jobs: unknown[] = [];
     copyFileSync(HELPER, join(TMP, "nnspec_torch.py"));
     const paths = [...readdirSync(SPECS).filter((f) => f.endsWith(".nnspec")).map((f) => join(SPECS, f)), ZOO];
@@ -94,6 +109,16 @@ describe.skipIf(!hasTorch)("generated PyTorch models", () => {
           return Array.from(buf.subarray(0, n * tensor.size));
         });
         plan.forward(n, false);
+        const outputs = model.outputs.map((_, i) => Array.from(plan.output(i).subarray(0, n * model.tensors[model.outputs[i]].size)));
+        // training mode too, where no dropout makes it random
+        let training: { outputs: number[][]; moving: Record<string, number[]> } | null = null;
+        if (!checked.layers.some((l) => l.spec.kind.name === "dropout")) {
+          plan.forward(n, true);
+          training = {
+            outputs: model.outputs.map((_, i) => Array.from(plan.output(i).subarray(0, n * model.tensors[model.outputs[i]].size))),
+            moving: Object.fromEntries(model.params.filter((p) => p.name.startsWith("moving_")).map((p) => [p.id, Array.from(p.value)])),
+          };
+        }
         jobs.push({
           stem,
           model: checked.spec.name,
@@ -101,7 +126,8 @@ describe.skipIf(!hasTorch)("generated PyTorch models", () => {
           weights: wdir,
           inputs,
           shapes: model.inputs.map((t) => [n, ...model.tensors[t].shape]),
-          outputs: model.outputs.map((_, i) => Array.from(plan.output(i).subarray(0, n * model.tensors[model.outputs[i]].size))),
+          outputs,
+          training,
         });
       }
     }
