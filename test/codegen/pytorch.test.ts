@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { emitModelFile } from "../../src/codegen/pytorch/emit.ts";
 import { FileHost } from "../../src/node/host.ts";
@@ -140,11 +140,34 @@ describe.skipIf(!hasTorch)("generated PyTorch models", () => {
     for (const x of results) expect(x.worst, x.name).toBeLessThan(1e-5);
   });
 
+  it("draws the interpreter's random numbers bit for bit (sfc32, forks, permutations)", () => {
+    const cases: [number, string][] = [[0, ""], [42, "dropout/dense_1"], [2 ** 31 - 1, "split"], [-7, "ü/λ/😀"]];
+    const want = cases.map(([seed, label]) => {
+      const r = new Rng(seed, label);
+      const f = r.fork("child");
+      return { u: Array.from({ length: 20 }, () => r.uniform()), fork: Array.from({ length: 5 }, () => f.uint32()), perm: Array.from(r.permutation(new Int32Array(50))) };
+    });
+    const script = `
+import json, sys
+import nnspec_torch as nt
+out = []
+for seed, label in json.loads(sys.argv[1]):
+    r = nt.Rng(seed, label)
+    f = r.fork("child")
+    out.append({"u": [r.uniform() for _ in range(20)], "fork": [f.uint32() for _ in range(5)], "perm": r.permutation(50)})
+print(json.dumps(out))
+`;
+    const r = spawnSync(PYTHON, ["-c", script, JSON.stringify(cases)], { encoding: "utf8", env: { ...process.env, PYTHONPATH: dirname(HELPER) } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(want);
+  });
+
   it("is clean under pyflakes and formatted as black formats it", { skip: !hasLinters }, () => {
     const files = readdirSync(TMP, { recursive: true, encoding: "utf8" })
       .filter((f) => f.endsWith("model.py"))
       .map((f) => join(TMP, f));
     expect(files.length).toBeGreaterThan(15);
+    files.push(HELPER);
     const flakes = spawnSync("pyflakes3", files, { encoding: "utf8" });
     expect(flakes.stdout + flakes.stderr).toBe("");
     const black = spawnSync("black", ["--check", "--diff", "--quiet", ...files], { encoding: "utf8" });

@@ -130,7 +130,9 @@ def read_weights(folder):
         manifest = json.load(f)["weightsManifest"]
     out = {}
     for group in manifest:
-        data = b"".join(open(os.path.join(folder, p), "rb").read() for p in group["paths"])
+        data = b"".join(
+            open(os.path.join(folder, p), "rb").read() for p in group["paths"]
+        )
         offset = 0
         for spec in group["weights"]:
             n = int(np.prod(spec["shape"])) if spec["shape"] else 1
@@ -147,16 +149,89 @@ def load_weights(module, folder):
     missing = sorted(set(table) - set(arrays))
     unknown = sorted(set(arrays) - set(table))
     if missing or unknown:
-        raise ValueError(f"{folder} does not hold this model's weights: missing {missing}, unexpected {unknown}")
+        raise ValueError(
+            f"{folder} does not hold this model's weights: missing {missing}, unexpected {unknown}"
+        )
     with torch.no_grad():
         for name, (path, convert) in table.items():
             target = _tensor_at(module, path)
-            value = torch.from_numpy(np.ascontiguousarray(_converted(arrays[name], convert)))
+            value = torch.from_numpy(
+                np.ascontiguousarray(_converted(arrays[name], convert))
+            )
             if tuple(value.shape) != tuple(target.shape):
-                raise ValueError(f"{name}: {folder} holds shape {tuple(value.shape)}, the module needs {tuple(target.shape)}")
+                raise ValueError(
+                    f"{name}: {folder} holds shape {tuple(value.shape)}, the module needs {tuple(target.shape)}"
+                )
             target.copy_(value)
 
 
 def weights_of(module):
     """The module's weights in the interpreter's layout: name -> float32 array."""
-    return {name: _interpreted(_tensor_at(module, path), convert).astype("<f4") for name, (path, convert) in type(module).WEIGHTS.items()}
+    return {
+        name: _interpreted(_tensor_at(module, path), convert).astype("<f4")
+        for name, (path, convert) in type(module).WEIGHTS.items()
+    }
+
+
+# -- the interpreter's random numbers (src/core/rng.ts): sfc32 seeded by cyrb128, bit for bit --
+
+_M32 = 0xFFFFFFFF
+
+
+def _imul(a, b):
+    return (a * b) & _M32
+
+
+def _hash128(text):
+    h1, h2, h3, h4 = 1779033703, 3144134277, 1013904242, 2773480762
+    units = text.encode("utf-16-le")
+    for i in range(0, len(units), 2):
+        k = units[i] | (units[i + 1] << 8)
+        h1 = h2 ^ _imul(h1 ^ k, 597399067)
+        h2 = h3 ^ _imul(h2 ^ k, 2869860233)
+        h3 = h4 ^ _imul(h3 ^ k, 951274213)
+        h4 = h1 ^ _imul(h4 ^ k, 2716044179)
+    h1 = _imul(h3 ^ (h1 >> 18), 597399067)
+    h2 = _imul(h4 ^ (h2 >> 22), 2869860233)
+    h3 = _imul(h1 ^ (h3 >> 17), 951274213)
+    h4 = _imul(h2 ^ (h4 >> 19), 2716044179)
+    h1 ^= h2 ^ h3 ^ h4
+    h2 ^= h1
+    h3 ^= h1
+    h4 ^= h1
+    return h1, h2, h3, h4
+
+
+class Rng:
+    """The interpreter's generator: the same seed and label give the same numbers."""
+
+    def __init__(self, seed, label=""):
+        self.seed = int(seed)
+        self.label = label
+        self.a, self.b, self.c, self.d = _hash128(f"{self.seed}\u0000{label}")
+        for _ in range(12):
+            self.uint32()
+
+    def fork(self, label):
+        return Rng(self.seed, f"{self.label}/{label}" if self.label else label)
+
+    def uint32(self):
+        t = (self.a + self.b + self.d) & _M32
+        self.d = (self.d + 1) & _M32
+        self.a = self.b ^ (self.b >> 9)
+        self.b = (self.c + (self.c << 3)) & _M32
+        self.c = ((self.c << 21) | (self.c >> 11)) & _M32
+        self.c = (self.c + t) & _M32
+        return t
+
+    def uniform(self):
+        """Uniform in [0, 1)."""
+        return self.uint32() / 4294967296
+
+    def permutation(self, n):
+        """A uniformly random permutation of 0..n-1, drawn as the interpreter draws it."""
+        order = list(range(n))
+        for i in range(n - 1, 0, -1):
+            j = int(self.uniform() * (i + 1))
+            order[i], order[j] = order[j], order[i]
+        return order
