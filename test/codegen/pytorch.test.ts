@@ -15,6 +15,7 @@ import { RuntimeModel } from "../../src/runtime/model.ts";
 import { Plan } from "../../src/runtime/plan.ts";
 import { encodeWeights, modelJson } from "../../src/runtime/save.ts";
 import { Rng } from "../../src/core/rng.ts";
+import { epochOrder } from "../../src/data/random.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const SPECS = join(ROOT, "specs");
@@ -156,6 +157,19 @@ for seed, label in json.loads(sys.argv[1]):
     f = r.fork("child")
     out.append({"u": [r.uniform() for _ in range(20)], "fork": [f.uint32() for _ in range(5)], "perm": r.permutation(50)})
 print(json.dumps(out))
+`;
+    const r = spawnSync(PYTHON, ["-c", script, JSON.stringify(cases)], { encoding: "utf8", env: { ...process.env, PYTHONPATH: dirname(HELPER) } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(want);
+  });
+
+  it("visits the training rows in the interpreter's order, every epoch", () => {
+    const cases: [number, number, number][] = [[150, 42, 0], [150, 42, 1], [1, 0, 0], [1000, 2 ** 31 - 1, 199], [97, -3, 5], [64, 2 ** 40 + 5, 2]];
+    const want = cases.map(([n, seed, epoch]) => Array.from(epochOrder(n, seed, epoch)));
+    const script = `
+import json, sys
+import nnspec_torch as nt
+print(json.dumps([nt.epoch_order(n, seed, epoch) for n, seed, epoch in json.loads(sys.argv[1])]))
 `;
     const r = spawnSync(PYTHON, ["-c", script, JSON.stringify(cases)], { encoding: "utf8", env: { ...process.env, PYTHONPATH: dirname(HELPER) } });
     expect(r.status, r.stderr).toBe(0);

@@ -6,7 +6,7 @@
  */
 import { known } from "../../core/dims.ts";
 import type { CheckedModel } from "../../check/ir.ts";
-import type { TorchLayout } from "../../kinds/torch.ts";
+import { pyLiteral, type TorchLayout } from "../../kinds/torch.ts";
 import { commentText, Namer, pascal, PYTHON_RESERVED } from "../names.ts";
 
 export interface TorchModule {
@@ -99,6 +99,7 @@ function emitModel(m: CheckedModel, className: string, src: SourceText): string 
   const init: string[] = [];
   const forward: string[] = [];
   const weights: string[] = [];
+  const penalties: string[] = [];
   const values = new Map<string, Value>();
   const params = m.inputs.map((t) => {
     const id = locals.fresh(t.name);
@@ -110,7 +111,7 @@ function emitModel(m: CheckedModel, className: string, src: SourceText): string 
     const inShapes = l.inputShapes.map((s) => known(s));
     const out = known(l.output);
     if (!out || inShapes.some((s) => !s)) throw new Error(`layer \`${name}\`: PyTorch code needs every dimension known; its shapes are symbolic`);
-    const t = l.spec.kind.torch(l.spec.options.full, inShapes as number[][], out);
+    const t = l.spec.kind.torch(l.spec.options.full, inShapes as number[][], out, name);
     const source = commentText(`line ${src.line(l.spec.node.span.start)}: ${src.text(l.spec.node.span.start, l.spec.node.span.end)}`);
     const ins = l.spec.inputs.map((n) => {
       const v = values.get(n);
@@ -126,10 +127,14 @@ function emitModel(m: CheckedModel, className: string, src: SourceText): string 
       init.push(`        # ${source}`, ...fit(8, `${self} = ${t.module}`));
     }
     // the parameters the kind declares for these options (a dense without bias has no bias)
+    const frozen = l.spec.options.full.trainable === false;
     for (const d of l.spec.kind.kernel.params({ name, kind: l.spec.kind.name, opts: l.spec.options.full, inShapes: inShapes as number[][], outShape: out })) {
       const w = t.weights?.[d.name];
       if (!w || !self) throw new Error(`layer \`${name}\`: its parameter \`${d.name}\` has no place in the PyTorch module`);
-      weights.push(`        ${q(`${name}/${d.name}`)}: (${q(`${self.slice("self.".length)}.${w.attr}`)}, ${q(w.convert)}),`);
+      const path = `${self.slice("self.".length)}.${w.attr}`;
+      weights.push(`        ${q(`${name}/${d.name}`)}: (${q(path)}, ${q(w.convert)}),`);
+      if (d.l1 || d.l2) penalties.push(`        ${q(`${name}/${d.name}`)}: (${pyLiteral(d.l1 ?? 0)}, ${pyLiteral(d.l2 ?? 0)}),`);
+      if (d.trainable && frozen) init.push(`        self.${path}.requires_grad_(False)`);
     }
     const id = locals.fresh(name);
     forward.push(`        # ${source}`, ...fit(8, `${id} = ${t.call(ins.map((v) => inLayout(v, layout)), self, layout)}`));
@@ -148,6 +153,9 @@ function emitModel(m: CheckedModel, className: string, src: SourceText): string 
     `    WEIGHTS = {`,
     ...weights,
     `    }`,
+    "",
+    `    # L1 and L2 factors of the weights that have them`,
+    ...(penalties.length ? [`    PENALTIES = {`, ...penalties, `    }`] : [`    PENALTIES = {}`]),
     "",
     `    def __init__(self):`,
     `        super().__init__()`,

@@ -166,9 +166,9 @@ def load_weights(module, folder):
 
 
 def weights_of(module):
-    """The module's weights in the interpreter's layout: name -> float32 array."""
+    """The module's weights in the interpreter's layout, in the module's precision: name -> array."""
     return {
-        name: _interpreted(_tensor_at(module, path), convert).astype("<f4")
+        name: _interpreted(_tensor_at(module, path), convert)
         for name, (path, convert) in type(module).WEIGHTS.items()
     }
 
@@ -235,3 +235,214 @@ class Rng:
             j = int(self.uniform() * (i + 1))
             order[i], order[j] = order[j], order[i]
         return order
+
+
+# -- the data module's mulberry32 streams (src/data/random.ts): splits and epoch orders --
+
+
+def _fmix32(h):
+    h &= _M32
+    h = _imul(h ^ (h >> 16), 0x85EBCA6B)
+    h = _imul(h ^ (h >> 13), 0xC2B2AE35)
+    return (h ^ (h >> 16)) & _M32
+
+
+def _seed32(seed):
+    s = int(seed)
+    lo = s & _M32
+    if -2147483648 <= s < 4294967296:
+        return lo
+    return (lo ^ _fmix32((s // 4294967296) & _M32)) & _M32
+
+
+def _mulberry32(seed):
+    state = [_seed32(seed)]
+
+    def next_uint32():
+        state[0] = (state[0] + 0x6D2B79F5) & _M32
+        t = state[0]
+        t = _imul(t ^ (t >> 15), t | 1)
+        t = (t ^ ((t + _imul(t ^ (t >> 7), t | 61)) & _M32)) & _M32
+        return (t ^ (t >> 14)) & _M32
+
+    return next_uint32
+
+
+def _derive_seed(seed, stream):
+    return _fmix32(_seed32(seed) ^ _imul((stream + 1) & _M32, 0x9E3779B9))
+
+
+def epoch_order(n, seed, epoch):
+    """The order in which the interpreter visits the n training rows in an epoch (0-based)."""
+    draw = _mulberry32(_derive_seed(seed, epoch))
+    order = list(range(n))
+    for i in range(n - 1, 0, -1):
+        j = (draw() * (i + 1)) // 4294967296
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+# -- training with the interpreter's formulas (src/kinds/losses, src/kinds/optimizers) --
+
+EPSILON = 1e-7
+
+
+def dropout_rng(model_seed, layer, own_seed=None):
+    """The stream a dropout layer draws its masks from, as the interpreter chooses it."""
+    if own_seed is not None:
+        return Rng(own_seed, "dropout")
+    return Rng(model_seed, f"dropout/{layer}")
+
+
+class Dropout(nn.Module):
+    """Dropout whose masks are the interpreter's: one uniform draw per value, kept when u >= rate."""
+
+    def __init__(self, rate, layer, seed=None):
+        super().__init__()
+        self.rate = rate
+        self.layer = layer
+        self.own_seed = seed
+        self.rng = dropout_rng(0, layer, seed)
+
+    def reseed(self, model_seed):
+        self.rng = dropout_rng(model_seed, self.layer, self.own_seed)
+
+    def forward(self, x):
+        if not self.training or self.rate <= 0:
+            return x
+        n = x.numel()
+        draws = [self.rng.uniform() for _ in range(n)]
+        keep = torch.tensor(draws, dtype=torch.float64, device=x.device) >= self.rate
+        mask = keep.to(x.dtype).reshape(x.shape) * (1 / (1 - self.rate))
+        return x * mask
+
+
+def _target(y, k, smooth, sparse):
+    if sparse:
+        return F.one_hot(y.long().clamp(0, k - 1).reshape(-1), k).to(torch.float32)
+    t = y.reshape(-1, k)
+    return t * (1 - smooth) + smooth / k if smooth else t
+
+
+def loss_value(name, opts, pred, y):
+    """The loss of a batch as the interpreter computes it (mean over values or rows)."""
+    logits = opts.get("from_logits") is True
+    if name == "mse":
+        return ((pred - y.reshape(pred.shape)) ** 2).mean()
+    if name == "mae":
+        return (pred - y.reshape(pred.shape)).abs().mean()
+    if name == "huber":
+        delta = opts["delta"]
+        e = pred - y.reshape(pred.shape)
+        a = e.abs()
+        return torch.where(
+            a <= delta, 0.5 * e * e, delta * a - 0.5 * delta * delta
+        ).mean()
+    if name == "binary_cross_entropy":
+        ls = opts.get("label_smoothing", 0)
+        t = y.reshape(pred.shape)
+        t = t * (1 - ls) + 0.5 * ls if ls else t
+        x = (
+            pred
+            if logits
+            else torch.log((q := pred.clamp(EPSILON, 1 - EPSILON)) / (1 - q))
+        )
+        return (x.clamp(min=0) - x * t + torch.log1p(torch.exp(-x.abs()))).mean()
+    if name in ("cross_entropy", "sparse_cross_entropy"):
+        k = pred.shape[-1]
+        rows = pred.numel() // k
+        p = pred.reshape(rows, k)
+        sparse = name == "sparse_cross_entropy" or (
+            y.numel() == rows and k > 1 and y.numel() != pred.numel()
+        )
+        smooth = 0 if sparse else opts.get("label_smoothing", 0)
+        t = _target(y, k, smooth, sparse)
+        if logits:
+            lse = torch.logsumexp(p, dim=1, keepdim=True)
+            return (t * (lse - p)).sum(dim=1).mean()
+        v = p.clamp(EPSILON, 1 - EPSILON) if name == "sparse_cross_entropy" else p
+        q = v / v.sum(dim=1, keepdim=True)
+        return -(t * torch.log(q.clamp(EPSILON, 1 - EPSILON))).sum(dim=1).mean()
+    raise ValueError(f"no loss `{name}`")
+
+
+def penalty(module):
+    """The L1/L2 penalty of the weights that have one: l1 * sum|w| + l2 * sum w^2."""
+    total = 0.0
+    for name, (l1, l2) in type(module).PENALTIES.items():
+        w = _tensor_at(module, type(module).WEIGHTS[name][0])
+        total = total + l1 * w.abs().sum() + l2 * (w * w).sum()
+    return total
+
+
+class Updater:
+    """The interpreter's update rules, applied in place to the parameters' gradients."""
+
+    def __init__(self, name, opts, params):
+        self.name = name
+        self.opts = opts
+        self.params = [p for p in params if p.requires_grad]
+        self.base_lr = opts["lr"]
+        zeros = [torch.zeros_like(p) for p in self.params]
+        self.a = zeros
+        self.b = [torch.zeros_like(p) for p in self.params]
+        self.c = [torch.zeros_like(p) for p in self.params]
+        if name == "adagrad":
+            self.a = [
+                torch.full_like(p, opts["initial_accumulator"]) for p in self.params
+            ]
+        self.acc1 = opts.get("beta1", 0)
+        self.acc2 = opts.get("beta2", 0)
+
+    @torch.no_grad()
+    def step(self, lr):
+        o = self.opts
+        name = self.name
+        for k, w in enumerate(self.params):
+            g = w.grad
+            if name in ("sgd", "momentum"):
+                m = o["momentum"]
+                if name == "sgd" and m == 0:
+                    w -= lr * g
+                    continue
+                a = self.a[k]
+                a.mul_(m).add_(g)
+                w -= lr * (g + a * m) if o.get("nesterov") else lr * a
+            elif name == "adagrad":
+                a = self.a[k]
+                a.add_(g * g)
+                w -= lr * g / torch.sqrt(a + 1e-7)
+            elif name == "rmsprop":
+                rho, mom, eps = o["rho"], o["momentum"], o["epsilon"]
+                s, v, c = self.a[k], self.b[k], self.c[k]
+                s.mul_(rho).add_((1 - rho) * g * g)
+                if o.get("centered"):
+                    c.mul_(rho).add_((1 - rho) * g)
+                    denom = torch.sqrt((s - c * c).clamp(min=0) + eps)
+                else:
+                    denom = torch.sqrt(s + eps)
+                v.mul_(mom).add_(lr * g / denom)
+                w -= v
+            elif name in ("adam", "adamw"):
+                b1, b2, eps = o["beta1"], o["beta2"], o["epsilon"]
+                wd = o["weight_decay"] if name == "adamw" else 0
+                m, v = self.a[k], self.b[k]
+                m.mul_(b1).add_((1 - b1) * g)
+                v.mul_(b2).add_((1 - b2) * g * g)
+                c1 = 1 / (1 - self.acc1)
+                c2 = 1 / (1 - self.acc2)
+                if wd:
+                    w.mul_(1 - lr * wd)
+                w -= lr * m * c1 / (torch.sqrt(v * c2) + eps)
+            else:
+                raise ValueError(f"no update rule for `{name}`")
+        if name in ("adam", "adamw"):
+            self.acc1 *= o["beta1"]
+            self.acc2 *= o["beta2"]
+
+
+def seed_dropout(module, seed):
+    """Points every dropout layer at its stream under the model's seed, as the interpreter does."""
+    for m in module.modules():
+        if isinstance(m, Dropout):
+            m.reseed(seed)

@@ -67,7 +67,7 @@ export interface LayerKind {
   tfjs(opts: Record<string, Json>, inputs: Shape[]): TfjsLayer;
   /** The PyTorch form, for code generation: per-example input and output shapes are known numbers.
    * Throws an Error naming the problem when PyTorch cannot express the layer. */
-  torch(opts: Record<string, Json>, inputs: number[][], output: number[]): TorchLayer;
+  torch(opts: Record<string, Json>, inputs: number[][], output: number[], layer: string): TorchLayer;
   /** The interpreter's kernel. */
   kernel: KernelFactory;
 }

@@ -20,6 +20,11 @@ export const dropout: LayerKind = {
   params: noParams,
   flops: elementwiseFlops,
   tfjs: (opts) => ({ factory: "dropout", config: { rate: opts.rate, ...(typeof opts.seed === "number" ? { seed: opts.seed } : {}) } }),
-  torch: (opts) => ({ module: `nn.Dropout(${pyLiteral(opts.rate)})`, layout: "any", call: ([x], self) => `${self}(${x})` }),
+  // the interpreter's masks, drawn from the layer's own stream (nt.Dropout)
+  torch: (opts, _i, _o, layer) => ({
+    module: `nt.Dropout(${pyLiteral(opts.rate)}, ${pyLiteral(layer)}${typeof opts.seed === "number" ? `, seed=${opts.seed}` : ""})`,
+    layout: "any",
+    call: ([x], self) => `${self}(${x})`,
+  }),
   kernel: dropoutKernel,
 };
