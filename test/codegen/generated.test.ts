@@ -27,7 +27,7 @@ interface GeneratedModule {
   MODELS: readonly { name: string; create: (seed?: number) => tf.LayersModel }[];
 }
 
-let built: BuildResult;
+let built: BuildResult<string>;
 beforeAll(async () => {
   await tf.setBackend("cpu");
   built = await buildSpecs(specs, { cwd: root });
