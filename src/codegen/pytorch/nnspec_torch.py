@@ -446,3 +446,75 @@ def seed_dropout(module, seed):
     for m in module.modules():
         if isinstance(m, Dropout):
             m.reseed(seed)
+
+
+# -- a whole run, as `nnspec train` runs it: what train.py calls --
+
+
+def read_npy(folder, name):
+    return torch.from_numpy(np.load(os.path.join(folder, name + ".npy")))
+
+
+def _accuracy(loss, opts, pred, y):
+    """Accuracy of a classification batch as the interpreter counts it; None for regression."""
+    if loss in ("cross_entropy", "sparse_cross_entropy") and pred.shape[-1] > 1:
+        k = pred.shape[-1]
+        p = pred.reshape(-1, k).argmax(dim=1)
+        t = (
+            y.reshape(-1).long()
+            if y.numel() == p.numel()
+            else y.reshape(-1, k).argmax(dim=1)
+        )
+        return (p == t).double().mean().item()
+    if loss == "binary_cross_entropy":
+        cut = 0.0 if opts.get("from_logits") is True else 0.5
+        return (
+            ((pred.reshape(-1) > cut) == (y.reshape(-1) > 0.5)).double().mean().item()
+        )
+    return None
+
+
+def evaluate(module, x, y, block, batch=256):
+    """Loss (with the penalties) and accuracy over a whole split, in inference mode."""
+    module.eval()
+    with torch.no_grad():
+        preds = torch.cat(
+            [module(x[i : i + batch]) for i in range(0, x.shape[0], batch)]
+        )
+        loss = loss_value(block["loss"], block["loss_opts"], preds, y) + penalty(module)
+    return float(loss), _accuracy(block["loss"], block["loss_opts"], preds, y)
+
+
+def fit(module, block, data, start, epochs, device="cpu", log=print):
+    """Trains `module` from the weights in `start` on the prepared splits in `data`."""
+    load_weights(module, start)
+    seed_dropout(module, block["seed"])
+    module.to(device)
+    x = read_npy(data, "train_x").to(device)
+    y = read_npy(data, "train_y").to(device)
+    n = x.shape[0]
+    batch = max(1, min(block["batch"], n))
+    updater = Updater(block["optimizer"], block["optimizer_opts"], module.parameters())
+    for epoch in range(epochs):
+        lr = block["lr"](updater.base_lr, epoch)
+        order = torch.tensor(epoch_order(n, block["seed"], epoch), device=device)
+        module.train()
+        total = 0.0
+        for start_row in range(0, n, batch):
+            rows = order[start_row : start_row + batch]
+            for p in module.parameters():
+                p.grad = None
+            out = module(x[rows])
+            loss = loss_value(block["loss"], block["loss_opts"], out, y[rows])
+            loss = loss + penalty(module)
+            loss.backward()
+            updater.step(lr)
+            total += float(loss) * rows.numel()
+        log(f"epoch {epoch + 1:>3}/{epochs}  loss {total / n:.4f}")
+    if os.path.exists(os.path.join(data, "test_x.npy")):
+        tx = read_npy(data, "test_x").to(device)
+        ty = read_npy(data, "test_y").to(device)
+        loss, acc = evaluate(module, tx, ty, block)
+        shown = f"  accuracy {acc:.4f}" if acc is not None else ""
+        log(f"test ({tx.shape[0]} examples): loss {loss:.4f}{shown}")
+    return module

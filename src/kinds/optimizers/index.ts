@@ -75,15 +75,23 @@ export interface ScheduleKind {
   schema: OptionsSchema;
   /** The learning rate of 0-based epoch `e` from the spec's rate `base`; absent for schedules the training loop drives (reduce_on_plateau). */
   lr?: (o: Readonly<Record<string, Json>>, base: number, e: number) => number;
+  /** The same formula as a Python expression in `base` and `e` (black's spacing), for the PyTorch target. */
+  torch?: (o: Readonly<Record<string, Json>>) => string;
 }
 
-const sched = (name: string, doc: string, props: Record<string, PropertySchema>, lr?: ScheduleKind["lr"]): ScheduleKind => ({ name, doc, schema: { type: "object", properties: props, additionalProperties: false }, ...(lr ? { lr } : {}) });
+const sched = (name: string, doc: string, props: Record<string, PropertySchema>, lr?: ScheduleKind["lr"], torch?: ScheduleKind["torch"]): ScheduleKind => ({
+  name,
+  doc,
+  schema: { type: "object", properties: props, additionalProperties: false },
+  ...(lr ? { lr } : {}),
+  ...(torch ? { torch } : {}),
+});
 
 export const SCHEDULES: ReadonlyMap<string, ScheduleKind> = new Map(
   [
-    sched("constant", "The learning rate never changes.", {}, (_, base) => base),
-    sched("step", "Multiplies the rate by `factor` every `every` epochs.", { every: num("a positive integer (epochs)", 10, { type: "integer", minimum: 1 }), factor: unit(0.5) }, (o, base, e) => base * Math.pow(numberOption(o, "factor"), Math.floor(e / numberOption(o, "every")))),
-    sched("exponential", "Multiplies the rate by `rate` each epoch.", { rate: unit(0.96) }, (o, base, e) => base * Math.pow(numberOption(o, "rate"), e)),
+    sched("constant", "The learning rate never changes.", {}, (_, base) => base, () => "base"),
+    sched("step", "Multiplies the rate by `factor` every `every` epochs.", { every: num("a positive integer (epochs)", 10, { type: "integer", minimum: 1 }), factor: unit(0.5) }, (o, base, e) => base * Math.pow(numberOption(o, "factor"), Math.floor(e / numberOption(o, "every"))), (o) => `base * ${numberOption(o, "factor")} ** (e // ${numberOption(o, "every")})`),
+    sched("exponential", "Multiplies the rate by `rate` each epoch.", { rate: unit(0.96) }, (o, base, e) => base * Math.pow(numberOption(o, "rate"), e), (o) => `base * ${numberOption(o, "rate")}**e`),
     sched(
       "cosine",
       "Cosine decay from the initial rate to `min_lr` over `epochs` epochs.",
@@ -92,6 +100,11 @@ export const SCHEDULES: ReadonlyMap<string, ScheduleKind> = new Map(
         const E = numberOption(o, "epochs");
         const min = numberOption(o, "min_lr");
         return min + (base - min) * 0.5 * (1 + Math.cos((Math.PI * Math.min(e, E)) / E));
+      },
+      (o) => {
+        const E = numberOption(o, "epochs");
+        const min = numberOption(o, "min_lr");
+        return `${min} + (base - ${min}) * 0.5 * (1 + math.cos(math.pi * min(e, ${E}) / ${E}))`;
       },
     ),
     sched("reduce_on_plateau", "Multiplies the rate by `factor` when the monitored value stops improving for `patience` epochs.", { factor: unit(0.1), patience: num("a non-negative integer", 10, { type: "integer", minimum: 0 }), min_lr: num("a non-negative number", 0, { minimum: 0 }) }),

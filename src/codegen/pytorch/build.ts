@@ -1,0 +1,137 @@
+/**
+ * `nnspec build --target pytorch`: per spec, a folder `<out>/<stem>/` (out defaults to
+ * `generated/pytorch`) with `model.py`, `train.py`, and for each train block its prepared data
+ * (`data/train-N/{train,val,test}_{x,y}.npy`, split and preprocessed by nnspec's own loader, so
+ * PyTorch sees the interpreter's rows bit for bit) and its initial weights (`init/train-N/`, the
+ * interpreter's, seeded per layer). `<out>/nnspec_torch.py` is the helper they all import.
+ */
+import { readFileSync } from "node:fs";
+import { join, resolve as resolvePath } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { CheckedModel } from "../../check/ir.ts";
+import { loadData } from "../../data/index.ts";
+import { SCHEDULES } from "../../kinds/optimizers/index.ts";
+import { pyLiteral } from "../../kinds/torch.ts";
+import type { FileHost } from "../../node/host.ts";
+import { initialize } from "../../core/init.ts";
+import { Rng } from "../../core/rng.ts";
+import { known } from "../../core/dims.ts";
+import { buildWith, TargetError, type BuildResult, type BuiltFile } from "../build.ts";
+import { commentText } from "../names.ts";
+import { emitModelFile, emitTrainFile, fitLine } from "./emit.ts";
+
+export const HELPER = fileURLToPath(new URL("./nnspec_torch.py", import.meta.url));
+
+/** A .npy file (format 1.0) of little-endian float32 values. */
+export function npy(values: ArrayLike<number>, shape: number[]): Uint8Array {
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;
+  const pad = (64 - ((10 + dict.length + 1) % 64)) % 64;
+  const header = `${dict}${" ".repeat(pad)}\n`;
+  const out = new Uint8Array(10 + header.length + values.length * 4);
+  out.set([0x93, ...Buffer.from("NUMPY"), 1, 0]);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(Buffer.from(header, "latin1"), 10);
+  const view = new DataView(out.buffer, 10 + header.length);
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i], true);
+  return out;
+}
+
+/**
+ * The weights the interpreter starts a model from: each declared parameter drawn by its
+ * initializer from the seed's stream for it (src/core/init.ts, as RuntimeModel.initialize does), in
+ * the saved-model layout `nt.load_weights` reads (a manifest and little-endian float32).
+ */
+export function initialWeights(m: CheckedModel, seed: number): { manifest: string; bytes: Uint8Array } {
+  const root = new Rng(seed);
+  const weights: { name: string; shape: number[]; dtype: "float32" }[] = [];
+  const values: Float32Array[] = [];
+  for (const l of m.layers) {
+    const inShapes = l.inputShapes.map((s) => known(s) ?? []);
+    const outShape = known(l.output) ?? [];
+    for (const d of l.spec.kind.kernel.params({ name: l.spec.name, kind: l.spec.kind.name, opts: l.spec.options.full, inShapes, outShape })) {
+      const id = `${l.spec.name}/${d.name}`;
+      const v = new Float32Array(d.shape.reduce((a, b) => a * b, 1));
+      initialize(v, d.shape, d.init, root.fork(`init/${id}`));
+      weights.push({ name: id, shape: [...d.shape], dtype: "float32" });
+      values.push(v);
+    }
+  }
+  const bytes = new Uint8Array(values.reduce((a, v) => a + v.length * 4, 0));
+  const view = new DataView(bytes.buffer);
+  let at = 0;
+  for (const v of values) for (let i = 0; i < v.length; i++, at += 4) view.setFloat32(at, v[i], true);
+  return { manifest: JSON.stringify({ format: "nnspec-initial-weights", weightsManifest: [{ paths: ["weights.bin"], weights }] }, null, 1) + "\n", bytes };
+}
+
+export async function buildPytorch(paths: string[], opts: { outRoot?: string; cwd?: string; host?: FileHost } = {}): Promise<BuildResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const outRoot = resolvePath(cwd, opts.outRoot ?? join("generated", "pytorch"));
+  const r = await buildWith(paths, { outRoot, cwd, host: opts.host }, async ({ path, stem, file }) => {
+    const dir = join(outRoot, stem);
+    const specAbs = resolvePath(cwd, path);
+    const own = [...file.checked.models.values()].filter((m) => m.spec.file === file.checked.program.file);
+    const trained = file.checked.trains.map((t) => (t.model ? file.checked.models.get(t.model.name) : undefined)).filter((m): m is CheckedModel => m !== undefined);
+    const models = [...new Set([...own, ...trained])];
+    const src = { line: (o: number) => file.lines.position(o).line, text: (a: number, b: number) => file.text.slice(a, b) };
+    let modelFile: { text: string };
+    try {
+      modelFile = emitModelFile(stem, models, src);
+    } catch (e) {
+      throw new TargetError((e as Error).message);
+    }
+    const files: BuiltFile[] = [{ spec: path, path: join(dir, "model.py"), text: modelFile.text }];
+    const blocks: string[] = [];
+    for (const [i, t] of file.checked.trains.entries()) {
+      const at = `line ${src.line(t.node.span.start)}`;
+      const checked = t.model && file.checked.models.get(t.model.name);
+      if (!t.config || !t.data || !checked) continue;
+      const cfg = t.config;
+      const schedule = cfg.schedule ? SCHEDULES.get(cfg.schedule.name) : undefined;
+      if (cfg.schedule && !schedule?.torch) throw new TargetError(`the train block at ${at} uses \`${cfg.schedule.name}\`, which the PyTorch target does not run yet`);
+      if (cfg.earlyStopping) throw new TargetError(`the train block at ${at} stops early, which the PyTorch target does not do yet`);
+      if (checked.spec.inputs.length !== 1 || checked.outputs.length !== 1) throw new TargetError(`the train block at ${at} trains \`${checked.spec.name}\`, which has several inputs or outputs; the PyTorch target trains one of each`);
+      const { data, diagnostics } = await loadData(t.data, specAbs);
+      if (!data) throw new TargetError(`the data of the train block at ${at} did not load: ${diagnostics.map((d) => d.message).join("; ")}`);
+      if (data.folds) throw new TargetError(`the train block at ${at} cross-validates, which the PyTorch target does not do yet`);
+      const folder = `train-${i + 1}`;
+      for (const part of ["train", "val", "test"] as const) {
+        const s = data[part];
+        if (s.n === 0) continue;
+        files.push({ spec: path, path: join(dir, "data", folder, `${part}_x.npy`), text: npy(s.x, [s.n, ...s.featureShape]) });
+        files.push({ spec: path, path: join(dir, "data", folder, `${part}_y.npy`), text: npy(s.y, [s.n, ...s.labelShape]) });
+      }
+      const init = initialWeights(checked, cfg.seed);
+      files.push({ spec: path, path: join(dir, "init", folder, "model.json"), text: init.manifest });
+      files.push({ spec: path, path: join(dir, "init", folder, "weights.bin"), text: init.bytes });
+      const lr = cfg.schedule && schedule?.torch ? schedule.torch(cfg.schedule.opts) : "base";
+      const entries: [string, string][] = [
+        ["model", pyLiteral(checked.spec.name)],
+        ["folder", pyLiteral(folder)],
+        ["loss", pyLiteral(cfg.loss.name)],
+        ["loss_opts", pyLiteral(cfg.loss.opts)],
+        ["optimizer", pyLiteral(cfg.optimizer.name)],
+        ["optimizer_opts", pyLiteral(cfg.optimizer.opts)],
+        ["lr", `lambda base, e: ${lr}`],
+        ["epochs", String(cfg.epochs)],
+        ["batch", String(cfg.batch)],
+        ["seed", String(cfg.seed)],
+      ];
+      blocks.push(
+        [
+          `    # ${commentText(`${at}: train ${checked.spec.name} on ${t.data.name}`)}`,
+          "    {",
+          ...entries.flatMap(([k, v]) => {
+            const lines = fitLine(8, `"${k}": ${v}`);
+            lines[lines.length - 1] += ",";
+            return lines;
+          }),
+          "    },",
+        ].join("\n"),
+      );
+    }
+    files.push({ spec: path, path: join(dir, "train.py"), text: emitTrainFile(stem, blocks) });
+    return files;
+  });
+  if (r.files.length) r.files.push({ spec: "", path: join(outRoot, "nnspec_torch.py"), text: readFileSync(HELPER, "utf8") });
+  return r;
+}

@@ -1,0 +1,120 @@
+/**
+ * `nnspec build --target pytorch` end to end: the package it writes for each course spec holds the
+ * interpreter's split and preprocessed arrays bit for bit and its initial weights; `python3
+ * train.py` trains to the interpreter's test results; the code passes pyflakes and black; what the
+ * target cannot run yet is an error that writes nothing. Runs Debian's python3 with torch; outside
+ * CI, without it, skips saying how to install.
+ */
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { writeBuilt } from "../../src/codegen/build.ts";
+import { buildPytorch, initialWeights } from "../../src/codegen/pytorch/build.ts";
+import { RuntimeModel } from "../../src/runtime/model.ts";
+import { loadData } from "../../src/data/index.ts";
+import { FileHost } from "../../src/node/host.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const PYTHON = "/usr/bin/python3";
+const hasTorch = spawnSync(PYTHON, ["-c", "import torch, numpy"]).status === 0;
+const hasLinters = spawnSync("black", ["--version"]).status === 0 && spawnSync("pyflakes3", ["--version"]).status === 0;
+if (!hasTorch && process.env.CI) throw new Error("CI needs Debian's torch: apt-get install -y --no-install-recommends python3-torch python3-numpy");
+
+const TMP = mkdtempSync(join(tmpdir(), "nnspec-torch-build-"));
+afterAll(() => rmSync(TMP, { recursive: true, force: true }));
+
+/** Specs the PyTorch target runs, with data shipped in the repository. */
+const SPECS = ["iris", "wine", "breast_cancer", "boston_linear", "diabetes", "digits", "dropout_batchnorm", "l2_comparison", "optimizers", "residual"];
+
+const nnspec = (...args: string[]) => spawnSync(process.execPath, ["bin/nnspec.mjs", ...args], { cwd: ROOT, encoding: "utf8" });
+const sha = (a: Float32Array): string => createHash("sha256").update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest("hex");
+
+describe.skipIf(!hasTorch)("nnspec build --target pytorch", () => {
+  const out = join(TMP, "out");
+
+  it("writes each spec's package: the interpreter's arrays bit for bit, clean code", { timeout: 300_000 }, async () => {
+    const built = await buildPytorch(
+      SPECS.map((s) => `specs/${s}.nnspec`),
+      { cwd: ROOT, outRoot: out },
+    );
+    expect(built.errors).toEqual([]);
+    writeBuilt(built.files);
+    // the arrays numpy reads are the loader's, byte for byte
+    const want: Record<string, string> = {};
+    for (const s of SPECS) {
+      const path = join(ROOT, "specs", `${s}.nnspec`);
+      const file = new FileHost().analyse(path, `specs/${s}.nnspec`);
+      for (const [i, t] of file.checked.trains.entries()) {
+        const { data } = await loadData(t.data!, path);
+        for (const part of ["train", "val", "test"] as const)
+          if (data![part].n > 0) {
+            want[`${s}/data/train-${i + 1}/${part}_x.npy`] = sha(data![part].x);
+            want[`${s}/data/train-${i + 1}/${part}_y.npy`] = sha(Float32Array.from(data![part].y));
+          }
+      }
+    }
+    const script = `
+import hashlib, json, sys
+import numpy as np
+out = {}
+for rel in json.loads(sys.argv[2]):
+    a = np.load(sys.argv[1] + "/" + rel)
+    assert a.dtype == np.dtype("<f4"), rel
+    out[rel] = hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+print(json.dumps(out))
+`;
+    const r = spawnSync(PYTHON, ["-c", script, out, JSON.stringify(Object.keys(want))], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(want);
+    expect(existsSync(join(out, "nnspec_torch.py"))).toBe(true);
+    if (hasLinters) {
+      const py = SPECS.flatMap((s) => readdirSync(join(out, s)).filter((f) => f.endsWith(".py")).map((f) => join(out, s, f)));
+      expect(spawnSync("pyflakes3", py, { encoding: "utf8" }).stdout).toBe("");
+      const black = spawnSync("black", ["--check", "--quiet", ...py], { encoding: "utf8" });
+      expect(black.status, black.stderr).toBe(0);
+    }
+  });
+
+  it("trains to the interpreter's test results: python3 train.py beside nnspec train", { timeout: 300_000 }, () => {
+    for (const s of ["iris", "breast_cancer", "boston_linear"]) {
+      const py = spawnSync(PYTHON, [join(out, s, "train.py"), "--epochs", "3"], { encoding: "utf8" });
+      expect(py.status, py.stderr).toBe(0);
+      const js = nnspec("train", `specs/${s}.nnspec`, "--epochs", "3", "--quiet");
+      expect(js.status, js.stderr).toBe(0);
+      // "test (45 examples): loss 0.0832  accuracy 1.0000", one line per train block
+      const tests = (text: string) => [...text.matchAll(/^test \((\d+) examples\): loss (\S+)(?:\s+accuracy (\S+))?/gm)].map((m) => [m[1], m[2], m[3] ?? null]);
+      expect(tests(py.stdout).length, py.stdout).toBeGreaterThan(0);
+      expect(tests(py.stdout), s).toEqual(tests(js.stdout));
+    }
+  });
+
+  it("starts every model from the interpreter's initial weights, bit for bit", () => {
+    for (const s of ["iris", "dropout_batchnorm", "mnist_cnn", "residual"]) {
+      const file = new FileHost().analyse(join(ROOT, "specs", `${s}.nnspec`), `specs/${s}.nnspec`);
+      for (const m of file.checked.models.values()) {
+        const { model } = RuntimeModel.lower(m, { seed: 17 });
+        const { manifest, bytes } = initialWeights(m, 17);
+        const names = (JSON.parse(manifest) as { weightsManifest: { weights: { name: string }[] }[] }).weightsManifest[0].weights.map((w) => w.name);
+        expect([...names].sort(), `${s}/${m.spec.name}`).toEqual(model!.params.map((p) => p.id).sort());
+        const got = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+        let at = 0;
+        for (const name of names) {
+          const p = model!.params.find((q) => q.id === name)!;
+          expect(Buffer.from(got.slice(at, at + p.value.length).buffer).equals(Buffer.from(Float32Array.from(p.value).buffer)), name).toBe(true);
+          at += p.value.length;
+        }
+      }
+    }
+  });
+
+  it("says what the target cannot run yet, writes nothing, exit 1", () => {
+    const dir = join(TMP, "refused");
+    const r = nnspec("build", "specs/lr_schedule.nnspec", "--target", "pytorch", "-o", dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^error: specs\/lr_schedule\.nnspec: the train block at line \d+ stops early, which the PyTorch target does not do yet$/m);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
