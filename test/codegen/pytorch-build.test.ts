@@ -7,7 +7,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -27,7 +27,7 @@ const TMP = mkdtempSync(join(tmpdir(), "nnspec-torch-build-"));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 
 /** Specs the PyTorch target runs, with data shipped in the repository. */
-const SPECS = ["iris", "wine", "breast_cancer", "boston_linear", "diabetes", "digits", "dropout_batchnorm", "l2_comparison", "optimizers", "residual"];
+const SPECS = ["iris", "wine", "breast_cancer", "boston_linear", "diabetes", "digits", "dropout_batchnorm", "l2_comparison", "optimizers", "residual", "lr_schedule"];
 
 const nnspec = (...args: string[]) => spawnSync(process.execPath, ["bin/nnspec.mjs", ...args], { cwd: ROOT, encoding: "utf8" });
 const sha = (a: Float32Array): string => createHash("sha256").update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest("hex");
@@ -79,10 +79,13 @@ print(json.dumps(out))
   });
 
   it("trains to the interpreter's test results: python3 train.py beside nnspec train", { timeout: 300_000 }, () => {
-    for (const s of ["iris", "breast_cancer", "boston_linear"]) {
-      const py = spawnSync(PYTHON, [join(out, s, "train.py"), "--epochs", "3"], { encoding: "utf8" });
+    // lr_schedule: step, cosine, reduce_on_plateau and exponential rates, early stopping on val_loss and
+    // val_accuracy with the best weights restored: 40 epochs are enough for stops to happen
+    for (const [s, epochs] of [["iris", "3"], ["breast_cancer", "3"], ["boston_linear", "3"], ["lr_schedule", "40"]]) {
+      const py = spawnSync(PYTHON, [join(out, s, "train.py"), "--epochs", epochs], { encoding: "utf8" });
       expect(py.status, py.stderr).toBe(0);
-      const js = nnspec("train", `specs/${s}.nnspec`, "--epochs", "3", "--quiet");
+      if (s === "lr_schedule") expect(py.stdout).toMatch(/^stopped: `val_accuracy` did not improve/m);
+      const js = nnspec("train", `specs/${s}.nnspec`, "--epochs", epochs, "--quiet");
       expect(js.status, js.stderr).toBe(0);
       // "test (45 examples): loss 0.0832  accuracy 1.0000", one line per train block
       const tests = (text: string) => [...text.matchAll(/^test \((\d+) examples\): loss (\S+)(?:\s+accuracy (\S+))?/gm)].map((m) => [m[1], m[2], m[3] ?? null]);
@@ -112,9 +115,12 @@ print(json.dumps(out))
 
   it("says what the target cannot run yet, writes nothing, exit 1", () => {
     const dir = join(TMP, "refused");
-    const r = nnspec("build", "specs/lr_schedule.nnspec", "--target", "pytorch", "-o", dir);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^error: specs\/lr_schedule\.nnspec: the train block at line \d+ stops early, which the PyTorch target does not do yet$/m);
+    const spec = join(TMP, "f1.nnspec");
+    const cancer = readFileSync(join(ROOT, "specs/breast_cancer.nnspec"), "utf8").replace('from "data/', `from "${join(ROOT, "specs/data")}/`);
+    writeFileSync(spec, cancer.replace(/( {2}metrics .*\n)/, "$1  early_stopping monitor: val_f1\n"));
+    const r = nnspec("build", spec, "--target", "pytorch", "-o", dir);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/^error: .*f1\.nnspec: the train block at line \d+ stops early on `val_f1`; the PyTorch target watches loss and accuracy only, so far$/m);
     expect(existsSync(dir)).toBe(false);
   });
 });

@@ -81,14 +81,17 @@ export async function buildPytorch(paths: string[], opts: { outRoot?: string; cw
     }
     const files: BuiltFile[] = [{ spec: path, path: join(dir, "model.py"), text: modelFile.text }];
     const blocks: string[] = [];
+    const schedules: string[] = [];
     for (const [i, t] of file.checked.trains.entries()) {
       const at = `line ${src.line(t.node.span.start)}`;
       const checked = t.model && file.checked.models.get(t.model.name);
       if (!t.config || !t.data || !checked) continue;
       const cfg = t.config;
       const schedule = cfg.schedule ? SCHEDULES.get(cfg.schedule.name) : undefined;
-      if (cfg.schedule && !schedule?.torch) throw new TargetError(`the train block at ${at} uses \`${cfg.schedule.name}\`, which the PyTorch target does not run yet`);
-      if (cfg.earlyStopping) throw new TargetError(`the train block at ${at} stops early, which the PyTorch target does not do yet`);
+      const plateau = cfg.schedule?.name === "reduce_on_plateau";
+      if (cfg.schedule && !plateau && !schedule?.torch) throw new TargetError(`the train block at ${at} uses \`${cfg.schedule.name}\`, which the PyTorch target does not run yet`);
+      const watched = cfg.earlyStopping?.monitor;
+      if (watched && !/^(val_)?(loss|accuracy)$/.test(watched)) throw new TargetError(`the train block at ${at} stops early on \`${watched}\`; the PyTorch target watches loss and accuracy only, so far`);
       if (checked.spec.inputs.length !== 1 || checked.outputs.length !== 1) throw new TargetError(`the train block at ${at} trains \`${checked.spec.name}\`, which has several inputs or outputs; the PyTorch target trains one of each`);
       const { data, diagnostics } = await loadData(t.data, specAbs);
       if (!data) throw new TargetError(`the data of the train block at ${at} did not load: ${diagnostics.map((d) => d.message).join("; ")}`);
@@ -103,7 +106,9 @@ export async function buildPytorch(paths: string[], opts: { outRoot?: string; cw
       const init = initialWeights(checked, cfg.seed);
       files.push({ spec: path, path: join(dir, "init", folder, "model.json"), text: init.manifest });
       files.push({ spec: path, path: join(dir, "init", folder, "weights.bin"), text: init.bytes });
-      const lr = cfg.schedule && schedule?.torch ? schedule.torch(cfg.schedule.opts) : "base";
+      // the schedule's rate per epoch as a function (reduce_on_plateau: fit() drives the rate)
+      const lrName = `lr_${i + 1}`;
+      schedules.push(["", "", `def ${lrName}(base, e):`, ...fitLine(4, `return ${cfg.schedule && schedule?.torch ? schedule.torch(cfg.schedule.opts) : "base"}`)].join("\n"));
       const entries: [string, string][] = [
         ["model", pyLiteral(checked.spec.name)],
         ["folder", pyLiteral(folder)],
@@ -111,10 +116,14 @@ export async function buildPytorch(paths: string[], opts: { outRoot?: string; cw
         ["loss_opts", pyLiteral(cfg.loss.opts)],
         ["optimizer", pyLiteral(cfg.optimizer.name)],
         ["optimizer_opts", pyLiteral(cfg.optimizer.opts)],
-        ["lr", `lambda base, e: ${lr}`],
+        ["lr", lrName],
         ["epochs", String(cfg.epochs)],
         ["batch", String(cfg.batch)],
         ["seed", String(cfg.seed)],
+        ...(cfg.earlyStopping
+          ? ([["early_stopping", pyLiteral({ monitor: cfg.earlyStopping.monitor, patience: cfg.earlyStopping.patience, min_delta: cfg.earlyStopping.minDelta, restore_best: cfg.earlyStopping.restoreBest })]] as [string, string][])
+          : []),
+        ...(plateau && cfg.schedule ? ([["plateau", pyLiteral({ factor: cfg.schedule.opts.factor, patience: cfg.schedule.opts.patience, min_lr: cfg.schedule.opts.min_lr })]] as [string, string][]) : []),
       ];
       blocks.push(
         [
@@ -129,7 +138,7 @@ export async function buildPytorch(paths: string[], opts: { outRoot?: string; cw
         ].join("\n"),
       );
     }
-    files.push({ spec: path, path: join(dir, "train.py"), text: emitTrainFile(stem, blocks) });
+    files.push({ spec: path, path: join(dir, "train.py"), text: emitTrainFile(stem, blocks, schedules) });
     return files;
   });
   if (r.files.length) r.files.push({ spec: "", path: join(outRoot, "nnspec_torch.py"), text: readFileSync(HELPER, "utf8") });

@@ -185,9 +185,9 @@ export function emitModelFile(specName: string, models: readonly CheckedModel[],
 }
 
 /** train.py: the spec's train blocks (`blocks`: entries of BLOCKS, already laid out) and a main. */
-export function emitTrainFile(specName: string, blocks: readonly string[]): string {
+export function emitTrainFile(specName: string, blocks: readonly string[], schedules: readonly string[]): string {
   const name = commentText(specName).replace(/\\/g, "\\\\").replace(/"/g, '\\"');
-  const usesMath = blocks.some((b) => b.includes("math."));
+  const usesMath = schedules.some((b) => b.includes("math."));
   return [
     `"""Trains the models of ${name}.nnspec with PyTorch, as \`nnspec train\` does.`,
     "",
@@ -205,6 +205,8 @@ export function emitTrainFile(specName: string, blocks: readonly string[]): stri
     "",
     "import nnspec_torch as nt  # noqa: E402",
     "from model import MODELS  # noqa: E402",
+    ...schedules,
+    "",
     "",
     "BLOCKS = [",
     ...blocks,

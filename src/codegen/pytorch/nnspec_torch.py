@@ -6,6 +6,7 @@ Layers format: model.json with a weights manifest, weights.bin little-endian flo
 """
 
 import json
+import math
 import os
 
 import numpy as np
@@ -486,20 +487,43 @@ def evaluate(module, x, y, block, batch=256):
 
 
 def fit(module, block, data, start, epochs, device="cpu", log=print):
-    """Trains `module` from the weights in `start` on the prepared splits in `data`."""
+    """Trains `module` from the weights in `start` on the prepared splits in `data`.
+
+    As the interpreter's loop: the schedule's rate per epoch (or reduce_on_plateau's), validation
+    after each epoch, early stopping on the monitored value with the best weights restored.
+    """
     load_weights(module, start)
     seed_dropout(module, block["seed"])
     module.to(device)
     x = read_npy(data, "train_x").to(device)
     y = read_npy(data, "train_y").to(device)
+    val = None
+    if os.path.exists(os.path.join(data, "val_x.npy")):
+        val = (read_npy(data, "val_x").to(device), read_npy(data, "val_y").to(device))
     n = x.shape[0]
     batch = max(1, min(block["batch"], n))
     updater = Updater(block["optimizer"], block["optimizer_opts"], module.parameters())
+    es = block.get("early_stopping")
+    plateau = block.get("plateau")
+    monitor = es["monitor"] if es else ("val_loss" if val is not None else "loss")
+    if monitor.startswith("val_") and val is None and (es or plateau):
+        log(
+            f"note: there is no validation split, so `{monitor}` is watched on the training split"
+        )
+        monitor = monitor[4:]
+    higher = monitor.endswith("accuracy")
+
+    def better(a, b, delta):
+        return a > b + delta if higher else a < b - delta
+
+    best = -math.inf if higher else math.inf
+    plateau_best, plateau_wait, plateau_lr = best, 0, updater.base_lr
+    best_epoch, best_state, wait = None, None, 0
     for epoch in range(epochs):
-        lr = block["lr"](updater.base_lr, epoch)
+        lr = plateau_lr if plateau else block["lr"](updater.base_lr, epoch)
         order = torch.tensor(epoch_order(n, block["seed"], epoch), device=device)
         module.train()
-        total = 0.0
+        total, right = 0.0, 0.0
         for start_row in range(0, n, batch):
             rows = order[start_row : start_row + batch]
             for p in module.parameters():
@@ -510,7 +534,38 @@ def fit(module, block, data, start, epochs, device="cpu", log=print):
             loss.backward()
             updater.step(lr)
             total += float(loss) * rows.numel()
-        log(f"epoch {epoch + 1:>3}/{epochs}  loss {total / n:.4f}")
+            acc = _accuracy(block["loss"], block["loss_opts"], out.detach(), y[rows])
+            right += (acc or 0.0) * rows.numel()
+        values = {"loss": total / n, "accuracy": right / n}
+        shown = f"epoch {epoch + 1:>3}/{epochs}  loss {values['loss']:.4f}"
+        if val is not None:
+            values["val_loss"], values["val_accuracy"] = evaluate(module, *val, block)
+            shown += f"  val_loss {values['val_loss']:.4f}"
+        log(shown)
+        watched = values.get(monitor)
+        if plateau and watched is not None:
+            if better(watched, plateau_best, 0):
+                plateau_best, plateau_wait = watched, 0
+            else:
+                plateau_wait += 1
+                if plateau_wait >= plateau["patience"]:
+                    plateau_lr = max(plateau_lr * plateau["factor"], plateau["min_lr"])
+                    plateau_wait = 0
+        if es and watched is not None:
+            if better(watched, best, es["min_delta"]):
+                best, best_epoch, wait = watched, epoch + 1, 0
+                if es["restore_best"]:
+                    best_state = {k: v.clone() for k, v in module.state_dict().items()}
+            else:
+                wait += 1
+                if wait >= es["patience"]:
+                    log(
+                        f"stopped: `{monitor}` did not improve for {es['patience']} epoch(s) after epoch {best_epoch}"
+                    )
+                    break
+    if best_state is not None:
+        module.load_state_dict(best_state)
+        log(f"restored the weights of epoch {best_epoch}")
     if os.path.exists(os.path.join(data, "test_x.npy")):
         tx = read_npy(data, "test_x").to(device)
         ty = read_npy(data, "test_y").to(device)
