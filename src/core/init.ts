@@ -4,7 +4,7 @@
  * in [-0.05, 0.05] and `random_normal`/`truncated_normal` with standard deviation 0.05.
  */
 import type { Json } from "./json.ts";
-import type { Rng } from "./rng.ts";
+import { Rng } from "./rng.ts";
 import type { Buf, InitSpec } from "./kernel.ts";
 
 export function fans(shape: readonly number[]): [number, number] {
@@ -50,6 +50,15 @@ export function randomInitArgs(spec: InitSpec): { minval: number; maxval: number
   }
   if (spec.name === "random_normal" || spec.name === "truncated_normal") return { mean: numArg(spec, "mean", -1) ?? 0, stddev: numArg(spec, "stddev", 0) ?? 0.05 };
   return undefined;
+}
+
+/**
+ * A parameter's initial values under a model seed: drawn from the seed's own stream for the
+ * parameter (`layer/name`), so one layer's draws never depend on another's. The interpreter and
+ * every code generator that starts from its weights call this.
+ */
+export function initialValues(out: Buf, id: string, shape: readonly number[], spec: InitSpec, seed: number): void {
+  initialize(out, shape, spec, new Rng(seed, `init/${id}`));
 }
 
 /** Fills `out` (shape `shape`) from `rng`. Unknown names fall back to zeros. */

@@ -102,3 +102,13 @@ export function size(shape: readonly number[]): number {
 }
 
 
+
+/** Arrays as consecutive little-endian float32 values: the bytes of weights.bin and of .npy data. */
+export function float32Bytes(arrays: readonly ArrayLike<number>[], into?: Uint8Array, offset = 0): Uint8Array {
+  const total = arrays.reduce((a, v) => a + v.length, 0);
+  const out = into ?? new Uint8Array(total * 4);
+  const view = new DataView(out.buffer, out.byteOffset + offset);
+  let at = 0;
+  for (const v of arrays) for (let i = 0; i < v.length; i++, at += 4) view.setFloat32(at, v[i], true);
+  return out;
+}

@@ -34,7 +34,7 @@ export interface TorchLayer {
 export function pyLiteral(v: Json | undefined): string {
   if (v === null || v === undefined) return "None";
   if (typeof v === "boolean") return v ? "True" : "False";
-  if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(v);
+  if (typeof v === "number") return String(v);
   if (typeof v === "string") return JSON.stringify(v);
   if (Array.isArray(v)) return `(${v.map(pyLiteral).join(", ")}${v.length === 1 ? "," : ""})`;
   return `{${Object.entries(v)

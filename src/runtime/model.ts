@@ -4,7 +4,7 @@
  * size. Nothing here reads files or the environment.
  */
 import type { CheckedModel } from "../check/ir.ts";
-import { initialize } from "../core/init.ts";
+import { initialValues } from "../core/init.ts";
 import { dropoutRng, Rng } from "../core/rng.ts";
 import { allocBuf, size, type Buf, type InitSpec, type KernelFactory, type LayerInfo, type Precision } from "../core/kernel.ts";
 
@@ -131,9 +131,8 @@ export class RuntimeModel {
   /** Draws every parameter from its initializer: the same seed gives bit-identical weights. */
   initialize(seed: number): void {
     this.seed = seed;
-    const root = new Rng(seed);
     for (const l of this.layers) {
-      for (const p of l.params) initialize(p.value, p.shape, p.init, root.fork(`init/${p.id}`));
+      for (const p of l.params) initialValues(p.value, p.id, p.shape, p.init, seed);
       l.rng = dropoutRngOf(seed, l.info);
     }
   }

@@ -12,6 +12,7 @@
  * become snake_case, initializer names become `{class_name, config}` objects. Pure: returns strings
  * and bytes; the CLI writes the files.
  */
+import { float32Bytes } from "../core/kernel.ts";
 import { Dim } from "../core/dims.ts";
 import type { FittedStats } from "../data/preprocess.ts";
 import { LAYERS } from "../kinds/layers/registry.ts";
@@ -234,16 +235,7 @@ export function weightSpecs(model: RuntimeModel): WeightSpec[] {
 
 /** Every weight as float32, little endian, in tfjs's order. */
 export function encodeWeights(model: RuntimeModel): Uint8Array {
-  const params = tfjsWeightOrder(model);
-  const total = params.reduce((a, p) => a + p.value.length, 0);
-  const bytes = new Uint8Array(total * 4);
-  const view = new DataView(bytes.buffer);
-  let off = 0;
-  for (const p of params) {
-    const v = p.value;
-    for (let i = 0; i < v.length; i++, off += 4) view.setFloat32(off, v[i], true);
-  }
-  return bytes;
+  return float32Bytes(tfjsWeightOrder(model).map((p) => p.value));
 }
 
 /** `model.json` as tfjs's file and HTTP handlers read it. */

@@ -13,12 +13,11 @@ import { loadData } from "../../data/index.ts";
 import { SCHEDULES } from "../../kinds/optimizers/index.ts";
 import { pyLiteral } from "../../kinds/torch.ts";
 import type { FileHost } from "../../node/host.ts";
-import { initialize } from "../../core/init.ts";
-import { Rng } from "../../core/rng.ts";
-import { known } from "../../core/dims.ts";
+import { initialValues } from "../../core/init.ts";
+import { float32Bytes } from "../../core/kernel.ts";
 import { buildWith, TargetError, type BuildResult, type BuiltFile } from "../build.ts";
 import { commentText } from "../names.ts";
-import { emitModelFile, emitTrainFile, fitLine } from "./emit.ts";
+import { declaredWeights, emitModelFile, emitTrainFile, fitLine, sourceText } from "./emit.ts";
 
 export const HELPER = fileURLToPath(new URL("./nnspec_torch.py", import.meta.url));
 
@@ -31,9 +30,7 @@ export function npy(values: ArrayLike<number>, shape: number[]): Uint8Array {
   out.set([0x93, ...Buffer.from("NUMPY"), 1, 0]);
   new DataView(out.buffer).setUint16(8, header.length, true);
   out.set(Buffer.from(header, "latin1"), 10);
-  const view = new DataView(out.buffer, 10 + header.length);
-  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i], true);
-  return out;
+  return float32Bytes([values], out, 10 + header.length);
 }
 
 /**
@@ -42,25 +39,17 @@ export function npy(values: ArrayLike<number>, shape: number[]): Uint8Array {
  * the saved-model layout `nt.load_weights` reads (a manifest and little-endian float32).
  */
 export function initialWeights(m: CheckedModel, seed: number): { manifest: string; bytes: Uint8Array } {
-  const root = new Rng(seed);
   const weights: { name: string; shape: number[]; dtype: "float32" }[] = [];
   const values: Float32Array[] = [];
-  for (const l of m.layers) {
-    const inShapes = l.inputShapes.map((s) => known(s) ?? []);
-    const outShape = known(l.output) ?? [];
-    for (const d of l.spec.kind.kernel.params({ name: l.spec.name, kind: l.spec.kind.name, opts: l.spec.options.full, inShapes, outShape })) {
+  for (const l of m.layers)
+    for (const d of declaredWeights(l)) {
       const id = `${l.spec.name}/${d.name}`;
       const v = new Float32Array(d.shape.reduce((a, b) => a * b, 1));
-      initialize(v, d.shape, d.init, root.fork(`init/${id}`));
+      initialValues(v, id, d.shape, d.init, seed);
       weights.push({ name: id, shape: [...d.shape], dtype: "float32" });
       values.push(v);
     }
-  }
-  const bytes = new Uint8Array(values.reduce((a, v) => a + v.length * 4, 0));
-  const view = new DataView(bytes.buffer);
-  let at = 0;
-  for (const v of values) for (let i = 0; i < v.length; i++, at += 4) view.setFloat32(at, v[i], true);
-  return { manifest: JSON.stringify({ format: "nnspec-initial-weights", weightsManifest: [{ paths: ["weights.bin"], weights }] }, null, 1) + "\n", bytes };
+  return { manifest: JSON.stringify({ format: "nnspec-initial-weights", weightsManifest: [{ paths: ["weights.bin"], weights }] }, null, 1) + "\n", bytes: float32Bytes(values) };
 }
 
 export async function buildPytorch(paths: string[], opts: { outRoot?: string; cwd?: string; host?: FileHost } = {}): Promise<BuildResult> {
@@ -72,7 +61,7 @@ export async function buildPytorch(paths: string[], opts: { outRoot?: string; cw
     const own = [...file.checked.models.values()].filter((m) => m.spec.file === file.checked.program.file);
     const trained = file.checked.trains.map((t) => (t.model ? file.checked.models.get(t.model.name) : undefined)).filter((m): m is CheckedModel => m !== undefined);
     const models = [...new Set([...own, ...trained])];
-    const src = { line: (o: number) => file.lines.position(o).line, text: (a: number, b: number) => file.text.slice(a, b) };
+    const src = sourceText(file);
     let modelFile: { text: string };
     try {
       modelFile = emitModelFile(stem, models, src);
