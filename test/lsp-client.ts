@@ -23,6 +23,7 @@ import {
   type PublishDiagnosticsParams,
   type TextDocumentContentChangeEvent,
 } from "vscode-languageserver-protocol/node";
+import { afterAll, beforeAll } from "vitest";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const SPECS = join(ROOT, "specs");
@@ -136,4 +137,16 @@ export class Client {
     await exited;
     this.conn.dispose();
   }
+}
+
+/** Starts the server before the enclosing describe's tests and stops it after; `use` receives the client. */
+export function withServer(use: (c: Client) => void): void {
+  let c: Client | undefined;
+  beforeAll(async () => {
+    c = await Client.start();
+    use(c);
+  }, 60_000);
+  afterAll(async () => {
+    await c?.stop();
+  });
 }

@@ -12,7 +12,7 @@ import { inflateRawSync } from "node:zlib";
 import fc from "fast-check";
 import { MAX_NESTING } from "../src/syntax/lexer.ts";
 import { TextDocument } from "vscode-languageserver-textdocument";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   CodeActionRequest,
   CompletionRequest,
@@ -50,7 +50,7 @@ import { IncrementalParser } from "../src/lsp/incremental.ts";
 import type { Analysis } from "../src/lsp/workspace.ts";
 import { FileHost } from "../src/node/host.ts";
 import { parse } from "../src/syntax/parse.ts";
-import { Client, ROOT, SPECS, uriOf } from "./lsp-client.ts";
+import { Client, ROOT, SPECS, uriOf, withServer } from "./lsp-client.ts";
 
 const read = (name: string): string => readFileSync(join(SPECS, name), "utf8");
 
@@ -91,12 +91,7 @@ const checkErrors = (path: string, text: string) => new FileHost().analyse(path,
 
 describe("nnspec lsp", () => {
   let c: Client;
-  beforeAll(async () => {
-    c = await Client.start();
-  }, 60_000);
-  afterAll(async () => {
-    await c?.stop();
-  });
+  withServer((x) => (c = x));
 
   it("announces its features", () => {
     const k = c.capabilities;

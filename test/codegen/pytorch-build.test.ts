@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { hasLinters, hasTorch, PYTHON } from "./python.ts";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeBuilt } from "../../src/codegen/build.ts";
 import { buildPytorch, initialWeights } from "../../src/codegen/pytorch/build.ts";
@@ -18,10 +19,6 @@ import { loadData } from "../../src/data/index.ts";
 import { FileHost } from "../../src/node/host.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const PYTHON = "/usr/bin/python3";
-const hasTorch = spawnSync(PYTHON, ["-c", "import torch, numpy"]).status === 0;
-const hasLinters = spawnSync("black", ["--version"]).status === 0 && spawnSync("pyflakes3", ["--version"]).status === 0;
-if (!hasTorch && process.env.CI) throw new Error("CI needs Debian's torch: apt-get install -y --no-install-recommends python3-torch python3-numpy");
 
 const TMP = mkdtempSync(join(tmpdir(), "nnspec-torch-build-"));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));

@@ -14,8 +14,9 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
+import { hasTorch, PYTHON } from "./python.ts";
 import { afterAll, describe, expect, it } from "vitest";
-import { emitModelFile } from "../../src/codegen/pytorch/emit.ts";
+import { emitModelFile, sourceText } from "../../src/codegen/pytorch/emit.ts";
 import { loadData } from "../../src/data/index.ts";
 import { epochOrder } from "../../src/data/random.ts";
 import { FileHost } from "../../src/node/host.ts";
@@ -29,12 +30,9 @@ const SPECS = join(ROOT, "specs");
 const HELPER = join(ROOT, "src/codegen/pytorch/nnspec_torch.py");
 /** Losses, labels and options the course specs do not train with. */
 const ZOO = join(ROOT, "test/fixtures/torch/train-zoo.nnspec");
-const PYTHON = "/usr/bin/python3";
 const STEPS = 20;
 /** Float32 noise that Adam amplifies past 1e-4 (see above); float64 still checks it exactly. */
 const FLOAT32_DRIFT = new Set(["fashion_cnn train 1"]);
-const hasTorch = spawnSync(PYTHON, ["-c", "import torch, numpy"]).status === 0;
-if (!hasTorch && process.env.CI) throw new Error("CI needs Debian's torch: apt-get install -y --no-install-recommends python3-torch python3-numpy");
 
 const TMP = mkdtempSync(join(tmpdir(), "nnspec-torch-train-"));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
@@ -105,10 +103,7 @@ describe.skipIf(!hasTorch)("PyTorch training", () => {
       mkdirSync(dir, { recursive: true });
       writeFileSync(
         join(dir, "model.py"),
-        emitModelFile(stem, models, {
-          line: (o) => file.lines.position(o).line,
-          text: (a, b) => file.text.slice(a, b),
-        }).text,
+        emitModelFile(stem, models, sourceText(file)).text,
       );
       for (const [i, t] of file.checked.trains.entries()) {
         const checked = t.model && file.checked.models.get(t.model.name);

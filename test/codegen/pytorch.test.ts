@@ -8,8 +8,9 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
+import { hasLinters, hasTorch, PYTHON } from "./python.ts";
 import { afterAll, describe, expect, it } from "vitest";
-import { emitModelFile } from "../../src/codegen/pytorch/emit.ts";
+import { emitModelFile, sourceText } from "../../src/codegen/pytorch/emit.ts";
 import { FileHost } from "../../src/node/host.ts";
 import { RuntimeModel } from "../../src/runtime/model.ts";
 import { Plan } from "../../src/runtime/plan.ts";
@@ -23,15 +24,6 @@ const HELPER = join(ROOT, "src/codegen/pytorch/nnspec_torch.py");
 /** Every kind and option the generator maps, beyond what the course specs use. */
 const ZOO = join(ROOT, "test/fixtures/torch/zoo.nnspec");
 /** Debian's interpreter, by its full path: the python3 first on PATH may lack torch. */
-const PYTHON = "/usr/bin/python3";
-const hasTorch = spawnSync(PYTHON, ["-c", "import torch, numpy"]).status === 0;
-const INSTALL = "apt-get install -y --no-install-recommends python3-torch python3-numpy";
-if (!hasTorch && process.env.CI) throw new Error(`CI needs Debian's torch: ${INSTALL}`);
-if (!hasTorch) console.warn(`skipping the PyTorch tests: ${PYTHON} has no torch (${INSTALL})`);
-const LINTERS = "apt-get install -y black pyflakes3";
-const hasLinters = spawnSync("black", ["--version"]).status === 0 && spawnSync("pyflakes3", ["--version"]).status === 0;
-if (!hasLinters && process.env.CI) throw new Error(`CI needs black and pyflakes3: ${LINTERS}`);
-if (!hasLinters) console.warn(`skipping the generated-Python style test: no black or pyflakes3 (${LINTERS})`);
 
 const TMP = mkdtempSync(join(tmpdir(), "nnspec-torch-"));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
@@ -89,7 +81,7 @@ describe.skipIf(!hasTorch)("generated PyTorch models", () => {
       if (!models.length) continue;
       const dir = join(TMP, stem);
       mkdirSync(dir, { recursive: true });
-      const { text } = emitModelFile(stem, models, { line: (o) => file.lines.position(o).line, text: (a, b) => file.text.slice(a, b) });
+      const { text } = emitModelFile(stem, models, sourceText(file));
       writeFileSync(join(dir, "model.py"), text);
       for (const checked of models) {
         const { model } = RuntimeModel.lower(checked, { seed: 7 });

@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   CodeActionRequest,
   CompletionRequest,
@@ -29,7 +29,7 @@ import {
 } from "vscode-languageserver-protocol/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { FileHost } from "../../src/node/host.ts";
-import { Client, ROOT, SPECS, uriOf } from "../lsp-client.ts";
+import { Client, ROOT, SPECS, uriOf, withServer } from "../lsp-client.ts";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? (process.env.FUZZ_LONG ? 200 : 12));
 const SEED = Number(process.env.FUZZ_SEED ?? 20261205);
@@ -87,12 +87,7 @@ function request(c: Client, uri: string, kind: number, p: Position): Promise<unk
 
 describe("the editor fuzzer", () => {
   let c: Client;
-  beforeAll(async () => {
-    c = await Client.start();
-  }, 60_000);
-  afterAll(async () => {
-    await c?.stop();
-  });
+  withServer((x) => (c = x));
 
   it(`keeps ${RUNS} editing sessions within ${BOUND_MS} ms per answer, error-free and equal to a fresh check`, { timeout: 600_000 }, async () => {
     // an edit: where (a fraction of the text), how much to delete, what to insert

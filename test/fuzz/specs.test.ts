@@ -17,7 +17,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LineMap } from "../../src/diagnostics/span.ts";
 import { format } from "../../src/format/printer.ts";
 import { FileHost } from "../../src/node/host.ts";
-import { parse } from "../../src/syntax/parse.ts";
 import { checkDiagnostic } from "../invariants.ts";
 import { ROOT, SPECS } from "../lsp-client.ts";
 
@@ -78,8 +77,7 @@ function checkOnce(name: string, text: string): number {
   const ms = performance.now() - t0;
   const lines = new LineMap(text);
   for (const d of file.diagnostics) if (d.file === relative(ROOT, path)) checkDiagnostic(d, text, lines);
-  const parsed = parse(text, path);
-  if (!parsed.diagnostics.some((d) => d.severity === "error")) format(parsed.ast);
+  if (!file.syntaxErrors) format(file.ast);
   return ms;
 }
 
