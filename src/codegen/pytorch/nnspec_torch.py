@@ -384,14 +384,12 @@ class Updater:
         self.opts = opts
         self.params = [p for p in params if p.requires_grad]
         self.base_lr = opts["lr"]
-        zeros = [torch.zeros_like(p) for p in self.params]
-        self.a = zeros
-        self.b = [torch.zeros_like(p) for p in self.params]
-        self.c = [torch.zeros_like(p) for p in self.params]
-        if name == "adagrad":
-            self.a = [
-                torch.full_like(p, opts["initial_accumulator"]) for p in self.params
-            ]
+        # state per parameter, as many buffers as the rule keeps (rmsprop: square, momentum, mean)
+        first = opts.get("initial_accumulator", 0) if name == "adagrad" else 0
+        kept = {"adagrad": 1, "rmsprop": 3, "adam": 2, "adamw": 2}.get(name, 1)
+        self.a = [torch.full_like(p, first) for p in self.params]
+        self.b = [torch.zeros_like(p) for p in self.params] if kept > 1 else []
+        self.c = [torch.zeros_like(p) for p in self.params] if kept > 2 else []
         self.acc1 = opts.get("beta1", 0)
         self.acc2 = opts.get("beta2", 0)
 
