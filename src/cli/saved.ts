@@ -23,12 +23,10 @@ import { FileHost, type CheckedFile } from "../node/host.ts";
 import { writeFile } from "../node/write.ts";
 import { sourceOf } from "../data/source.ts";
 import type { Io } from "./common.ts";
-import { applyWeights, parseSaved, weightPaths, type Result, type SavedModel } from "../runtime/load.ts";
+import { applyWeights, parseSaved, weightPaths, type Result, type SavedModel } from "../saved/load.ts";
 import { RuntimeModel } from "../runtime/model.ts";
-import { MODEL_FILE, SIDECAR_FILE } from "../runtime/save.ts";
+import { MODEL_FILE, OUTPUT_FILES, SIDECAR_FILE } from "../saved/save.ts";
 
-/** The files `nnspec train` writes into an output folder; a folder holding anything else is never replaced. */
-export const OUTPUT_FILES = new Set(["model.json", "weights.bin", "nnspec.json", "history.json", "history.csv", "curves.svg", "report.txt", "report.json"]);
 
 export const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 

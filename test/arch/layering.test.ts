@@ -15,7 +15,7 @@ export const LEVELS: string[][] = [
   ["lang"],
   ["format", "data"],
   ["check"],
-  ["analyse.ts"],
+  ["analyse.ts", "saved"],
   ["node"],
   ["runtime", "codegen"],
   ["lsp"],

@@ -35,7 +35,7 @@ import { loadData } from "../../src/data/index.ts";
 import type { LoadedData } from "../../src/data/runtime.ts";
 import { FileHost, type CheckedFile } from "../../src/node/host.ts";
 import { RuntimeModel } from "../../src/runtime/model.ts";
-import { encodeWeights, tfjsWeightOrder, weightSpecs } from "../../src/runtime/save.ts";
+import { encodeWeights, tfjsWeightOrder, weightSpecs } from "../../src/saved/save.ts";
 import { predict, train, trainConfig } from "../../src/runtime/train.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");

@@ -13,7 +13,8 @@ import { join, resolve } from "node:path";
 import { hasLinters, hasTorch, PYTHON } from "./python.ts";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeBuilt } from "../../src/codegen/build.ts";
-import { buildPytorch, initialWeights } from "../../src/codegen/pytorch/build.ts";
+import { buildPytorch, initialModel } from "../../src/codegen/pytorch/build.ts";
+import { encodeWeights, modelJson } from "../../src/saved/save.ts";
 import { RuntimeModel } from "../../src/runtime/model.ts";
 import { loadData } from "../../src/data/index.ts";
 import { FileHost } from "../../src/node/host.ts";
@@ -91,21 +92,14 @@ print(json.dumps(out))
     }
   });
 
-  it("starts every model from the interpreter's initial weights, bit for bit", () => {
-    for (const s of ["iris", "dropout_batchnorm", "mnist_cnn", "residual"]) {
+  it("starts every model from the interpreter's initial weights, bit for bit, saved as nnspec saves a model", () => {
+    for (const s of ["iris", "dropout_batchnorm", "mnist_cnn", "residual", "shared_models"]) {
       const file = new FileHost().analyse(join(ROOT, "specs", `${s}.nnspec`), `specs/${s}.nnspec`);
       for (const m of file.checked.models.values()) {
         const { model } = RuntimeModel.lower(m, { seed: 17 });
-        const { manifest, bytes } = initialWeights(m, 17);
-        const names = (JSON.parse(manifest) as { weightsManifest: { weights: { name: string }[] }[] }).weightsManifest[0].weights.map((w) => w.name);
-        expect([...names].sort(), `${s}/${m.spec.name}`).toEqual(model!.params.map((p) => p.id).sort());
-        const got = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-        let at = 0;
-        for (const name of names) {
-          const p = model!.params.find((q) => q.id === name)!;
-          expect(Buffer.from(got.slice(at, at + p.value.length).buffer).equals(Buffer.from(Float32Array.from(p.value).buffer)), name).toBe(true);
-          at += p.value.length;
-        }
+        const init = initialModel(m, 17);
+        expect(Buffer.from(encodeWeights(init)).equals(Buffer.from(encodeWeights(model!))), `${s}/${m.spec.name}`).toBe(true);
+        expect(modelJson(init)).toBe(modelJson(model!));
       }
     }
   });

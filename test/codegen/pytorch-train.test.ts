@@ -21,7 +21,7 @@ import { loadData } from "../../src/data/index.ts";
 import { epochOrder } from "../../src/data/random.ts";
 import { FileHost } from "../../src/node/host.ts";
 import { RuntimeModel } from "../../src/runtime/model.ts";
-import { encodeWeights, modelJson } from "../../src/runtime/save.ts";
+import { encodeWeights, modelJson } from "../../src/saved/save.ts";
 import { TrainStep } from "../../src/runtime/step.ts";
 import { scheduledLr, trainConfig } from "../../src/runtime/train.ts";
 

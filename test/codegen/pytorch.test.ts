@@ -14,7 +14,7 @@ import { emitModelFile, sourceText } from "../../src/codegen/pytorch/emit.ts";
 import { FileHost } from "../../src/node/host.ts";
 import { RuntimeModel } from "../../src/runtime/model.ts";
 import { Plan } from "../../src/runtime/plan.ts";
-import { encodeWeights, modelJson } from "../../src/runtime/save.ts";
+import { encodeWeights, modelJson } from "../../src/saved/save.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { epochOrder } from "../../src/data/random.ts";
 

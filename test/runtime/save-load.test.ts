@@ -10,10 +10,10 @@ import { describe, expect, it } from "vitest";
 import { buildTfjs, makeLayer } from "../../src/check/tfjs-build.ts";
 import type { CheckedModel } from "../../src/check/ir.ts";
 import { loadData } from "../../src/data/index.ts";
-import { applyWeights, parseSaved, topologyDifference, type SavedModel } from "../../src/runtime/load.ts";
+import { applyWeights, parseSaved, topologyDifference, type SavedModel } from "../../src/saved/load.ts";
 import { RuntimeModel } from "../../src/runtime/model.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { saveModel, TFJS_CLASS_NAMES, toSnakeCase, type SavedFiles, type SaveInfo } from "../../src/runtime/save.ts";
+import { saveModel, TFJS_CLASS_NAMES, toSnakeCase, type SavedFiles, type SaveInfo } from "../../src/saved/save.ts";
 import { predict, train, trainConfig } from "../../src/runtime/train.ts";
 import { modelOf, specFile } from "./helpers.ts";
 

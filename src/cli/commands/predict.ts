@@ -17,11 +17,11 @@ import { readTable, type SourceOptions } from "../../data/node/read.ts";
 import { transform } from "../../data/preprocess.ts";
 import { cellWhere, type Table } from "../../data/table.ts";
 import type { DataSpec } from "../../lang/program.ts";
-import type { Sidecar } from "../../runtime/save.ts";
+import type { Sidecar } from "../../saved/save.ts";
 import { actForward, activationOf } from "../../kinds/layers/activations/kernel.ts";
 import { predict } from "../../runtime/train.ts";
 import { declaredColumns, featureColumns, joinNegativeValues, loadTarget, openSpec, readProblemText, readSavedModel, recoverFolder, tableMatrix, writeFileAtomic, type Io } from "../saved.ts";
-import type { Result } from "../../runtime/load.ts";
+import type { Result } from "../../saved/load.ts";
 
 export const PREDICT_USAGE = "nnspec predict FILE --model DIR --input CSV [--output|--out|-o CSV] [--skip N]";
 

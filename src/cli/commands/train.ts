@@ -18,10 +18,10 @@ import type { Diagnostic } from "../../diagnostics/diagnostic.ts";
 import { readTableCached, type CheckedFile } from "../../node/host.ts";
 import { historyCsv, learningCurves } from "../../runtime/curves.ts";
 import { crossValidate, type CrossValidation } from "../../runtime/crossval.ts";
-import { applyWeights, type SavedModel } from "../../runtime/load.ts";
+import { applyWeights, type SavedModel } from "../../saved/load.ts";
 import { taskOf, type MetricReport } from "../../kinds/metrics/kernel.ts";
 import { RuntimeModel } from "../../runtime/model.ts";
-import { saveModel, tfjsCannotLoad } from "../../runtime/save.ts";
+import { runName, saveModel, tfjsCannotLoad } from "../../saved/save.ts";
 import { checkTrainable, evaluate, train, trainConfig, type EpochRecord, type TrainConfig, type TrainResult } from "../../runtime/train.ts";
 import { joinNegativeValues, openSpec, readSavedModel, recoverFolder, reportDiagnostics, sha256, withSavedStats, writeFolderAtomic, type Io } from "../saved.ts";
 
@@ -101,7 +101,6 @@ interface Session {
   from?: SavedModel;
   specName: string;
   /** How many of the file's train blocks train each model (a model trained twice gets `-N` folders). */
-  perModel: Map<string, number>;
   /** The train blocks this invocation runs. */
   selected: number;
   /** Prints progress unless --quiet or --json. */
@@ -126,15 +125,12 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   }
   const trains = selectTrains(file, args, from, io);
   if (!trains) return 1;
-  const perModel = new Map<string, number>();
-  for (const t of file.checked.trains) if (t.model) perModel.set(t.model.name, (perModel.get(t.model.name) ?? 0) + 1);
   const session: Session = {
     io,
     args,
     file,
     from,
     specName: basename(args.path).replace(/\.nnspec$/, ""),
-    perModel,
     selected: trains.length,
     say: (s) => void (!args.quiet && !args.json && io.stdout.write(s)),
   };
@@ -195,9 +191,9 @@ function selectTrains(file: CheckedFile, args: TrainArgs, from: SavedModel | und
   return undefined;
 }
 
-/** Where run `i` of `model` is written: `--out`, else out/<spec>/<model>[-N]. */
-function outDir(s: Session, model: string, i: number): string {
-  const run = (s.perModel.get(model) ?? 0) > 1 ? `${model}-${i + 1}` : model;
+/** Where run `i` is written: `--out`, else out/<spec>/<model>[-N]. */
+function outDir(s: Session, i: number): string {
+  const run = runName(s.file.checked.trains, i);
   if (s.args.out === undefined) return join("out", s.specName, run);
   return s.selected > 1 ? join(s.args.out, run) : s.args.out;
 }
@@ -234,7 +230,7 @@ async function runTrainBlock(s: Session, t: CheckedTrain, i: number): Promise<{ 
   const test = data.test.n ? evaluate(model, data.test, cfg.loss) : undefined;
   // The cross-validation summary, when there is one, already carries the title.
   if (test && !args.json) io.stdout.write(`${cv ? "" : quietTitle}${reportText(test.loss, test.report, data.classNames)}\n`);
-  const dir = outDir(s, checked.spec.name, i);
+  const dir = outDir(s, i);
   const report = test ? { split: "test", ...test } : data.val.n ? { split: "validation", ...evaluate(model, data.val, cfg.loss) } : undefined;
   // A run that failed leaves whatever an earlier run saved in its folder untouched.
   const written = failed ? false : saveRun(s, { t, i, checked, cfg, model, data, result, test, report, cv, dir });

@@ -2,13 +2,18 @@
  * `nnspec build --target pytorch`: per spec, a folder `<out>/<stem>/` (out defaults to
  * `generated/pytorch`) with `model.py`, `train.py`, and for each train block its prepared data
  * (`data/train-N/{train,val,test}_{x,y}.npy`, split and preprocessed by nnspec's own loader, so
- * PyTorch sees the interpreter's rows bit for bit) and its initial weights (`init/train-N/`, the
- * interpreter's, seeded per layer). `<out>/nnspec_torch.py` is the helper they all import.
+ * PyTorch sees the interpreter's rows bit for bit) and its untrained model (`init/train-N/`: the
+ * interpreter's initial weights, seeded per layer, saved as `nnspec train` saves a model, with the
+ * fitted preprocessing; train.py writes its trained model in the same form). `<out>/nnspec_torch.py` is the helper they all import.
  */
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
+import { concreteModel, type ConcreteModel } from "../../check/concrete.ts";
 import type { CheckedModel } from "../../check/ir.ts";
+import { taskOf } from "../../kinds/metrics/kernel.ts";
+import { saveModel, type ValuedParam } from "../../saved/save.ts";
 import { loadData } from "../../data/index.ts";
 import { SCHEDULES } from "../../kinds/optimizers/index.ts";
 import { pyLiteral } from "../../kinds/torch.ts";
@@ -17,7 +22,7 @@ import { initialValues } from "../../core/init.ts";
 import { float32Bytes } from "../../core/kernel.ts";
 import { buildWith, TargetError, type BuildResult, type BuiltFile } from "../build.ts";
 import { commentText } from "../names.ts";
-import { declaredWeights, emitModelFile, emitTrainFile, fitLine, sourceText } from "./emit.ts";
+import { emitModelFile, emitTrainFile, fitLine, sourceText } from "./emit.ts";
 
 export const HELPER = fileURLToPath(new URL("./nnspec_torch.py", import.meta.url));
 
@@ -34,22 +39,23 @@ export function npy(values: ArrayLike<number>, shape: number[]): Uint8Array {
 }
 
 /**
- * The weights the interpreter starts a model from: each declared parameter drawn by its
- * initializer from the seed's stream for it (src/core/init.ts, as RuntimeModel.initialize does), in
- * the saved-model layout `nt.load_weights` reads (a manifest and little-endian float32).
+ * The model as the interpreter starts it: each declared parameter drawn by its initializer from the
+ * seed's stream for it (src/core/init.ts, as RuntimeModel.initialize does).
  */
-export function initialWeights(m: CheckedModel, seed: number): { manifest: string; bytes: Uint8Array } {
-  const weights: { name: string; shape: number[]; dtype: "float32" }[] = [];
-  const values: Float32Array[] = [];
-  for (const l of m.layers)
-    for (const d of declaredWeights(l)) {
-      const id = `${l.spec.name}/${d.name}`;
-      const v = new Float32Array(d.shape.reduce((a, b) => a * b, 1));
-      initialValues(v, id, d.shape, d.init, seed);
-      weights.push({ name: id, shape: [...d.shape], dtype: "float32" });
-      values.push(v);
-    }
-  return { manifest: JSON.stringify({ format: "nnspec-initial-weights", weightsManifest: [{ paths: ["weights.bin"], weights }] }, null, 1) + "\n", bytes: float32Bytes(values) };
+export function initialModel(m: CheckedModel, seed: number): ConcreteModel<ValuedParam> {
+  const { model, errors } = concreteModel(m);
+  if (!model) throw new TargetError(errors.join("; "));
+  return {
+    ...model,
+    layers: model.layers.map((l) => ({
+      ...l,
+      params: l.params.map((p) => {
+        const value = new Float32Array(p.shape.reduce((a, b) => a * b, 1));
+        initialValues(value, p.id, p.shape, p.init, seed);
+        return { ...p, value };
+      }),
+    })),
+  };
 }
 
 export async function buildPytorch(paths: string[], opts: { outRoot?: string; cwd?: string; host?: FileHost } = {}): Promise<BuildResult> {
@@ -92,9 +98,21 @@ export async function buildPytorch(paths: string[], opts: { outRoot?: string; cw
         files.push({ spec: path, path: join(dir, "data", folder, `${part}_x.npy`), text: npy(s.x, [s.n, ...s.featureShape]) });
         files.push({ spec: path, path: join(dir, "data", folder, `${part}_y.npy`), text: npy(s.y, [s.n, ...s.labelShape]) });
       }
-      const init = initialWeights(checked, cfg.seed);
-      files.push({ spec: path, path: join(dir, "init", folder, "model.json"), text: init.manifest });
-      files.push({ spec: path, path: join(dir, "init", folder, "weights.bin"), text: init.bytes });
+      // the untrained model as `nnspec train` would save it after 0 epochs: train.py starts from it
+      // and writes its trained model in the same form
+      const init = initialModel(checked, cfg.seed);
+      const saved = saveModel(init, {
+        spec: { file: path, name: stem, sha256: createHash("sha256").update(file.text).digest("hex") },
+        data: t.data.name,
+        train: i + 1,
+        config: cfg,
+        epochs: 0,
+        task: taskOf(cfg.loss.name, init.tensors[init.outputs[0]].shape),
+        label: data.stats.label ?? data.label,
+        classNames: data.classNames,
+        preprocess: data.stats,
+      });
+      for (const [name, text] of Object.entries(saved)) files.push({ spec: path, path: join(dir, "init", folder, name), text });
       // the schedule's rate per epoch as a function (reduce_on_plateau: fit() drives the rate)
       const lrName = `lr_${i + 1}`;
       schedules.push(["", "", `def ${lrName}(base, e):`, ...fitLine(4, `return ${cfg.schedule && schedule?.torch ? schedule.torch(cfg.schedule.opts) : "base"}`)].join("\n"));

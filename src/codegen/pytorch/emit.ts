@@ -4,9 +4,8 @@
  * each interpreter parameter lives in the module, for loading and saving nnspec's weights.
  * Reads only the checked IR; names from the spec reach the code only through `Namer`/`commentText`.
  */
-import { known } from "../../core/dims.ts";
-import type { CheckedLayer, CheckedModel } from "../../check/ir.ts";
-import type { ParamDecl } from "../../core/kernel.ts";
+import { concreteModel } from "../../check/concrete.ts";
+import type { CheckedModel } from "../../check/ir.ts";
 import type { LineMap } from "../../diagnostics/span.ts";
 import { pyLiteral, type TorchLayout } from "../../kinds/torch.ts";
 import { commentText, Namer, pascal, PYTHON_RESERVED } from "../names.ts";
@@ -25,14 +24,6 @@ export interface SourceText {
 }
 
 export const sourceText = (f: { lines: LineMap; text: string }): SourceText => ({ line: (o) => f.lines.position(o).line, text: (a, b) => f.text.slice(a, b) });
-
-/** The weights a layer's kind declares for its options and known shapes (a dense without bias has none). */
-export function declaredWeights(l: CheckedLayer): ParamDecl[] {
-  const inShapes = l.inputShapes.map((s) => known(s));
-  const outShape = known(l.output);
-  if (!outShape || inShapes.some((s) => !s)) throw new Error(`layer \`${l.spec.name}\`: PyTorch code needs every dimension known; its shapes are symbolic`);
-  return l.spec.kind.kernel.params({ name: l.spec.name, kind: l.spec.kind.name, opts: l.spec.options.full, inShapes: inShapes as number[][], outShape });
-}
 
 interface Value {
   expr: string;
@@ -117,12 +108,13 @@ function emitModel(m: CheckedModel, className: string, src: SourceText): string 
     values.set(t.name, { expr: id, layout: "last", rank: t.shape.length });
     return id;
   });
-  for (const l of m.layers) {
-    const name = l.spec.name;
-    const inShapes = l.inputShapes.map((s) => known(s));
-    const out = known(l.output);
-    if (!out || inShapes.some((s) => !s)) throw new Error(`layer \`${name}\`: PyTorch code needs every dimension known; its shapes are symbolic`);
-    const t = l.spec.kind.torch(l.spec.options.full, inShapes as number[][], out, name);
+  const { model: concrete, errors } = concreteModel(m);
+  if (!concrete) throw new Error(errors.join("; "));
+  for (const [i, c] of concrete.layers.entries()) {
+    const l = m.layers[i];
+    const name = c.info.name;
+    const out = c.info.outShape;
+    const t = l.spec.kind.torch(c.info.opts, c.info.inShapes, out, name);
     const source = commentText(`line ${src.line(l.spec.node.span.start)}: ${src.text(l.spec.node.span.start, l.spec.node.span.end)}`);
     const ins = l.spec.inputs.map((n) => {
       const v = values.get(n);
@@ -138,14 +130,13 @@ function emitModel(m: CheckedModel, className: string, src: SourceText): string 
       init.push(`        # ${source}`, ...fitLine(8, `${self} = ${t.module}`));
     }
     // the parameters the kind declares for these options (a dense without bias has no bias)
-    const frozen = l.spec.options.full.trainable === false;
-    for (const d of declaredWeights(l)) {
-      const w = t.weights?.[d.name];
-      if (!w || !self) throw new Error(`layer \`${name}\`: its parameter \`${d.name}\` has no place in the PyTorch module`);
+    for (const p of c.params) {
+      const w = t.weights?.[p.name];
+      if (!w || !self) throw new Error(`layer \`${name}\`: its parameter \`${p.name}\` has no place in the PyTorch module`);
       const path = `${self.slice("self.".length)}.${w.attr}`;
-      weights.push(`        ${pyLiteral(`${name}/${d.name}`)}: (${pyLiteral(path)}, ${pyLiteral(w.convert)}),`);
-      if (d.l1 || d.l2) penalties.push(`        ${pyLiteral(`${name}/${d.name}`)}: (${pyLiteral(d.l1 ?? 0)}, ${pyLiteral(d.l2 ?? 0)}),`);
-      if (d.trainable && frozen) init.push(`        self.${path}.requires_grad_(False)`);
+      weights.push(`        ${pyLiteral(p.id)}: (${pyLiteral(path)}, ${pyLiteral(w.convert)}),`);
+      if (p.l1 || p.l2) penalties.push(`        ${pyLiteral(p.id)}: (${pyLiteral(p.l1)}, ${pyLiteral(p.l2)}),`);
+      if (p.frozen) init.push(`        self.${path}.requires_grad_(False)`);
     }
     const id = locals.fresh(name);
     forward.push(`        # ${source}`, ...fitLine(8, `${id} = ${t.call(ins.map((v) => inLayout(v, layout)), self, layout)}`));

@@ -10,7 +10,8 @@
  * Each layer's class name and config come from its kind's `tfjs()` mapping (the one code generation
  * and the differential tests use), converted the way tfjs-layers serializes a config: camelCase keys
  * become snake_case, initializer names become `{class_name, config}` objects. Pure: returns strings
- * and bytes; the CLI writes the files.
+ * and bytes; the CLI and `train.py` of the PyTorch target write the files. Models are described by
+ * their concrete form (check/concrete.ts), which the interpreter's models extend with values.
  */
 import { float32Bytes } from "../core/kernel.ts";
 import { Dim } from "../core/dims.ts";
@@ -21,8 +22,8 @@ import type { TfjsLayer } from "../kinds/layers/types.ts";
 import type { Json } from "../core/json.ts";
 import { NNSPEC_VERSION } from "../core/version.ts";
 import type { Task } from "../kinds/metrics/kernel.ts";
-import type { Param, RuntimeModel } from "./model.ts";
-import type { TrainConfig } from "./train.ts";
+import { paramsOf, type ConcreteModel, type ConcreteParam } from "../check/concrete.ts";
+import type { TrainConfig } from "../check/ir.ts";
 
 export { NNSPEC_VERSION };
 /** The tfjs-layers version whose format these files follow (the one the tests load them with). */
@@ -31,6 +32,12 @@ export const TFJS_LAYERS_VERSION = "4.22.0";
 export const MODEL_FILE = "model.json";
 export const WEIGHTS_FILE = "weights.bin";
 export const SIDECAR_FILE = "nnspec.json";
+
+/**
+ * The files a training run writes into its folder (nnspec's and train.py's); a folder holding
+ * anything else is never replaced.
+ */
+export const OUTPUT_FILES: ReadonlySet<string> = new Set([MODEL_FILE, WEIGHTS_FILE, SIDECAR_FILE, "history.json", "history.csv", "curves.svg", "report.txt", "report.json"]);
 
 /**
  * The Keras class of each `tf.layers` factory a layer kind's mapping may name. A test builds every
@@ -109,6 +116,18 @@ export interface Sidecar {
   test?: { loss: number; values: Record<string, number> };
 }
 
+/** A parameter with its values, as saving needs it. */
+export type ValuedParam = ConcreteParam & { value: ArrayLike<number> };
+
+/**
+ * The folder name a train block's model is saved under (`out/<spec>/<run>` by default, `<out>/<run>`
+ * when several blocks run): the model's name, with the block's number when several blocks train it.
+ */
+export function runName(trains: readonly { model?: { name: string } }[], i: number): string {
+  const model = trains[i].model?.name ?? `train-${i + 1}`;
+  return trains.filter((t) => t.model?.name === model).length > 1 ? `${model}-${i + 1}` : model;
+}
+
 /** Everything besides the weights that goes into `nnspec.json`. */
 export type SaveInfo = Omit<Sidecar, "format" | "version" | "generatedBy" | "model" | "inputs" | "outputs">;
 
@@ -163,7 +182,7 @@ export function pythonicConfig(value: unknown, key?: string): Json {
 }
 
 /** The tfjs layers an interpreter layer becomes: its kind's mapping, then any `then` layers (`<name>_then`). */
-function tfjsChain(model: RuntimeModel, layerIndex: number): { name: string; spec: TfjsLayer }[] {
+function tfjsChain(model: ConcreteModel, layerIndex: number): { name: string; spec: TfjsLayer }[] {
   const l = model.layers[layerIndex];
   const kind = LAYERS.get(l.info.kind);
   if (!kind) throw new Error(`layer \`${l.info.name}\`: unknown layer kind \`${l.info.kind}\``);
@@ -179,7 +198,7 @@ function tfjsChain(model: RuntimeModel, layerIndex: number): { name: string; spe
 }
 
 /** The Keras JSON topology of the model, as `model.toJSON()` of the equivalent tfjs model describes it. */
-export function modelTopology(model: RuntimeModel): ModelTopology {
+export function modelTopology(model: ConcreteModel): ModelTopology {
   const layers: KerasLayer[] = [];
   // The tfjs layer that produces each tensor (the last of a chain).
   const producer = new Map<number, string>();
@@ -219,27 +238,27 @@ export function modelTopology(model: RuntimeModel): ModelTopology {
   };
 }
 
-function missingTensor(model: RuntimeModel, t: number, where: string): never {
+function missingTensor(model: ConcreteModel, t: number, where: string): never {
   throw new Error(`tensor \`${model.tensors[t]?.name ?? t}\` (read by ${where}) has no producer`);
 }
 
 /** Parameters in tfjs's weight order: every trainable weight layer by layer, then the others. */
-export function tfjsWeightOrder(model: RuntimeModel): Param[] {
-  const ps = model.params;
+export function tfjsWeightOrder<P extends ConcreteParam>(model: ConcreteModel<P>): P[] {
+  const ps = paramsOf(model);
   return [...ps.filter((p) => p.trainable), ...ps.filter((p) => !p.trainable)];
 }
 
-export function weightSpecs(model: RuntimeModel): WeightSpec[] {
+export function weightSpecs(model: ConcreteModel): WeightSpec[] {
   return tfjsWeightOrder(model).map((p) => ({ name: p.id, shape: [...p.shape], dtype: "float32" }));
 }
 
 /** Every weight as float32, little endian, in tfjs's order. */
-export function encodeWeights(model: RuntimeModel): Uint8Array {
+export function encodeWeights(model: ConcreteModel<ValuedParam>): Uint8Array {
   return float32Bytes(tfjsWeightOrder(model).map((p) => p.value));
 }
 
 /** `model.json` as tfjs's file and HTTP handlers read it. */
-export function modelJson(model: RuntimeModel, weightsPath = WEIGHTS_FILE): string {
+export function modelJson(model: ConcreteModel, weightsPath = WEIGHTS_FILE): string {
   const json = {
     format: "layers-model",
     generatedBy: `nnspec ${NNSPEC_VERSION}`,
@@ -254,7 +273,7 @@ export function modelJson(model: RuntimeModel, weightsPath = WEIGHTS_FILE): stri
  * Why tf.loadLayersModel cannot open the model's model.json, if it cannot: a layer whose Keras JSON
  * TensorFlow.js 4.22 does not build (an elu with alpha ≠ 1). nnspec itself reads it back.
  */
-export function tfjsCannotLoad(model: RuntimeModel): string | undefined {
+export function tfjsCannotLoad(model: ConcreteModel): string | undefined {
   for (let i = 0; i < model.layers.length; i++) {
     const why = unsupportedIn(tfjsChain(model, i)[0]?.spec);
     if (why) return `layer \`${model.layers[i].info.name}\`: ${why}`;
@@ -263,7 +282,7 @@ export function tfjsCannotLoad(model: RuntimeModel): string | undefined {
 }
 
 /** The three files of a saved model. Throws an Error naming the layer when it has no Keras JSON form. */
-export function saveModel(model: RuntimeModel, info: SaveInfo): SavedFiles {
+export function saveModel(model: ConcreteModel<ValuedParam>, info: SaveInfo): SavedFiles {
   const json = modelJson(model);
   const sidecar: Sidecar = {
     format: "nnspec-model",

@@ -1,5 +1,5 @@
 /**
- * Loading a saved model (save.ts) back into the interpreter, for `nnspec eval`, `nnspec predict` and
+ * Loading a saved model (save.ts) back into a model (the interpreter's), for `nnspec eval`, `nnspec predict` and
  * fine-tuning. The architecture comes from the spec (its checked model, lowered as for training, so
  * `trainable: false` layers stay frozen); the files give the weights, the preprocessing and the class
  * names. Everything is checked before a single weight is copied: a damaged `model.json`, a
@@ -8,7 +8,7 @@
  */
 import type { FittedStats } from "../data/preprocess.ts";
 import type { Json } from "../core/json.ts";
-import type { RuntimeModel } from "./model.ts";
+import { paramsOf, type ConcreteModel, type ConcreteParam } from "../check/concrete.ts";
 import { MODEL_FILE, modelTopology, SIDECAR_FILE, type KerasLayer, type ModelTopology, type Sidecar, type WeightSpec } from "./save.ts";
 
 /** The files of a saved model as read from disk, with the paths to show in messages. */
@@ -131,7 +131,7 @@ export function parseSaved(a: SavedArtifacts): Result<SavedModel> {
  * How the spec's model differs from the saved topology (layer by layer, ignoring `trainable`, which
  * fine-tuning may change); undefined when they agree.
  */
-export function topologyDifference(model: RuntimeModel, saved: ModelTopology): string | undefined {
+export function topologyDifference(model: ConcreteModel, saved: ModelTopology): string | undefined {
   let mine: ModelTopology;
   try {
     mine = modelTopology(model);
@@ -178,21 +178,21 @@ function difference(a: Json | undefined, b: Json | undefined, path: string): str
  * its shape and every saved weight must belong to the model; otherwise nothing is copied and the
  * error says which weight and what to do. `where` names the spec for messages.
  */
-export function applyWeights(model: RuntimeModel, saved: SavedModel, dir: string, where: string): Result<void> {
+export function applyWeights(model: ConcreteModel<ConcreteParam & { value: { set(v: ArrayLike<number>): void } }>, saved: SavedModel, dir: string, where: string): Result<void> {
   const mj = join(dir, MODEL_FILE);
   const fix = `the model \`${model.name}\` in ${where} is not the one saved in ${dir}: train it again (\`nnspec train ${where} --out ${dir}\`) or give the spec it was trained from${saved.meta.spec?.file ? ` (${saved.meta.spec.file})` : ""}`;
   const diff = topologyDifference(model, saved.topology);
   if (diff) return fail(`${diff}; ${fix}`);
-  for (const p of model.params) {
+  for (const p of paramsOf(model)) {
     const w = saved.weights.get(p.id);
     if (!w) return fail(`${mj} has no weight \`${p.id}\`; ${fix}`);
     const spec = saved.weightSpecs.find((s) => s.name === p.id)!;
     if (spec.shape.length !== p.shape.length || spec.shape.some((d, i) => d !== p.shape[i]))
       return fail(`${mj}: weight \`${p.id}\` has shape [${spec.shape.join(", ")}], the model needs [${p.shape.join(", ")}]; ${fix}`);
   }
-  const names = new Set(model.params.map((p) => p.id));
+  const names = new Set(paramsOf(model).map((p) => p.id));
   const extra = saved.weightSpecs.find((s) => !names.has(s.name));
   if (extra) return fail(`${mj} has a weight \`${extra.name}\` that the model does not; ${fix}`);
-  for (const p of model.params) p.value.set(saved.weights.get(p.id)!);
+  for (const p of paramsOf(model)) p.value.set(saved.weights.get(p.id)!);
   return { ok: true, value: undefined };
 }
