@@ -80,7 +80,7 @@ print(json.dumps(out))
     // lr_schedule: step, cosine, reduce_on_plateau and exponential rates, early stopping on val_loss and
     // val_accuracy with the best weights restored: 40 epochs are enough for stops to happen
     for (const [s, epochs] of [["iris", "3"], ["breast_cancer", "3"], ["boston_linear", "3"], ["lr_schedule", "40"]]) {
-      const py = spawnSync(PYTHON, [join(out, s, "train.py"), "--epochs", epochs], { encoding: "utf8" });
+      const py = spawnSync(PYTHON, [join(out, s, "train.py"), "--epochs", epochs, "--device", "cpu"], { cwd: TMP, encoding: "utf8" });
       expect(py.status, py.stderr).toBe(0);
       if (s === "lr_schedule") expect(py.stdout).toMatch(/^stopped: `val_accuracy` did not improve/m);
       const js = nnspec("train", `specs/${s}.nnspec`, "--epochs", epochs, "--quiet");

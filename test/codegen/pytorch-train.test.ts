@@ -93,6 +93,7 @@ describe.skipIf(!hasTorch)("PyTorch training", () => {
         .filter((f) => f.endsWith(".nnspec"))
         .map((f) => join(SPECS, f)),
       ZOO,
+      join(ROOT, "test/fixtures/torch/digits_cnn.nnspec"),
     ];
     for (const path of paths) {
       const name = basename(path);

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { concreteModel, type ConcreteModel } from "../../check/concrete.ts";
 import type { CheckedModel } from "../../check/ir.ts";
 import { taskOf } from "../../kinds/metrics/kernel.ts";
-import { saveModel, type ValuedParam } from "../../saved/save.ts";
+import { runName, saveModel, type ValuedParam } from "../../saved/save.ts";
 import { loadData } from "../../data/index.ts";
 import { SCHEDULES } from "../../kinds/optimizers/index.ts";
 import { pyLiteral } from "../../kinds/torch.ts";
@@ -119,6 +119,7 @@ export async function buildPytorch(paths: string[], opts: { outRoot?: string; cw
       const entries: [string, string][] = [
         ["model", pyLiteral(checked.spec.name)],
         ["folder", pyLiteral(folder)],
+        ["run", pyLiteral(runName(file.checked.trains, i))],
         ["loss", pyLiteral(cfg.loss.name)],
         ["loss_opts", pyLiteral(cfg.loss.opts)],
         ["optimizer", pyLiteral(cfg.optimizer.name)],

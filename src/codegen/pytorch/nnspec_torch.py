@@ -5,12 +5,17 @@ TensorFlow's "same" pooling), and reading and writing nnspec's saved models (Ten
 Layers format: model.json with a weights manifest, weights.bin little-endian float32).
 """
 
+import argparse
 import json
 import math
 import os
+import shutil
+import sys
+import warnings
 
 import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
@@ -37,8 +42,7 @@ class BatchNorm(nn.Module):
         dims = [d for d in range(x.dim()) if d != axis]
         shape = [x.shape[d] if d == axis else 1 for d in range(x.dim())]
         if self.training:
-            mean = x.mean(dim=dims)
-            var = x.var(dim=dims, unbiased=False)
+            mean, var = _moments(x, dims, shape)
             with torch.no_grad():
                 self.running_mean -= (self.running_mean - mean) * (1 - self.momentum)
                 self.running_var -= (self.running_var - var) * (1 - self.momentum)
@@ -125,21 +129,63 @@ def _tensor_at(module, path):
     return obj
 
 
+class UserError(Exception):
+    """A mistake in the command line or in the files it names: `error: ...`, exit 1."""
+
+
+def read_json(path):
+    """A JSON object from a saved model's folder, or a UserError that says what is wrong."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            value = json.load(f)
+    except FileNotFoundError:
+        raise UserError(
+            f"{path} does not exist: give a folder that `nnspec train` or train.py wrote "
+            "(it holds model.json, weights.bin and nnspec.json)"
+        ) from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise UserError(
+            f"{path} is not valid JSON ({e}); the file is damaged or was cut short: save the model again"
+        ) from None
+    if not isinstance(value, dict):
+        raise UserError(f"{path} does not hold a JSON object: save the model again")
+    return value
+
+
 def read_weights(folder):
     """The arrays of a saved model: name -> float32 array, as model.json's manifest lists them."""
-    with open(os.path.join(folder, "model.json"), encoding="utf-8") as f:
-        manifest = json.load(f)["weightsManifest"]
+    manifest = read_json(os.path.join(folder, "model.json")).get("weightsManifest")
+    if not isinstance(manifest, list):
+        raise UserError(
+            f"{os.path.join(folder, 'model.json')} has no weights manifest: it is not a saved model"
+        )
     out = {}
     for group in manifest:
-        data = b"".join(
-            open(os.path.join(folder, p), "rb").read() for p in group["paths"]
-        )
+        data = b""
+        for p in group["paths"]:
+            if os.path.basename(p) != p:
+                raise UserError(f"{folder}: the weight file `{p}` is not inside it")
+            try:
+                with open(os.path.join(folder, p), "rb") as f:
+                    data += f.read()
+            except OSError as e:
+                raise UserError(f"cannot read {os.path.join(folder, p)}: {e}") from None
         offset = 0
         for spec in group["weights"]:
             n = int(np.prod(spec["shape"])) if spec["shape"] else 1
+            if offset + 4 * n > len(data):
+                raise UserError(
+                    f"{folder}: the weight files hold {len(data)} bytes, fewer than model.json lists: "
+                    "the files come from different saves or one was cut short"
+                )
             array = np.frombuffer(data, dtype="<f4", count=n, offset=offset)
             out[spec["name"]] = array.reshape(spec["shape"]).copy()
             offset += 4 * n
+        if offset != len(data):
+            raise UserError(
+                f"{folder}: the weight files hold {len(data)} bytes, model.json lists {offset}: "
+                "the files come from different saves"
+            )
     return out
 
 
@@ -150,7 +196,7 @@ def load_weights(module, folder):
     missing = sorted(set(table) - set(arrays))
     unknown = sorted(set(arrays) - set(table))
     if missing or unknown:
-        raise ValueError(
+        raise UserError(
             f"{folder} does not hold this model's weights: missing {missing}, unexpected {unknown}"
         )
     with torch.no_grad():
@@ -160,7 +206,7 @@ def load_weights(module, folder):
                 np.ascontiguousarray(_converted(arrays[name], convert))
             )
             if tuple(value.shape) != tuple(target.shape):
-                raise ValueError(
+                raise UserError(
                     f"{name}: {folder} holds shape {tuple(value.shape)}, the module needs {tuple(target.shape)}"
                 )
             target.copy_(value)
@@ -311,11 +357,13 @@ class Dropout(nn.Module):
     def forward(self, x):
         if not self.training or self.rate <= 0:
             return x
-        n = x.numel()
-        draws = [self.rng.uniform() for _ in range(n)]
+        # the masks of the whole global batch, of which this process keeps its rows
+        rows = x.shape[0] if SHARD.rows is None else SHARD.rows
+        each = tuple(x.shape[1:])
+        draws = [self.rng.uniform() for _ in range(rows * shape_size(each))]
         keep = torch.tensor(draws, dtype=torch.float64, device=x.device) >= self.rate
-        mask = keep.to(x.dtype).reshape(x.shape) * (1 / (1 - self.rate))
-        return x * mask
+        keep = keep.reshape((rows,) + each)[SHARD.offset : SHARD.offset + x.shape[0]]
+        return x * (keep.to(x.dtype) * (1 / (1 - self.rate)))
 
 
 def _target(y, k, smooth, sparse):
@@ -447,6 +495,129 @@ def seed_dropout(module, seed):
             m.reseed(seed)
 
 
+# -- processes: this one alone, or one of torchrun's --
+
+
+class Shard:
+    """The rows of the current global batch that this process computes.
+
+    Dropout draws the whole batch's masks and keeps its rows; batch norm sums its statistics over
+    every process. Without torchrun a process computes the whole batch.
+    """
+
+    offset = 0
+    rows = None
+    world = 1
+
+
+SHARD = Shard()
+
+
+def _moments(x, dims, shape):
+    """Mean and biased variance per channel over the global batch (every process's rows)."""
+    if SHARD.world == 1:
+        return x.mean(dim=dims), x.var(dim=dims, unbiased=False)
+    from torch.distributed.nn.functional import all_reduce
+
+    count = torch.tensor(float(x.numel() // shape_size(shape)), dtype=x.dtype)
+    dist.all_reduce(count)
+    count = count.to(x.device)
+    mean = all_reduce(x.sum(dim=dims)) / count
+    centered = x - mean.reshape(shape)
+    return mean, all_reduce((centered * centered).sum(dim=dims)) / count
+
+
+def shape_size(shape):
+    return int(np.prod(shape))
+
+
+def _device(name, local_rank):
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UserError(
+            f"--device {name}: not a device; use cpu, cuda, cuda:N or auto"
+        ) from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UserError(
+                f"--device {name}: PyTorch {torch.__version__} sees no CUDA GPU on this machine; "
+                "use --device cpu"
+            )
+        if device.index is None:
+            device = torch.device("cuda", local_rank)
+        if device.index >= torch.cuda.device_count():
+            raise UserError(
+                f"--device {name}: this machine has {torch.cuda.device_count()} GPU(s), "
+                f"numbered 0 to {torch.cuda.device_count() - 1}"
+            )
+    elif device.type != "cpu":
+        raise UserError(f"--device {name}: use cpu, cuda, cuda:N or auto")
+    return device
+
+
+class World:
+    """This process among torchrun's (RANK, WORLD_SIZE, LOCAL_RANK), or alone without torchrun."""
+
+    def __init__(self, device="cpu"):
+        env = os.environ
+        try:
+            self.size = int(env.get("WORLD_SIZE", "1"))
+            self.rank = int(env.get("RANK", "0"))
+            local = int(env.get("LOCAL_RANK", "0"))
+        except ValueError:
+            raise UserError(
+                "RANK, WORLD_SIZE and LOCAL_RANK must be integers; start train.py "
+                "with torchrun, or without them for one process"
+            ) from None
+        self.device = _device(device, local)
+        if self.size > 1:
+            backend = "nccl" if self.device.type == "cuda" else "gloo"
+            if self.device.type == "cuda":
+                torch.cuda.set_device(self.device)
+            dist.init_process_group(backend)
+
+    def sum(self, values):
+        """Element-wise sums of a list of floats over every process."""
+        if self.size == 1:
+            return list(values)
+        t = torch.tensor(values, dtype=torch.float64, device=self.device)
+        dist.all_reduce(t)
+        return t.tolist()
+
+    def part(self, rows):
+        """This process's contiguous part of `rows` and where it starts."""
+        if self.size == 1:
+            return rows, 0
+        parts = torch.tensor_split(rows, self.size)
+        return parts[self.rank], sum(len(p) for p in parts[: self.rank])
+
+    def wrap(self, module):
+        """The module as training calls it: DistributedDataParallel across several processes."""
+        if self.size == 1:
+            return module
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        # a convolution fed channels-last data returns its kernel's gradient in that layout; DDP
+        # copies it into its bucket and says so once per process
+        warnings.filterwarnings(
+            "ignore", message="Grad strides do not match bucket view"
+        )
+        # batch norm's statistics are global already (_moments), so buffers agree by construction
+        return DistributedDataParallel(module, device_ids=ids, broadcast_buffers=False)
+
+    def barrier(self):
+        if self.size > 1:
+            dist.barrier()
+
+    def close(self):
+        if self.size > 1:
+            dist.destroy_process_group()
+
+
 # -- a whole run, as `nnspec train` runs it: what train.py calls --
 
 
@@ -454,8 +625,8 @@ def read_npy(folder, name):
     return torch.from_numpy(np.load(os.path.join(folder, name + ".npy")))
 
 
-def _accuracy(loss, opts, pred, y):
-    """Accuracy of a classification batch as the interpreter counts it; None for regression."""
+def _correct(loss, opts, pred, y):
+    """How many rows of a classification batch are right, as the interpreter counts; None for regression."""
     if loss in ("cross_entropy", "sparse_cross_entropy") and pred.shape[-1] > 1:
         k = pred.shape[-1]
         p = pred.reshape(-1, k).argmax(dim=1)
@@ -464,35 +635,50 @@ def _accuracy(loss, opts, pred, y):
             if y.numel() == p.numel()
             else y.reshape(-1, k).argmax(dim=1)
         )
-        return (p == t).double().mean().item()
+        return float((p == t).double().sum())
     if loss == "binary_cross_entropy":
         cut = 0.0 if opts.get("from_logits") is True else 0.5
-        return (
-            ((pred.reshape(-1) > cut) == (y.reshape(-1) > 0.5)).double().mean().item()
-        )
+        return float(((pred.reshape(-1) > cut) == (y.reshape(-1) > 0.5)).double().sum())
     return None
 
 
-def evaluate(module, x, y, block, batch=256):
-    """Loss (with the penalties) and accuracy over a whole split, in inference mode."""
+def evaluate(module, x, y, block, world=None, batch=256):
+    """Loss (with the penalties) and accuracy over a whole split, in inference mode.
+
+    Under torchrun each process predicts its part of the rows and the sums are shared.
+    """
     module.eval()
+    rows, _ = (world or World()).part(torch.arange(x.shape[0]))
     with torch.no_grad():
         preds = torch.cat(
-            [module(x[i : i + batch]) for i in range(0, x.shape[0], batch)]
+            [module(x[rows[i : i + batch]]) for i in range(0, max(len(rows), 1), batch)]
         )
-        loss = loss_value(block["loss"], block["loss_opts"], preds, y) + penalty(module)
-    return float(loss), _accuracy(block["loss"], block["loss_opts"], preds, y)
+        mine = y[rows]
+        k = float(len(rows))
+        lossy = (
+            loss_value(block["loss"], block["loss_opts"], preds, mine) * k if k else 0.0
+        )
+        right = _correct(block["loss"], block["loss_opts"], preds, mine)
+        extra = float(penalty(module))
+    total, correct, n = (world or World()).sum([float(lossy), right or 0.0, k])
+    return total / n + extra, (correct / n if right is not None else None)
 
 
-def fit(module, block, data, start, epochs, device="cpu", log=print):
+def fit(module, block, data, start, epochs, world=None, log=print):
     """Trains `module` from the weights in `start` on the prepared splits in `data`.
 
     As the interpreter's loop: the schedule's rate per epoch (or reduce_on_plateau's), validation
-    after each epoch, early stopping on the monitored value with the best weights restored.
+    after each epoch, early stopping on the monitored value with the best weights restored. Under
+    torchrun every process takes its part of each global batch; the steps are those of one process.
+    Returns what nnspec.json records: epochs run, the restored epoch, the test results.
     """
+    world = world or World()
+    device = world.device
     load_weights(module, start)
     seed_dropout(module, block["seed"])
     module.to(device)
+    net = world.wrap(module)
+    SHARD.world = world.size
     x = read_npy(data, "train_x").to(device)
     y = read_npy(data, "train_y").to(device)
     val = None
@@ -517,6 +703,7 @@ def fit(module, block, data, start, epochs, device="cpu", log=print):
     best = -math.inf if higher else math.inf
     plateau_best, plateau_wait, plateau_lr = best, 0, updater.base_lr
     best_epoch, best_state, wait = None, None, 0
+    done = 0
     for epoch in range(epochs):
         lr = plateau_lr if plateau else block["lr"](updater.base_lr, epoch)
         order = torch.tensor(epoch_order(n, block["seed"], epoch), device=device)
@@ -524,22 +711,41 @@ def fit(module, block, data, start, epochs, device="cpu", log=print):
         total, right = 0.0, 0.0
         for start_row in range(0, n, batch):
             rows = order[start_row : start_row + batch]
+            mine, SHARD.offset = world.part(rows)
+            SHARD.rows = rows.numel()
             for p in module.parameters():
                 p.grad = None
-            out = module(x[rows])
-            loss = loss_value(block["loss"], block["loss_opts"], out, y[rows])
-            loss = loss + penalty(module)
+            out = net(x[mine])
+            k = mine.numel()
+            extra = penalty(module)
+            if k:
+                part = loss_value(block["loss"], block["loss_opts"], out, y[mine])
+            else:
+                part = out.sum() * 0.0
+            if world.size == 1:
+                loss = part + extra
+            else:
+                # DistributedDataParallel averages the processes' gradients: weigh each part by
+                # its rows so that the average is the global batch's gradient
+                loss = part * (k * world.size / rows.numel()) + extra
             loss.backward()
             updater.step(lr)
-            total += float(loss) * rows.numel()
-            acc = _accuracy(block["loss"], block["loss_opts"], out.detach(), y[rows])
-            right += (acc or 0.0) * rows.numel()
+            total += (float(part) + float(extra)) * k
+            right += (
+                _correct(block["loss"], block["loss_opts"], out.detach(), y[mine])
+                or 0.0
+            )
+        SHARD.rows, SHARD.offset = None, 0
+        total, right = world.sum([total, right])
         values = {"loss": total / n, "accuracy": right / n}
         shown = f"epoch {epoch + 1:>3}/{epochs}  loss {values['loss']:.4f}"
         if val is not None:
-            values["val_loss"], values["val_accuracy"] = evaluate(module, *val, block)
+            values["val_loss"], values["val_accuracy"] = evaluate(
+                module, *val, block, world
+            )
             shown += f"  val_loss {values['val_loss']:.4f}"
         log(shown)
+        done = epoch + 1
         watched = values.get(monitor)
         if plateau and watched is not None:
             if better(watched, plateau_best, 0):
@@ -564,10 +770,278 @@ def fit(module, block, data, start, epochs, device="cpu", log=print):
     if best_state is not None:
         module.load_state_dict(best_state)
         log(f"restored the weights of epoch {best_epoch}")
+    result = {
+        "epochs": done,
+        "best_epoch": best_epoch if best_state is not None else None,
+    }
     if os.path.exists(os.path.join(data, "test_x.npy")):
         tx = read_npy(data, "test_x").to(device)
         ty = read_npy(data, "test_y").to(device)
-        loss, acc = evaluate(module, tx, ty, block)
+        loss, acc = evaluate(module, tx, ty, block, world)
         shown = f"  accuracy {acc:.4f}" if acc is not None else ""
         log(f"test ({tx.shape[0]} examples): loss {loss:.4f}{shown}")
-    return module
+        result["test"] = {
+            "loss": loss,
+            "values": {} if acc is None else {"accuracy": acc},
+        }
+    return result
+
+
+# -- saving: the files `nnspec train` writes, so nnspec eval, predict and train --from read them --
+
+# the files a run's folder may hold (src/saved/save.ts OUTPUT_FILES; a test keeps them equal)
+RUN_FILES = (
+    "model.json",
+    "weights.bin",
+    "nnspec.json",
+    "history.json",
+    "history.csv",
+    "curves.svg",
+    "report.txt",
+    "report.json",
+)
+
+
+def writable_folder(out):
+    """Why `out` cannot receive a run's files, or None: checked before training starts."""
+    if os.path.lexists(out) and not os.path.isdir(out):
+        return f"{out} exists and is not a folder; give another --out"
+    if os.path.isdir(out):
+        foreign = sorted(set(os.listdir(out)) - set(RUN_FILES))
+        if foreign:
+            more = ", ..." if len(foreign) > 3 else ""
+            return (
+                f"{out} already holds files nnspec did not write ({', '.join(foreign[:3])}{more}); "
+                "give an empty or new folder with --out, nothing was written"
+            )
+    return None
+
+
+def write_folder(out, files):
+    """Writes `files` as the folder `out` in one rename: never a mix of old and new files."""
+    why = writable_folder(out)
+    if why:
+        raise UserError(why)
+    out = os.path.abspath(out)
+    parent = os.path.dirname(out)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        tmp = os.path.join(
+            parent, f".{os.path.basename(out)}.tmp-{os.getpid()}-{os.urandom(4).hex()}"
+        )
+        os.mkdir(tmp)
+    except OSError as e:
+        raise UserError(
+            f"cannot write into {parent}: {e.strerror}; nothing was written"
+        ) from None
+    old = None
+    try:
+        for name, data in files.items():
+            with open(os.path.join(tmp, name), "wb") as f:
+                f.write(data.encode("utf-8") if isinstance(data, str) else data)
+                f.flush()
+                os.fsync(f.fileno())
+        if os.path.isdir(out):
+            old = tmp + ".old"
+            os.rename(out, old)
+        os.rename(tmp, out)
+    except OSError as e:
+        if old and not os.path.exists(out):
+            os.rename(old, out)
+            old = None
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UserError(
+            f"cannot write {out}: {e.strerror}; nothing was written"
+        ) from None
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def save_model(module, init, out, result):
+    """Writes the trained module as `nnspec train` saves a model: init's topology and sidecar,
+    the module's weights in the manifest's order, the run's epochs and test results."""
+    with open(os.path.join(init, "model.json"), encoding="utf-8") as f:
+        model_json = f.read()
+    manifest = json.loads(model_json)["weightsManifest"]
+    values = weights_of(module)
+    weights = b"".join(
+        np.ascontiguousarray(values[w["name"]], dtype="<f4").tobytes()
+        for group in manifest
+        for w in group["weights"]
+    )
+    meta = read_json(os.path.join(init, "nnspec.json"))
+    meta["epochs"] = result["epochs"]
+    if result.get("best_epoch") is not None:
+        meta["bestEpoch"] = result["best_epoch"]
+    if "test" in result:
+        meta["test"] = result["test"]
+    meta["trainedWith"] = f"PyTorch {torch.__version__}"
+    files = {
+        "model.json": model_json,
+        "weights.bin": weights,
+        "nnspec.json": json.dumps(meta, indent=1) + "\n",
+    }
+    write_folder(out, files)
+    return list(files)
+
+
+def _layers(topology):
+    """A topology's layers by name, without `trainable` (fine-tuning may change it)."""
+    out = {}
+    for layer in topology.get("config", {}).get("layers", []):
+        config = {k: v for k, v in layer.get("config", {}).items() if k != "trainable"}
+        out[layer.get("name")] = (
+            layer.get("class_name"),
+            config,
+            layer.get("inbound_nodes"),
+        )
+    return out
+
+
+def check_start(folder, init):
+    """Raises a UserError unless the saved model in `folder` can start the block whose untrained
+    model is `init`: the same model and the preprocessing the prepared data went through.
+    """
+    meta = read_json(os.path.join(folder, "nnspec.json"))
+    want = read_json(os.path.join(init, "nnspec.json"))
+    if meta.get("format") != "nnspec-model":
+        raise UserError(
+            f"{folder}/nnspec.json does not describe an nnspec model: save it again"
+        )
+    spec = want["spec"]["file"]
+    if meta.get("model") != want["model"]:
+        raise UserError(
+            f"{folder} holds the model `{meta.get('model')}`, this block trains `{want['model']}`: "
+            "give a folder saved from it"
+        )
+    mine = _layers(read_json(os.path.join(init, "model.json")).get("modelTopology", {}))
+    saved = _layers(
+        read_json(os.path.join(folder, "model.json")).get("modelTopology", {})
+    )
+    for name in list(mine) + [n for n in saved if n not in mine]:
+        if mine.get(name) != saved.get(name):
+            where = (
+                "is not in the saved model"
+                if name not in saved
+                else ("is not in this model" if name not in mine else "differs")
+            )
+            raise UserError(
+                f"{folder}: layer `{name}` {where}; the model `{want['model']}` of {spec} is not "
+                f"the one saved there: build the spec it was trained from"
+            )
+    if meta.get("preprocess") != want["preprocess"]:
+        raise UserError(
+            f"{folder} was trained on data preprocessed otherwise than the data prepared here "
+            f"(another data block, split or seed); continue it with `nnspec train {spec} --from "
+            f"{folder}`, which reapplies its preprocessing"
+        )
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"needs a positive integer, not `{text}`")
+    return value
+
+
+def run(spec, blocks, models, here, argv=None, log=print):
+    """train.py's command line: the spec's train blocks as `nnspec train` runs them, each model
+    saved as `nnspec train` saves it. Under torchrun, process 0 prints and writes."""
+    parser = _Parser(
+        prog="train.py", description=f"Trains the models of {spec}.nnspec with PyTorch."
+    )
+    parser.add_argument(
+        "--train",
+        help="the train block to run: its number or its model's name (default: all)",
+    )
+    parser.add_argument(
+        "--epochs", type=_positive, help="epochs (default: each block's)"
+    )
+    parser.add_argument(
+        "--out",
+        "-o",
+        help=f"where the trained model goes (default: out/{spec}/MODEL, as nnspec train)",
+    )
+    parser.add_argument(
+        "--from",
+        dest="start",
+        metavar="DIR",
+        help="start from a model nnspec train or train.py saved (default: nnspec's initial weights)",
+    )
+    parser.add_argument(
+        "--device",
+        default="auto",
+        help="cpu, cuda, cuda:N or auto (default: a GPU when there is one)",
+    )
+    args = parser.parse_args(argv)
+    world = None
+    try:
+        chosen = list(enumerate(blocks, 1))
+        saved_model = None
+        if args.start:
+            saved_model = read_json(os.path.join(args.start, "nnspec.json")).get(
+                "model"
+            )
+        if args.train is not None:
+            chosen = [
+                (i, b)
+                for i, b in chosen
+                if str(i) == args.train or b["model"] == args.train
+            ]
+            if not chosen:
+                raise UserError(
+                    f"{spec}.nnspec has no train block {args.train} (give its number, 1 to "
+                    f"{len(blocks)}, or its model's name)"
+                )
+        elif saved_model is not None:
+            chosen = [(i, b) for i, b in chosen if b["model"] == saved_model]
+            if not chosen:
+                raise UserError(
+                    f"{spec}.nnspec has no train block for `{saved_model}`, the model saved in {args.start}"
+                )
+        jobs = []
+        for i, block in chosen:
+            init = os.path.join(here, "init", block["folder"])
+            if args.start:
+                check_start(args.start, init)
+            if args.out is None:
+                out = os.path.join("out", spec, block["run"])
+            else:
+                out = (
+                    args.out
+                    if len(chosen) == 1
+                    else os.path.join(args.out, block["run"])
+                )
+            why = writable_folder(out)
+            if why:
+                raise UserError(why)
+            jobs.append((i, block, init, out))
+        world = World(args.device)
+        say = log if world.rank == 0 else (lambda *_: None)
+        for i, block, init, out in jobs:
+            say(f"{block['model']} (train {i})")
+            module = models[block["model"]]()
+            data = os.path.join(here, "data", block["folder"])
+            epochs = args.epochs or block["epochs"]
+            result = fit(module, block, data, args.start or init, epochs, world, say)
+            if world.rank == 0:
+                written = save_model(module, init, out, result)
+                say(f"wrote {out}{os.sep}: {', '.join(written)}")
+            world.barrier()
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        if world is not None:
+            world.close()
+    return 0
