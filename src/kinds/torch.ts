@@ -31,13 +31,21 @@ export interface TorchLayer {
 }
 
 /** A Python literal for a JSON value. */
+/** A Python string literal, in the quotes black would choose: double unless single need fewer escapes. */
+function pyString(s: string): string {
+  const dq = JSON.stringify(s);
+  const count = (c: string) => s.split(c).length - 1;
+  if (count('"') <= count("'")) return dq;
+  return `'${dq.slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
+}
+
 export function pyLiteral(v: Json | undefined): string {
   if (v === null || v === undefined) return "None";
   if (typeof v === "boolean") return v ? "True" : "False";
   if (typeof v === "number") return String(v);
-  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "string") return pyString(v);
   if (Array.isArray(v)) return `(${v.map(pyLiteral).join(", ")}${v.length === 1 ? "," : ""})`;
   return `{${Object.entries(v)
-    .map(([k, x]) => `${JSON.stringify(k)}: ${pyLiteral(x)}`)
+    .map(([k, x]) => `${pyString(k)}: ${pyLiteral(x)}`)
     .join(", ")}}`;
 }

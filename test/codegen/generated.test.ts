@@ -5,6 +5,8 @@
  *   holds nothing else), so the folder never drifts from the generator or the specs;
  * - every generated model, built by importing its module and calling its `create…()`, has the
  *   checker's output shape for every layer and the checker's parameter counts (`nnspec summary`);
+ * - generated/pytorch/ holds each spec's PyTorch package as `--code-only` writes it (model.py,
+ *   train.py) and the helper, and no other code (prepared data/ and init/ folders are git-ignored);
  * - the generated source uses no `any`. That it type-checks under `tsc --strict` is checked by the
  *   root `npx tsc --noEmit -p tsconfig.json`, whose `include` lists generated/ (CI runs it).
  */
@@ -16,6 +18,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { summarize } from "../../src/check/summary.ts";
 import { buildSpecs, specStem, type BuildResult } from "../../src/codegen/tfjs/build.ts";
 import { FileHost } from "../../src/node/host.ts";
+import { buildPytorch } from "../../src/codegen/pytorch/build.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const specs = readdirSync(join(root, "specs"))
@@ -48,9 +51,30 @@ describe("generated/", () => {
       else if (readFileSync(f.path, "utf8") !== f.text) stale.push(`${rel} differs from what the generator writes`);
     }
     const expected = new Set(built.files.map((f) => relative(join(root, "generated"), dirname(f.path))));
-    // generated/pytorch/ is the PyTorch target's output (ignored by git until it has a code-only form)
+    // generated/pytorch/ holds the PyTorch target's packages (their own test below)
     for (const d of readdirSync(join(root, "generated"), { withFileTypes: true })) if (d.isDirectory() && d.name !== "pytorch" && !expected.has(d.name)) stale.push(`generated/${d.name} has no spec in specs/`);
     expect(stale, `generated/ is out of date: run \`npm run generate\`\n${stale.join("\n")}`).toEqual([]);
+  });
+
+  it("holds each spec's PyTorch package as `nnspec build --target pytorch --code-only` writes it", async () => {
+    const py = await buildPytorch(specs, { cwd: root, codeOnly: true });
+    expect(py.errors).toEqual([]);
+    const stale: string[] = [];
+    for (const f of py.files) {
+      const rel = relative(root, f.path);
+      if (!existsSync(f.path)) stale.push(`${rel} is missing`);
+      else if (readFileSync(f.path, "utf8") !== f.text) stale.push(`${rel} differs from what the generator writes`);
+    }
+    const wanted = new Set(py.files.map((f) => f.path));
+    const dir = join(root, "generated", "pytorch");
+    for (const d of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, d.name);
+      if (!d.isDirectory()) {
+        if (!wanted.has(path)) stale.push(`${relative(root, path)} is not generated`);
+      } else if (!specs.some((s) => specStem(s) === d.name)) stale.push(`${relative(root, path)} has no spec in specs/`);
+      else for (const f of readdirSync(path)) if (f.endsWith(".py") && !wanted.has(join(path, f))) stale.push(`${relative(root, join(path, f))} is not generated`);
+    }
+    expect(stale, `generated/pytorch/ is out of date: run \`npm run generate\`\n${stale.join("\n")}`).toEqual([]);
   });
 
   it("uses no `any`", () => {

@@ -11,6 +11,7 @@
  * the same names, the same data (byte for byte what the interpreter loads), a model that trains.
  */
 import * as tf from "@tensorflow/tfjs";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -21,6 +22,9 @@ import { camel, commentText, literal, Namer, pascal } from "../../src/codegen/na
 import { loadData } from "../../src/data/index.ts";
 import type { DataConfig, LoadedData } from "../../src/data/runtime.ts";
 import { FileHost } from "../../src/node/host.ts";
+import { buildPytorch } from "../../src/codegen/pytorch/build.ts";
+import { writeBuilt as writeFiles } from "../../src/codegen/build.ts";
+import { hasLinters, hasTorch, PYTHON } from "./python.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 // Inside the repository (tmp/ is ignored) so the module resolves @tensorflow/tfjs.
@@ -178,6 +182,44 @@ describe("hostile names", () => {
       model.optimizer.dispose();
       model.dispose();
     }
+  });
+});
+
+describe.skipIf(!hasTorch)("hostile names in the PyTorch target", () => {
+  it("stay inside Python's strings, identifiers and comments: the package imports, keeps the names, trains", { timeout: 120_000 }, async () => {
+    const out = join(work, "py");
+    const r = await buildPytorch([specPath], { cwd: root, outRoot: out });
+    expect(r.errors).toEqual([]);
+    writeFiles(r.files);
+    const pkg = dirname(r.files.find((f) => f.path.endsWith("model.py"))!.path);
+    expect(pkg.slice(out.length)).toMatch(/^\/[A-Za-z0-9_.-]+$/);
+    const code = [join(pkg, "model.py"), join(pkg, "train.py")];
+    if (hasLinters) {
+      expect(spawnSync("pyflakes3", code, { encoding: "utf8" }).stdout).toBe("");
+      expect(spawnSync("black", ["--check", "--quiet", ...code]).status).toBe(0);
+    }
+    // the names as Python sees them: models, weight names (layers named after Python words)
+    const script = `
+import json, sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+from model import MODELS
+print(json.dumps({name: sorted(cls.WEIGHTS) for name, cls in MODELS.items()}))
+for cls in MODELS.values():
+    cls()
+`;
+    const names = spawnSync(PYTHON, ["-c", script, pkg, out], { encoding: "utf8" });
+    expect(names.status, names.stderr).toBe(0);
+    expect(JSON.parse(names.stdout)).toEqual({
+      class: ["constructor/bias", "constructor/kernel", "toString/bias", "toString/kernel"],
+      iris_mlp: ["dense_1/bias", "dense_1/kernel", "dense_2/bias", "dense_2/kernel"],
+      irisMlp: ["dense_1/bias", "dense_1/kernel"],
+    });
+    const run = spawnSync(PYTHON, [join(pkg, "train.py"), "--epochs", "1", "--device", "cpu", "--out", join(work, "py-run")], { cwd: work, encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^test \(\d+ examples\): loss \S+ {2}accuracy \S+$/m);
+    // the saved model keeps the spec's names for nnspec to read
+    const evald = spawnSync(process.execPath, [join(root, "bin/nnspec.mjs"), "eval", specPath, "--model", join(work, "py-run", "class")], { encoding: "utf8" });
+    expect(evald.status, evald.stderr).toBe(0);
   });
 });
 

@@ -8,7 +8,7 @@ import { args, UsageError, useColor, type Command, type Io } from "../common.ts"
 export const command: Command = {
   name: "build",
   summary: "generate code: TensorFlow.js (one module per spec in OUT/<spec>/, default generated/) or PyTorch (a package per spec, default generated/pytorch/)",
-  usage: "nnspec build FILE... --target tfjs|pytorch [--out|-o DIR] [--color|--no-color]",
+  usage: "nnspec build FILE... --target tfjs|pytorch [--out|-o DIR] [--code-only] [--color|--no-color]",
   run: build,
 };
 
@@ -17,13 +17,15 @@ export const command: Command = {
  * reports it and writes nothing; else writes every module atomically (src/node/write.ts).
  */
 async function build(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = args(argv, { target: { type: "string" }, out: { type: "string", short: "o" }, color: { type: "boolean" }, "no-color": { type: "boolean" } });
+  const { values, positionals } = args(argv, { target: { type: "string" }, out: { type: "string", short: "o" }, "code-only": { type: "boolean" }, color: { type: "boolean" }, "no-color": { type: "boolean" } });
   if (values.target !== "tfjs" && values.target !== "pytorch")
     throw new UsageError(values.target === undefined ? "give the target: --target tfjs or --target pytorch" : `unknown target \`${values.target}\`; the targets are tfjs and pytorch`);
   if (positionals.length === 0) throw new UsageError("no files given");
   const { writeBuilt } = await import("../../codegen/build.ts");
   const outRoot = typeof values.out === "string" ? values.out : undefined;
-  const r = values.target === "tfjs" ? await (await import("../../codegen/tfjs/build.ts")).buildSpecs(positionals, { outRoot }) : await (await import("../../codegen/pytorch/build.ts")).buildPytorch(positionals, { outRoot });
+  const codeOnly = values["code-only"] === true;
+  if (codeOnly && values.target !== "pytorch") throw new UsageError("--code-only belongs to --target pytorch (a TensorFlow.js build is code only)");
+  const r = values.target === "tfjs" ? await (await import("../../codegen/tfjs/build.ts")).buildSpecs(positionals, { outRoot }) : await (await import("../../codegen/pytorch/build.ts")).buildPytorch(positionals, { outRoot, codeOnly });
   const color = useColor(io, values);
   const sources = new Map<string, LineMap>(r.checked.map((f) => [f.path, f.lines]));
   const errors = r.diagnostics.filter((d) => d.severity === "error");

@@ -8,10 +8,11 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { join, resolve as resolvePath } from "node:path";
+import { join, relative, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { concreteModel, type ConcreteModel } from "../../check/concrete.ts";
-import type { CheckedModel } from "../../check/ir.ts";
+import type { CheckedModel, TrainConfig } from "../../check/ir.ts";
+import type { DataSpec } from "../../lang/program.ts";
 import { taskOf } from "../../kinds/metrics/kernel.ts";
 import { runName, saveModel, type ValuedParam } from "../../saved/save.ts";
 import { loadData } from "../../data/index.ts";
@@ -58,7 +59,53 @@ export function initialModel(m: CheckedModel, seed: number): ConcreteModel<Value
   };
 }
 
-export async function buildPytorch(paths: string[], opts: { outRoot?: string; cwd?: string; host?: FileHost } = {}): Promise<BuildResult> {
+/** A train block's data as nnspec's loader prepares it, and its untrained model as nnspec saves one. */
+async function prepared(b: {
+  data: DataSpec;
+  cfg: TrainConfig;
+  checked: CheckedModel;
+  i: number;
+  at: string;
+  spec: string;
+  stem: string;
+  text: string;
+  dir: string;
+  init: string;
+  specAbs: string;
+}): Promise<BuiltFile[]> {
+  const { data, diagnostics } = await loadData(b.data, b.specAbs);
+  if (!data) throw new TargetError(`the data of the train block at ${b.at} did not load: ${diagnostics.map((d) => d.message).join("; ")}`);
+  if (data.folds) throw new TargetError(`the train block at ${b.at} cross-validates, which the PyTorch target does not do yet`);
+  const files: BuiltFile[] = [];
+  for (const part of ["train", "val", "test"] as const) {
+    const s = data[part];
+    if (s.n === 0) continue;
+    files.push({ spec: b.spec, path: join(b.dir, `${part}_x.npy`), text: npy(s.x, [s.n, ...s.featureShape]) });
+    files.push({ spec: b.spec, path: join(b.dir, `${part}_y.npy`), text: npy(s.y, [s.n, ...s.labelShape]) });
+  }
+  // the untrained model as `nnspec train` would save it after 0 epochs: train.py starts from it
+  // and writes its trained model in the same form
+  const init = initialModel(b.checked, b.cfg.seed);
+  const saved = saveModel(init, {
+    spec: { file: b.spec, name: b.stem, sha256: createHash("sha256").update(b.text).digest("hex") },
+    data: b.data.name,
+    train: b.i + 1,
+    config: b.cfg,
+    epochs: 0,
+    task: taskOf(b.cfg.loss.name, init.tensors[init.outputs[0]].shape),
+    label: data.stats.label ?? data.label,
+    classNames: data.classNames,
+    preprocess: data.stats,
+  });
+  for (const [name, text] of Object.entries(saved)) files.push({ spec: b.spec, path: join(b.init, name), text });
+  return files;
+}
+
+/**
+ * `codeOnly`: model.py and train.py without the prepared data and untrained models (what the
+ * repository keeps in generated/pytorch/; a full build of the spec prepares them).
+ */
+export async function buildPytorch(paths: string[], opts: { outRoot?: string; cwd?: string; host?: FileHost; codeOnly?: boolean } = {}): Promise<BuildResult> {
   const cwd = opts.cwd ?? process.cwd();
   const outRoot = resolvePath(cwd, opts.outRoot ?? join("generated", "pytorch"));
   const r = await buildWith(paths, { outRoot, cwd, host: opts.host }, async ({ path, stem, file }) => {
@@ -88,31 +135,8 @@ export async function buildPytorch(paths: string[], opts: { outRoot?: string; cw
       const watched = cfg.earlyStopping?.monitor;
       if (watched && !/^(val_)?(loss|accuracy)$/.test(watched)) throw new TargetError(`the train block at ${at} stops early on \`${watched}\`; the PyTorch target watches loss and accuracy only, so far`);
       if (checked.spec.inputs.length !== 1 || checked.outputs.length !== 1) throw new TargetError(`the train block at ${at} trains \`${checked.spec.name}\`, which has several inputs or outputs; the PyTorch target trains one of each`);
-      const { data, diagnostics } = await loadData(t.data, specAbs);
-      if (!data) throw new TargetError(`the data of the train block at ${at} did not load: ${diagnostics.map((d) => d.message).join("; ")}`);
-      if (data.folds) throw new TargetError(`the train block at ${at} cross-validates, which the PyTorch target does not do yet`);
       const folder = `train-${i + 1}`;
-      for (const part of ["train", "val", "test"] as const) {
-        const s = data[part];
-        if (s.n === 0) continue;
-        files.push({ spec: path, path: join(dir, "data", folder, `${part}_x.npy`), text: npy(s.x, [s.n, ...s.featureShape]) });
-        files.push({ spec: path, path: join(dir, "data", folder, `${part}_y.npy`), text: npy(s.y, [s.n, ...s.labelShape]) });
-      }
-      // the untrained model as `nnspec train` would save it after 0 epochs: train.py starts from it
-      // and writes its trained model in the same form
-      const init = initialModel(checked, cfg.seed);
-      const saved = saveModel(init, {
-        spec: { file: path, name: stem, sha256: createHash("sha256").update(file.text).digest("hex") },
-        data: t.data.name,
-        train: i + 1,
-        config: cfg,
-        epochs: 0,
-        task: taskOf(cfg.loss.name, init.tensors[init.outputs[0]].shape),
-        label: data.stats.label ?? data.label,
-        classNames: data.classNames,
-        preprocess: data.stats,
-      });
-      for (const [name, text] of Object.entries(saved)) files.push({ spec: path, path: join(dir, "init", folder, name), text });
+      if (!opts.codeOnly) files.push(...(await prepared({ data: t.data, cfg, checked, i, at, spec: path, stem, text: file.text, dir: join(dir, "data", folder), init: join(dir, "init", folder), specAbs })));
       // the schedule's rate per epoch as a function (reduce_on_plateau: fit() drives the rate)
       const lrName = `lr_${i + 1}`;
       schedules.push(["", "", `def ${lrName}(base, e):`, ...fitLine(4, `return ${cfg.schedule && schedule?.torch ? schedule.torch(cfg.schedule.opts) : "base"}`)].join("\n"));
@@ -146,7 +170,7 @@ export async function buildPytorch(paths: string[], opts: { outRoot?: string; cw
         ].join("\n"),
       );
     }
-    files.push({ spec: path, path: join(dir, "train.py"), text: emitTrainFile(stem, blocks, schedules) });
+    files.push({ spec: path, path: join(dir, "train.py"), text: emitTrainFile(stem, relative(dir, specAbs), blocks, schedules) });
     return files;
   });
   if (r.files.length) r.files.push({ spec: "", path: join(outRoot, "nnspec_torch.py"), text: readFileSync(HELPER, "utf8") });

@@ -186,8 +186,8 @@ export function emitModelFile(specName: string, models: readonly CheckedModel[],
   return { text, classes };
 }
 
-/** train.py: the spec's train blocks (`blocks`: entries of BLOCKS, already laid out) and a main. */
-export function emitTrainFile(specName: string, blocks: readonly string[], schedules: readonly string[]): string {
+/** train.py: the spec's train blocks (`blocks`: entries of BLOCKS, already laid out) and a main; `source` is the spec's path from the package's folder. */
+export function emitTrainFile(specName: string, source: string, blocks: readonly string[], schedules: readonly string[]): string {
   const name = commentText(specName).replace(/\\/g, "\\\\").replace(/"/g, '\\"');
   const usesMath = schedules.some((b) => b.includes("math."));
   return [
@@ -216,7 +216,7 @@ export function emitTrainFile(specName: string, blocks: readonly string[], sched
     "",
     "",
     "def main(argv=None):",
-    ...fitLine(4, `return nt.run(${pyLiteral(specName)}, BLOCKS, MODELS, HERE, argv)`),
+    ...fitLine(4, `return nt.run(${pyLiteral(specName)}, ${pyLiteral(source)}, BLOCKS, MODELS, HERE, argv)`),
     "",
     "",
     'if __name__ == "__main__":',

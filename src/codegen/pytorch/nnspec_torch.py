@@ -954,9 +954,10 @@ def _positive(text):
     return value
 
 
-def run(spec, blocks, models, here, argv=None, log=print):
+def run(spec, source, blocks, models, here, argv=None, log=print):
     """train.py's command line: the spec's train blocks as `nnspec train` runs them, each model
-    saved as `nnspec train` saves it. Under torchrun, process 0 prints and writes."""
+    saved as `nnspec train` saves it. Under torchrun, process 0 prints and writes. `source` is
+    the spec's path from `here`, for messages."""
     parser = _Parser(
         prog="train.py", description=f"Trains the models of {spec}.nnspec with PyTorch."
     )
@@ -1012,6 +1013,13 @@ def run(spec, blocks, models, here, argv=None, log=print):
         jobs = []
         for i, block in chosen:
             init = os.path.join(here, "init", block["folder"])
+            if not os.path.isdir(init):
+                root = os.path.relpath(os.path.dirname(here))
+                spec_path = os.path.relpath(os.path.join(here, source))
+                raise UserError(
+                    f"{os.path.relpath(here)} holds code only: prepare its data and initial "
+                    f"weights with `npx nnspec build {spec_path} --target pytorch -o {root}`"
+                )
             if args.start:
                 check_start(args.start, init)
             if args.out is None:

@@ -1,0 +1,1055 @@
+"""nnspec's PyTorch helper: what generated packages import instead of copying.
+
+Layers whose PyTorch counterparts compute something else (batch norm's running statistics,
+TensorFlow's "same" pooling), and reading and writing nnspec's saved models (TensorFlow.js
+Layers format: model.json with a weights manifest, weights.bin little-endian float32).
+"""
+
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import warnings
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+
+class BatchNorm(nn.Module):
+    """Batch normalization as nnspec and TensorFlow.js compute it.
+
+    Training normalizes with the batch's biased variance and moves the statistics as
+    moving = moving - (moving - batch) * (1 - momentum); PyTorch's BatchNorm uses the unbiased
+    variance for its running statistics and the opposite meaning of momentum.
+    """
+
+    def __init__(self, channels, momentum, eps, center=True, scale=True):
+        super().__init__()
+        self.momentum = momentum
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(channels)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(channels)) if center else None
+        self.register_buffer("running_mean", torch.zeros(channels))
+        self.register_buffer("running_var", torch.ones(channels))
+
+    def forward(self, x, axis):
+        axis = axis % x.dim()
+        dims = [d for d in range(x.dim()) if d != axis]
+        shape = [x.shape[d] if d == axis else 1 for d in range(x.dim())]
+        if self.training:
+            mean, var = _moments(x, dims, shape)
+            with torch.no_grad():
+                self.running_mean -= (self.running_mean - mean) * (1 - self.momentum)
+                self.running_var -= (self.running_var - var) * (1 - self.momentum)
+        else:
+            mean, var = self.running_mean, self.running_var
+        y = (x - mean.reshape(shape)) / torch.sqrt(var.reshape(shape) + self.eps)
+        if self.weight is not None:
+            y = y * self.weight.reshape(shape)
+        if self.bias is not None:
+            y = y + self.bias.reshape(shape)
+        return y
+
+
+class LayerNorm(nn.Module):
+    """Layer normalization over the last axis, with gamma and beta each optional."""
+
+    def __init__(self, channels, eps, center=True, scale=True):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(channels)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(channels)) if center else None
+
+    def forward(self, x):
+        mean = x.mean(dim=-1, keepdim=True)
+        var = x.var(dim=-1, unbiased=False, keepdim=True)
+        y = (x - mean) / torch.sqrt(var + self.eps)
+        if self.weight is not None:
+            y = y * self.weight
+        if self.bias is not None:
+            y = y + self.bias
+        return y
+
+
+def _pad_arg(pads):
+    """F.pad's argument from (before, after) pairs listed first axis first."""
+    pairs = [pads[i : i + 2] for i in range(0, len(pads), 2)]
+    return tuple(v for pair in reversed(pairs) for v in pair)
+
+
+def max_pool(x, size, stride, pads):
+    """Max pooling over channels-first input; padded cells never win (TensorFlow's "same")."""
+    if any(pads):
+        x = F.pad(x, _pad_arg(pads), value=float("-inf"))
+    pool = F.max_pool1d if len(size) == 1 else F.max_pool2d
+    return pool(x, size, stride)
+
+
+def avg_pool(x, size, stride, pads):
+    """Average pooling over channels-first input; padded cells are not counted (TensorFlow's "same")."""
+    pool = F.avg_pool1d if len(size) == 1 else F.avg_pool2d
+    if not any(pads):
+        return pool(x, size, stride)
+    ones = torch.ones((1, 1) + tuple(x.shape[2:]), dtype=x.dtype, device=x.device)
+    total = pool(F.pad(x, _pad_arg(pads)), size, stride)
+    count = pool(F.pad(ones, _pad_arg(pads)), size, stride)
+    return total / count
+
+
+def _converted(array, convert):
+    """An interpreter array in the module's layout."""
+    if convert == "transpose":
+        return array.T
+    if convert == "channels_first":
+        r = array.ndim
+        return array.transpose([r - 1, r - 2] + list(range(r - 2)))
+    return array
+
+
+def _interpreted(tensor, convert):
+    """A module tensor in the interpreter's layout (the inverse of _converted)."""
+    array = tensor.detach().cpu().numpy()
+    if convert == "transpose":
+        return array.T
+    if convert == "channels_first":
+        r = array.ndim
+        return array.transpose(list(range(2, r)) + [1, 0])
+    return array
+
+
+def _tensor_at(module, path):
+    obj = module
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+class UserError(Exception):
+    """A mistake in the command line or in the files it names: `error: ...`, exit 1."""
+
+
+def read_json(path):
+    """A JSON object from a saved model's folder, or a UserError that says what is wrong."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            value = json.load(f)
+    except FileNotFoundError:
+        raise UserError(
+            f"{path} does not exist: give a folder that `nnspec train` or train.py wrote "
+            "(it holds model.json, weights.bin and nnspec.json)"
+        ) from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise UserError(
+            f"{path} is not valid JSON ({e}); the file is damaged or was cut short: save the model again"
+        ) from None
+    if not isinstance(value, dict):
+        raise UserError(f"{path} does not hold a JSON object: save the model again")
+    return value
+
+
+def read_weights(folder):
+    """The arrays of a saved model: name -> float32 array, as model.json's manifest lists them."""
+    manifest = read_json(os.path.join(folder, "model.json")).get("weightsManifest")
+    if not isinstance(manifest, list):
+        raise UserError(
+            f"{os.path.join(folder, 'model.json')} has no weights manifest: it is not a saved model"
+        )
+    out = {}
+    for group in manifest:
+        data = b""
+        for p in group["paths"]:
+            if os.path.basename(p) != p:
+                raise UserError(f"{folder}: the weight file `{p}` is not inside it")
+            try:
+                with open(os.path.join(folder, p), "rb") as f:
+                    data += f.read()
+            except OSError as e:
+                raise UserError(f"cannot read {os.path.join(folder, p)}: {e}") from None
+        offset = 0
+        for spec in group["weights"]:
+            n = int(np.prod(spec["shape"])) if spec["shape"] else 1
+            if offset + 4 * n > len(data):
+                raise UserError(
+                    f"{folder}: the weight files hold {len(data)} bytes, fewer than model.json lists: "
+                    "the files come from different saves or one was cut short"
+                )
+            array = np.frombuffer(data, dtype="<f4", count=n, offset=offset)
+            out[spec["name"]] = array.reshape(spec["shape"]).copy()
+            offset += 4 * n
+        if offset != len(data):
+            raise UserError(
+                f"{folder}: the weight files hold {len(data)} bytes, model.json lists {offset}: "
+                "the files come from different saves"
+            )
+    return out
+
+
+def load_weights(module, folder):
+    """Copies a saved model's weights into the module; every weight must find its place."""
+    arrays = read_weights(folder)
+    table = type(module).WEIGHTS
+    missing = sorted(set(table) - set(arrays))
+    unknown = sorted(set(arrays) - set(table))
+    if missing or unknown:
+        raise UserError(
+            f"{folder} does not hold this model's weights: missing {missing}, unexpected {unknown}"
+        )
+    with torch.no_grad():
+        for name, (path, convert) in table.items():
+            target = _tensor_at(module, path)
+            value = torch.from_numpy(
+                np.ascontiguousarray(_converted(arrays[name], convert))
+            )
+            if tuple(value.shape) != tuple(target.shape):
+                raise UserError(
+                    f"{name}: {folder} holds shape {tuple(value.shape)}, the module needs {tuple(target.shape)}"
+                )
+            target.copy_(value)
+
+
+def weights_of(module):
+    """The module's weights in the interpreter's layout, in the module's precision: name -> array."""
+    return {
+        name: _interpreted(_tensor_at(module, path), convert)
+        for name, (path, convert) in type(module).WEIGHTS.items()
+    }
+
+
+# -- the interpreter's random numbers (src/core/rng.ts): sfc32 seeded by cyrb128, bit for bit --
+
+_M32 = 0xFFFFFFFF
+
+
+def _imul(a, b):
+    return (a * b) & _M32
+
+
+def _hash128(text):
+    h1, h2, h3, h4 = 1779033703, 3144134277, 1013904242, 2773480762
+    units = text.encode("utf-16-le")
+    for i in range(0, len(units), 2):
+        k = units[i] | (units[i + 1] << 8)
+        h1 = h2 ^ _imul(h1 ^ k, 597399067)
+        h2 = h3 ^ _imul(h2 ^ k, 2869860233)
+        h3 = h4 ^ _imul(h3 ^ k, 951274213)
+        h4 = h1 ^ _imul(h4 ^ k, 2716044179)
+    h1 = _imul(h3 ^ (h1 >> 18), 597399067)
+    h2 = _imul(h4 ^ (h2 >> 22), 2869860233)
+    h3 = _imul(h1 ^ (h3 >> 17), 951274213)
+    h4 = _imul(h2 ^ (h4 >> 19), 2716044179)
+    h1 ^= h2 ^ h3 ^ h4
+    h2 ^= h1
+    h3 ^= h1
+    h4 ^= h1
+    return h1, h2, h3, h4
+
+
+class Rng:
+    """The interpreter's generator: the same seed and label give the same numbers."""
+
+    def __init__(self, seed, label=""):
+        self.seed = int(seed)
+        self.label = label
+        self.a, self.b, self.c, self.d = _hash128(f"{self.seed}\u0000{label}")
+        for _ in range(12):
+            self.uint32()
+
+    def fork(self, label):
+        return Rng(self.seed, f"{self.label}/{label}" if self.label else label)
+
+    def uint32(self):
+        t = (self.a + self.b + self.d) & _M32
+        self.d = (self.d + 1) & _M32
+        self.a = self.b ^ (self.b >> 9)
+        self.b = (self.c + (self.c << 3)) & _M32
+        self.c = ((self.c << 21) | (self.c >> 11)) & _M32
+        self.c = (self.c + t) & _M32
+        return t
+
+    def uniform(self):
+        """Uniform in [0, 1)."""
+        return self.uint32() / 4294967296
+
+    def permutation(self, n):
+        """A uniformly random permutation of 0..n-1, drawn as the interpreter draws it."""
+        order = list(range(n))
+        for i in range(n - 1, 0, -1):
+            j = int(self.uniform() * (i + 1))
+            order[i], order[j] = order[j], order[i]
+        return order
+
+
+# -- the data module's mulberry32 streams (src/data/random.ts): splits and epoch orders --
+
+
+def _fmix32(h):
+    h &= _M32
+    h = _imul(h ^ (h >> 16), 0x85EBCA6B)
+    h = _imul(h ^ (h >> 13), 0xC2B2AE35)
+    return (h ^ (h >> 16)) & _M32
+
+
+def _seed32(seed):
+    s = int(seed)
+    lo = s & _M32
+    if -2147483648 <= s < 4294967296:
+        return lo
+    return (lo ^ _fmix32((s // 4294967296) & _M32)) & _M32
+
+
+def _mulberry32(seed):
+    state = [_seed32(seed)]
+
+    def next_uint32():
+        state[0] = (state[0] + 0x6D2B79F5) & _M32
+        t = state[0]
+        t = _imul(t ^ (t >> 15), t | 1)
+        t = (t ^ ((t + _imul(t ^ (t >> 7), t | 61)) & _M32)) & _M32
+        return (t ^ (t >> 14)) & _M32
+
+    return next_uint32
+
+
+def _derive_seed(seed, stream):
+    return _fmix32(_seed32(seed) ^ _imul((stream + 1) & _M32, 0x9E3779B9))
+
+
+def epoch_order(n, seed, epoch):
+    """The order in which the interpreter visits the n training rows in an epoch (0-based)."""
+    draw = _mulberry32(_derive_seed(seed, epoch))
+    order = list(range(n))
+    for i in range(n - 1, 0, -1):
+        j = (draw() * (i + 1)) // 4294967296
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+# -- training with the interpreter's formulas (src/kinds/losses, src/kinds/optimizers) --
+
+EPSILON = 1e-7
+
+
+def dropout_rng(model_seed, layer, own_seed=None):
+    """The stream a dropout layer draws its masks from, as the interpreter chooses it."""
+    if own_seed is not None:
+        return Rng(own_seed, "dropout")
+    return Rng(model_seed, f"dropout/{layer}")
+
+
+class Dropout(nn.Module):
+    """Dropout whose masks are the interpreter's: one uniform draw per value, kept when u >= rate."""
+
+    def __init__(self, rate, layer, seed=None):
+        super().__init__()
+        self.rate = rate
+        self.layer = layer
+        self.own_seed = seed
+        self.rng = dropout_rng(0, layer, seed)
+
+    def reseed(self, model_seed):
+        self.rng = dropout_rng(model_seed, self.layer, self.own_seed)
+
+    def forward(self, x):
+        if not self.training or self.rate <= 0:
+            return x
+        # the masks of the whole global batch, of which this process keeps its rows
+        rows = x.shape[0] if SHARD.rows is None else SHARD.rows
+        each = tuple(x.shape[1:])
+        draws = [self.rng.uniform() for _ in range(rows * shape_size(each))]
+        keep = torch.tensor(draws, dtype=torch.float64, device=x.device) >= self.rate
+        keep = keep.reshape((rows,) + each)[SHARD.offset : SHARD.offset + x.shape[0]]
+        return x * (keep.to(x.dtype) * (1 / (1 - self.rate)))
+
+
+def _target(y, k, smooth, sparse):
+    if sparse:
+        return F.one_hot(y.long().clamp(0, k - 1).reshape(-1), k).to(torch.float32)
+    t = y.reshape(-1, k)
+    return t * (1 - smooth) + smooth / k if smooth else t
+
+
+def loss_value(name, opts, pred, y):
+    """The loss of a batch as the interpreter computes it (mean over values or rows)."""
+    logits = opts.get("from_logits") is True
+    if name == "mse":
+        return ((pred - y.reshape(pred.shape)) ** 2).mean()
+    if name == "mae":
+        return (pred - y.reshape(pred.shape)).abs().mean()
+    if name == "huber":
+        delta = opts["delta"]
+        e = pred - y.reshape(pred.shape)
+        a = e.abs()
+        return torch.where(
+            a <= delta, 0.5 * e * e, delta * a - 0.5 * delta * delta
+        ).mean()
+    if name == "binary_cross_entropy":
+        ls = opts.get("label_smoothing", 0)
+        t = y.reshape(pred.shape)
+        t = t * (1 - ls) + 0.5 * ls if ls else t
+        x = (
+            pred
+            if logits
+            else torch.log((q := pred.clamp(EPSILON, 1 - EPSILON)) / (1 - q))
+        )
+        return (x.clamp(min=0) - x * t + torch.log1p(torch.exp(-x.abs()))).mean()
+    if name in ("cross_entropy", "sparse_cross_entropy"):
+        k = pred.shape[-1]
+        rows = pred.numel() // k
+        p = pred.reshape(rows, k)
+        sparse = name == "sparse_cross_entropy" or (
+            y.numel() == rows and k > 1 and y.numel() != pred.numel()
+        )
+        smooth = 0 if sparse else opts.get("label_smoothing", 0)
+        t = _target(y, k, smooth, sparse)
+        if logits:
+            lse = torch.logsumexp(p, dim=1, keepdim=True)
+            return (t * (lse - p)).sum(dim=1).mean()
+        v = p.clamp(EPSILON, 1 - EPSILON) if name == "sparse_cross_entropy" else p
+        q = v / v.sum(dim=1, keepdim=True)
+        return -(t * torch.log(q.clamp(EPSILON, 1 - EPSILON))).sum(dim=1).mean()
+    raise ValueError(f"no loss `{name}`")
+
+
+def penalty(module):
+    """The L1/L2 penalty of the weights that have one: l1 * sum|w| + l2 * sum w^2."""
+    total = 0.0
+    for name, (l1, l2) in type(module).PENALTIES.items():
+        w = _tensor_at(module, type(module).WEIGHTS[name][0])
+        total = total + l1 * w.abs().sum() + l2 * (w * w).sum()
+    return total
+
+
+class Updater:
+    """The interpreter's update rules, applied in place to the parameters' gradients."""
+
+    def __init__(self, name, opts, params):
+        self.name = name
+        self.opts = opts
+        self.params = [p for p in params if p.requires_grad]
+        self.base_lr = opts["lr"]
+        # state per parameter, as many buffers as the rule keeps (rmsprop: square, momentum, mean)
+        first = opts.get("initial_accumulator", 0) if name == "adagrad" else 0
+        kept = {"adagrad": 1, "rmsprop": 3, "adam": 2, "adamw": 2}.get(name, 1)
+        self.a = [torch.full_like(p, first) for p in self.params]
+        self.b = [torch.zeros_like(p) for p in self.params] if kept > 1 else []
+        self.c = [torch.zeros_like(p) for p in self.params] if kept > 2 else []
+        self.acc1 = opts.get("beta1", 0)
+        self.acc2 = opts.get("beta2", 0)
+
+    @torch.no_grad()
+    def step(self, lr):
+        o = self.opts
+        name = self.name
+        for k, w in enumerate(self.params):
+            g = w.grad
+            if name in ("sgd", "momentum"):
+                m = o["momentum"]
+                if name == "sgd" and m == 0:
+                    w -= lr * g
+                    continue
+                a = self.a[k]
+                a.mul_(m).add_(g)
+                w -= lr * (g + a * m) if o.get("nesterov") else lr * a
+            elif name == "adagrad":
+                a = self.a[k]
+                a.add_(g * g)
+                w -= lr * g / torch.sqrt(a + 1e-7)
+            elif name == "rmsprop":
+                rho, mom, eps = o["rho"], o["momentum"], o["epsilon"]
+                s, v, c = self.a[k], self.b[k], self.c[k]
+                s.mul_(rho).add_((1 - rho) * g * g)
+                if o.get("centered"):
+                    c.mul_(rho).add_((1 - rho) * g)
+                    denom = torch.sqrt((s - c * c).clamp(min=0) + eps)
+                else:
+                    denom = torch.sqrt(s + eps)
+                v.mul_(mom).add_(lr * g / denom)
+                w -= v
+            elif name in ("adam", "adamw"):
+                b1, b2, eps = o["beta1"], o["beta2"], o["epsilon"]
+                wd = o["weight_decay"] if name == "adamw" else 0
+                m, v = self.a[k], self.b[k]
+                m.mul_(b1).add_((1 - b1) * g)
+                v.mul_(b2).add_((1 - b2) * g * g)
+                c1 = 1 / (1 - self.acc1)
+                c2 = 1 / (1 - self.acc2)
+                if wd:
+                    w.mul_(1 - lr * wd)
+                w -= lr * m * c1 / (torch.sqrt(v * c2) + eps)
+            else:
+                raise ValueError(f"no update rule for `{name}`")
+        if name in ("adam", "adamw"):
+            self.acc1 *= o["beta1"]
+            self.acc2 *= o["beta2"]
+
+
+def seed_dropout(module, seed):
+    """Points every dropout layer at its stream under the model's seed, as the interpreter does."""
+    for m in module.modules():
+        if isinstance(m, Dropout):
+            m.reseed(seed)
+
+
+# -- processes: this one alone, or one of torchrun's --
+
+
+class Shard:
+    """The rows of the current global batch that this process computes.
+
+    Dropout draws the whole batch's masks and keeps its rows; batch norm sums its statistics over
+    every process. Without torchrun a process computes the whole batch.
+    """
+
+    offset = 0
+    rows = None
+    world = 1
+
+
+SHARD = Shard()
+
+
+def _moments(x, dims, shape):
+    """Mean and biased variance per channel over the global batch (every process's rows)."""
+    if SHARD.world == 1:
+        return x.mean(dim=dims), x.var(dim=dims, unbiased=False)
+    from torch.distributed.nn.functional import all_reduce
+
+    count = torch.tensor(float(x.numel() // shape_size(shape)), dtype=x.dtype)
+    dist.all_reduce(count)
+    count = count.to(x.device)
+    mean = all_reduce(x.sum(dim=dims)) / count
+    centered = x - mean.reshape(shape)
+    return mean, all_reduce((centered * centered).sum(dim=dims)) / count
+
+
+def shape_size(shape):
+    return int(np.prod(shape))
+
+
+def _device(name, local_rank):
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UserError(
+            f"--device {name}: not a device; use cpu, cuda, cuda:N or auto"
+        ) from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UserError(
+                f"--device {name}: PyTorch {torch.__version__} sees no CUDA GPU on this machine; "
+                "use --device cpu"
+            )
+        if device.index is None:
+            device = torch.device("cuda", local_rank)
+        if device.index >= torch.cuda.device_count():
+            raise UserError(
+                f"--device {name}: this machine has {torch.cuda.device_count()} GPU(s), "
+                f"numbered 0 to {torch.cuda.device_count() - 1}"
+            )
+    elif device.type != "cpu":
+        raise UserError(f"--device {name}: use cpu, cuda, cuda:N or auto")
+    return device
+
+
+class World:
+    """This process among torchrun's (RANK, WORLD_SIZE, LOCAL_RANK), or alone without torchrun."""
+
+    def __init__(self, device="cpu"):
+        env = os.environ
+        try:
+            self.size = int(env.get("WORLD_SIZE", "1"))
+            self.rank = int(env.get("RANK", "0"))
+            local = int(env.get("LOCAL_RANK", "0"))
+        except ValueError:
+            raise UserError(
+                "RANK, WORLD_SIZE and LOCAL_RANK must be integers; start train.py "
+                "with torchrun, or without them for one process"
+            ) from None
+        self.device = _device(device, local)
+        if self.size > 1:
+            backend = "nccl" if self.device.type == "cuda" else "gloo"
+            if self.device.type == "cuda":
+                torch.cuda.set_device(self.device)
+            dist.init_process_group(backend)
+
+    def sum(self, values):
+        """Element-wise sums of a list of floats over every process."""
+        if self.size == 1:
+            return list(values)
+        t = torch.tensor(values, dtype=torch.float64, device=self.device)
+        dist.all_reduce(t)
+        return t.tolist()
+
+    def part(self, rows):
+        """This process's contiguous part of `rows` and where it starts."""
+        if self.size == 1:
+            return rows, 0
+        parts = torch.tensor_split(rows, self.size)
+        return parts[self.rank], sum(len(p) for p in parts[: self.rank])
+
+    def wrap(self, module):
+        """The module as training calls it: DistributedDataParallel across several processes."""
+        if self.size == 1:
+            return module
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        # a convolution fed channels-last data returns its kernel's gradient in that layout; DDP
+        # copies it into its bucket and says so once per process
+        warnings.filterwarnings(
+            "ignore", message="Grad strides do not match bucket view"
+        )
+        # batch norm's statistics are global already (_moments), so buffers agree by construction
+        return DistributedDataParallel(module, device_ids=ids, broadcast_buffers=False)
+
+    def barrier(self):
+        if self.size > 1:
+            dist.barrier()
+
+    def close(self):
+        if self.size > 1:
+            dist.destroy_process_group()
+
+
+# -- a whole run, as `nnspec train` runs it: what train.py calls --
+
+
+def read_npy(folder, name):
+    return torch.from_numpy(np.load(os.path.join(folder, name + ".npy")))
+
+
+def _correct(loss, opts, pred, y):
+    """How many rows of a classification batch are right, as the interpreter counts; None for regression."""
+    if loss in ("cross_entropy", "sparse_cross_entropy") and pred.shape[-1] > 1:
+        k = pred.shape[-1]
+        p = pred.reshape(-1, k).argmax(dim=1)
+        t = (
+            y.reshape(-1).long()
+            if y.numel() == p.numel()
+            else y.reshape(-1, k).argmax(dim=1)
+        )
+        return float((p == t).double().sum())
+    if loss == "binary_cross_entropy":
+        cut = 0.0 if opts.get("from_logits") is True else 0.5
+        return float(((pred.reshape(-1) > cut) == (y.reshape(-1) > 0.5)).double().sum())
+    return None
+
+
+def evaluate(module, x, y, block, world=None, batch=256):
+    """Loss (with the penalties) and accuracy over a whole split, in inference mode.
+
+    Under torchrun each process predicts its part of the rows and the sums are shared.
+    """
+    module.eval()
+    rows, _ = (world or World()).part(torch.arange(x.shape[0]))
+    with torch.no_grad():
+        preds = torch.cat(
+            [module(x[rows[i : i + batch]]) for i in range(0, max(len(rows), 1), batch)]
+        )
+        mine = y[rows]
+        k = float(len(rows))
+        lossy = (
+            loss_value(block["loss"], block["loss_opts"], preds, mine) * k if k else 0.0
+        )
+        right = _correct(block["loss"], block["loss_opts"], preds, mine)
+        extra = float(penalty(module))
+    total, correct, n = (world or World()).sum([float(lossy), right or 0.0, k])
+    return total / n + extra, (correct / n if right is not None else None)
+
+
+def fit(module, block, data, start, epochs, world=None, log=print):
+    """Trains `module` from the weights in `start` on the prepared splits in `data`.
+
+    As the interpreter's loop: the schedule's rate per epoch (or reduce_on_plateau's), validation
+    after each epoch, early stopping on the monitored value with the best weights restored. Under
+    torchrun every process takes its part of each global batch; the steps are those of one process.
+    Returns what nnspec.json records: epochs run, the restored epoch, the test results.
+    """
+    world = world or World()
+    device = world.device
+    load_weights(module, start)
+    seed_dropout(module, block["seed"])
+    module.to(device)
+    net = world.wrap(module)
+    SHARD.world = world.size
+    x = read_npy(data, "train_x").to(device)
+    y = read_npy(data, "train_y").to(device)
+    val = None
+    if os.path.exists(os.path.join(data, "val_x.npy")):
+        val = (read_npy(data, "val_x").to(device), read_npy(data, "val_y").to(device))
+    n = x.shape[0]
+    batch = max(1, min(block["batch"], n))
+    updater = Updater(block["optimizer"], block["optimizer_opts"], module.parameters())
+    es = block.get("early_stopping")
+    plateau = block.get("plateau")
+    monitor = es["monitor"] if es else ("val_loss" if val is not None else "loss")
+    if monitor.startswith("val_") and val is None and (es or plateau):
+        log(
+            f"note: there is no validation split, so `{monitor}` is watched on the training split"
+        )
+        monitor = monitor[4:]
+    higher = monitor.endswith("accuracy")
+
+    def better(a, b, delta):
+        return a > b + delta if higher else a < b - delta
+
+    best = -math.inf if higher else math.inf
+    plateau_best, plateau_wait, plateau_lr = best, 0, updater.base_lr
+    best_epoch, best_state, wait = None, None, 0
+    done = 0
+    for epoch in range(epochs):
+        lr = plateau_lr if plateau else block["lr"](updater.base_lr, epoch)
+        order = torch.tensor(epoch_order(n, block["seed"], epoch), device=device)
+        module.train()
+        total, right = 0.0, 0.0
+        for start_row in range(0, n, batch):
+            rows = order[start_row : start_row + batch]
+            mine, SHARD.offset = world.part(rows)
+            SHARD.rows = rows.numel()
+            for p in module.parameters():
+                p.grad = None
+            out = net(x[mine])
+            k = mine.numel()
+            extra = penalty(module)
+            if k:
+                part = loss_value(block["loss"], block["loss_opts"], out, y[mine])
+            else:
+                part = out.sum() * 0.0
+            if world.size == 1:
+                loss = part + extra
+            else:
+                # DistributedDataParallel averages the processes' gradients: weigh each part by
+                # its rows so that the average is the global batch's gradient
+                loss = part * (k * world.size / rows.numel()) + extra
+            loss.backward()
+            updater.step(lr)
+            total += (float(part) + float(extra)) * k
+            right += (
+                _correct(block["loss"], block["loss_opts"], out.detach(), y[mine])
+                or 0.0
+            )
+        SHARD.rows, SHARD.offset = None, 0
+        total, right = world.sum([total, right])
+        values = {"loss": total / n, "accuracy": right / n}
+        shown = f"epoch {epoch + 1:>3}/{epochs}  loss {values['loss']:.4f}"
+        if val is not None:
+            values["val_loss"], values["val_accuracy"] = evaluate(
+                module, *val, block, world
+            )
+            shown += f"  val_loss {values['val_loss']:.4f}"
+        log(shown)
+        done = epoch + 1
+        watched = values.get(monitor)
+        if plateau and watched is not None:
+            if better(watched, plateau_best, 0):
+                plateau_best, plateau_wait = watched, 0
+            else:
+                plateau_wait += 1
+                if plateau_wait >= plateau["patience"]:
+                    plateau_lr = max(plateau_lr * plateau["factor"], plateau["min_lr"])
+                    plateau_wait = 0
+        if es and watched is not None:
+            if better(watched, best, es["min_delta"]):
+                best, best_epoch, wait = watched, epoch + 1, 0
+                if es["restore_best"]:
+                    best_state = {k: v.clone() for k, v in module.state_dict().items()}
+            else:
+                wait += 1
+                if wait >= es["patience"]:
+                    log(
+                        f"stopped: `{monitor}` did not improve for {es['patience']} epoch(s) after epoch {best_epoch}"
+                    )
+                    break
+    if best_state is not None:
+        module.load_state_dict(best_state)
+        log(f"restored the weights of epoch {best_epoch}")
+    result = {
+        "epochs": done,
+        "best_epoch": best_epoch if best_state is not None else None,
+    }
+    if os.path.exists(os.path.join(data, "test_x.npy")):
+        tx = read_npy(data, "test_x").to(device)
+        ty = read_npy(data, "test_y").to(device)
+        loss, acc = evaluate(module, tx, ty, block, world)
+        shown = f"  accuracy {acc:.4f}" if acc is not None else ""
+        log(f"test ({tx.shape[0]} examples): loss {loss:.4f}{shown}")
+        result["test"] = {
+            "loss": loss,
+            "values": {} if acc is None else {"accuracy": acc},
+        }
+    return result
+
+
+# -- saving: the files `nnspec train` writes, so nnspec eval, predict and train --from read them --
+
+# the files a run's folder may hold (src/saved/save.ts OUTPUT_FILES; a test keeps them equal)
+RUN_FILES = (
+    "model.json",
+    "weights.bin",
+    "nnspec.json",
+    "history.json",
+    "history.csv",
+    "curves.svg",
+    "report.txt",
+    "report.json",
+)
+
+
+def writable_folder(out):
+    """Why `out` cannot receive a run's files, or None: checked before training starts."""
+    if os.path.lexists(out) and not os.path.isdir(out):
+        return f"{out} exists and is not a folder; give another --out"
+    if os.path.isdir(out):
+        foreign = sorted(set(os.listdir(out)) - set(RUN_FILES))
+        if foreign:
+            more = ", ..." if len(foreign) > 3 else ""
+            return (
+                f"{out} already holds files nnspec did not write ({', '.join(foreign[:3])}{more}); "
+                "give an empty or new folder with --out, nothing was written"
+            )
+    return None
+
+
+def write_folder(out, files):
+    """Writes `files` as the folder `out` in one rename: never a mix of old and new files."""
+    why = writable_folder(out)
+    if why:
+        raise UserError(why)
+    out = os.path.abspath(out)
+    parent = os.path.dirname(out)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        tmp = os.path.join(
+            parent, f".{os.path.basename(out)}.tmp-{os.getpid()}-{os.urandom(4).hex()}"
+        )
+        os.mkdir(tmp)
+    except OSError as e:
+        raise UserError(
+            f"cannot write into {parent}: {e.strerror}; nothing was written"
+        ) from None
+    old = None
+    try:
+        for name, data in files.items():
+            with open(os.path.join(tmp, name), "wb") as f:
+                f.write(data.encode("utf-8") if isinstance(data, str) else data)
+                f.flush()
+                os.fsync(f.fileno())
+        if os.path.isdir(out):
+            old = tmp + ".old"
+            os.rename(out, old)
+        os.rename(tmp, out)
+    except OSError as e:
+        if old and not os.path.exists(out):
+            os.rename(old, out)
+            old = None
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UserError(
+            f"cannot write {out}: {e.strerror}; nothing was written"
+        ) from None
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def save_model(module, init, out, result):
+    """Writes the trained module as `nnspec train` saves a model: init's topology and sidecar,
+    the module's weights in the manifest's order, the run's epochs and test results."""
+    with open(os.path.join(init, "model.json"), encoding="utf-8") as f:
+        model_json = f.read()
+    manifest = json.loads(model_json)["weightsManifest"]
+    values = weights_of(module)
+    weights = b"".join(
+        np.ascontiguousarray(values[w["name"]], dtype="<f4").tobytes()
+        for group in manifest
+        for w in group["weights"]
+    )
+    meta = read_json(os.path.join(init, "nnspec.json"))
+    meta["epochs"] = result["epochs"]
+    if result.get("best_epoch") is not None:
+        meta["bestEpoch"] = result["best_epoch"]
+    if "test" in result:
+        meta["test"] = result["test"]
+    meta["trainedWith"] = f"PyTorch {torch.__version__}"
+    files = {
+        "model.json": model_json,
+        "weights.bin": weights,
+        "nnspec.json": json.dumps(meta, indent=1) + "\n",
+    }
+    write_folder(out, files)
+    return list(files)
+
+
+def _layers(topology):
+    """A topology's layers by name, without `trainable` (fine-tuning may change it)."""
+    out = {}
+    for layer in topology.get("config", {}).get("layers", []):
+        config = {k: v for k, v in layer.get("config", {}).items() if k != "trainable"}
+        out[layer.get("name")] = (
+            layer.get("class_name"),
+            config,
+            layer.get("inbound_nodes"),
+        )
+    return out
+
+
+def check_start(folder, init):
+    """Raises a UserError unless the saved model in `folder` can start the block whose untrained
+    model is `init`: the same model and the preprocessing the prepared data went through.
+    """
+    meta = read_json(os.path.join(folder, "nnspec.json"))
+    want = read_json(os.path.join(init, "nnspec.json"))
+    if meta.get("format") != "nnspec-model":
+        raise UserError(
+            f"{folder}/nnspec.json does not describe an nnspec model: save it again"
+        )
+    spec = want["spec"]["file"]
+    if meta.get("model") != want["model"]:
+        raise UserError(
+            f"{folder} holds the model `{meta.get('model')}`, this block trains `{want['model']}`: "
+            "give a folder saved from it"
+        )
+    mine = _layers(read_json(os.path.join(init, "model.json")).get("modelTopology", {}))
+    saved = _layers(
+        read_json(os.path.join(folder, "model.json")).get("modelTopology", {})
+    )
+    for name in list(mine) + [n for n in saved if n not in mine]:
+        if mine.get(name) != saved.get(name):
+            where = (
+                "is not in the saved model"
+                if name not in saved
+                else ("is not in this model" if name not in mine else "differs")
+            )
+            raise UserError(
+                f"{folder}: layer `{name}` {where}; the model `{want['model']}` of {spec} is not "
+                f"the one saved there: build the spec it was trained from"
+            )
+    if meta.get("preprocess") != want["preprocess"]:
+        raise UserError(
+            f"{folder} was trained on data preprocessed otherwise than the data prepared here "
+            f"(another data block, split or seed); continue it with `nnspec train {spec} --from "
+            f"{folder}`, which reapplies its preprocessing"
+        )
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"needs a positive integer, not `{text}`")
+    return value
+
+
+def run(spec, source, blocks, models, here, argv=None, log=print):
+    """train.py's command line: the spec's train blocks as `nnspec train` runs them, each model
+    saved as `nnspec train` saves it. Under torchrun, process 0 prints and writes. `source` is
+    the spec's path from `here`, for messages."""
+    parser = _Parser(
+        prog="train.py", description=f"Trains the models of {spec}.nnspec with PyTorch."
+    )
+    parser.add_argument(
+        "--train",
+        help="the train block to run: its number or its model's name (default: all)",
+    )
+    parser.add_argument(
+        "--epochs", type=_positive, help="epochs (default: each block's)"
+    )
+    parser.add_argument(
+        "--out",
+        "-o",
+        help=f"where the trained model goes (default: out/{spec}/MODEL, as nnspec train)",
+    )
+    parser.add_argument(
+        "--from",
+        dest="start",
+        metavar="DIR",
+        help="start from a model nnspec train or train.py saved (default: nnspec's initial weights)",
+    )
+    parser.add_argument(
+        "--device",
+        default="auto",
+        help="cpu, cuda, cuda:N or auto (default: a GPU when there is one)",
+    )
+    args = parser.parse_args(argv)
+    world = None
+    try:
+        chosen = list(enumerate(blocks, 1))
+        saved_model = None
+        if args.start:
+            saved_model = read_json(os.path.join(args.start, "nnspec.json")).get(
+                "model"
+            )
+        if args.train is not None:
+            chosen = [
+                (i, b)
+                for i, b in chosen
+                if str(i) == args.train or b["model"] == args.train
+            ]
+            if not chosen:
+                raise UserError(
+                    f"{spec}.nnspec has no train block {args.train} (give its number, 1 to "
+                    f"{len(blocks)}, or its model's name)"
+                )
+        elif saved_model is not None:
+            chosen = [(i, b) for i, b in chosen if b["model"] == saved_model]
+            if not chosen:
+                raise UserError(
+                    f"{spec}.nnspec has no train block for `{saved_model}`, the model saved in {args.start}"
+                )
+        jobs = []
+        for i, block in chosen:
+            init = os.path.join(here, "init", block["folder"])
+            if not os.path.isdir(init):
+                root = os.path.relpath(os.path.dirname(here))
+                spec_path = os.path.relpath(os.path.join(here, source))
+                raise UserError(
+                    f"{os.path.relpath(here)} holds code only: prepare its data and initial "
+                    f"weights with `npx nnspec build {spec_path} --target pytorch -o {root}`"
+                )
+            if args.start:
+                check_start(args.start, init)
+            if args.out is None:
+                out = os.path.join("out", spec, block["run"])
+            else:
+                out = (
+                    args.out
+                    if len(chosen) == 1
+                    else os.path.join(args.out, block["run"])
+                )
+            why = writable_folder(out)
+            if why:
+                raise UserError(why)
+            jobs.append((i, block, init, out))
+        world = World(args.device)
+        say = log if world.rank == 0 else (lambda *_: None)
+        for i, block, init, out in jobs:
+            say(f"{block['model']} (train {i})")
+            module = models[block["model"]]()
+            data = os.path.join(here, "data", block["folder"])
+            epochs = args.epochs or block["epochs"]
+            result = fit(module, block, data, args.start or init, epochs, world, say)
+            if world.rank == 0:
+                written = save_model(module, init, out, result)
+                say(f"wrote {out}{os.sep}: {', '.join(written)}")
+            world.barrier()
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        if world is not None:
+            world.close()
+    return 0
