@@ -6,11 +6,20 @@
  * training loop (`train()`: shuffling, batch gathering, metrics); tfjs runs a bare loop of
  * `variableGrads` + `applyGradients` on prepared batch tensors, which favours tfjs.
  *
+ * With Debian's python3 and torch, PyTorch runs the same models as `nnspec build --target pytorch`
+ * writes them (model.py, nnspec_torch's losses and update rules) on one CPU thread
+ * (`torch.set_num_threads(1)`), in a bare loop of steps on prepared batches like tfjs's.
+ *
  * Prints samples/s, the ratios, and memory: the interpreter's buffers (exact) and, for each run,
  * the growth of the process's peak RSS (sampled; run node with --expose-gc for cleaner figures).
  */
 import * as tf from "@tensorflow/tfjs";
-import { resolve as resolvePath } from "node:path";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve as resolvePath } from "node:path";
+import { HELPER } from "../src/codegen/pytorch/build.ts";
+import { emitModelFile, sourceText } from "../src/codegen/pytorch/emit.ts";
 import type { CheckedModel } from "../src/check/ir.ts";
 import { registerWasmConv2dFilterGradient } from "../src/codegen/tfjs/runtime.ts";
 import { FileHost } from "../src/node/host.ts";
@@ -140,6 +149,61 @@ async function tfjs(c: Case, checked: CheckedModel, cfg: TrainConfig, backend: s
   return { sps, tensors };
 }
 
+const PYTHON = "/usr/bin/python3";
+const hasTorch = spawnSync(PYTHON, ["-c", "import torch, numpy"]).status === 0;
+
+/** Samples/s of the generated PyTorch module on one thread, or why there is no figure. */
+function pytorch(c: Case, checked: CheckedModel, cfg: TrainConfig): number | string {
+  if (!hasTorch) return "no torch";
+  const dir = mkdtempSync(join(tmpdir(), "nnspec-bench-torch-"));
+  try {
+    const src = new FileHost().analyse(resolvePath(c.spec), c.spec);
+    writeFileSync(join(dir, "model.py"), emitModelFile("bench", [checked], sourceText(src)).text);
+    copyFileSync(HELPER, join(dir, "nnspec_torch.py"));
+    const input = checked.inputs[0].shape.map((d) => d.value!);
+    const out = checked.outputs[0].shape.map((d) => d.value!);
+    const script = `
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import torch
+torch.set_num_threads(1)
+import nnspec_torch as nt
+from model import MODELS
+c = json.loads(sys.argv[2])
+torch.manual_seed(3)
+module = MODELS[c["model"]]()
+module.train()
+shape = [4, c["batch"]] + c["input"]
+x = torch.rand(shape) if len(c["input"]) == 3 else torch.randn(shape)
+k = c["out"][-1]
+if c["loss"] == "sparse_cross_entropy":
+    y = torch.randint(0, k, (4, c["batch"])).float()
+else:
+    y = (torch.rand(4, c["batch"], k) < 0.5).float()
+updater = nt.Updater(c["optimizer"], c["optimizer_opts"], module.parameters())
+lr = c["optimizer_opts"]["lr"]
+def step(b):
+    for p in module.parameters():
+        p.grad = None
+    loss = nt.loss_value(c["loss"], c["loss_opts"], module(x[b]), y[b]) + nt.penalty(module)
+    loss.backward()
+    updater.step(lr)
+step(0)
+steps, t0 = 0, time.perf_counter()
+while time.perf_counter() - t0 < c["seconds"] or steps < 2:
+    step(steps % 4)
+    steps += 1
+print(steps * c["batch"] / (time.perf_counter() - t0))
+`;
+    const job = { model: c.model, batch: c.batch, input, out, loss: cfg.loss.name, loss_opts: cfg.loss.opts, optimizer: cfg.optimizer.name, optimizer_opts: cfg.optimizer.opts, seconds: c.seconds };
+    const r = spawnSync(PYTHON, ["-c", script, dir, JSON.stringify(job)], { encoding: "utf8" });
+    if (r.status !== 0) return `failed: ${r.stderr.trim().split("\n").pop()}`;
+    return Number(r.stdout.trim());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function run(): Promise<void> {
   let wasm = false;
   try {
@@ -151,7 +215,8 @@ export async function run(): Promise<void> {
     // not installed: cpu only
   }
   console.log(`train: samples/s while training (higher is better); tfjs ${tf.version.tfjs}, backends cpu${wasm ? " and wasm" : " (wasm not installed: npm i -D @tensorflow/tfjs-backend-wasm@4.22.0)"}`);
-  const rows: string[][] = [["model", "interpreter", "tfjs-cpu", "×cpu", "tfjs-wasm", "×wasm", "interp. buffers", "Δ peak RSS interp / cpu / wasm"]];
+  if (!hasTorch) console.log(`PyTorch: ${PYTHON} has no torch (apt-get install -y --no-install-recommends python3-torch python3-numpy)`);
+  const rows: string[][] = [["model", "interpreter", "tfjs-cpu", "×cpu", "tfjs-wasm", "×wasm", "torch 1 thread", "×torch", "interp. buffers", "Δ peak RSS interp / cpu / wasm"]];
   for (const c of CASES) {
     const { checked, cfg } = load(c);
     const rss = new PeakRss();
@@ -165,6 +230,7 @@ export async function run(): Promise<void> {
       w = await tfjs(c, checked, cfg, "wasm", rss);
       rssWasm = rss.growth;
     }
+    const torch = pytorch(c, checked, cfg);
     rows.push([
       c.label,
       mine.sps.toFixed(0),
@@ -172,6 +238,8 @@ export async function run(): Promise<void> {
       `${(mine.sps / cpu.sps).toFixed(1)}×`,
       w ? w.sps.toFixed(0) : "-",
       w ? `${(mine.sps / w.sps).toFixed(1)}×` : "-",
+      typeof torch === "number" ? torch.toFixed(0) : torch,
+      typeof torch === "number" ? `${(mine.sps / torch).toFixed(1)}×` : "-",
       mb(mine.bytes),
       `${mb(rssMine)} / ${mb(rssCpu)} / ${w ? mb(rssWasm) : "-"}`,
     ]);
