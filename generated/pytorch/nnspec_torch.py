@@ -618,6 +618,124 @@ class World:
             dist.destroy_process_group()
 
 
+# -- metrics (src/kinds/metrics/kernel.ts) --
+
+
+def _scores(tp, fp, fn):
+    """Precision, recall and F1 of one class from its counts; 0 where a ratio is 0/0."""
+    precision = tp / (tp + fp) if tp + fp > 0 else 0
+    recall = tp / (tp + fn) if tp + fn > 0 else 0
+    both = precision + recall
+    return precision, recall, (2 * precision * recall) / both if both > 0 else 0
+
+
+def _mean(xs):
+    return sum(xs) / len(xs) if xs else 0
+
+
+class Metrics:
+    """The interpreter's metrics as sums that add across batches and processes: the examples, then
+    a confusion matrix (classes; per label tp, fp, fn, tn for multi-label outputs) or the error sums
+    and label moments (regression)."""
+
+    def __init__(self, task, loss_opts, out_shape, label_width):
+        self.task = task
+        self.k = out_shape[-1] if out_shape else 1
+        self.elems = shape_size(out_shape)
+        self.threshold = 0.0 if loss_opts.get("from_logits") is True else 0.5
+        self.sparse = task == "multiclass" and label_width != self.elems
+        if task == "regression":
+            size = 3 + 2 * self.elems
+        elif task == "multilabel":
+            size = 4 * self.k
+        else:
+            size = (2 if task == "binary" else self.k) ** 2
+        self.sums = torch.zeros(1 + size, dtype=torch.float64)
+
+    def add(self, pred, y):
+        pred = pred.detach().double().reshape(-1).cpu()
+        y = y.detach().double().reshape(-1).cpu()
+        k, s = self.k, self.sums
+        s[0] += pred.numel() // self.elems
+        if self.task == "multiclass":
+            best = pred.reshape(-1, k).argmax(dim=1)
+            truth = (
+                torch.trunc(y).long() if self.sparse else y.reshape(-1, k).argmax(dim=1)
+            )
+            kept = (truth >= 0) & (truth < k)
+            cells = truth[kept] * k + best[kept]
+            s[1:] += torch.bincount(cells, minlength=k * k).double()
+        elif self.task == "binary":
+            cells = (y >= 0.5).long() * 2 + (pred >= self.threshold).long()
+            s[1:] += torch.bincount(cells, minlength=4).double()
+        elif self.task == "multilabel":
+            p, t = pred >= self.threshold, y >= 0.5
+            kind = torch.where(p, torch.where(t, 0, 1), torch.where(t, 2, 3))
+            cells = (torch.arange(pred.numel()) % k) * 4 + kind
+            s[1:] += torch.bincount(cells, minlength=4 * k).double()
+        else:
+            e = pred - y
+            s[1] += (e * e).sum()
+            s[2] += e.abs().sum()
+            s[3] += e.numel()
+            j = torch.arange(y.numel()) % self.elems
+            n = self.elems
+            s[4 : 4 + n] += torch.bincount(j, weights=y, minlength=n)
+            s[4 + n :] += torch.bincount(j, weights=y * y, minlength=n)
+
+    def result(self, sums=None):
+        """{"n": examples, "values": every metric of the task}, from these sums or given ones."""
+        s = (self.sums if sums is None else torch.tensor(sums)).tolist()
+        n = s[0]
+        values = {}
+        if self.task == "regression":
+            sse, sae, count = s[1:4]
+            e = self.elems
+            mse = sse / max(1, count)
+            values["mse"] = mse
+            values["rmse"] = math.sqrt(mse)
+            values["mae"] = sae / max(1, count)
+            total = 0
+            for j in range(e):
+                total += s[4 + e + j] - (s[4 + j] * s[4 + j]) / max(1, n)
+            values["r2"] = 1 - sse / total if total > 0 else 0
+            return {"n": int(n), "values": values}
+        cells = s[1:]
+        per = []
+        if self.task == "multilabel":
+            for c in range(self.k):
+                tp, fp, fn = cells[4 * c : 4 * c + 3]
+                per.append(_scores(tp, fp, fn))
+            right = sum(cells[4 * c] + cells[4 * c + 3] for c in range(self.k))
+        else:
+            c_ = 2 if self.task == "binary" else self.k
+            cm = [cells[t * c_ : (t + 1) * c_] for t in range(c_)]
+            for c in range(c_):
+                fp = sum(cm[o][c] for o in range(c_) if o != c)
+                fn = sum(cm[c][o] for o in range(c_) if o != c)
+                per.append(_scores(cm[c][c], fp, fn))
+            right = sum(cm[c][c] for c in range(c_))
+        values["accuracy"] = right / max(1, sum(cells))
+        if self.task == "binary":
+            values["precision"], values["recall"], values["f1"] = per[1]
+        else:
+            for i, name in enumerate(("precision", "recall", "f1")):
+                values[name] = _mean([p[i] for p in per])
+        return {"n": int(n), "values": values}
+
+
+def fmt(v):
+    """A figure as nnspec prints it: four decimals, or three in exponent form when very large or small."""
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "Infinity" if v > 0 else "-Infinity"
+    if abs(v) >= 1000 or (v != 0 and abs(v) < 1e-3):
+        mantissa, exponent = f"{v:.3e}".split("e")
+        return f"{mantissa}e{int(exponent):+d}"
+    return f"{v:.4f}"
+
+
 # -- a whole run, as `nnspec train` runs it: what train.py calls --
 
 
@@ -625,53 +743,45 @@ def read_npy(folder, name):
     return torch.from_numpy(np.load(os.path.join(folder, name + ".npy")))
 
 
-def _correct(loss, opts, pred, y):
-    """How many rows of a classification batch are right, as the interpreter counts; None for regression."""
-    if loss in ("cross_entropy", "sparse_cross_entropy") and pred.shape[-1] > 1:
-        k = pred.shape[-1]
-        p = pred.reshape(-1, k).argmax(dim=1)
-        t = (
-            y.reshape(-1).long()
-            if y.numel() == p.numel()
-            else y.reshape(-1, k).argmax(dim=1)
-        )
-        return float((p == t).double().sum())
-    if loss == "binary_cross_entropy":
-        cut = 0.0 if opts.get("from_logits") is True else 0.5
-        return float(((pred.reshape(-1) > cut) == (y.reshape(-1) > 0.5)).double().sum())
-    return None
+def _metrics(module_out, block, y):
+    width = shape_size(tuple(y.shape[1:]))
+    return Metrics(block["task"], block["loss_opts"], list(module_out), width)
 
 
 def evaluate(module, x, y, block, world=None, batch=256):
-    """Loss (with the penalties) and accuracy over a whole split, in inference mode.
-
-    Under torchrun each process predicts its part of the rows and the sums are shared.
-    """
+    """Loss (with the penalties) and every metric over a whole split, in inference mode, in
+    batches as the interpreter's evaluator takes them. Under torchrun each process predicts its
+    part of the rows and the sums are shared. Returns (loss, {"n", "values"})."""
+    world = world or World()
     module.eval()
-    rows, _ = (world or World()).part(torch.arange(x.shape[0]))
+    rows, _ = world.part(torch.arange(x.shape[0]))
+    metrics = _metrics(block["out"], block, y)
+    total = 0.0
     with torch.no_grad():
-        preds = torch.cat(
-            [module(x[rows[i : i + batch]]) for i in range(0, max(len(rows), 1), batch)]
-        )
-        mine = y[rows]
-        k = float(len(rows))
-        lossy = (
-            loss_value(block["loss"], block["loss_opts"], preds, mine) * k if k else 0.0
-        )
-        right = _correct(block["loss"], block["loss_opts"], preds, mine)
+        for i in range(0, len(rows), batch):
+            part = rows[i : i + batch]
+            pred = module(x[part])
+            total += float(
+                loss_value(block["loss"], block["loss_opts"], pred, y[part])
+            ) * len(part)
+            metrics.add(pred, y[part])
         extra = float(penalty(module))
-    total, correct, n = (world or World()).sum([float(lossy), right or 0.0, k])
-    return total / n + extra, (correct / n if right is not None else None)
+    sums = world.sum([total] + metrics.sums.tolist())
+    report = metrics.result(sums[1:])
+    return sums[0] / max(1, report["n"]) + extra, report
 
 
-def fit(module, block, data, start, epochs, world=None, log=print):
-    """Trains `module` from the weights in `start` on the prepared splits in `data`.
+def _report_line(split, loss, report):
+    shown = "  ".join(f"{k} {fmt(v)}" for k, v in report["values"].items())
+    return f"{split} ({report['n']} examples): loss {fmt(loss)}  {shown}"
 
-    As the interpreter's loop: the schedule's rate per epoch (or reduce_on_plateau's), validation
-    after each epoch, early stopping on the monitored value with the best weights restored. Under
-    torchrun every process takes its part of each global batch; the steps are those of one process.
-    Returns what nnspec.json records: epochs run, the restored epoch, the test results.
-    """
+
+def fit(module, block, split, start, epochs, world=None, log=print):
+    """Trains `module` from the weights in `start` on `split` ({"train": (x, y), "val": (x, y) or
+    None}) as the interpreter's loop does: the schedule's rate per epoch (or reduce_on_plateau's),
+    validation after each epoch, early stopping on the monitored value with the best weights
+    restored. Under torchrun every process takes its part of each global batch; the steps are
+    those of one process. Returns the epochs run and the restored epoch."""
     world = world or World()
     device = world.device
     load_weights(module, start)
@@ -679,11 +789,10 @@ def fit(module, block, data, start, epochs, world=None, log=print):
     module.to(device)
     net = world.wrap(module)
     SHARD.world = world.size
-    x = read_npy(data, "train_x").to(device)
-    y = read_npy(data, "train_y").to(device)
-    val = None
-    if os.path.exists(os.path.join(data, "val_x.npy")):
-        val = (read_npy(data, "val_x").to(device), read_npy(data, "val_y").to(device))
+    x, y = (t.to(device) for t in split["train"])
+    val = split.get("val")
+    if val is not None:
+        val = tuple(t.to(device) for t in val)
     n = x.shape[0]
     batch = max(1, min(block["batch"], n))
     updater = Updater(block["optimizer"], block["optimizer_opts"], module.parameters())
@@ -695,7 +804,8 @@ def fit(module, block, data, start, epochs, world=None, log=print):
             f"note: there is no validation split, so `{monitor}` is watched on the training split"
         )
         monitor = monitor[4:]
-    higher = monitor.endswith("accuracy")
+    watched_metric = monitor[4:] if monitor.startswith("val_") else monitor
+    higher = bool(es and es["higher"])
 
     def better(a, b, delta):
         return a > b + delta if higher else a < b - delta
@@ -704,11 +814,13 @@ def fit(module, block, data, start, epochs, world=None, log=print):
     plateau_best, plateau_wait, plateau_lr = best, 0, updater.base_lr
     best_epoch, best_state, wait = None, None, 0
     done = 0
+    width = len(str(epochs))
     for epoch in range(epochs):
         lr = plateau_lr if plateau else block["lr"](updater.base_lr, epoch)
         order = torch.tensor(epoch_order(n, block["seed"], epoch), device=device)
         module.train()
-        total, right = 0.0, 0.0
+        total = 0.0
+        metrics = _metrics(block["out"], block, y)
         for start_row in range(0, n, batch):
             rows = order[start_row : start_row + batch]
             mine, SHARD.offset = world.part(rows)
@@ -731,20 +843,30 @@ def fit(module, block, data, start, epochs, world=None, log=print):
             loss.backward()
             updater.step(lr)
             total += (float(part) + float(extra)) * k
-            right += (
-                _correct(block["loss"], block["loss_opts"], out.detach(), y[mine])
-                or 0.0
-            )
+            metrics.add(out, y[mine])
         SHARD.rows, SHARD.offset = None, 0
-        total, right = world.sum([total, right])
-        values = {"loss": total / n, "accuracy": right / n}
-        shown = f"epoch {epoch + 1:>3}/{epochs}  loss {values['loss']:.4f}"
+        sums = world.sum([total] + metrics.sums.tolist())
+        trained = metrics.result(sums[1:])["values"]
+        values = {"loss": sums[0] / n}
+        for m in block["metrics"]:
+            if m in trained:
+                values[m] = trained[m]
         if val is not None:
-            values["val_loss"], values["val_accuracy"] = evaluate(
-                module, *val, block, world
+            values["val_loss"], report = evaluate(
+                module, *val, block, world, max(batch, 256)
             )
-            shown += f"  val_loss {values['val_loss']:.4f}"
-        log(shown)
+            for m in block["metrics"]:
+                if m in report["values"]:
+                    values[f"val_{m}"] = report["values"][m]
+            if (
+                f"val_{watched_metric}" not in values
+                and watched_metric in report["values"]
+            ):
+                values[f"val_{watched_metric}"] = report["values"][watched_metric]
+        if watched_metric not in values and watched_metric in trained:
+            values[watched_metric] = trained[watched_metric]
+        shown = "  ".join(f"{k} {fmt(v)}" for k, v in values.items())
+        log(f"epoch {epoch + 1:>{width}}/{epochs}  {shown}")
         done = epoch + 1
         watched = values.get(monitor)
         if plateau and watched is not None:
@@ -770,21 +892,86 @@ def fit(module, block, data, start, epochs, world=None, log=print):
     if best_state is not None:
         module.load_state_dict(best_state)
         log(f"restored the weights of epoch {best_epoch}")
-    result = {
+    return {
         "epochs": done,
         "best_epoch": best_epoch if best_state is not None else None,
     }
-    if os.path.exists(os.path.join(data, "test_x.npy")):
-        tx = read_npy(data, "test_x").to(device)
-        ty = read_npy(data, "test_y").to(device)
-        loss, acc = evaluate(module, tx, ty, block, world)
-        shown = f"  accuracy {acc:.4f}" if acc is not None else ""
-        log(f"test ({tx.shape[0]} examples): loss {loss:.4f}{shown}")
-        result["test"] = {
-            "loss": loss,
-            "values": {} if acc is None else {"accuracy": acc},
-        }
-    return result
+
+
+def _splits(folder):
+    """The prepared splits in a data folder: train, and val and test where they have rows."""
+    found = {}
+    for part in ("train", "val", "test"):
+        if os.path.exists(os.path.join(folder, f"{part}_x.npy")):
+            found[part] = (read_npy(folder, f"{part}_x"), read_npy(folder, f"{part}_y"))
+    return found
+
+
+def _quiet(*_):
+    pass
+
+
+def cross_validate(make, block, data, init, epochs, world, log):
+    """K-fold cross-validation as `nnspec train` runs it: a fresh model per fold from the initial
+    weights, trained on the fold's rows and scored on its held-out rows; each score's mean and
+    sample standard deviation."""
+    folds = sorted(f for f in os.listdir(data) if f.startswith("fold-"))
+    folds.sort(key=lambda f: int(f[5:]))
+    k = len(folds)
+    log(
+        f"cross-validation, {k} folds (each trains a fresh model on {k - 1} parts and scores the held-out one):"
+    )
+    scores = []
+    for i, fold in enumerate(folds):
+        parts = _splits(os.path.join(data, fold))
+        module = make()
+        run = fit(
+            module,
+            block,
+            {"train": parts["train"], "val": parts["val"]},
+            init,
+            epochs,
+            world,
+            _quiet,
+        )
+        loss, report = evaluate(module, *parts["val"], block, world)
+        values = {"loss": loss}
+        for m, v in report["values"].items():
+            if m in block["metrics"]:
+                values[m] = v
+        shown = "  ".join(f"{m} {fmt(v)}" for m, v in values.items())
+        log(
+            f"fold {i + 1}/{k}  {run['epochs']} epoch(s)  held out {report['n']}: {shown}"
+        )
+        scores.append(values)
+    parts = []
+    for m in scores[0]:
+        xs = [s[m] for s in scores]
+        mean = sum(xs) / len(xs)
+        sd = (
+            math.sqrt(sum((x - mean) * (x - mean) for x in xs) / (len(xs) - 1))
+            if len(xs) > 1
+            else 0
+        )
+        parts.append(f"{m} {fmt(mean)} ± {fmt(sd)}")
+    log(f"cross-validation ({k} folds, held-out rows, mean ± sd): {'  '.join(parts)}")
+
+
+def train_block(make, block, data, start, epochs, world, log, folds=True):
+    """One train block: cross-validation when it has folds (and `folds`: not when continuing a
+    saved model), then the model on all its training rows, tested on the test split. Returns the
+    trained module and what nnspec.json records."""
+    found = _splits(data)
+    if folds and os.path.isdir(os.path.join(data, "fold-1")):
+        cross_validate(make, block, data, start, epochs, world, log)
+        log(f"final model: trained on all {found['train'][0].shape[0]} non-test rows")
+    module = make()
+    result = fit(module, block, found, start, epochs, world, log)
+    if "test" in found:
+        loss, report = evaluate(module, *found["test"], block, world)
+        log(_report_line("test", loss, report))
+        result["test"] = {"loss": loss, "values": report["values"]}
+    return module, result
 
 
 # -- saving: the files `nnspec train` writes, so nnspec eval, predict and train --from read them --
@@ -1038,10 +1225,18 @@ def run(spec, source, blocks, models, here, argv=None, log=print):
         say = log if world.rank == 0 else (lambda *_: None)
         for i, block, init, out in jobs:
             say(f"{block['model']} (train {i})")
-            module = models[block["model"]]()
             data = os.path.join(here, "data", block["folder"])
             epochs = args.epochs or block["epochs"]
-            result = fit(module, block, data, args.start or init, epochs, world, say)
+            module, result = train_block(
+                models[block["model"]],
+                block,
+                data,
+                args.start or init,
+                epochs,
+                world,
+                say,
+                folds=not args.start,
+            )
             if world.rank == 0:
                 written = save_model(module, init, out, result)
                 say(f"wrote {out}{os.sep}: {', '.join(written)}")

@@ -620,6 +620,11 @@ export function checkTrain(t: TrainSpec, checked: CheckedModel, info: DataInfo, 
       fixes: model.file === t.file && paren ? [{ title: "declare the last layer's output", edits: [{ span: { ...paren, start: paren.start + 1, end: paren.end + 1, col: paren.col + 1, endCol: paren.endCol + 1 }, newText: ` -> y${shape ? `: ${shape}` : ""}` }] }] : [],
     });
   }
+  if (model.inputs.length > 1 || model.outputs.length > 1) {
+    const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+    sink.report("trainSeveralInputsOutputs", t.node.model?.span ?? t.node.span, { model: model.name, inputs: count(model.inputs.length, "input"), outputs: count(model.outputs.length, "output") });
+    return;
+  }
   if (single && t.loss && sound("loss")) checkLossAgainstOutput(t, model, outputHead(checked, single), t.loss, info.spec.label, info, sink);
   checkFeatures(t, model, checked, info, sink);
   if (sound("metrics")) checkMetrics(t, info.spec.label, sink);

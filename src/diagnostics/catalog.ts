@@ -736,6 +736,15 @@ export const CATALOG = {
     explain:
       "Training keeps every tensor of a batch in one typed array (and its gradient in another), and a typed array holds at most 2^31 − 1 values. The batch size times the values per example of the largest tensor must stay under that bound, or `train` could never allocate it.",
   },
+  trainSeveralInputsOutputs: {
+    code: "NN0423",
+    severity: "error",
+    message: "`{model}` has {inputs} and {outputs}; training takes a model with one input and one output",
+    label: "trained here",
+    help: "a data block gives each example one feature tensor and one label: train a model with one input and one output (join inputs in the data block's `features`, and train one model per output)",
+    explain:
+      "A `train` block feeds its data block's features to the model's input and compares the model's output with the labels. Both the interpreter and the generated code train models with exactly one input and one output; a model with several can be checked, summarised and used inside another model, but not trained on its own yet.",
+  },
   dataFileNotFound: {
     code: "NN0623",
     severity: "warning",

@@ -216,7 +216,7 @@ for cls in MODELS.values():
     });
     const run = spawnSync(PYTHON, [join(pkg, "train.py"), "--epochs", "1", "--device", "cpu", "--out", join(work, "py-run")], { cwd: work, encoding: "utf8" });
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^test \(\d+ examples\): loss \S+ {2}accuracy \S+$/m);
+    expect(run.stdout).toMatch(/^test \(\d+ examples\): loss \S+ {2}accuracy \S+ {2}precision \S+ {2}recall \S+ {2}f1 \S+$/m);
     // the saved model keeps the spec's names for nnspec to read
     const evald = spawnSync(process.execPath, [join(root, "bin/nnspec.mjs"), "eval", specPath, "--model", join(work, "py-run", "class")], { encoding: "utf8" });
     expect(evald.status, evald.stderr).toBe(0);

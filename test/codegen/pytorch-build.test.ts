@@ -76,19 +76,27 @@ print(json.dumps(out))
     }
   });
 
-  it("trains to the interpreter's test results: python3 train.py beside nnspec train", { timeout: 300_000 }, () => {
+  it("trains to the interpreter's results: python3 train.py beside nnspec train", { timeout: 300_000 }, async () => {
     // lr_schedule: step, cosine, reduce_on_plateau and exponential rates, early stopping on val_loss and
-    // val_accuracy with the best weights restored: 40 epochs are enough for stops to happen
-    for (const [s, epochs] of [["iris", "3"], ["breast_cancer", "3"], ["boston_linear", "3"], ["lr_schedule", "40"]]) {
-      const py = spawnSync(PYTHON, [join(out, s, "train.py"), "--epochs", epochs, "--device", "cpu"], { cwd: TMP, encoding: "utf8" });
+    // val_accuracy with the best weights restored: 40 epochs are enough for stops to happen.
+    // metrics: k-fold cross-validation, early stopping on F1, recall and R², every metric of the report.
+    const fixture = "test/fixtures/torch/metrics.nnspec";
+    const built = await buildPytorch([fixture], { cwd: ROOT, outRoot: out });
+    expect(built.errors).toEqual([]);
+    writeBuilt(built.files);
+    for (const [spec, epochs] of [["specs/iris.nnspec", "3"], ["specs/breast_cancer.nnspec", "3"], ["specs/boston_linear.nnspec", "3"], ["specs/lr_schedule.nnspec", "40"], [fixture, undefined]] as const) {
+      const stem = spec.replace(/^.*\/|\.nnspec$/g, "");
+      const more = epochs ? ["--epochs", epochs] : [];
+      const py = spawnSync(PYTHON, [join(out, stem, "train.py"), ...more, "--device", "cpu"], { cwd: TMP, encoding: "utf8" });
       expect(py.status, py.stderr).toBe(0);
-      if (s === "lr_schedule") expect(py.stdout).toMatch(/^stopped: `val_accuracy` did not improve/m);
-      const js = nnspec("train", `specs/${s}.nnspec`, "--epochs", epochs, "--quiet");
+      if (stem === "lr_schedule") expect(py.stdout).toMatch(/^stopped: `val_accuracy` did not improve/m);
+      const js = nnspec("train", spec, ...more, "--out", join(TMP, "js", stem));
       expect(js.status, js.stderr).toBe(0);
-      // "test (45 examples): loss 0.0832  accuracy 1.0000", one line per train block
-      const tests = (text: string) => [...text.matchAll(/^test \((\d+) examples\): loss (\S+)(?:\s+accuracy (\S+))?/gm)].map((m) => [m[1], m[2], m[3] ?? null]);
-      expect(tests(py.stdout).length, py.stdout).toBeGreaterThan(0);
-      expect(tests(py.stdout), s).toEqual(tests(js.stdout));
+      // each block's test line with every metric ("test (45 examples): loss 0.0832  accuracy 1.0000  precision …"),
+      // and with k folds each fold's line and the mean ± sd
+      const results = (text: string) => text.split("\n").filter((l) => /^(test \(|fold \d+\/\d+ |cross-validation \()/.test(l));
+      expect(results(py.stdout).length, py.stdout).toBeGreaterThan(0);
+      expect(results(py.stdout), stem).toEqual(results(js.stdout));
     }
   });
 
@@ -104,14 +112,12 @@ print(json.dumps(out))
     }
   });
 
-  it("says what the target cannot run yet, writes nothing, exit 1", () => {
+  it("refuses what check refuses: a train block on a model with two inputs, nothing written, exit 1", () => {
     const dir = join(TMP, "refused");
-    const spec = join(TMP, "f1.nnspec");
-    const cancer = readFileSync(join(ROOT, "specs/breast_cancer.nnspec"), "utf8").replace('from "data/', `from "${join(ROOT, "specs/data")}/`);
-    writeFileSync(spec, cancer.replace(/( {2}metrics .*\n)/, "$1  early_stopping monitor: val_f1\n"));
-    const r = nnspec("build", spec, "--target", "pytorch", "-o", dir);
+    const r = nnspec("build", "test/cases/checks/train-several-inputs.nnspec", "--target", "pytorch", "-o", dir);
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/^error: .*f1\.nnspec: the train block at line \d+ stops early on `val_f1`; the PyTorch target watches loss and accuracy only, so far$/m);
+    expect(r.stderr).toMatch(/error\[NN0423\]: `two` has 2 inputs and 1 output/);
+    expect(r.stderr).toMatch(/^nothing written$/m);
     expect(existsSync(dir)).toBe(false);
   });
 });

@@ -14,6 +14,8 @@ import { concreteModel, type ConcreteModel } from "../../check/concrete.ts";
 import type { CheckedModel, TrainConfig } from "../../check/ir.ts";
 import type { DataSpec } from "../../lang/program.ts";
 import { taskOf } from "../../kinds/metrics/kernel.ts";
+import { HIGHER_IS_BETTER } from "../../kinds/metrics/index.ts";
+import type { SplitData } from "../../data/index.ts";
 import { runName, saveModel, type ValuedParam } from "../../saved/save.ts";
 import { loadData } from "../../data/index.ts";
 import { SCHEDULES } from "../../kinds/optimizers/index.ts";
@@ -75,13 +77,17 @@ async function prepared(b: {
 }): Promise<BuiltFile[]> {
   const { data, diagnostics } = await loadData(b.data, b.specAbs);
   if (!data) throw new TargetError(`the data of the train block at ${b.at} did not load: ${diagnostics.map((d) => d.message).join("; ")}`);
-  if (data.folds) throw new TargetError(`the train block at ${b.at} cross-validates, which the PyTorch target does not do yet`);
   const files: BuiltFile[] = [];
-  for (const part of ["train", "val", "test"] as const) {
-    const s = data[part];
-    if (s.n === 0) continue;
-    files.push({ spec: b.spec, path: join(b.dir, `${part}_x.npy`), text: npy(s.x, [s.n, ...s.featureShape]) });
-    files.push({ spec: b.spec, path: join(b.dir, `${part}_y.npy`), text: npy(s.y, [s.n, ...s.labelShape]) });
+  const write = (dir: string, part: string, s: SplitData) => {
+    if (s.n === 0) return;
+    files.push({ spec: b.spec, path: join(dir, `${part}_x.npy`), text: npy(s.x, [s.n, ...s.featureShape]) });
+    files.push({ spec: b.spec, path: join(dir, `${part}_y.npy`), text: npy(s.y, [s.n, ...s.labelShape]) });
+  };
+  for (const part of ["train", "val", "test"] as const) write(b.dir, part, data[part]);
+  // cross-validation: each fold's rows, preprocessed with the statistics fitted on its training part
+  for (const [k, f] of (data.folds ?? []).entries()) {
+    write(join(b.dir, `fold-${k + 1}`), "train", f.train);
+    write(join(b.dir, `fold-${k + 1}`), "val", f.val);
   }
   // the untrained model as `nnspec train` would save it after 0 epochs: train.py starts from it
   // and writes its trained model in the same form
@@ -132,10 +138,8 @@ export async function buildPytorch(paths: string[], opts: { outRoot?: string; cw
       const schedule = cfg.schedule ? SCHEDULES.get(cfg.schedule.name) : undefined;
       const plateau = cfg.schedule?.name === "reduce_on_plateau";
       if (cfg.schedule && !plateau && !schedule?.torch) throw new TargetError(`the train block at ${at} uses \`${cfg.schedule.name}\`, which the PyTorch target does not run yet`);
-      const watched = cfg.earlyStopping?.monitor;
-      if (watched && !/^(val_)?(loss|accuracy)$/.test(watched)) throw new TargetError(`the train block at ${at} stops early on \`${watched}\`; the PyTorch target watches loss and accuracy only, so far`);
-      if (checked.spec.inputs.length !== 1 || checked.outputs.length !== 1) throw new TargetError(`the train block at ${at} trains \`${checked.spec.name}\`, which has several inputs or outputs; the PyTorch target trains one of each`);
       const folder = `train-${i + 1}`;
+      const out = checked.outputs[0].shape.map((d) => d.value ?? 0);
       if (!opts.codeOnly) files.push(...(await prepared({ data: t.data, cfg, checked, i, at, spec: path, stem, text: file.text, dir: join(dir, "data", folder), init: join(dir, "init", folder), specAbs })));
       // the schedule's rate per epoch as a function (reduce_on_plateau: fit() drives the rate)
       const lrName = `lr_${i + 1}`;
@@ -144,6 +148,9 @@ export async function buildPytorch(paths: string[], opts: { outRoot?: string; cw
         ["model", pyLiteral(checked.spec.name)],
         ["folder", pyLiteral(folder)],
         ["run", pyLiteral(runName(file.checked.trains, i))],
+        ["task", pyLiteral(taskOf(cfg.loss.name, out))],
+        ["out", pyLiteral(out)],
+        ["metrics", pyLiteral(cfg.metrics)],
         ["loss", pyLiteral(cfg.loss.name)],
         ["loss_opts", pyLiteral(cfg.loss.opts)],
         ["optimizer", pyLiteral(cfg.optimizer.name)],
@@ -153,7 +160,7 @@ export async function buildPytorch(paths: string[], opts: { outRoot?: string; cw
         ["batch", String(cfg.batch)],
         ["seed", String(cfg.seed)],
         ...(cfg.earlyStopping
-          ? ([["early_stopping", pyLiteral({ monitor: cfg.earlyStopping.monitor, patience: cfg.earlyStopping.patience, min_delta: cfg.earlyStopping.minDelta, restore_best: cfg.earlyStopping.restoreBest })]] as [string, string][])
+          ? ([["early_stopping", pyLiteral({ monitor: cfg.earlyStopping.monitor, higher: HIGHER_IS_BETTER.has(cfg.earlyStopping.monitor.replace(/^val_/, "")), patience: cfg.earlyStopping.patience, min_delta: cfg.earlyStopping.minDelta, restore_best: cfg.earlyStopping.restoreBest })]] as [string, string][])
           : []),
         ...(plateau && cfg.schedule ? ([["plateau", pyLiteral({ factor: cfg.schedule.opts.factor, patience: cfg.schedule.opts.patience, min_lr: cfg.schedule.opts.min_lr })]] as [string, string][]) : []),
       ];
