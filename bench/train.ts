@@ -20,6 +20,9 @@ import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
 import { HELPER } from "../src/codegen/pytorch/build.ts";
 import { emitModelFile, sourceText } from "../src/codegen/pytorch/emit.ts";
+import { LOSSES } from "../src/kinds/losses/index.ts";
+import { OPTIMIZERS } from "../src/kinds/optimizers/index.ts";
+import { pyPartial } from "../src/kinds/torch.ts";
 import type { CheckedModel } from "../src/check/ir.ts";
 import { registerWasmConv2dFilterGradient } from "../src/codegen/tfjs/runtime.ts";
 import { FileHost } from "../src/node/host.ts";
@@ -164,6 +167,7 @@ function pytorch(c: Case, checked: CheckedModel, cfg: TrainConfig): number | str
     const out = checked.outputs[0].shape.map((d) => d.value!);
     const script = `
 import json, sys, time
+from functools import partial
 sys.path.insert(0, sys.argv[1])
 import torch
 torch.set_num_threads(1)
@@ -176,16 +180,17 @@ module.train()
 shape = [4, c["batch"]] + c["input"]
 x = torch.rand(shape) if len(c["input"]) == 3 else torch.randn(shape)
 k = c["out"][-1]
-if c["loss"] == "sparse_cross_entropy":
+if c["sparse"]:
     y = torch.randint(0, k, (4, c["batch"])).float()
 else:
     y = (torch.rand(4, c["batch"], k) < 0.5).float()
-updater = nt.Updater(c["optimizer"], c["optimizer_opts"], module.parameters())
-lr = c["optimizer_opts"]["lr"]
+loss_fn = eval(c["loss"], {"nt": nt, "partial": partial})
+updater = eval(c["optimizer"], {"nt": nt, "partial": partial})(module.parameters())
+lr = updater.base_lr
 def step(b):
     for p in module.parameters():
         p.grad = None
-    loss = nt.loss_value(c["loss"], c["loss_opts"], module(x[b]), y[b]) + nt.penalty(module)
+    loss = loss_fn(module(x[b]), y[b]) + nt.penalty(module)
     loss.backward()
     updater.step(lr)
 step(0)
@@ -195,7 +200,16 @@ while time.perf_counter() - t0 < c["seconds"] or steps < 2:
     steps += 1
 print(steps * c["batch"] / (time.perf_counter() - t0))
 `;
-    const job = { model: c.model, batch: c.batch, input, out, loss: cfg.loss.name, loss_opts: cfg.loss.opts, optimizer: cfg.optimizer.name, optimizer_opts: cfg.optimizer.opts, seconds: c.seconds };
+    const job = {
+      model: c.model,
+      batch: c.batch,
+      input,
+      out,
+      sparse: cfg.loss.name === "sparse_cross_entropy",
+      loss: pyPartial(LOSSES.get(cfg.loss.name)!.torch, cfg.loss.opts),
+      optimizer: pyPartial(OPTIMIZERS.get(cfg.optimizer.name)!.torch, cfg.optimizer.opts),
+      seconds: c.seconds,
+    };
     const r = spawnSync(PYTHON, ["-c", script, dir, JSON.stringify(job)], { encoding: "utf8" });
     if (r.status !== 0) return `failed: ${r.stderr.trim().split("\n").pop()}`;
     return Number(r.stdout.trim());

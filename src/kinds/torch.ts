@@ -49,3 +49,13 @@ export function pyLiteral(v: Json | undefined): string {
     .map(([k, x]) => `${pyString(k)}: ${pyLiteral(x)}`)
     .join(", ")}}`;
 }
+
+/**
+ * A loss or optimizer of the helper bound to its options: `partial(nt.huber, delta=1)`, or the bare
+ * name when the kind has none. Every option is a keyword argument of the same name (a test checks
+ * each helper's signature against the kind's schema).
+ */
+export function pyPartial(fn: string, opts: Readonly<Record<string, Json>>): string {
+  const args = Object.entries(opts).map(([k, v]) => `${k}=${pyLiteral(v)}`);
+  return args.length ? `partial(${fn}, ${args.join(", ")})` : fn;
+}

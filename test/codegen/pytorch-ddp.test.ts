@@ -13,7 +13,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasTorch, PYTHON } from "./python.ts";
+import * as tf from "@tensorflow/tfjs";
 import { OUTPUT_FILES } from "../../src/saved/save.ts";
+import { applyWeights, parseSaved } from "../../src/saved/load.ts";
+import { FileHost } from "../../src/node/host.ts";
+import { RuntimeModel } from "../../src/runtime/model.ts";
+import { predict } from "../../src/runtime/train.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const TMP = mkdtempSync(join(tmpdir(), "nnspec-torch-ddp-"));
@@ -34,6 +39,13 @@ function ok(r: SpawnSyncReturns<string>): string {
 function weights(dir: string): Float32Array {
   const b = readFileSync(join(dir, "weights.bin"));
   return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+}
+
+/** The float32 values of a .npy file nnspec wrote (format 1.0, little endian). */
+function npyFloats(path: string): Float32Array {
+  const b = readFileSync(path);
+  const start = 10 + b.readUInt16LE(8);
+  return new Float32Array(b.buffer.slice(b.byteOffset + start, b.byteOffset + b.byteLength));
 }
 
 /** The largest difference relative to max(1, |a|). */
@@ -107,6 +119,26 @@ describe.skipIf(!hasTorch)("train.py under torchrun, and its saved models", () =
     expect(testLine(evald)).toEqual(testLine(node0));
     const meta = JSON.parse(readFileSync(join(TMP, "cnn-nodes", "nnspec.json"), "utf8"));
     expect(meta).toMatchObject({ format: "nnspec-model", model: "digits_cnn", epochs: 2, trainedWith: expect.stringMatching(/^PyTorch /) });
+
+    // TensorFlow.js opens it and predicts what the interpreter predicts with its weights
+    const dir = join(TMP, "cnn-nodes");
+    const json = readFileSync(join(dir, "model.json"), "utf8");
+    const bin = readFileSync(join(dir, "weights.bin"));
+    const artifacts = await tf.io.getModelArtifactsForJSON(JSON.parse(json), async (manifest) => [manifest.flatMap((g) => g.weights), bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer]);
+    const tfm = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    const file = new FileHost().analyse(join(ROOT, "test/fixtures/torch/digits_cnn.nnspec"), "digits_cnn.nnspec");
+    const mine = RuntimeModel.lower(file.checked.models.get("digits_cnn")!, { seed: 0 }).model!;
+    const saved = parseSaved({ dir, modelJson: json, weights: new Uint8Array(bin), sidecar: readFileSync(join(dir, "nnspec.json"), "utf8") });
+    if (!saved.ok) throw new Error(saved.error);
+    const applied = applyWeights(mine, saved.value, dir, "digits_cnn.nnspec");
+    if (!applied.ok) throw new Error(applied.error);
+    const x = npyFloats(join(PKG, "digits_cnn", "data", "train-1", "test_x.npy")).slice(0, 20 * 64);
+    const theirs = (tfm.predict(tf.tensor(x, [20, 8, 8, 1])) as tf.Tensor).dataSync();
+    const ours = predict(mine, x, 20);
+    let worst = 0;
+    for (let i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i] - theirs[i]) / Math.max(1, Math.abs(ours[i])));
+    expect(worst).toBeLessThanOrEqual(1e-5);
+    tfm.dispose();
   });
 
   it("--from continues a model nnspec train saved, as nnspec train --from does", { timeout: 300_000 }, () => {

@@ -24,6 +24,9 @@ import { RuntimeModel } from "../../src/runtime/model.ts";
 import { encodeWeights, modelJson } from "../../src/saved/save.ts";
 import { TrainStep } from "../../src/runtime/step.ts";
 import { scheduledLr, trainConfig } from "../../src/runtime/train.ts";
+import { LOSSES } from "../../src/kinds/losses/index.ts";
+import { OPTIMIZERS } from "../../src/kinds/optimizers/index.ts";
+import { pyPartial } from "../../src/kinds/torch.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const SPECS = join(ROOT, "specs");
@@ -41,6 +44,7 @@ const f32 = (a: ArrayLike<number>): Buffer => Buffer.from(Float32Array.from(a).b
 
 const STEP = `
 import importlib.util, json, sys
+from functools import partial
 import numpy as np, torch
 import nnspec_torch as nt
 out = []
@@ -58,7 +62,9 @@ for job in json.load(open(sys.argv[1])):
     y = torch.from_numpy(np.fromfile(job["y"], dtype="<f4").reshape([x.shape[0], -1]))
     if job["f64"]:
         x, y = x.double(), y.double()
-    upd = nt.Updater(job["optimizer"], job["optimizerOpts"], m.parameters())
+    # the loss and update rule as the registry maps them (what train.py's BLOCKS hold)
+    loss_fn = eval(job["loss"], {"nt": nt, "partial": partial})
+    upd = eval(job["optimizer"], {"nt": nt, "partial": partial})(m.parameters())
     losses = []
     epoch = 0
     while len(losses) < job["steps"]:
@@ -69,7 +75,7 @@ for job in json.load(open(sys.argv[1])):
             rows = order[start : start + job["batch"]]
             for p in m.parameters():
                 p.grad = None
-            loss = nt.loss_value(job["loss"], job["lossOpts"], m(x[rows]), y[rows]) + nt.penalty(m)
+            loss = loss_fn(m(x[rows]), y[rows]) + nt.penalty(m)
             loss.backward()
             upd.step(job["lrs"][epoch])
             losses.append(float(loss))
@@ -165,10 +171,8 @@ describe.skipIf(!hasTorch)("PyTorch training", () => {
             steps: STEPS,
             f64: precision === "f64",
             lrs,
-            loss: cfg.loss.name,
-            lossOpts: cfg.loss.opts,
-            optimizer: cfg.optimizer.name,
-            optimizerOpts: cfg.optimizer.opts,
+            loss: pyPartial(LOSSES.get(cfg.loss.name)!.torch, cfg.loss.opts),
+            optimizer: pyPartial(OPTIMIZERS.get(cfg.optimizer.name)!.torch, cfg.optimizer.opts),
             want: {
               losses,
               weights: Object.fromEntries(model.params.map((p) => [p.id, Array.from(p.value)])),

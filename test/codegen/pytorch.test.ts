@@ -17,6 +17,8 @@ import { Plan } from "../../src/runtime/plan.ts";
 import { encodeWeights, modelJson } from "../../src/saved/save.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { epochOrder } from "../../src/data/random.ts";
+import { LOSSES } from "../../src/kinds/losses/index.ts";
+import { OPTIMIZERS } from "../../src/kinds/optimizers/index.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const SPECS = join(ROOT, "specs");
@@ -166,6 +168,30 @@ print(json.dumps([nt.epoch_order(n, seed, epoch) for n, seed, epoch in json.load
     const r = spawnSync(PYTHON, ["-c", script, JSON.stringify(cases)], { encoding: "utf8", env: { ...process.env, PYTHONPATH: dirname(HELPER) } });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(want);
+  });
+
+  it("has the loss function and update rule each registry entry names, taking the kind's options as keywords", () => {
+    const kinds = [
+      ...[...LOSSES.values()].map((k) => ({ kind: `loss ${k.name}`, fn: k.torch, leading: ["pred", "y"], options: Object.keys(k.schema.properties ?? {}) })),
+      ...[...OPTIMIZERS.values()].map((k) => ({ kind: `optimizer ${k.name}`, fn: k.torch, leading: ["params"], options: Object.keys(k.schema.properties ?? {}) })),
+    ];
+    const script = `
+import inspect, json, sys
+import nnspec_torch as nt
+out = {}
+for k in json.loads(sys.argv[1]):
+    fn = getattr(nt, k["fn"].removeprefix("nt."), None)
+    out[k["kind"]] = None if fn is None else list(inspect.signature(fn).parameters)
+print(json.dumps(out))
+`;
+    const r = spawnSync(PYTHON, ["-c", script, JSON.stringify(kinds)], { encoding: "utf8", env: { ...process.env, PYTHONPATH: dirname(HELPER) } });
+    expect(r.status, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout) as Record<string, string[] | null>;
+    for (const k of kinds) {
+      expect(k.fn, k.kind).toMatch(/^nt\.[A-Za-z_]\w*$/);
+      expect(got[k.kind]?.slice(0, k.leading.length), `${k.kind}: ${k.fn} in nnspec_torch.py`).toEqual(k.leading);
+      expect([...got[k.kind]!.slice(k.leading.length)].sort(), `${k.kind}: keyword arguments of ${k.fn}`).toEqual([...k.options].sort());
+    }
   });
 
   it("is clean under pyflakes and formatted as black formats it", { skip: !hasLinters }, () => {

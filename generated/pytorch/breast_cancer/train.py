@@ -7,6 +7,7 @@ up holds the losses, update rules and batch order of nnspec's interpreter. `pyth
 """
 import os
 import sys
+from functools import partial
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE)]
@@ -28,10 +29,9 @@ BLOCKS = [
         "task": "binary",
         "out": (1,),
         "metrics": ("accuracy", "precision", "recall", "f1"),
-        "loss": "binary_cross_entropy",
-        "loss_opts": {"from_logits": False, "label_smoothing": 0},
-        "optimizer": "adam",
-        "optimizer_opts": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7},
+        "threshold": 0.5,
+        "loss": partial(nt.binary_cross_entropy, from_logits=False, label_smoothing=0),
+        "optimizer": partial(nt.Adam, lr=0.001, beta1=0.9, beta2=0.999, epsilon=1e-7),
         "lr": lr_1,
         "epochs": 100,
         "batch": 32,

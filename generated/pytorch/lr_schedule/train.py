@@ -8,6 +8,7 @@ up holds the losses, update rules and batch order of nnspec's interpreter. `pyth
 import math
 import os
 import sys
+from functools import partial
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE)]
@@ -43,10 +44,9 @@ BLOCKS = [
         "task": "multiclass",
         "out": (3,),
         "metrics": ("accuracy",),
-        "loss": "sparse_cross_entropy",
-        "loss_opts": {"from_logits": True},
-        "optimizer": "sgd",
-        "optimizer_opts": {"lr": 0.1, "momentum": 0.9, "nesterov": False},
+        "threshold": 0,
+        "loss": partial(nt.sparse_cross_entropy, from_logits=True),
+        "optimizer": partial(nt.SGD, lr=0.1, momentum=0.9, nesterov=False),
         "lr": lr_1,
         "epochs": 200,
         "batch": 16,
@@ -67,10 +67,9 @@ BLOCKS = [
         "task": "multiclass",
         "out": (3,),
         "metrics": ("accuracy",),
-        "loss": "sparse_cross_entropy",
-        "loss_opts": {"from_logits": True},
-        "optimizer": "adam",
-        "optimizer_opts": {"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7},
+        "threshold": 0,
+        "loss": partial(nt.sparse_cross_entropy, from_logits=True),
+        "optimizer": partial(nt.Adam, lr=0.01, beta1=0.9, beta2=0.999, epsilon=1e-7),
         "lr": lr_2,
         "epochs": 200,
         "batch": 16,
@@ -91,10 +90,9 @@ BLOCKS = [
         "task": "multiclass",
         "out": (3,),
         "metrics": ("accuracy",),
-        "loss": "sparse_cross_entropy",
-        "loss_opts": {"from_logits": True},
-        "optimizer": "adam",
-        "optimizer_opts": {"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7},
+        "threshold": 0,
+        "loss": partial(nt.sparse_cross_entropy, from_logits=True),
+        "optimizer": partial(nt.Adam, lr=0.01, beta1=0.9, beta2=0.999, epsilon=1e-7),
         "lr": lr_3,
         "epochs": 200,
         "batch": 16,
@@ -116,16 +114,11 @@ BLOCKS = [
         "task": "multiclass",
         "out": (3,),
         "metrics": ("accuracy",),
-        "loss": "sparse_cross_entropy",
-        "loss_opts": {"from_logits": True},
-        "optimizer": "rmsprop",
-        "optimizer_opts": {
-            "lr": 0.001,
-            "rho": 0.9,
-            "momentum": 0,
-            "epsilon": 1e-7,
-            "centered": False,
-        },
+        "threshold": 0,
+        "loss": partial(nt.sparse_cross_entropy, from_logits=True),
+        "optimizer": partial(
+            nt.RMSprop, lr=0.001, rho=0.9, momentum=0, epsilon=1e-7, centered=False
+        ),
         "lr": lr_4,
         "epochs": 200,
         "batch": 16,

@@ -13,13 +13,14 @@ import { fileURLToPath } from "node:url";
 import { concreteModel, type ConcreteModel } from "../../check/concrete.ts";
 import type { CheckedModel, TrainConfig } from "../../check/ir.ts";
 import type { DataSpec } from "../../lang/program.ts";
-import { taskOf } from "../../kinds/metrics/kernel.ts";
+import { decisionThreshold, taskOf } from "../../kinds/metrics/kernel.ts";
+import { LOSSES } from "../../kinds/losses/index.ts";
 import { HIGHER_IS_BETTER } from "../../kinds/metrics/index.ts";
 import type { SplitData } from "../../data/index.ts";
 import { runName, saveModel, type ValuedParam } from "../../saved/save.ts";
 import { loadData } from "../../data/index.ts";
-import { SCHEDULES } from "../../kinds/optimizers/index.ts";
-import { pyLiteral } from "../../kinds/torch.ts";
+import { OPTIMIZERS, SCHEDULES } from "../../kinds/optimizers/index.ts";
+import { pyLiteral, pyPartial } from "../../kinds/torch.ts";
 import type { FileHost } from "../../node/host.ts";
 import { initialValues } from "../../core/init.ts";
 import { float32Bytes } from "../../core/kernel.ts";
@@ -151,10 +152,10 @@ export async function buildPytorch(paths: string[], opts: { outRoot?: string; cw
         ["task", pyLiteral(taskOf(cfg.loss.name, out))],
         ["out", pyLiteral(out)],
         ["metrics", pyLiteral(cfg.metrics)],
-        ["loss", pyLiteral(cfg.loss.name)],
-        ["loss_opts", pyLiteral(cfg.loss.opts)],
-        ["optimizer", pyLiteral(cfg.optimizer.name)],
-        ["optimizer_opts", pyLiteral(cfg.optimizer.opts)],
+        ["threshold", pyLiteral(decisionThreshold(cfg.loss.opts))],
+        // the helper's loss function and update rule for these kinds, bound to their options
+        ["loss", pyPartial(LOSSES.get(cfg.loss.name)!.torch, cfg.loss.opts)],
+        ["optimizer", pyPartial(OPTIMIZERS.get(cfg.optimizer.name)!.torch, cfg.optimizer.opts)],
         ["lr", lrName],
         ["epochs", String(cfg.epochs)],
         ["batch", String(cfg.batch)],

@@ -201,6 +201,7 @@ export function emitTrainFile(specName: string, source: string, blocks: readonly
     ...(usesMath ? ["import math"] : []),
     "import os",
     "import sys",
+    ...(blocks.some((b) => b.includes("partial(")) ? ["from functools import partial"] : []),
     "",
     "HERE = os.path.dirname(os.path.abspath(__file__))",
     "sys.path[:0] = [HERE, os.path.dirname(HERE)]",

@@ -373,46 +373,57 @@ def _target(y, k, smooth, sparse):
     return t * (1 - smooth) + smooth / k if smooth else t
 
 
-def loss_value(name, opts, pred, y):
-    """The loss of a batch as the interpreter computes it (mean over values or rows)."""
-    logits = opts.get("from_logits") is True
-    if name == "mse":
-        return ((pred - y.reshape(pred.shape)) ** 2).mean()
-    if name == "mae":
-        return (pred - y.reshape(pred.shape)).abs().mean()
-    if name == "huber":
-        delta = opts["delta"]
-        e = pred - y.reshape(pred.shape)
-        a = e.abs()
-        return torch.where(
-            a <= delta, 0.5 * e * e, delta * a - 0.5 * delta * delta
-        ).mean()
-    if name == "binary_cross_entropy":
-        ls = opts.get("label_smoothing", 0)
-        t = y.reshape(pred.shape)
-        t = t * (1 - ls) + 0.5 * ls if ls else t
-        x = (
-            pred
-            if logits
-            else torch.log((q := pred.clamp(EPSILON, 1 - EPSILON)) / (1 - q))
-        )
-        return (x.clamp(min=0) - x * t + torch.log1p(torch.exp(-x.abs()))).mean()
-    if name in ("cross_entropy", "sparse_cross_entropy"):
-        k = pred.shape[-1]
-        rows = pred.numel() // k
-        p = pred.reshape(rows, k)
-        sparse = name == "sparse_cross_entropy" or (
-            y.numel() == rows and k > 1 and y.numel() != pred.numel()
-        )
-        smooth = 0 if sparse else opts.get("label_smoothing", 0)
-        t = _target(y, k, smooth, sparse)
-        if logits:
-            lse = torch.logsumexp(p, dim=1, keepdim=True)
-            return (t * (lse - p)).sum(dim=1).mean()
-        v = p.clamp(EPSILON, 1 - EPSILON) if name == "sparse_cross_entropy" else p
-        q = v / v.sum(dim=1, keepdim=True)
-        return -(t * torch.log(q.clamp(EPSILON, 1 - EPSILON))).sum(dim=1).mean()
-    raise ValueError(f"no loss `{name}`")
+# The losses: one function per loss kind of nnspec (src/kinds/losses, each entry's `torch`), the
+# batch's mean as the interpreter computes it; the keyword arguments are the kind's options.
+
+
+def mse(pred, y):
+    return ((pred - y.reshape(pred.shape)) ** 2).mean()
+
+
+def mae(pred, y):
+    return (pred - y.reshape(pred.shape)).abs().mean()
+
+
+def huber(pred, y, delta):
+    e = pred - y.reshape(pred.shape)
+    a = e.abs()
+    return torch.where(a <= delta, 0.5 * e * e, delta * a - 0.5 * delta * delta).mean()
+
+
+def binary_cross_entropy(pred, y, from_logits, label_smoothing):
+    ls = label_smoothing
+    t = y.reshape(pred.shape)
+    t = t * (1 - ls) + 0.5 * ls if ls else t
+    if from_logits:
+        x = pred
+    else:
+        q = pred.clamp(EPSILON, 1 - EPSILON)
+        x = torch.log(q / (1 - q))
+    return (x.clamp(min=0) - x * t + torch.log1p(torch.exp(-x.abs()))).mean()
+
+
+def _categorical(pred, y, from_logits, smooth, sparse_kind):
+    k = pred.shape[-1]
+    rows = pred.numel() // k
+    p = pred.reshape(rows, k)
+    # class indices given to cross_entropy are read as sparse labels, as the interpreter does
+    sparse = sparse_kind or (y.numel() == rows and k > 1 and y.numel() != pred.numel())
+    t = _target(y, k, 0 if sparse else smooth, sparse)
+    if from_logits:
+        lse = torch.logsumexp(p, dim=1, keepdim=True)
+        return (t * (lse - p)).sum(dim=1).mean()
+    v = p.clamp(EPSILON, 1 - EPSILON) if sparse_kind else p
+    q = v / v.sum(dim=1, keepdim=True)
+    return -(t * torch.log(q.clamp(EPSILON, 1 - EPSILON))).sum(dim=1).mean()
+
+
+def cross_entropy(pred, y, from_logits, label_smoothing):
+    return _categorical(pred, y, from_logits, label_smoothing, False)
+
+
+def sparse_cross_entropy(pred, y, from_logits):
+    return _categorical(pred, y, from_logits, 0, True)
 
 
 def penalty(module):
@@ -424,68 +435,115 @@ def penalty(module):
     return total
 
 
-class Updater:
-    """The interpreter's update rules, applied in place to the parameters' gradients."""
+# The update rules: one class per optimizer kind of nnspec (src/kinds/optimizers, each entry's
+# `torch`), the interpreter's formulas where PyTorch's differ (epsilon inside the square root,
+# TensorFlow's momentum and centered RMSprop); the keyword arguments are the kind's options.
 
-    def __init__(self, name, opts, params):
-        self.name = name
-        self.opts = opts
+
+class _Rule:
+    """Parameters the rule updates (frozen ones left out) and their state buffers."""
+
+    def __init__(self, params, lr, buffers, first=0.0):
         self.params = [p for p in params if p.requires_grad]
-        self.base_lr = opts["lr"]
-        # state per parameter, as many buffers as the rule keeps (rmsprop: square, momentum, mean)
-        first = opts.get("initial_accumulator", 0) if name == "adagrad" else 0
-        kept = {"adagrad": 1, "rmsprop": 3, "adam": 2, "adamw": 2}.get(name, 1)
-        self.a = [torch.full_like(p, first) for p in self.params]
-        self.b = [torch.zeros_like(p) for p in self.params] if kept > 1 else []
-        self.c = [torch.zeros_like(p) for p in self.params] if kept > 2 else []
-        self.acc1 = opts.get("beta1", 0)
-        self.acc2 = opts.get("beta2", 0)
+        self.base_lr = lr
+        self.state = [
+            [torch.full_like(p, first if i == 0 else 0.0) for i in range(buffers)]
+            for p in self.params
+        ]
 
     @torch.no_grad()
     def step(self, lr):
-        o = self.opts
-        name = self.name
-        for k, w in enumerate(self.params):
-            g = w.grad
-            if name in ("sgd", "momentum"):
-                m = o["momentum"]
-                if name == "sgd" and m == 0:
-                    w -= lr * g
-                    continue
-                a = self.a[k]
-                a.mul_(m).add_(g)
-                w -= lr * (g + a * m) if o.get("nesterov") else lr * a
-            elif name == "adagrad":
-                a = self.a[k]
-                a.add_(g * g)
-                w -= lr * g / torch.sqrt(a + 1e-7)
-            elif name == "rmsprop":
-                rho, mom, eps = o["rho"], o["momentum"], o["epsilon"]
-                s, v, c = self.a[k], self.b[k], self.c[k]
-                s.mul_(rho).add_((1 - rho) * g * g)
-                if o.get("centered"):
-                    c.mul_(rho).add_((1 - rho) * g)
-                    denom = torch.sqrt((s - c * c).clamp(min=0) + eps)
-                else:
-                    denom = torch.sqrt(s + eps)
-                v.mul_(mom).add_(lr * g / denom)
-                w -= v
-            elif name in ("adam", "adamw"):
-                b1, b2, eps = o["beta1"], o["beta2"], o["epsilon"]
-                wd = o["weight_decay"] if name == "adamw" else 0
-                m, v = self.a[k], self.b[k]
-                m.mul_(b1).add_((1 - b1) * g)
-                v.mul_(b2).add_((1 - b2) * g * g)
-                c1 = 1 / (1 - self.acc1)
-                c2 = 1 / (1 - self.acc2)
-                if wd:
-                    w.mul_(1 - lr * wd)
-                w -= lr * m * c1 / (torch.sqrt(v * c2) + eps)
-            else:
-                raise ValueError(f"no update rule for `{name}`")
-        if name in ("adam", "adamw"):
-            self.acc1 *= o["beta1"]
-            self.acc2 *= o["beta2"]
+        for w, state in zip(self.params, self.state):
+            self.update(w, w.grad, state, lr)
+        self.after()
+
+    def after(self):
+        pass
+
+
+class SGD(_Rule):
+    """Plain SGD, or TensorFlow's momentum: a = m·a + g; w -= lr·a (Nesterov: lr·(g + m·a))."""
+
+    def __init__(self, params, lr, momentum, nesterov):
+        super().__init__(params, lr, 1 if momentum else 0)
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    def update(self, w, g, state, lr):
+        m = self.momentum
+        if m == 0:
+            w -= lr * g
+            return
+        (a,) = state
+        a.mul_(m).add_(g)
+        w -= lr * (g + a * m) if self.nesterov else lr * a
+
+
+class Adagrad(_Rule):
+    def __init__(self, params, lr, initial_accumulator):
+        super().__init__(params, lr, 1, initial_accumulator)
+
+    def update(self, w, g, state, lr):
+        (a,) = state
+        a.add_(g * g)
+        w -= lr * g / torch.sqrt(a + 1e-7)
+
+
+class RMSprop(_Rule):
+    def __init__(self, params, lr, rho, momentum, epsilon, centered):
+        super().__init__(params, lr, 3 if centered else 2)
+        self.rho, self.momentum, self.epsilon, self.centered = (
+            rho,
+            momentum,
+            epsilon,
+            centered,
+        )
+
+    def update(self, w, g, state, lr):
+        rho, eps = self.rho, self.epsilon
+        s, v = state[0], state[1]
+        s.mul_(rho).add_((1 - rho) * g * g)
+        if self.centered:
+            c = state[2]
+            c.mul_(rho).add_((1 - rho) * g)
+            denom = torch.sqrt((s - c * c).clamp(min=0) + eps)
+        else:
+            denom = torch.sqrt(s + eps)
+        v.mul_(self.momentum).add_(lr * g / denom)
+        w -= v
+
+
+class Adam(_Rule):
+    """Adam with the interpreter's bias correction and epsilon outside the square root."""
+
+    def __init__(self, params, lr, beta1, beta2, epsilon):
+        super().__init__(params, lr, 2)
+        self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
+        self.weight_decay = 0.0
+        self.acc1, self.acc2 = beta1, beta2
+
+    def update(self, w, g, state, lr):
+        b1, b2 = self.beta1, self.beta2
+        m, v = state
+        m.mul_(b1).add_((1 - b1) * g)
+        v.mul_(b2).add_((1 - b2) * g * g)
+        c1 = 1 / (1 - self.acc1)
+        c2 = 1 / (1 - self.acc2)
+        if self.weight_decay:
+            w.mul_(1 - lr * self.weight_decay)
+        w -= lr * m * c1 / (torch.sqrt(v * c2) + self.epsilon)
+
+    def after(self):
+        self.acc1 *= self.beta1
+        self.acc2 *= self.beta2
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: w ← w·(1 − lr·decay) before the step."""
+
+    def __init__(self, params, lr, beta1, beta2, epsilon, weight_decay):
+        super().__init__(params, lr, beta1, beta2, epsilon)
+        self.weight_decay = weight_decay
 
 
 def seed_dropout(module, seed):
@@ -638,11 +696,11 @@ class Metrics:
     a confusion matrix (classes; per label tp, fp, fn, tn for multi-label outputs) or the error sums
     and label moments (regression)."""
 
-    def __init__(self, task, loss_opts, out_shape, label_width):
+    def __init__(self, task, threshold, out_shape, label_width):
         self.task = task
         self.k = out_shape[-1] if out_shape else 1
         self.elems = shape_size(out_shape)
-        self.threshold = 0.0 if loss_opts.get("from_logits") is True else 0.5
+        self.threshold = threshold
         self.sparse = task == "multiclass" and label_width != self.elems
         if task == "regression":
             size = 3 + 2 * self.elems
@@ -745,7 +803,7 @@ def read_npy(folder, name):
 
 def _metrics(module_out, block, y):
     width = shape_size(tuple(y.shape[1:]))
-    return Metrics(block["task"], block["loss_opts"], list(module_out), width)
+    return Metrics(block["task"], block["threshold"], list(module_out), width)
 
 
 def evaluate(module, x, y, block, world=None, batch=256):
@@ -761,9 +819,7 @@ def evaluate(module, x, y, block, world=None, batch=256):
         for i in range(0, len(rows), batch):
             part = rows[i : i + batch]
             pred = module(x[part])
-            total += float(
-                loss_value(block["loss"], block["loss_opts"], pred, y[part])
-            ) * len(part)
+            total += float(block["loss"](pred, y[part])) * len(part)
             metrics.add(pred, y[part])
         extra = float(penalty(module))
     sums = world.sum([total] + metrics.sums.tolist())
@@ -795,7 +851,7 @@ def fit(module, block, split, start, epochs, world=None, log=print):
         val = tuple(t.to(device) for t in val)
     n = x.shape[0]
     batch = max(1, min(block["batch"], n))
-    updater = Updater(block["optimizer"], block["optimizer_opts"], module.parameters())
+    updater = block["optimizer"](module.parameters())
     es = block.get("early_stopping")
     plateau = block.get("plateau")
     monitor = es["monitor"] if es else ("val_loss" if val is not None else "loss")
@@ -831,7 +887,7 @@ def fit(module, block, split, start, epochs, world=None, log=print):
             k = mine.numel()
             extra = penalty(module)
             if k:
-                part = loss_value(block["loss"], block["loss_opts"], out, y[mine])
+                part = block["loss"](out, y[mine])
             else:
                 part = out.sum() * 0.0
             if world.size == 1:

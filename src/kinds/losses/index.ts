@@ -10,11 +10,13 @@ export interface LossKind {
   schema: OptionsSchema;
   /** The `loss:` entry of tfjs's compile options (with comments on what it does and why), from the options with defaults. */
   tfjs(o: Readonly<Record<string, Json>>, ctx: TfjsCodeContext): string[];
+  /** The PyTorch target's loss: a function of nnspec_torch.py taking (pred, y) and the options as keyword arguments. */
+  torch: string;
 }
 
 const fromLogits: PropertySchema = { description: "true or false (whether the model outputs raw scores)", type: "boolean", default: false };
 const smoothing: PropertySchema = { description: "a number in [0, 1)", type: "number", minimum: 0, exclusiveMaximum: 1, default: 0 };
-const loss = (name: string, task: LossKind["task"], doc: string, properties: Record<string, PropertySchema>, tfjs: LossKind["tfjs"]): LossKind => ({ name, doc, task, schema: { type: "object", properties, additionalProperties: false }, tfjs });
+const loss = (name: string, task: LossKind["task"], doc: string, properties: Record<string, PropertySchema>, tfjs: LossKind["tfjs"]): LossKind => ({ name, doc, task, schema: { type: "object", properties, additionalProperties: false }, tfjs, torch: `nt.${name}` });
 const fn = (body: string) => `loss: (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => ${body},`;
 
 /** Categorical cross-entropy: `sparse` labels are fed one-hot (see splitTensors), so both compare with the output directly. */

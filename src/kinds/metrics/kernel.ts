@@ -34,6 +34,11 @@ export function taskOf(loss: string, outShape: readonly number[]): Task {
   return task;
 }
 
+/** Where a yes/no output turns from no to yes: 0 for logits, 0.5 for probabilities. */
+export function decisionThreshold(lossOpts: Readonly<Record<string, Json>>): number {
+  return lossOpts.from_logits === true ? 0 : 0.5;
+}
+
 export class MetricAccumulator {
   readonly task: Task;
   private readonly K: number;
@@ -54,7 +59,7 @@ export class MetricAccumulator {
     this.task = taskOf(loss, outShape);
     this.K = outShape[outShape.length - 1] ?? 1;
     this.elems = outShape.reduce((a, d) => a * d, 1);
-    this.threshold = lossOpts.from_logits === true ? 0 : 0.5;
+    this.threshold = decisionThreshold(lossOpts);
     this.sparseLabels = this.task === "multiclass" && labelWidth !== this.elems;
     const classes = this.task === "multiclass" ? this.K : this.task === "binary" ? 2 : this.task === "multilabel" ? this.K : 0;
     // multilabel: per label [tp, fp, fn, tn]

@@ -10,18 +10,21 @@ export interface OptimizerKind {
   schema: OptionsSchema;
   /** The `optimizer:` entry of tfjs's compile options (with a comment naming the arguments), from the options with defaults. */
   tfjs(o: Readonly<Record<string, Json>>, ctx: TfjsCodeContext): string[];
+  /** The PyTorch target's update rule: a class of nnspec_torch.py taking (params) and the options as keyword arguments. */
+  torch: string;
 }
 
 const num = (description: string, dflt: number, extra: Record<string, unknown> = {}): PropertySchema => ({ description, type: "number", default: dflt, ...extra });
 const lr = (dflt: number) => num("a positive number", dflt, { exclusiveMinimum: 0 });
 const unit = (dflt: number) => num("a number in [0, 1)", dflt, { minimum: 0, exclusiveMaximum: 1 });
 const eps = (dflt: number) => num("a small positive number", dflt, { exclusiveMinimum: 0 });
-const opt = (name: string, doc: string, usualLr: [number, number], properties: Record<string, PropertySchema>, tfjs: OptimizerKind["tfjs"]): OptimizerKind => ({
+const opt = (name: string, doc: string, usualLr: [number, number], properties: Record<string, PropertySchema>, tfjs: OptimizerKind["tfjs"], torch: string): OptimizerKind => ({
   name,
   doc,
   usualLr,
   schema: { type: "object", properties, additionalProperties: false },
   tfjs,
+  torch,
 });
 /** Each named option as a literal, in order. */
 const args = (o: Readonly<Record<string, Json>>, c: TfjsCodeContext, ...keys: string[]) => keys.map((k) => c.literal(numberOption(o, k))).join(", ");
@@ -33,12 +36,13 @@ export const OPTIMIZERS: ReadonlyMap<string, OptimizerKind> = new Map(
   [
     opt("sgd", "Stochastic gradient descent, optionally with momentum and Nesterov momentum.", [1e-4, 1], { lr: lr(0.01), momentum: unit(0), nesterov: { description: "true or false", type: "boolean", default: false } }, (o, c) =>
       numberOption(o, "momentum") === 0 ? [`optimizer: tf.train.sgd(${args(o, c, "lr")}),`] : momentumTfjs(o, c),
+      "nt.SGD",
     ),
-    opt("momentum", "SGD with momentum (TensorFlow.js `tf.train.momentum`).", [1e-4, 1], { lr: lr(0.01), momentum: unit(0.9), nesterov: { description: "true or false", type: "boolean", default: false } }, momentumTfjs),
+    opt("momentum", "SGD with momentum (TensorFlow.js `tf.train.momentum`).", [1e-4, 1], { lr: lr(0.01), momentum: unit(0.9), nesterov: { description: "true or false", type: "boolean", default: false } }, momentumTfjs, "nt.SGD"),
     opt("adagrad", "Adagrad: per-parameter rates that shrink with the sum of squared gradients.", [1e-4, 1], { lr: lr(0.01), initial_accumulator: num("a non-negative number", 0.1, { minimum: 0 }) }, (o, c) => [
       "// (learningRate, initialAccumulatorValue)",
       `optimizer: tf.train.adagrad(${args(o, c, "lr", "initial_accumulator")}),`,
-    ]),
+    ], "nt.Adagrad"),
     opt("rmsprop", "RMSprop: divides by a moving average of squared gradients.", [1e-5, 0.1], { lr: lr(0.001), rho: unit(0.9), momentum: unit(0), epsilon: eps(1e-7), centered: { description: "true or false", type: "boolean", default: false } }, (o, c) =>
       booleanOption(o, "centered")
         ? [
@@ -47,15 +51,16 @@ export const OPTIMIZERS: ReadonlyMap<string, OptimizerKind> = new Map(
             `optimizer: new ${c.helper("CenteredRMSProp")}(${args(o, c, "lr", "rho", "momentum", "epsilon")}),`,
           ]
         : ["// (learningRate, decay = rho, momentum, epsilon)", `optimizer: tf.train.rmsprop(${args(o, c, "lr", "rho", "momentum", "epsilon")}),`],
+      "nt.RMSprop",
     ),
     opt("adam", "Adam: momentum and RMSprop with bias correction.", [1e-5, 0.1], { lr: lr(0.001), beta1: unit(0.9), beta2: unit(0.999), epsilon: eps(1e-7) }, (o, c) => [
       "// (learningRate, beta1, beta2, epsilon)",
       `optimizer: tf.train.adam(${args(o, c, "lr", "beta1", "beta2", "epsilon")}),`,
-    ]),
+    ], "nt.Adam"),
     opt("adamw", "Adam with decoupled weight decay.", [1e-5, 0.1], { lr: lr(0.001), beta1: unit(0.9), beta2: unit(0.999), epsilon: eps(1e-7), weight_decay: num("a non-negative number", 0.004, { minimum: 0 }) }, (o, c) => [
       "// (learningRate, beta1, beta2, epsilon, weightDecay): tfjs has no AdamW, see the class below",
       `optimizer: new ${c.helper("AdamW")}(${args(o, c, "lr", "beta1", "beta2", "epsilon", "weight_decay")}),`,
-    ]),
+    ], "nt.AdamW"),
   ].map((o) => [o.name, o]),
 );
 
