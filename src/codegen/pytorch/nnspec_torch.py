@@ -275,6 +275,20 @@ class Rng:
         """Uniform in [0, 1)."""
         return self.uint32() / 4294967296
 
+    def uniforms(self, n):
+        """The next n uniform draws as float64 numbers: uniform() n times, without its calls."""
+        a, b, c, d = self.a, self.b, self.c, self.d
+        out = [0] * n
+        for i in range(n):
+            t = (a + b + d) & 0xFFFFFFFF
+            d += 1
+            a = b ^ (b >> 9)
+            b = (c + (c << 3)) & 0xFFFFFFFF
+            c = (((c << 21) | (c >> 11)) + t) & 0xFFFFFFFF
+            out[i] = t
+        self.a, self.b, self.c, self.d = a, b, c, d & 0xFFFFFFFF
+        return np.array(out, dtype=np.float64) / 4294967296
+
     def permutation(self, n):
         """A uniformly random permutation of 0..n-1, drawn as the interpreter draws it."""
         order = list(range(n))
@@ -360,8 +374,8 @@ class Dropout(nn.Module):
         # the masks of the whole global batch, of which this process keeps its rows
         rows = x.shape[0] if SHARD.rows is None else SHARD.rows
         each = tuple(x.shape[1:])
-        draws = [self.rng.uniform() for _ in range(rows * shape_size(each))]
-        keep = torch.tensor(draws, dtype=torch.float64, device=x.device) >= self.rate
+        draws = self.rng.uniforms(rows * shape_size(each))
+        keep = torch.from_numpy(draws).to(x.device) >= self.rate
         keep = keep.reshape((rows,) + each)[SHARD.offset : SHARD.offset + x.shape[0]]
         return x * (keep.to(x.dtype) * (1 / (1 - self.rate)))
 
