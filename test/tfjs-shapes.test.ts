@@ -208,6 +208,24 @@ class Gen {
   dense(t: T, units = this.r.int(1, 12)): T {
     return this.emit(t.name, `dense ${units}${this.weighted()}`, [...t.shape.slice(0, -1), units]);
   }
+  /** A recurrent layer over a [steps, features] tensor, with a random mix of its options. */
+  recurrent(t: T): T {
+    const r = this.r;
+    const cell = r.pick(["simple_rnn", "lstm", "gru"] as const);
+    const units = r.int(1, 10);
+    const seq = r.bool();
+    const opts = [
+      seq ? " return_sequences: true" : "",
+      r.bool(0.3) ? " go_backwards: true" : "",
+      r.bool(0.2) ? " use_bias: false" : "",
+      r.bool(0.2) ? ` activation: ${r.pick(["relu", "sigmoid", "linear", "hard_sigmoid"])}` : "",
+      cell !== "simple_rnn" && r.bool(0.2) ? " recurrent_activation: hard_sigmoid" : "",
+      cell === "lstm" && r.bool(0.2) ? " unit_forget_bias: false" : "",
+      r.bool(0.15) ? " trainable: false" : "",
+      r.bool(0.15) ? " l2: 0.01" : "",
+    ].join("");
+    return this.emit(t.name, `${cell} ${units}${opts}`, seq ? [t.shape[0], units] : [units]);
+  }
   conv(t: T, axes: number, opts: { filters?: number; keep?: boolean } = {}): T {
     const r = this.r;
     const filters = opts.filters ?? r.int(1, 8);
@@ -332,6 +350,7 @@ class Gen {
     const ops: (() => T)[] = [() => this.same(t), () => this.residual(t), () => this.join(t)];
     if (t.shape[rank - 1] !== null) ops.push(() => this.dense(t), () => this.dense(t));
     if (rank === 3 || rank === 2) ops.push(() => this.conv(t, rank - 1), () => this.conv(t, rank - 1), () => this.pool(t, rank - 1), () => this.globalPool(t));
+    if (rank === 2 && t.shape[1] !== null) ops.push(() => this.recurrent(t));
     if (known && product(t.shape as number[]) <= 4096) ops.push(() => this.reshape(t), () => this.flatten(t));
     return r.pick(ops)();
   }

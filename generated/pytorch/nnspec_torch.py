@@ -76,6 +76,71 @@ class LayerNorm(nn.Module):
         return y
 
 
+_ACTIVATIONS = {
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+    # TensorFlow.js's hard sigmoid (PyTorch's hardsigmoid has another slope)
+    "hard_sigmoid": lambda x: (0.2 * x + 0.5).clamp(0, 1),
+    "relu": torch.relu,
+    "linear": lambda x: x,
+}
+
+
+class Recurrent(nn.Module):
+    """simple_rnn, lstm and gru as the interpreter runs them: Keras's weights (kernel [F, G·u],
+    recurrent_kernel [u, G·u], bias [G·u] or [2, 3u] with reset_after) and gate order (LSTM
+    i, f, c, o; GRU z, r, h), one step at a time."""
+
+    def __init__(self, cell, features, units, **options):
+        super().__init__()
+        gates = {"simple_rnn": 1, "lstm": 4, "gru": 3}[cell]
+        self.cell, self.units, self.options = cell, units, options
+        self.kernel = nn.Parameter(torch.zeros(features, gates * units))
+        self.recurrent_kernel = nn.Parameter(torch.zeros(units, gates * units))
+        self.bias = None
+        if options["use_bias"]:
+            shape = (2, gates * units) if options["reset_after"] else (gates * units,)
+            self.bias = nn.Parameter(torch.zeros(shape))
+
+    def forward(self, x):
+        o, u, cell = self.options, self.units, self.cell
+        act = _ACTIVATIONS[o["activation"]]
+        rec = _ACTIVATIONS[o["recurrent_activation"]]
+        u2 = 2 * u
+        after = o["reset_after"]
+        xw = x @ self.kernel
+        if self.bias is not None:
+            xw = xw + (self.bias[0] if after else self.bias)
+        U = self.recurrent_kernel
+        h = x.new_zeros(x.shape[0], u)
+        c = x.new_zeros(x.shape[0], u)
+        steps = range(x.shape[1])
+        outs = []
+        for t in reversed(steps) if o["go_backwards"] else steps:
+            z = xw[:, t]
+            if cell == "simple_rnn":
+                h = act(z + h @ U)
+            elif cell == "lstm":
+                z = z + h @ U
+                i, f = rec(z[:, :u]), rec(z[:, u:u2])
+                g, og = act(z[:, u2 : 3 * u]), rec(z[:, 3 * u :])
+                c = f * c + i * g
+                h = og * act(c)
+            elif after:
+                mh = h @ U
+                if self.bias is not None:
+                    mh = mh + self.bias[1]
+                zz = rec(z[:, :u] + mh[:, :u])
+                r = rec(z[:, u:u2] + mh[:, u:u2])
+                h = zz * h + (1 - zz) * act(z[:, u2:] + r * mh[:, u2:])
+            else:
+                zr = z[:, :u2] + h @ U[:, :u2]
+                zz, r = rec(zr[:, :u]), rec(zr[:, u:])
+                h = zz * h + (1 - zz) * act(z[:, u2:] + (r * h) @ U[:, u2:])
+            outs.append(h)
+        return torch.stack(outs, dim=1) if o["return_sequences"] else h
+
+
 def _pad_arg(pads):
     """F.pad's argument from (before, after) pairs listed first axis first."""
     pairs = [pads[i : i + 2] for i in range(0, len(pads), 2)]

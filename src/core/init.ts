@@ -29,7 +29,7 @@ const VARIANCE: Record<string, { scale: number; mode: "in" | "avg"; dist: "unifo
 };
 
 /** Every initializer the interpreter implements: what a layer's `*_init` option accepts. */
-export const INITIALIZER_NAMES: readonly string[] = [...Object.keys(VARIANCE), "zeros", "ones", "random_normal", "random_uniform", "truncated_normal"];
+export const INITIALIZER_NAMES: readonly string[] = [...Object.keys(VARIANCE), "zeros", "ones", "random_normal", "random_uniform", "truncated_normal", "orthogonal"];
 
 const numArg = (spec: InitSpec, key: string, pos: number): number | undefined => {
   const v: Json | undefined = spec.options?.[key] ?? spec.args?.[pos];
@@ -43,13 +43,45 @@ const numArg = (spec: InitSpec, key: string, pos: number): number | undefined =>
  * Undefined for the other initializers. The interpreter draws with these and the generated code
  * passes them to tfjs.
  */
-export function randomInitArgs(spec: InitSpec): { minval: number; maxval: number } | { mean: number; stddev: number } | undefined {
+export function randomInitArgs(spec: InitSpec): { minval: number; maxval: number } | { mean: number; stddev: number } | { gain: number } | undefined {
   if (spec.name === "random_uniform") {
     const a = numArg(spec, "limit", 0);
     return { minval: numArg(spec, "minval", -1) ?? (a !== undefined ? -a : -0.05), maxval: numArg(spec, "maxval", -1) ?? (a !== undefined ? a : 0.05) };
   }
   if (spec.name === "random_normal" || spec.name === "truncated_normal") return { mean: numArg(spec, "mean", -1) ?? 0, stddev: numArg(spec, "stddev", 0) ?? 0.05 };
+  if (spec.name === "orthogonal") return { gain: numArg(spec, "gain", 0) ?? 1 };
   return undefined;
+}
+
+/**
+ * `orthogonal(gain)` as TensorFlow.js defines it: the shape flattened to rows × the last axis, a
+ * standard normal matrix of max × min of those, its QR factor Q with the signs of R's diagonal
+ * (here modified Gram–Schmidt, whose R has a positive diagonal), transposed when there are fewer
+ * rows than columns, times the gain.
+ */
+function orthogonal(out: Buf, shape: readonly number[], gain: number, rng: Rng): void {
+  const cols = shape.length ? shape[shape.length - 1] : 1;
+  const rows = shape.length ? out.length / cols : 1;
+  const m = Math.max(rows, cols);
+  const k = Math.min(rows, cols);
+  // q: m × k, column j at q[j * m ...]
+  const q = new Float64Array(m * k);
+  for (let i = 0; i < m * k; i++) q[i] = rng.normal();
+  for (let j = 0; j < k; j++) {
+    const cj = j * m;
+    for (let p = 0; p < j; p++) {
+      const cp = p * m;
+      let dot = 0;
+      for (let i = 0; i < m; i++) dot += q[cp + i] * q[cj + i];
+      for (let i = 0; i < m; i++) q[cj + i] -= dot * q[cp + i];
+    }
+    let norm = 0;
+    for (let i = 0; i < m; i++) norm += q[cj + i] * q[cj + i];
+    norm = Math.sqrt(norm) || 1;
+    for (let i = 0; i < m; i++) q[cj + i] /= norm;
+  }
+  // out[r][c]: Q[r][c] (rows ≥ cols) or Q[c][r] (fewer rows: the transpose)
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = gain * (rows >= cols ? q[c * m + r] : q[r * m + c]);
 }
 
 /**
@@ -81,6 +113,16 @@ export function initialize(out: Buf, shape: readonly number[], spec: InitSpec, r
     case "ones":
       out.fill(1);
       return;
+    case "orthogonal":
+      orthogonal(out, shape, (randomInitArgs(spec) as { gain: number }).gain, rng);
+      return;
+    case "unit_forget_bias": {
+      // an LSTM's bias: `base` everywhere, then ones for the forget gate (the second quarter)
+      initialize(out, shape, spec.options?.base !== undefined ? initSpec(spec.options.base) : { name: "zeros" }, rng);
+      const u = n / 4;
+      out.fill(1, u, 2 * u);
+      return;
+    }
     case "random_uniform": {
       const { minval: lo, maxval: hi } = randomInitArgs(spec) as { minval: number; maxval: number };
       for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * rng.uniform();

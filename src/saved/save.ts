@@ -67,6 +67,9 @@ export const TFJS_CLASS_NAMES: Readonly<Record<string, string>> = {
   softmax: "Softmax",
   add: "Add",
   concatenate: "Concatenate",
+  simpleRNN: "SimpleRNN",
+  lstm: "LSTM",
+  gru: "GRU",
 };
 
 export interface WeightSpec {

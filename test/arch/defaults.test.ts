@@ -194,6 +194,9 @@ const LAYERS: Record<string, { input: string; layer: string }> = {
   tanh: { input: "[5]", layer: "tanh" },
   softmax: { input: "[5]", layer: "softmax" },
   linear: { input: "[5]", layer: "linear" },
+  simple_rnn: { input: "[4, 3]", layer: "simple_rnn 3" },
+  lstm: { input: "[4, 3]", layer: "lstm 3" },
+  gru: { input: "[4, 3]", layer: "gru 3" },
 };
 
 describe("one default per layer option", () => {

@@ -130,6 +130,19 @@ model drop_mlp(x: [4]) -> logits: [3] {
   dropout 0.25 seed: 7
   dense 3
 }
+data digit_rows {
+  from ${JSON.stringify(join(DATA, "digits.csv.gz"))}
+  features 0..63
+  label 64: class(10)
+  scale 1 / 16
+  reshape [8, 8]
+  split train: 0.8, test: 0.2, stratified, seed: 42
+}
+model rows_rnn(x: [8, 8]) -> logits: [10] {
+  lstm 8 return_sequences: true
+  gru 6 go_backwards: true
+  dense 10
+}
 model tiny_cnn(image: [8, 8, 1]) -> logits: [10] {
   conv2d 4 kernel: 3 relu
   maxpool2d 2
@@ -232,6 +245,14 @@ train bn_dropout on digits {
   epochs 2
   batch 32
   seed 3
+  metrics accuracy
+}
+train rows_rnn on digit_rows {
+  loss sparse_cross_entropy(from_logits: true)
+  optimizer adam lr: 0.01
+  epochs 1
+  batch 64
+  seed 5
   metrics accuracy
 }
 train tiny_cnn on digits {

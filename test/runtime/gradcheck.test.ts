@@ -181,6 +181,15 @@ const CASES: Case[] = [
   { name: "embedding", ids: 7, inputGrad: false, spec: () => `model m(x: int[5]) -> y {\n  embedding 7 3\n  flatten\n  dense 2\n}` },
   { name: "l1 + l2", spec: (r) => vec(r, `  dense 4 tanh l1: 0.01 l2: 0.02\n  dense 2 l2: 0.1`) },
   { name: "embedding l2", ids: 5, inputGrad: false, spec: () => `model m(x: int[3]) -> y {\n  embedding 5 2 l2: 0.05\n  flatten\n  dense 1\n}` },
+  // recurrent layers: through time, every gate, both GRU forms, backwards, stacked
+  { name: "simple_rnn", spec: (r) => seq(r, `  simple_rnn ${between(r, 2, 4)}\n  dense 2`) },
+  { name: "simple_rnn relu, sequences, backwards", spec: (r) => seq(r, `  simple_rnn 3 activation: relu return_sequences: true go_backwards: true\n  flatten\n  dense 2`) },
+  { name: "lstm", spec: (r) => seq(r, `  lstm ${between(r, 2, 4)}\n  dense 2`) },
+  { name: "lstm stacked, sequences, backwards", spec: (r) => seq(r, `  lstm 3 return_sequences: true go_backwards: true\n  lstm 2 return_sequences: true\n  flatten\n  dense 2`) },
+  { name: "lstm hard_sigmoid, no bias, l2", spec: (r) => seq(r, `  lstm 3 recurrent_activation: hard_sigmoid use_bias: false l2: 0.05\n  dense 2`) },
+  { name: "gru", spec: (r) => seq(r, `  gru ${between(r, 2, 4)}\n  dense 2`) },
+  { name: "gru reset_after, sequences", spec: (r) => seq(r, `  gru 3 reset_after: true return_sequences: true\n  flatten\n  dense 2`) },
+  { name: "gru backwards into lstm", spec: (r) => seq(r, `  gru 3 go_backwards: true return_sequences: true\n  lstm 2\n  dense 2`) },
   // losses
   { name: "loss mae", loss: "mae", spec: (r) => vec(r, `  dense 3`) },
   { name: "loss huber", loss: "huber", lossOpts: { delta: 0.3 }, spec: (r) => vec(r, `  dense 3 activation: linear l2: 0\n  dense 3`) },

@@ -108,6 +108,28 @@ const CASES: DiffCase[] = [
     labels: "class",
     ids: 20,
   },
+  {
+    name: "lstm, backwards gru and simple_rnn stacked",
+    model: () => modelOf(`model rnn(x: [7, 3]) -> logits: [3] {\n  lstm 6 return_sequences: true\n  gru 5 return_sequences: true go_backwards: true\n  simple_rnn 4\n  dense 3\n}`),
+    loss: named("loss", "sparse_cross_entropy", { from_logits: true }),
+    batch: 16,
+    labels: "class",
+  },
+  {
+    name: "lstm with hard_sigmoid gates, no forget bias, L2, backwards",
+    model: () => modelOf(`model rnn(x: [5, 4]) -> y: [1] {\n  lstm 5 recurrent_activation: hard_sigmoid unit_forget_bias: false l2: 0.01 go_backwards: true\n  dense 1\n}`),
+    loss: named("loss", "mse", {}),
+    batch: 8,
+    labels: "real",
+  },
+  {
+    name: "embedding + gru",
+    model: () => modelOf(`model words(x: int[8]) -> logits: [2] {\n  embedding 20 6\n  gru 4 activation: relu\n  dense 2\n}`),
+    loss: named("loss", "sparse_cross_entropy", { from_logits: true }),
+    batch: 16,
+    labels: "class",
+    ids: 20,
+  },
 ];
 
 const STEPS = 20;

@@ -394,8 +394,8 @@ class Emitter {
   private initializer(key: string, name: string, l: LayerSpec, index: number, file: string): string {
     if (typeof (tf.initializers as unknown as Record<string, unknown>)[name] !== "function") throw new CodegenError(`layer \`${l.name}\`: TensorFlow.js has no initializer \`tf.initializers.${name}\``, file, l.node.span.line);
     if (name === "zeros" || name === "ones") return `tf.initializers.${name}()`;
-    const option = key === "biasInitializer" ? "bias_init" : key === "embeddingsInitializer" ? "init" : "kernel_init";
-    const slot = key === "biasInitializer" ? 1 : 0;
+    const option = key === "biasInitializer" ? "bias_init" : key === "embeddingsInitializer" ? "init" : key === "recurrentInitializer" ? "recurrent_init" : "kernel_init";
+    const slot = key === "biasInitializer" ? 1 : key === "recurrentInitializer" ? 2 : 0;
     // The interpreter's parameters (defaults included), spelled out rather than left to tfjs's defaults.
     const args: Record<string, number> = randomInitArgs(initSpec(l.options.full[option])) ?? {};
     this.runtime.add("initializerSeed");

@@ -159,6 +159,7 @@ const INIT_NAMES: Record<string, string> = {
   random_normal: "randomNormal",
   random_uniform: "randomUniform",
   truncated_normal: "truncatedNormal",
+  orthogonal: "orthogonal",
 };
 export function tfjsInit(v: Json | undefined, dflt: string): string {
   const name = typeof v === "string" ? v : v !== undefined && isCall(v) ? v.call : dflt;

@@ -1,0 +1,123 @@
+import { Dim, shapeText } from "../../../core/dims.ts";
+import type { PropertySchema } from "../../../core/options.ts";
+import { bool, initializer, positiveInt, regularizer, tfjsInit, tfjsRegularizer, tfjsTrainable, trainable } from "../common.ts";
+import { pyLiteral } from "../../torch.ts";
+import { gatesOf, RECURRENT_ACTIVATIONS, recurrentKernel, type Cell } from "./kernel.ts";
+import type { LayerKind } from "../types.ts";
+
+const activation = (dflt: string): PropertySchema => ({ description: `an activation (${RECURRENT_ACTIVATIONS.join(", ")})`, enum: [...RECURRENT_ACTIVATIONS], default: dflt });
+
+/** TensorFlow.js's names of the activations. */
+const TFJS_ACTIVATION: Record<string, string> = { tanh: "tanh", sigmoid: "sigmoid", hard_sigmoid: "hardSigmoid", relu: "relu", linear: "linear" };
+
+const DOCS: Record<Cell, string> = {
+  simple_rnn:
+    "A fully connected recurrent layer: h_t = activation(x_t · W + h_{t−1} · U + b) over a [steps, features] sequence. `simple_rnn 32` gives the last step's [32]; `return_sequences: true` gives every step's [steps, 32].",
+  lstm: "Long short-term memory over a [steps, features] sequence, with Keras's gates (input, forget, cell, output) and weights. `lstm 64` gives the last step's [64]; `return_sequences: true` gives [steps, 64], what a second recurrent layer reads.",
+  gru: "Gated recurrent unit over a [steps, features] sequence, with Keras's gates (update, reset, candidate). `reset_after: false` (the default) applies the reset gate before the recurrent product, the form TensorFlow.js builds and saves; `reset_after: true` is Keras 2's default and PyTorch's form (TensorFlow.js cannot build it).",
+};
+
+function kind(cell: Cell): LayerKind {
+  const gates = gatesOf(cell);
+  return {
+    name: cell,
+    doc: DOCS[cell],
+    inputs: "one",
+    role: "weighted",
+    args: { positional: ["units"] },
+    schema: {
+      type: "object",
+      properties: {
+        units: positiveInt("units"),
+        activation: activation("tanh"),
+        ...(cell === "simple_rnn" ? {} : { recurrent_activation: activation("sigmoid") }),
+        use_bias: bool(true),
+        kernel_init: initializer("glorot_uniform"),
+        recurrent_init: initializer("orthogonal"),
+        bias_init: initializer("zeros"),
+        ...(cell === "lstm" ? { unit_forget_bias: bool(true) } : {}),
+        ...(cell === "gru" ? { reset_after: bool(false) } : {}),
+        return_sequences: bool(false),
+        go_backwards: bool(false),
+        l1: regularizer,
+        l2: regularizer,
+        ...trainable,
+      },
+      required: ["units"],
+      additionalProperties: false,
+    },
+    shape(ctx) {
+      const s = ctx.inputs[0];
+      if (s.length !== 2)
+        return ctx.error(
+          "rankMismatch",
+          { layer: cell, expected: "a sequence [steps, features]", got: shapeText(s) },
+          {
+            help:
+              s.length === 1
+                ? "a recurrent layer reads one vector per step: give the previous recurrent layer `return_sequences: true`, or reshape the features into [steps, features]"
+                : "reshape the input into [steps, features]",
+          },
+        );
+      const units = Dim.of(ctx.opts.units as number);
+      return ctx.opts.return_sequences === true ? [s[0], units] : [units];
+    },
+    params([s], _o, opts) {
+      const f = s[1]?.value;
+      if (f === undefined) return undefined;
+      const u = opts.units as number;
+      const biases = opts.use_bias === false ? 0 : (cell === "gru" && opts.reset_after === true ? 2 : 1) * gates * u;
+      return { trainable: gates * (f * u + u * u) + biases, nonTrainable: 0 };
+    },
+    flops([s], _o, opts) {
+      const u = opts.units as number;
+      // per step: the input and recurrent products (2 per multiply-add)
+      return s[0].mul(s[1].mul(2 * gates * u).add(2 * gates * u * u));
+    },
+    tfjs(opts) {
+      const reg = tfjsRegularizer(opts);
+      const config: Record<string, unknown> = {
+        units: opts.units,
+        activation: TFJS_ACTIVATION[opts.activation as string],
+        ...(cell === "simple_rnn" ? {} : { recurrentActivation: TFJS_ACTIVATION[opts.recurrent_activation as string] }),
+        useBias: opts.use_bias !== false,
+        kernelInitializer: tfjsInit(opts.kernel_init, "glorot_uniform"),
+        recurrentInitializer: tfjsInit(opts.recurrent_init, "orthogonal"),
+        biasInitializer: tfjsInit(opts.bias_init, "zeros"),
+        ...(cell === "lstm" ? { unitForgetBias: opts.unit_forget_bias !== false } : {}),
+        ...(cell === "gru" ? { resetAfter: opts.reset_after === true } : {}),
+        returnSequences: opts.return_sequences === true,
+        goBackwards: opts.go_backwards === true,
+        ...(reg ? { kernelRegularizer: reg } : {}),
+        ...tfjsTrainable(opts),
+      };
+      const factory = cell === "simple_rnn" ? "simpleRNN" : cell;
+      return cell === "gru" && opts.reset_after === true
+        ? { factory, config, unsupported: "a gru with `reset_after: true` cannot be built in TensorFlow.js 4.22, whose GRU has the reset gate before the recurrent product only (`reset_after: false`)" }
+        : { factory, config };
+    },
+    torch: (opts, [s]) => ({
+      module: `nt.Recurrent(${[
+        pyLiteral(cell),
+        s[1],
+        opts.units,
+        ...Object.entries({
+          activation: opts.activation,
+          recurrent_activation: opts.recurrent_activation ?? "linear",
+          use_bias: opts.use_bias,
+          reset_after: opts.reset_after ?? false,
+          return_sequences: opts.return_sequences,
+          go_backwards: opts.go_backwards,
+        }).map(([k, v]) => `${k}=${pyLiteral(v)}`),
+      ].join(", ")})`,
+      layout: "last",
+      call: ([x], self) => `${self}(${x})`,
+      weights: { kernel: { attr: "kernel", convert: "same" }, recurrent_kernel: { attr: "recurrent_kernel", convert: "same" }, bias: { attr: "bias", convert: "same" } },
+    }),
+    kernel: recurrentKernel(cell),
+  };
+}
+
+export const simple_rnn = kind("simple_rnn");
+export const lstm = kind("lstm");
+export const gru = kind("gru");

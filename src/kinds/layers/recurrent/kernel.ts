@@ -1,0 +1,305 @@
+/**
+ * Recurrent kernels: simple RNN, LSTM and GRU over [T, F] sequences, forward and backward through
+ * time, with Keras's weights: `kernel` [F, G·u], `recurrent_kernel` [u, G·u] and `bias` [G·u] (a
+ * GRU with `reset_after` has [2, 3u]: input and recurrent biases), gates in Keras's order (LSTM
+ * i, f, c, o; GRU z, r, h).
+ *
+ * The input products of every step are one matrix product over all n·T rows; each step then adds
+ * its recurrent product and applies the gates in place. Rows of the per-step buffers are indexed by
+ * time (row i·T + t), so the weight gradients are again one product each; `go_backwards` only
+ * changes the order the steps run in (and, with `return_sequences`, the order of the outputs, as in
+ * Keras).
+ */
+import { booleanOption, numberOption } from "../../../core/options.ts";
+import { initSpec } from "../../../core/init.ts";
+import { colSums, gemm } from "../../../core/gemm.ts";
+import type { KernelFactory, LayerInfo, ParamDecl } from "../../../core/kernel.ts";
+
+export type Cell = "simple_rnn" | "lstm" | "gru";
+
+/** The activations a recurrent layer may use; each derivative is taken from the activation's output. */
+export const RECURRENT_ACTIVATIONS = ["tanh", "sigmoid", "hard_sigmoid", "relu", "linear"] as const;
+
+const enum Fn {
+  Tanh,
+  Sigmoid,
+  HardSigmoid,
+  Relu,
+  Linear,
+}
+
+const fnOf = (name: unknown): Fn => {
+  const i = RECURRENT_ACTIVATIONS.indexOf(name as (typeof RECURRENT_ACTIVATIONS)[number]);
+  if (i < 0) throw new Error(`internal: recurrent activation ${JSON.stringify(name)}`);
+  return i as Fn;
+};
+
+function apply(f: Fn, x: number): number {
+  switch (f) {
+    case Fn.Tanh:
+      return Math.tanh(x);
+    case Fn.Sigmoid:
+      return 1 / (1 + Math.exp(-x));
+    case Fn.HardSigmoid:
+      // TensorFlow.js's: clip(0.2·x + 0.5, 0, 1)
+      return Math.max(0, Math.min(1, 0.2 * x + 0.5));
+    case Fn.Relu:
+      return x > 0 ? x : 0;
+    default:
+      return x;
+  }
+}
+
+/** The derivative at the point whose output is y. */
+function slope(f: Fn, y: number): number {
+  switch (f) {
+    case Fn.Tanh:
+      return 1 - y * y;
+    case Fn.Sigmoid:
+      return y * (1 - y);
+    case Fn.HardSigmoid:
+      return y > 0 && y < 1 ? 0.2 : 0;
+    case Fn.Relu:
+      return y > 0 ? 1 : 0;
+    default:
+      return 1;
+  }
+}
+
+export const gatesOf = (cell: Cell): number => (cell === "lstm" ? 4 : cell === "gru" ? 3 : 1);
+
+interface Dims {
+  T: number;
+  F: number;
+  u: number;
+  G: number;
+}
+
+const dimsOf = (l: LayerInfo, cell: Cell): Dims => {
+  const [T, F] = l.inShapes[0];
+  return { T, F, u: l.outShape[l.outShape.length - 1], G: gatesOf(cell) };
+};
+
+export function recurrentKernel(cell: Cell): KernelFactory {
+  return {
+    params(l) {
+      const { F, u, G } = dimsOf(l, cell);
+      const resetAfter = cell === "gru" && booleanOption(l.opts, "reset_after");
+      const p: ParamDecl[] = [
+        { name: "kernel", shape: [F, G * u], init: initSpec(l.opts.kernel_init), trainable: true, l1: numberOption(l.opts, "l1"), l2: numberOption(l.opts, "l2") },
+        { name: "recurrent_kernel", shape: [u, G * u], init: initSpec(l.opts.recurrent_init), trainable: true },
+      ];
+      if (booleanOption(l.opts, "use_bias")) {
+        const base = initSpec(l.opts.bias_init);
+        const init = cell === "lstm" && booleanOption(l.opts, "unit_forget_bias") ? { name: "unit_forget_bias", options: { base: l.opts.bias_init } } : base;
+        p.push({ name: "bias", shape: resetAfter ? [2, G * u] : [G * u], init, trainable: true });
+      }
+      return p;
+    },
+    bind(b) {
+      const l = b.layer;
+      const { T, F, u, G } = dimsOf(l, cell);
+      const Gu = G * u;
+      const seq = booleanOption(l.opts, "return_sequences");
+      const backwards = booleanOption(l.opts, "go_backwards");
+      const resetAfter = cell === "gru" && booleanOption(l.opts, "reset_after");
+      const act = fnOf(l.opts.activation);
+      const rec = cell === "simple_rnn" ? Fn.Linear : fnOf(l.opts.recurrent_activation);
+      const N = b.capacity;
+      const [W, U, bias] = b.params;
+      const biasIn = bias ? (resetAfter ? bias.subarray(0, Gu) : bias) : null;
+      const biasRec = bias && resetAfter ? bias.subarray(Gu, 2 * Gu) : null;
+      const x = b.ins[0];
+      const y = b.out;
+      // Z: the gates' inputs, then their outputs, then (backward) the gradients at their inputs
+      const Z = b.alloc(N * T * Gu);
+      // the state before each time step, and the running state
+      const HP = b.alloc(N * T * u);
+      const h = b.alloc(N * u);
+      const CP = cell === "lstm" ? b.alloc(N * T * u) : null;
+      const AC = cell === "lstm" ? b.alloc(N * T * u) : null;
+      const c = cell === "lstm" ? b.alloc(N * u) : null;
+      const MH = resetAfter ? b.alloc(N * T * Gu) : null;
+      const RH = cell === "gru" && !resetAfter ? b.alloc(N * T * u) : null;
+      const dh = b.alloc(N * u);
+      const dhNext = b.alloc(N * u);
+      const dcNext = cell === "lstm" ? b.alloc(N * u) : null;
+      const drh = RH ? b.alloc(N * u) : null;
+      const timeOf = (s: number): number => (backwards ? T - 1 - s : s);
+
+      return {
+        forward(n) {
+          gemm(n * T, Gu, F, x, 0, F, 1, W, 0, Gu, 1, Z, 0, Gu, false, biasIn);
+          h.fill(0, 0, n * u);
+          c?.fill(0, 0, n * u);
+          for (let s = 0; s < T; s++) {
+            const t = timeOf(s);
+            for (let i = 0; i < n; i++) HP.set(h.subarray(i * u, (i + 1) * u), (i * T + t) * u);
+            if (cell === "simple_rnn") {
+              gemm(n, u, u, h, 0, u, 1, U, 0, u, 1, Z, t * u, T * u, true);
+              for (let i = 0; i < n; i++) {
+                const zr = (i * T + t) * u;
+                for (let j = 0; j < u; j++) h[i * u + j] = Z[zr + j] = apply(act, Z[zr + j]);
+              }
+            } else if (cell === "lstm") {
+              gemm(n, Gu, u, h, 0, u, 1, U, 0, Gu, 1, Z, t * Gu, T * Gu, true);
+              for (let i = 0; i < n; i++) {
+                const zr = (i * T + t) * Gu;
+                const sr = (i * T + t) * u;
+                for (let j = 0; j < u; j++) {
+                  const ig = (Z[zr + j] = apply(rec, Z[zr + j]));
+                  const fg = (Z[zr + u + j] = apply(rec, Z[zr + u + j]));
+                  const gg = (Z[zr + 2 * u + j] = apply(act, Z[zr + 2 * u + j]));
+                  const og = (Z[zr + 3 * u + j] = apply(rec, Z[zr + 3 * u + j]));
+                  const cp = c![i * u + j];
+                  CP![sr + j] = cp;
+                  const cn = fg * cp + ig * gg;
+                  c![i * u + j] = cn;
+                  const ac = (AC![sr + j] = apply(act, cn));
+                  h[i * u + j] = og * ac;
+                }
+              }
+            } else if (resetAfter) {
+              gemm(n, Gu, u, h, 0, u, 1, U, 0, Gu, 1, MH!, t * Gu, T * Gu, false, biasRec);
+              for (let i = 0; i < n; i++) {
+                const zr = (i * T + t) * Gu;
+                for (let j = 0; j < u; j++) {
+                  const z = (Z[zr + j] = apply(rec, Z[zr + j] + MH![zr + j]));
+                  const r = (Z[zr + u + j] = apply(rec, Z[zr + u + j] + MH![zr + u + j]));
+                  const hh = (Z[zr + 2 * u + j] = apply(act, Z[zr + 2 * u + j] + r * MH![zr + 2 * u + j]));
+                  h[i * u + j] = z * h[i * u + j] + (1 - z) * hh;
+                }
+              }
+            } else {
+              // z and r from h; the candidate from r·h
+              gemm(n, 2 * u, u, h, 0, u, 1, U, 0, Gu, 1, Z, t * Gu, T * Gu, true);
+              for (let i = 0; i < n; i++) {
+                const zr = (i * T + t) * Gu;
+                const sr = (i * T + t) * u;
+                for (let j = 0; j < u; j++) {
+                  Z[zr + j] = apply(rec, Z[zr + j]);
+                  const r = (Z[zr + u + j] = apply(rec, Z[zr + u + j]));
+                  RH![sr + j] = r * h[i * u + j];
+                }
+              }
+              gemm(n, u, u, RH!, t * u, T * u, 1, U, 2 * u, Gu, 1, Z, t * Gu + 2 * u, T * Gu, true);
+              for (let i = 0; i < n; i++) {
+                const zr = (i * T + t) * Gu;
+                for (let j = 0; j < u; j++) {
+                  const z = Z[zr + j];
+                  const hh = (Z[zr + 2 * u + j] = apply(act, Z[zr + 2 * u + j]));
+                  h[i * u + j] = z * h[i * u + j] + (1 - z) * hh;
+                }
+              }
+            }
+            if (seq) for (let i = 0; i < n; i++) y.set(h.subarray(i * u, (i + 1) * u), (i * T + s) * u);
+          }
+          if (!seq) y.set(h.subarray(0, n * u), 0);
+        },
+
+        backward(n) {
+          const dOut = b.dOut!;
+          dhNext.fill(0, 0, n * u);
+          dcNext?.fill(0, 0, n * u);
+          for (let s = T - 1; s >= 0; s--) {
+            const t = timeOf(s);
+            for (let k = 0; k < n * u; k++) dh[k] = dhNext[k];
+            if (seq) for (let i = 0; i < n; i++) for (let j = 0; j < u; j++) dh[i * u + j] += dOut[(i * T + s) * u + j];
+            else if (s === T - 1) for (let k = 0; k < n * u; k++) dh[k] += dOut[k];
+            if (cell === "simple_rnn") {
+              for (let i = 0; i < n; i++) {
+                const zr = (i * T + t) * u;
+                for (let j = 0; j < u; j++) Z[zr + j] = dh[i * u + j] * slope(act, Z[zr + j]);
+              }
+              gemm(n, u, u, Z, t * u, T * u, 1, U, 0, 1, u, dhNext, 0, u, false);
+            } else if (cell === "lstm") {
+              for (let i = 0; i < n; i++) {
+                const zr = (i * T + t) * Gu;
+                const sr = (i * T + t) * u;
+                for (let j = 0; j < u; j++) {
+                  const ig = Z[zr + j];
+                  const fg = Z[zr + u + j];
+                  const gg = Z[zr + 2 * u + j];
+                  const og = Z[zr + 3 * u + j];
+                  const ac = AC![sr + j];
+                  const d = dh[i * u + j];
+                  const dc = dcNext![i * u + j] + d * og * slope(act, ac);
+                  Z[zr + j] = dc * gg * slope(rec, ig);
+                  Z[zr + u + j] = dc * CP![sr + j] * slope(rec, fg);
+                  Z[zr + 2 * u + j] = dc * ig * slope(act, gg);
+                  Z[zr + 3 * u + j] = d * ac * slope(rec, og);
+                  dcNext![i * u + j] = dc * fg;
+                }
+              }
+              gemm(n, u, Gu, Z, t * Gu, T * Gu, 1, U, 0, 1, Gu, dhNext, 0, u, false);
+            } else if (resetAfter) {
+              for (let i = 0; i < n; i++) {
+                const zr = (i * T + t) * Gu;
+                const sr = (i * T + t) * u;
+                for (let j = 0; j < u; j++) {
+                  const z = Z[zr + j];
+                  const r = Z[zr + u + j];
+                  const hh = Z[zr + 2 * u + j];
+                  const d = dh[i * u + j];
+                  const dz = d * (HP[sr + j] - hh) * slope(rec, z);
+                  const dah = d * (1 - z) * slope(act, hh);
+                  const mhh = MH![zr + 2 * u + j];
+                  const dr = dah * mhh * slope(rec, r);
+                  Z[zr + j] = MH![zr + j] = dz;
+                  Z[zr + u + j] = MH![zr + u + j] = dr;
+                  Z[zr + 2 * u + j] = dah;
+                  MH![zr + 2 * u + j] = dah * r;
+                  dhNext[i * u + j] = d * z;
+                }
+              }
+              gemm(n, u, Gu, MH!, t * Gu, T * Gu, 1, U, 0, 1, Gu, dhNext, 0, u, true);
+            } else {
+              // z's and the candidate's gradients first; the candidate's reaches r and h through r·h
+              for (let i = 0; i < n; i++) {
+                const zr = (i * T + t) * Gu;
+                const sr = (i * T + t) * u;
+                for (let j = 0; j < u; j++) {
+                  const z = Z[zr + j];
+                  const hh = Z[zr + 2 * u + j];
+                  const d = dh[i * u + j];
+                  Z[zr + 2 * u + j] = d * (1 - z) * slope(act, hh);
+                  Z[zr + j] = d * (HP[sr + j] - hh) * slope(rec, z);
+                  dhNext[i * u + j] = d * z;
+                }
+              }
+              gemm(n, u, u, Z, t * Gu + 2 * u, T * Gu, 1, U, 2 * u, 1, Gu, drh!, 0, u, false);
+              for (let i = 0; i < n; i++) {
+                const zr = (i * T + t) * Gu;
+                const sr = (i * T + t) * u;
+                for (let j = 0; j < u; j++) {
+                  const r = Z[zr + u + j];
+                  Z[zr + u + j] = drh![i * u + j] * HP[sr + j] * slope(rec, r);
+                  dhNext[i * u + j] += drh![i * u + j] * r;
+                }
+              }
+              gemm(n, u, 2 * u, Z, t * Gu, T * Gu, 1, U, 0, 1, Gu, dhNext, 0, u, true);
+            }
+          }
+          const rows = n * T;
+          const dW = b.dParams[0];
+          if (dW) gemm(F, Gu, rows, x, 0, 1, F, Z, 0, Gu, 1, dW, 0, Gu, false);
+          const dU = b.dParams[1];
+          if (dU) {
+            if (cell === "gru" && resetAfter) gemm(u, Gu, rows, HP, 0, 1, u, MH!, 0, Gu, 1, dU, 0, Gu, false);
+            else if (cell === "gru") {
+              gemm(u, 2 * u, rows, HP, 0, 1, u, Z, 0, Gu, 1, dU, 0, Gu, false);
+              gemm(u, u, rows, RH!, 0, 1, u, Z, 2 * u, Gu, 1, dU, 2 * u, Gu, false);
+            } else gemm(u, Gu, rows, HP, 0, 1, u, Z, 0, Gu, 1, dU, 0, Gu, false);
+          }
+          const db = b.dParams[2];
+          if (db) {
+            colSums(rows, Gu, Z, db, false);
+            if (resetAfter) colSums(rows, Gu, MH!, db.subarray(Gu), false);
+          }
+          const dx = b.dIns[0];
+          if (dx) gemm(rows, F, Gu, Z, 0, Gu, 1, W, 0, 1, Gu, dx, 0, F, b.addIns[0]);
+        },
+      };
+    },
+  };
+}
