@@ -55,7 +55,7 @@ function kind(cell: Cell): LayerKind {
           {
             help:
               s.length === 1
-                ? "a recurrent layer reads one vector per step: give the previous recurrent layer `return_sequences: true`, or reshape the features into [steps, features]"
+                ? "a recurrent layer reads one vector per step: after another recurrent layer, give that one `return_sequences: true`; otherwise reshape the features into [steps, features]"
                 : "reshape the input into [steps, features]",
           },
         );
