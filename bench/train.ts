@@ -1,10 +1,11 @@
 /**
  * Training throughput: the interpreter against TensorFlow.js (cpu, and wasm when
  * @tensorflow/tfjs-backend-wasm is installed) in one process, on the models of issue 6: iris
- * 4-16-3 (batch 16), phone 20-128-256-4 (batch 64, Adam), digits 64-25-15-1 (batch 32, Adam) and
- * the Fashion-MNIST CNN (batch 64). Data is synthetic and seeded. The interpreter runs its whole
- * training loop (`train()`: shuffling, batch gathering, metrics); tfjs runs a bare loop of
- * `variableGrads` + `applyGradients` on prepared batch tensors, which favours tfjs.
+ * 4-16-3 (batch 16), phone 20-128-256-4 (batch 64, Adam), digits 64-25-15-1 (batch 32, Adam), the
+ * Fashion-MNIST CNN (batch 64) and an LSTM reading Fashion-MNIST as 28 rows of 28 (batch 64). Data
+ * is synthetic and seeded. The interpreter runs its whole training loop (`train()`: shuffling,
+ * batch gathering, metrics); tfjs runs a bare loop of `variableGrads` + `applyGradients` on
+ * prepared batch tensors, which favours tfjs.
  *
  * With Debian's python3 and torch, PyTorch runs the same models as `nnspec build --target pytorch`
  * writes them (model.py, nnspec_torch's losses and update rules) on one CPU thread
@@ -51,6 +52,7 @@ const CASES: Case[] = [
   { label: "phone 20-128-256-4, batch 64, adam", spec: "specs/phone_price.nnspec", model: "phone_mlp", train: 0, batch: 64, seconds: 2 },
   { label: "digits 64-25-15-1, batch 32, adam", spec: "specs/digits.nnspec", model: "digits_binary", train: 0, batch: 32, seconds: 1.5 },
   { label: "fashion CNN, batch 64, adam", spec: "specs/mnist_cnn.nnspec", model: "fashion_cnn", train: 0, batch: 64, seconds: 4 },
+  { label: "fashion rows LSTM 64, batch 64, adam", spec: "specs/fashion_lstm.nnspec", model: "fashion_lstm", train: 0, batch: 64, seconds: 4 },
 ];
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();

@@ -86,12 +86,13 @@ export async function loadDataset(config: DataConfig, dir: string, opts: { read?
 /**
  * The seed of one initializer of a generated model: `deriveSeed(seed, 2 · layer + slot)` (see
  * `random.ts`), where `seed` is the train block's seed, `layer` the 0-based position of the layer in
- * its model, and `slot` 0 for the kernel (or embeddings) and 1 for the bias. TensorFlow.js ignores
- * global seeds for initializers, so generated code passes this to every random initializer: the same
- * spec and seed give the same initial weights, and no two initializers share a stream.
+ * its model, and `slot` 0 for the kernel (or embeddings) and 1 for the bias; a recurrent kernel
+ * (slot 2) takes stream 2^30 + layer, apart from all of those. TensorFlow.js ignores global seeds
+ * for initializers, so generated code passes this to every random initializer: the same spec and
+ * seed give the same initial weights, and no two initializers share a stream.
  */
-export function initializerSeed(seed: number, layer: number, slot: 0 | 1): number {
-  return deriveSeed(seed, 2 * layer + slot);
+export function initializerSeed(seed: number, layer: number, slot: 0 | 1 | 2): number {
+  return deriveSeed(seed, slot === 2 ? 2 ** 30 + layer : 2 * layer + slot);
 }
 
 // ── DataConfig → DataSpec ──
