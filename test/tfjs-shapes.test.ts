@@ -223,6 +223,7 @@ class Gen {
       cell === "lstm" && r.bool(0.2) ? " unit_forget_bias: false" : "",
       r.bool(0.15) ? " trainable: false" : "",
       r.bool(0.15) ? " l2: 0.01" : "",
+      r.bool(0.15) ? " dropout: 0.2 recurrent_dropout: 0.1" : "",
     ].join("");
     return this.emit(t.name, `${cell} ${units}${opts}`, seq ? [t.shape[0], units] : [units]);
   }

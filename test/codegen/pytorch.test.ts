@@ -52,21 +52,22 @@ for job in jobs:
         got = y.numpy().reshape(-1).astype(np.float64)
         want = np.array(want, dtype=np.float64)
         worst = max(worst, float(np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want)))))
-    if job["training"] is not None:
-        # a training step's forward pass: batch statistics, and the moving ones updated
-        m.train()
-        with torch.no_grad():
-            ys = m(*xs)
-        ys = ys if isinstance(ys, tuple) else (ys,)
-        for y, want in zip(ys, job["training"]["outputs"]):
-            got = y.numpy().reshape(-1).astype(np.float64)
-            want = np.array(want, dtype=np.float64)
-            worst = max(worst, float(np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want)))))
-        after = nt.weights_of(m)
-        for name, want in job["training"]["moving"].items():
-            got = after[name].reshape(-1).astype(np.float64)
-            want = np.array(want, dtype=np.float64)
-            worst = max(worst, float(np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want)))))
+    # a training step's forward pass: batch statistics, and the moving ones updated;
+    # dropout masks from the streams of the interpreter's seed
+    nt.seed_dropout(m, 7)
+    m.train()
+    with torch.no_grad():
+        ys = m(*xs)
+    ys = ys if isinstance(ys, tuple) else (ys,)
+    for y, want in zip(ys, job["training"]["outputs"]):
+        got = y.numpy().reshape(-1).astype(np.float64)
+        want = np.array(want, dtype=np.float64)
+        worst = max(worst, float(np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want)))))
+    after = nt.weights_of(m)
+    for name, want in job["training"]["moving"].items():
+        got = after[name].reshape(-1).astype(np.float64)
+        want = np.array(want, dtype=np.float64)
+        worst = max(worst, float(np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want)))))
     out.append({"name": job["stem"] + "/" + job["model"], "worst": worst})
 print(json.dumps(out))
 `;
@@ -105,15 +106,12 @@ describe.skipIf(!hasTorch)("generated PyTorch models", () => {
         });
         plan.forward(n, false);
         const outputs = model.outputs.map((_, i) => Array.from(plan.output(i).subarray(0, n * model.tensors[model.outputs[i]].size)));
-        // training mode too, where no dropout makes it random
-        let training: { outputs: number[][]; moving: Record<string, number[]> } | null = null;
-        if (!checked.layers.some((l) => l.spec.kind.name === "dropout")) {
-          plan.forward(n, true);
-          training = {
-            outputs: model.outputs.map((_, i) => Array.from(plan.output(i).subarray(0, n * model.tensors[model.outputs[i]].size))),
-            moving: Object.fromEntries(model.params.filter((p) => p.name.startsWith("moving_")).map((p) => [p.id, Array.from(p.value)])),
-          };
-        }
+        // training mode too: batch statistics, and dropout masks (the streams of seed 7)
+        plan.forward(n, true);
+        const training = {
+          outputs: model.outputs.map((_, i) => Array.from(plan.output(i).subarray(0, n * model.tensors[model.outputs[i]].size))),
+          moving: Object.fromEntries(model.params.filter((p) => p.name.startsWith("moving_")).map((p) => [p.id, Array.from(p.value)])),
+        };
         jobs.push({
           stem,
           model: checked.spec.name,

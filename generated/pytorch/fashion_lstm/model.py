@@ -32,6 +32,9 @@ class FashionLstm(nn.Module):
             reset_after=False,
             return_sequences=False,
             go_backwards=False,
+            dropout=0,
+            recurrent_dropout=0,
+            layer="lstm_1",
         )
         # line 21: dense 10
         self.dense_1 = nn.Linear(64, 10, bias=True)

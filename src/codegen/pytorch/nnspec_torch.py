@@ -91,10 +91,12 @@ class Recurrent(nn.Module):
     recurrent_kernel [u, G·u], bias [G·u] or [2, 3u] with reset_after) and gate order (LSTM
     i, f, c, o; GRU z, r, h), one step at a time."""
 
-    def __init__(self, cell, features, units, **options):
+    def __init__(self, cell, features, units, layer, **options):
         super().__init__()
         gates = {"simple_rnn": 1, "lstm": 4, "gru": 3}[cell]
         self.cell, self.units, self.options = cell, units, options
+        self.layer = layer
+        self.rng = dropout_rng(0, layer)
         self.kernel = nn.Parameter(torch.zeros(features, gates * units))
         self.recurrent_kernel = nn.Parameter(torch.zeros(units, gates * units))
         self.bias = None
@@ -102,12 +104,28 @@ class Recurrent(nn.Module):
             shape = (2, gates * units) if options["reset_after"] else (gates * units,)
             self.bias = nn.Parameter(torch.zeros(shape))
 
+    def reseed(self, model_seed):
+        self.rng = dropout_rng(model_seed, self.layer)
+
+    def _mask(self, x, width, rate):
+        """One row per example of the global batch, as the interpreter draws it; this process's rows."""
+        rows = x.shape[0] if SHARD.rows is None else SHARD.rows
+        keep = torch.from_numpy(self.rng.uniforms(rows * width) >= rate).to(x.device)
+        keep = keep.reshape(rows, width)[SHARD.offset : SHARD.offset + x.shape[0]]
+        return keep.to(x.dtype) * (1 / (1 - rate))
+
     def forward(self, x):
         o, u, cell = self.options, self.units, self.cell
         act = _ACTIVATIONS[o["activation"]]
         rec = _ACTIVATIONS[o["recurrent_activation"]]
         u2 = 2 * u
         after = o["reset_after"]
+        # dropout: the same inputs and state units at every step (inputs' mask drawn first)
+        mask_h = None
+        if self.training and o["dropout"] > 0:
+            x = x * self._mask(x, x.shape[2], o["dropout"])[:, None, :]
+        if self.training and o["recurrent_dropout"] > 0:
+            mask_h = self._mask(x, u, o["recurrent_dropout"])
         xw = x @ self.kernel
         if self.bias is not None:
             xw = xw + (self.bias[0] if after else self.bias)
@@ -118,25 +136,26 @@ class Recurrent(nn.Module):
         outs = []
         for t in reversed(steps) if o["go_backwards"] else steps:
             z = xw[:, t]
+            hr = h if mask_h is None else h * mask_h
             if cell == "simple_rnn":
-                h = act(z + h @ U)
+                h = act(z + hr @ U)
             elif cell == "lstm":
-                z = z + h @ U
+                z = z + hr @ U
                 i, f = rec(z[:, :u]), rec(z[:, u:u2])
                 g, og = act(z[:, u2 : 3 * u]), rec(z[:, 3 * u :])
                 c = f * c + i * g
                 h = og * act(c)
             elif after:
-                mh = h @ U
+                mh = hr @ U
                 if self.bias is not None:
                     mh = mh + self.bias[1]
                 zz = rec(z[:, :u] + mh[:, :u])
                 r = rec(z[:, u:u2] + mh[:, u:u2])
                 h = zz * h + (1 - zz) * act(z[:, u2:] + r * mh[:, u2:])
             else:
-                zr = z[:, :u2] + h @ U[:, :u2]
+                zr = z[:, :u2] + hr @ U[:, :u2]
                 zz, r = rec(zr[:, :u]), rec(zr[:, u:])
-                h = zz * h + (1 - zz) * act(z[:, u2:] + (r * h) @ U[:, u2:])
+                h = zz * h + (1 - zz) * act(z[:, u2:] + (r * hr) @ U[:, u2:])
             outs.append(h)
         return torch.stack(outs, dim=1) if o["return_sequences"] else h
 
@@ -628,7 +647,7 @@ class AdamW(Adam):
 def seed_dropout(module, seed):
     """Points every dropout layer at its stream under the model's seed, as the interpreter does."""
     for m in module.modules():
-        if isinstance(m, Dropout):
+        if isinstance(m, (Dropout, Recurrent)):
             m.reseed(seed)
 
 

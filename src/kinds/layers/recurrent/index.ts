@@ -5,6 +5,7 @@ import { pyLiteral } from "../../torch.ts";
 import { gatesOf, RECURRENT_ACTIVATIONS, recurrentKernel, type Cell } from "./kernel.ts";
 import type { LayerKind } from "../types.ts";
 
+const rate = (what: string): PropertySchema => ({ description: `a fraction in [0, 1) ${what}`, type: "number", minimum: 0, exclusiveMaximum: 1, default: 0 });
 const activation = (dflt: string): PropertySchema => ({ description: `an activation (${RECURRENT_ACTIVATIONS.join(", ")})`, enum: [...RECURRENT_ACTIVATIONS], default: dflt });
 
 /** TensorFlow.js's names of the activations. */
@@ -39,6 +40,8 @@ function kind(cell: Cell): LayerKind {
         ...(cell === "gru" ? { reset_after: bool(false) } : {}),
         return_sequences: bool(false),
         go_backwards: bool(false),
+        dropout: rate("of the inputs dropped during training, the same at every step"),
+        recurrent_dropout: rate("of the state's units dropped from the recurrent products during training, the same at every step"),
         l1: regularizer,
         l2: regularizer,
         ...trainable,
@@ -88,6 +91,8 @@ function kind(cell: Cell): LayerKind {
         ...(cell === "gru" ? { resetAfter: opts.reset_after === true } : {}),
         returnSequences: opts.return_sequences === true,
         goBackwards: opts.go_backwards === true,
+        ...(opts.dropout ? { dropout: opts.dropout } : {}),
+        ...(opts.recurrent_dropout ? { recurrentDropout: opts.recurrent_dropout } : {}),
         ...(reg ? { kernelRegularizer: reg } : {}),
         ...tfjsTrainable(opts),
       };
@@ -96,7 +101,7 @@ function kind(cell: Cell): LayerKind {
         ? { factory, config, unsupported: "a gru with `reset_after: true` cannot be built in TensorFlow.js 4.22, whose GRU has the reset gate before the recurrent product only (`reset_after: false`)" }
         : { factory, config };
     },
-    torch: (opts, [s]) => ({
+    torch: (opts, [s], _out, layer) => ({
       module: `nt.Recurrent(${[
         pyLiteral(cell),
         s[1],
@@ -108,6 +113,9 @@ function kind(cell: Cell): LayerKind {
           reset_after: opts.reset_after ?? false,
           return_sequences: opts.return_sequences,
           go_backwards: opts.go_backwards,
+          dropout: opts.dropout,
+          recurrent_dropout: opts.recurrent_dropout,
+          layer,
         }).map(([k, v]) => `${k}=${pyLiteral(v)}`),
       ].join(", ")})`,
       layout: "last",

@@ -9,11 +9,16 @@
  * time (row i·T + t), so the weight gradients are again one product each; `go_backwards` only
  * changes the order the steps run in (and, with `return_sequences`, the order of the outputs, as in
  * Keras).
+ *
+ * `dropout` and `recurrent_dropout` (training only) drop the same inputs and the same state units
+ * at every step of a sequence: one mask per example for x_t and one for h_{t−1} in the recurrent
+ * products (shared by the gates, as Keras's LSTM implementation 2), drawn from the layer's stream,
+ * inputs first, kept where u ≥ rate and scaled by 1/(1 − rate) as the dropout layer does.
  */
 import { booleanOption, numberOption } from "../../../core/options.ts";
 import { initSpec } from "../../../core/init.ts";
 import { colSums, gemm } from "../../../core/gemm.ts";
-import type { KernelFactory, LayerInfo, ParamDecl } from "../../../core/kernel.ts";
+import type { Buf, KernelFactory, LayerInfo, ParamDecl } from "../../../core/kernel.ts";
 
 export type Cell = "simple_rnn" | "lstm" | "gru";
 
@@ -126,23 +131,52 @@ export function recurrentKernel(cell: Cell): KernelFactory {
       const dcNext = cell === "lstm" ? b.alloc(N * u) : null;
       const drh = RH ? b.alloc(N * u) : null;
       const timeOf = (s: number): number => (backwards ? T - 1 - s : s);
+      const rateX = numberOption(l.opts, "dropout");
+      const rateH = numberOption(l.opts, "recurrent_dropout");
+      // masks (one row per example), the masked inputs, and the masked state the products read
+      const mX = rateX > 0 ? b.alloc(N * F) : null;
+      const XD = mX ? b.alloc(N * T * F) : null;
+      const DX = mX ? b.alloc(N * T * F) : null;
+      const mH = rateH > 0 ? b.alloc(N * u) : null;
+      const hm = mH ? b.alloc(N * u) : null;
+      const HM = mH ? b.alloc(N * T * u) : null;
+      const dhp = mH ? b.alloc(N * u) : null;
+      let maskedX = false;
+      let maskedH = false;
+      const draw = (mask: Buf, len: number, rate: number) => {
+        const keep = 1 / (1 - rate);
+        for (let i = 0; i < len; i++) mask[i] = b.rng.uniform() >= rate ? keep : 0;
+      };
 
       return {
-        forward(n) {
-          gemm(n * T, Gu, F, x, 0, F, 1, W, 0, Gu, 1, Z, 0, Gu, false, biasIn);
+        forward(n, training) {
+          maskedX = training && mX !== null;
+          maskedH = training && mH !== null;
+          if (maskedX) {
+            draw(mX!, n * F, rateX);
+            for (let i = 0; i < n; i++) for (let t = 0; t < T; t++) for (let f = 0; f < F; f++) XD![(i * T + t) * F + f] = x[(i * T + t) * F + f] * mX![i * F + f];
+          }
+          if (maskedH) draw(mH!, n * u, rateH);
+          gemm(n * T, Gu, F, maskedX ? XD! : x, 0, F, 1, W, 0, Gu, 1, Z, 0, Gu, false, biasIn);
           h.fill(0, 0, n * u);
           c?.fill(0, 0, n * u);
+          // what the recurrent products read: the state, or the state with its units dropped
+          const hr = maskedH ? hm! : h;
           for (let s = 0; s < T; s++) {
             const t = timeOf(s);
             for (let i = 0; i < n; i++) HP.set(h.subarray(i * u, (i + 1) * u), (i * T + t) * u);
+            if (maskedH) {
+              for (let k = 0; k < n * u; k++) hm![k] = h[k] * mH![k];
+              for (let i = 0; i < n; i++) HM!.set(hm!.subarray(i * u, (i + 1) * u), (i * T + t) * u);
+            }
             if (cell === "simple_rnn") {
-              gemm(n, u, u, h, 0, u, 1, U, 0, u, 1, Z, t * u, T * u, true);
+              gemm(n, u, u, hr, 0, u, 1, U, 0, u, 1, Z, t * u, T * u, true);
               for (let i = 0; i < n; i++) {
                 const zr = (i * T + t) * u;
                 for (let j = 0; j < u; j++) h[i * u + j] = Z[zr + j] = apply(act, Z[zr + j]);
               }
             } else if (cell === "lstm") {
-              gemm(n, Gu, u, h, 0, u, 1, U, 0, Gu, 1, Z, t * Gu, T * Gu, true);
+              gemm(n, Gu, u, hr, 0, u, 1, U, 0, Gu, 1, Z, t * Gu, T * Gu, true);
               for (let i = 0; i < n; i++) {
                 const zr = (i * T + t) * Gu;
                 const sr = (i * T + t) * u;
@@ -160,7 +194,7 @@ export function recurrentKernel(cell: Cell): KernelFactory {
                 }
               }
             } else if (resetAfter) {
-              gemm(n, Gu, u, h, 0, u, 1, U, 0, Gu, 1, MH!, t * Gu, T * Gu, false, biasRec);
+              gemm(n, Gu, u, hr, 0, u, 1, U, 0, Gu, 1, MH!, t * Gu, T * Gu, false, biasRec);
               for (let i = 0; i < n; i++) {
                 const zr = (i * T + t) * Gu;
                 for (let j = 0; j < u; j++) {
@@ -172,14 +206,14 @@ export function recurrentKernel(cell: Cell): KernelFactory {
               }
             } else {
               // z and r from h; the candidate from r·h
-              gemm(n, 2 * u, u, h, 0, u, 1, U, 0, Gu, 1, Z, t * Gu, T * Gu, true);
+              gemm(n, 2 * u, u, hr, 0, u, 1, U, 0, Gu, 1, Z, t * Gu, T * Gu, true);
               for (let i = 0; i < n; i++) {
                 const zr = (i * T + t) * Gu;
                 const sr = (i * T + t) * u;
                 for (let j = 0; j < u; j++) {
                   Z[zr + j] = apply(rec, Z[zr + j]);
                   const r = (Z[zr + u + j] = apply(rec, Z[zr + u + j]));
-                  RH![sr + j] = r * h[i * u + j];
+                  RH![sr + j] = r * hr[i * u + j];
                 }
               }
               gemm(n, u, u, RH!, t * u, T * u, 1, U, 2 * u, Gu, 1, Z, t * Gu + 2 * u, T * Gu, true);
@@ -199,6 +233,13 @@ export function recurrentKernel(cell: Cell): KernelFactory {
 
         backward(n) {
           const dOut = b.dOut!;
+          // the gradient at what the products read, and the unit mask it passes back through
+          const pp = maskedH ? dhp! : dhNext;
+          const throughMask = (add: boolean) => {
+            if (!maskedH) return;
+            for (let k = 0; k < n * u; k++) dhNext[k] = (add ? dhNext[k] : 0) + dhp![k] * mH![k];
+          };
+          const HR = maskedH ? HM! : HP;
           dhNext.fill(0, 0, n * u);
           dcNext?.fill(0, 0, n * u);
           for (let s = T - 1; s >= 0; s--) {
@@ -211,7 +252,8 @@ export function recurrentKernel(cell: Cell): KernelFactory {
                 const zr = (i * T + t) * u;
                 for (let j = 0; j < u; j++) Z[zr + j] = dh[i * u + j] * slope(act, Z[zr + j]);
               }
-              gemm(n, u, u, Z, t * u, T * u, 1, U, 0, 1, u, dhNext, 0, u, false);
+              gemm(n, u, u, Z, t * u, T * u, 1, U, 0, 1, u, pp, 0, u, false);
+              throughMask(false);
             } else if (cell === "lstm") {
               for (let i = 0; i < n; i++) {
                 const zr = (i * T + t) * Gu;
@@ -231,7 +273,8 @@ export function recurrentKernel(cell: Cell): KernelFactory {
                   dcNext![i * u + j] = dc * fg;
                 }
               }
-              gemm(n, u, Gu, Z, t * Gu, T * Gu, 1, U, 0, 1, Gu, dhNext, 0, u, false);
+              gemm(n, u, Gu, Z, t * Gu, T * Gu, 1, U, 0, 1, Gu, pp, 0, u, false);
+              throughMask(false);
             } else if (resetAfter) {
               for (let i = 0; i < n; i++) {
                 const zr = (i * T + t) * Gu;
@@ -252,7 +295,8 @@ export function recurrentKernel(cell: Cell): KernelFactory {
                   dhNext[i * u + j] = d * z;
                 }
               }
-              gemm(n, u, Gu, MH!, t * Gu, T * Gu, 1, U, 0, 1, Gu, dhNext, 0, u, true);
+              gemm(n, u, Gu, MH!, t * Gu, T * Gu, 1, U, 0, 1, Gu, pp, 0, u, !maskedH);
+              throughMask(true);
             } else {
               // z's and the candidate's gradients first; the candidate's reaches r and h through r·h
               for (let i = 0; i < n; i++) {
@@ -273,23 +317,25 @@ export function recurrentKernel(cell: Cell): KernelFactory {
                 const sr = (i * T + t) * u;
                 for (let j = 0; j < u; j++) {
                   const r = Z[zr + u + j];
-                  Z[zr + u + j] = drh![i * u + j] * HP[sr + j] * slope(rec, r);
-                  dhNext[i * u + j] += drh![i * u + j] * r;
+                  Z[zr + u + j] = drh![i * u + j] * HR[sr + j] * slope(rec, r);
+                  if (maskedH) dhp![i * u + j] = drh![i * u + j] * r;
+                  else dhNext[i * u + j] += drh![i * u + j] * r;
                 }
               }
-              gemm(n, u, 2 * u, Z, t * Gu, T * Gu, 1, U, 0, 1, Gu, dhNext, 0, u, true);
+              gemm(n, u, 2 * u, Z, t * Gu, T * Gu, 1, U, 0, 1, Gu, pp, 0, u, true);
+              throughMask(true);
             }
           }
           const rows = n * T;
           const dW = b.dParams[0];
-          if (dW) gemm(F, Gu, rows, x, 0, 1, F, Z, 0, Gu, 1, dW, 0, Gu, false);
+          if (dW) gemm(F, Gu, rows, maskedX ? XD! : x, 0, 1, F, Z, 0, Gu, 1, dW, 0, Gu, false);
           const dU = b.dParams[1];
           if (dU) {
-            if (cell === "gru" && resetAfter) gemm(u, Gu, rows, HP, 0, 1, u, MH!, 0, Gu, 1, dU, 0, Gu, false);
+            if (cell === "gru" && resetAfter) gemm(u, Gu, rows, HR, 0, 1, u, MH!, 0, Gu, 1, dU, 0, Gu, false);
             else if (cell === "gru") {
-              gemm(u, 2 * u, rows, HP, 0, 1, u, Z, 0, Gu, 1, dU, 0, Gu, false);
+              gemm(u, 2 * u, rows, HR, 0, 1, u, Z, 0, Gu, 1, dU, 0, Gu, false);
               gemm(u, u, rows, RH!, 0, 1, u, Z, 2 * u, Gu, 1, dU, 2 * u, Gu, false);
-            } else gemm(u, Gu, rows, HP, 0, 1, u, Z, 0, Gu, 1, dU, 0, Gu, false);
+            } else gemm(u, Gu, rows, HR, 0, 1, u, Z, 0, Gu, 1, dU, 0, Gu, false);
           }
           const db = b.dParams[2];
           if (db) {
@@ -297,7 +343,17 @@ export function recurrentKernel(cell: Cell): KernelFactory {
             if (resetAfter) colSums(rows, Gu, MH!, db.subarray(Gu), false);
           }
           const dx = b.dIns[0];
-          if (dx) gemm(rows, F, Gu, Z, 0, Gu, 1, W, 0, 1, Gu, dx, 0, F, b.addIns[0]);
+          if (dx && !maskedX) gemm(rows, F, Gu, Z, 0, Gu, 1, W, 0, 1, Gu, dx, 0, F, b.addIns[0]);
+          else if (dx) {
+            gemm(rows, F, Gu, Z, 0, Gu, 1, W, 0, 1, Gu, DX!, 0, F, false);
+            const add = b.addIns[0];
+            for (let i = 0; i < n; i++)
+              for (let k = 0; k < T * F; k++) {
+                const at = i * T * F + k;
+                const g = DX![at] * mX![i * F + (k % F)];
+                dx[at] = add ? dx[at] + g : g;
+              }
+          }
         },
       };
     },
