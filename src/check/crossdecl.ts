@@ -640,6 +640,11 @@ function checkBatchFits(t: TrainSpec, checked: CheckedModel, sink: DiagnosticSin
     const n = info.shape.reduce((a, d) => a * (d.value ?? 1), 1);
     if (!largest || n > largest[1]) largest = [name, n];
   }
+  // buffers a kernel keeps besides its output (a recurrent layer's gates at every step)
+  for (const l of checked.layers) {
+    const n = l.spec.kind.workspace?.(l.inputShapes, l.output, l.spec.options.full).value;
+    if (n !== undefined && (!largest || n > largest[1])) largest = [l.spec.name, n];
+  }
   if (!largest || largest[1] * batch <= MAX_BUFFER) return;
   const [tensor, n] = largest;
   const most = Math.floor(MAX_BUFFER / n);

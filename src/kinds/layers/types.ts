@@ -60,6 +60,9 @@ export interface LayerKind {
   /** Parameter count, or undefined when it depends on a symbolic dimension. `trainable: false`
    * is applied by the checker, which moves every trainable parameter to the frozen count. */
   params(inputs: Shape[], output: Shape, opts: Record<string, Json>): ParamCount | undefined;
+  /** Values per example of the largest buffer the kernel keeps besides its output (a recurrent
+   * layer's gates at every step), when that can exceed the tensors: `check` bounds the batch by it. */
+  workspace?(inputs: Shape[], output: Shape, opts: Record<string, Json>): Dim;
   /** Floating-point operations per example for the forward pass (a multiply-add counts 2). */
   flops(inputs: Shape[], output: Shape, opts: Record<string, Json>): Dim;
   /** The equivalent TensorFlow.js layer, for code generation and differential tests. Throws an Error

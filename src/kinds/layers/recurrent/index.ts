@@ -72,6 +72,8 @@ function kind(cell: Cell): LayerKind {
       const biases = opts.use_bias === false ? 0 : (cell === "gru" && opts.reset_after === true ? 2 : 1) * gates * u;
       return { trainable: gates * (f * u + u * u) + biases, nonTrainable: 0 };
     },
+    // the gates of every step, kept for the backward pass
+    workspace: ([s], _o, opts) => s[0].mul(gates * (opts.units as number)),
     flops([s], _o, opts) {
       const u = opts.units as number;
       // per step: the input and recurrent products (2 per multiply-add)
