@@ -225,7 +225,9 @@ class Gen {
       r.bool(0.15) ? " l2: 0.01" : "",
       r.bool(0.15) ? " dropout: 0.2 recurrent_dropout: 0.1" : "",
     ].join("");
-    return this.emit(t.name, `${cell} ${units}${opts}`, seq ? [t.shape[0], units] : [units]);
+    const merge = r.bool(0.3) ? r.pick(["concat", "sum", "mul", "ave"]) : undefined;
+    const width = merge === "concat" ? 2 * units : units;
+    return this.emit(t.name, `${cell} ${units}${opts}${merge ? ` bidirectional: ${merge}` : ""}`, seq ? [t.shape[0], width] : [width]);
   }
   conv(t: T, axes: number, opts: { filters?: number; keep?: boolean } = {}): T {
     const r = this.r;

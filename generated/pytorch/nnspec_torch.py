@@ -160,6 +160,42 @@ class Recurrent(nn.Module):
         return torch.stack(outs, dim=1) if o["return_sequences"] else h
 
 
+class Bidirectional(nn.Module):
+    """Keras's Bidirectional: a second recurrent layer reads the sequence the other way, its
+    sequence output reversed into time order, then the two are merged. Both draw their dropout
+    masks from the layer's one stream, the forward layer first, as the interpreter does.
+    """
+
+    def __init__(self, cell, features, units, layer, merge, **options):
+        super().__init__()
+        other = dict(options, go_backwards=not options["go_backwards"])
+        self.fw = Recurrent(cell, features, units, layer, **options)
+        self.bw = Recurrent(cell, features, units, layer, **other)
+        self.fw.inner = self.bw.inner = True
+        self.merge, self.sequences, self.layer = (
+            merge,
+            options["return_sequences"],
+            layer,
+        )
+        self.reseed(0)
+
+    def reseed(self, model_seed):
+        self.fw.rng = self.bw.rng = dropout_rng(model_seed, self.layer)
+
+    def forward(self, x):
+        f = self.fw(x)
+        b = self.bw(x)
+        if self.sequences:
+            b = b.flip(1)
+        if self.merge == "concat":
+            return torch.cat([f, b], dim=-1)
+        if self.merge == "sum":
+            return f + b
+        if self.merge == "ave":
+            return (f + b) / 2
+        return f * b
+
+
 def _pad_arg(pads):
     """F.pad's argument from (before, after) pairs listed first axis first."""
     pairs = [pads[i : i + 2] for i in range(0, len(pads), 2)]
@@ -647,7 +683,9 @@ class AdamW(Adam):
 def seed_dropout(module, seed):
     """Points every dropout layer at its stream under the model's seed, as the interpreter does."""
     for m in module.modules():
-        if isinstance(m, (Dropout, Recurrent)):
+        if isinstance(m, (Dropout, Recurrent, Bidirectional)) and not getattr(
+            m, "inner", False
+        ):
             m.reseed(seed)
 
 

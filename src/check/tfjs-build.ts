@@ -44,7 +44,8 @@ export function buildTfjs(model: CheckedModel): tf.LayersModel {
 export function makeLayer(spec: TfjsLayer, name: string): tf.layers.Layer {
   const factory = (tf.layers as unknown as Record<string, unknown>)[spec.factory];
   if (typeof factory !== "function") throw new Error(`TensorFlow.js has no layer \`tf.layers.${spec.factory}\``);
-  return (factory as (c: object) => tf.layers.Layer)({ ...spec.config, name });
+  const layer = spec.wraps ? { layer: makeLayer(spec.wraps, String(spec.wraps.config.name)) } : {};
+  return (factory as (c: object) => tf.layers.Layer)({ ...spec.config, ...layer, name });
 }
 
 /** A per-example shape in TensorFlow.js form: a symbolic dimension is `null`. */

@@ -67,6 +67,7 @@ export const TFJS_CLASS_NAMES: Readonly<Record<string, string>> = {
   softmax: "Softmax",
   add: "Add",
   concatenate: "Concatenate",
+  bidirectional: "Bidirectional",
   simpleRNN: "SimpleRNN",
   lstm: "LSTM",
   gru: "GRU",
@@ -223,6 +224,11 @@ export function modelTopology(model: ConcreteModel): ModelTopology {
       const config = pythonicConfig(spec.config) as Record<string, Json>;
       config.name = name;
       config.trainable = spec.config.trainable !== false && l.info.opts.trainable !== false;
+      if (spec.wraps) {
+        const inner = TFJS_CLASS_NAMES[spec.wraps.factory];
+        if (!inner) throw new Error(`layer \`${l.info.name}\`: no TensorFlow.js class is known for \`tf.layers.${spec.wraps.factory}\``);
+        config.layer = { class_name: inner, config: { ...(pythonicConfig(spec.wraps.config) as Record<string, Json>), trainable: config.trainable } };
+      }
       layers.push({ name, class_name: className, config, inbound_nodes: [inbound.map((src) => [src, 0, 0, {}] as [string, number, number, Record<string, never>])] });
       inbound = [name];
     }

@@ -139,7 +139,7 @@ data digit_rows {
   split train: 0.8, test: 0.2, stratified, seed: 42
 }
 model rows_rnn(x: [8, 8]) -> logits: [10] {
-  lstm 8 return_sequences: true
+  lstm 8 return_sequences: true bidirectional: concat
   gru 6 go_backwards: true
   dense 10
 }

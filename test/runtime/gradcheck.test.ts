@@ -192,6 +192,9 @@ const CASES: Case[] = [
   { name: "lstm dropout and recurrent_dropout", spec: (r) => seq(r, `  lstm 4 dropout: 0.3 recurrent_dropout: 0.4 return_sequences: true\n  flatten\n  dense 2`) },
   { name: "gru dropouts, both forms", spec: (r) => seq(r, `  gru 3 dropout: 0.25 recurrent_dropout: 0.5 return_sequences: true\n  gru 3 reset_after: true recurrent_dropout: 0.3 dropout: 0.2\n  dense 2`) },
   { name: "simple_rnn recurrent_dropout", spec: (r) => seq(r, `  simple_rnn 4 recurrent_dropout: 0.5 go_backwards: true\n  dense 2`) },
+  { name: "bidirectional lstm concat, sequences", spec: (r) => seq(r, `  lstm 3 bidirectional: concat return_sequences: true\n  flatten\n  dense 2`) },
+  { name: "bidirectional gru sum, backwards", spec: (r) => seq(r, `  gru 3 bidirectional: sum go_backwards: true\n  dense 2`) },
+  { name: "bidirectional simple_rnn mul and ave, dropout", spec: (r) => seq(r, `  simple_rnn 3 bidirectional: mul return_sequences: true dropout: 0.3\n  simple_rnn 2 bidirectional: ave recurrent_dropout: 0.3\n  dense 2`) },
   { name: "gru backwards into lstm", spec: (r) => seq(r, `  gru 3 go_backwards: true return_sequences: true\n  lstm 2\n  dense 2`) },
   // losses
   { name: "loss mae", loss: "mae", spec: (r) => vec(r, `  dense 3`) },

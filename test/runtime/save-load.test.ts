@@ -36,7 +36,7 @@ const ZOO: Record<string, string> = {
   zoo: `model zoo(x: [6]) -> p: [4] {\n  dense 8 gelu\n  layernorm\n  dense 8 tanh\n  elu\n  dense 8 sigmoid l2: 0.01\n  dense 8 activation: leaky_relu(0.2)\n  leaky_relu 0.1\n  dropout 0.2\n  dense 4 softmax\n}`,
   seq: `model seq(x: int[10]) -> logits: [3] {\n  embedding 20 8\n  conv1d 6 kernel: 3 padding: same tanh\n  h = conv1d 6 kernel: 2 stride: 2\n  a = h -> global_avgpool1d\n  b = h -> global_maxpool1d\n  c = concat a, b\n  dense 3\n}`,
   pools: `model pools(x: [8, 8, 2]) -> y: [5] {\n  a = conv2d 3 kernel: 2 padding: same\n  b = x -> conv2d 3 kernel: 2 padding: same relu\n  s = add a, b\n  g = s -> global_maxpool2d\n  v = s -> global_avgpool2d\n  c = concat g, v\n  reshape [2, 3]\n  maxpool1d 1\n  avgpool1d 2\n  flatten\n  sigmoid\n  relu\n  softmax\n  dense 5\n}`,
-  rnn: `model rnn(x: [6, 3]) -> y: [2] {\n  lstm 5 return_sequences: true go_backwards: true\n  gru 4 return_sequences: true l2: 0.01\n  simple_rnn 3 activation: relu\n  dense 2\n}`,
+  rnn: `model rnn(x: [6, 3]) -> y: [2] {\n  lstm 5 return_sequences: true go_backwards: true\n  gru 4 return_sequences: true l2: 0.01\n  lstm 3 bidirectional: concat return_sequences: true\n  simple_rnn 3 activation: relu return_sequences: true\n  gru 2 bidirectional: sum\n  dense 2\n}`,
   frozen: `model frozen(x: [4]) -> logits: [3] {\n  dense 8 relu trainable: false\n  batchnorm trainable: false\n  dense 8 relu\n  batchnorm momentum: 0.9\n  dense 3\n}`,
 };
 
@@ -97,7 +97,7 @@ async function tfjsLoad(files: SavedFiles): Promise<tf.LayersModel> {
 describe("save and load", () => {
   it("knows the tfjs class of every factory it names", () => {
     for (const [factory, cls] of Object.entries(TFJS_CLASS_NAMES)) {
-      const config = factory === "reshape" ? { targetShape: [1] } : factory === "dense" ? { units: 1 } : factory.startsWith("conv") ? { filters: 1, kernelSize: 1 } : factory === "dropout" ? { rate: 0.1 } : factory === "embedding" ? { inputDim: 2, outputDim: 2 } : ["simpleRNN", "lstm", "gru"].includes(factory) ? { units: 2 } : factory === "activation" ? { activation: "relu" } : {};
+      const config = factory === "reshape" ? { targetShape: [1] } : factory === "dense" ? { units: 1 } : factory.startsWith("conv") ? { filters: 1, kernelSize: 1 } : factory === "dropout" ? { rate: 0.1 } : factory === "embedding" ? { inputDim: 2, outputDim: 2 } : ["simpleRNN", "lstm", "gru"].includes(factory) ? { units: 2 } : factory === "bidirectional" ? { layer: tf.layers.lstm({ units: 2 }) } : factory === "activation" ? { activation: "relu" } : {};
       expect(makeLayer({ factory, config }, `l_${factory}`).getClassName(), factory).toBe(cls);
     }
     expect(toSnakeCase("kernelInitializer")).toBe("kernel_initializer");

@@ -123,6 +123,13 @@ const CASES: DiffCase[] = [
     labels: "real",
   },
   {
+    name: "bidirectional lstm (concat) into bidirectional gru (ave)",
+    model: () => modelOf(`model bi(x: [6, 3]) -> logits: [3] {\n  lstm 4 bidirectional: concat return_sequences: true\n  gru 3 bidirectional: ave\n  dense 3\n}`),
+    loss: named("loss", "sparse_cross_entropy", { from_logits: true }),
+    batch: 16,
+    labels: "class",
+  },
+  {
     name: "embedding + gru",
     model: () => modelOf(`model words(x: int[8]) -> logits: [2] {\n  embedding 20 6\n  gru 4 activation: relu\n  dense 2\n}`),
     loss: named("loss", "sparse_cross_entropy", { from_logits: true }),

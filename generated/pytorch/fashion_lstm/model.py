@@ -26,6 +26,7 @@ class FashionLstm(nn.Module):
             "lstm",
             28,
             64,
+            layer="lstm_1",
             activation="tanh",
             recurrent_activation="sigmoid",
             use_bias=True,
@@ -34,7 +35,6 @@ class FashionLstm(nn.Module):
             go_backwards=False,
             dropout=0,
             recurrent_dropout=0,
-            layer="lstm_1",
         )
         # line 21: dense 10
         self.dense_1 = nn.Linear(64, 10, bias=True)

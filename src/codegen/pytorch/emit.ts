@@ -87,8 +87,10 @@ export function fitLine(indent: number, stmt: string): string[] {
   if (at <= 0) return [pad + stmt];
   const body = stmt.slice(at + 1, -1);
   const inner = " ".repeat(indent + 4);
-  // a call's arguments may share a line; a list's or dict's items each get one (black's rule)
-  if (open === "(" && inner.length + body.length <= WIDTH) return [pad + stmt.slice(0, at + 1), inner + body, pad + close];
+  // a call's arguments (or a parenthesized expression) may share a line; a tuple's, list's or
+  // dict's items each get one (black's rule)
+  const call = open === "(" && (/[\w)\]]/.test(stmt[at - 1]) || topLevelCommas(body).length === 0);
+  if (call && inner.length + body.length <= WIDTH) return [pad + stmt.slice(0, at + 1), inner + body, pad + close];
   const cuts = [-1, ...topLevelCommas(body), body.length];
   const items = cuts.slice(1).map((c, i) => body.slice(cuts[i] + 1, c).trim());
   return [pad + stmt.slice(0, at + 1), ...items.map((x) => `${inner}${x},`), pad + close];
@@ -134,7 +136,9 @@ function emitModel(m: CheckedModel, className: string, src: SourceText): string 
       const w = t.weights?.[p.name];
       if (!w || !self) throw new Error(`layer \`${name}\`: its parameter \`${p.name}\` has no place in the PyTorch module`);
       const path = `${self.slice("self.".length)}.${w.attr}`;
-      weights.push(`        ${pyLiteral(p.id)}: (${pyLiteral(path)}, ${pyLiteral(w.convert)}),`);
+      const entry = fitLine(8, `${pyLiteral(p.id)}: (${pyLiteral(path)}, ${pyLiteral(w.convert)})`);
+      entry[entry.length - 1] += ",";
+      weights.push(...entry);
       if (p.l1 || p.l2) penalties.push(`        ${pyLiteral(p.id)}: (${pyLiteral(p.l1)}, ${pyLiteral(p.l2)}),`);
       if (p.frozen) init.push(`        self.${path}.requires_grad_(False)`);
     }

@@ -375,8 +375,9 @@ class Emitter {
       parts.push(`rate: ${literal(spec.config.rate)}`, "seed", ...(typeof spec.config.seed === "number" ? [`layerSeed: ${literal(spec.config.seed)}`] : []));
       return `new ${this.use("dropout")}({ ${parts.join(", ")} })`;
     }
+    if (spec.wraps) parts.push(`layer: ${this.layerCall(spec.wraps, String(spec.wraps.config.name), l, index, file)}`);
     for (const [key, value] of Object.entries(spec.config)) {
-      if (value === undefined) continue;
+      if (value === undefined || key === "name") continue;
       let v: string;
       if (key.endsWith("Initializer") && typeof value === "string") v = this.initializer(key, value, l, index, file);
       else if (key.endsWith("Regularizer") && isL1L2(value)) v = `tf.regularizers.l1l2(${literal({ l1: value.config.l1 ?? 0, l2: value.config.l2 ?? 0 })})`;

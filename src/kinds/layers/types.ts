@@ -28,6 +28,8 @@ export interface TfjsLayer {
   /** A layer applied right after this one, for what one tfjs layer cannot express: a parameterized
    * activation such as `dense 8 activation: leaky_relu(0.2)` becomes a dense and a leakyReLU layer. */
   then?: TfjsLayer;
+  /** The layer a wrapper holds (`bidirectional` around an `lstm`): its `layer` config. */
+  wraps?: TfjsLayer;
   /** Set when the config is valid Keras JSON that TensorFlow.js 4.22 cannot build (an elu with alpha ≠ 1):
    * saving writes it (nnspec reads it back), building tfjs layers or code stops with this reason. */
   unsupported?: string;

@@ -18,6 +18,8 @@ const DOCS: Record<Cell, string> = {
   gru: "Gated recurrent unit over a [steps, features] sequence, with Keras's gates (update, reset, candidate). `reset_after: false` (the default) applies the reset gate before the recurrent product, the form TensorFlow.js builds and saves; `reset_after: true` is Keras 2's default and PyTorch's form (TensorFlow.js cannot build it).",
 };
 
+const twice = (opts: Record<string, unknown>): boolean => typeof opts.bidirectional === "string" && opts.bidirectional !== "off";
+
 function kind(cell: Cell): LayerKind {
   const gates = gatesOf(cell);
   return {
@@ -40,6 +42,11 @@ function kind(cell: Cell): LayerKind {
         ...(cell === "gru" ? { reset_after: bool(false) } : {}),
         return_sequences: bool(false),
         go_backwards: bool(false),
+        bidirectional: {
+          description: "`off`, or how to merge a second layer that reads the sequence backwards: `concat`, `sum`, `mul` or `ave` (Keras's Bidirectional)",
+          enum: ["off", "concat", "sum", "mul", "ave"],
+          default: "off",
+        },
         dropout: rate("of the inputs dropped during training, the same at every step"),
         recurrent_dropout: rate("of the state's units dropped from the recurrent products during training, the same at every step"),
         l1: regularizer,
@@ -62,7 +69,7 @@ function kind(cell: Cell): LayerKind {
                 : "reshape the input into [steps, features]",
           },
         );
-      const units = Dim.of(ctx.opts.units as number);
+      const units = Dim.of((ctx.opts.units as number) * (ctx.opts.bidirectional === "concat" ? 2 : 1));
       return ctx.opts.return_sequences === true ? [s[0], units] : [units];
     },
     params([s], _o, opts) {
@@ -70,14 +77,15 @@ function kind(cell: Cell): LayerKind {
       if (f === undefined) return undefined;
       const u = opts.units as number;
       const biases = opts.use_bias === false ? 0 : (cell === "gru" && opts.reset_after === true ? 2 : 1) * gates * u;
-      return { trainable: gates * (f * u + u * u) + biases, nonTrainable: 0 };
+      const layers = twice(opts) ? 2 : 1;
+      return { trainable: layers * (gates * (f * u + u * u) + biases), nonTrainable: 0 };
     },
     // the gates of every step, kept for the backward pass
     workspace: ([s], _o, opts) => s[0].mul(gates * (opts.units as number)),
     flops([s], _o, opts) {
       const u = opts.units as number;
-      // per step: the input and recurrent products (2 per multiply-add)
-      return s[0].mul(s[1].mul(2 * gates * u).add(2 * gates * u * u));
+      // per step: the input and recurrent products (2 per multiply-add), in each direction
+      return s[0].mul(s[1].mul(2 * gates * u).add(2 * gates * u * u)).mul(twice(opts) ? 2 : 1);
     },
     tfjs(opts) {
       const reg = tfjsRegularizer(opts);
@@ -99,16 +107,29 @@ function kind(cell: Cell): LayerKind {
         ...tfjsTrainable(opts),
       };
       const factory = cell === "simple_rnn" ? "simpleRNN" : cell;
-      return cell === "gru" && opts.reset_after === true
-        ? { factory, config, unsupported: "a gru with `reset_after: true` cannot be built in TensorFlow.js 4.22, whose GRU has the reset gate before the recurrent product only (`reset_after: false`)" }
-        : { factory, config };
+      const unsupported =
+        cell === "gru" && opts.reset_after === true ? "a gru with `reset_after: true` cannot be built in TensorFlow.js 4.22, whose GRU has the reset gate before the recurrent product only (`reset_after: false`)" : undefined;
+      const layer = { factory, config, ...(unsupported ? { unsupported } : {}) };
+      if (!twice(opts)) return layer;
+      // Keras's Bidirectional around the layer (named after its kind: tfjs names the weights
+      // <layer>/forward_<kind>/kernel, as the interpreter declares them); a frozen layer is frozen
+      // inside too, since tfjs's wrapper copies the inner layer's config into its two layers
+      return {
+        factory: "bidirectional",
+        config: { mergeMode: opts.bidirectional, ...tfjsTrainable(opts) },
+        wraps: { factory, config: { ...config, name: cell } },
+        ...(unsupported ? { unsupported } : {}),
+      };
     },
-    torch: (opts, [s], _out, layer) => ({
-      module: `nt.Recurrent(${[
+    torch(opts, [s], _out, layer) {
+      const bi = twice(opts);
+      const args = [
         pyLiteral(cell),
         s[1],
         opts.units,
         ...Object.entries({
+          layer,
+          ...(bi ? { merge: opts.bidirectional } : {}),
           activation: opts.activation,
           recurrent_activation: opts.recurrent_activation ?? "linear",
           use_bias: opts.use_bias,
@@ -117,13 +138,17 @@ function kind(cell: Cell): LayerKind {
           go_backwards: opts.go_backwards,
           dropout: opts.dropout,
           recurrent_dropout: opts.recurrent_dropout,
-          layer,
         }).map(([k, v]) => `${k}=${pyLiteral(v)}`),
-      ].join(", ")})`,
-      layout: "last",
-      call: ([x], self) => `${self}(${x})`,
-      weights: { kernel: { attr: "kernel", convert: "same" }, recurrent_kernel: { attr: "recurrent_kernel", convert: "same" }, bias: { attr: "bias", convert: "same" } },
-    }),
+      ];
+      const names = ["kernel", "recurrent_kernel", "bias"];
+      const same = (attr: string) => ({ attr, convert: "same" as const });
+      return {
+        module: `nt.${bi ? "Bidirectional" : "Recurrent"}(${args.join(", ")})`,
+        layout: "last",
+        call: ([x], self) => `${self}(${x})`,
+        weights: Object.fromEntries(bi ? names.flatMap((n) => [[`forward_${cell}/${n}`, same(`fw.${n}`)], [`backward_${cell}/${n}`, same(`bw.${n}`)]]) : names.map((n) => [n, same(n)])),
+      };
+    },
     kernel: recurrentKernel(cell),
   };
 }

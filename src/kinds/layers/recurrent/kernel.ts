@@ -18,7 +18,7 @@
 import { booleanOption, numberOption } from "../../../core/options.ts";
 import { initSpec } from "../../../core/init.ts";
 import { colSums, gemm } from "../../../core/gemm.ts";
-import type { Buf, KernelFactory, LayerInfo, ParamDecl } from "../../../core/kernel.ts";
+import type { Buf, KernelBinding, KernelFactory, LayerInfo, ParamDecl } from "../../../core/kernel.ts";
 
 export type Cell = "simple_rnn" | "lstm" | "gru";
 
@@ -82,7 +82,7 @@ interface Dims {
 
 const dimsOf = (l: LayerInfo, cell: Cell): Dims => {
   const [T, F] = l.inShapes[0];
-  return { T, F, u: l.outShape[l.outShape.length - 1], G: gatesOf(cell) };
+  return { T, F, u: l.opts.units as number, G: gatesOf(cell) };
 };
 
 export function recurrentKernel(cell: Cell): KernelFactory {
@@ -90,272 +90,344 @@ export function recurrentKernel(cell: Cell): KernelFactory {
     params(l) {
       const { F, u, G } = dimsOf(l, cell);
       const resetAfter = cell === "gru" && booleanOption(l.opts, "reset_after");
-      const p: ParamDecl[] = [
-        { name: "kernel", shape: [F, G * u], init: initSpec(l.opts.kernel_init), trainable: true, l1: numberOption(l.opts, "l1"), l2: numberOption(l.opts, "l2") },
-        { name: "recurrent_kernel", shape: [u, G * u], init: initSpec(l.opts.recurrent_init), trainable: true },
-      ];
-      if (booleanOption(l.opts, "use_bias")) {
-        const base = initSpec(l.opts.bias_init);
-        const init = cell === "lstm" && booleanOption(l.opts, "unit_forget_bias") ? { name: "unit_forget_bias", options: { base: l.opts.bias_init } } : base;
-        p.push({ name: "bias", shape: resetAfter ? [2, G * u] : [G * u], init, trainable: true });
-      }
-      return p;
+      const one = (prefix: string): ParamDecl[] => {
+        const p: ParamDecl[] = [
+          { name: `${prefix}kernel`, shape: [F, G * u], init: initSpec(l.opts.kernel_init), trainable: true, l1: numberOption(l.opts, "l1"), l2: numberOption(l.opts, "l2") },
+          { name: `${prefix}recurrent_kernel`, shape: [u, G * u], init: initSpec(l.opts.recurrent_init), trainable: true },
+        ];
+        if (booleanOption(l.opts, "use_bias")) {
+          const base = initSpec(l.opts.bias_init);
+          const init = cell === "lstm" && booleanOption(l.opts, "unit_forget_bias") ? { name: "unit_forget_bias", options: { base: l.opts.bias_init } } : base;
+          p.push({ name: `${prefix}bias`, shape: resetAfter ? [2, G * u] : [G * u], init, trainable: true });
+        }
+        return p;
+      };
+      // tfjs's names inside its Bidirectional wrapper: forward_<inner>/kernel, backward_<inner>/kernel
+      return mergeOf(l) === "off" ? one("") : [...one(`forward_${cell}/`), ...one(`backward_${cell}/`)];
     },
     bind(b) {
       const l = b.layer;
-      const { T, F, u, G } = dimsOf(l, cell);
-      const Gu = G * u;
+      const { T, u } = dimsOf(l, cell);
+      const merge = mergeOf(l);
+      const goBackwards = booleanOption(l.opts, "go_backwards");
+      if (merge === "off") {
+        const d = direction(cell, b, b.params, goBackwards, b.out);
+        return { forward: (n, training) => d.forward(n, training), backward: (n) => d.backward(n, b.dOut!, b.dParams, b.addIns[0]) };
+      }
+      // Keras's Bidirectional: a second layer running the other way, its sequence output reversed
+      // into time order, then merged
       const seq = booleanOption(l.opts, "return_sequences");
-      const backwards = booleanOption(l.opts, "go_backwards");
-      const resetAfter = cell === "gru" && booleanOption(l.opts, "reset_after");
-      const act = fnOf(l.opts.activation);
-      const rec = cell === "simple_rnn" ? Fn.Linear : fnOf(l.opts.recurrent_activation);
+      const half = b.params.length / 2;
+      const per = (seq ? T : 1) * u;
       const N = b.capacity;
-      const [W, U, bias] = b.params;
-      const biasIn = bias ? (resetAfter ? bias.subarray(0, Gu) : bias) : null;
-      const biasRec = bias && resetAfter ? bias.subarray(Gu, 2 * Gu) : null;
-      const x = b.ins[0];
-      const y = b.out;
-      // Z: the gates' inputs, then their outputs, then (backward) the gradients at their inputs
-      const Z = b.alloc(N * T * Gu);
-      // the state before each time step, and the running state
-      const HP = b.alloc(N * T * u);
-      const h = b.alloc(N * u);
-      const CP = cell === "lstm" ? b.alloc(N * T * u) : null;
-      const AC = cell === "lstm" ? b.alloc(N * T * u) : null;
-      const c = cell === "lstm" ? b.alloc(N * u) : null;
-      const MH = resetAfter ? b.alloc(N * T * Gu) : null;
-      const RH = cell === "gru" && !resetAfter ? b.alloc(N * T * u) : null;
-      const dh = b.alloc(N * u);
-      const dhNext = b.alloc(N * u);
-      const dcNext = cell === "lstm" ? b.alloc(N * u) : null;
-      const drh = RH ? b.alloc(N * u) : null;
-      const timeOf = (s: number): number => (backwards ? T - 1 - s : s);
-      const rateX = numberOption(l.opts, "dropout");
-      const rateH = numberOption(l.opts, "recurrent_dropout");
-      // masks (one row per example), the masked inputs, and the masked state the products read
-      const mX = rateX > 0 ? b.alloc(N * F) : null;
-      const XD = mX ? b.alloc(N * T * F) : null;
-      const DX = mX ? b.alloc(N * T * F) : null;
-      const mH = rateH > 0 ? b.alloc(N * u) : null;
-      const hm = mH ? b.alloc(N * u) : null;
-      const HM = mH ? b.alloc(N * T * u) : null;
-      const dhp = mH ? b.alloc(N * u) : null;
-      let maskedX = false;
-      let maskedH = false;
-      const draw = (mask: Buf, len: number, rate: number) => {
-        const keep = 1 / (1 - rate);
-        for (let i = 0; i < len; i++) mask[i] = b.rng.uniform() >= rate ? keep : 0;
-      };
-
+      const yF = b.alloc(N * per);
+      const yB = b.alloc(N * per);
+      const dF = b.alloc(N * per);
+      const dB = b.alloc(N * per);
+      const fwd = direction(cell, b, b.params.slice(0, half), goBackwards, yF);
+      const bwd = direction(cell, b, b.params.slice(half), !goBackwards, yB);
+      const steps = seq ? T : 1;
+      // where the backward layer's value for output step s is
+      const back = (i: number, s: number, j: number) => (i * steps + (seq ? steps - 1 - s : s)) * u + j;
       return {
         forward(n, training) {
-          maskedX = training && mX !== null;
-          maskedH = training && mH !== null;
-          if (maskedX) {
-            draw(mX!, n * F, rateX);
-            for (let i = 0; i < n; i++) for (let t = 0; t < T; t++) for (let f = 0; f < F; f++) XD![(i * T + t) * F + f] = x[(i * T + t) * F + f] * mX![i * F + f];
-          }
-          if (maskedH) draw(mH!, n * u, rateH);
-          gemm(n * T, Gu, F, maskedX ? XD! : x, 0, F, 1, W, 0, Gu, 1, Z, 0, Gu, false, biasIn);
-          h.fill(0, 0, n * u);
-          c?.fill(0, 0, n * u);
-          // what the recurrent products read: the state, or the state with its units dropped
-          const hr = maskedH ? hm! : h;
-          for (let s = 0; s < T; s++) {
-            const t = timeOf(s);
-            for (let i = 0; i < n; i++) HP.set(h.subarray(i * u, (i + 1) * u), (i * T + t) * u);
-            if (maskedH) {
-              for (let k = 0; k < n * u; k++) hm![k] = h[k] * mH![k];
-              for (let i = 0; i < n; i++) HM!.set(hm!.subarray(i * u, (i + 1) * u), (i * T + t) * u);
-            }
-            if (cell === "simple_rnn") {
-              gemm(n, u, u, hr, 0, u, 1, U, 0, u, 1, Z, t * u, T * u, true);
-              for (let i = 0; i < n; i++) {
-                const zr = (i * T + t) * u;
-                for (let j = 0; j < u; j++) h[i * u + j] = Z[zr + j] = apply(act, Z[zr + j]);
+          fwd.forward(n, training);
+          bwd.forward(n, training);
+          const y = b.out;
+          for (let i = 0; i < n; i++)
+            for (let s = 0; s < steps; s++)
+              for (let j = 0; j < u; j++) {
+                const f = yF[(i * steps + s) * u + j];
+                const r = yB[back(i, s, j)];
+                if (merge === "concat") {
+                  y[(i * steps + s) * 2 * u + j] = f;
+                  y[(i * steps + s) * 2 * u + u + j] = r;
+                } else y[(i * steps + s) * u + j] = merge === "sum" ? f + r : merge === "ave" ? (f + r) / 2 : f * r;
               }
-            } else if (cell === "lstm") {
-              gemm(n, Gu, u, hr, 0, u, 1, U, 0, Gu, 1, Z, t * Gu, T * Gu, true);
-              for (let i = 0; i < n; i++) {
-                const zr = (i * T + t) * Gu;
-                const sr = (i * T + t) * u;
-                for (let j = 0; j < u; j++) {
-                  const ig = (Z[zr + j] = apply(rec, Z[zr + j]));
-                  const fg = (Z[zr + u + j] = apply(rec, Z[zr + u + j]));
-                  const gg = (Z[zr + 2 * u + j] = apply(act, Z[zr + 2 * u + j]));
-                  const og = (Z[zr + 3 * u + j] = apply(rec, Z[zr + 3 * u + j]));
-                  const cp = c![i * u + j];
-                  CP![sr + j] = cp;
-                  const cn = fg * cp + ig * gg;
-                  c![i * u + j] = cn;
-                  const ac = (AC![sr + j] = apply(act, cn));
-                  h[i * u + j] = og * ac;
-                }
-              }
-            } else if (resetAfter) {
-              gemm(n, Gu, u, hr, 0, u, 1, U, 0, Gu, 1, MH!, t * Gu, T * Gu, false, biasRec);
-              for (let i = 0; i < n; i++) {
-                const zr = (i * T + t) * Gu;
-                for (let j = 0; j < u; j++) {
-                  const z = (Z[zr + j] = apply(rec, Z[zr + j] + MH![zr + j]));
-                  const r = (Z[zr + u + j] = apply(rec, Z[zr + u + j] + MH![zr + u + j]));
-                  const hh = (Z[zr + 2 * u + j] = apply(act, Z[zr + 2 * u + j] + r * MH![zr + 2 * u + j]));
-                  h[i * u + j] = z * h[i * u + j] + (1 - z) * hh;
-                }
-              }
-            } else {
-              // z and r from h; the candidate from r·h
-              gemm(n, 2 * u, u, hr, 0, u, 1, U, 0, Gu, 1, Z, t * Gu, T * Gu, true);
-              for (let i = 0; i < n; i++) {
-                const zr = (i * T + t) * Gu;
-                const sr = (i * T + t) * u;
-                for (let j = 0; j < u; j++) {
-                  Z[zr + j] = apply(rec, Z[zr + j]);
-                  const r = (Z[zr + u + j] = apply(rec, Z[zr + u + j]));
-                  RH![sr + j] = r * hr[i * u + j];
-                }
-              }
-              gemm(n, u, u, RH!, t * u, T * u, 1, U, 2 * u, Gu, 1, Z, t * Gu + 2 * u, T * Gu, true);
-              for (let i = 0; i < n; i++) {
-                const zr = (i * T + t) * Gu;
-                for (let j = 0; j < u; j++) {
-                  const z = Z[zr + j];
-                  const hh = (Z[zr + 2 * u + j] = apply(act, Z[zr + 2 * u + j]));
-                  h[i * u + j] = z * h[i * u + j] + (1 - z) * hh;
-                }
-              }
-            }
-            if (seq) for (let i = 0; i < n; i++) y.set(h.subarray(i * u, (i + 1) * u), (i * T + s) * u);
-          }
-          if (!seq) y.set(h.subarray(0, n * u), 0);
         },
-
         backward(n) {
-          const dOut = b.dOut!;
-          // the gradient at what the products read, and the unit mask it passes back through
-          const pp = maskedH ? dhp! : dhNext;
-          const throughMask = (add: boolean) => {
-            if (!maskedH) return;
-            for (let k = 0; k < n * u; k++) dhNext[k] = (add ? dhNext[k] : 0) + dhp![k] * mH![k];
-          };
-          const HR = maskedH ? HM! : HP;
-          dhNext.fill(0, 0, n * u);
-          dcNext?.fill(0, 0, n * u);
-          for (let s = T - 1; s >= 0; s--) {
-            const t = timeOf(s);
-            for (let k = 0; k < n * u; k++) dh[k] = dhNext[k];
-            if (seq) for (let i = 0; i < n; i++) for (let j = 0; j < u; j++) dh[i * u + j] += dOut[(i * T + s) * u + j];
-            else if (s === T - 1) for (let k = 0; k < n * u; k++) dh[k] += dOut[k];
-            if (cell === "simple_rnn") {
-              for (let i = 0; i < n; i++) {
-                const zr = (i * T + t) * u;
-                for (let j = 0; j < u; j++) Z[zr + j] = dh[i * u + j] * slope(act, Z[zr + j]);
-              }
-              gemm(n, u, u, Z, t * u, T * u, 1, U, 0, 1, u, pp, 0, u, false);
-              throughMask(false);
-            } else if (cell === "lstm") {
-              for (let i = 0; i < n; i++) {
-                const zr = (i * T + t) * Gu;
-                const sr = (i * T + t) * u;
-                for (let j = 0; j < u; j++) {
-                  const ig = Z[zr + j];
-                  const fg = Z[zr + u + j];
-                  const gg = Z[zr + 2 * u + j];
-                  const og = Z[zr + 3 * u + j];
-                  const ac = AC![sr + j];
-                  const d = dh[i * u + j];
-                  const dc = dcNext![i * u + j] + d * og * slope(act, ac);
-                  Z[zr + j] = dc * gg * slope(rec, ig);
-                  Z[zr + u + j] = dc * CP![sr + j] * slope(rec, fg);
-                  Z[zr + 2 * u + j] = dc * ig * slope(act, gg);
-                  Z[zr + 3 * u + j] = d * ac * slope(rec, og);
-                  dcNext![i * u + j] = dc * fg;
+          const dy = b.dOut!;
+          for (let i = 0; i < n; i++)
+            for (let s = 0; s < steps; s++)
+              for (let j = 0; j < u; j++) {
+                const at = (i * steps + s) * u + j;
+                const bt = back(i, s, j);
+                if (merge === "concat") {
+                  dF[at] = dy[(i * steps + s) * 2 * u + j];
+                  dB[bt] = dy[(i * steps + s) * 2 * u + u + j];
+                } else {
+                  const g = dy[at];
+                  dF[at] = merge === "sum" ? g : merge === "ave" ? g / 2 : g * yB[bt];
+                  dB[bt] = merge === "sum" ? g : merge === "ave" ? g / 2 : g * yF[at];
                 }
               }
-              gemm(n, u, Gu, Z, t * Gu, T * Gu, 1, U, 0, 1, Gu, pp, 0, u, false);
-              throughMask(false);
-            } else if (resetAfter) {
-              for (let i = 0; i < n; i++) {
-                const zr = (i * T + t) * Gu;
-                const sr = (i * T + t) * u;
-                for (let j = 0; j < u; j++) {
-                  const z = Z[zr + j];
-                  const r = Z[zr + u + j];
-                  const hh = Z[zr + 2 * u + j];
-                  const d = dh[i * u + j];
-                  const dz = d * (HP[sr + j] - hh) * slope(rec, z);
-                  const dah = d * (1 - z) * slope(act, hh);
-                  const mhh = MH![zr + 2 * u + j];
-                  const dr = dah * mhh * slope(rec, r);
-                  Z[zr + j] = MH![zr + j] = dz;
-                  Z[zr + u + j] = MH![zr + u + j] = dr;
-                  Z[zr + 2 * u + j] = dah;
-                  MH![zr + 2 * u + j] = dah * r;
-                  dhNext[i * u + j] = d * z;
-                }
-              }
-              gemm(n, u, Gu, MH!, t * Gu, T * Gu, 1, U, 0, 1, Gu, pp, 0, u, !maskedH);
-              throughMask(true);
-            } else {
-              // z's and the candidate's gradients first; the candidate's reaches r and h through r·h
-              for (let i = 0; i < n; i++) {
-                const zr = (i * T + t) * Gu;
-                const sr = (i * T + t) * u;
-                for (let j = 0; j < u; j++) {
-                  const z = Z[zr + j];
-                  const hh = Z[zr + 2 * u + j];
-                  const d = dh[i * u + j];
-                  Z[zr + 2 * u + j] = d * (1 - z) * slope(act, hh);
-                  Z[zr + j] = d * (HP[sr + j] - hh) * slope(rec, z);
-                  dhNext[i * u + j] = d * z;
-                }
-              }
-              gemm(n, u, u, Z, t * Gu + 2 * u, T * Gu, 1, U, 2 * u, 1, Gu, drh!, 0, u, false);
-              for (let i = 0; i < n; i++) {
-                const zr = (i * T + t) * Gu;
-                const sr = (i * T + t) * u;
-                for (let j = 0; j < u; j++) {
-                  const r = Z[zr + u + j];
-                  Z[zr + u + j] = drh![i * u + j] * HR[sr + j] * slope(rec, r);
-                  if (maskedH) dhp![i * u + j] = drh![i * u + j] * r;
-                  else dhNext[i * u + j] += drh![i * u + j] * r;
-                }
-              }
-              gemm(n, u, 2 * u, Z, t * Gu, T * Gu, 1, U, 0, 1, Gu, pp, 0, u, true);
-              throughMask(true);
-            }
-          }
-          const rows = n * T;
-          const dW = b.dParams[0];
-          if (dW) gemm(F, Gu, rows, maskedX ? XD! : x, 0, 1, F, Z, 0, Gu, 1, dW, 0, Gu, false);
-          const dU = b.dParams[1];
-          if (dU) {
-            if (cell === "gru" && resetAfter) gemm(u, Gu, rows, HR, 0, 1, u, MH!, 0, Gu, 1, dU, 0, Gu, false);
-            else if (cell === "gru") {
-              gemm(u, 2 * u, rows, HR, 0, 1, u, Z, 0, Gu, 1, dU, 0, Gu, false);
-              gemm(u, u, rows, RH!, 0, 1, u, Z, 2 * u, Gu, 1, dU, 2 * u, Gu, false);
-            } else gemm(u, Gu, rows, HR, 0, 1, u, Z, 0, Gu, 1, dU, 0, Gu, false);
-          }
-          const db = b.dParams[2];
-          if (db) {
-            colSums(rows, Gu, Z, db, false);
-            if (resetAfter) colSums(rows, Gu, MH!, db.subarray(Gu), false);
-          }
-          const dx = b.dIns[0];
-          if (dx && !maskedX) gemm(rows, F, Gu, Z, 0, Gu, 1, W, 0, 1, Gu, dx, 0, F, b.addIns[0]);
-          else if (dx) {
-            gemm(rows, F, Gu, Z, 0, Gu, 1, W, 0, 1, Gu, DX!, 0, F, false);
-            const add = b.addIns[0];
-            for (let i = 0; i < n; i++)
-              for (let k = 0; k < T * F; k++) {
-                const at = i * T * F + k;
-                const g = DX![at] * mX![i * F + (k % F)];
-                dx[at] = add ? dx[at] + g : g;
-              }
-          }
+          fwd.backward(n, dF, b.dParams.slice(0, half), b.addIns[0]);
+          bwd.backward(n, dB, b.dParams.slice(half), true);
         },
       };
+    },
+  };
+}
+
+export type Merge = "off" | "concat" | "sum" | "mul" | "ave";
+export const mergeOf = (l: LayerInfo): Merge => (typeof l.opts.bidirectional === "string" ? (l.opts.bidirectional as Merge) : "off");
+
+interface Direction {
+  forward(n: number, training: boolean): void;
+  backward(n: number, dOut: Buf, dParams: (Buf | null)[], addDx: boolean): void;
+}
+
+/** One pass over the sequence (in time order, or backwards), writing its output to `y`. */
+function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boolean, y: Buf): Direction {
+  const l = b.layer;
+  const { T, F, u, G } = dimsOf(l, cell);
+  const Gu = G * u;
+  const seq = booleanOption(l.opts, "return_sequences");
+  const resetAfter = cell === "gru" && booleanOption(l.opts, "reset_after");
+  const act = fnOf(l.opts.activation);
+  const rec = cell === "simple_rnn" ? Fn.Linear : fnOf(l.opts.recurrent_activation);
+  const N = b.capacity;
+  const [W, U, bias] = params;
+  const biasIn = bias ? (resetAfter ? bias.subarray(0, Gu) : bias) : null;
+  const biasRec = bias && resetAfter ? bias.subarray(Gu, 2 * Gu) : null;
+  const x = b.ins[0];
+  // Z: the gates' inputs, then their outputs, then (backward) the gradients at their inputs
+  const Z = b.alloc(N * T * Gu);
+  // the state before each time step, and the running state
+  const HP = b.alloc(N * T * u);
+  const h = b.alloc(N * u);
+  const CP = cell === "lstm" ? b.alloc(N * T * u) : null;
+  const AC = cell === "lstm" ? b.alloc(N * T * u) : null;
+  const c = cell === "lstm" ? b.alloc(N * u) : null;
+  const MH = resetAfter ? b.alloc(N * T * Gu) : null;
+  const RH = cell === "gru" && !resetAfter ? b.alloc(N * T * u) : null;
+  const dh = b.alloc(N * u);
+  const dhNext = b.alloc(N * u);
+  const dcNext = cell === "lstm" ? b.alloc(N * u) : null;
+  const drh = RH ? b.alloc(N * u) : null;
+  const timeOf = (s: number): number => (backwards ? T - 1 - s : s);
+  const rateX = numberOption(l.opts, "dropout");
+  const rateH = numberOption(l.opts, "recurrent_dropout");
+  // masks (one row per example), the masked inputs, and the masked state the products read
+  const mX = rateX > 0 ? b.alloc(N * F) : null;
+  const XD = mX ? b.alloc(N * T * F) : null;
+  const DX = mX ? b.alloc(N * T * F) : null;
+  const mH = rateH > 0 ? b.alloc(N * u) : null;
+  const hm = mH ? b.alloc(N * u) : null;
+  const HM = mH ? b.alloc(N * T * u) : null;
+  const dhp = mH ? b.alloc(N * u) : null;
+  let maskedX = false;
+  let maskedH = false;
+  const draw = (mask: Buf, len: number, rate: number) => {
+    const keep = 1 / (1 - rate);
+    for (let i = 0; i < len; i++) mask[i] = b.rng.uniform() >= rate ? keep : 0;
+  };
+
+  return {
+    forward(n, training) {
+      maskedX = training && mX !== null;
+      maskedH = training && mH !== null;
+      if (maskedX) {
+        draw(mX!, n * F, rateX);
+        for (let i = 0; i < n; i++) for (let t = 0; t < T; t++) for (let f = 0; f < F; f++) XD![(i * T + t) * F + f] = x[(i * T + t) * F + f] * mX![i * F + f];
+      }
+      if (maskedH) draw(mH!, n * u, rateH);
+      gemm(n * T, Gu, F, maskedX ? XD! : x, 0, F, 1, W, 0, Gu, 1, Z, 0, Gu, false, biasIn);
+      h.fill(0, 0, n * u);
+      c?.fill(0, 0, n * u);
+      // what the recurrent products read: the state, or the state with its units dropped
+      const hr = maskedH ? hm! : h;
+      for (let s = 0; s < T; s++) {
+        const t = timeOf(s);
+        for (let i = 0; i < n; i++) HP.set(h.subarray(i * u, (i + 1) * u), (i * T + t) * u);
+        if (maskedH) {
+          for (let k = 0; k < n * u; k++) hm![k] = h[k] * mH![k];
+          for (let i = 0; i < n; i++) HM!.set(hm!.subarray(i * u, (i + 1) * u), (i * T + t) * u);
+        }
+        if (cell === "simple_rnn") {
+          gemm(n, u, u, hr, 0, u, 1, U, 0, u, 1, Z, t * u, T * u, true);
+          for (let i = 0; i < n; i++) {
+            const zr = (i * T + t) * u;
+            for (let j = 0; j < u; j++) h[i * u + j] = Z[zr + j] = apply(act, Z[zr + j]);
+          }
+        } else if (cell === "lstm") {
+          gemm(n, Gu, u, hr, 0, u, 1, U, 0, Gu, 1, Z, t * Gu, T * Gu, true);
+          for (let i = 0; i < n; i++) {
+            const zr = (i * T + t) * Gu;
+            const sr = (i * T + t) * u;
+            for (let j = 0; j < u; j++) {
+              const ig = (Z[zr + j] = apply(rec, Z[zr + j]));
+              const fg = (Z[zr + u + j] = apply(rec, Z[zr + u + j]));
+              const gg = (Z[zr + 2 * u + j] = apply(act, Z[zr + 2 * u + j]));
+              const og = (Z[zr + 3 * u + j] = apply(rec, Z[zr + 3 * u + j]));
+              const cp = c![i * u + j];
+              CP![sr + j] = cp;
+              const cn = fg * cp + ig * gg;
+              c![i * u + j] = cn;
+              const ac = (AC![sr + j] = apply(act, cn));
+              h[i * u + j] = og * ac;
+            }
+          }
+        } else if (resetAfter) {
+          gemm(n, Gu, u, hr, 0, u, 1, U, 0, Gu, 1, MH!, t * Gu, T * Gu, false, biasRec);
+          for (let i = 0; i < n; i++) {
+            const zr = (i * T + t) * Gu;
+            for (let j = 0; j < u; j++) {
+              const z = (Z[zr + j] = apply(rec, Z[zr + j] + MH![zr + j]));
+              const r = (Z[zr + u + j] = apply(rec, Z[zr + u + j] + MH![zr + u + j]));
+              const hh = (Z[zr + 2 * u + j] = apply(act, Z[zr + 2 * u + j] + r * MH![zr + 2 * u + j]));
+              h[i * u + j] = z * h[i * u + j] + (1 - z) * hh;
+            }
+          }
+        } else {
+          // z and r from h; the candidate from r·h
+          gemm(n, 2 * u, u, hr, 0, u, 1, U, 0, Gu, 1, Z, t * Gu, T * Gu, true);
+          for (let i = 0; i < n; i++) {
+            const zr = (i * T + t) * Gu;
+            const sr = (i * T + t) * u;
+            for (let j = 0; j < u; j++) {
+              Z[zr + j] = apply(rec, Z[zr + j]);
+              const r = (Z[zr + u + j] = apply(rec, Z[zr + u + j]));
+              RH![sr + j] = r * hr[i * u + j];
+            }
+          }
+          gemm(n, u, u, RH!, t * u, T * u, 1, U, 2 * u, Gu, 1, Z, t * Gu + 2 * u, T * Gu, true);
+          for (let i = 0; i < n; i++) {
+            const zr = (i * T + t) * Gu;
+            for (let j = 0; j < u; j++) {
+              const z = Z[zr + j];
+              const hh = (Z[zr + 2 * u + j] = apply(act, Z[zr + 2 * u + j]));
+              h[i * u + j] = z * h[i * u + j] + (1 - z) * hh;
+            }
+          }
+        }
+        if (seq) for (let i = 0; i < n; i++) y.set(h.subarray(i * u, (i + 1) * u), (i * T + s) * u);
+      }
+      if (!seq) y.set(h.subarray(0, n * u), 0);
+    },
+
+    backward(n, dOut, dParams, addDx) {
+      // the gradient at what the products read, and the unit mask it passes back through
+      const pp = maskedH ? dhp! : dhNext;
+      const throughMask = (add: boolean) => {
+        if (!maskedH) return;
+        for (let k = 0; k < n * u; k++) dhNext[k] = (add ? dhNext[k] : 0) + dhp![k] * mH![k];
+      };
+      const HR = maskedH ? HM! : HP;
+      dhNext.fill(0, 0, n * u);
+      dcNext?.fill(0, 0, n * u);
+      for (let s = T - 1; s >= 0; s--) {
+        const t = timeOf(s);
+        for (let k = 0; k < n * u; k++) dh[k] = dhNext[k];
+        if (seq) for (let i = 0; i < n; i++) for (let j = 0; j < u; j++) dh[i * u + j] += dOut[(i * T + s) * u + j];
+        else if (s === T - 1) for (let k = 0; k < n * u; k++) dh[k] += dOut[k];
+        if (cell === "simple_rnn") {
+          for (let i = 0; i < n; i++) {
+            const zr = (i * T + t) * u;
+            for (let j = 0; j < u; j++) Z[zr + j] = dh[i * u + j] * slope(act, Z[zr + j]);
+          }
+          gemm(n, u, u, Z, t * u, T * u, 1, U, 0, 1, u, pp, 0, u, false);
+          throughMask(false);
+        } else if (cell === "lstm") {
+          for (let i = 0; i < n; i++) {
+            const zr = (i * T + t) * Gu;
+            const sr = (i * T + t) * u;
+            for (let j = 0; j < u; j++) {
+              const ig = Z[zr + j];
+              const fg = Z[zr + u + j];
+              const gg = Z[zr + 2 * u + j];
+              const og = Z[zr + 3 * u + j];
+              const ac = AC![sr + j];
+              const d = dh[i * u + j];
+              const dc = dcNext![i * u + j] + d * og * slope(act, ac);
+              Z[zr + j] = dc * gg * slope(rec, ig);
+              Z[zr + u + j] = dc * CP![sr + j] * slope(rec, fg);
+              Z[zr + 2 * u + j] = dc * ig * slope(act, gg);
+              Z[zr + 3 * u + j] = d * ac * slope(rec, og);
+              dcNext![i * u + j] = dc * fg;
+            }
+          }
+          gemm(n, u, Gu, Z, t * Gu, T * Gu, 1, U, 0, 1, Gu, pp, 0, u, false);
+          throughMask(false);
+        } else if (resetAfter) {
+          for (let i = 0; i < n; i++) {
+            const zr = (i * T + t) * Gu;
+            const sr = (i * T + t) * u;
+            for (let j = 0; j < u; j++) {
+              const z = Z[zr + j];
+              const r = Z[zr + u + j];
+              const hh = Z[zr + 2 * u + j];
+              const d = dh[i * u + j];
+              const dz = d * (HP[sr + j] - hh) * slope(rec, z);
+              const dah = d * (1 - z) * slope(act, hh);
+              const mhh = MH![zr + 2 * u + j];
+              const dr = dah * mhh * slope(rec, r);
+              Z[zr + j] = MH![zr + j] = dz;
+              Z[zr + u + j] = MH![zr + u + j] = dr;
+              Z[zr + 2 * u + j] = dah;
+              MH![zr + 2 * u + j] = dah * r;
+              dhNext[i * u + j] = d * z;
+            }
+          }
+          gemm(n, u, Gu, MH!, t * Gu, T * Gu, 1, U, 0, 1, Gu, pp, 0, u, !maskedH);
+          throughMask(true);
+        } else {
+          // z's and the candidate's gradients first; the candidate's reaches r and h through r·h
+          for (let i = 0; i < n; i++) {
+            const zr = (i * T + t) * Gu;
+            const sr = (i * T + t) * u;
+            for (let j = 0; j < u; j++) {
+              const z = Z[zr + j];
+              const hh = Z[zr + 2 * u + j];
+              const d = dh[i * u + j];
+              Z[zr + 2 * u + j] = d * (1 - z) * slope(act, hh);
+              Z[zr + j] = d * (HP[sr + j] - hh) * slope(rec, z);
+              dhNext[i * u + j] = d * z;
+            }
+          }
+          gemm(n, u, u, Z, t * Gu + 2 * u, T * Gu, 1, U, 2 * u, 1, Gu, drh!, 0, u, false);
+          for (let i = 0; i < n; i++) {
+            const zr = (i * T + t) * Gu;
+            const sr = (i * T + t) * u;
+            for (let j = 0; j < u; j++) {
+              const r = Z[zr + u + j];
+              Z[zr + u + j] = drh![i * u + j] * HR[sr + j] * slope(rec, r);
+              if (maskedH) dhp![i * u + j] = drh![i * u + j] * r;
+              else dhNext[i * u + j] += drh![i * u + j] * r;
+            }
+          }
+          gemm(n, u, 2 * u, Z, t * Gu, T * Gu, 1, U, 0, 1, Gu, pp, 0, u, true);
+          throughMask(true);
+        }
+      }
+      const rows = n * T;
+      const dW = dParams[0];
+      if (dW) gemm(F, Gu, rows, maskedX ? XD! : x, 0, 1, F, Z, 0, Gu, 1, dW, 0, Gu, false);
+      const dU = dParams[1];
+      if (dU) {
+        if (cell === "gru" && resetAfter) gemm(u, Gu, rows, HR, 0, 1, u, MH!, 0, Gu, 1, dU, 0, Gu, false);
+        else if (cell === "gru") {
+          gemm(u, 2 * u, rows, HR, 0, 1, u, Z, 0, Gu, 1, dU, 0, Gu, false);
+          gemm(u, u, rows, RH!, 0, 1, u, Z, 2 * u, Gu, 1, dU, 2 * u, Gu, false);
+        } else gemm(u, Gu, rows, HR, 0, 1, u, Z, 0, Gu, 1, dU, 0, Gu, false);
+      }
+      const db = dParams[2];
+      if (db) {
+        colSums(rows, Gu, Z, db, false);
+        if (resetAfter) colSums(rows, Gu, MH!, db.subarray(Gu), false);
+      }
+      const dx = b.dIns[0];
+      if (dx && !maskedX) gemm(rows, F, Gu, Z, 0, Gu, 1, W, 0, 1, Gu, dx, 0, F, addDx);
+      else if (dx) {
+        gemm(rows, F, Gu, Z, 0, Gu, 1, W, 0, 1, Gu, DX!, 0, F, false);
+        const add = addDx;
+        for (let i = 0; i < n; i++)
+          for (let k = 0; k < T * F; k++) {
+            const at = i * T * F + k;
+            const g = DX![at] * mX![i * F + (k % F)];
+            dx[at] = add ? dx[at] + g : g;
+          }
+      }
     },
   };
 }
