@@ -160,6 +160,34 @@ class Recurrent(nn.Module):
         return torch.stack(outs, dim=1) if o["return_sequences"] else h
 
 
+class FusedLSTM(nn.Module):
+    """An lstm (or a bidirectional one merged by concat) that PyTorch's own nn.LSTM computes: tanh
+    and sigmoid gates, no dropout. Keras's gate order (i, f, c, o) is PyTorch's (i, f, g, o); the
+    kernels are stored transposed, the one bias as bias_ih with bias_hh held at zero (PyTorch adds
+    both, and a trained second bias would move the sum twice as fast)."""
+
+    def __init__(self, features, units, use_bias, return_sequences, go_backwards, both):
+        super().__init__()
+        self.lstm = nn.LSTM(
+            features, units, bias=use_bias, batch_first=True, bidirectional=both
+        )
+        self.sequences, self.backwards = return_sequences, go_backwards
+        if use_bias:
+            for name, p in self.lstm.named_parameters():
+                if name.startswith("bias_hh"):
+                    p.requires_grad_(False)
+                    with torch.no_grad():
+                        p.zero_()
+
+    def forward(self, x):
+        if self.backwards:
+            x = x.flip(1)
+        out, (h, _) = self.lstm(x)
+        if self.sequences:
+            return out
+        return torch.cat([h[0], h[1]], dim=-1) if h.shape[0] == 2 else h[0]
+
+
 class Bidirectional(nn.Module):
     """Keras's Bidirectional: a second recurrent layer reads the sequence the other way, its
     sequence output reversed into time order, then the two are merged. Both draw their dropout

@@ -9,9 +9,9 @@ class FashionLstm(nn.Module):
 
     # nnspec weight name -> (attribute of this module, how the interpreter's array converts)
     WEIGHTS = {
-        "lstm_1/kernel": ("lstm_1.kernel", "same"),
-        "lstm_1/recurrent_kernel": ("lstm_1.recurrent_kernel", "same"),
-        "lstm_1/bias": ("lstm_1.bias", "same"),
+        "lstm_1/kernel": ("lstm_1.lstm.weight_ih_l0", "transpose"),
+        "lstm_1/recurrent_kernel": ("lstm_1.lstm.weight_hh_l0", "transpose"),
+        "lstm_1/bias": ("lstm_1.lstm.bias_ih_l0", "same"),
         "dense_1/kernel": ("dense_1.weight", "transpose"),
         "dense_1/bias": ("dense_1.bias", "same"),
     }
@@ -22,19 +22,13 @@ class FashionLstm(nn.Module):
     def __init__(self):
         super().__init__()
         # line 20: lstm 64
-        self.lstm_1 = nt.Recurrent(
-            "lstm",
+        self.lstm_1 = nt.FusedLSTM(
             28,
             64,
-            layer="lstm_1",
-            activation="tanh",
-            recurrent_activation="sigmoid",
             use_bias=True,
-            reset_after=False,
             return_sequences=False,
             go_backwards=False,
-            dropout=0,
-            recurrent_dropout=0,
+            both=False,
         )
         # line 21: dense 10
         self.dense_1 = nn.Linear(64, 10, bias=True)

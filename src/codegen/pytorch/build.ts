@@ -169,11 +169,7 @@ export async function buildPytorch(paths: string[], opts: { outRoot?: string; cw
         [
           `    # ${commentText(`${at}: train ${checked.spec.name} on ${t.data.name}`)}`,
           "    {",
-          ...entries.flatMap(([k, v]) => {
-            const lines = fitLine(8, `"${k}": ${v}`);
-            lines[lines.length - 1] += ",";
-            return lines;
-          }),
+          ...entries.flatMap(([k, v]) => fitLine(8, `"${k}": ${v}`, ",")),
           "    },",
         ].join("\n"),
       );

@@ -68,9 +68,16 @@ function topLevelCommas(s: string): number[] {
  * bracket pair (a call's arguments on one line of their own), and one item per line with a
  * trailing comma for a list or dict, or when even the arguments are too long.
  */
-export function fitLine(indent: number, stmt: string): string[] {
+export function fitLine(indent: number, stmt: string, suffix = ""): string[] {
+  const lines = fitStatement(indent, stmt, suffix.length);
+  lines[lines.length - 1] += suffix;
+  return lines;
+}
+
+/** fitLine's layout, with `extra` characters still to follow the statement's last line. */
+function fitStatement(indent: number, stmt: string, extra: number): string[] {
   const pad = " ".repeat(indent);
-  if (indent + stmt.length <= WIDTH) return [pad + stmt];
+  if (indent + stmt.length + extra <= WIDTH) return [pad + stmt];
   const close = stmt[stmt.length - 1];
   const open = { ")": "(", "]": "[", "}": "{" }[close];
   if (!open) return [pad + stmt];
@@ -136,9 +143,7 @@ function emitModel(m: CheckedModel, className: string, src: SourceText): string 
       const w = t.weights?.[p.name];
       if (!w || !self) throw new Error(`layer \`${name}\`: its parameter \`${p.name}\` has no place in the PyTorch module`);
       const path = `${self.slice("self.".length)}.${w.attr}`;
-      const entry = fitLine(8, `${pyLiteral(p.id)}: (${pyLiteral(path)}, ${pyLiteral(w.convert)})`);
-      entry[entry.length - 1] += ",";
-      weights.push(...entry);
+      weights.push(...fitLine(8, `${pyLiteral(p.id)}: (${pyLiteral(path)}, ${pyLiteral(w.convert)})`, ","));
       if (p.l1 || p.l2) penalties.push(`        ${pyLiteral(p.id)}: (${pyLiteral(p.l1)}, ${pyLiteral(p.l2)}),`);
       if (p.frozen) init.push(`        self.${path}.requires_grad_(False)`);
     }

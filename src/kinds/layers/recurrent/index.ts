@@ -123,6 +123,20 @@ function kind(cell: Cell): LayerKind {
     },
     torch(opts, [s], _out, layer) {
       const bi = twice(opts);
+      // PyTorch's fused nn.LSTM where it computes the same thing
+      const fused = cell === "lstm" && opts.activation === "tanh" && opts.recurrent_activation === "sigmoid" && !opts.dropout && !opts.recurrent_dropout && (!bi || opts.bidirectional === "concat");
+      if (fused) {
+        const t = (attr: string) => ({ attr: `lstm.${attr}`, convert: "transpose" as const });
+        const same = (attr: string) => ({ attr: `lstm.${attr}`, convert: "same" as const });
+        const one = (suffix: string) => ({ kernel: t(`weight_ih_l0${suffix}`), recurrent_kernel: t(`weight_hh_l0${suffix}`), bias: same(`bias_ih_l0${suffix}`) });
+        const named = (prefix: string, w: ReturnType<typeof one>) => Object.fromEntries(Object.entries(w).map(([k, v]) => [`${prefix}${k}`, v]));
+        return {
+          module: `nt.FusedLSTM(${s[1]}, ${opts.units}, use_bias=${pyLiteral(opts.use_bias)}, return_sequences=${pyLiteral(opts.return_sequences)}, go_backwards=${pyLiteral(opts.go_backwards)}, both=${pyLiteral(bi)})`,
+          layout: "last",
+          call: ([x], self) => `${self}(${x})`,
+          weights: bi ? { ...named(`forward_${cell}/`, one("")), ...named(`backward_${cell}/`, one("_reverse")) } : one(""),
+        };
+      }
       const args = [
         pyLiteral(cell),
         s[1],
