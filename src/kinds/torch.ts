@@ -17,7 +17,11 @@ export type TorchConvert =
   /** a dense kernel [in, out] → nn.Linear's weight [out, in] */
   | "transpose"
   /** a convolution kernel [...window, in, out] → [out, in, ...window] */
-  | "channels_first";
+  | "channels_first"
+  /** a GRU kernel [in, 3u] with Keras's gates (z, r, h) → nn.GRU's [3u, in] with (r, z, n) */
+  | "gru_gates"
+  /** a GRU's [2, 3u] biases (input, recurrent) → nn.GRU's bias_ih and bias_hh (two attributes) */
+  | "gru_bias";
 
 export interface TorchLayer {
   /** The submodule's constructor (`nn.Linear(4, 3)`), when the layer owns one. */
@@ -26,7 +30,8 @@ export interface TorchLayer {
   layout: TorchLayout | "any";
   /** The forward expression: `self` is the submodule, `layout` the one the inputs arrive in. */
   call(inputs: string[], self: string, layout: TorchLayout): string;
-  /** Interpreter parameter name → the submodule's attribute holding it, and how it converts. */
+  /** Interpreter parameter name → the submodule's attribute holding it (attributes separated by a
+   * space where the conversion gives several tensors), and how it converts. */
   weights?: Record<string, { attr: string; convert: TorchConvert }>;
 }
 

@@ -9,9 +9,9 @@ class FashionLstm(nn.Module):
 
     # nnspec weight name -> (attribute of this module, how the interpreter's array converts)
     WEIGHTS = {
-        "lstm_1/kernel": ("lstm_1.lstm.weight_ih_l0", "transpose"),
-        "lstm_1/recurrent_kernel": ("lstm_1.lstm.weight_hh_l0", "transpose"),
-        "lstm_1/bias": ("lstm_1.lstm.bias_ih_l0", "same"),
+        "lstm_1/kernel": ("lstm_1.rnn.weight_ih_l0", "transpose"),
+        "lstm_1/recurrent_kernel": ("lstm_1.rnn.weight_hh_l0", "transpose"),
+        "lstm_1/bias": ("lstm_1.rnn.bias_ih_l0", "same"),
         "dense_1/kernel": ("dense_1.weight", "transpose"),
         "dense_1/bias": ("dense_1.bias", "same"),
     }
@@ -22,7 +22,8 @@ class FashionLstm(nn.Module):
     def __init__(self):
         super().__init__()
         # line 20: lstm 64
-        self.lstm_1 = nt.FusedLSTM(
+        self.lstm_1 = nt.FusedRNN(
+            "lstm",
             28,
             64,
             use_bias=True,

@@ -142,10 +142,11 @@ function emitModel(m: CheckedModel, className: string, src: SourceText): string 
     for (const p of c.params) {
       const w = t.weights?.[p.name];
       if (!w || !self) throw new Error(`layer \`${name}\`: its parameter \`${p.name}\` has no place in the PyTorch module`);
-      const path = `${self.slice("self.".length)}.${w.attr}`;
+      const paths = w.attr.split(" ").map((a) => `${self.slice("self.".length)}.${a}`);
+      const path = paths.join(" ");
       weights.push(...fitLine(8, `${pyLiteral(p.id)}: (${pyLiteral(path)}, ${pyLiteral(w.convert)})`, ","));
       if (p.l1 || p.l2) penalties.push(`        ${pyLiteral(p.id)}: (${pyLiteral(p.l1)}, ${pyLiteral(p.l2)}),`);
-      if (p.frozen) init.push(`        self.${path}.requires_grad_(False)`);
+      if (p.frozen) for (const one of paths) init.push(`        self.${one}.requires_grad_(False)`);
     }
     const id = locals.fresh(name);
     forward.push(`        # ${source}`, ...fitLine(8, `${id} = ${t.call(ins.map((v) => inLayout(v, layout)), self, layout)}`));

@@ -160,20 +160,25 @@ class Recurrent(nn.Module):
         return torch.stack(outs, dim=1) if o["return_sequences"] else h
 
 
-class FusedLSTM(nn.Module):
-    """An lstm (or a bidirectional one merged by concat) that PyTorch's own nn.LSTM computes: tanh
-    and sigmoid gates, no dropout. Keras's gate order (i, f, c, o) is PyTorch's (i, f, g, o); the
-    kernels are stored transposed, the one bias as bias_ih with bias_hh held at zero (PyTorch adds
-    both, and a trained second bias would move the sum twice as fast)."""
+class FusedRNN(nn.Module):
+    """An lstm, or a gru with reset_after (either bidirectional by concat), that PyTorch's own
+    nn.LSTM or nn.GRU computes: tanh and sigmoid gates, no dropout. Keras's LSTM gate order
+    (i, f, c, o) is PyTorch's (i, f, g, o): the kernels are stored transposed, the one bias as
+    bias_ih with bias_hh held at zero (PyTorch adds both, and a trained second bias would move the
+    sum twice as fast). A GRU's gates (z, r, h) become PyTorch's (r, z, n), its two biases
+    bias_ih and bias_hh."""
 
-    def __init__(self, features, units, use_bias, return_sequences, go_backwards, both):
+    def __init__(
+        self, cell, features, units, use_bias, return_sequences, go_backwards, both
+    ):
         super().__init__()
-        self.lstm = nn.LSTM(
+        kind = nn.LSTM if cell == "lstm" else nn.GRU
+        self.rnn = kind(
             features, units, bias=use_bias, batch_first=True, bidirectional=both
         )
         self.sequences, self.backwards = return_sequences, go_backwards
-        if use_bias:
-            for name, p in self.lstm.named_parameters():
+        if use_bias and cell == "lstm":
+            for name, p in self.rnn.named_parameters():
                 if name.startswith("bias_hh"):
                     p.requires_grad_(False)
                     with torch.no_grad():
@@ -182,7 +187,9 @@ class FusedLSTM(nn.Module):
     def forward(self, x):
         if self.backwards:
             x = x.flip(1)
-        out, (h, _) = self.lstm(x)
+        out, h = self.rnn(x)
+        if isinstance(h, tuple):
+            h = h[0]
         if self.sequences:
             return out
         return torch.cat([h[0], h[1]], dim=-1) if h.shape[0] == 2 else h[0]
@@ -249,25 +256,40 @@ def avg_pool(x, size, stride, pads):
     return total / count
 
 
+def _swap_gates(array, axis):
+    """Keras's GRU gate blocks (z, r, h) as PyTorch's (r, z, n), and back: the first two swap."""
+    z, r, h = np.split(array, 3, axis=axis)
+    return np.concatenate([r, z, h], axis=axis)
+
+
 def _converted(array, convert):
-    """An interpreter array in the module's layout."""
+    """An interpreter array in the module's layout: a list of arrays for a list of tensors."""
     if convert == "transpose":
-        return array.T
+        return [array.T]
     if convert == "channels_first":
         r = array.ndim
-        return array.transpose([r - 1, r - 2] + list(range(r - 2)))
-    return array
+        return [array.transpose([r - 1, r - 2] + list(range(r - 2)))]
+    if convert == "gru_gates":
+        return [_swap_gates(array, 1).T]
+    if convert == "gru_bias":
+        # Keras's [2, 3u]: the input bias and the recurrent one, PyTorch's bias_ih and bias_hh
+        return [_swap_gates(array[0], 0), _swap_gates(array[1], 0)]
+    return [array]
 
 
-def _interpreted(tensor, convert):
-    """A module tensor in the interpreter's layout (the inverse of _converted)."""
-    array = tensor.detach().cpu().numpy()
+def _interpreted(tensors, convert):
+    """Module tensors in the interpreter's layout (the inverse of _converted)."""
+    arrays = [t.detach().cpu().numpy() for t in tensors]
     if convert == "transpose":
-        return array.T
+        return arrays[0].T
     if convert == "channels_first":
-        r = array.ndim
-        return array.transpose(list(range(2, r)) + [1, 0])
-    return array
+        r = arrays[0].ndim
+        return arrays[0].transpose(list(range(2, r)) + [1, 0])
+    if convert == "gru_gates":
+        return _swap_gates(arrays[0].T, 1)
+    if convert == "gru_bias":
+        return np.stack([_swap_gates(a, 0) for a in arrays])
+    return arrays[0]
 
 
 def _tensor_at(module, path):
@@ -349,23 +371,33 @@ def load_weights(module, folder):
         )
     with torch.no_grad():
         for name, (path, convert) in table.items():
-            target = _tensor_at(module, path)
-            value = torch.from_numpy(
-                np.ascontiguousarray(_converted(arrays[name], convert))
-            )
-            if tuple(value.shape) != tuple(target.shape):
+            if tuple(arrays[name].shape) != tuple(weights_shape(module, name)):
                 raise UserError(
-                    f"{name}: {folder} holds shape {tuple(value.shape)}, the module needs {tuple(target.shape)}"
+                    f"{name}: {folder} holds shape {tuple(arrays[name].shape)}, "
+                    f"the module needs {tuple(weights_shape(module, name))}"
                 )
-            target.copy_(value)
+            parts = _converted(arrays[name], convert)
+            for target, value in zip(_tensors_at(module, path), parts):
+                target.copy_(torch.from_numpy(np.ascontiguousarray(value)))
 
 
 def weights_of(module):
     """The module's weights in the interpreter's layout, in the module's precision: name -> array."""
     return {
-        name: _interpreted(_tensor_at(module, path), convert)
+        name: _interpreted(_tensors_at(module, path), convert)
         for name, (path, convert) in type(module).WEIGHTS.items()
     }
+
+
+def weights_shape(module, name):
+    """The interpreter's shape of one weight of the module."""
+    path, convert = type(module).WEIGHTS[name]
+    return _interpreted(_tensors_at(module, path), convert).shape
+
+
+def _tensors_at(module, path):
+    """The tensors a WEIGHTS entry names: one path, or several separated by spaces."""
+    return [_tensor_at(module, p) for p in path.split(" ")]
 
 
 # -- the interpreter's random numbers (src/core/rng.ts): sfc32 seeded by cyrb128, bit for bit --

@@ -1,7 +1,7 @@
 import { Dim, shapeText } from "../../../core/dims.ts";
 import type { PropertySchema } from "../../../core/options.ts";
 import { bool, initializer, positiveInt, regularizer, tfjsInit, tfjsRegularizer, tfjsTrainable, trainable } from "../common.ts";
-import { pyLiteral } from "../../torch.ts";
+import { pyLiteral, type TorchConvert } from "../../torch.ts";
 import { gatesOf, RECURRENT_ACTIVATIONS, recurrentKernel, type Cell } from "./kernel.ts";
 import type { LayerKind } from "../types.ts";
 
@@ -123,15 +123,25 @@ function kind(cell: Cell): LayerKind {
     },
     torch(opts, [s], _out, layer) {
       const bi = twice(opts);
-      // PyTorch's fused nn.LSTM where it computes the same thing
-      const fused = cell === "lstm" && opts.activation === "tanh" && opts.recurrent_activation === "sigmoid" && !opts.dropout && !opts.recurrent_dropout && (!bi || opts.bidirectional === "concat");
+      // PyTorch's own nn.LSTM or nn.GRU where it computes the same thing
+      const fused =
+        (cell === "lstm" || (cell === "gru" && opts.reset_after === true)) &&
+        opts.activation === "tanh" &&
+        opts.recurrent_activation === "sigmoid" &&
+        !opts.dropout &&
+        !opts.recurrent_dropout &&
+        (!bi || opts.bidirectional === "concat");
       if (fused) {
-        const t = (attr: string) => ({ attr: `lstm.${attr}`, convert: "transpose" as const });
-        const same = (attr: string) => ({ attr: `lstm.${attr}`, convert: "same" as const });
-        const one = (suffix: string) => ({ kernel: t(`weight_ih_l0${suffix}`), recurrent_kernel: t(`weight_hh_l0${suffix}`), bias: same(`bias_ih_l0${suffix}`) });
-        const named = (prefix: string, w: ReturnType<typeof one>) => Object.fromEntries(Object.entries(w).map(([k, v]) => [`${prefix}${k}`, v]));
+        const gru = cell === "gru";
+        const w = (attr: string, convert: TorchConvert) => ({ attr, convert });
+        const one = (x: string) => ({
+          kernel: w(`rnn.weight_ih_l0${x}`, gru ? "gru_gates" : "transpose"),
+          recurrent_kernel: w(`rnn.weight_hh_l0${x}`, gru ? "gru_gates" : "transpose"),
+          bias: gru ? w(`rnn.bias_ih_l0${x} rnn.bias_hh_l0${x}`, "gru_bias") : w(`rnn.bias_ih_l0${x}`, "same"),
+        });
+        const named = (prefix: string, ws: ReturnType<typeof one>) => Object.fromEntries(Object.entries(ws).map(([k, v]) => [`${prefix}${k}`, v]));
         return {
-          module: `nt.FusedLSTM(${s[1]}, ${opts.units}, use_bias=${pyLiteral(opts.use_bias)}, return_sequences=${pyLiteral(opts.return_sequences)}, go_backwards=${pyLiteral(opts.go_backwards)}, both=${pyLiteral(bi)})`,
+          module: `nt.FusedRNN(${pyLiteral(cell)}, ${s[1]}, ${opts.units}, use_bias=${pyLiteral(opts.use_bias)}, return_sequences=${pyLiteral(opts.return_sequences)}, go_backwards=${pyLiteral(opts.go_backwards)}, both=${pyLiteral(bi)})`,
           layout: "last",
           call: ([x], self) => `${self}(${x})`,
           weights: bi ? { ...named(`forward_${cell}/`, one("")), ...named(`backward_${cell}/`, one("_reverse")) } : one(""),
