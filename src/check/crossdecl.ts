@@ -627,6 +627,7 @@ export function checkTrain(t: TrainSpec, checked: CheckedModel, info: DataInfo, 
   }
   if (single && t.loss && sound("loss")) checkLossAgainstOutput(t, model, outputHead(checked, single), t.loss, info.spec.label, info, sink);
   checkFeatures(t, model, checked, info, sink);
+  checkKnownDims(t, model, checked, info, sink);
   if (sound("metrics")) checkMetrics(t, info.spec.label, sink);
   if (sound("early_stopping")) checkEarlyStopping(t, info.spec, sink);
   if (sound("batch")) checkBatchFits(t, checked, sink);
@@ -811,6 +812,29 @@ function checkFeatures(t: TrainSpec, model: ModelSpec, checked: CheckedModel, in
     fixes.push({ title: `change the input of \`${model.name}\` to [${n}]`, edits: [{ span: param.type.dims[0].span, newText: String(n) }] });
   }
   sink.report("featureCount", site.span, { data: info.spec.name, have: shapeText(have), model: model.name, want: shapeText(want) }, { labels, help, fixes });
+}
+
+/** Training allocates every tensor: a symbolic dimension left in the model cannot be trained. */
+function checkKnownDims(t: TrainSpec, model: ModelSpec, checked: CheckedModel, info: DataInfo, sink: DiagnosticSink): void {
+  const open = [...checked.tensors.values()].find((x) => x.shape.some((d) => d.value === undefined));
+  if (!open) return;
+  const input = checked.inputs.find((x) => x.shape.some((d) => d.value === undefined));
+  const symbol = (input ?? open).shape.find((d) => d.value === undefined)!.toString();
+  const i = input ? checked.inputs.indexOf(input) : -1;
+  const param = i >= 0 ? (model.inputs[i]?.node as A.Param | undefined) : undefined;
+  const span = param?.type?.span ?? param?.span ?? t.node.model?.span ?? t.node.span;
+  const site = inModel(t, model, span, `\`${(input ?? open).name}\` is ${shapeText((input ?? open).shape)}`);
+  // the data's shape, where it fits the declared one
+  const have = info.shape;
+  const fits = input && have && have.length === input.shape.length && input.shape.every((d, k) => d.value === undefined || d.value === have[k].value);
+  const want = fits ? `${input.dtype === "int" ? "int" : ""}[${have.map((d) => d.value).join(", ")}]` : "";
+  const fixes: Fix[] = fits && param?.type && model.file === t.file ? [{ title: `declare \`${input.name}\` as ${want}`, edits: [{ span: param.type.span, newText: want }] }] : [];
+  sink.report(
+    "trainSymbolicDim",
+    site.span,
+    { model: model.name, tensor: (input ?? open).name, shape: shapeText((input ?? open).shape), symbol, want: fits ? `\`${input.name}: ${want}\`, the shape data \`${info.spec.name}\` gives` : "numbers for every dimension" },
+    { labels: site.labels, fixes },
+  );
 }
 
 function checkMetrics(t: TrainSpec, label: LabelSpec | undefined, sink: DiagnosticSink): void {

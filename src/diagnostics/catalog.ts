@@ -745,6 +745,15 @@ export const CATALOG = {
     explain:
       "A `train` block feeds its data block's features to the model's input and compares the model's output with the labels. Both the interpreter and the generated code train models with exactly one input and one output; a model with several can be checked, summarised and used inside another model, but not trained on its own yet.",
   },
+  trainSymbolicDim: {
+    code: "NN0424",
+    severity: "error",
+    message: "training `{model}` needs every dimension known, but `{tensor}` is {shape}",
+    label: "`{symbol}` has no value",
+    help: "declare the input with numbers: {want}",
+    explain:
+      "The interpreter and the generated code allocate every tensor of a batch before training, so each dimension must be a number. A symbolic dimension (`x: [steps, 8]`) checks shapes for any length, but a `train` block needs the length its data gives; declare it (`x: [8, 8]`), or keep the general model and train a copy with numbers.",
+  },
   dataFileNotFound: {
     code: "NN0623",
     severity: "warning",
