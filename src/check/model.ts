@@ -158,13 +158,10 @@ function fixesFor(model: ModelSpec, l: LayerSpec, ins: TensorInfo[]): Extra["fix
   }
   // A recurrent layer reading another's last step: the earlier one should return every step.
   const p = ins[0].producer;
-  if (l.kind.role === "weighted" && RECURRENT.has(l.kind.name) && s.length === 1 && p && RECURRENT.has(p.spec.kind.name) && model.node.body.includes(p.spec.node))
+  if (l.kind.recurrent && s.length === 1 && p?.spec.kind.recurrent && model.node.body.includes(p.spec.node))
     fixes.push({ title: `add \`return_sequences: true\` to the \`${p.spec.kind.name}\` on line ${p.spec.node.span.line}`, edits: [{ span: pointAt(p.spec.node.span, true), newText: " return_sequences: true" }] });
   return fixes;
 }
-
-/** The layer kinds that read [steps, features] and may return every step. */
-const RECURRENT: ReadonlySet<string> = new Set(["simple_rnn", "lstm", "gru"]);
 
 function insertBefore(l: LayerSpec, text: string): NonNullable<Extra["fixes"]>[number] {
   const at = l.node.span;

@@ -4,7 +4,7 @@
  * reapplying its saved preprocessing to a data set. The pure parts live in src/runtime (save.ts,
  * load.ts) and src/data.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve as resolvePath } from "node:path";
 import type { CheckedModel } from "../check/ir.ts";
@@ -21,6 +21,7 @@ import type { DataSpec } from "../lang/program.ts";
 import type { Json } from "../lang/values.ts";
 import { FileHost, type CheckedFile } from "../node/host.ts";
 import { writeFile } from "../node/write.ts";
+import { sha256 } from "../node/hash.ts";
 import { sourceOf } from "../data/source.ts";
 import type { Io } from "./common.ts";
 import { applyWeights, parseSaved, weightPaths, type Result, type SavedModel } from "../saved/load.ts";
@@ -28,7 +29,6 @@ import { RuntimeModel } from "../runtime/model.ts";
 import { MODEL_FILE, OUTPUT_FILES, SIDECAR_FILE } from "../saved/save.ts";
 
 
-export const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 
 const fail = <T>(error: string): Result<T> => ({ ok: false, error });
 

@@ -219,15 +219,17 @@ export function modelTopology(model: ConcreteModel): ModelTopology {
   model.layers.forEach((l, li) => {
     let inbound = l.inputs.map((t) => producer.get(t) ?? missingTensor(model, t, l.info.name));
     for (const { name, spec } of tfjsChain(model, li)) {
-      const className = TFJS_CLASS_NAMES[spec.factory];
-      if (!className) throw new Error(`layer \`${l.info.name}\`: no TensorFlow.js class is known for \`tf.layers.${spec.factory}\``);
+      const classOf = (factory: string): string => {
+        const c = TFJS_CLASS_NAMES[factory];
+        if (!c) throw new Error(`layer \`${l.info.name}\`: no TensorFlow.js class is known for \`tf.layers.${factory}\``);
+        return c;
+      };
+      const className = classOf(spec.factory);
       const config = pythonicConfig(spec.config) as Record<string, Json>;
       config.name = name;
       config.trainable = spec.config.trainable !== false && l.info.opts.trainable !== false;
       if (spec.wraps) {
-        const inner = TFJS_CLASS_NAMES[spec.wraps.factory];
-        if (!inner) throw new Error(`layer \`${l.info.name}\`: no TensorFlow.js class is known for \`tf.layers.${spec.wraps.factory}\``);
-        config.layer = { class_name: inner, config: { ...(pythonicConfig(spec.wraps.config) as Record<string, Json>), trainable: config.trainable } };
+        config.layer = { class_name: classOf(spec.wraps.factory), config: { ...(pythonicConfig(spec.wraps.config) as Record<string, Json>), trainable: config.trainable } };
       }
       layers.push({ name, class_name: className, config, inbound_nodes: [inbound.map((src) => [src, 0, 0, {}] as [string, number, number, Record<string, never>])] });
       inbound = [name];

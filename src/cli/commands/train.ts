@@ -22,8 +22,9 @@ import { applyWeights, type SavedModel } from "../../saved/load.ts";
 import { taskOf, type MetricReport } from "../../kinds/metrics/kernel.ts";
 import { RuntimeModel } from "../../runtime/model.ts";
 import { runName, saveModel, tfjsCannotLoad } from "../../saved/save.ts";
+import { sha256 } from "../../node/hash.ts";
 import { checkTrainable, evaluate, train, trainConfig, type EpochRecord, type TrainConfig, type TrainResult } from "../../runtime/train.ts";
-import { joinNegativeValues, openSpec, readSavedModel, recoverFolder, reportDiagnostics, sha256, withSavedStats, writeFolderAtomic, type Io } from "../saved.ts";
+import { joinNegativeValues, openSpec, readSavedModel, recoverFolder, reportDiagnostics, withSavedStats, writeFolderAtomic, type Io } from "../saved.ts";
 
 export const TRAIN_USAGE = "nnspec train FILE [--train N|MODEL] [--seed N] [--epochs N] [--batch N] [--out|-o DIR] [--from DIR] [--quiet] [--json]";
 

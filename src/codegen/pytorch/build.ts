@@ -6,7 +6,6 @@
  * interpreter's initial weights, seeded per layer, saved as `nnspec train` saves a model, with the
  * fitted preprocessing; train.py writes its trained model in the same form). `<out>/nnspec_torch.py` is the helper they all import.
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join, relative, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +21,7 @@ import { loadData } from "../../data/index.ts";
 import { OPTIMIZERS, SCHEDULES } from "../../kinds/optimizers/index.ts";
 import { pyLiteral, pyPartial } from "../../kinds/torch.ts";
 import type { FileHost } from "../../node/host.ts";
+import { sha256 } from "../../node/hash.ts";
 import { initialValues } from "../../core/init.ts";
 import { float32Bytes } from "../../core/kernel.ts";
 import { buildWith, TargetError, type BuildResult, type BuiltFile } from "../build.ts";
@@ -94,7 +94,7 @@ async function prepared(b: {
   // and writes its trained model in the same form
   const init = initialModel(b.checked, b.cfg.seed);
   const saved = saveModel(init, {
-    spec: { file: b.spec, name: b.stem, sha256: createHash("sha256").update(b.text).digest("hex") },
+    spec: { file: b.spec, name: b.stem, sha256: sha256(b.text) },
     data: b.data.name,
     train: b.i + 1,
     config: b.cfg,

@@ -51,6 +51,9 @@ export interface LayerKind {
   identity?: true;
   /** An activation that saturates at both ends (sigmoid, tanh). */
   saturates?: true;
+  /** Reads [steps, features] one step at a time and returns the last step, or every step with
+   * `return_sequences: true` (simple_rnn, lstm, gru). */
+  recurrent?: true;
   /** One paragraph for hover and `nnspec layers`. */
   doc: string;
   args: ArgShape;

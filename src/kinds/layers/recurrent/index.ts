@@ -2,7 +2,7 @@ import { Dim, shapeText } from "../../../core/dims.ts";
 import type { PropertySchema } from "../../../core/options.ts";
 import { bool, initializer, positiveInt, regularizer, tfjsInit, tfjsRegularizer, tfjsTrainable, trainable } from "../common.ts";
 import { pyLiteral, type TorchConvert } from "../../torch.ts";
-import { gatesOf, RECURRENT_ACTIVATIONS, recurrentKernel, type Cell } from "./kernel.ts";
+import { gatesOf, mergeOf, RECURRENT_ACTIVATIONS, recurrentKernel, type Cell } from "./kernel.ts";
 import type { LayerKind } from "../types.ts";
 
 const rate = (what: string): PropertySchema => ({ description: `a fraction in [0, 1) ${what}`, type: "number", minimum: 0, exclusiveMaximum: 1, default: 0 });
@@ -18,7 +18,7 @@ const DOCS: Record<Cell, string> = {
   gru: "Gated recurrent unit over a [steps, features] sequence, with Keras's gates (update, reset, candidate). `reset_after: false` (the default) applies the reset gate before the recurrent product, the form TensorFlow.js builds and saves; `reset_after: true` is Keras 2's default and PyTorch's form (TensorFlow.js cannot build it).",
 };
 
-const twice = (opts: Record<string, unknown>): boolean => typeof opts.bidirectional === "string" && opts.bidirectional !== "off";
+const twice = (opts: Record<string, unknown>): boolean => mergeOf(opts) !== "off";
 
 function kind(cell: Cell): LayerKind {
   const gates = gatesOf(cell);
@@ -27,6 +27,7 @@ function kind(cell: Cell): LayerKind {
     doc: DOCS[cell],
     inputs: "one",
     role: "weighted",
+    recurrent: true,
     args: { positional: ["units"] },
     schema: {
       type: "object",

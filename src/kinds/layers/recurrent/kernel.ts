@@ -103,12 +103,12 @@ export function recurrentKernel(cell: Cell): KernelFactory {
         return p;
       };
       // tfjs's names inside its Bidirectional wrapper: forward_<inner>/kernel, backward_<inner>/kernel
-      return mergeOf(l) === "off" ? one("") : [...one(`forward_${cell}/`), ...one(`backward_${cell}/`)];
+      return mergeOf(l.opts) === "off" ? one("") : [...one(`forward_${cell}/`), ...one(`backward_${cell}/`)];
     },
     bind(b) {
       const l = b.layer;
       const { T, u } = dimsOf(l, cell);
-      const merge = mergeOf(l);
+      const merge = mergeOf(l.opts);
       const goBackwards = booleanOption(l.opts, "go_backwards");
       if (merge === "off") {
         const d = direction(cell, b, b.params, goBackwards, b.out);
@@ -170,7 +170,8 @@ export function recurrentKernel(cell: Cell): KernelFactory {
 }
 
 export type Merge = "off" | "concat" | "sum" | "mul" | "ave";
-export const mergeOf = (l: LayerInfo): Merge => (typeof l.opts.bidirectional === "string" ? (l.opts.bidirectional as Merge) : "off");
+/** How a layer merges its backward twin (`off`: it has none), from its options. */
+export const mergeOf = (opts: Readonly<Record<string, unknown>>): Merge => (typeof opts.bidirectional === "string" ? (opts.bidirectional as Merge) : "off");
 
 interface Direction {
   forward(n: number, training: boolean): void;
