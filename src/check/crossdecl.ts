@@ -8,12 +8,12 @@ import { CLASS_METRICS, REGRESSION_METRICS } from "../kinds/metrics/index.ts";
 import { LOSSES } from "../kinds/losses/index.ts";
 import { category } from "../diagnostics/catalog.ts";
 import { everyFeature, MAX_COLUMNS, selectColumns, tooWideText } from "../data/columns.ts";
-import { sourceOf } from "../data/source.ts";
+import { FILE_COLUMN, fileListProblem, listsFiles, sourceOf } from "../data/source.ts";
 import { closest } from "../util/suggest.ts";
 import { Dim, elements, shapeText, type Shape } from "../core/dims.ts";
 import { MAX_BUFFER } from "../core/kernel.ts";
 import { numberOption } from "../core/options.ts";
-import { statementValues, TRAIN_STATEMENTS } from "../lang/statements.ts";
+import { statementValues, TRAIN_STATEMENTS, type DataFormat } from "../lang/statements.ts";
 import type { CheckedLayer, CheckedModel, TensorInfo, DataLayout } from "./ir.ts";
 
 /**
@@ -26,7 +26,7 @@ import type { CheckedLayer, CheckedModel, TensorInfo, DataLayout } from "./ir.ts
 
 /** Where and how a data file is read, from the options of `from`. */
 export interface HeaderRequest {
-  format?: "csv" | "idx" | "whitespace";
+  format?: DataFormat;
   /** Whether the first row after `skip` names the columns (undefined: `header` not given, so no). */
   header?: boolean;
   skip: number;
@@ -292,15 +292,34 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost, 
   const how: HeaderRequest = source.opts;
   const errorsBefore = sink.items.filter((x) => x.severity === "error").length;
   let header: DataHeader | undefined;
+  const list = listsFiles(d, "from");
+  if (list) {
+    const problem = fileListProblem(d, "from");
+    if (problem) sink.report("dataFileList", problem.span, { message: problem.message, label: problem.label });
+  }
   if (path && host) {
-    let r: DataHeader | HeaderError | undefined;
-    try {
-      r = host.readHeader(path, d.file, how);
-    } catch (e) {
-      r = { error: (e as Error).message };
-    }
-    if (r && "error" in r) reportUnreadable(from!, path, r, sink);
-    else header = r;
+    // Each file of a list is read like a single one; the table is the first's columns and `file`.
+    const heads = source.paths.map((p, i) => {
+      let r: DataHeader | HeaderError | undefined;
+      try {
+        r = host.readHeader(p, d.file, how);
+      } catch (e) {
+        r = { error: (e as Error).message };
+      }
+      if (r && "error" in r) {
+        reportUnreadable(from!, p, r, sink, list ? `/path/${i}` : "/path");
+        return undefined;
+      }
+      return r;
+    });
+    const known = heads.filter((h): h is DataHeader => h !== undefined);
+    if (!list) header = heads[0];
+    else if (known.length === heads.length && known.length)
+      header = {
+        columns: known[0].columns ? [...known[0].columns, FILE_COLUMN] : undefined,
+        count: known[0].count + 1,
+        ...(known.every((h) => h.rows !== undefined) ? { rows: known.reduce((a, h) => a + h.rows!, 0) } : {}),
+      };
   }
   info.file = path;
   // `keep` drops rows: the file's row count no longer applies.
@@ -313,12 +332,14 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost, 
   const columnsStmt = stmt(d, "columns");
   const named = columnsStmt?.options.values.names;
   if (Array.isArray(named) && named.every((x) => typeof x === "string")) {
-    cols.names = named as string[];
+    // `columns` names a listed file's own columns; `file` follows them.
+    const extra = list ? 1 : 0;
+    cols.names = list ? [...(named as string[]), FILE_COLUMN] : (named as string[]);
     // Indices count against the file when it can be read, even if `columns` disagrees with it.
-    cols.count = header && how.format !== "idx" ? header.count : named.length;
+    cols.count = header && how.format !== "idx" ? header.count : named.length + extra;
     cols.source = "`columns`";
-    if (header && how.format !== "idx" && header.count !== named.length) {
-      sink.report("columnsCount", columnsStmt!.node.head.span, { named: named.length, file: shown, have: header.count }, { labels: from ? [{ span: from.node.span, message: `${plural(header.count, "column")} in this file` }] : [] });
+    if (header && how.format !== "idx" && header.count - extra !== named.length) {
+      sink.report("columnsCount", columnsStmt!.node.head.span, { named: named.length, file: shown, have: header.count - extra }, { labels: from ? [{ span: from.node.span, message: `${plural(header.count - extra, "column")} in this file` }] : [] });
     }
   } else if (header && how.format !== "idx") {
     cols.names = header.columns;
@@ -388,6 +409,14 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost, 
   }
   // One-hot encoding widens its columns by their number of categories, which only the data knows.
   if (stmt(d, "onehot")) info.features = undefined;
+  // A text column becomes `length` token ids (without `length`, the longest training text's).
+  const text = stmt(d, "text");
+  if (text) {
+    const length = text.options.values.length;
+    info.features = typeof length === "number" ? length : undefined;
+    info.featuresSpan = text.node.span;
+    info.featuresWhy = typeof length === "number" ? `${plural(length, "token id")} per example` : undefined;
+  }
 
   // reshape
   const reshape = stmt(d, "reshape");
@@ -421,8 +450,8 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost, 
         const onehot = stmt(d, "onehot");
         info.features = n;
         info.shape = shape.map((x) => Dim.of(x));
-        info.featuresSpan = onehot?.node.span ?? stmt(d, "features")?.node.span ?? from?.node.span;
-        info.featuresWhy = onehot ? `${plural(n, "feature value")} per example after one-hot encoding` : `${plural(n, "feature value")} per example`;
+        info.featuresSpan = text?.node.span ?? onehot?.node.span ?? stmt(d, "features")?.node.span ?? from?.node.span;
+        info.featuresWhy = text ? `${plural(n, "token id")} per example` : onehot ? `${plural(n, "feature value")} per example after one-hot encoding` : `${plural(n, "feature value")} per example`;
       }
     }
   }
@@ -430,8 +459,8 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost, 
 }
 
 /** A data file that cannot be read, at its path, with the nearest file beside it as the fix. */
-function reportUnreadable(from: { node: A.Statement; options: Options }, path: string, r: HeaderError, sink: DiagnosticSink): void {
-  const span = from.options.spans.get("/path") ?? from.node.span;
+function reportUnreadable(from: { node: A.Statement; options: Options }, path: string, r: HeaderError, sink: DiagnosticSink, ptr = "/path"): void {
+  const span = from.options.spans.get(ptr) ?? from.node.span;
   const slash = path.lastIndexOf("/");
   const dir = path.slice(0, slash + 1);
   const guess = r.missing && r.siblings ? closest(path.slice(slash + 1), r.siblings) : undefined;
@@ -627,6 +656,7 @@ export function checkTrain(t: TrainSpec, checked: CheckedModel, info: DataInfo, 
   }
   if (single && t.loss && sound("loss")) checkLossAgainstOutput(t, model, outputHead(checked, single), t.loss, info.spec.label, info, sink);
   checkFeatures(t, model, checked, info, sink);
+  checkTextIds(t, model, checked, info, sink);
   checkKnownDims(t, model, checked, info, sink);
   if (sound("metrics")) checkMetrics(t, info.spec.label, sink);
   if (sound("early_stopping")) checkEarlyStopping(t, info.spec, sink);
@@ -812,6 +842,32 @@ function checkFeatures(t: TrainSpec, model: ModelSpec, checked: CheckedModel, in
     fixes.push({ title: `change the input of \`${model.name}\` to [${n}]`, edits: [{ span: param.type.dims[0].span, newText: String(n) }] });
   }
   sink.report("featureCount", site.span, { data: info.spec.name, have: shapeText(have), model: model.name, want: shapeText(want) }, { labels, help, fixes });
+}
+
+/**
+ * A text feature gives ids below its vocabulary's size (`vocab:`, else what the loader fitted): an
+ * embedding reading them needs that many rows, or the ids past its table would look up nothing.
+ */
+function checkTextIds(t: TrainSpec, model: ModelSpec, checked: CheckedModel, info: DataInfo, sink: DiagnosticSink): void {
+  const text = stmt(info.spec, "text");
+  const input = checked.inputs[0];
+  if (!text || !input) return;
+  const written = text.options.values.vocab;
+  const ids = typeof written === "number" ? Math.min(written, info.layout?.ids ?? written) : info.layout?.ids;
+  if (ids === undefined) return;
+  for (const l of model.layers) {
+    if (l.kind.name !== "embedding" || !l.inputs.includes(input.name)) continue;
+    const rows = l.options.values.vocab;
+    if (typeof rows !== "number" || rows >= ids) continue;
+    const span = l.options.spans.get("/vocab") ?? l.node.span;
+    const site = inModel(t, model, span, `\`embedding ${rows}\` has ${plural(rows, "row")}`);
+    const why = typeof written === "number" ? `\`vocab: ${written}\`` : "the vocabulary fitted on the training split";
+    sink.report("embeddingTooFewIds", site.span, { layer: l.name, model: model.name, rows, data: info.spec.name, ids }, {
+      labels: [...site.labels, { span: text.options.spans.get("/vocab") ?? text.node.span, message: `${why}: ids 0..${ids - 1}` }],
+      help: `give the embedding ${ids} rows${typeof written === "number" ? "" : `, or limit the vocabulary with \`vocab: ${rows}\` in data \`${info.spec.name}\``}`,
+      fixes: model.file === t.file && l.options.spans.has("/vocab") ? [{ title: `use \`embedding ${ids}\``, edits: [{ span, newText: String(ids) }] }] : [],
+    });
+  }
 }
 
 /** Training allocates every tensor: a symbolic dimension left in the model cannot be trained. */

@@ -74,6 +74,8 @@ export interface DataLayout {
   classNames?: string[];
   /** Rows per part (`unused`: left out by count splits); `kfold` when cross-validating. */
   split: Pick<LoadedData["split"], "train" | "val" | "test" | "unused" | "kfold">;
+  /** A text feature's id count (vocabulary, padding and out-of-vocabulary ids). */
+  ids?: number;
 }
 
 export interface CheckedProgram {

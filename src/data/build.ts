@@ -18,7 +18,8 @@ import { DATA_STATEMENTS, statementValues } from "../lang/statements.ts";
 import { everyFeature, selectColumns, tooWideText, type SelectProblem } from "./columns.ts";
 import { fit, resolveShape, sortCategories, transform, type FeatureMatrix, type FeaturePlan, type FittedStats } from "./preprocess.ts";
 import { kfoldRows, splitRows, type SplitProblem, type SplitRequest } from "./split.ts";
-import { cellWhere, type Table } from "./table.ts";
+import { cellWhere, partOf, type Table } from "./table.ts";
+import type { TextPlan } from "./text.ts";
 
 /** One split's tensors. */
 export interface SplitData {
@@ -81,6 +82,8 @@ interface Layout {
   features: number[];
   featureNames: string[];
   categorical: Set<number>;
+  /** The feature position `text` reads, and how. */
+  text?: { feature: number; plan: TextPlan };
   /** Feature positions. */
   standardize?: number[];
   minmax?: number[];
@@ -135,8 +138,12 @@ class Builder {
   private optSpan(name: string, ptr: string): Span {
     return this.spec.statements.get(name)?.options.spans.get(ptr) ?? this.stmtSpan(name);
   }
-  private fileSpan(src: Source, inLabels = false): Span {
-    return this.optSpan(src.stmt, inLabels && src.labels ? "/labels" : "/path");
+  /** Where the statement names the file (of a list: the one `row` comes from). */
+  private fileSpan(src: Source, inLabels = false, row?: number): Span {
+    if (inLabels && src.labels) return this.optSpan(src.stmt, "/labels");
+    const parts = src.data.parts;
+    if (parts && row !== undefined) return this.optSpan(src.stmt, `/path/${partOf(src.data, row)}`);
+    return this.optSpan(src.stmt, "/path");
   }
   private values(name: string): Record<string, Json> | undefined {
     return this.spec.statements.get(name)?.options.values;
@@ -202,8 +209,10 @@ class Builder {
     let names = data.names;
     const columns = this.values("columns")?.names as string[] | undefined;
     if (columns) {
-      if (columns.length !== data.width) this.report("dataColumnCount", this.stmtSpan("columns"), { names: columns.length, path: data.path, count: data.width }, { labels: [{ span: this.fileSpan(main), message: `${data.width} columns here` }] });
-      names = columns;
+      // A list of files adds `file` after the columns `columns` names.
+      const own = data.parts ? data.width - 1 : data.width;
+      if (columns.length !== own) this.report("dataColumnCount", this.stmtSpan("columns"), { names: columns.length, path: data.path, count: own }, { labels: [{ span: this.fileSpan(main), message: `${own} columns here` }] });
+      names = data.parts ? [...columns, data.names![own]] : columns;
     }
     const lt = main.labels;
     if (lt && lt.n !== data.n) {
@@ -275,14 +284,16 @@ class Builder {
       return out;
     };
     const categorical = new Set(positions("onehot") ?? []);
+    const text = this.textFeature(names, data, features, featureNames);
+    if (text && categorical.has(text.feature)) this.report("dataBadSelector", this.stmtSpan("onehot"), { message: `\`onehot\` names \`${featureNames[text.feature]}\`, which \`text\` reads`, label: "a text column" });
     const numericOnly = (stmt: string): number[] | undefined => {
       const p = positions(stmt);
       if (!p) return undefined;
       const explicit = !everyFeature(this.values(stmt)?.columns as Json[] | undefined, names);
       if (explicit)
         for (const j of p)
-          if (categorical.has(j)) this.report("dataBadSelector", this.stmtSpan(stmt), { message: `\`${stmt}\` names \`${featureNames[j]}\`, which \`onehot\` encodes`, label: "a one-hot column" });
-      return p.filter((j) => !categorical.has(j));
+          if (categorical.has(j) || text?.feature === j) this.report("dataBadSelector", this.stmtSpan(stmt), { message: `\`${stmt}\` names \`${featureNames[j]}\`, which \`${categorical.has(j) ? "onehot" : "text"}\` encodes`, label: categorical.has(j) ? "a one-hot column" : "a text column" });
+      return p.filter((j) => !categorical.has(j) && text?.feature !== j);
     };
     const standardize = numericOnly("standardize");
     const minmax = numericOnly("minmax");
@@ -315,7 +326,39 @@ class Builder {
         keep = { inLabels, col, nums, strs };
       }
     }
-    return { names, labelTableNames, labelInFile: !!lt, labelCols, labelColNames, features, featureNames, categorical, standardize, minmax, keep };
+    return { names, labelTableNames, labelInFile: !!lt, labelCols, labelColNames, features, featureNames, categorical, text, standardize, minmax, keep };
+  }
+
+  /** The `text` statement's column: one of the features, and then the only one. */
+  private textFeature(names: string[] | undefined, data: Table, features: number[], featureNames: string[]): Layout["text"] {
+    const v = this.values("text");
+    if (!v) return undefined;
+    const full = statementValues(this.spec.statements, DATA_STATEMENTS, "text");
+    const span = this.optSpan("text", "/column");
+    const sel = selectColumns([v.column as Json], names, data.width);
+    for (const p of sel.problems) this.selectProblem(p.problem, span, true, data, names);
+    const col = sel.indices[0];
+    if (col === undefined) return undefined;
+    const feature = features.indexOf(col);
+    const name = names?.[col] ?? String(col);
+    if (feature < 0) {
+      this.report("dataNotFeature", span, { statement: "text", name });
+      return undefined;
+    }
+    if (features.length > 1) {
+      const others = featureNames.filter((_, j) => j !== feature);
+      const fstmt = this.spec.statements.get("features");
+      this.report("dataBadSelector", fstmt ? fstmt.node.span : span, { message: `a text feature is its data set's only feature, but ${shortList(others.map((o) => `\`${o}\``), 6)} ${others.length > 1 ? "are features" : "is a feature"} too`, label: fstmt ? "more features than the text" : "every other column is a feature too" }, {
+        labels: [{ span, message: "the text column" }],
+        help: `a model reads token ids through an \`embedding\`: ${fstmt ? "select only the text column" : "select the text column"} with \`features ${name}\``,
+      });
+      return undefined;
+    }
+    const num = (x: Json) => (typeof x === "number" ? x : undefined);
+    return {
+      feature,
+      plan: { tokens: full.tokens as TextPlan["tokens"], case: full.case as TextPlan["case"], punctuation: full.punctuation as TextPlan["punctuation"], pad: full.pad as TextPlan["pad"], truncate: full.truncate as TextPlan["truncate"], length: num(full.length), vocab: num(full.vocab) },
+    };
   }
 
   private selectProblem(p: SelectProblem, span: Span, exact: boolean, t: Table, names: readonly string[] | undefined): void {
@@ -370,11 +413,16 @@ class Builder {
   private onehotFix(name: string): Fix[] {
     const existing = this.spec.statements.get("onehot");
     if (existing) return [{ title: `one-hot encode \`${name}\``, edits: [{ span: pointAt(existing.node.span, true), newText: `, ${name}` }] }];
+    return this.addLine(`onehot ${name}`);
+  }
+
+  /** A new statement at the end of the block. */
+  private addLine(text: string): Fix[] {
     const body = this.spec.node.body;
     const last = body[body.length - 1];
     if (!last) return [];
     const at = last.span;
-    return [{ title: `add \`onehot ${name}\``, edits: [{ span: pointAt(at, true), newText: `\n${" ".repeat(at.col - 1)}onehot ${name}` }] }];
+    return [{ title: `add \`${text}\``, edits: [{ span: pointAt(at, true), newText: `\n${" ".repeat(at.col - 1)}${text}` }] }];
   }
 
   /** The rows that pass `keep` and the missing policy; reports bad cells. */
@@ -412,22 +460,31 @@ class Builder {
       const base = r * w;
       for (let j = 0; j < features.length; j++) {
         const c = features[j];
-        if (d.values[base + c] === d.values[base + c]) continue;
+        // Any cell is text to a text column, an empty one too.
+        if (d.values[base + c] === d.values[base + c] || layout.text?.feature === j) continue;
         const t = d.text.get(base + c);
         if (t !== undefined) {
           if (categorical.has(j)) continue;
-          const header = notNumberHelp(r, d);
-          if (header) this.cell("dataNotNumber", this.fileSpan(src), { where: cellWhere(d, r, c, layout.names), text: t }, { labels: featureLabel, help: header });
+          const lines = statementValues(this.spec.statements, DATA_STATEMENTS, src.stmt).format === "lines";
+          const header = lines ? undefined : notNumberHelp(r, d);
+          if (header) this.cell("dataNotNumber", this.fileSpan(src, false, r), { where: cellWhere(d, r, c, layout.names), text: t }, { labels: featureLabel, help: header });
           else if (!textColumns.has(c)) {
             // One error per text column, with the fix: a category column is one-hot encoded.
             textColumns.add(c);
             const name = layout.names?.[c] ?? String(c);
-            this.cell("dataNotNumber", this.fileSpan(src), { where: cellWhere(d, r, c, layout.names), text: t }, { labels: featureLabel, help: `column \`${name}\` holds text: if it names categories, one-hot encode it with \`onehot ${name}\``, fixes: this.onehotFix(name) });
+            // A text file of lines holds words or sentences; other text columns more often categories.
+            const text = `text ${name} ${lines ? "chars" : "words"}`;
+            const fixes = this.spec.statements.has("text") ? [] : this.addLine(text);
+            this.cell("dataNotNumber", this.fileSpan(src, false, r), { where: cellWhere(d, r, c, layout.names), text: t }, {
+              labels: featureLabel,
+              help: lines ? `each line is text: turn it into token ids with \`${text}\` (or \`words\`)` : `column \`${name}\` holds text: if it names categories, one-hot encode it with \`onehot ${name}\`; if it is free text, turn it into token ids with \`${text}\``,
+              fixes: lines ? fixes : [...this.onehotFix(name), ...fixes],
+            });
           }
           continue;
         }
         if (this.policy === "drop") drop = true;
-        else if (this.policy === "error") this.cell("dataMissingValue", this.fileSpan(src), { where: cellWhere(d, r, c, layout.names), what: missing(d, base + c) }, { labels: featureLabel });
+        else if (this.policy === "error") this.cell("dataMissingValue", this.fileSpan(src, false, r), { where: cellWhere(d, r, c, layout.names), what: missing(d, base + c) }, { labels: featureLabel });
       }
       const lbase = r * lw;
       for (const c of labelCols) {
@@ -615,6 +672,7 @@ class Builder {
       fillMean: this.policy === "mean",
       scale: typeof this.values("scale")?.factor === "number" ? (this.values("scale")!.factor as number) : undefined,
       standardize: layout.standardize,
+      ...(layout.text ? { text: layout.text } : {}),
       minmax: layout.minmax ? { features: layout.minmax, range: statementValues(this.spec.statements, DATA_STATEMENTS, "minmax").range as [number, number] } : undefined,
     };
     const matrix = (src: Source, rows: ArrayLike<number>): FeatureMatrix => {

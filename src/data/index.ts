@@ -13,7 +13,8 @@ import { DiagnosticSink, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { DataSpec } from "../lang/program.ts";
 import { buildDataset, type LoadedData, type Source } from "./build.ts";
 import { readTable, readTableSync, type ReadResult } from "./node/read.ts";
-import { sourceOf, type SourceOptions } from "./source.ts";
+import { FILE_COLUMN, fileListProblem, listsFiles, sourceOf, type SourceOptions } from "./source.ts";
+import { concatTables, type Table } from "./table.ts";
 
 export type { LoadedData, Provenance, SplitData, Source } from "./build.ts";
 export { buildDataset, CELL_PROBLEM_LIMIT } from "./build.ts";
@@ -62,7 +63,8 @@ export function loadDataSync(spec: DataSpec, specFile: string, read: (absPath: s
 /** One file a data block reads. */
 export interface ReadRequest {
   stmt: "from" | "test_from";
-  ptr: "/path" | "/labels";
+  /** Where the statement names the file: `/path`, `/path/2` (the third of a list) or `/labels`. */
+  ptr: string;
   abs: string;
   shown: string;
   opts: SourceOptions;
@@ -72,48 +74,70 @@ export interface ReadRequest {
 export function requests(spec: DataSpec, specFile: string, sink: DiagnosticSink): ReadRequest[] | undefined {
   const base = dirname(specFile);
   const from = spec.statements.get("from");
-  if (!from || typeof from.options.values.path !== "string") {
+  if (!from || sourceOf(spec, "from").path === undefined) {
     sink.report("missingStatement", spec.node.name?.span ?? spec.node.span, { block: "data", name: spec.name, statement: "from" });
     return undefined;
   }
   const out: ReadRequest[] = [];
+  let ok = true;
   for (const stmt of ["from", "test_from"] as const) {
     if (!spec.statements.has(stmt)) continue;
-    const { path, labels, opts } = sourceOf(spec, stmt);
+    const { path, paths, labels, opts } = sourceOf(spec, stmt);
     if (path === undefined) continue;
     const at = (p: string) => (isAbsolute(p) ? p : resolvePath(base, p));
+    if (listsFiles(spec, stmt)) {
+      const problem = fileListProblem(spec, stmt);
+      if (problem) {
+        sink.report("dataFileList", problem.span, { message: problem.message, label: problem.label });
+        ok = false;
+        continue;
+      }
+      paths.forEach((p, i) => out.push({ stmt, ptr: `/path/${i}`, abs: at(p), shown: p, opts }));
+      continue;
+    }
     out.push({ stmt, ptr: "/path", abs: at(path), shown: path, opts });
     // The labels file has the data file's format, delimiter and header, but no lines to skip.
     if (labels !== undefined) out.push({ stmt, ptr: "/labels", abs: at(labels), shown: labels, opts: { ...opts, skip: 0 } });
   }
-  return out;
+  return ok ? out : undefined;
 }
+
 
 function unreadable(spec: DataSpec, sink: DiagnosticSink, e: unknown): { diagnostics: Diagnostic[] } {
   // Reading never throws on bad input; this is a bug or an exhausted machine (out of memory).
   const from = spec.statements.get("from")!;
-  sink.report("dataFileUnreadable", from.node.span, { path: String(from.options.values.path), reason: (e as Error).message });
+  sink.report("dataFileUnreadable", from.node.span, { path: sourceOf(spec).path ?? "the data file", reason: (e as Error).message });
   return { diagnostics: sink.items };
 }
 
 function assemble(spec: DataSpec, sink: DiagnosticSink, reqs: readonly ReadRequest[], results: readonly ReadResult[]): { data?: LoadedData; diagnostics: Diagnostic[] } {
   const source = (stmt: "from" | "test_from"): Source | undefined => {
     const entry = spec.statements.get(stmt)!;
-    let data: ReadResult | undefined;
+    const parts: Table[] = [];
     let labels: ReadResult | undefined;
     let ok = true;
     reqs.forEach((r, i) => {
       if (r.stmt !== stmt) return;
       const res = results[i];
-      if (r.ptr === "/path") data = res;
-      else labels = res;
-      if ("table" in res) return;
-      ok = false;
       const span = entry.options.spans.get(r.ptr) ?? entry.node.span;
-      for (const p of res.problems) sink.report(p.key, span, p.params, { notes: p.notes });
+      if (!("table" in res)) {
+        ok = false;
+        for (const p of res.problems) sink.report(p.key, span, p.params, { notes: p.notes });
+      } else if (r.ptr === "/labels") labels = res;
+      else {
+        const first = parts.find((x) => x.n > 0);
+        const t = res.table;
+        const detail = !first ? undefined : t.width !== first.width ? `${t.width} columns instead of ${first.width}` : first?.names && t.names && t.names.join("\0") !== first.names.join("\0") ? `its header names ${t.names.map((x) => `\`${x}\``).join(", ")}` : undefined;
+        if (detail && t.n > 0) {
+          ok = false;
+          sink.report("dataLayoutMismatch", span, { test: t.path, train: first!.path, detail });
+        }
+        parts.push(t);
+      }
     });
-    if (!ok || !data || !("table" in data)) return undefined;
-    return { stmt, data: data.table, labels: labels && "table" in labels ? labels.table : undefined };
+    if (!ok || !parts.length) return undefined;
+    const data = listsFiles(spec, stmt) ? concatTables(parts, FILE_COLUMN) : parts[0];
+    return { stmt, data, labels: labels && "table" in labels ? labels.table : undefined };
   };
   const main = source("from");
   const test = reqs.some((r) => r.stmt === "test_from") ? source("test_from") : undefined;

@@ -12,10 +12,13 @@
  *   5. `minmax` maps the training minimum and maximum onto `range` (default [0, 1]; a constant feature
  *      keeps divisor 1, as scikit-learn's MinMaxScaler).
  * Steps 2–5 compose to one affine map `a·v + b` per feature, applied in float64 and stored as float32.
+ * A text feature (`text`) becomes `length` token ids instead (`text.ts`).
  *
  * `fit` returns a plain JSON-serialisable `FittedStats`: a trained model saves it next to its weights
  * and `transform` reapplies it to new data.
  */
+
+import { encodeText, fitText, textLookup, type TextPlan, type TextStats } from "./text.ts";
 
 /** A view of feature cells: no copy of the loaded table is made. */
 export interface FeatureMatrix {
@@ -44,13 +47,17 @@ export interface FeaturePlan {
   minmax?: { features: number[]; range?: [number, number] };
   /** The per-example shape; default [number of outputs]. One entry may be -1. */
   shape?: number[];
+  /** A feature position read as text and turned into token ids. */
+  text?: { feature: number; plan: TextPlan };
 }
 
 export interface FeatureStats {
   name: string;
-  kind: "numeric" | "categorical";
+  kind: "numeric" | "categorical" | "text";
   /** Categorical: the categories, in output order. */
   categories?: string[];
+  /** Text: the tokenizer and its vocabulary. */
+  text?: TextStats;
   /** Numeric: the training mean used for missing cells. */
   fill?: number;
   /** Numeric: standardize's training mean and standard deviation (after `scale`). */
@@ -96,6 +103,14 @@ export function categoryOf(m: FeatureMatrix, row: number, column: number): strin
   if (t !== undefined) return t;
   const v = m.values[row * m.stride + column];
   return Number.isFinite(v) ? String(v) : undefined;
+}
+
+/** The text of a cell read as text: its text, or its number as written canonically; "" when empty. */
+export function textOf(m: FeatureMatrix, row: number, column: number): string {
+  const t = m.text?.(row, column);
+  if (t !== undefined) return t;
+  const v = m.values[row * m.stride + column];
+  return v === v ? String(v) : "";
 }
 
 /** Sorts categories numerically when all are numbers, else by code unit; deterministic everywhere. */
@@ -146,7 +161,14 @@ export function fit(m: FeatureMatrix, plan: FeaturePlan): FittedStats {
   const cat = new Set(plan.categorical ?? []);
   const std = new Set(plan.standardize ?? []);
   const mm = new Set(plan.minmax?.features ?? []);
-  const features: FeatureStats[] = plan.names.map((name, j) => ({ name, kind: cat.has(j) ? "categorical" : "numeric" }));
+  const features: FeatureStats[] = plan.names.map((name, j) => ({ name, kind: plan.text?.feature === j ? "text" : cat.has(j) ? "categorical" : "numeric" }));
+  if (plan.text) {
+    const j = plan.text.feature;
+    const texts = function* () {
+      for (let i = 0; i < n; i++) yield textOf(m, m.rows[i], m.columns[j]);
+    };
+    features[j].text = fitText(texts(), plan.text.plan);
+  }
   const stats: FittedStats = { format: "nnspec-preprocess", version: 1, features, width: 0, outputs: [], shape: [] };
   if (plan.scale !== undefined && plan.scale !== 1) stats.scale = plan.scale;
   if (plan.minmax) stats.range = plan.minmax.range ?? [0, 1];
@@ -189,6 +211,7 @@ export function fit(m: FeatureMatrix, plan: FeaturePlan): FittedStats {
   }
   for (const f of features) {
     if (f.kind === "categorical") for (const c of f.categories ?? []) stats.outputs.push(`${f.name}=${c}`);
+    else if (f.kind === "text") for (let i = 0; i < f.text!.length; i++) stats.outputs.push(`${f.name}[${i}]`);
     else stats.outputs.push(f.name);
   }
   stats.width = stats.outputs.length;
@@ -267,9 +290,14 @@ export function transform(m: FeatureMatrix, stats: FittedStats): Float32Array {
       off += f.categories?.length ?? 0;
       return new Map((f.categories ?? []).map((c, i) => [c, i]));
     }
+    if (f.kind === "text") {
+      off += f.text!.length;
+      return textLookup(f.text!);
+    }
     off += 1;
     return undefined;
   });
+  const texts = stats.features.map((f, j) => (f.kind === "text" ? j : -1)).filter((j) => j >= 0);
   const numeric = stats.features.map((f, j) => (f.kind === "numeric" ? j : -1)).filter((j) => j >= 0);
   const A = Float64Array.from(numeric, (j) => a[j]);
   const B = Float64Array.from(numeric, (j) => b[j]);
@@ -291,6 +319,7 @@ export function transform(m: FeatureMatrix, stats: FittedStats): Float32Array {
       const at = c === undefined ? undefined : lookups[j]!.get(c);
       if (at !== undefined) out[o + offsets[j] + at] = 1;
     }
+    for (const j of texts) encodeText(textOf(m, rows[i], m.columns[j]), stats.features[j].text!, lookups[j]!, out, o + offsets[j]);
   }
   return out;
 }

@@ -24,7 +24,52 @@ export interface Table {
   lines?: Int32Array;
   /** IDX: the shape of one item (an image's [28, 28]). */
   itemShape?: number[];
+  /** Several files read as one (`from [...]`): each file and its first row, in order. */
+  parts?: { path: string; start: number }[];
 }
+
+/**
+ * Files of a list as one table: the rows of each after the one before, plus a last column `file`
+ * holding each row's position in the list. The caller checks that every file has the first's width.
+ */
+export function concatTables(tables: readonly Table[], fileColumn: string): Table {
+  // An empty file adds no rows (and may have no columns at all).
+  const first = tables.find((t) => t.n > 0) ?? tables[0];
+  const w = first.width;
+  const W = w + 1;
+  const n = tables.reduce((a, t) => a + t.n, 0);
+  const values = new Float64Array(n * W);
+  const text = new Map<number, string>();
+  const markers = new Map<number, string>();
+  const lines = new Int32Array(n);
+  const parts: { path: string; start: number }[] = [];
+  let row = 0;
+  tables.forEach((t, k) => {
+    parts.push({ path: t.path, start: row });
+    if (t.n === 0) return;
+    for (let r = 0; r < t.n; r++) {
+      const o = (row + r) * W;
+      for (let c = 0; c < w; c++) values[o + c] = t.values[r * w + c];
+      values[o + w] = k;
+    }
+    for (const [at, v] of t.text) text.set((row + Math.floor(at / w)) * W + (at % w), v);
+    for (const [at, v] of t.markers) markers.set((row + Math.floor(at / w)) * W + (at % w), v);
+    if (t.lines) lines.set(t.lines, row);
+    row += t.n;
+  });
+  return { path: tables[0].path, names: [...(first.names ?? Array.from({ length: w }, (_, c) => String(c))), fileColumn], headerLine: first.headerLine, width: W, n, values, text, markers, lines, parts };
+}
+
+/** The position in the list of the file a row of `t` comes from (0 for a single file). */
+export function partOf(t: Table, row: number): number {
+  if (!t.parts) return 0;
+  let k = t.parts.length - 1;
+  while (k > 0 && t.parts[k].start > row) k--;
+  return k;
+}
+
+/** The file a row of `t` comes from. */
+export const rowFile = (t: Table, row: number): string => t.parts?.[partOf(t, row)].path ?? t.path;
 
 /** Something wrong with a file, as a catalog key and its parameters; the builder adds the spec's span. */
 export interface ReadProblem {
@@ -35,7 +80,8 @@ export interface ReadProblem {
 
 /** Where a cell is, for messages: `data/iris.csv, line 7, column 3 (`petal_width`)`, or `item 5` in IDX files. */
 export function cellWhere(t: Table, row: number, column?: number, names?: readonly (string | undefined)[]): string {
-  let s = t.lines ? `${t.path}, line ${t.lines[row]}` : `${t.path}, item ${row}`;
+  const path = rowFile(t, row);
+  let s = t.lines ? `${path}, line ${t.lines[row]}` : `${path}, item ${row}`;
   if (column !== undefined && (t.width > 1 || names?.[column] !== undefined)) {
     s += `, column ${column}`;
     const name = names?.[column];
@@ -92,6 +138,16 @@ export class TableBuilder {
     this.lines[this.n] = line;
     this.n++;
     return true;
+  }
+
+  /** Adds a one-column row holding `text` as it is (a `format: lines` example). */
+  addText(text: string, line: number): void {
+    if (this.width < 0) this.width = 1;
+    this.ensure();
+    this.values[this.n] = NaN;
+    this.text.set(this.n, text);
+    this.lines[this.n] = line;
+    this.n++;
   }
 
   /**

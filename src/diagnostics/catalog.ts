@@ -711,7 +711,7 @@ export const CATALOG = {
     severity: "error",
     message: "{test} does not have the layout of {train}: {detail}",
     label: "read here",
-    explain: "`test_from` is read with the columns, features and label of `from`, so both files need the same columns.",
+    explain: "`test_from` is read with the columns, features and label of `from`, so both files need the same columns; so do the files of a list (`from [\"a.txt\", \"b.txt\"]`), which are read as one table.",
   },
   dataBadSelector: {
     code: "NN0622",
@@ -754,6 +754,14 @@ export const CATALOG = {
     explain:
       "The interpreter and the generated code allocate every tensor of a batch before training, so each dimension must be a number. A symbolic dimension (`x: [steps, 8]`) checks shapes for any length, but a `train` block needs the length its data gives; declare it (`x: [8, 8]`), or keep the general model and train a copy with numbers.",
   },
+  embeddingTooFewIds: {
+    code: "NN0425",
+    severity: "error",
+    message: "`{layer}` of `{model}` has {rows} rows, but data `{data}` gives {ids} token ids",
+    label: "too few rows for the ids",
+    explain:
+      "A `text` feature turns each token into an id: 0 pads, 1 is a token outside the vocabulary, and the vocabulary's tokens follow, so the ids run up to the vocabulary size (`vocab:`, or every token of the training split) minus one. An embedding looks each id up in its table, which needs a row per id: an id past the table has no vector (TensorFlow.js fails on it; the interpreter would read zeros).",
+  },
   dataFileNotFound: {
     code: "NN0623",
     severity: "warning",
@@ -761,6 +769,14 @@ export const CATALOG = {
     message: "{path} does not exist yet: `nnspec train` needs it",
     label: "no such file",
     explain: "The spec checks without its data, but training reads the file. A path close to a file that does exist is an error with a fix instead (NN0601); a file that is simply not there yet (a data set you still have to download or install) is this warning.",
+  },
+  dataFileList: {
+    code: "NN0624",
+    severity: "error",
+    message: "{message}",
+    label: "{label}",
+    explain:
+      "`from [\"english.txt\", \"french.txt\"]` reads several text files (CSV, whitespace-separated or `format: lines`) as one table, the rows of each file after the one before, and adds a column `file` holding each row's position in the list (0, 1, ...), so one file per class is labelled with `label file: class(2, names: [english, french])`. IDX files and `labels:` files cannot be listed.",
   },
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -24,10 +24,17 @@ const selector: PropertySchema = {
   items: { anyOf: [{ type: "string" }, { type: "integer", minimum: 0 }, { type: "object", required: ["range"] }] },
 };
 const fraction: PropertySchema = { description: "a fraction in [0, 1] or a row count", type: "number", minimum: 0 };
+/** How a data file is read: delimited text, IDX arrays, whitespace-separated numbers, or one text example per line. */
+export const DATA_FORMATS = ["csv", "idx", "whitespace", "lines"] as const;
+export type DataFormat = (typeof DATA_FORMATS)[number];
+
 const source = obj(
   {
-    path: { description: "a file path (relative to the spec)", type: "string" },
-    format: { description: "`csv`, `idx` or `whitespace`", enum: ["csv", "idx", "whitespace"] },
+    path: {
+      description: "a file path (relative to the spec), or a list of them",
+      anyOf: [{ type: "string" }, { type: "array", minItems: 1, items: { type: "string" } }],
+    },
+    format: { description: "`csv`, `idx`, `whitespace` or `lines` (each line one text example, in a column `line`)", enum: [...DATA_FORMATS] },
     header: { description: "true or false (whether the first row names the columns)", type: "boolean", default: false },
     skip: { description: "a non-negative integer (lines to skip before the data)", type: "integer", minimum: 0, default: 0 },
     delimiter: { description: "a one-character string such as \",\" or \";\"", type: "string", minLength: 1, maxLength: 1 },
@@ -47,7 +54,7 @@ const kindStmt = (name: string, catalog: StatementKind["catalog"], doc: string):
 const s = (k: StatementKind): [string, StatementKind] => [k.name, k];
 
 export const DATA_STATEMENTS: ReadonlyMap<string, StatementKind> = new Map([
-  s({ name: "from", doc: "The data file: `from \"iris.csv\" skip: 1`. CSV (optionally gzip), whitespace-separated text, or IDX images with `labels:`.", once: true, args: { positional: ["path"] }, schema: source }),
+  s({ name: "from", doc: "The data file: `from \"iris.csv\" skip: 1`. CSV (optionally gzip), whitespace-separated text, IDX images with `labels:`, or text one example per line (`format: lines`). A list of files is read as one table with a column `file` holding each row's file (0, 1, ...): one file per class, as `label file: class(3, names: [a, b, c])`.", once: true, args: { positional: ["path"] }, schema: source }),
   s({ name: "test_from", doc: "A separate test file with the same layout as `from` (e.g. the Fashion-MNIST test images).", once: true, args: { positional: ["path"] }, schema: source }),
   s({ name: "columns", doc: "Names the columns of a file without a header: `columns a, b, c`.", once: true, args: { positional: [], rest: "names" }, schema: obj({ names: { description: "column names", type: "array", minItems: 1, items: { type: "string" } } }, ["names"]) }),
   s({ name: "features", doc: "The input columns, by name, index or range: `features 0..3` or `features sepal_length, petal_width`.", once: true, args: { positional: [], rest: "columns" }, schema: obj({ columns: selector }, ["columns"]) }),
@@ -57,6 +64,25 @@ export const DATA_STATEMENTS: ReadonlyMap<string, StatementKind> = new Map([
   s({ name: "minmax", doc: "Scales features into `range` (default [0, 1]), fitted on the training split only.", once: true, args: { positional: [], rest: "columns" }, schema: obj({ columns: selector, range: { description: "a list of two numbers [low, high]", type: "array", items: { type: "number" }, minItems: 2, maxItems: 2, default: [0, 1] } }) }),
   s({ name: "scale", doc: "Multiplies every feature by a constant: `scale 1/255` for pixel values.", once: true, args: { positional: ["factor"] }, schema: obj({ factor: { description: "a number", type: "number" } }, ["factor"]) }),
   s({ name: "onehot", doc: "One-hot encodes categorical feature columns: `onehot color, size`.", once: true, args: { positional: [], rest: "columns" }, schema: obj({ columns: selector }, ["columns"]) }),
+  s({
+    name: "text",
+    doc: "Turns a text column into token ids, with a vocabulary fitted on the training split: `text review words, length: 200, vocab: 20000` or `text line chars`. Id 0 pads, 1 stands for a token outside the vocabulary; the vocabulary is saved with a trained model, so `predict` takes raw text.",
+    once: true,
+    args: { positional: ["column"], bareChoice: { option: "tokens", values: ["chars", "words"] } },
+    schema: obj(
+      {
+        column: { description: "the text column, by name or 0-based index", anyOf: [{ type: "string" }, { type: "integer", minimum: 0 }] },
+        tokens: { description: "`chars` (each character a token) or `words` (split at whitespace)", enum: ["chars", "words"], default: "words" },
+        length: { description: "a positive integer (tokens per example, padded or truncated; default the longest training text)", type: "integer", minimum: 1 },
+        vocab: { description: "an integer of at least 3 (most ids, padding and out-of-vocabulary included; default every training token)", type: "integer", minimum: 3 },
+        case: { description: "`lower` (lower-case the text) or `keep`", enum: ["lower", "keep"], default: "lower" },
+        punctuation: { description: "`strip` (remove ASCII punctuation) or `keep`", enum: ["strip", "keep"], default: "strip" },
+        pad: { description: "`end` or `start` (where padding goes)", enum: ["end", "start"], default: "end" },
+        truncate: { description: "`end` or `start` (where a long text is cut)", enum: ["end", "start"], default: "end" },
+      },
+      ["column"],
+    ),
+  }),
   s({ name: "reshape", doc: "Reshapes each row of features, e.g. flat pixels to images: `reshape [8, 8, 1]`.", once: true, args: { positional: ["shape"] }, schema: obj({ shape: { description: "a list of positive integers such as [8, 8, 1]", type: "array", minItems: 1, items: { type: "integer", minimum: -1 } } }, ["shape"]) }),
   s({ name: "missing", doc: "What to do with empty or NaN cells: `error` (default), `drop` the row, or fill with the training `mean`.", once: true, args: { positional: ["policy"] }, schema: obj({ policy: { description: "`error`, `drop` or `mean`", enum: ["error", "drop", "mean"], default: "error" } }, ["policy"]) }),
   s({

@@ -5,6 +5,8 @@ import { dirname, relative, resolve as resolvePath } from "node:path";
 import { DiagnosticSink, hasErrors, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { loadDataSync, requests, type LoadedData } from "../data/index.ts";
 import { readTableSync, type ReadResult, type SourceOptions } from "../data/node/read.ts";
+import { LINE_COLUMN } from "../data/source.ts";
+import { idCount } from "../data/text.ts";
 import type { DataSpec } from "../lang/program.ts";
 import type { LineMap, Span } from "../diagnostics/span.ts";
 import type { ModelSpec, Program } from "../lang/program.ts";
@@ -217,7 +219,8 @@ function resultOf(r: { data?: LoadedData; diagnostics: readonly Diagnostic[] }):
   const d = r.data;
   if (!d) return { diagnostics: r.diagnostics };
   const { train, val, test, unused, kfold } = d.split;
-  const layout: DataLayout = { featureShape: d.train.featureShape, featureNames: d.featureNames, label: d.label, classNames: d.classNames, split: { train, val, test, unused, ...(kfold ? { kfold } : {}) } };
+  const text = d.stats.features.find((f) => f.text)?.text;
+  const layout: DataLayout = { featureShape: d.train.featureShape, featureNames: d.featureNames, label: d.label, classNames: d.classNames, split: { train, val, test, unused, ...(kfold ? { kfold } : {}) }, ...(text ? { ids: idCount(text) } : {}) };
   return { layout, diagnostics: r.diagnostics };
 }
 
@@ -283,6 +286,7 @@ export function readDataHeader(absPath: string, how: HeaderRequest): DataHeader 
   const skipped = lines.slice(0, how.skip);
   const rest = lines.slice(how.skip).filter((l) => l.trim() !== "");
   if (rest.length === 0) return skipped.length < how.skip ? undefined : { error: "no data rows" };
+  if (how.format === "lines") return { columns: [how.header ? rest[0].trim() : LINE_COLUMN], count: 1 };
   const first = cells(rest[0]);
   const hasHeader = how.header ?? false; // as the loader reads it: a header row only with `header: true`
   const out: DataHeader = hasHeader ? { columns: first.map((c) => c.trim()), count: first.length } : { count: first.length };

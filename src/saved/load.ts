@@ -7,6 +7,7 @@
  * has changed since the save are errors naming the file and the fix. Pure: bytes and text in.
  */
 import type { FittedStats } from "../data/preprocess.ts";
+import { DATA_STATEMENTS } from "../lang/statements.ts";
 import type { Json } from "../core/json.ts";
 import { paramsOf, type ConcreteModel, type ConcreteParam } from "../check/concrete.ts";
 import { MODEL_FILE, modelTopology, SIDECAR_FILE, type KerasLayer, type ModelTopology, type Sidecar, type WeightSpec } from "./save.ts";
@@ -122,6 +123,8 @@ export function parseSaved(a: SavedArtifacts): Result<SavedModel> {
   const pre = meta.preprocess as FittedStats | undefined;
   if (!isObject(pre) || pre.format !== "nnspec-preprocess" || !Array.isArray(pre.features) || !Array.isArray(pre.shape))
     return fail(`${sc} has no valid preprocessing statistics (\`preprocess\`); ${retrain(a.dir)}`);
+  const badText = pre.features.find((f) => isObject(f) && f.kind === "text" && !validText(f.text));
+  if (badText) return fail(`${sc}: the text feature \`${String(badText.name)}\` has no valid vocabulary and tokenizer (\`text\`); ${retrain(a.dir)}`);
   for (const k of ["model", "data"] as const) if (typeof meta[k] !== "string") return fail(`${sc} does not name the ${k}; ${retrain(a.dir)}`);
   if (!isObject(meta.config) || !isObject((meta.config as Record<string, unknown>).loss)) return fail(`${sc} has no training configuration (\`config\`); ${retrain(a.dir)}`);
   return { ok: true, value: { topology: topo as unknown as ModelTopology, weightSpecs: specs, weights, meta: meta as unknown as Sidecar } };
@@ -195,4 +198,20 @@ export function applyWeights(model: ConcreteModel<ConcreteParam & { value: { set
   if (extra) return fail(`${mj} has a weight \`${extra.name}\` that the model does not; ${fix}`);
   for (const p of paramsOf(model)) p.value.set(saved.weights.get(p.id)!);
   return { ok: true, value: undefined };
+}
+
+/** A saved text feature's tokenizer: what `transform` reads. */
+function validText(t: unknown): boolean {
+  if (!isObject(t)) return false;
+  const v = t as Record<string, unknown>;
+  // the values the `text` statement allows
+  const props = DATA_STATEMENTS.get("text")!.schema.properties;
+  const oneOf = (k: string) => (props[k].enum as unknown[]).includes(v[k]);
+  return (
+    ["tokens", "case", "punctuation", "pad", "truncate"].every(oneOf) &&
+    Number.isInteger(v.length) &&
+    (v.length as number) >= 1 &&
+    Array.isArray(v.vocabulary) &&
+    v.vocabulary.every((x) => typeof x === "string")
+  );
 }

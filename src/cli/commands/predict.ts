@@ -14,7 +14,7 @@ import { shortList } from "../../util/list.ts";
 import { sourceOf } from "../../data/source.ts";
 import { dirname, resolve as resolvePath } from "node:path";
 import { readTable, type SourceOptions } from "../../data/node/read.ts";
-import { transform } from "../../data/preprocess.ts";
+import { textOf, transform } from "../../data/preprocess.ts";
 import { cellWhere, type Table } from "../../data/table.ts";
 import type { DataSpec } from "../../lang/program.ts";
 import type { Sidecar } from "../../saved/save.ts";
@@ -71,8 +71,8 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   const src = source.opts;
   const ownFile = source.path !== undefined && resolvePath(dirname(resolvePath(path)), source.path) === resolvePath(input);
   const skip = skipFlag ?? (ownFile ? src.skip : 0);
-  const asCsv = src.format !== "whitespace" || /\.csv(\.gz)?$/i.test(input);
-  const opts: SourceOptions = { format: asCsv ? "csv" : "whitespace", header: src.header, delimiter: asCsv && src.format !== "whitespace" ? src.delimiter : undefined, skip };
+  const asCsv = (src.format !== "whitespace" && src.format !== "lines") || /\.csv(\.gz)?$/i.test(input);
+  const opts: SourceOptions = { format: asCsv ? "csv" : src.format, header: src.header, delimiter: asCsv && src.format !== "whitespace" && src.format !== "lines" ? src.delimiter : undefined, skip };
   const read = await readTable(resolvePath(input), input, opts);
   if (!("table" in read)) {
     // A row narrower or wider than the first is often a metadata line above the rows.
@@ -99,7 +99,10 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   const inSize = model.tensors[model.inputs[0]].size;
   if (stats.width !== inSize) return error(`the preprocessing saved in ${dir} gives ${stats.width} values per row, but model \`${meta.model}\` takes ${inSize}; save the model again with \`nnspec train ${path} --out ${dir}\``);
   const out = predict(model, x, table.n);
-  const csv = predictionCsv(out, table.n, model.tensors[model.outputs[0]].size, meta);
+  // Predictions from text start with the text they were made from.
+  const textAt = stats.features.findIndex((f) => f.kind === "text");
+  const echo = textAt < 0 ? undefined : { name: stats.features[textAt].name, values: Array.from({ length: table.n }, (_, r) => textOf(tableMatrix(table, [r], cols.value), r, cols.value[textAt])) };
+  const csv = predictionCsv(out, table.n, model.tensors[model.outputs[0]].size, meta, echo);
   if (output === undefined) {
     io.stdout.write(csv);
     return 0;
@@ -171,7 +174,7 @@ function badCells(t: Table, cols: number[], meta: Sidecar, input: string, header
   for (let r = 0; r < t.n && problems.length < CELL_LIMIT; r++) {
     for (let j = 0; j < cols.length && problems.length < CELL_LIMIT; j++) {
       const f = features[j];
-      if (f.kind === "categorical") continue;
+      if (f.kind !== "numeric") continue;
       const idx = r * t.width + cols[j];
       const v = t.values[idx];
       if (v === v) continue;
@@ -202,7 +205,7 @@ export function csvField(s: string): string {
 const num = (v: number, digits: number): string => (Number.isFinite(v) ? String(Number(v.toPrecision(digits))) : String(v));
 
 /** The predictions as CSV, by task: class and probabilities, 0/1 and probability per label, or values. */
-export function predictionCsv(out: Float32Array, n: number, width: number, meta: Sidecar): string {
+export function predictionCsv(out: Float32Array, n: number, width: number, meta: Sidecar, echo?: { name: string; values: string[] }): string {
   const label = meta.preprocess.label ?? meta.label;
   const columns = label?.columns ?? [];
   const nameOf = (c: string | undefined, dflt: string) => (c === undefined || /^\d+$/.test(c) ? dflt : c);
@@ -240,6 +243,7 @@ export function predictionCsv(out: Float32Array, n: number, width: number, meta:
     rows.push(names);
     for (let i = 0; i < n; i++) rows.push(Array.from(out.subarray(i * width, (i + 1) * width), (v) => num(v, 7)));
   }
+  if (echo) rows.forEach((r, i) => r.unshift(i === 0 ? echo.name : echo.values[i - 1]));
   return rows.map((r) => r.map(csvField).join(",")).join("\n") + "\n";
 }
 

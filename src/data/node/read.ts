@@ -9,7 +9,9 @@ import { promisify } from "node:util";
 import { gunzip, gunzipSync } from "node:zlib";
 import { parse as parseCsv, type CsvError } from "csv-parse/sync";
 import { parseIdx } from "../idx.ts";
-import type { SourceOptions } from "../source.ts";
+import { guessFormat, LINE_COLUMN, type SourceOptions } from "../source.ts";
+
+export { guessFormat };
 import { TableBuilder, type ReadProblem, type Table } from "../table.ts";
 
 export type { ReadProblem };
@@ -23,10 +25,6 @@ export type ReadResult = { table: Table } | { problems: ReadProblem[] };
 /** At most this many problems are collected from one file before reading stops. */
 export const MAX_PROBLEMS = 10;
 
-/** IDX files by their conventional names: `train-images-idx3-ubyte(.gz)`, `x.idx(.gz)`. */
-export function guessFormat(path: string): "csv" | "idx" {
-  return /(idx\d*-ubyte|\.idx\d*)(\.gz)?$/i.test(path) ? "idx" : "csv";
-}
 
 /** Reads and parses one file. `shown` is the path as the spec writes it. Never throws. */
 export async function readTable(absPath: string, shown: string, opts: SourceOptions): Promise<ReadResult> {
@@ -108,7 +106,7 @@ function decodeTable(bytes: Uint8Array, shown: string, opts: SourceOptions): Rea
 export const lineWhere = (path: string, line: number) => `${path}, line ${line}`;
 
 /**
- * Parses CSV or whitespace-separated text into a table: skips `skip` lines, reads a header row when
+ * Parses CSV, whitespace-separated text or text one example per line into a table: skips `skip` lines, reads a header row when
  * asked, and stops at the first malformed record or after MAX_PROBLEMS ragged rows.
  */
 export function parseText(text: string, shown: string, opts: SourceOptions): ReadResult {
@@ -148,6 +146,19 @@ export function parseText(text: string, shown: string, opts: SourceOptions): Rea
     });
     return problems.length < MAX_PROBLEMS;
   };
+  if (opts.format === "lines") {
+    // One example per line, kept as text even when it reads as a number; blank lines are skipped.
+    const lines = body.split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      const t = lines[i].replace(/\r$/, "").trim();
+      if (!t) continue;
+      if (wantHeader && names === undefined) {
+        names = [t];
+        headerLine = skip + i + 1;
+      } else builder.addText(t, skip + i + 1);
+    }
+    return { table: builder.build(names ?? [LINE_COLUMN], headerLine) };
+  }
   if (opts.format === "whitespace") splitWhitespace(body, skip, onRecord);
   else {
     const delimiter = opts.delimiter ?? ",";
