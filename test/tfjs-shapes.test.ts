@@ -632,6 +632,53 @@ describe("models the checker rejects", () => {
     }
   });
 
+  it("the padding mask of `embedding mask_zero`: through the layers that carry it, TensorFlow.js applies it in the recurrent layer; after one that drops it, check refuses the recurrent layer", () => {
+    // With the mask, the lstm skips padded steps: ids padded at the end and at the start give the
+    // same output. A layer that drops the mask (check warns) leaves TensorFlow.js holding it anyway
+    // for the next recurrent layer, where nnspec has none: check refuses that (NN0313).
+    const layers = [
+      "dense 8",
+      "dense 8 tanh",
+      "dense 8 activation: leaky_relu(0.2)",
+      "dropout 0.3",
+      "relu",
+      "gelu",
+      "sigmoid",
+      "tanh",
+      "linear",
+      "leaky_relu",
+      "elu",
+      "softmax",
+      "batchnorm",
+      "layernorm",
+      "conv1d 8 kernel: 3 padding: same",
+      "lstm 6 return_sequences: true",
+      "gru 6 bidirectional: concat return_sequences: true",
+    ];
+    const ends = [3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const starts = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 4];
+    const verdicts: string[] = [];
+    for (const line of layers) {
+      const { model, diagnostics } = front(`model m(ids: int[12]) -> y {\n  embedding 20 8 mask_zero: true\n  ${line}\n  lstm 5\n}\n`);
+      // a recurrent layer after one that dropped the mask: tfjs would still apply it, check refuses
+      const stale = diagnostics.some((d) => d.code === "NN0313");
+      expect(diagnostics.filter((d) => d.severity === "error" && d.code !== "NN0313").map((d) => d.message)).toEqual([]);
+      const dropped = diagnostics.some((d) => d.code === "NN0311");
+      expect(stale).toBe(dropped);
+      if (stale) {
+        verdicts.push(`-${line}`);
+        continue;
+      }
+      const m = buildTfjs(model!);
+      const [a, b] = tf.tidy(() => [ends, starts].map((ids) => Array.from((m.predict(tf.tensor2d([ids], [1, 12], "int32")) as tf.Tensor).dataSync())));
+      m.dispose();
+      const same = a.every((v, k) => Math.abs(v - b[k]) < 1e-6);
+      expect(same, `${line}: check says the mask reaches the lstm, tfjs outputs ${a} and ${b}`).toBe(true);
+      verdicts.push(`+${line}`);
+    }
+    expect(verdicts.some((v) => v.startsWith("+")) && verdicts.some((v) => v.startsWith("-"))).toBe(true);
+  });
+
   it("symbolic weight shapes: the checker accepts them with unknown parameters, tfjs cannot build them", () => {
     const { model, diagnostics } = front("model m(x: [n]) -> y {\n  y = x -> dense 3\n}\n");
     expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);

@@ -12,6 +12,8 @@ export interface ConcreteTensor {
   shape: number[];
   size: number;
   dtype: "float" | "int";
+  /** It carries the padding mask of these ids (a tensor index): a step whose id is 0 is padding. */
+  mask?: number;
 }
 
 export interface ConcreteParam {
@@ -102,7 +104,10 @@ export function concreteModel(checked: CheckedModel): { model?: ConcreteModel; e
       l1: d.l1 ?? 0,
       l2: d.l2 ?? 0,
     }));
-    layers.push({ info, factory, inputs: inIds as number[], output: addTensor(info.name, outShape, "float"), params });
+    const out = addTensor(info.name, outShape, "float");
+    const mask = checked.tensors.get(cl.spec.name)?.mask;
+    if (mask) tensors[out].mask = ids.get(mask.ids);
+    layers.push({ info, factory, inputs: inIds as number[], output: out, params });
   }
   const outputs: number[] = [];
   for (const o of checked.outputs) {

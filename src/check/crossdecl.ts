@@ -654,6 +654,11 @@ export function checkTrain(t: TrainSpec, checked: CheckedModel, info: DataInfo, 
     sink.report("trainSeveralInputsOutputs", t.node.model?.span ?? t.node.span, { model: model.name, inputs: count(model.inputs.length, "input"), outputs: count(model.outputs.length, "output") });
     return;
   }
+  if (single?.mask) {
+    const made = model.layers.find((x) => x.name === single!.mask!.layer);
+    const site = inModel(t, model, model.node.name?.span ?? model.node.span, "trained here");
+    sink.report("maskAtOutput", t.node.model?.span ?? t.node.span, { model: model.name, source: single.mask.layer }, { labels: made && model.file === t.file ? [{ span: made.options.spans.get("/mask_zero") ?? made.node.span, message: "the mask is made here" }] : site.labels });
+  }
   if (single && t.loss && sound("loss")) checkLossAgainstOutput(t, model, outputHead(checked, single), t.loss, info.spec.label, info, sink);
   checkFeatures(t, model, checked, info, sink);
   checkTextIds(t, model, checked, info, sink);

@@ -21,6 +21,11 @@ export interface TensorInfo {
   dtype: "float" | "int";
   /** The layer that produced it; undefined for a model input. */
   producer?: CheckedLayer;
+  /** It carries a padding mask: the embedding that made it, the ids it reads (id 0 is padding), and
+   * whether a recurrent layer has used it yet. */
+  mask?: { layer: string; ids: string; used: boolean };
+  /** A mask was dropped on the way here (by `by`): TensorFlow.js would still apply it downstream. */
+  lostMask?: { layer: string; by: string };
 }
 
 export interface CheckedModel {

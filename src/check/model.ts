@@ -93,9 +93,28 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
       continue;
     }
     if (params && l.options.values.trainable === false) params = { trainable: 0, nonTrainable: params.trainable + params.nonTrainable };
+    // The padding mask of `embedding mask_zero`: made, passed on, used, or refused.
+    const rule = l.kind.mask?.(l.options.full);
+    const inMask = ins.find((t) => t!.mask)?.mask;
+    const madeAt = (name: string): Label[] => {
+      const made = spec.layers.find((x) => x.name === name);
+      return made ? [{ span: made.options.spans.get("/mask_zero") ?? made.node.span, message: "the mask is made here" }] : [];
+    };
+    const carries = rule === "keeps" || rule === "uses" || rule === "ends";
+    // dropped before anything used it: `mask_zero` does nothing here
+    if (inMask && !inMask.used && !carries) sink.report("maskDropped", l.node.op.span, { layer: l.name, source: inMask.layer, kind: l.kind.name }, { labels: madeAt(inMask.layer) });
+    const lost = inMask ? undefined : ins.find((t) => t!.lostMask)?.lostMask;
+    if (lost && (rule === "uses" || rule === "ends")) {
+      sink.report("maskStale", l.node.op.span, { layer: l.name, source: lost.layer, by: lost.by }, { labels: [...madeAt(lost.layer), ...labelAt(spec, lost.by, "drops it")] });
+      complete = false;
+      continue;
+    }
+    const mask = rule === "makes" ? { layer: l.name, ids: l.inputs[0], used: false } : rule === "keeps" ? inMask : rule === "uses" && inMask ? { ...inMask, used: true } : undefined;
+    // a mask that stops here stays in TensorFlow.js's hands for every recurrent layer after
+    const lostMask = mask ? undefined : inMask ? { layer: inMask.layer, by: l.name } : lost;
     const checked: CheckedLayer = { spec: l, inputShapes: inShapes, output: out, params, flops: l.kind.flops(inShapes, out, l.options.values) };
     layers.push(checked);
-    tensors.set(l.name, { name: l.name, shape: out, dtype: intIn && l.kind.ints === "passes" ? "int" : "float", producer: checked });
+    tensors.set(l.name, { name: l.name, shape: out, dtype: intIn && l.kind.ints === "passes" ? "int" : "float", producer: checked, ...(mask ? { mask } : {}), ...(lostMask ? { lostMask } : {}) });
   }
   const outputs: TensorInfo[] = [];
   for (const o of spec.outputs) {
@@ -123,6 +142,12 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
     }
   }
   return { spec, inputs, layers, outputs, tensors, complete };
+}
+
+/** A label on the layer of that name, if the model has it. */
+function labelAt(spec: ModelSpec, name: string, message: string): Label[] {
+  const l = spec.layers.find((x) => x.name === name);
+  return l ? [{ span: l.node.span, message }] : [];
 }
 
 /** The layers a tensor came through, newest last, as labels on their lines and one note. */

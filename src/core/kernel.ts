@@ -67,6 +67,8 @@ export interface KernelBinding {
   capacity: number;
   precision: Precision;
   ins: Buf[];
+  /** Per input: the ids whose zeros mark its padded steps (`embedding mask_zero`), or null. */
+  masks: (Buf | null)[];
   out: Buf;
   params: Buf[];
   /** Gradient buffers; null where no gradient is wanted (model inputs, frozen parameters). */

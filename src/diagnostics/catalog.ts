@@ -212,6 +212,35 @@ export const CATALOG = {
     explain:
       "The interpreter keeps each parameter tensor and each layer's output in one typed array, and a JavaScript typed array holds at most 2^31 − 1 values (TensorFlow.js has the same bound). A layer whose weights or per-example output exceed it could never be allocated, so `check` says so instead of `train` failing with a RangeError.",
   },
+  maskDropped: {
+    code: "NN0311",
+    severity: "warning",
+    name: "mask-dropped",
+    message: "`{layer}` drops the padding mask that `{source}` makes before any recurrent layer uses it",
+    label: "`{kind}` does not carry a mask",
+    help: "read the sequence with a recurrent layer before this one (an `lstm`, `gru` or `simple_rnn` uses the mask), or remove `mask_zero: true`",
+    explain:
+      "`embedding ... mask_zero: true` marks the steps whose id is 0 as padding. Layers that work step by step (dense, dropout, relu and the other plain activations, batch and layer normalization) pass the mark on; recurrent layers use it (a padded step leaves the state unchanged) and pass it on while they return every step. Any other layer drops it, as TensorFlow.js does: the layers after it then treat padded steps like the others, and `mask_zero` has no effect.",
+  },
+  maskStale: {
+    code: "NN0313",
+    severity: "error",
+    message: "`{layer}` would read the padding mask of `{source}` in TensorFlow.js, which `{by}` drops on the way",
+    label: "the mask no longer reaches this layer",
+    help: "read the sequence with a recurrent layer before `{by}`, or remove `mask_zero: true`",
+    explain:
+      "A layer that does not carry the padding mask of `embedding ... mask_zero: true` drops it, and the layers after it treat every step alike; that is what nnspec and PyTorch compute. TensorFlow.js, however, keeps the last mask it saw and hands it to every later recurrent layer, even one whose steps no longer line up with the ids. The two would train different models, so a recurrent layer may not follow a layer that dropped a mask.",
+  },
+  maskAtOutput: {
+    code: "NN0312",
+    severity: "warning",
+    name: "masked-output",
+    message: "the output of `{model}` still carries the padding mask that `{source}` makes; training counts the padded steps",
+    label: "masked output",
+    help: "end the mask before the output: a recurrent layer without `return_sequences` reads the sequence down to one vector",
+    explain:
+      "Keras weights the loss of a masked output by its mask, so padded steps do not count. TensorFlow.js does not, and neither do nnspec's losses and metrics, which count every value of the output: a per-step output trained on padded sequences learns to predict the padding too.",
+  },
   intInput: {
     code: "NN0309",
     severity: "error",

@@ -28,8 +28,9 @@ export interface TorchLayer {
   module?: string;
   /** The layout the inputs must be in; `any` takes them as they come (elementwise layers). */
   layout: TorchLayout | "any";
-  /** The forward expression: `self` is the submodule, `layout` the one the inputs arrive in. */
-  call(inputs: string[], self: string, layout: TorchLayout): string;
+  /** The forward expression: `self` is the submodule, `layout` the one the inputs arrive in, `mask`
+   * (for a layer that uses one) a boolean [batch, steps] expression, true on the steps that count. */
+  call(inputs: string[], self: string, layout: TorchLayout, mask?: string): string;
   /** Interpreter parameter name → the submodule's attribute holding it (attributes separated by a
    * space where the conversion gives several tensors), and how it converts. */
   weights?: Record<string, { attr: string; convert: TorchConvert }>;

@@ -69,6 +69,7 @@ export class Plan {
         capacity,
         precision: p,
         ins: l.inputs.map((t) => this.values[t]),
+        masks: l.inputs.map((t) => (m.tensors[t].mask === undefined ? null : this.values[m.tensors[t].mask!])),
         out: this.values[l.output],
         params: l.params.map((q) => q.value),
         dIns: l.inputs.map((t) => (liveLayers[i] ? this.grads[t] : null)),

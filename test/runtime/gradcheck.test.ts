@@ -195,6 +195,9 @@ const CASES: Case[] = [
   { name: "bidirectional lstm concat, sequences", spec: (r) => seq(r, `  lstm 3 bidirectional: concat return_sequences: true\n  flatten\n  dense 2`) },
   { name: "bidirectional gru sum, backwards", spec: (r) => seq(r, `  gru 3 bidirectional: sum go_backwards: true\n  dense 2`) },
   { name: "bidirectional simple_rnn mul and ave, dropout", spec: (r) => seq(r, `  simple_rnn 3 bidirectional: mul return_sequences: true dropout: 0.3\n  simple_rnn 2 bidirectional: ave recurrent_dropout: 0.3\n  dense 2`) },
+  // padding: id 0 (a quarter of the ids) leaves every recurrent state unchanged
+  { name: "mask_zero: lstm sequences into gru", ids: 4, inputGrad: false, spec: () => `model m(x: int[6]) -> y {\n  embedding 4 3 mask_zero: true\n  lstm 3 return_sequences: true\n  gru 2 go_backwards: true\n  dense 2\n}` },
+  { name: "mask_zero: through dense and dropout into bidirectional rnns", ids: 4, inputGrad: false, spec: () => `model m(x: int[7]) -> y {\n  embedding 4 3 mask_zero: true\n  dense 3 tanh\n  dropout 0.2\n  gru 3 reset_after: true bidirectional: concat return_sequences: true recurrent_dropout: 0.3\n  simple_rnn 2 bidirectional: mul\n  dense 2\n}` },
   { name: "gru backwards into lstm", spec: (r) => seq(r, `  gru 3 go_backwards: true return_sequences: true\n  lstm 2\n  dense 2`) },
   // losses
   { name: "loss mae", loss: "mae", spec: (r) => vec(r, `  dense 3`) },

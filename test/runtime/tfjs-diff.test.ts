@@ -28,6 +28,8 @@ interface DiffCase {
   /** Input values: standard normal, [0, 1] pixels, or integer ids below `ids`. */
   inputs?: "normal" | "pixels";
   ids?: number;
+  /** Ids padded with zeros: each row a random length, then zeros (and a few zeros inside). */
+  padded?: boolean;
   /** Every optimizer, or (where tfjs is slow) only the spec's, adam and rmsprop. */
   allOptimizers?: boolean;
 }
@@ -137,6 +139,24 @@ const CASES: DiffCase[] = [
     labels: "class",
     ids: 20,
   },
+  {
+    name: "embedding mask_zero + bidirectional lstm, dense, backwards gru (padded ids)",
+    model: () => modelOf(`model words(x: int[9]) -> logits: [3] {\n  embedding 12 5 mask_zero: true\n  lstm 4 bidirectional: concat return_sequences: true\n  dense 4 tanh\n  layernorm\n  gru 3 go_backwards: true\n  dense 3\n}`),
+    loss: named("loss", "sparse_cross_entropy", { from_logits: true }),
+    batch: 16,
+    labels: "class",
+    ids: 12,
+    padded: true,
+  },
+  {
+    name: "embedding mask_zero + simple_rnn sequences into gru (padded ids)",
+    model: () => modelOf(`model words(x: int[6]) -> y: [1] {\n  embedding 8 4 mask_zero: true\n  simple_rnn 3 return_sequences: true\n  relu\n  gru 3 bidirectional: ave\n  dense 1\n}`),
+    loss: named("loss", "mse", {}),
+    batch: 8,
+    labels: "real",
+    ids: 8,
+    padded: true,
+  },
 ];
 
 const STEPS = 20;
@@ -227,6 +247,12 @@ function runDiff(c: DiffCase, opt: { name: string; opts: Opts }): void {
     const w = step.labelWidth;
     for (let attempt = 0; ; attempt++) {
       for (let i = 0; i < n * inT.size; i++) x[i] = c.ids ? Math.floor(rng.uniform() * c.ids) : c.inputs === "pixels" ? rng.uniform() : rng.normal();
+      if (c.padded)
+        for (let i = 0; i < n; i++) {
+          const len = Math.floor(rng.uniform() * (inT.size + 1));
+          for (let k = 0; k < inT.size; k++) if (k >= len || rng.uniform() < 0.1) x[i * inT.size + k] = 0;
+          else if (x[i * inT.size + k] === 0) x[i * inT.size + k] = 1;
+        }
       for (let i = 0; i < n * w; i++) step.labels[i] = c.labels === "class" ? Math.floor(rng.uniform() * K) : c.labels === "binary" ? (rng.uniform() < 0.5 ? 0 : 1) : 3 * rng.normal();
       if (!probe.ambiguous(n, x, step.labels)) break;
       worst.redrawn++;

@@ -123,7 +123,10 @@ function emitModel(m: CheckedModel, className: string, src: SourceText): string 
     const l = m.layers[i];
     const name = c.info.name;
     const out = c.info.outShape;
-    const t = l.spec.kind.torch(c.info.opts, c.info.inShapes, out, name);
+    // a padding mask reaches the layer: true where the ids it came from are not 0
+    const masked = m.tensors.get(l.spec.inputs[0])?.mask;
+    const maskExpr = masked ? `${values.get(masked.ids)!.expr} != 0` : undefined;
+    const t = l.spec.kind.torch(c.info.opts, c.info.inShapes, out, name, masked !== undefined);
     const source = commentText(`line ${src.line(l.spec.node.span.start)}: ${src.text(l.spec.node.span.start, l.spec.node.span.end)}`);
     const ins = l.spec.inputs.map((n) => {
       const v = values.get(n);
@@ -149,7 +152,7 @@ function emitModel(m: CheckedModel, className: string, src: SourceText): string 
       if (p.frozen) for (const one of paths) init.push(`        self.${one}.requires_grad_(False)`);
     }
     const id = locals.fresh(name);
-    forward.push(`        # ${source}`, ...fitLine(8, `${id} = ${t.call(ins.map((v) => inLayout(v, layout)), self, layout)}`));
+    forward.push(`        # ${source}`, ...fitLine(8, `${id} = ${t.call(ins.map((v) => inLayout(v, layout)), self, layout, maskExpr)}`));
     values.set(name, { expr: id, layout: out.length < 2 ? "last" : layout, rank: out.length });
   }
   const outs = m.outputs.map((o) => {

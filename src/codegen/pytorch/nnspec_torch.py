@@ -114,7 +114,8 @@ class Recurrent(nn.Module):
         keep = keep.reshape(rows, width)[SHARD.offset : SHARD.offset + x.shape[0]]
         return keep.to(x.dtype) * (1 / (1 - rate))
 
-    def forward(self, x):
+    def forward(self, x, mask=None):
+        """`mask` ([batch, steps], true on the steps that count): a padded step keeps the state."""
         o, u, cell = self.options, self.units, self.cell
         act = _ACTIVATIONS[o["activation"]]
         rec = _ACTIVATIONS[o["recurrent_activation"]]
@@ -136,6 +137,7 @@ class Recurrent(nn.Module):
         outs = []
         for t in reversed(steps) if o["go_backwards"] else steps:
             z = xw[:, t]
+            h_was, c_was = h, c
             hr = h if mask_h is None else h * mask_h
             if cell == "simple_rnn":
                 h = act(z + hr @ U)
@@ -156,6 +158,10 @@ class Recurrent(nn.Module):
                 zr = z[:, :u2] + hr @ U[:, :u2]
                 zz, r = rec(zr[:, :u]), rec(zr[:, u:])
                 h = zz * h + (1 - zz) * act(z[:, u2:] + (r * hr) @ U[:, u2:])
+            if mask is not None:
+                keep = mask[:, t, None]
+                h = torch.where(keep, h, h_was)
+                c = torch.where(keep, c, c_was)
             outs.append(h)
         return torch.stack(outs, dim=1) if o["return_sequences"] else h
 
@@ -217,9 +223,9 @@ class Bidirectional(nn.Module):
     def reseed(self, model_seed):
         self.fw.rng = self.bw.rng = dropout_rng(model_seed, self.layer)
 
-    def forward(self, x):
-        f = self.fw(x)
-        b = self.bw(x)
+    def forward(self, x, mask=None):
+        f = self.fw(x, mask)
+        b = self.bw(x, mask)
         if self.sequences:
             b = b.flip(1)
         if self.merge == "concat":

@@ -54,6 +54,13 @@ export interface LayerKind {
   /** Reads [steps, features] one step at a time and returns the last step, or every step with
    * `return_sequences: true` (simple_rnn, lstm, gru). */
   recurrent?: true;
+  /**
+   * How the layer treats the padding mask of `embedding ... mask_zero: true`, as TensorFlow.js does:
+   * `makes` one from its ids, `keeps` it (works step by step, so its output carries the input's
+   * mask), `uses` it and keeps it (a recurrent layer returning every step: a padded step leaves the
+   * state unchanged) or `ends` it (uses it and returns one vector). Undefined: it drops the mask.
+   */
+  mask?(opts: Record<string, Json>): "makes" | "keeps" | "uses" | "ends" | undefined;
   /** One paragraph for hover and `nnspec layers`. */
   doc: string;
   args: ArgShape;
@@ -74,8 +81,9 @@ export interface LayerKind {
    * naming the problem when TensorFlow.js cannot express the layer. */
   tfjs(opts: Record<string, Json>, inputs: Shape[]): TfjsLayer;
   /** The PyTorch form, for code generation: per-example input and output shapes are known numbers.
-   * Throws an Error naming the problem when PyTorch cannot express the layer. */
-  torch(opts: Record<string, Json>, inputs: number[][], output: number[], layer: string): TorchLayer;
+   * Throws an Error naming the problem when PyTorch cannot express the layer. `masked`: its input
+   * carries a padding mask, which `call` then receives. */
+  torch(opts: Record<string, Json>, inputs: number[][], output: number[], layer: string, masked?: boolean): TorchLayer;
   /** The interpreter's kernel. */
   kernel: KernelFactory;
 }

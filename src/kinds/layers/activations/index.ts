@@ -13,7 +13,7 @@ const act = (
   extra: Record<string, PropertySchema> = {},
   positional: string[] = [],
   shape: LayerKind["shape"] = identityShape,
-  facts: Pick<LayerKind, "identity" | "saturates"> = {},
+  facts: Pick<LayerKind, "identity" | "saturates" | "mask"> = {},
 ): LayerKind => ({
   name,
   role: "activation",
@@ -32,7 +32,10 @@ const act = (
 });
 const activation = (a: string) => (): TfjsLayer => ({ factory: "activation", config: { activation: a } });
 
-export const relu = act("relu", "Rectified linear unit: max(0, x).", activation("relu"));
+// TensorFlow.js's activation layer passes a padding mask on; its leakyReLU, elu and softmax layers refuse one.
+const keeps: Pick<LayerKind, "mask"> = { mask: () => "keeps" };
+
+export const relu = act("relu", "Rectified linear unit: max(0, x).", activation("relu"), {}, [], identityShape, keeps);
 export const leaky_relu = act(
   "leaky_relu",
   `Leaky relu: x for x > 0, alpha·x otherwise (alpha defaults to ${DEFAULT_ALPHA.leaky_relu} as in TensorFlow.js).`,
@@ -47,9 +50,9 @@ export const elu = act(
   { alpha: { description: "a positive number", type: "number", exclusiveMinimum: 0, default: DEFAULT_ALPHA.elu } },
   ["alpha"],
 );
-export const gelu = act("gelu", "Gaussian error linear unit: x·Φ(x), with the exact normal CDF Φ (erf), not the tanh approximation; TensorFlow.js 4.22's `gelu` activation is the same.", activation("gelu"));
-export const sigmoid = act("sigmoid", "Logistic sigmoid 1/(1 + e⁻ˣ): squashes to (0, 1). Use on a binary or multi-label output.", activation("sigmoid"), {}, [], identityShape, { saturates: true });
-export const tanh = act("tanh", "Hyperbolic tangent: squashes to (−1, 1).", activation("tanh"), {}, [], identityShape, { saturates: true });
+export const gelu = act("gelu", "Gaussian error linear unit: x·Φ(x), with the exact normal CDF Φ (erf), not the tanh approximation; TensorFlow.js 4.22's `gelu` activation is the same.", activation("gelu"), {}, [], identityShape, keeps);
+export const sigmoid = act("sigmoid", "Logistic sigmoid 1/(1 + e⁻ˣ): squashes to (0, 1). Use on a binary or multi-label output.", activation("sigmoid"), {}, [], identityShape, { saturates: true, ...keeps });
+export const tanh = act("tanh", "Hyperbolic tangent: squashes to (−1, 1).", activation("tanh"), {}, [], identityShape, { saturates: true, ...keeps });
 /** Softmax's axis counts the batch as 0, as `concat`'s does; TensorFlow.js computes it over the last axis only. */
 function softmaxShape(ctx: ShapeContext): Shape | undefined {
   const s = ctx.inputs[0];
@@ -69,4 +72,4 @@ export const softmax = act(
   [],
   softmaxShape,
 );
-export const linear = act("linear", "The identity: no activation.", activation("linear"), {}, [], identityShape, { identity: true });
+export const linear = act("linear", "The identity: no activation.", activation("linear"), {}, [], identityShape, { identity: true, ...keeps });

@@ -1,5 +1,5 @@
 import { Dim, shapeText } from "../../../core/dims.ts";
-import { ACTIVATIONS, lastAxis, positiveInt, tfjsWeighted, torchActivation, weightedOptions, weightParams, withActivation } from "../common.ts";
+import { ACTIVATIONS, lastAxis, tfjsActivation, positiveInt, tfjsWeighted, torchActivation, weightedOptions, weightParams, withActivation } from "../common.ts";
 import { pyLiteral } from "../../torch.ts";
 import { denseKernel } from "./kernel.ts";
 import type { LayerKind } from "../types.ts";
@@ -18,6 +18,8 @@ export const dense: LayerKind = {
   },
   params: ([s], _o, opts) => weightParams(lastAxis(s), opts.units as number, opts),
   flops: ([s], out) => out.slice(0, -1).reduce((a, d) => a.mul(d), lastAxis(s).mul(2).mul(lastAxis(out))),
+  // step by step over the leading axes; a parameterized activation is a second tfjs layer that refuses masks
+  mask: (opts) => (tfjsActivation(opts.activation).then ? undefined : "keeps"),
   tfjs: (opts) => withActivation("dense", { units: opts.units, ...tfjsWeighted(opts) }, opts.activation),
   torch: (opts, [s]) => ({
     module: `nn.Linear(${s[s.length - 1]}, ${opts.units}, bias=${pyLiteral(opts.use_bias)})`,

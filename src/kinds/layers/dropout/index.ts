@@ -9,6 +9,7 @@ export const dropout: LayerKind = {
   inputs: "one",
   role: "dropout",
   identity: true,
+  mask: () => "keeps",
   args: { positional: ["rate"] },
   schema: {
     type: "object",

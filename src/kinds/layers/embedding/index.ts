@@ -5,14 +5,23 @@ import type { LayerKind } from "../types.ts";
 
 export const embedding: LayerKind = {
   name: "embedding",
-  doc: "Maps integer ids in [0, vocab) to learned vectors: `embedding 1000 64` turns [seq] into [seq, 64], and any shape [...] into [..., 64]. Its input is normally an `int` model input; float values are truncated to integers (as TensorFlow.js casts them).",
+  doc: "Maps integer ids in [0, vocab) to learned vectors: `embedding 1000 64` turns [seq] into [seq, 64], and any shape [...] into [..., 64]. Its input is normally an `int` model input; float values are truncated to integers (as TensorFlow.js casts them). `mask_zero: true` marks id 0 as padding: recurrent layers leave their state unchanged on those steps (the layers between must work step by step).",
   inputs: "one",
   role: "weighted",
   ints: "reads",
+  mask: (opts) => (opts.mask_zero === true ? "makes" : undefined),
   args: { positional: ["vocab", "dim"] },
   schema: {
     type: "object",
-    properties: { vocab: positiveInt("vocabulary size"), dim: positiveInt("embedding width"), init: initializer("random_uniform"), l1: regularizer, l2: regularizer, ...trainable },
+    properties: {
+      vocab: positiveInt("vocabulary size"),
+      dim: positiveInt("embedding width"),
+      mask_zero: { description: "true or false (whether id 0 is padding: recurrent layers then skip those steps, as Keras's `mask_zero`)", type: "boolean", default: false },
+      init: initializer("random_uniform"),
+      l1: regularizer,
+      l2: regularizer,
+      ...trainable,
+    },
     required: ["vocab", "dim"],
     additionalProperties: false,
   },
@@ -23,7 +32,7 @@ export const embedding: LayerKind = {
     const reg = tfjsRegularizer(opts);
     return {
       factory: "embedding",
-      config: { inputDim: opts.vocab, outputDim: opts.dim, embeddingsInitializer: tfjsInit(opts.init, "random_uniform"), ...(reg ? { embeddingsRegularizer: reg } : {}), ...tfjsTrainable(opts) },
+      config: { inputDim: opts.vocab, outputDim: opts.dim, ...(opts.mask_zero === true ? { maskZero: true } : {}), embeddingsInitializer: tfjsInit(opts.init, "random_uniform"), ...(reg ? { embeddingsRegularizer: reg } : {}), ...tfjsTrainable(opts) },
     };
   },
   torch: (opts) => ({ module: `nn.Embedding(${opts.vocab}, ${opts.dim})`, layout: "last", call: ([x], self) => `${self}(${x}.long())`, weights: { embeddings: { attr: "weight", convert: "same" } } }),

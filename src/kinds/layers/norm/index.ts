@@ -12,6 +12,8 @@ const affine = (opts: Record<string, unknown>) => (opts.center === false ? 0 : 1
 
 export const batchnorm: LayerKind = {
   role: "norm",
+  // as TensorFlow.js: a padding mask passes on, and padded steps count in batch norm's moments
+  mask: () => "keeps",
   kernel: batchnormKernel,
   name: "batchnorm",
   doc: "Batch normalization over the last axis: normalizes with the batch's statistics in training and the moving averages at inference, then scales by gamma and shifts by beta.",
@@ -48,6 +50,8 @@ export const batchnorm: LayerKind = {
 
 export const layernorm: LayerKind = {
   role: "norm",
+  // as TensorFlow.js: a padding mask passes on, and padded steps count in batch norm's moments
+  mask: () => "keeps",
   kernel: layernormKernel,
   name: "layernorm",
   doc: "Layer normalization: normalizes each example over its last axis, then scales by gamma and shifts by beta.",

@@ -28,6 +28,7 @@ function kind(cell: Cell): LayerKind {
     inputs: "one",
     role: "weighted",
     recurrent: true,
+    mask: (opts) => (opts.return_sequences === true ? "uses" : "ends"),
     args: { positional: ["units"] },
     schema: {
       type: "object",
@@ -122,10 +123,11 @@ function kind(cell: Cell): LayerKind {
         ...(unsupported ? { unsupported } : {}),
       };
     },
-    torch(opts, [s], _out, layer) {
+    torch(opts, [s], _out, layer, masked) {
       const bi = twice(opts);
-      // PyTorch's own nn.LSTM or nn.GRU where it computes the same thing
+      // PyTorch's own nn.LSTM or nn.GRU where it computes the same thing (padded steps it cannot skip)
       const fused =
+        !masked &&
         (cell === "lstm" || (cell === "gru" && opts.reset_after === true)) &&
         opts.activation === "tanh" &&
         opts.recurrent_activation === "sigmoid" &&
@@ -170,7 +172,7 @@ function kind(cell: Cell): LayerKind {
       return {
         module: `nt.${bi ? "Bidirectional" : "Recurrent"}(${args.join(", ")})`,
         layout: "last",
-        call: ([x], self) => `${self}(${x})`,
+        call: ([x], self, _layout, mask) => (mask ? `${self}(${x}, ${mask})` : `${self}(${x})`),
         weights: Object.fromEntries(bi ? names.flatMap((n) => [[`forward_${cell}/${n}`, same(`fw.${n}`)], [`backward_${cell}/${n}`, same(`bw.${n}`)]]) : names.map((n) => [n, same(n)])),
       };
     },

@@ -10,6 +10,9 @@
  * changes the order the steps run in (and, with `return_sequences`, the order of the outputs, as in
  * Keras).
  *
+ * With a padding mask (`embedding mask_zero`), a step whose id is 0 keeps the state (and the LSTM's
+ * cell) as it was and outputs it again, as Keras's and TensorFlow.js's masked RNNs do.
+ *
  * `dropout` and `recurrent_dropout` (training only) drop the same inputs and the same state units
  * at every step of a sequence: one mask per example for x_t and one for h_{t−1} in the recurrent
  * products (shared by the gates, as Keras's LSTM implementation 2), drawn from the layer's stream,
@@ -219,6 +222,11 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
   const dhp = mH ? b.alloc(N * u) : null;
   let maskedX = false;
   let maskedH = false;
+  // padding (`embedding mask_zero`): a step whose id is 0 leaves the state as it was, as in Keras
+  const ids = b.masks[0];
+  const padded = (i: number, t: number): boolean => ids !== null && ids[i * T + t] === 0;
+  const dhKeep = ids ? b.alloc(N * u) : null;
+  const dcKeep = ids && cell === "lstm" ? b.alloc(N * u) : null;
   const draw = (mask: Buf, len: number, rate: number) => {
     const keep = 1 / (1 - rate);
     for (let i = 0; i < len; i++) mask[i] = b.rng.uniform() >= rate ? keep : 0;
@@ -302,6 +310,12 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
             }
           }
         }
+        if (ids)
+          for (let i = 0; i < n; i++) {
+            if (!padded(i, t)) continue;
+            h.set(HP.subarray((i * T + t) * u, (i * T + t + 1) * u), i * u);
+            c?.set(CP!.subarray((i * T + t) * u, (i * T + t + 1) * u), i * u);
+          }
         if (seq) for (let i = 0; i < n; i++) y.set(h.subarray(i * u, (i + 1) * u), (i * T + s) * u);
       }
       if (!seq) y.set(h.subarray(0, n * u), 0);
@@ -322,6 +336,19 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
         for (let k = 0; k < n * u; k++) dh[k] = dhNext[k];
         if (seq) for (let i = 0; i < n; i++) for (let j = 0; j < u; j++) dh[i * u + j] += dOut[(i * T + s) * u + j];
         else if (s === T - 1) for (let k = 0; k < n * u; k++) dh[k] += dOut[k];
+        // a padded step passed its state through: its gradient goes straight on, its gates get none
+        if (ids)
+          for (let i = 0; i < n; i++) {
+            if (!padded(i, t)) continue;
+            for (let j = 0; j < u; j++) {
+              dhKeep![i * u + j] = dh[i * u + j];
+              dh[i * u + j] = 0;
+              if (dcKeep) {
+                dcKeep[i * u + j] = dcNext![i * u + j];
+                dcNext![i * u + j] = 0;
+              }
+            }
+          }
         if (cell === "simple_rnn") {
           for (let i = 0; i < n; i++) {
             const zr = (i * T + t) * u;
@@ -400,6 +427,12 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
           gemm(n, u, 2 * u, Z, t * Gu, T * Gu, 1, U, 0, 1, Gu, pp, 0, u, true);
           throughMask(true);
         }
+        if (ids)
+          for (let i = 0; i < n; i++) {
+            if (!padded(i, t)) continue;
+            dhNext.set(dhKeep!.subarray(i * u, (i + 1) * u), i * u);
+            if (dcKeep) dcNext!.set(dcKeep.subarray(i * u, (i + 1) * u), i * u);
+          }
       }
       const rows = n * T;
       const dW = dParams[0];
