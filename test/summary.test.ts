@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { summarize, summaryJson, summaryText } from "../src/check/summary.ts";
-import { buildTfjs } from "../src/check/tfjs-build.ts";
+import { buildTfjs } from "../src/codegen/tfjs/twin.ts";
 import { main } from "../src/cli/main.ts";
 import { FileHost } from "../src/node/host.ts";
 

@@ -35,7 +35,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { check } from "../src/check/index.ts";
 import type { CheckedModel } from "../src/check/ir.ts";
-import { buildTfjs, tfjsShape } from "../src/check/tfjs-build.ts";
+import { buildTfjs, tfjsShape } from "../src/codegen/tfjs/twin.ts";
 import { DiagnosticSink, type Diagnostic } from "../src/diagnostics/diagnostic.ts";
 import { resolve as resolveProgram } from "../src/lang/resolve.ts";
 import { LAYERS } from "../src/kinds/layers/registry.ts";
@@ -229,6 +229,21 @@ class Gen {
     const width = merge === "concat" ? 2 * units : units;
     return this.emit(t.name, `${cell} ${units}${opts}${merge ? ` bidirectional: ${merge}` : ""}`, seq ? [t.shape[0], width] : [width]);
   }
+  /** Self-attention over a [steps, features] tensor, with a random mix of its options. */
+  attention(t: T): T {
+    const r = this.r;
+    const out = r.bool(0.3) ? r.int(1, 9) : (t.shape[1] as number);
+    const opts = [
+      ` heads: ${r.int(1, 4)}, key_dim: ${r.int(1, 6)}`,
+      r.bool(0.3) ? ` value_dim: ${r.int(1, 6)}` : "",
+      out !== t.shape[1] ? ` output_dim: ${out}` : "",
+      r.bool(0.3) ? " causal: true" : "",
+      r.bool(0.2) ? " use_bias: false" : "",
+      r.bool(0.2) ? " dropout: 0.1" : "",
+      r.bool(0.15) ? " trainable: false" : "",
+    ].join("");
+    return this.emit(t.name, `multi_head_attention${opts}`, [t.shape[0], out]);
+  }
   conv(t: T, axes: number, opts: { filters?: number; keep?: boolean } = {}): T {
     const r = this.r;
     const filters = opts.filters ?? r.int(1, 8);
@@ -353,7 +368,8 @@ class Gen {
     const ops: (() => T)[] = [() => this.same(t), () => this.residual(t), () => this.join(t)];
     if (t.shape[rank - 1] !== null) ops.push(() => this.dense(t), () => this.dense(t));
     if (rank === 3 || rank === 2) ops.push(() => this.conv(t, rank - 1), () => this.conv(t, rank - 1), () => this.pool(t, rank - 1), () => this.globalPool(t));
-    if (rank === 2 && t.shape[1] !== null) ops.push(() => this.recurrent(t));
+    if (rank === 2 && t.shape[1] !== null) ops.push(() => this.recurrent(t), () => this.attention(t));
+    if (rank === 2 && known) ops.push(() => this.emit(t.name, `positional_embedding${this.r.pick(["", " sinusoidal", " trainable: false", " mode: sinusoidal max_wavelength: 100"])}`, t.shape));
     if (known && product(t.shape as number[]) <= 4096) ops.push(() => this.reshape(t), () => this.flatten(t));
     return r.pick(ops)();
   }

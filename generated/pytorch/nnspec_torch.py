@@ -237,6 +237,105 @@ class Bidirectional(nn.Module):
         return f * b
 
 
+class MultiHeadAttention(nn.Module):
+    """Keras's MultiHeadAttention as the interpreter computes it (src/kinds/layers/attention):
+    kernels [D, H, d] and [H, Vd, O] as Keras stores them; a query sees no later key (causal) and
+    no padded key (`mask`, self-attention), and one that sees none attends to every key evenly;
+    dropout on the probabilities draws the interpreter's masks, (example, head, query, key) order.
+    """
+
+    def __init__(
+        self,
+        dq,
+        dk,
+        dv,
+        out,
+        heads,
+        key_dim,
+        value_dim,
+        dropout,
+        causal,
+        use_bias,
+        layer,
+    ):
+        super().__init__()
+        h, kd, vd = heads, key_dim, value_dim
+        shapes = {
+            "query": ((dq, h, kd), (h, kd)),
+            "key": ((dk, h, kd), (h, kd)),
+            "value": ((dv, h, vd), (h, vd)),
+            "attention_output": ((h, vd, out), (out,)),
+        }
+        for name, (kernel, bias) in shapes.items():
+            setattr(self, name + "_kernel", nn.Parameter(torch.zeros(kernel)))
+            b = nn.Parameter(torch.zeros(bias)) if use_bias else None
+            setattr(self, name + "_bias", b)
+        self.key_dim, self.rate, self.causal = kd, dropout, causal
+        self.layer = layer
+        self.rng = dropout_rng(0, layer)
+
+    def reseed(self, model_seed):
+        self.rng = dropout_rng(model_seed, self.layer)
+
+    def _project(self, x, name):
+        y = torch.einsum("btf,fhd->bhtd", x, getattr(self, name + "_kernel"))
+        b = getattr(self, name + "_bias")
+        return y if b is None else y + b[None, :, None, :]
+
+    def forward(self, q, v=None, k=None, mask=None):
+        v = q if v is None else v
+        k = v if k is None else k
+        queries = self._project(q, "query")
+        keys = self._project(k, "key")
+        values = self._project(v, "value")
+        scores = queries @ keys.transpose(-1, -2) / math.sqrt(self.key_dim)
+        tq, tv = scores.shape[-2], scores.shape[-1]
+        visible = torch.ones(tq, tv, dtype=torch.bool, device=q.device)
+        if self.causal:
+            visible = torch.tril(visible)
+        visible = visible[None, None]
+        if mask is not None:
+            visible = visible & mask[:, None, None, :]
+        # hidden keys far below every visible one; a query that sees none sees all evenly
+        hidden = torch.full_like(scores, -1e30)
+        probs = torch.softmax(torch.where(visible, scores, hidden), dim=-1)
+        if self.training and self.rate > 0:
+            rows = q.shape[0] if SHARD.rows is None else SHARD.rows
+            each = tuple(probs.shape[1:])
+            draws = self.rng.uniforms(rows * shape_size(each))
+            keep = torch.from_numpy(draws).to(q.device) >= self.rate
+            keep = keep.reshape((rows,) + each)[
+                SHARD.offset : SHARD.offset + q.shape[0]
+            ]
+            probs = probs * (keep.to(probs.dtype) * (1 / (1 - self.rate)))
+        heads = probs @ values
+        y = torch.einsum("bhtd,hdo->bto", heads, self.attention_output_kernel)
+        b = self.attention_output_bias
+        return y if b is None else y + b
+
+
+class PositionalEmbedding(nn.Module):
+    """Positions added to a [steps, features] sequence: learned vectors, or the fixed sinusoids
+    of src/kinds/layers/position (sin for even features, cos for odd)."""
+
+    def __init__(self, steps, width, mode, max_wavelength):
+        super().__init__()
+        if mode == "learned":
+            self.embeddings = nn.Parameter(torch.zeros(steps, width))
+        else:
+            i = torch.arange(width, dtype=torch.float64)
+            p = torch.arange(steps, dtype=torch.float64)[:, None]
+            angle = p * max_wavelength ** (
+                -(2 * torch.div(i, 2, rounding_mode="floor")) / width
+            )
+            fixed = torch.where(i % 2 == 0, torch.sin(angle), torch.cos(angle))
+            self.register_buffer("fixed", fixed, persistent=False)
+
+    def forward(self, x):
+        pos = self.embeddings if hasattr(self, "embeddings") else self.fixed
+        return x + pos.to(x.dtype)
+
+
 def _pad_arg(pads):
     """F.pad's argument from (before, after) pairs listed first axis first."""
     pairs = [pads[i : i + 2] for i in range(0, len(pads), 2)]
@@ -749,9 +848,9 @@ class AdamW(Adam):
 def seed_dropout(module, seed):
     """Points every dropout layer at its stream under the model's seed, as the interpreter does."""
     for m in module.modules():
-        if isinstance(m, (Dropout, Recurrent, Bidirectional)) and not getattr(
-            m, "inner", False
-        ):
+        if isinstance(
+            m, (Dropout, Recurrent, Bidirectional, MultiHeadAttention)
+        ) and not getattr(m, "inner", False):
             m.reseed(seed)
 
 

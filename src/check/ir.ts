@@ -23,7 +23,7 @@ export interface TensorInfo {
   producer?: CheckedLayer;
   /** It carries a padding mask: the embedding that made it, the ids it reads (id 0 is padding), and
    * whether a recurrent layer has used it yet. */
-  mask?: { layer: string; ids: string; used: boolean };
+  mask?: { layer: string; ids: string; used: boolean; merged?: string };
   /** A mask was dropped on the way here (by `by`): TensorFlow.js would still apply it downstream. */
   lostMask?: { layer: string; by: string };
 }

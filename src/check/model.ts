@@ -83,7 +83,7 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
       complete = false;
       continue;
     }
-    let params = l.kind.params(inShapes, out, l.options.values);
+    let params = l.kind.params(inShapes, out, l.options.full);
     // What the runtime could never allocate (typed arrays hold at most 2^31 - 1 values).
     const outSize = out.reduce((a, d) => a * (d.value ?? 1), 1);
     const total = params ? params.trainable + params.nonTrainable : 0;
@@ -95,12 +95,15 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
     if (params && l.options.values.trainable === false) params = { trainable: 0, nonTrainable: params.trainable + params.nonTrainable };
     // The padding mask of `embedding mask_zero`: made, passed on, used, or refused.
     const rule = l.kind.mask?.(l.options.full);
-    const inMask = ins.find((t) => t!.mask)?.mask;
+    // inputs masked from different ids (a merge of two padded sequences): one mask cannot say both
+    const masks = ins.map((t) => t!.mask).filter((m) => m !== undefined);
+    const agree = masks.every((m) => m.ids === masks[0].ids);
+    const inMask = masks.length && agree ? { ...masks[0], used: masks.some((m) => m.used) } : masks[0];
     const madeAt = (name: string): Label[] => {
       const made = spec.layers.find((x) => x.name === name);
       return made ? [{ span: made.options.spans.get("/mask_zero") ?? made.node.span, message: "the mask is made here" }] : [];
     };
-    const carries = rule === "keeps" || rule === "uses" || rule === "ends";
+    const carries = agree && (rule === "keeps" || rule === "uses" || rule === "ends");
     // dropped before anything used it: `mask_zero` does nothing here
     if (inMask && !inMask.used && !carries) sink.report("maskDropped", l.node.op.span, { layer: l.name, source: inMask.layer, kind: l.kind.name }, { labels: madeAt(inMask.layer) });
     const lost = inMask ? undefined : ins.find((t) => t!.lostMask)?.lostMask;
@@ -109,10 +112,16 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
       complete = false;
       continue;
     }
-    const mask = rule === "makes" ? { layer: l.name, ids: l.inputs[0], used: false } : rule === "keeps" ? inMask : rule === "uses" && inMask ? { ...inMask, used: true } : undefined;
+    if (inMask?.merged && l.kind.recurrent && carries) {
+      sink.report("maskAfterMerge", l.node.op.span, { layer: l.name, source: inMask.layer, merge: inMask.merged }, { labels: [...madeAt(inMask.layer), ...labelAt(spec, inMask.merged, "merges the masked sequence")] });
+      complete = false;
+      continue;
+    }
+    const kept = inMask && l.kind.role === "merge" && ins.length > 1 ? { ...inMask, merged: l.name } : inMask;
+    const mask = rule === "makes" ? { layer: l.name, ids: l.inputs[0], used: false } : !carries ? undefined : rule === "keeps" ? kept : rule === "uses" && inMask ? { ...kept!, used: true } : undefined;
     // a mask that stops here stays in TensorFlow.js's hands for every recurrent layer after
     const lostMask = mask ? undefined : inMask ? { layer: inMask.layer, by: l.name } : lost;
-    const checked: CheckedLayer = { spec: l, inputShapes: inShapes, output: out, params, flops: l.kind.flops(inShapes, out, l.options.values) };
+    const checked: CheckedLayer = { spec: l, inputShapes: inShapes, output: out, params, flops: l.kind.flops(inShapes, out, l.options.full) };
     layers.push(checked);
     tensors.set(l.name, { name: l.name, shape: out, dtype: intIn && l.kind.ints === "passes" ? "int" : "float", producer: checked, ...(mask ? { mask } : {}), ...(lostMask ? { lostMask } : {}) });
   }

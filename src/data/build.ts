@@ -552,8 +552,12 @@ class Builder {
       }
       for (const { src, rows } of sources) {
         const idxs = new Int32Array(rows.kept.length);
+        const table = src.labels ?? src.data;
         rows.kept.forEach((r, i) => {
-          const { v, t } = cellOf(src, r, c);
+          // read in place: this runs once per row of files with a million rows
+          const at = r * table.width + c;
+          const v = table.values[at];
+          const t = v === v ? undefined : table.text.get(at);
           let k: number | undefined;
           if (vocab) k = vocab.get(t ?? String(v));
           else if (t !== undefined) {

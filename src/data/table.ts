@@ -33,6 +33,17 @@ export interface Table {
  * holding each row's position in the list. The caller checks that every file has the first's width.
  */
 export function concatTables(tables: readonly Table[], fileColumn: string): Table {
+  // the checker loads the same files on every edit: the same parsed tables give the same table
+  const hit = joined.get(tables[0]);
+  if (hit && hit.column === fileColumn && hit.parts.length === tables.length && hit.parts.every((t, k) => t === tables[k])) return hit.table;
+  const table = concatenate(tables, fileColumn);
+  joined.set(tables[0], { parts: [...tables], column: fileColumn, table });
+  return table;
+}
+
+const joined = new WeakMap<Table, { parts: Table[]; column: string; table: Table }>();
+
+function concatenate(tables: readonly Table[], fileColumn: string): Table {
   // An empty file adds no rows (and may have no columns at all).
   const first = tables.find((t) => t.n > 0) ?? tables[0];
   const w = first.width;

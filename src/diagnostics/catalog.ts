@@ -231,6 +231,15 @@ export const CATALOG = {
     explain:
       "A layer that does not carry the padding mask of `embedding ... mask_zero: true` drops it, and the layers after it treat every step alike; that is what nnspec and PyTorch compute. TensorFlow.js, however, keeps the last mask it saw and hands it to every later recurrent layer, even one whose steps no longer line up with the ids. The two would train different models, so a recurrent layer may not follow a layer that dropped a mask.",
   },
+  maskAfterMerge: {
+    code: "NN0314",
+    severity: "error",
+    message: "`{layer}` reads the padding mask of `{source}` after `{merge}`, whose mask TensorFlow.js 4.22 builds wrong",
+    label: "a recurrent layer after a masked merge",
+    help: "read the sequence with the recurrent layer before `{merge}`, or remove `mask_zero: true`",
+    explain:
+      "`add` and `concat` pass a padding mask on (nnspec, Keras and PyTorch agree). TensorFlow.js 4.22's merge layers, however, return the mask with an extra leading axis and only from their first input, and a recurrent layer given that mask fails when the generated model runs. Attention layers read it correctly; recurrent layers after a masked merge are refused until TensorFlow.js is fixed.",
+  },
   maskAtOutput: {
     code: "NN0312",
     severity: "warning",

@@ -111,7 +111,9 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
     }
     let terms = l.terms;
     const inputsOf: string[] = [];
-    if (kind.inputs === "many") {
+    // `some`: the tensors named as values, or else the one before it, as a one-input layer
+    const names = kind.inputs === "many" || (kind.inputs === "some" && terms.some((t) => !t.key && t.value.kind === "name"));
+    if (names) {
       // Merge layers name their inputs as values. Report the other forms once and recover, so the
       // schema does not complain about the same mistake again.
       if (l.input) {
@@ -128,7 +130,7 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
       }
     }
     const bound = bindTerms(terms, kind.args, kind.schema, `\`${kind.name}\``, l.op.span, sink, LAYER_NAMES);
-    if (kind.inputs === "many") {
+    if (names) {
       // handled above
     } else if (l.input) {
       const r = refer(l.input);

@@ -71,6 +71,9 @@ export const TFJS_CLASS_NAMES: Readonly<Record<string, string>> = {
   simpleRNN: "SimpleRNN",
   lstm: "LSTM",
   gru: "GRU",
+  // nnspec's own (src/codegen/tfjs/layers.ts), registered with tfjs under these names
+  MultiHeadAttention: "MultiHeadAttention",
+  PositionalEmbedding: "PositionalEmbedding",
 };
 
 export interface WeightSpec {

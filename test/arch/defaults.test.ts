@@ -197,6 +197,8 @@ const LAYERS: Record<string, { input: string; layer: string }> = {
   simple_rnn: { input: "[4, 3]", layer: "simple_rnn 3" },
   lstm: { input: "[4, 3]", layer: "lstm 3" },
   gru: { input: "[4, 3]", layer: "gru 3" },
+  multi_head_attention: { input: "[4, 3]", layer: "multi_head_attention heads: 2, key_dim: 3" },
+  positional_embedding: { input: "[4, 3]", layer: "positional_embedding" },
 };
 
 describe("one default per layer option", () => {

@@ -108,6 +108,27 @@ describe("the wasm backend of generated code", () => {
     model.dispose();
   });
 
+  it("computes an embedding's gradient (UnsortedSegmentSum) equal to tfjs-cpu's, repeated and out-of-range ids included", async () => {
+    const grads = () =>
+      tf.tidy(() => {
+        const table = tf.variable(tf.tensor2d(Array.from({ length: 18 }, (_, i) => Math.sin(i)), [6, 3]));
+        const ids = tf.tensor2d([[1, 4, 1, 0], [5, 1, 2, 2]], [2, 4], "int32");
+        const w = tf.tensor3d(Array.from({ length: 24 }, (_, i) => Math.cos(i * 0.7)), [2, 4, 3]);
+        const { grads } = tf.variableGrads(() => tf.sum(tf.mul(tf.gather(table, ids), w)) as tf.Scalar, [table]);
+        const out = Array.from(grads[table.name].dataSync());
+        table.dispose();
+        return out;
+      });
+    await tf.setBackend("cpu");
+    const cpu = grads();
+    expect(await useFastestBackend()).toBe("wasm");
+    expect(tf.getKernel("UnsortedSegmentSum", "wasm")).toBeDefined();
+    expect(maxRelative(Float32Array.from(grads()), Float32Array.from(cpu))).toBeLessThan(1e-6);
+    // the direct kernel too: ids outside [0, segments) add nothing
+    const direct = tf.tidy(() => Array.from(tf.unsortedSegmentSum(tf.tensor2d([[1, 2], [3, 4], [5, 6]]), tf.tensor1d([2, -1, 2], "int32"), 3).dataSync()));
+    expect(direct).toEqual([0, 0, 0, 0, 6, 8]);
+  });
+
   it("one-hot labels and decisions are right on wasm", async () => {
     expect(await useFastestBackend()).toBe("wasm");
     const { y } = splitTensors({ x: new Float32Array(3), y: new Float32Array([0, 2, 1]), n: 3, featureShape: [1], labelShape: [], rows: Int32Array.from([0, 1, 2]) }, 3);

@@ -198,6 +198,14 @@ const CASES: Case[] = [
   // padding: id 0 (a quarter of the ids) leaves every recurrent state unchanged
   { name: "mask_zero: lstm sequences into gru", ids: 4, inputGrad: false, spec: () => `model m(x: int[6]) -> y {\n  embedding 4 3 mask_zero: true\n  lstm 3 return_sequences: true\n  gru 2 go_backwards: true\n  dense 2\n}` },
   { name: "mask_zero: through dense and dropout into bidirectional rnns", ids: 4, inputGrad: false, spec: () => `model m(x: int[7]) -> y {\n  embedding 4 3 mask_zero: true\n  dense 3 tanh\n  dropout 0.2\n  gru 3 reset_after: true bidirectional: concat return_sequences: true recurrent_dropout: 0.3\n  simple_rnn 2 bidirectional: mul\n  dense 2\n}` },
+  // attention: every projection, both softmax paths, causal and padded keys, dropout, several inputs
+  { name: "self-attention", spec: (r) => seq(r, `  multi_head_attention heads: ${between(r, 1, 3)}, key_dim: ${between(r, 1, 3)}\n  flatten\n  dense 2`) },
+  { name: "self-attention causal, dropout, value_dim, output_dim", spec: (r) => seq(r, `  multi_head_attention heads: 2, key_dim: 2, value_dim: 3, output_dim: 4, causal: true, dropout: 0.3\n  flatten\n  dense 2`) },
+  { name: "self-attention without bias, l2", spec: (r) => seq(r, `  multi_head_attention heads: 2, key_dim: 2, use_bias: false, l2: 0.05\n  flatten\n  dense 2`) },
+  { name: "attention query to value and key", spec: () => `model m(x: [5, 3]) -> y {\n  v = dense 4 tanh\n  k = x -> dense 2\n  a = multi_head_attention x, v heads: 2, key_dim: 2\n  b = multi_head_attention a, v, k heads: 1, key_dim: 3, value_dim: 2\n  flatten\n  dense 2\n}` },
+  { name: "attention to the same tensor twice", spec: () => `model m(x: [4, 3]) -> y {\n  multi_head_attention x, x heads: 2, key_dim: 2\n  flatten\n  dense 2\n}` },
+  { name: "mask_zero: positional embedding and self-attention over padded ids", ids: 3, inputGrad: false, spec: () => `model m(x: int[6]) -> y {\n  embedding 3 4 mask_zero: true\n  p = positional_embedding\n  a = multi_head_attention heads: 2, key_dim: 2, causal: true\n  s = add p, a\n  multi_head_attention heads: 1, key_dim: 2\n  global_avgpool1d\n  dense 2\n}` },
+  { name: "positional embedding learned and sinusoidal", spec: (r) => seq(r, `  positional_embedding\n  positional_embedding sinusoidal max_wavelength: 50\n  flatten\n  dense 2`) },
   { name: "gru backwards into lstm", spec: (r) => seq(r, `  gru 3 go_backwards: true return_sequences: true\n  lstm 2\n  dense 2`) },
   // losses
   { name: "loss mae", loss: "mae", spec: (r) => vec(r, `  dense 3`) },

@@ -7,7 +7,8 @@
 import { resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { buildTfjs, makeLayer } from "../../src/check/tfjs-build.ts";
+import { buildTfjs, makeLayer } from "../../src/codegen/tfjs/twin.ts";
+import { CUSTOM_LAYERS } from "../../src/codegen/tfjs/layers.ts";
 import type { CheckedModel } from "../../src/check/ir.ts";
 import { loadData } from "../../src/data/index.ts";
 import { applyWeights, parseSaved, topologyDifference, type SavedModel } from "../../src/saved/load.ts";
@@ -37,6 +38,7 @@ const ZOO: Record<string, string> = {
   seq: `model seq(x: int[10]) -> logits: [3] {\n  embedding 20 8\n  conv1d 6 kernel: 3 padding: same tanh\n  h = conv1d 6 kernel: 2 stride: 2\n  a = h -> global_avgpool1d\n  b = h -> global_maxpool1d\n  c = concat a, b\n  dense 3\n}`,
   pools: `model pools(x: [8, 8, 2]) -> y: [5] {\n  a = conv2d 3 kernel: 2 padding: same\n  b = x -> conv2d 3 kernel: 2 padding: same relu\n  s = add a, b\n  g = s -> global_maxpool2d\n  v = s -> global_avgpool2d\n  c = concat g, v\n  reshape [2, 3]\n  maxpool1d 1\n  avgpool1d 2\n  flatten\n  sigmoid\n  relu\n  softmax\n  dense 5\n}`,
   rnn: `model rnn(x: [6, 3]) -> y: [2] {\n  lstm 5 return_sequences: true go_backwards: true\n  gru 4 return_sequences: true l2: 0.01\n  lstm 3 bidirectional: concat return_sequences: true\n  simple_rnn 3 activation: relu return_sequences: true\n  gru 2 bidirectional: sum\n  dense 2\n}`,
+  attention: `model attention(ids: int[8]) -> logits: [3] {\n  embedding 20 8 mask_zero: true\n  p = positional_embedding\n  a = multi_head_attention heads: 2, key_dim: 4, dropout: 0.1, causal: true\n  s = add p, a\n  positional_embedding sinusoidal\n  multi_head_attention heads: 1, key_dim: 2, use_bias: false, l2: 0.01\n  global_avgpool1d\n  dense 3\n}`,
   frozen: `model frozen(x: [4]) -> logits: [3] {\n  dense 8 relu trainable: false\n  batchnorm trainable: false\n  dense 8 relu\n  batchnorm momentum: 0.9\n  dense 3\n}`,
 };
 
@@ -98,6 +100,10 @@ describe("save and load", () => {
   it("knows the tfjs class of every factory it names", () => {
     for (const [factory, cls] of Object.entries(TFJS_CLASS_NAMES)) {
       const config = factory === "reshape" ? { targetShape: [1] } : factory === "dense" ? { units: 1 } : factory.startsWith("conv") ? { filters: 1, kernelSize: 1 } : factory === "dropout" ? { rate: 0.1 } : factory === "embedding" ? { inputDim: 2, outputDim: 2 } : ["simpleRNN", "lstm", "gru"].includes(factory) ? { units: 2 } : factory === "bidirectional" ? { layer: tf.layers.lstm({ units: 2 }) } : factory === "activation" ? { activation: "relu" } : {};
+      if (factory in CUSTOM_LAYERS) {
+        expect(makeLayer({ factory, custom: true, config: { numHeads: 1, keyDim: 1 } }, `l_${factory}`).getClassName(), factory).toBe(cls);
+        continue;
+      }
       expect(makeLayer({ factory, config }, `l_${factory}`).getClassName(), factory).toBe(cls);
     }
     expect(toSnakeCase("kernelInitializer")).toBe("kernel_initializer");

@@ -157,6 +157,25 @@ const CASES: DiffCase[] = [
     ids: 8,
     padded: true,
   },
+  {
+    name: "Transformer encoder: positions, causal self-attention over padded ids, residuals, layer norms, attention again after the masked merges",
+    model: () =>
+      modelOf(
+        `model enc(ids: int[8]) -> logits: [3] {\n  embedding 12 8 mask_zero: true\n  p = positional_embedding\n  a = multi_head_attention heads: 2, key_dim: 4, causal: true\n  s = add p, a\n  n = layernorm\n  f = dense 16 relu\n  g = dense 8\n  s2 = add n, g\n  layernorm\n  multi_head_attention heads: 1, key_dim: 3\n  global_avgpool1d\n  dense 3\n}`,
+      ),
+    loss: named("loss", "sparse_cross_entropy", { from_logits: true }),
+    batch: 16,
+    labels: "class",
+    ids: 12,
+    padded: true,
+  },
+  {
+    name: "cross-attention: a query attending to values and keys, sinusoidal positions",
+    model: () => modelOf(`model cross(x: [6, 5]) -> y: [1] {\n  p = positional_embedding sinusoidal\n  v = dense 4 tanh\n  k = x -> dense 3 use_bias: false\n  a = multi_head_attention p, v, k heads: 3, key_dim: 2, value_dim: 3, output_dim: 4, use_bias: false\n  global_avgpool1d\n  dense 1\n}`),
+    loss: named("loss", "mse", {}),
+    batch: 8,
+    labels: "real",
+  },
 ];
 
 const STEPS = 20;
@@ -197,6 +216,9 @@ class KinkProbe {
         for (let i = 0; i < p.value.length; i++) p.value[i] *= 1 + sign * dir[k][i];
       });
       this.step.gradients(n);
+      // a gradient that is zero in exact arithmetic (attention's key bias shifts every score of a
+      // query alike) is rounding noise on both sides: judged against the largest gradient
+      const largest = Math.max(...g0.map((g) => g.reduce((a, v) => Math.max(a, Math.abs(v)), 0)));
       const jumped = twin.trainable.some((p, k) => {
         let d = 0;
         let s = 0;
@@ -204,7 +226,7 @@ class KinkProbe {
           d = Math.max(d, Math.abs(p.grad![i] - g0[k][i]));
           s = Math.max(s, Math.abs(g0[k][i]));
         }
-        return d > 1e-3 * s;
+        return d > 1e-3 * Math.max(s, 1e-9 * largest);
       });
       if (jumped) return true;
     }
@@ -271,6 +293,9 @@ function runDiff(c: DiffCase, opt: { name: string; opts: Opts }): void {
     if (!l.params.length) continue;
     const ws = tfm.getLayer(l.info.name).getWeights();
     l.params.forEach((p, i) => {
+      // attention's key bias shifts every score of a query alike: its gradient is zero in exact
+      // arithmetic, and what moves it on either side is rounding noise (RMSprop scales it up)
+      if (l.info.kind === "multi_head_attention" && p.name === "key/bias") return;
       const e = relErr(p.value, ws[i].dataSync());
       if (e > worst.weight) Object.assign(worst, { weight: e, where: `${where} ${p.id}` });
       expect(e, `${where}: ${p.id} after ${STEPS} steps: ${p.value.slice(0, 3)} vs tfjs ${ws[i].dataSync().slice(0, 3)}`).toBeLessThan(1e-4);

@@ -4,7 +4,7 @@
  * built on `optimizer.applyGradients`.
  */
 import * as tf from "@tensorflow/tfjs";
-import { buildTfjs } from "../../src/check/tfjs-build.ts";
+import { buildTfjs } from "../../src/codegen/tfjs/twin.ts";
 import type { CheckedModel } from "../../src/check/ir.ts";
 import type { Json } from "../../src/lang/values.ts";
 import type { RuntimeModel } from "../../src/runtime/model.ts";

@@ -20,6 +20,7 @@
  * Every name or value from the spec reaches the source through `names.ts`.
  */
 import * as tf from "@tensorflow/tfjs";
+import { CUSTOM_LAYERS } from "./layers.ts";
 import type { Shape } from "../../core/dims.ts";
 import type { CheckedModel, CheckedProgram, CheckedTrain, NamedOpts, TrainConfig } from "../../check/ir.ts";
 import { defaultSeed } from "../../check/train.ts";
@@ -70,8 +71,10 @@ export class CodegenError extends Error {
 const FIXED = ["tf", "dirname", "resolve", "fileURLToPath", "epochOrder", "initializerSeed", "loadDataset", "DataConfig", "LoadedData", "SplitData", "SPEC_DIR", "MODELS", "TRAININGS", "main"];
 
 /** Helpers of src/codegen/tfjs/runtime.ts a module imports, when some train block needs them. */
-type Helper = "runSpec" | "runIfMain" | "modelEntryType" | "trainingType" | "trainOptionsType" | "scheduledLr" | "centeredRmsprop" | "dropout" | "pooled" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "argMaxDecisions" | "thresholdDecisions" | "matchRate";
+type Helper = "MultiHeadAttention" | "PositionalEmbedding" | "runSpec" | "runIfMain" | "modelEntryType" | "trainingType" | "trainOptionsType" | "scheduledLr" | "centeredRmsprop" | "dropout" | "pooled" | "penalty" | "tensors" | "batches" | "setLearningRate" | "earlyStopping" | "reduceOnPlateau" | "AdamW" | "argMaxDecisions" | "thresholdDecisions" | "matchRate";
 const HELPER_NAMES: Record<Helper, string> = {
+  MultiHeadAttention: "MultiHeadAttention",
+  PositionalEmbedding: "PositionalEmbedding",
   runSpec: "runSpec",
   runIfMain: "runIfMain",
   modelEntryType: "ModelEntry",
@@ -319,7 +322,7 @@ class Emitter {
     s.layers.forEach((l, i) => {
       const ins = l.inputs.map((n) => vars.get(n));
       if (ins.some((v) => v === undefined)) throw new CodegenError(`layer \`${l.name}\` of model \`${s.name}\` reads a tensor that was not built`, s.file, l.node.span.line);
-      let arg = l.kind.inputs === "many" ? `[${ins.join(", ")}]` : ins[0]!;
+      let arg = l.kind.inputs === "many" || ins.length > 1 ? `[${ins.join(", ")}]` : ins[0]!;
       lines.push(this.layerComment(m, l));
       const v = local.fresh(camel(l.name, "layer"));
       const calls = this.chain(m, l).map(([spec, name]) => this.layerCall(spec, name, l, i, m.spec.file));
@@ -360,7 +363,7 @@ class Emitter {
     const out: [TfjsLayer, string][] = [];
     checkTfjsName(l.name, `layer \`${l.name}\` of model \`${m.spec.name}\``, m.spec.file, l.node.span.line);
     for (let name = l.name; spec; spec = spec.then, name = `${name}_then`) {
-      if (typeof (tf.layers as unknown as Record<string, unknown>)[spec.factory] !== "function")
+      if (spec.custom ? !(spec.factory in CUSTOM_LAYERS) : typeof (tf.layers as unknown as Record<string, unknown>)[spec.factory] !== "function")
         throw new CodegenError(`layer \`${l.name}\`: TensorFlow.js has no layer \`tf.layers.${spec.factory}\``, m.spec.file, l.node.span.line);
       out.push([spec, name]);
     }
@@ -376,6 +379,8 @@ class Emitter {
       return `new ${this.use("dropout")}({ ${parts.join(", ")} })`;
     }
     if (spec.wraps) parts.push(`layer: ${this.layerCall(spec.wraps, String(spec.wraps.config.name), l, index, file)}`);
+    // the helpers' attention draws its dropout masks from the model's seed, as SeededDropout does
+    if (spec.custom && typeof spec.config.dropout === "number" && spec.config.dropout > 0) parts.push("seed");
     for (const [key, value] of Object.entries(spec.config)) {
       if (value === undefined || key === "name") continue;
       let v: string;
@@ -384,7 +389,7 @@ class Emitter {
       else v = literal(value);
       parts.push(`${propertyKey(key)}: ${v}`);
     }
-    return `tf.layers.${spec.factory}({ ${parts.join(", ")} })`;
+    return spec.custom ? `new ${this.use(spec.factory as Helper)}({ ${parts.join(", ")} })` : `tf.layers.${spec.factory}({ ${parts.join(", ")} })`;
   }
 
   /**

@@ -4,6 +4,8 @@
  * computed as the interpreter computes them. Used only by code that `nnspec build` writes.
  */
 import * as tf from "@tensorflow/tfjs";
+
+export { MultiHeadAttention, PositionalEmbedding } from "./layers.ts";
 import { resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { epochOrder, type LoadedData, type SplitData } from "../../data/runtime.ts";
@@ -20,7 +22,8 @@ const WASM_PACKAGE = "@tensorflow/tfjs-backend-wasm";
  * Switches TensorFlow.js to its WebAssembly backend when the package is installed (tens of times faster than
  * the pure-JS cpu backend at training here) and returns the backend's name; stays on cpu otherwise.
  * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel, so a conv2d could not train there: the kernel is
- * registered on top of wasm's Conv3DBackpropFilterV2, seeing each image as a volume one deep.
+ * registered on top of wasm's Conv3DBackpropFilterV2, seeing each image as a volume one deep. Nor has it
+ * UnsortedSegmentSum, the gradient of an embedding's lookup: registered as a plain loop on wasm's heap.
  */
 export async function useFastestBackend(): Promise<string> {
   try {
@@ -29,6 +32,7 @@ export async function useFastestBackend(): Promise<string> {
     return tf.getBackend();
   }
   registerWasmConv2dFilterGradient();
+  registerWasmSegmentSum();
   if (!(await tf.setBackend("wasm"))) await tf.setBackend("cpu");
   await tf.ready();
   return tf.getBackend();
@@ -79,6 +83,34 @@ export function registerWasmConv2dFilterGradient(): void {
       const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, [sh, sw], 1, a.pad as "valid" | "same" | number);
       const out = heap.makeOutput([...a.filterShape], "float32");
       filterGradient(heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(dy), heap.typedArrayFromHeap(out), info);
+      return out;
+    },
+  });
+}
+
+/** Registers UnsortedSegmentSum for the wasm backend unless it has one: out[ids[i]] += x[i], row by row. */
+export function registerWasmSegmentSum(): void {
+  if (!tf.findBackendFactory("wasm") || tf.getKernel("UnsortedSegmentSum", "wasm")) return;
+  tf.registerKernel({
+    kernelName: "UnsortedSegmentSum",
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+      const segments = (attrs as unknown as { numSegments: number }).numSegments;
+      const heap = backend as unknown as WasmHeap & { typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array };
+      const rows = segmentIds.shape.reduce((a, d) => a * d, 1);
+      const inner = x.shape.slice(segmentIds.shape.length);
+      const width = inner.reduce((a, d) => a * d, 1);
+      const out = heap.makeOutput([segments, ...inner], x.dtype);
+      const xs = heap.typedArrayFromHeap(x);
+      const ids = heap.typedArrayFromHeap(segmentIds);
+      const sum = heap.typedArrayFromHeap(out);
+      sum.fill(0);
+      for (let i = 0; i < rows; i++) {
+        const id = ids[i];
+        if (id < 0 || id >= segments) continue;
+        for (let j = 0; j < width; j++) sum[id * width + j] += xs[i * width + j];
+      }
       return out;
     },
   });

@@ -30,6 +30,9 @@ export interface TfjsLayer {
   then?: TfjsLayer;
   /** The layer a wrapper holds (`bidirectional` around an `lstm`): its `layer` config. */
   wraps?: TfjsLayer;
+  /** A layer class of nnspec's TensorFlow.js helpers (src/codegen/tfjs/layers.ts), registered for
+   * serialization under `factory`, instead of `tf.layers[factory]`. */
+  custom?: true;
   /** Set when the config is valid Keras JSON that TensorFlow.js 4.22 cannot build (an elu with alpha ≠ 1):
    * saving writes it (nnspec reads it back), building tfjs layers or code stops with this reason. */
   unsupported?: string;
@@ -65,8 +68,9 @@ export interface LayerKind {
   doc: string;
   args: ArgShape;
   schema: OptionsSchema;
-  /** `many` for layers that combine several named tensors (add, concat). */
-  inputs: "one" | "many";
+  /** `many` for layers that combine several named tensors (add, concat); `some` for a layer that
+   * reads the tensor before it or the tensors it names (attention's query, value and key). */
+  inputs: "one" | "many" | "some";
   /** The per-example output shape, or undefined after reporting why there is none. */
   shape(ctx: ShapeContext): Shape | undefined;
   /** Parameter count, or undefined when it depends on a symbolic dimension. `trainable: false`

@@ -7,6 +7,8 @@ const inputsProp = { description: "two or more tensor names", type: "array", min
 
 export const add: LayerKind = {
   role: "merge",
+  // TensorFlow.js ANDs the inputs' masks; nnspec's come from one sequence's ids
+  mask: () => "keeps",
   kernel: addKernel,
   name: "add",
   doc: "Adds two or more tensors of the same shape element by element: `s = add x, h` (a residual connection).",
@@ -28,6 +30,8 @@ export const add: LayerKind = {
 
 export const concat: LayerKind = {
   role: "merge",
+  // features joined step by step keep the steps' mask; steps joined would need a longer one
+  mask: (opts) => (opts.axis === -1 ? "keeps" : undefined),
   kernel: concatKernel,
   name: "concat",
   doc: "Joins two or more tensors along an axis (the last by default): `c = concat a, b`. The axis counts the batch as 0, as in TensorFlow.js: on [h, w, c] inputs, `axis: 3` or `axis: -1` joins the channels and `axis: 1` or `axis: -3` the rows.",

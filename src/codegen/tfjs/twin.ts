@@ -1,8 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
-import type { TfjsLayer } from "../kinds/layers/types.ts";
-import { unsupportedIn } from "../kinds/layers/common.ts";
-import { Dim, type Shape } from "../core/dims.ts";
-import type { CheckedModel } from "./ir.ts";
+import { CUSTOM_LAYERS } from "./layers.ts";
+import type { TfjsLayer } from "../../kinds/layers/types.ts";
+import { unsupportedIn } from "../../kinds/layers/common.ts";
+import { Dim, type Shape } from "../../core/dims.ts";
+import type { CheckedModel } from "../../check/ir.ts";
 
 /**
  * Builds a TensorFlow.js model from a checked model with each layer's `tfjs` mapping: one `tf.input`
@@ -27,7 +28,7 @@ export function buildTfjs(model: CheckedModel): tf.LayersModel {
     const ins = l.inputs.map((n) => tensors.get(n) ?? missing(n, l.name));
     if (ins.length === 0) throw new Error(`layer \`${l.name}\` has no input`);
     const inShapes = checked.get(l.name)?.inputShapes ?? ins.map(nnspecShape);
-    let out: tf.SymbolicTensor | tf.SymbolicTensor[] = l.kind.inputs === "many" ? ins : ins[0];
+    let out: tf.SymbolicTensor | tf.SymbolicTensor[] = l.kind.inputs === "many" || ins.length > 1 ? ins : ins[0];
     let spec: TfjsLayer | undefined = l.kind.tfjs(l.options.full, inShapes);
     const why = unsupportedIn(spec);
     if (why) throw new Error(why);
@@ -40,8 +41,13 @@ export function buildTfjs(model: CheckedModel): tf.LayersModel {
   return tf.model({ name: model.spec.name, inputs: model.spec.inputs.map((i) => tensors.get(i.name)!), outputs });
 }
 
-/** `tf.layers[factory]({...config, name})`. */
+/** `tf.layers[factory]({...config, name})`, or the helpers' class of that name. */
 export function makeLayer(spec: TfjsLayer, name: string): tf.layers.Layer {
+  if (spec.custom) {
+    const Custom = CUSTOM_LAYERS[spec.factory];
+    if (!Custom) throw new Error(`nnspec's TensorFlow.js helpers have no layer \`${spec.factory}\``);
+    return new Custom({ ...spec.config, name } as never);
+  }
   const factory = (tf.layers as unknown as Record<string, unknown>)[spec.factory];
   if (typeof factory !== "function") throw new Error(`TensorFlow.js has no layer \`tf.layers.${spec.factory}\``);
   const layer = spec.wraps ? { layer: makeLayer(spec.wraps, String(spec.wraps.config.name)) } : {};

@@ -1,0 +1,112 @@
+import { Dim, shapeText } from "../../../core/dims.ts";
+import { bool, initializer, positiveInt, regularizer, tfjsInit, tfjsRegularizer, tfjsTrainable, trainable } from "../common.ts";
+import { pyLiteral } from "../../torch.ts";
+import { attentionKernel } from "./kernel.ts";
+import type { LayerKind } from "../types.ts";
+
+const ROLES = ["query", "value", "key"];
+
+export const multi_head_attention: LayerKind = {
+  name: "multi_head_attention",
+  doc: "Keras's MultiHeadAttention over [steps, features]: `multi_head_attention heads: 4, key_dim: 16` attends a sequence to itself; `multi_head_attention q, kv heads: 4, key_dim: 16` attends the query `q` to `kv` (values, and keys unless a third tensor gives them). Scores are scaled by 1/√key_dim; `causal: true` hides later steps, `dropout` drops attention probabilities in training. The output has the query's steps and width (or `output_dim`).",
+  inputs: "some",
+  role: "weighted",
+  // self-attention skips padded keys and keeps the query's mask; with several inputs TensorFlow.js
+  // hands a layer only its first input's mask, so none is used
+  mask: (opts) => (Array.isArray(opts.inputs) && opts.inputs.length > 1 ? undefined : "uses"),
+  args: { positional: [], rest: "inputs" },
+  schema: {
+    type: "object",
+    properties: {
+      inputs: { description: "one to three tensor names: query, value (default the query) and key (default the value)", type: "array", minItems: 1, maxItems: 3, items: { type: "string" } },
+      heads: positiveInt("attention heads"),
+      key_dim: positiveInt("width of each head's queries and keys"),
+      value_dim: positiveInt("width of each head's values; default key_dim"),
+      output_dim: positiveInt("output width; default the query's"),
+      dropout: { description: "a fraction in [0, 1) of attention probabilities dropped in training", type: "number", minimum: 0, exclusiveMaximum: 1, default: 0 },
+      causal: bool(false),
+      use_bias: bool(true),
+      kernel_init: initializer("glorot_uniform"),
+      bias_init: initializer("zeros"),
+      l1: regularizer,
+      l2: regularizer,
+      ...trainable,
+    },
+    required: ["heads", "key_dim"],
+    additionalProperties: false,
+  },
+  shape(ctx) {
+    const ins = ctx.inputs;
+    for (const [i, s] of ins.entries())
+      if (s.length !== 2) return ctx.error("rankMismatch", { layer: "multi_head_attention", expected: `a [steps, features] ${ROLES[i]}`, got: shapeText(s) });
+    const [q, v = q, k = v] = ins;
+    if (!k[0].equals(v[0]))
+      return ctx.error("mergeMismatch", { layer: "multi_head_attention", detail: `keys ${shapeText(k)} and values ${shapeText(v)} (one key per value step)` }, { help: "give keys and values the same number of steps" });
+    if (ctx.opts.causal === true && !q[0].equals(v[0]))
+      return ctx.error("mergeMismatch", { layer: "multi_head_attention", detail: `a causal query ${shapeText(q)} and values ${shapeText(v)} (causal attention pairs step i with steps up to i)` }, { at: "/causal" });
+    const out = typeof ctx.opts.output_dim === "number" ? Dim.of(ctx.opts.output_dim) : q[1];
+    return [q[0], out];
+  },
+  params(ins, out, opts) {
+    const [q, v = q, k = v] = ins;
+    const H = opts.heads as number;
+    const Kd = opts.key_dim as number;
+    const Vd = typeof opts.value_dim === "number" ? opts.value_dim : Kd;
+    const widths = [q[1].value, k[1].value, v[1].value, out[1].value];
+    if (widths.some((w) => w === undefined)) return undefined;
+    const [Dq, Dk, Dv, O] = widths as number[];
+    const bias = opts.use_bias !== false;
+    const n = (Dq + Dk) * H * Kd + Dv * H * Vd + H * Vd * O + (bias ? 2 * H * Kd + H * Vd + O : 0);
+    return { trainable: n, nonTrainable: 0 };
+  },
+  workspace(ins, out, opts) {
+    // the attention probabilities of every head
+    const [q, v = q] = ins;
+    return q[0].mul(v[0]).mul(opts.heads as number).mul(opts.dropout ? 2 : 1);
+  },
+  flops(ins, out, opts) {
+    const [q, v = q, k = v] = ins;
+    const H = opts.heads as number;
+    const Kd = opts.key_dim as number;
+    const Vd = typeof opts.value_dim === "number" ? opts.value_dim : Kd;
+    const proj = q[0].mul(q[1]).mul(H * Kd).add(v[0].mul(k[1]).mul(H * Kd)).add(v[0].mul(v[1]).mul(H * Vd)).add(q[0].mul(H * Vd).mul(out[1]));
+    const attend = q[0].mul(v[0]).mul(H * (Kd + Vd));
+    return proj.add(attend).mul(2);
+  },
+  tfjs(opts, ins) {
+    const reg = tfjsRegularizer(opts);
+    return {
+      factory: "MultiHeadAttention",
+      custom: true,
+      config: {
+        numHeads: opts.heads,
+        keyDim: opts.key_dim,
+        ...(typeof opts.value_dim === "number" ? { valueDim: opts.value_dim } : {}),
+        ...(typeof opts.output_dim === "number" ? { outputDim: opts.output_dim } : {}),
+        dropout: opts.dropout,
+        causal: opts.causal === true,
+        useBias: opts.use_bias !== false,
+        inputs: ins.length,
+        kernelInitializer: tfjsInit(opts.kernel_init, "glorot_uniform"),
+        biasInitializer: tfjsInit(opts.bias_init, "zeros"),
+        ...(reg ? { kernelRegularizer: reg } : {}),
+        ...tfjsTrainable(opts),
+      },
+    };
+  },
+  torch(opts, ins, out, layer) {
+    const [q, v = q, k = v] = ins;
+    const bias = opts.use_bias !== false;
+    const names = ["query", "key", "value", "attention_output"];
+    const weights = Object.fromEntries(names.flatMap((n) => [[`${n}/kernel`, { attr: `${n}_kernel`, convert: "same" as const }], ...(bias ? [[`${n}/bias`, { attr: `${n}_bias`, convert: "same" as const }]] : [])]));
+    const args = [q[1], k[1], v[1], out[1]].join(", ");
+    const kw = Object.entries({ heads: opts.heads, key_dim: opts.key_dim, value_dim: opts.value_dim ?? opts.key_dim, dropout: opts.dropout, causal: opts.causal, use_bias: opts.use_bias, layer }).map(([key, x]) => `${key}=${pyLiteral(x)}`);
+    return {
+      module: `nt.MultiHeadAttention(${args}, ${kw.join(", ")})`,
+      layout: "last",
+      call: (xs, self, _layout, mask) => `${self}(${xs.join(", ")}${mask ? `, mask=${mask}` : ""})`,
+      weights,
+    };
+  },
+  kernel: attentionKernel,
+};
