@@ -331,6 +331,34 @@ describe("nnspec lsp", () => {
     await c.close(shared);
   });
 
+  it("knows blocks: hover, definition, rename, and each use's shapes inside the block", async () => {
+    const path = join(SPECS, "language_id.nnspec");
+    const text = read("language_id.nnspec");
+    await c.open(path, text);
+    const uri = uriOf(path);
+    const use = pos(text, "  encoder 32 heads: 4", 2);
+    const h = (await c.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: use })) as Hover;
+    const hv = (h.contents as MarkupContent).value;
+    expect(hv).toContain("block encoder(d, heads, ff: 2 * d)");
+    expect(hv).toContain("`encoder_1` in model `transformer` → `[*, 16, 32]`");
+    const def = (await c.conn.sendRequest(DefinitionRequest.type, { textDocument: { uri }, position: use })) as Location[];
+    expect(def).toEqual([{ uri, range: { start: pos(text, "encoder(d,"), end: pos(text, "encoder(d,", "encoder".length) } }]);
+    // a parameter inside the block is defined in its header
+    const param = (await c.conn.sendRequest(DefinitionRequest.type, { textDocument: { uri }, position: pos(text, "key_dim: d / heads", "key_dim: d / ".length) })) as Location[];
+    expect(param[0].range.start).toEqual(pos(text, "heads, ff:"));
+    const edit = (await c.conn.sendRequest(RenameRequest.type, { textDocument: { uri }, position: use, newName: "encoder_layer" })) as WorkspaceEdit;
+    expect(edit.changes![uri].map((e) => e.range.start.line)).toEqual([pos(text, "block encoder").line, pos(text, "  encoder 32").line, pos(text, "  encoder 32", 0, 1).line]);
+    const all = { start: { line: 0, character: 0 }, end: { line: 500, character: 0 } };
+    const hints = (await c.conn.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: all })) ?? [];
+    const at = (needle: string) => hints.filter((x) => x.position.line === pos(text, needle).line).map(labelOf);
+    expect(at("  f = dense ff relu")).toEqual(["→ [*, 16, 64]"]);
+    expect(at("  encoder 32 heads: 4")).toEqual(["→ [*, 16, 32]"]);
+    const tip = hints.find((x) => x.position.line === pos(text, "  f = dense ff relu").line)!.tooltip as MarkupContent;
+    expect(tip.value).toContain("`encoder_1.f`");
+    expect(tip.value).toContain("`encoder_2.f`");
+    await c.close(path);
+  });
+
   it("checks open documents again when a spec they import or a data file changes on disk", async () => {
     const watched = c.registrations.find((r) => r.method === DidChangeWatchedFilesNotification.method);
     expect(JSON.stringify(watched?.registerOptions)).toMatch(/\*\*\/\*\.nnspec.*\*\*\/\*\.csv/);

@@ -1,6 +1,7 @@
 import type { DiagnosticSink, Extra, Label } from "../diagnostics/diagnostic.ts";
 import { pointAt, type Span } from "../diagnostics/span.ts";
 import type { LayerSpec, ModelSpec } from "../lang/program.ts";
+import { attachUses } from "../lang/blocks.ts";
 import type { ShapeContext } from "../kinds/layers/types.ts";
 import type * as A from "../syntax/ast.ts";
 import { exprText } from "../lang/values.ts";
@@ -38,11 +39,13 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
     tensors.set(i.name, t);
   }
   const layers: CheckedLayer[] = [];
-  for (const l of spec.layers) {
+  // a block's layers are checked once per use: a finding names the use, and repeats are dropped
+  const seen = new Set<string>();
+  const checkLayer = (l: LayerSpec): void => {
     const ins = l.inputs.map((n) => tensors.get(n));
     if (ins.length === 0 || ins.some((t) => !t) || l.options.ok === false) {
       complete = false;
-      continue; // an earlier error already explains why
+      return; // an earlier error already explains why
     }
     const intIn = ins.find((t) => t!.dtype === "int");
     if (intIn && !l.kind.ints) {
@@ -55,7 +58,7 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
         labels: [...(decl ? [{ span: decl.node.span, message: "declared int here" }] : []), ...via],
       });
       complete = false;
-      continue;
+      return;
     }
     const inShapes = ins.map((t) => t!.shape);
     let failed = false;
@@ -81,7 +84,7 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
     const out = l.kind.shape(ctx);
     if (!out || failed) {
       complete = false;
-      continue;
+      return;
     }
     let params = l.kind.params(inShapes, out, l.options.full);
     // What the runtime could never allocate (typed arrays hold at most 2^31 - 1 values).
@@ -90,7 +93,7 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
     if (total > MAX_BUFFER || outSize > MAX_BUFFER) {
       sink.report("tooLarge", l.node.op.span, { layer: l.name, what: total > MAX_BUFFER ? `${total.toExponential(2)} parameters` : `${outSize.toExponential(2)} output values per example`, limit: "2^31 − 1" });
       complete = false;
-      continue;
+      return;
     }
     if (params && l.options.values.trainable === false) params = { trainable: 0, nonTrainable: params.trainable + params.nonTrainable };
     // The padding mask of `embedding mask_zero`: made, passed on, used, or refused.
@@ -110,12 +113,12 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
     if (lost && (rule === "uses" || rule === "ends")) {
       sink.report("maskStale", l.node.op.span, { layer: l.name, source: lost.layer, by: lost.by }, { labels: [...madeAt(lost.layer), ...labelAt(spec, lost.by, "drops it")] });
       complete = false;
-      continue;
+      return;
     }
     if (inMask?.merged && l.kind.recurrent && carries) {
       sink.report("maskAfterMerge", l.node.op.span, { layer: l.name, source: inMask.layer, merge: inMask.merged }, { labels: [...madeAt(inMask.layer), ...labelAt(spec, inMask.merged, "merges the masked sequence")] });
       complete = false;
-      continue;
+      return;
     }
     const kept = inMask && l.kind.role === "merge" && ins.length > 1 ? { ...inMask, merged: l.name } : inMask;
     const mask = rule === "makes" ? { layer: l.name, ids: l.inputs[0], used: false } : !carries ? undefined : rule === "keeps" ? kept : rule === "uses" && inMask ? { ...kept!, used: true } : undefined;
@@ -124,6 +127,11 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
     const checked: CheckedLayer = { spec: l, inputShapes: inShapes, output: out, params, flops: l.kind.flops(inShapes, out, l.options.full) };
     layers.push(checked);
     tensors.set(l.name, { name: l.name, shape: out, dtype: intIn && l.kind.ints === "passes" ? "int" : "float", producer: checked, ...(mask ? { mask } : {}), ...(lostMask ? { lostMask } : {}) });
+  };
+  for (const l of spec.layers) {
+    const from = sink.items.length;
+    checkLayer(l);
+    attachUses(sink, from, l.via, seen);
   }
   const outputs: TensorInfo[] = [];
   for (const o of spec.outputs) {

@@ -14,6 +14,10 @@ export const BYTES_PER_VALUE = 4;
 export interface SummaryRow {
   name: string;
   kind: string;
+  /** 0 for the model's own layers; a block's layers one more than the row of their use. */
+  depth: number;
+  /** A row for a use of a block, summing its layers (`kind` is the block's name). */
+  block?: boolean;
   line: number;
   inputs: string[];
   output: Shape;
@@ -47,10 +51,16 @@ export interface ModelSummary {
   complete: boolean;
 }
 
-export function summarize(m: CheckedModel): ModelSummary {
-  const rows: SummaryRow[] = m.layers.map((l) => ({
+/**
+ * The summary of a model. A use of a block is a row summing its layers, followed by them one level
+ * deeper (as torchinfo nests modules); `depth` keeps the rows above that level (1: the model's own
+ * layers and block uses only).
+ */
+export function summarize(m: CheckedModel, depth = Infinity): ModelSummary {
+  const leaves: SummaryRow[] = m.layers.map((l) => ({
     name: l.spec.name,
     kind: l.spec.kind.name,
+    depth: l.spec.via?.length ?? 0,
     line: l.spec.node.span.line,
     inputs: l.spec.inputs,
     output: l.output,
@@ -59,7 +69,32 @@ export function summarize(m: CheckedModel): ModelSummary {
     flops: l.flops,
     memory: elements(l.output).scale(BYTES_PER_VALUE),
   }));
-  const sum = (f: (r: SummaryRow) => number | undefined): number | undefined => rows.reduce<number | undefined>((a, r) => (a === undefined || f(r) === undefined ? undefined : a + f(r)!), 0);
+  const add = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a + b);
+  // rows in order, a use's row before its layers; a use's totals accumulate as its layers pass
+  const all: SummaryRow[] = [];
+  const open: { use: NonNullable<(typeof m.layers)[number]["spec"]["via"]>[number]; row: SummaryRow }[] = [];
+  m.layers.forEach((l, i) => {
+    const via = l.spec.via ?? [];
+    let k = 0;
+    while (k < open.length && k < via.length && open[k].use === via[k]) k++;
+    open.length = k;
+    for (; k < via.length; k++) {
+      const u = via[k];
+      const row: SummaryRow = { name: u.name, kind: u.block, depth: k, block: true, line: u.use.span.line, inputs: leaves[i].inputs, output: l.output, trainable: 0, frozen: 0, flops: Dim.of(0), memory: Dim.of(0) };
+      all.push(row);
+      open.push({ use: u, row });
+    }
+    for (const { row } of open) {
+      row.output = leaves[i].output;
+      row.trainable = add(row.trainable, leaves[i].trainable);
+      row.frozen = add(row.frozen, leaves[i].frozen);
+      row.flops = row.flops.add(leaves[i].flops);
+      row.memory = row.memory.add(leaves[i].memory);
+    }
+    all.push(leaves[i]);
+  });
+  const rows = all.filter((r) => r.depth < depth);
+  const sum = (f: (r: SummaryRow) => number | undefined): number | undefined => leaves.reduce<number | undefined>((a, r) => (a === undefined || f(r) === undefined ? undefined : a + f(r)!), 0);
   const trainable = sum((r) => r.trainable);
   const frozen = sum((r) => r.frozen);
   const params = trainable === undefined || frozen === undefined ? undefined : trainable + frozen;
@@ -75,8 +110,8 @@ export function summarize(m: CheckedModel): ModelSummary {
       frozen,
       params,
       paramMemory: params === undefined ? undefined : params * BYTES_PER_VALUE,
-      flops: rows.reduce((a, r) => a.add(r.flops), Dim.of(0)),
-      memory: rows.reduce((a, r) => a.add(r.memory), Dim.of(0)),
+      flops: leaves.reduce((a, r) => a.add(r.flops), Dim.of(0)),
+      memory: leaves.reduce((a, r) => a.add(r.memory), Dim.of(0)),
     },
     complete: m.complete,
   };
@@ -117,7 +152,8 @@ const tensorList = (ts: (TensorInfo & { tensor?: string })[]): string =>
 export function summaryText(s: ModelSummary): string {
   const head = ["layer", "kind", "output", "trainable", "frozen", "FLOPs", "memory"];
   const right = [false, false, false, true, true, true, true];
-  const body = s.rows.map((r) => [r.name, r.kind, shapeText(r.output), count(r.trainable), count(r.frozen), dimCount(r.flops), bytes(r.memory)]);
+  // a block's layers under its use, indented, by their names within the use
+  const body = s.rows.map((r) => ["  ".repeat(r.depth) + (r.depth ? r.name.slice(r.name.lastIndexOf(".") + 1) : r.name), r.block ? `block ${r.kind}` : r.kind, shapeText(r.output), count(r.trainable), count(r.frozen), dimCount(r.flops), bytes(r.memory)]);
   const total = ["total", "", "", count(s.totals.trainable), count(s.totals.frozen), dimCount(s.totals.flops), bytes(s.totals.memory)];
   const widths = head.map((h, i) => Math.max(h.length, ...[...body, total].map((row) => row[i].length)));
   const line = (cells: string[]) => "  " + cells.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
@@ -158,6 +194,8 @@ export function summaryJson(s: ModelSummary) {
     layers: s.rows.map((r) => ({
       name: r.name,
       kind: r.kind,
+      depth: r.depth,
+      ...(r.block ? { block: true } : {}),
       line: r.line,
       inputs: r.inputs,
       output: r.output.map(jsonDim),

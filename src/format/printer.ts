@@ -93,6 +93,11 @@ class Printer {
         this.block(`model ${d.name?.name ?? "_"}(${params})${outs}`, d.body, d.span, (l) => layerText(l));
         return;
       }
+      case "block": {
+        const params = d.params.map((p) => (p.default ? `${p.name.name}: ${exprTextOf(p.default)}` : p.name.name)).join(", ");
+        this.block(`block ${d.name?.name ?? "_"}(${params})`, d.body, d.span, (l) => layerText(l));
+        return;
+      }
     }
   }
 

@@ -24,6 +24,17 @@ export interface LayerSpec {
   /** Names of the tensors this layer reads. */
   inputs: string[];
   options: Options;
+  /** The block uses it sits in, outermost first (a layer of a block is placed once per use). */
+  via?: BlockUse[];
+}
+
+/** One use of a block in a model: where it is written and the name its layers carry. */
+export interface BlockUse {
+  block: string;
+  use: A.Layer;
+  /** The use's name (`encoder_1`); its layers are `encoder_1.a`, … */
+  name: string;
+  decl: A.BlockDecl;
 }
 
 export interface TensorSig {
@@ -80,6 +91,8 @@ export interface TrainSpec {
 export interface Program {
   file: string;
   models: Map<string, ModelSpec>;
+  /** Blocks declared in the file, by name. */
+  blocks?: Map<string, A.BlockDecl>;
   data: Map<string, DataSpec>;
   trains: TrainSpec[];
 }

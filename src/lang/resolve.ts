@@ -7,8 +7,9 @@ import type * as A from "../syntax/ast.ts";
 import { shortList } from "../util/list.ts";
 import { closest } from "../util/suggest.ts";
 import { bindTerms, type OptionsSchema } from "./bind.ts";
-import type { DataSpec, LabelSpec, LayerSpec, ModelSpec, NamedOptions, Options, Program, TensorSig, TrainSpec } from "./program.ts";
+import type { BlockUse, DataSpec, LabelSpec, LayerSpec, ModelSpec, NamedOptions, Options, Program, TensorSig, TrainSpec } from "./program.ts";
 import { DATA_STATEMENTS, TRAIN_STATEMENTS, type StatementKind } from "./statements.ts";
+import { attachUses } from "./blocks.ts";
 import { exprText, isCall, lowerExpr, type Json } from "./values.ts";
 
 /** Models another file provides to an `import`; the host resolves and parses the file. */
@@ -56,8 +57,19 @@ export function resolve(ast: A.SourceFile, sink: DiagnosticSink, host?: ImportHo
       if (declare("model", id)) program.models.set(id.name, m);
     }
   }
+  const blocks = new Map<string, A.BlockDecl>();
   for (const d of ast.decls) {
-    if (d.kind === "model" && d.name && declare("model", d.name)) program.models.set(d.name.name, resolveModel(d, d.name.name, ast.path, sink));
+    if (d.kind !== "block" || !d.name) continue;
+    if (LAYERS.has(d.name.name)) {
+      sink.report("duplicateName", d.name.span, { what: "layer kind", name: d.name.name }, { help: `\`${d.name.name}\` is a layer kind: give the block another name` });
+      continue;
+    }
+    checkBlockParams(d, sink);
+    if (declare("block", d.name)) blocks.set(d.name.name, d);
+  }
+  program.blocks = blocks;
+  for (const d of ast.decls) {
+    if (d.kind === "model" && d.name && declare("model", d.name)) program.models.set(d.name.name, resolveModel(d, d.name.name, ast.path, sink, blocks));
     else if (d.kind === "data" && d.name && declare("data set", d.name)) program.data.set(d.name.name, resolveData(d, d.name.name, ast.path, sink));
   }
   for (const d of ast.decls) if (d.kind === "train") program.trains.push(resolveTrain(d, program, ast.path, sink));
@@ -68,7 +80,7 @@ function suggest(span: Span, guess: string) {
   return { help: `did you mean \`${guess}\`?`, fixes: [{ title: `replace with \`${guess}\``, edits: [{ span, newText: guess }] }] };
 }
 
-function resolveModel(d: A.ModelDecl, name: string, file: string, sink: DiagnosticSink): ModelSpec {
+function resolveModel(d: A.ModelDecl, name: string, file: string, sink: DiagnosticSink, blocks: ReadonlyMap<string, A.BlockDecl> = new Map()): ModelSpec {
   const tensors = new Map<string, Span>();
   const define = (id: A.Ident): void => {
     const prev = tensors.get(id.name);
@@ -94,66 +106,149 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
     sink.report("unknownName", id.span, { what: "tensor", name: id.name }, guess ? suggest(id.span, guess) : { help: `tensors defined so far: ${tensors.size ? shortList([...tensors.keys()], 20) : "none"}` });
     return undefined;
   };
-  for (const l of d.body) {
-    const kind = LAYERS.get(l.op.name);
-    if (!kind) {
-      const guess = closest(l.op.name, LAYERS.keys());
-      sink.report("unknownLayer", l.op.span, { name: l.op.name }, guess ? suggest(l.op.span, guess) : { help: "run `nnspec layers` to list the layer kinds" });
-      if (l.target) {
-        define(l.target);
-        used.add(l.target.name);
-      }
-      if (l.input) used.add(l.input.name);
-      if (previous !== undefined) used.add(previous);
-      // A placeholder no tensor map holds: later layers read it and are skipped without new errors.
-      previous = l.target?.name ?? `?${l.op.name}@${l.op.span.start}`;
-      continue;
+  // aliases: a block use's name stands for its last layer
+  const aliases = new Map<string, string>();
+  const top: Scope = { prefix: "", via: [], counts, stack: [] };
+  /** Looks a name up in a scope: inside a block, `input` and the block's own tensors only. */
+  const lookup = (id: { name: string; span: Span }, scope: Scope): string | undefined => {
+    if (!scope.local) {
+      const r = refer(id);
+      return r === undefined ? undefined : (aliases.get(r) ?? r);
     }
-    let terms = l.terms;
-    const inputsOf: string[] = [];
-    // `some`: the tensors named as values, or else the one before it, as a one-input layer
-    const names = kind.inputs === "many" || (kind.inputs === "some" && terms.some((t) => !t.key && t.value.kind === "name"));
-    if (names) {
-      // Merge layers name their inputs as values. Report the other forms once and recover, so the
-      // schema does not complain about the same mistake again.
-      if (l.input) {
-        sink.report("invalidArgument", l.input.span, { message: `\`${kind.name}\` takes its inputs as values (\`${kind.name} ${l.input.name}, …\`), not with \`->\`` });
-        const named = l.terms.some((t) => !t.key && t.value.kind === "name" && t.value.name === l.input!.name);
-        if (!named) terms = [{ value: { kind: "name", name: l.input.name, span: l.input.span }, span: l.input.span }, ...terms];
+    if (id.name === "input" && scope.input !== undefined) return scope.input;
+    const own = scope.local.get(id.name);
+    if (own !== undefined) return own;
+    const known = ["input", ...scope.local.keys()];
+    const guess = closest(id.name, known);
+    sink.report("unknownName", id.span, { what: "tensor", name: id.name }, guess ? suggest(id.span, guess) : { help: `inside block \`${scope.via[scope.via.length - 1].block}\` the tensors are \`input\`${scope.local.size ? ` and ${shortList([...scope.local.keys()].map((k) => `\`${k}\``), 20)}` : ""}` });
+    return undefined;
+  };
+  const seen = new Set<string>();
+  const place = (body: readonly A.Layer[], scope: Scope, start: string | undefined): string | undefined => {
+    let prev = start;
+    for (const l of body) {
+      const block = blocks.get(l.op.name);
+      if (block && !LAYERS.has(l.op.name)) {
+        prev = expand(l, block, scope, prev);
+        continue;
       }
-      // A value that is not a name fails the schema (`inputs` are names), at that value's span.
-      for (const t of terms) {
-        if (!t.key && t.value.kind === "name") {
-          const r = refer({ name: t.value.name, span: t.value.span });
-          if (r) inputsOf.push(r);
+      // a layer inside a block: its findings carry the uses that placed it
+      const from = sink.items.length;
+      prev = placeOne(l, scope, prev);
+      attachUses(sink, from, scope.via, seen);
+    }
+    return prev;
+  };
+  const placeOne = (l: A.Layer, scope: Scope, start: string | undefined): string | undefined => {
+    let prev = start;
+    {
+      const kind = LAYERS.get(l.op.name);
+      if (!kind) {
+        const guess = closest(l.op.name, [...LAYERS.keys(), ...blocks.keys()]);
+        sink.report("unknownLayer", l.op.span, { name: l.op.name }, guess ? suggest(l.op.span, guess) : { help: "run `nnspec layers` to list the layer kinds" });
+        if (!scope.local) {
+          if (l.target) {
+            define(l.target);
+            used.add(l.target.name);
+          }
+          if (l.input) used.add(l.input.name);
+          if (prev !== undefined) used.add(prev);
+        }
+        // A placeholder no tensor map holds: later layers read it and are skipped without new errors.
+        prev = l.target ? `${scope.prefix}${l.target.name}` : `?${l.op.name}@${l.op.span.start}`;
+        if (l.target && scope.local) scope.local.set(l.target.name, prev);
+        return prev;
+      }
+      let terms = scope.subst ? substitute(l.terms, scope.subst) : l.terms;
+      const inputsOf: string[] = [];
+      // `some`: the tensors named as values, or else the one before it, as a one-input layer
+      const names = kind.inputs === "many" || (kind.inputs === "some" && terms.some((t) => !t.key && t.value.kind === "name"));
+      if (names) {
+        // Merge layers name their inputs as values. Report the other forms once and recover, so the
+        // schema does not complain about the same mistake again.
+        if (l.input) {
+          sink.report("invalidArgument", l.input.span, { message: `\`${kind.name}\` takes its inputs as values (\`${kind.name} ${l.input.name}, …\`), not with \`->\`` });
+          const named = l.terms.some((t) => !t.key && t.value.kind === "name" && t.value.name === l.input!.name);
+          if (!named) terms = [{ value: { kind: "name", name: l.input.name, span: l.input.span }, span: l.input.span }, ...terms];
+        }
+        // A value that is not a name fails the schema (`inputs` are names), at that value's span.
+        for (const t of terms) {
+          if (!t.key && t.value.kind === "name") {
+            const r = lookup({ name: t.value.name, span: t.value.span }, scope);
+            if (r) inputsOf.push(r);
+          }
         }
       }
+      const bound = bindTerms(terms, kind.args, kind.schema, `\`${kind.name}\``, l.op.span, sink, LAYER_NAMES);
+      if (names) {
+        // handled above
+      } else if (l.input) {
+        const r = lookup(l.input, scope);
+        if (r) inputsOf.push(r);
+      } else if (prev !== undefined) {
+        if (!scope.local) used.add(prev);
+        inputsOf.push(prev);
+      } else {
+        sink.report("invalidArgument", l.op.span, { message: `\`${kind.name}\` has no input: the model has several inputs, so say which one with \`name -> ${kind.name}\`` }, { label: "which input?" });
+      }
+      const n = (scope.counts.get(kind.name) ?? 0) + 1;
+      scope.counts.set(kind.name, n);
+      const layerName = `${scope.prefix}${l.target?.name ?? `${kind.name}_${n}`}`;
+      if (l.target) {
+        if (scope.local) scope.local.set(l.target.name, layerName);
+        else define(l.target);
+      }
+      layers.push({ node: l, kind, name: layerName, inputs: inputsOf, options: { ok: bound.ok, values: bound.options, full: bound.full, spans: bound.spans, keySpans: bound.keySpans }, ...(scope.via.length ? { via: scope.via } : {}) });
+      return layerName;
     }
-    const bound = bindTerms(terms, kind.args, kind.schema, `\`${kind.name}\``, l.op.span, sink, LAYER_NAMES);
-    if (names) {
-      // handled above
-    } else if (l.input) {
-      const r = refer(l.input);
-      if (r) inputsOf.push(r);
-    } else if (previous !== undefined) {
-      used.add(previous);
-      inputsOf.push(previous);
-    } else {
-      sink.report("invalidArgument", l.op.span, { message: `\`${kind.name}\` has no input: the model has several inputs, so say which one with \`name -> ${kind.name}\`` }, { label: "which input?" });
+  };
+  /** A block's layers in place of its use; returns the name of its last layer. */
+  const expand = (use: A.Layer, block: A.BlockDecl, scope: Scope, prev: string | undefined): string | undefined => {
+    const blockName = use.op.name;
+    const n = (scope.counts.get(blockName) ?? 0) + 1;
+    scope.counts.set(blockName, n);
+    const short = use.target?.name ?? `${blockName}_${n}`;
+    const full = `${scope.prefix}${short}`;
+    const input = use.input ? lookup(use.input, scope) : prev;
+    if (input === undefined && !use.input) sink.report("invalidArgument", use.op.span, { message: `\`${blockName}\` has no input: the model has several inputs, so say which one with \`name -> ${blockName}\`` }, { label: "which input?" });
+    if (input !== undefined && !scope.local) used.add(input);
+    let last: string | undefined = input;
+    const from = sink.items.length;
+    if (scope.stack.includes(blockName)) sink.report("invalidArgument", use.op.span, { message: `block \`${blockName}\` uses itself (${[...scope.stack, blockName].join(" → ")})` }, { label: "a block cannot contain itself" });
+    else if (scope.stack.length >= MAX_BLOCK_DEPTH) sink.report("invalidArgument", use.op.span, { message: `blocks nest more than ${MAX_BLOCK_DEPTH} deep here` }, { label: "too deep" });
+    else {
+      const { subst, ok } = bindBlockArgs(use, block, scope.subst, sink);
+      if (!ok) {
+        // a value is missing: its layers would only repeat that; what reads the use is skipped
+        attachUses(sink, from, scope.via, seen);
+        return finish(use, scope, short, `?${blockName}@${use.op.span.start}`);
+      }
+      const via = [...scope.via, { block: blockName, use, name: full, decl: block }];
+      const inner: Scope = { prefix: `${full}.`, input, local: new Map(), subst, via, counts: new Map(), stack: [...scope.stack, blockName] };
+      if (!block.body.length) sink.report("invalidArgument", use.op.span, { message: `block \`${blockName}\` has no layers` }, { label: "an empty block" });
+      attachUses(sink, from, scope.via, seen);
+      last = place(block.body, inner, input);
+      return finish(use, scope, short, last);
     }
-    const n = (counts.get(kind.name) ?? 0) + 1;
-    counts.set(kind.name, n);
-    const layerName = l.target?.name ?? `${kind.name}_${n}`;
-    if (l.target) define(l.target);
-    layers.push({ node: l, kind, name: layerName, inputs: inputsOf, options: { ok: bound.ok, values: bound.options, full: bound.full, spans: bound.spans, keySpans: bound.keySpans } });
-    previous = layerName;
-  }
+    attachUses(sink, from, scope.via, seen);
+    return finish(use, scope, short, last);
+  };
+  const finish = (use: A.Layer, scope: Scope, short: string, last: string | undefined): string | undefined => {
+    if (scope.local) {
+      if (last !== undefined) scope.local.set(short, last);
+    } else if (use.target) {
+      define(use.target);
+      if (last !== undefined) aliases.set(use.target.name, last);
+    }
+    return last;
+  };
+  previous = place(d.body, top, previous);
   const outputs: ModelSpec["outputs"] = [];
   for (const o of d.outputs) {
     const sig: TensorSig = { name: o.name?.name ?? previous ?? "output", node: o, dtype: dtypeOf(o.type?.dtype, sink), dims: o.type?.dims };
     if (o.name && tensors.has(o.name.name)) {
       used.add(o.name.name);
-      outputs.push({ name: o.name.name, sig });
+      outputs.push({ name: aliases.get(o.name.name) ?? o.name.name, sig });
     } else if (o.name && d.outputs.length > 1) {
       refer(o.name);
     } else if (previous !== undefined) {
@@ -162,9 +257,110 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
     }
   }
   if (d.outputs.length === 0 && previous !== undefined) used.add(previous);
+  // a block use is used where the layer it stands for is
+  for (const [use, last] of aliases) if (used.has(last)) used.add(use);
   for (const [t, span] of tensors) if (!used.has(t) && !inputs.some((i) => i.name === t)) sink.report("unusedTensor", span, { name: t });
   for (const i of inputs) if (!used.has(i.name) && d.body.length > 0) sink.report("unusedTensor", (i.node as A.Param).name.span, { name: i.name });
   return { name, node: d, file, inputs, outputs, layers };
+}
+
+/** How deep blocks may nest inside each other. */
+const MAX_BLOCK_DEPTH = 16;
+
+/** Where layers are being placed: the model itself, or a use of a block inside it. */
+interface Scope {
+  /** Prepended to the names of the layers placed here (`encoder_1.`). */
+  prefix: string;
+  /** Inside a block: the tensor its name `input` reads. */
+  input?: string;
+  /** Inside a block: its tensors by the names its layers give them. */
+  local?: Map<string, string>;
+  /** Inside a block: its parameters' values at this use. */
+  subst?: Map<string, A.Expr>;
+  via: BlockUse[];
+  counts: Map<string, number>;
+  /** The blocks being expanded, outermost first (a block may not use itself). */
+  stack: string[];
+}
+
+/** A block's parameters: no name twice, and every default after the parameters without one may read. */
+function checkBlockParams(d: A.BlockDecl, sink: DiagnosticSink): void {
+  const seen = new Map<string, Span>();
+  for (const p of d.params) {
+    const prev = seen.get(p.name.name);
+    if (prev) sink.report("duplicateName", p.name.span, { what: "block parameter", name: p.name.name }, { labels: [{ span: prev, message: "first defined here" }] });
+    seen.set(p.name.name, p.name.span);
+  }
+}
+
+/**
+ * The values of a block's parameters at one use: positional values in order, then `name: value`,
+ * then defaults (which may read the parameters before them). Values are expressions: numbers, or
+ * dimension names and arithmetic, evaluated where the block's layers use them.
+ */
+function bindBlockArgs(use: A.Layer, block: A.BlockDecl, outer: Map<string, A.Expr> | undefined, sink: DiagnosticSink): { subst: Map<string, A.Expr>; ok: boolean } {
+  const out = new Map<string, A.Expr>();
+  let ok = true;
+  const params = block.params.map((p) => p.name.name);
+  const name = use.op.name;
+  let pos = 0;
+  for (const t of use.terms) {
+    const value = outer ? substituteExpr(t.value, outer) : t.value;
+    if (!t.key) {
+      if (pos >= params.length) {
+        sink.report("invalidArgument", t.span, { message: `block \`${name}\` takes ${params.length} parameter${params.length === 1 ? "" : "s"} (${params.join(", ") || "none"})` }, { label: "one value too many" });
+        continue;
+      }
+      out.set(params[pos++], value);
+      continue;
+    }
+    const key = t.key.kind === "name" ? t.key.name : undefined;
+    if (key === undefined || !params.includes(key)) {
+      const guess = key === undefined ? undefined : closest(key, params);
+      sink.report("invalidArgument", t.key.span, { message: `block \`${name}\` has no parameter \`${exprText(t.key)}\`` }, guess ? suggest(t.key.span, guess) : { help: `its parameters: ${params.join(", ") || "none"}` });
+      continue;
+    }
+    if (out.has(key)) {
+      sink.report("invalidArgument", t.key.span, { message: `\`${key}\` is given twice` }, { label: "given twice" });
+      continue;
+    }
+    out.set(key, value);
+  }
+  for (const p of block.params) {
+    if (out.has(p.name.name)) continue;
+    if (p.default) out.set(p.name.name, substituteExpr(p.default, out));
+    else {
+      ok = false;
+      sink.report("invalidArgument", use.op.span, { message: `block \`${name}\` needs a value for \`${p.name.name}\`` }, { label: `\`${p.name.name}\` missing`, labels: [{ span: p.name.span, message: "the parameter" }] });
+    }
+  }
+  return { subst: out, ok };
+}
+
+/** A block's layer terms with its parameters replaced by their values (keys stay as written). */
+function substitute(terms: readonly A.Term[], subst: Map<string, A.Expr>): A.Term[] {
+  return terms.map((t) => ({ ...t, value: substituteExpr(t.value, subst) }));
+}
+
+function substituteExpr(e: A.Expr, subst: Map<string, A.Expr>): A.Expr {
+  switch (e.kind) {
+    case "name":
+      return subst.get(e.name) ?? e;
+    case "list":
+      return { ...e, items: e.items.map((x) => substituteExpr(x, subst)) };
+    case "range":
+      return { ...e, from: substituteExpr(e.from, subst), to: substituteExpr(e.to, subst) };
+    case "binary":
+      return { ...e, left: substituteExpr(e.left, subst), right: substituteExpr(e.right, subst) };
+    case "negate":
+      return { ...e, operand: substituteExpr(e.operand, subst) };
+    case "paren":
+      return { ...e, inner: substituteExpr(e.inner, subst) };
+    case "call":
+      return { ...e, args: substitute(e.args, subst) };
+    default:
+      return e;
+  }
 }
 
 function dtypeOf(id: A.Ident | undefined, sink: DiagnosticSink): "float" | "int" {

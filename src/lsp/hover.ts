@@ -1,7 +1,8 @@
 import { MarkupKind, type Hover } from "vscode-languageserver/node";
 import { shapeText } from "../core/dims.ts";
 import { shortList } from "../util/list.ts";
-import type { CheckedModel } from "../check/ir.ts";
+import type { CheckedLayer, CheckedModel } from "../check/ir.ts";
+import { exprText } from "../lang/values.ts";
 import type { OptionsSchema } from "../lang/bind.ts";
 import type { LayerSpec } from "../lang/program.ts";
 import { DATA_STATEMENTS, TRAIN_STATEMENTS, type StatementKind } from "../lang/statements.ts";
@@ -25,9 +26,21 @@ export function hover(a: Analysis, offset: number): Hover | null {
   }
   const decl = a.ast.decls.find((d) => contains(d.span, offset));
   if (!decl) return null;
+  if (decl.kind === "block") {
+    const l = decl.body.find((x) => contains(x.span, offset));
+    const kind = l ? LAYERS.get(l.op.name) : undefined;
+    if (!l || !kind) return null;
+    const uses = placements(a, l);
+    const text = [`**${kind.name}**: ${kind.doc}`, "", ...uses.map((u) => `\`${u.name}\` (model \`${u.model}\`): ${u.layer.inputShapes.map(shapeText).join(" + ")} → \`${shapeText(u.layer.output)}\`; parameters ${paramsText(u.layer.params)}`)].join("  \n");
+    return md(text, contains(l.op.span, offset) ? l.op.span : l.span);
+  }
   if (decl.kind === "model") {
     const l = layerAt(decl, offset);
     if (!l) return null;
+    if (!LAYERS.has(l.op.name) && a.program.blocks?.has(l.op.name)) {
+      const text = blockHover(a, l.op.name);
+      return text ? md(text, l.op.span) : null;
+    }
     const key = l.terms.find((t) => t.key && contains(t.key.span, offset));
     const kind = LAYERS.get(l.op.name);
     if (key?.key?.kind === "name" && kind) {
@@ -78,7 +91,14 @@ function symbolHover(a: Analysis, o: Occurrence): string | undefined {
       }
       return lines.join("  \n");
     }
+    case "block":
+      return blockHover(a, o.name);
     case "tensor": {
+      if (o.scope?.kind === "block") {
+        const producer = o.scope.body.find((l) => l.target?.name === o.name);
+        const uses = producer ? placements(a, producer) : [];
+        return [`**tensor** \`${o.name}\` of block \`${o.scope.name?.name ?? "?"}\``, ...uses.map((u) => `\`${u.name}\` (model \`${u.model}\`): \`${shapeText(u.layer.output)}\``)].join("  \n");
+      }
       const model = o.scope?.name?.name;
       const cm = model ? a.checked.models.get(model) : undefined;
       const spec = model ? a.program.models.get(model) : undefined;
@@ -95,10 +115,33 @@ function symbolHover(a: Analysis, o: Occurrence): string | undefined {
       return lines.join("  \n");
     }
     case "dim": {
+      if (o.scope?.kind === "block") {
+        const p = o.scope.params.find((x) => x.name.name === o.name);
+        return `**parameter** \`${o.name}\` of block \`${o.scope.name?.name ?? "?"}\`${p?.default ? `, default \`${exprText(p.default)}\`` : ", given at each use"}: a number or a dimension, put in place of the name wherever the block's layers use it.`;
+      }
       const def = o.scope?.inputs.find((p) => p.type?.dims.some((d) => d.kind === "name" && d.name === o.name));
       return `**dimension** \`${o.name}\`: symbolic${def ? `, from input \`${def.name.name}\`` : ""}. Shapes that depend on it are computed as expressions of it.`;
     }
   }
+}
+
+/** Where a layer of a block was placed: once per use, in each checked model. */
+function placements(a: Analysis, node: A.Layer): { model: string; name: string; layer: CheckedLayer }[] {
+  const out: { model: string; name: string; layer: CheckedLayer }[] = [];
+  for (const [model, cm] of a.checked.models) for (const l of cm.layers) if (l.spec.node === node) out.push({ model, name: l.spec.name, layer: l });
+  return out;
+}
+
+/** A block: its signature, its layers, and each use's output shape. */
+function blockHover(a: Analysis, name: string): string | undefined {
+  const b = a.program.blocks?.get(name);
+  if (!b) return undefined;
+  const params = b.params.map((p) => (p.default ? `${p.name.name}: ${exprText(p.default)}` : p.name.name)).join(", ");
+  const lines = ["```nnspec", `block ${name}(${params})`, "```", `${b.body.length} layer${b.body.length === 1 ? "" : "s"}, reading \`input\``];
+  const last = b.body[b.body.length - 1];
+  const uses = last ? placements(a, last) : [];
+  if (uses.length) lines.push("", ...uses.map((u) => `\`${u.name.slice(0, u.name.lastIndexOf("."))}\` in model \`${u.model}\` → \`${shapeText(u.layer.output)}\``));
+  return lines.join("  \n");
 }
 
 function modelSummary(cm: CheckedModel): string {

@@ -21,12 +21,34 @@ interface LayerHint {
 /** A hint after each layer whose shape is known, at the end of the layer's statement. */
 function layerHints(a: Analysis, opts: InlayOptions, stale = false): LayerHint[] {
   const out: LayerHint[] = [];
+  const hint = (at: number, label: string, tip: string[]) => {
+    const position = toPosition(a.lines, at);
+    if (stale) tip.push("_from the last version of the file without syntax errors_");
+    out.push({ line: position.line, character: position.character, hint: { position, label, kind: InlayHintKind.Type, paddingLeft: true, tooltip: { kind: MarkupKind.Markdown, value: tip.join("  \n") } } });
+  };
   for (const d of a.ast.decls) {
+    if (d.kind === "block") {
+      // a block's layers: the shape of each use (once when the uses agree)
+      for (const l of d.body) {
+        const uses = [...a.checked.models.values()].flatMap((cm) => cm.layers.filter((x) => x.spec.node === l));
+        if (!uses.length) continue;
+        const shapes = [...new Set(uses.map((u) => shapeText(u.output)))];
+        hint(l.span.end, `→ ${shapes.join(" | ")}`, uses.map((u) => `\`${u.spec.name}\`: ${u.inputShapes.map(shapeText).join(" + ")} → ${shapeText(u.output)}`));
+      }
+      continue;
+    }
     if (d.kind !== "model" || !d.name) continue;
     const spec = a.program.models.get(d.name.name);
     if (spec?.node !== d) continue;
     const cm = a.checked.models.get(d.name.name);
     for (const l of d.body) {
+      // a block use: the shape of the last layer it placed
+      const placed = cm?.layers.filter((x) => x.spec.via?.[0]?.use === l);
+      if (placed?.length) {
+        const last = placed[placed.length - 1];
+        hint(l.span.end, `→ ${shapeText(last.output)}`, [`block \`${l.op.name}\` as \`${placed[0].spec.via![0].name}\`: ${placed.length} layer${placed.length === 1 ? "" : "s"} → ${shapeText(last.output)}`]);
+        continue;
+      }
       const cl = checkedLayerOf(cm, l);
       if (!cl) continue;
       const params = shortParams(cl.params);

@@ -109,7 +109,7 @@ export function rename(ws: Workspace, a: Analysis, offset: number, newName: stri
   if (!r) return null;
   const bad = badName(newName);
   if (bad) return { error: bad };
-  if (r.occ.kind === "tensor" && LAYERS.has(newName)) return { error: `\`${newName}\` is a layer kind; a tensor of that name would read as a layer` };
+  if ((r.occ.kind === "tensor" || r.occ.kind === "block") && LAYERS.has(newName)) return { error: `\`${newName}\` is a layer kind; a ${r.occ.kind} of that name would read as a layer` };
   const taken = r.occ.kind === "model" ? a.program.models.has(newName) : a.occurrences().some((o) => o.def && o.kind === r.occ.kind && o.name === newName && o.scope === r.occ.scope);
   if (taken && newName !== r.occ.name) return { error: `${r.occ.kind === "data" ? "a data set" : `a ${r.occ.kind}`} named \`${newName}\` already exists` };
   const changes: Record<string, TextEdit[]> = {};

@@ -4,7 +4,7 @@ import type * as A from "../syntax/ast.ts";
 
 /** What a name in the text stands for. Models and data sets are file-level; tensors and symbolic
  * dimensions belong to one model. */
-export type SymbolKind = "model" | "data" | "tensor" | "dim";
+export type SymbolKind = "model" | "data" | "tensor" | "dim" | "block";
 
 export interface Occurrence {
   kind: SymbolKind;
@@ -12,8 +12,8 @@ export interface Occurrence {
   span: Span;
   /** Whether this occurrence defines the name. */
   def: boolean;
-  /** For tensors and dimensions: the model they belong to. */
-  scope?: A.ModelDecl;
+  /** For tensors and dimensions: the model (or block, for its tensors and parameters) they belong to. */
+  scope?: A.ModelDecl | A.BlockDecl;
   /** For a model named in `import a from "..."`: the import. */
   importDecl?: A.ImportDecl;
 }
@@ -21,6 +21,7 @@ export interface Occurrence {
 /** Every occurrence of a model, data set, tensor or dimension name in a file, in text order. */
 export function occurrences(ast: A.SourceFile): Occurrence[] {
   const out: Occurrence[] = [];
+  const blocks = new Set(ast.decls.flatMap((d) => (d.kind === "block" && d.name ? [d.name.name] : [])));
   for (const d of ast.decls) {
     switch (d.kind) {
       case "import":
@@ -34,14 +35,44 @@ export function occurrences(ast: A.SourceFile): Occurrence[] {
         if (d.data) out.push({ kind: "data", name: d.data.name, span: d.data.span, def: false });
         break;
       case "model":
-        modelOccurrences(d, out);
+        modelOccurrences(d, out, blocks);
+        break;
+      case "block":
+        blockOccurrences(d, out, blocks);
         break;
     }
   }
   return out.sort((a, b) => a.span.start - b.span.start);
 }
 
-function modelOccurrences(d: A.ModelDecl, out: Occurrence[]): void {
+/** A block's name, its parameters (as dimensions of its scope) and its own tensors. */
+function blockOccurrences(d: A.BlockDecl, out: Occurrence[], blocks: ReadonlySet<string>): void {
+  if (d.name) out.push({ kind: "block", name: d.name.name, span: d.name.span, def: true });
+  const params = new Set(d.params.map((p) => p.name.name));
+  for (const p of d.params) {
+    out.push({ kind: "dim", name: p.name.name, span: p.name.span, def: true, scope: d });
+    if (p.default) walkNames(p.default, (n) => params.has(n.name) && out.push({ kind: "dim", name: n.name, span: n.span, def: false, scope: d }));
+  }
+  layerOccurrences(d, d.body, new Set(d.body.flatMap((l) => (l.target ? [l.target.name] : []))), params, out, blocks);
+}
+
+/** The tensors, dimensions and block uses of a body's layers. */
+function layerOccurrences(scope: A.ModelDecl | A.BlockDecl, body: readonly A.Layer[], tensors: ReadonlySet<string>, dims: ReadonlySet<string>, out: Occurrence[], blocks: ReadonlySet<string>): void {
+  for (const l of body) {
+    if (l.target) out.push({ kind: "tensor", name: l.target.name, span: l.target.span, def: true, scope });
+    if (l.input) out.push({ kind: "tensor", name: l.input.name, span: l.input.span, def: false, scope });
+    const use = blocks.has(l.op.name) && !LAYERS.has(l.op.name);
+    if (use) out.push({ kind: "block", name: l.op.name, span: l.op.span, def: false });
+    const inputs = LAYERS.get(l.op.name)?.inputs;
+    const many = inputs === "many" || inputs === "some";
+    for (const t of l.terms) {
+      if (many && !t.key && t.value.kind === "name" && tensors.has(t.value.name)) out.push({ kind: "tensor", name: t.value.name, span: t.value.span, def: false, scope });
+      else walkNames(t.value, (n) => dims.has(n.name) && !tensors.has(n.name) && out.push({ kind: "dim", name: n.name, span: n.span, def: false, scope }));
+    }
+  }
+}
+
+function modelOccurrences(d: A.ModelDecl, out: Occurrence[], blocks: ReadonlySet<string>): void {
   if (d.name) out.push({ kind: "model", name: d.name.name, span: d.name.span, def: true });
   const tensors = new Set<string>();
   const dims = new Set<string>();
@@ -64,15 +95,7 @@ function modelOccurrences(d: A.ModelDecl, out: Occurrence[]): void {
     if (o.name && tensors.has(o.name.name)) out.push({ kind: "tensor", name: o.name.name, span: o.name.span, def: false, scope: d });
     dimNames(o.type?.dims, false);
   }
-  for (const l of d.body) {
-    if (l.target) out.push({ kind: "tensor", name: l.target.name, span: l.target.span, def: true, scope: d });
-    if (l.input) out.push({ kind: "tensor", name: l.input.name, span: l.input.span, def: false, scope: d });
-    const many = LAYERS.get(l.op.name)?.inputs === "many";
-    for (const t of l.terms) {
-      if (many && !t.key && t.value.kind === "name" && tensors.has(t.value.name)) out.push({ kind: "tensor", name: t.value.name, span: t.value.span, def: false, scope: d });
-      else walkNames(t.value, (n) => dims.has(n.name) && !tensors.has(n.name) && out.push({ kind: "dim", name: n.name, span: n.span, def: false, scope: d }));
-    }
-  }
+  layerOccurrences(d, d.body, tensors, dims, out, blocks);
 }
 
 /** The names inside an expression (not those of calls, which name functions). */

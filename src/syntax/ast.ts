@@ -137,7 +137,22 @@ export interface TrainDecl {
   span: Span;
 }
 
-export type Decl = ImportDecl | DataDecl | ModelDecl | TrainDecl;
+/** A parameter of a block: `d`, or `ff: 64` with a default. */
+export interface BlockParam {
+  name: Ident;
+  default?: Expr;
+  span: Span;
+}
+/** `block NAME(params) { layers }`: a sub-network used like a layer, its input named `input`. */
+export interface BlockDecl {
+  kind: "block";
+  name?: Ident;
+  params: BlockParam[];
+  body: Layer[];
+  span: Span;
+}
+
+export type Decl = ImportDecl | DataDecl | ModelDecl | TrainDecl | BlockDecl;
 
 export interface Comment {
   text: string;

@@ -33,6 +33,18 @@ export class AstBuilder {
           body: this.block(node(n, "block")),
           span: this.span(n),
         };
+      case "blockDecl":
+        return {
+          kind: "block",
+          name: this.optIdent(tok(n, "name")),
+          params: nodes(n, "blockParam")
+            .map((p) => this.blockParam(p))
+            .filter((p): p is A.BlockParam => p !== undefined),
+          body: nodes(n, "layer")
+            .map((l) => this.layer(l))
+            .filter((l): l is A.Layer => l !== undefined),
+          span: this.span(n),
+        };
       case "modelDecl": {
         const outs = node(n, "outputs");
         return {
@@ -125,6 +137,14 @@ export class AstBuilder {
     }
     if (!name && shape) return { type: { dims: this.dims(shape), span: this.span(shape) }, span: this.span(n) };
     return { name: name ? this.ident(name) : undefined, type: tt ? this.tensorType(tt) : undefined, span: this.span(n) };
+  }
+
+  private blockParam(n: CstNode): A.BlockParam | undefined {
+    const name = tok(n, "name");
+    if (!name) return undefined;
+    const d = node(n, "default");
+    const dflt = d ? this.expr(d) : undefined;
+    return { name: this.ident(name), ...(dflt ? { default: dflt } : {}), span: this.span(n) };
   }
 
   private layer(n: CstNode): A.Layer | undefined {

@@ -15,7 +15,7 @@ export interface ParseResult {
   lines: LineMap;
 }
 
-const DECL_KEYWORDS = ["import", "data", "model", "train"];
+const DECL_KEYWORDS = ["import", "data", "model", "train", "block"];
 
 /**
  * Chevrotain resumes a repetition after each error inside it by calling the repetition again, one

@@ -31,6 +31,7 @@ export class NnspecParser extends CstParser {
       { ALT: () => this.SUBRULE(this.dataDecl) },
       { ALT: () => this.SUBRULE(this.modelDecl) },
       { ALT: () => this.SUBRULE(this.trainDecl) },
+      { ALT: () => this.SUBRULE(this.blockDecl) },
     ]);
   });
 
@@ -106,6 +107,29 @@ export class NnspecParser extends CstParser {
       this.OR((this.alts.layerItem ??= [{ ALT: () => this.SUBRULE(this.terminator) }, { ALT: () => this.SUBRULE(this.layer) }]));
     });
     this.CONSUME(T.RBrace);
+  });
+
+  /** block NAME(params) { layers }: a sub-network used like a layer */
+  blockDecl = this.RULE("blockDecl", () => {
+    this.CONSUME(T.Block);
+    this.CONSUME(T.Identifier, { LABEL: "name" });
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.blockParam) });
+    this.CONSUME(T.RParen);
+    this.CONSUME(T.LBrace);
+    this.MANY(() => {
+      this.OR((this.alts.blockLayerItem ??= [{ ALT: () => this.SUBRULE(this.terminator) }, { ALT: () => this.SUBRULE(this.layer) }]));
+    });
+    this.CONSUME(T.RBrace);
+  });
+
+  /** d   |   ff: 64 */
+  blockParam = this.RULE("blockParam", () => {
+    this.CONSUME(T.Identifier, { LABEL: "name" });
+    this.OPTION(() => {
+      this.CONSUME(T.Colon);
+      this.SUBRULE(this.expression, { LABEL: "default" });
+    });
   });
 
   /** x: [4]   |   ids: int[seq] */

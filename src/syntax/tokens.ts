@@ -10,6 +10,7 @@ export const Data = kw("data");
 export const Model = kw("model");
 export const Train = kw("train");
 export const On = kw("on");
+export const Block = kw("block");
 
 export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\f\uFEFF]+/, group: Lexer.SKIPPED });
 export const Newline = createToken({ name: "Newline", pattern: /\n/, line_breaks: true, label: "end of line" });
@@ -76,7 +77,8 @@ export const allTokens: TokenType[] = [
   Model,
   Train,
   On,
+  Block,
   Identifier,
 ];
 
-export const KEYWORDS = ["import", "from", "data", "model", "train", "on"] as const;
+export const KEYWORDS = ["import", "from", "data", "model", "train", "on", "block"] as const;

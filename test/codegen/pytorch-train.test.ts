@@ -175,7 +175,9 @@ describe.skipIf(!hasTorch)("PyTorch training", () => {
             optimizer: pyPartial(OPTIMIZERS.get(cfg.optimizer.name)!.torch, cfg.optimizer.opts),
             want: {
               losses,
-              weights: Object.fromEntries(model.params.map((p) => [p.id, Array.from(p.value)])),
+              // attention's key bias shifts every score of a query alike: its gradient is zero in
+              // exact arithmetic, and Adam or RMSprop scale each side's rounding noise up to steps
+              weights: Object.fromEntries(model.params.filter((p) => !(p.name === "key/bias" && model.layers.some((l) => l.info.name === p.layer && l.info.kind === "multi_head_attention"))).map((p) => [p.id, Array.from(p.value)])),
             },
           });
         }
