@@ -2,7 +2,8 @@
  * Training throughput: the interpreter against TensorFlow.js (cpu, and wasm when
  * @tensorflow/tfjs-backend-wasm is installed) in one process, on the models of issue 6: iris
  * 4-16-3 (batch 16), phone 20-128-256-4 (batch 64, Adam), digits 64-25-15-1 (batch 32, Adam), the
- * Fashion-MNIST CNN (batch 64) and an LSTM reading Fashion-MNIST as 28 rows of 28 (batch 64). Data
+ * Fashion-MNIST CNN (batch 64), an LSTM reading Fashion-MNIST as 28 rows of 28 (batch 64), and
+ * language_id's bidirectional LSTM and Transformer over 16 characters (batch 64). Data
  * is synthetic and seeded. The interpreter runs its whole training loop (`train()`: shuffling,
  * batch gathering, metrics); tfjs runs a bare loop of `variableGrads` + `applyGradients` on
  * prepared batch tensors, which favours tfjs.
@@ -11,7 +12,7 @@
  * writes them (model.py, nnspec_torch's losses and update rules) on one CPU thread
  * (`torch.set_num_threads(1)`), in a bare loop of steps on prepared batches like tfjs's.
  *
- * Prints samples/s, the ratios, and memory: the interpreter's buffers (exact) and, for each run,
+ * `BENCH_ONLY=TEXT` keeps the cases whose label contains TEXT. Prints samples/s, the ratios, and memory: the interpreter's buffers (exact) and, for each run,
  * the growth of the process's peak RSS (sampled; run node with --expose-gc for cleaner figures).
  */
 import * as tf from "@tensorflow/tfjs";
@@ -53,6 +54,8 @@ const CASES: Case[] = [
   { label: "digits 64-25-15-1, batch 32, adam", spec: "specs/digits.nnspec", model: "digits_binary", train: 0, batch: 32, seconds: 1.5 },
   { label: "fashion CNN, batch 64, adam", spec: "specs/mnist_cnn.nnspec", model: "fashion_cnn", train: 0, batch: 64, seconds: 4 },
   { label: "fashion rows LSTM 64, batch 64, adam", spec: "specs/fashion_lstm.nnspec", model: "fashion_lstm", train: 0, batch: 64, seconds: 4 },
+  { label: "words: bidirectional LSTM 48 over 16 chars, batch 64, adam", spec: "specs/language_id.nnspec", model: "language_id", train: 0, batch: 64, seconds: 4 },
+  { label: "words: Transformer, 2 encoder blocks, batch 64, adam", spec: "specs/language_id.nnspec", model: "transformer", train: 1, batch: 64, seconds: 4 },
 ];
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
@@ -93,7 +96,10 @@ function synthetic(m: RuntimeModel, cfg: TrainConfig, n: number): Split {
   const K = out[out.length - 1];
   const x = new Float32Array(n * inT.size);
   const pixels = inT.shape.length === 3;
-  for (let i = 0; i < x.length; i++) x[i] = pixels ? rng.uniform() : rng.normal();
+  // ids: a word's characters, then padding (id 0) to the length
+  const ids = inT.dtype === "int";
+  const steps = inT.shape[0];
+  for (let i = 0; i < x.length; i++) x[i] = ids ? (i % steps < 3 + (Math.floor(i / steps) % 10) ? 2 + Math.floor(rng.uniform() * 40) : 0) : pixels ? rng.uniform() : rng.normal();
   const sparse = cfg.loss.name === "sparse_cross_entropy";
   const y = new Float32Array(n * (sparse ? 1 : K));
   for (let i = 0; i < y.length; i++) y[i] = sparse ? Math.floor(rng.uniform() * K) : rng.uniform() < 0.5 ? 0 : 1;
@@ -233,7 +239,9 @@ export async function run(): Promise<void> {
   console.log(`train: samples/s while training (higher is better); tfjs ${tf.version.tfjs}, backends cpu${wasm ? " and wasm" : " (wasm not installed: npm i -D @tensorflow/tfjs-backend-wasm@4.22.0)"}`);
   if (!hasTorch) console.log(`PyTorch: ${PYTHON} has no torch (apt-get install -y --no-install-recommends python3-torch python3-numpy)`);
   const rows: string[][] = [["model", "interpreter", "tfjs-cpu", "×cpu", "tfjs-wasm", "×wasm", "torch 1 thread", "×torch", "interp. buffers", "Δ peak RSS interp / cpu / wasm"]];
-  for (const c of CASES) {
+  // BENCH_ONLY=words: only the cases whose label contains it
+  const only = process.env.BENCH_ONLY;
+  for (const c of CASES.filter((x) => !only || x.label.includes(only))) {
     const { checked, cfg } = load(c);
     const rss = new PeakRss();
     const mine = interpreter(c, checked, cfg, rss);

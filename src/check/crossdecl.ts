@@ -379,7 +379,8 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost, 
     info.featuresSpan = features.node.span;
     info.featuresWhy = sel.count !== undefined ? `${plural(sel.count, "feature")}` : undefined;
     const labelIdx = label && !labelsFile ? selectorIndices(label.columns, cols).indices : undefined;
-    if (sel.indices && labelIdx) {
+    // a window's label is a later row: a feature's own future is no leak
+    if (sel.indices && labelIdx && !stmt(d, "window")) {
       const overlap = labelIdx.find((i) => sel.indices!.includes(i));
       if (overlap !== undefined) {
         sink.report("labelInFeatures", features.node.span, { column: cols.names?.[overlap] ? `\`${cols.names[overlap]}\`` : String(overlap) }, { labels: [{ span: label!.span, message: "the label" }] });
@@ -434,6 +435,9 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost, 
       });
     } else info.shape = dims.map((x) => Dim.of(x === -1 ? info.features! / known : x));
   } else if (info.features !== undefined) info.shape = [Dim.of(info.features)];
+  // a time series: each example is `size` rows of the features
+  const win = stmt(d, "window")?.options.values.size;
+  if (typeof win === "number" && info.features !== undefined && !reshape) info.shape = [Dim.of(win), Dim.of(info.features)];
 
   if (sound("split")) checkSplit(d, info, sink);
   // With the block sound so far, load the data as training will: whatever the loader would stop

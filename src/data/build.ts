@@ -250,7 +250,8 @@ class Builder {
       const sel = selectColumns(fstmt.columns as Json[], names, data.width);
       for (const p of sel.problems) this.selectProblem(p.problem, this.optSpan("features", `/columns/${p.item}`), true, data, names);
       features = sel.indices;
-      if (!lt) {
+      // a window's label is a later row: forecasting a feature's own future is no leak
+      if (!lt && !this.values("window")) {
         const both = features.filter((c) => labelCols.includes(c));
         if (both.length)
           this.report("dataBadSelector", this.stmtSpan("features"), { message: `column${both.length > 1 ? "s" : ""} ${both.map((c) => `\`${names?.[c] ?? c}\``).join(", ")} ${both.length > 1 ? "are" : "is"} both a feature and the label`, label: "the features include the label" }, {
@@ -629,8 +630,10 @@ class Builder {
     const sv = statementValues(this.spec.statements, DATA_STATEMENTS, "split");
     const seed = sv.seed as number;
     // Without a split statement every row trains, in file order.
-    const shuffle = sv.shuffle === true && this.spec.statements.has("split");
-    let stratified = sv.stratified === true;
+    // a time series (`window`) is cut in order: shuffling would put the future in training
+    const timeOrder = this.spec.statements.has("window");
+    const shuffle = sv.shuffle === true && this.spec.statements.has("split") && !timeOrder;
+    let stratified = sv.stratified === true && !timeOrder;
     if (stratified && !labels.strata) {
       this.report("dataNotStratified", this.optSpan("split", "/stratified"), { kind: label.kind === "binary" ? "multi-column binary" : label.kind });
       stratified = false;
@@ -701,6 +704,9 @@ class Builder {
       return stats;
     };
 
+    const win = this.values("window");
+    if (win) return this.windowed(win, main, mainRows, test, testRows, labels, s.split, fitOn, matrix, tableRows, gatherY, unused.length, seed, label, kfold);
+
     const trainPos = kfold !== undefined ? Int32Array.from([...train, ...val]) : train;
     if (kfold !== undefined && trainPos.length < kfold) {
       this.report("dataTooFewRows", this.optSpan("split", "/kfold"), { detail: `${kfold} folds need at least ${kfold} rows, but ${trainPos.length} are left for them` });
@@ -747,6 +753,70 @@ class Builder {
       label: { kind: label.kind, columns: layout.labelColNames, ...(label.classes !== undefined ? { classes: label.classes } : {}) },
       stats,
       split: { train: trainData.n, val: valData.n, test: testData.n, unused: unused.length, seed, shuffle, stratified, ...(kfold !== undefined ? { kfold } : {}) },
+      provenance: { source: prov(main, mainRows), ...(test && testRows ? { test: prov(test, testRows) } : {}) },
+    };
+  }
+
+  /**
+   * Time-series examples: the parts of the split are runs of consecutive rows (the split does not
+   * shuffle with `window`), each cut into windows of its own, its label `horizon` rows after.
+   */
+  private windowed(
+    win: Record<string, Json>,
+    main: Source,
+    mainRows: Rows,
+    test: Source | undefined,
+    testRows: Rows | undefined,
+    labels: Labels,
+    parts: { train: Int32Array; val: Int32Array; test: Int32Array },
+    fitOn: (pos: Int32Array) => FittedStats,
+    matrix: (src: Source, rows: ArrayLike<number>) => FeatureMatrix,
+    tableRows: (kept: Int32Array, pos: Int32Array) => Int32Array,
+    gatherY: (all: Float32Array | Int32Array, pos: Int32Array) => Float32Array | Int32Array,
+    unused: number,
+    seed: number,
+    label: LabelSpec,
+    kfold: number | undefined,
+  ): LoadedData {
+    const full = statementValues(this.spec.statements, DATA_STATEMENTS, "window");
+    const size = full.size as number;
+    const horizon = full.horizon as number;
+    const stride = full.stride as number;
+    if (kfold !== undefined) {
+      this.report("dataBadSplit", this.optSpan("split", "/kfold"), { message: "`window` keeps time order, and cross-validation would train on rows after the ones it tests", label: "not with `window`" }, { labels: [{ span: this.stmtSpan("window"), message: "a time series" }] });
+      throw new Stop();
+    }
+    const stats = fitOn(parts.train);
+    stats.shape = [size, stats.width];
+    const cut = (src: Source, kept: Int32Array, yAll: Float32Array | Int32Array, pos: Int32Array, part: string): SplitData => {
+      const rows = tableRows(kept, pos);
+      const X = transform(matrix(src, rows), stats);
+      const F = stats.width;
+      const starts: number[] = [];
+      for (let s = 0; s + size - 1 + horizon < pos.length; s += stride) starts.push(s);
+      if (!starts.length && pos.length && part !== "val")
+        this.report("dataTooFewRows", this.stmtSpan("window"), { detail: `the ${part} part has ${pos.length} rows, too few for one window of ${size} and a label ${horizon} after it` });
+      const x = new Float32Array(starts.length * size * F);
+      starts.forEach((s, k) => x.set(X.subarray(s * F, (s + size) * F), k * size * F));
+      const at = Int32Array.from(starts, (s) => s + size - 1 + horizon);
+      return { x, y: gatherY(yAll, Int32Array.from(at, (i) => pos[i])), n: starts.length, featureShape: stats.shape, labelShape: labels.shape, rows: Int32Array.from(at, (i) => rows[i]) };
+    };
+    const yMain = labels.y[0];
+    const trainData = cut(main, mainRows.kept, yMain, parts.train, "train");
+    const valData = cut(main, mainRows.kept, yMain, parts.val, "val");
+    const testData = test && testRows ? cut(test, testRows.kept, labels.y[1], Int32Array.from({ length: testRows.kept.length }, (_, i) => i), "test") : cut(main, mainRows.kept, yMain, parts.test, "test");
+    this.checkpoint();
+    const prov = (src: Source, r: Rows): Provenance => ({ file: src.data.path, ...(src.labels ? { labels: src.labels.path } : {}), rowsRead: r.read, rowsKept: r.kept.length, droppedByKeep: r.byKeep, droppedMissing: r.byMissing });
+    return {
+      name: this.spec.name,
+      train: trainData,
+      val: valData,
+      test: testData,
+      featureNames: stats.outputs,
+      ...(labels.classNames ? { classNames: labels.classNames } : {}),
+      label: { kind: label.kind, columns: stats.label?.columns ?? [], ...(label.classes !== undefined ? { classes: label.classes } : {}) },
+      stats,
+      split: { train: trainData.n, val: valData.n, test: testData.n, unused, seed, shuffle: false, stratified: false },
       provenance: { source: prov(main, mainRows), ...(test && testRows ? { test: prov(test, testRows) } : {}) },
     };
   }

@@ -83,6 +83,20 @@ export const DATA_STATEMENTS: ReadonlyMap<string, StatementKind> = new Map([
       ["column"],
     ),
   }),
+  s({
+    name: "window",
+    doc: "Reads the rows as a time series: each example is `size` consecutive rows of the features, labelled with the label `horizon` rows after the window's last (`window 24, horizon: 1, stride: 1`). The split then cuts the rows in time order (train first, then val, then test) and windows each part on its own, so no window sees rows of another part.",
+    once: true,
+    args: { positional: ["size"] },
+    schema: obj(
+      {
+        size: { description: "a positive integer (rows per window)", type: "integer", minimum: 1 },
+        horizon: { description: "a non-negative integer (rows after the window's last row to the label's; 0 labels the last row itself)", type: "integer", minimum: 0, default: 1 },
+        stride: posInt("rows from one window's start to the next", 1),
+      },
+      ["size"],
+    ),
+  }),
   s({ name: "reshape", doc: "Reshapes each row of features, e.g. flat pixels to images: `reshape [8, 8, 1]`.", once: true, args: { positional: ["shape"] }, schema: obj({ shape: { description: "a list of positive integers such as [8, 8, 1]", type: "array", minItems: 1, items: { type: "integer", minimum: -1 } } }, ["shape"]) }),
   s({ name: "missing", doc: "What to do with empty or NaN cells: `error` (default), `drop` the row, or fill with the training `mean`.", once: true, args: { positional: ["policy"] }, schema: obj({ policy: { description: "`error`, `drop` or `mean`", enum: ["error", "drop", "mean"], default: "error" } }, ["policy"]) }),
   s({
