@@ -26,7 +26,7 @@ import { LOSSES } from "../src/kinds/losses/index.ts";
 import { OPTIMIZERS } from "../src/kinds/optimizers/index.ts";
 import { pyPartial } from "../src/kinds/torch.ts";
 import type { CheckedModel } from "../src/check/ir.ts";
-import { registerWasmConv2dFilterGradient } from "../src/codegen/tfjs/runtime.ts";
+import { registerWasmConv2dFilterGradient, registerWasmSegmentSum } from "../src/codegen/tfjs/runtime.ts";
 import { FileHost } from "../src/node/host.ts";
 import { RuntimeModel } from "../src/runtime/model.ts";
 import { Plan } from "../src/runtime/plan.ts";
@@ -232,6 +232,7 @@ export async function run(): Promise<void> {
     await import("@tensorflow/tfjs-backend-wasm" as string);
     // tfjs-wasm 4.22 cannot train a conv2d (no Conv2DBackpropFilter): register the kernel generated code uses.
     registerWasmConv2dFilterGradient();
+    registerWasmSegmentSum();
     wasm = true;
   } catch {
     // not installed: cpu only
