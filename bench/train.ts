@@ -186,7 +186,13 @@ torch.manual_seed(3)
 module = MODELS[c["model"]]()
 module.train()
 shape = [4, c["batch"]] + c["input"]
-x = torch.rand(shape) if len(c["input"]) == 3 else torch.randn(shape)
+if c["ids"]:
+    # a word's characters, then padding (id 0), as the interpreter's batches
+    steps = c["input"][0]
+    length = 3 + torch.arange(4 * c["batch"]).reshape(4, c["batch"], 1) % 10
+    x = torch.where(torch.arange(steps) < length, torch.randint(2, 42, shape), 0).float()
+else:
+    x = torch.rand(shape) if len(c["input"]) == 3 else torch.randn(shape)
 k = c["out"][-1]
 if c["sparse"]:
     y = torch.randint(0, k, (4, c["batch"])).float()
@@ -214,6 +220,7 @@ print(steps * c["batch"] / (time.perf_counter() - t0))
       input,
       out,
       sparse: cfg.loss.name === "sparse_cross_entropy",
+      ids: checked.inputs[0].dtype === "int",
       loss: pyPartial(LOSSES.get(cfg.loss.name)!.torch, cfg.loss.opts),
       optimizer: pyPartial(OPTIMIZERS.get(cfg.optimizer.name)!.torch, cfg.optimizer.opts),
       seconds: c.seconds,
