@@ -3,6 +3,9 @@
  * the use, checked per use (shapes and findings name the use), summarized as nested rows, and
  * formatted; the model runs exactly as the same layers written out by hand.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { summarize, summaryText } from "../src/check/summary.ts";
 import { format } from "../src/format/printer.ts";
@@ -136,6 +139,27 @@ model m(x: [4]) -> y: [4] {
     expect(top.rows.map((r) => r.name)).toEqual(["twice_1"]);
     expect(top.totals).toEqual(s.totals);
     expect(summaryText(s)).toContain("      h ");
+  });
+
+  it("are imported from other files like models; a finding inside one is reported at the use, naming the block's line", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nnspec-blocks-"));
+    writeFileSync(join(dir, "layers.nnspec"), ENCODER);
+    const main = join(dir, "main.nnspec");
+    const text = `import encoder from "layers.nnspec"\n\nmodel m(x: [6, 8]) -> y {\n  encoder 8 heads: 2\n  e = encoder 8 heads: 3\n}\n`;
+    writeFileSync(main, text);
+    const a = new FileHost().analyse(main, "main.nnspec");
+    const ds = a.diagnostics;
+    // 8 / 3 is no integer key_dim: reported at the second use, in this file, with where in the block
+    expect(ds.map((d) => `${d.code} ${d.span.line}`)).toEqual(["NN0208 5"]);
+    expect(ds[0].notes[0]).toMatch(/found in block `encoder` at .*layers\.nnspec:2/);
+    expect(ds[0].fixes).toEqual([]);
+    const m = a.checked.models.get("m")!;
+    expect(m.layers.filter((l) => l.spec.name.startsWith("encoder_1.")).map((l) => l.output.map(String).join("x"))).toEqual(["6x8", "6x8", "6x8", "6x16", "6x8", "6x8", "6x8"]);
+    // `import "layers.nnspec"` brings every block too; an unknown name says what the file has
+    writeFileSync(main, `import enc from "layers.nnspec"\n`);
+    const bad = new FileHost().analyse(main, "main.nnspec").diagnostics;
+    expect(bad.map((d) => d.code)).toEqual(["NN0206"]);
+    expect(bad[0].help).toContain("encoder");
   });
 
   it("format canonically and idempotently", () => {

@@ -35,6 +35,8 @@ export interface BlockUse {
   /** The use's name (`encoder_1`); its layers are `encoder_1.a`, … */
   name: string;
   decl: A.BlockDecl;
+  /** The file that declares the block, when another file does (an imported block). */
+  file?: string;
 }
 
 export interface TensorSig {
@@ -91,8 +93,10 @@ export interface TrainSpec {
 export interface Program {
   file: string;
   models: Map<string, ModelSpec>;
-  /** Blocks declared in the file, by name. */
+  /** Blocks declared in (or imported into) the file, by name. */
   blocks?: Map<string, A.BlockDecl>;
+  /** The file of each imported block. */
+  blockFiles?: Map<string, string>;
   data: Map<string, DataSpec>;
   trains: TrainSpec[];
 }

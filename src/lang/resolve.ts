@@ -15,7 +15,7 @@ import { exprText, isCall, lowerExpr, type Json } from "./values.ts";
 /** Models another file provides to an `import`; the host resolves and parses the file. */
 export interface ImportHost {
   /** Returns the models of the file `path` (relative to `from`), or a reason it cannot. */
-  importModels(path: string, from: string): { models: Map<string, ModelSpec>; file: string } | { error: string } | { cycle: string[] };
+  importModels(path: string, from: string): { models: Map<string, ModelSpec>; blocks?: ReadonlyMap<string, A.BlockDecl>; file: string } | { error: string } | { cycle: string[] };
 }
 
 const LAYER_NAMES: ReadonlySet<string> = new Set(LAYERS.keys());
@@ -34,6 +34,9 @@ export function resolve(ast: A.SourceFile, sink: DiagnosticSink, host?: ImportHo
     declared.set(`${what}:${id.name}`, id.span);
     return true;
   };
+  // blocks of other files, and where each comes from
+  const imported = new Map<string, A.BlockDecl>();
+  const blockFiles = new Map<string, string>();
   for (const d of ast.decls) {
     if (d.kind !== "import" || !d.path) continue;
     if (!host) continue;
@@ -46,18 +49,28 @@ export function resolve(ast: A.SourceFile, sink: DiagnosticSink, host?: ImportHo
       sink.report("importFailed", d.path.span, { path: d.path.raw, reason: r.error });
       continue;
     }
-    const wanted = d.names.length ? d.names : [...r.models.keys()].map((name) => ({ kind: "ident" as const, name, span: d.path!.span }));
+    const theirBlocks = r.blocks ?? new Map<string, A.BlockDecl>();
+    const wanted = d.names.length ? d.names : [...r.models.keys(), ...theirBlocks.keys()].map((name) => ({ kind: "ident" as const, name, span: d.path!.span }));
     for (const id of wanted) {
       const m = r.models.get(id.name);
+      const b = theirBlocks.get(id.name);
+      if (b) {
+        if (declare("block", id)) {
+          imported.set(id.name, b);
+          blockFiles.set(id.name, r.file);
+        }
+        continue;
+      }
       if (!m) {
-        const guess = closest(id.name, r.models.keys());
-        sink.report("unknownName", id.span, { what: "model", name: id.name }, guess ? suggest(id.span, guess) : { help: `${d.path.raw} defines: ${[...r.models.keys()].join(", ") || "no models"}` });
+        const names = [...r.models.keys(), ...theirBlocks.keys()];
+        const guess = closest(id.name, names);
+        sink.report("unknownName", id.span, { what: "model or block", name: id.name }, guess ? suggest(id.span, guess) : { help: `${d.path.raw} defines: ${names.join(", ") || "no models"}` });
         continue;
       }
       if (declare("model", id)) program.models.set(id.name, m);
     }
   }
-  const blocks = new Map<string, A.BlockDecl>();
+  const blocks = new Map<string, A.BlockDecl>(imported);
   for (const d of ast.decls) {
     if (d.kind !== "block" || !d.name) continue;
     if (LAYERS.has(d.name.name)) {
@@ -68,8 +81,9 @@ export function resolve(ast: A.SourceFile, sink: DiagnosticSink, host?: ImportHo
     if (declare("block", d.name)) blocks.set(d.name.name, d);
   }
   program.blocks = blocks;
+  program.blockFiles = blockFiles;
   for (const d of ast.decls) {
-    if (d.kind === "model" && d.name && declare("model", d.name)) program.models.set(d.name.name, resolveModel(d, d.name.name, ast.path, sink, blocks));
+    if (d.kind === "model" && d.name && declare("model", d.name)) program.models.set(d.name.name, resolveModel(d, d.name.name, ast.path, sink, blocks, blockFiles));
     else if (d.kind === "data" && d.name && declare("data set", d.name)) program.data.set(d.name.name, resolveData(d, d.name.name, ast.path, sink));
   }
   for (const d of ast.decls) if (d.kind === "train") program.trains.push(resolveTrain(d, program, ast.path, sink));
@@ -80,7 +94,7 @@ function suggest(span: Span, guess: string) {
   return { help: `did you mean \`${guess}\`?`, fixes: [{ title: `replace with \`${guess}\``, edits: [{ span, newText: guess }] }] };
 }
 
-function resolveModel(d: A.ModelDecl, name: string, file: string, sink: DiagnosticSink, blocks: ReadonlyMap<string, A.BlockDecl> = new Map()): ModelSpec {
+function resolveModel(d: A.ModelDecl, name: string, file: string, sink: DiagnosticSink, blocks: ReadonlyMap<string, A.BlockDecl> = new Map(), blockFiles: ReadonlyMap<string, string> = new Map()): ModelSpec {
   const tensors = new Map<string, Span>();
   const define = (id: A.Ident): void => {
     const prev = tensors.get(id.name);
@@ -223,7 +237,7 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
         attachUses(sink, from, scope.via, seen);
         return finish(use, scope, short, `?${blockName}@${use.op.span.start}`);
       }
-      const via = [...scope.via, { block: blockName, use, name: full, decl: block }];
+      const via = [...scope.via, { block: blockName, use, name: full, decl: block, ...(blockFiles.has(blockName) ? { file: blockFiles.get(blockName) } : {}) }];
       const inner: Scope = { prefix: `${full}.`, input, local: new Map(), subst, via, counts: new Map(), stack: [...scope.stack, blockName] };
       if (!block.body.length) sink.report("invalidArgument", use.op.span, { message: `block \`${blockName}\` has no layers` }, { label: "an empty block" });
       attachUses(sink, from, scope.via, seen);

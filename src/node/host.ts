@@ -11,7 +11,7 @@ import type { DataSpec } from "../lang/program.ts";
 import type { LineMap, Span } from "../diagnostics/span.ts";
 import type { ModelSpec, Program } from "../lang/program.ts";
 import type { ImportHost } from "../lang/resolve.ts";
-import type { SourceFile } from "../syntax/ast.ts";
+import type { BlockDecl, SourceFile } from "../syntax/ast.ts";
 import type { DataHeader, DataHost, HeaderRequest } from "../check/index.ts";
 import type { HeaderError } from "../check/crossdecl.ts";
 import { analyseParsed } from "../analyse.ts";
@@ -57,7 +57,7 @@ export class FileHost implements ImportHost {
   private readonly cycles = new Map<string, string[]>();
   constructor(private readonly read: (path: string) => string = readSpecFile) {}
 
-  importModels(path: string, from: string): { models: Map<string, ModelSpec>; file: string } | { error: string } | { cycle: string[] } {
+  importModels(path: string, from: string): { models: Map<string, ModelSpec>; blocks?: ReadonlyMap<string, BlockDecl>; file: string } | { error: string } | { cycle: string[] } {
     const target = resolvePath(dirname(from), path);
     const state = this.cache.get(target);
     if (state === "in-progress") {
@@ -77,7 +77,7 @@ export class FileHost implements ImportHost {
     const cycle = this.cycles.get(target);
     if (cycle) return { cycle };
     if (hasErrors(checked.diagnostics)) return { error: `it has ${checked.diagnostics.filter((d) => d.severity === "error").length} error(s); run \`nnspec check ${checked.path}\`` };
-    return { models: checked.program.models, file: checked.path };
+    return { models: checked.program.models, blocks: checked.program.blocks, file: checked.path };
   }
 
   /** Parses and resolves one file. Throws only when the file cannot be read. */
