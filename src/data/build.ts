@@ -440,6 +440,8 @@ class Builder {
     const featureLabel: Label[] = featureSpan ? [{ span: featureSpan, message: "selects the column" }] : [];
     const labelLabel: Label[] = [{ span: label.span, message: "the label column" }];
     const textLabelOk = label.kind === "class" || label.kind === "onehot" || label.kind === "binary";
+    // a file of lines holds words or sentences; other text columns more often categories
+    const lines = statementValues(this.spec.statements, DATA_STATEMENTS, src.stmt).format === "lines";
     const missing = (t: Table, idx: number) => {
       const m = t.markers.get(idx);
       return m === undefined ? "an empty cell" : `\`${m}\``;
@@ -466,14 +468,12 @@ class Builder {
         const t = d.text.get(base + c);
         if (t !== undefined) {
           if (categorical.has(j)) continue;
-          const lines = statementValues(this.spec.statements, DATA_STATEMENTS, src.stmt).format === "lines";
           const header = lines ? undefined : notNumberHelp(r, d);
           if (header) this.cell("dataNotNumber", this.fileSpan(src, false, r), { where: cellWhere(d, r, c, layout.names), text: t }, { labels: featureLabel, help: header });
           else if (!textColumns.has(c)) {
             // One error per text column, with the fix: a category column is one-hot encoded.
             textColumns.add(c);
             const name = layout.names?.[c] ?? String(c);
-            // A text file of lines holds words or sentences; other text columns more often categories.
             const text = `text ${name} ${lines ? "chars" : "words"}`;
             const fixes = this.spec.statements.has("text") ? [] : this.addLine(text);
             this.cell("dataNotNumber", this.fileSpan(src, false, r), { where: cellWhere(d, r, c, layout.names), text: t }, {
@@ -657,7 +657,14 @@ class Builder {
     }
     const { train, val, test: testPos, unused } = s.split;
 
+    // a time series (`window`): each example is `size` consecutive rows, its label `horizon` after
+    const win = this.values("window") ? statementValues(this.spec.statements, DATA_STATEMENTS, "window") : undefined;
+    if (win && kfold !== undefined) {
+      this.report("dataBadSplit", this.optSpan("split", "/kfold"), { message: "`window` keeps time order, and cross-validation would train on rows after the ones it tests", label: "not with `window`" }, { labels: [{ span: this.stmtSpan("window"), message: "a time series" }] });
+      throw new Stop();
+    }
     const shapeOf = (stats: FittedStats): number[] => {
+      if (win) return [win.size as number, stats.width];
       const reshape = this.values("reshape")?.shape as number[] | undefined;
       if (reshape) {
         const shape = resolveShape(reshape, stats.width);
@@ -693,9 +700,21 @@ class Builder {
       for (let i = 0; i < pos.length; i++) for (let j = 0; j < k; j++) out[i * k + j] = all[pos[i] * k + j];
       return out;
     };
-    const make = (src: Source, kept: Int32Array, yAll: Float32Array | Int32Array, pos: Int32Array, stats: FittedStats, shape: number[]): SplitData => {
+    const make = (src: Source, kept: Int32Array, yAll: Float32Array | Int32Array, pos: Int32Array, stats: FittedStats, shape: number[], part = "train"): SplitData => {
       const rows = tableRows(kept, pos);
-      return { x: transform(matrix(src, rows), stats), y: gatherY(yAll, pos), n: pos.length, featureShape: shape, labelShape: labels.shape, rows };
+      const x = transform(matrix(src, rows), stats);
+      if (!win) return { x, y: gatherY(yAll, pos), n: pos.length, featureShape: shape, labelShape: labels.shape, rows };
+      // the part's own rows only (the split cut them in time order), so no window reads another part
+      const [size, horizon, stride] = [win.size, win.horizon, win.stride] as number[];
+      const F = stats.width;
+      const starts: number[] = [];
+      for (let s = 0; s + size - 1 + horizon < pos.length; s += stride) starts.push(s);
+      if (!starts.length && pos.length && part !== "val")
+        this.report("dataTooFewRows", this.stmtSpan("window"), { detail: `the ${part} part has ${pos.length} rows, too few for one window of ${size} and a label ${horizon} after it` });
+      const windows = new Float32Array(starts.length * size * F);
+      starts.forEach((s, k) => windows.set(x.subarray(s * F, (s + size) * F), k * size * F));
+      const at = Int32Array.from(starts, (s) => s + size - 1 + horizon);
+      return { x: windows, y: gatherY(yAll, Int32Array.from(at, (i) => pos[i])), n: starts.length, featureShape: shape, labelShape: labels.shape, rows: Int32Array.from(at, (i) => rows[i]) };
     };
     const fitOn = (pos: Int32Array) => {
       const stats = fit(matrix(main, tableRows(mainRows.kept, pos)), plan);
@@ -703,9 +722,6 @@ class Builder {
       stats.label = { kind: label.kind, columns: layout.labelColNames, ...(label.classes !== undefined ? { classes: label.classes } : {}), ...(labels.classNames ? { classNames: labels.classNames } : {}) };
       return stats;
     };
-
-    const win = this.values("window");
-    if (win) return this.windowed(win, main, mainRows, test, testRows, labels, s.split, fitOn, matrix, tableRows, gatherY, unused.length, seed, label, kfold);
 
     const trainPos = kfold !== undefined ? Int32Array.from([...train, ...val]) : train;
     if (kfold !== undefined && trainPos.length < kfold) {
@@ -717,12 +733,13 @@ class Builder {
     const yMain = labels.y[0];
     const empty = (): SplitData => ({ x: new Float32Array(0), y: labels.shape.length === 0 ? new Int32Array(0) : new Float32Array(0), n: 0, featureShape: shape, labelShape: labels.shape, rows: new Int32Array(0) });
     const trainData = make(main, mainRows.kept, yMain, trainPos, stats, shape);
-    const valData = kfold !== undefined ? empty() : make(main, mainRows.kept, yMain, val, stats, shape);
+    const valData = kfold !== undefined ? empty() : make(main, mainRows.kept, yMain, val, stats, shape, "val");
     let testData: SplitData;
     if (test && testRows) {
       const all = Int32Array.from({ length: testRows.kept.length }, (_, i) => i);
-      testData = make(test, testRows.kept, labels.y[1], all, stats, shape);
-    } else testData = make(main, mainRows.kept, yMain, testPos, stats, shape);
+      testData = make(test, testRows.kept, labels.y[1], all, stats, shape, "test");
+    } else testData = make(main, mainRows.kept, yMain, testPos, stats, shape, "test");
+    this.checkpoint();
 
     let folds: LoadedData["folds"];
     if (kfold !== undefined) {
@@ -753,70 +770,6 @@ class Builder {
       label: { kind: label.kind, columns: layout.labelColNames, ...(label.classes !== undefined ? { classes: label.classes } : {}) },
       stats,
       split: { train: trainData.n, val: valData.n, test: testData.n, unused: unused.length, seed, shuffle, stratified, ...(kfold !== undefined ? { kfold } : {}) },
-      provenance: { source: prov(main, mainRows), ...(test && testRows ? { test: prov(test, testRows) } : {}) },
-    };
-  }
-
-  /**
-   * Time-series examples: the parts of the split are runs of consecutive rows (the split does not
-   * shuffle with `window`), each cut into windows of its own, its label `horizon` rows after.
-   */
-  private windowed(
-    win: Record<string, Json>,
-    main: Source,
-    mainRows: Rows,
-    test: Source | undefined,
-    testRows: Rows | undefined,
-    labels: Labels,
-    parts: { train: Int32Array; val: Int32Array; test: Int32Array },
-    fitOn: (pos: Int32Array) => FittedStats,
-    matrix: (src: Source, rows: ArrayLike<number>) => FeatureMatrix,
-    tableRows: (kept: Int32Array, pos: Int32Array) => Int32Array,
-    gatherY: (all: Float32Array | Int32Array, pos: Int32Array) => Float32Array | Int32Array,
-    unused: number,
-    seed: number,
-    label: LabelSpec,
-    kfold: number | undefined,
-  ): LoadedData {
-    const full = statementValues(this.spec.statements, DATA_STATEMENTS, "window");
-    const size = full.size as number;
-    const horizon = full.horizon as number;
-    const stride = full.stride as number;
-    if (kfold !== undefined) {
-      this.report("dataBadSplit", this.optSpan("split", "/kfold"), { message: "`window` keeps time order, and cross-validation would train on rows after the ones it tests", label: "not with `window`" }, { labels: [{ span: this.stmtSpan("window"), message: "a time series" }] });
-      throw new Stop();
-    }
-    const stats = fitOn(parts.train);
-    stats.shape = [size, stats.width];
-    const cut = (src: Source, kept: Int32Array, yAll: Float32Array | Int32Array, pos: Int32Array, part: string): SplitData => {
-      const rows = tableRows(kept, pos);
-      const X = transform(matrix(src, rows), stats);
-      const F = stats.width;
-      const starts: number[] = [];
-      for (let s = 0; s + size - 1 + horizon < pos.length; s += stride) starts.push(s);
-      if (!starts.length && pos.length && part !== "val")
-        this.report("dataTooFewRows", this.stmtSpan("window"), { detail: `the ${part} part has ${pos.length} rows, too few for one window of ${size} and a label ${horizon} after it` });
-      const x = new Float32Array(starts.length * size * F);
-      starts.forEach((s, k) => x.set(X.subarray(s * F, (s + size) * F), k * size * F));
-      const at = Int32Array.from(starts, (s) => s + size - 1 + horizon);
-      return { x, y: gatherY(yAll, Int32Array.from(at, (i) => pos[i])), n: starts.length, featureShape: stats.shape, labelShape: labels.shape, rows: Int32Array.from(at, (i) => rows[i]) };
-    };
-    const yMain = labels.y[0];
-    const trainData = cut(main, mainRows.kept, yMain, parts.train, "train");
-    const valData = cut(main, mainRows.kept, yMain, parts.val, "val");
-    const testData = test && testRows ? cut(test, testRows.kept, labels.y[1], Int32Array.from({ length: testRows.kept.length }, (_, i) => i), "test") : cut(main, mainRows.kept, yMain, parts.test, "test");
-    this.checkpoint();
-    const prov = (src: Source, r: Rows): Provenance => ({ file: src.data.path, ...(src.labels ? { labels: src.labels.path } : {}), rowsRead: r.read, rowsKept: r.kept.length, droppedByKeep: r.byKeep, droppedMissing: r.byMissing });
-    return {
-      name: this.spec.name,
-      train: trainData,
-      val: valData,
-      test: testData,
-      featureNames: stats.outputs,
-      ...(labels.classNames ? { classNames: labels.classNames } : {}),
-      label: { kind: label.kind, columns: stats.label?.columns ?? [], ...(label.classes !== undefined ? { classes: label.classes } : {}) },
-      stats,
-      split: { train: trainData.n, val: valData.n, test: testData.n, unused, seed, shuffle: false, stratified: false },
       provenance: { source: prov(main, mainRows), ...(test && testRows ? { test: prov(test, testRows) } : {}) },
     };
   }

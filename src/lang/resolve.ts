@@ -153,68 +153,65 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
     }
     return prev;
   };
-  const placeOne = (l: A.Layer, scope: Scope, start: string | undefined): string | undefined => {
-    let prev = start;
-    {
-      const kind = LAYERS.get(l.op.name);
-      if (!kind) {
-        const guess = closest(l.op.name, [...LAYERS.keys(), ...blocks.keys()]);
-        sink.report("unknownLayer", l.op.span, { name: l.op.name }, guess ? suggest(l.op.span, guess) : { help: "run `nnspec layers` to list the layer kinds" });
-        if (!scope.local) {
-          if (l.target) {
-            define(l.target);
-            used.add(l.target.name);
-          }
-          if (l.input) used.add(l.input.name);
-          if (prev !== undefined) used.add(prev);
+  const placeOne = (l: A.Layer, scope: Scope, prev: string | undefined): string | undefined => {
+    const kind = LAYERS.get(l.op.name);
+    if (!kind) {
+      const guess = closest(l.op.name, [...LAYERS.keys(), ...blocks.keys()]);
+      sink.report("unknownLayer", l.op.span, { name: l.op.name }, guess ? suggest(l.op.span, guess) : { help: "run `nnspec layers` to list the layer kinds" });
+      if (!scope.local) {
+        if (l.target) {
+          define(l.target);
+          used.add(l.target.name);
         }
-        // A placeholder no tensor map holds: later layers read it and are skipped without new errors.
-        prev = l.target ? `${scope.prefix}${l.target.name}` : `?${l.op.name}@${l.op.span.start}`;
-        if (l.target && scope.local) scope.local.set(l.target.name, prev);
-        return prev;
+        if (l.input) used.add(l.input.name);
+        if (prev !== undefined) used.add(prev);
       }
-      let terms = scope.subst ? substitute(l.terms, scope.subst) : l.terms;
-      const inputsOf: string[] = [];
-      // `some`: the tensors named as values, or else the one before it, as a one-input layer
-      const names = kind.inputs === "many" || (kind.inputs === "some" && terms.some((t) => !t.key && t.value.kind === "name"));
-      if (names) {
-        // Merge layers name their inputs as values. Report the other forms once and recover, so the
-        // schema does not complain about the same mistake again.
-        if (l.input) {
-          sink.report("invalidArgument", l.input.span, { message: `\`${kind.name}\` takes its inputs as values (\`${kind.name} ${l.input.name}, …\`), not with \`->\`` });
-          const named = l.terms.some((t) => !t.key && t.value.kind === "name" && t.value.name === l.input!.name);
-          if (!named) terms = [{ value: { kind: "name", name: l.input.name, span: l.input.span }, span: l.input.span }, ...terms];
-        }
-        // A value that is not a name fails the schema (`inputs` are names), at that value's span.
-        for (const t of terms) {
-          if (!t.key && t.value.kind === "name") {
-            const r = lookup({ name: t.value.name, span: t.value.span }, scope);
-            if (r) inputsOf.push(r);
-          }
-        }
-      }
-      const bound = bindTerms(terms, kind.args, kind.schema, `\`${kind.name}\``, l.op.span, sink, LAYER_NAMES);
-      if (names) {
-        // handled above
-      } else if (l.input) {
-        const r = lookup(l.input, scope);
-        if (r) inputsOf.push(r);
-      } else if (prev !== undefined) {
-        if (!scope.local) used.add(prev);
-        inputsOf.push(prev);
-      } else {
-        sink.report("invalidArgument", l.op.span, { message: `\`${kind.name}\` has no input: the model has several inputs, so say which one with \`name -> ${kind.name}\`` }, { label: "which input?" });
-      }
-      const n = (scope.counts.get(kind.name) ?? 0) + 1;
-      scope.counts.set(kind.name, n);
-      const layerName = `${scope.prefix}${l.target?.name ?? `${kind.name}_${n}`}`;
-      if (l.target) {
-        if (scope.local) scope.local.set(l.target.name, layerName);
-        else define(l.target);
-      }
-      layers.push({ node: l, kind, name: layerName, inputs: inputsOf, options: { ok: bound.ok, values: bound.options, full: bound.full, spans: bound.spans, keySpans: bound.keySpans }, ...(scope.via.length ? { via: scope.via } : {}) });
-      return layerName;
+      // A placeholder no tensor map holds: later layers read it and are skipped without new errors.
+      prev = l.target ? `${scope.prefix}${l.target.name}` : `?${l.op.name}@${l.op.span.start}`;
+      if (l.target && scope.local) scope.local.set(l.target.name, prev);
+      return prev;
     }
+    let terms = scope.subst ? substitute(l.terms, scope.subst) : l.terms;
+    const inputsOf: string[] = [];
+    // `some`: the tensors named as values, or else the one before it, as a one-input layer
+    const names = kind.inputs === "many" || (kind.inputs === "some" && terms.some((t) => !t.key && t.value.kind === "name"));
+    if (names) {
+      // Merge layers name their inputs as values. Report the other forms once and recover, so the
+      // schema does not complain about the same mistake again.
+      if (l.input) {
+        sink.report("invalidArgument", l.input.span, { message: `\`${kind.name}\` takes its inputs as values (\`${kind.name} ${l.input.name}, …\`), not with \`->\`` });
+        const named = l.terms.some((t) => !t.key && t.value.kind === "name" && t.value.name === l.input!.name);
+        if (!named) terms = [{ value: { kind: "name", name: l.input.name, span: l.input.span }, span: l.input.span }, ...terms];
+      }
+      // A value that is not a name fails the schema (`inputs` are names), at that value's span.
+      for (const t of terms) {
+        if (!t.key && t.value.kind === "name") {
+          const r = lookup({ name: t.value.name, span: t.value.span }, scope);
+          if (r) inputsOf.push(r);
+        }
+      }
+    }
+    const bound = bindTerms(terms, kind.args, kind.schema, `\`${kind.name}\``, l.op.span, sink, LAYER_NAMES);
+    if (names) {
+      // handled above
+    } else if (l.input) {
+      const r = lookup(l.input, scope);
+      if (r) inputsOf.push(r);
+    } else if (prev !== undefined) {
+      if (!scope.local) used.add(prev);
+      inputsOf.push(prev);
+    } else {
+      sink.report("invalidArgument", l.op.span, { message: `\`${kind.name}\` has no input: the model has several inputs, so say which one with \`name -> ${kind.name}\`` }, { label: "which input?" });
+    }
+    const n = (scope.counts.get(kind.name) ?? 0) + 1;
+    scope.counts.set(kind.name, n);
+    const layerName = `${scope.prefix}${l.target?.name ?? `${kind.name}_${n}`}`;
+    if (l.target) {
+      if (scope.local) scope.local.set(l.target.name, layerName);
+      else define(l.target);
+    }
+    layers.push({ node: l, kind, name: layerName, inputs: inputsOf, options: { ok: bound.ok, values: bound.options, full: bound.full, spans: bound.spans, keySpans: bound.keySpans }, ...(scope.via.length ? { via: scope.via } : {}) });
+    return layerName;
   };
   /** A block's layers in place of its use; returns the name of its last layer. */
   const expand = (use: A.Layer, block: A.BlockDecl, scope: Scope, prev: string | undefined): string | undefined => {
