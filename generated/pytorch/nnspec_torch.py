@@ -108,11 +108,8 @@ class Recurrent(nn.Module):
         self.rng = dropout_rng(model_seed, self.layer)
 
     def _mask(self, x, width, rate):
-        """One row per example of the global batch, as the interpreter draws it; this process's rows."""
-        rows = x.shape[0] if SHARD.rows is None else SHARD.rows
-        keep = torch.from_numpy(self.rng.uniforms(rows * width) >= rate).to(x.device)
-        keep = keep.reshape(rows, width)[SHARD.offset : SHARD.offset + x.shape[0]]
-        return keep.to(x.dtype) * (1 / (1 - rate))
+        """One row per example of the global batch, as the interpreter draws it."""
+        return dropout_mask(self.rng, x, (width,), rate)
 
     def forward(self, x, mask=None):
         """`mask` ([batch, steps], true on the steps that count): a padded step keeps the state."""
@@ -300,14 +297,7 @@ class MultiHeadAttention(nn.Module):
         hidden = torch.full_like(scores, -1e30)
         probs = torch.softmax(torch.where(visible, scores, hidden), dim=-1)
         if self.training and self.rate > 0:
-            rows = q.shape[0] if SHARD.rows is None else SHARD.rows
-            each = tuple(probs.shape[1:])
-            draws = self.rng.uniforms(rows * shape_size(each))
-            keep = torch.from_numpy(draws).to(q.device) >= self.rate
-            keep = keep.reshape((rows,) + each)[
-                SHARD.offset : SHARD.offset + q.shape[0]
-            ]
-            probs = probs * (keep.to(probs.dtype) * (1 / (1 - self.rate)))
+            probs = probs * dropout_mask(self.rng, probs, probs.shape[1:], self.rate)
         heads = probs @ values
         y = torch.einsum("bhtd,hdo->bto", heads, self.attention_output_kernel)
         b = self.attention_output_bias
@@ -640,6 +630,17 @@ def dropout_rng(model_seed, layer, own_seed=None):
     return Rng(model_seed, f"dropout/{layer}")
 
 
+def dropout_mask(rng, x, each, rate):
+    """The interpreter's dropout mask for a batch x: one draw per value of `each` per example, for
+    the whole global batch under torchrun, of which this process keeps its rows; kept values are
+    scaled by 1/(1 - rate)."""
+    rows = x.shape[0] if SHARD.rows is None else SHARD.rows
+    each = tuple(each)
+    keep = torch.from_numpy(rng.uniforms(rows * shape_size(each)) >= rate).to(x.device)
+    keep = keep.reshape((rows,) + each)[SHARD.offset : SHARD.offset + x.shape[0]]
+    return keep.to(x.dtype) * (1 / (1 - rate))
+
+
 class Dropout(nn.Module):
     """Dropout whose masks are the interpreter's: one uniform draw per value, kept when u >= rate."""
 
@@ -656,13 +657,7 @@ class Dropout(nn.Module):
     def forward(self, x):
         if not self.training or self.rate <= 0:
             return x
-        # the masks of the whole global batch, of which this process keeps its rows
-        rows = x.shape[0] if SHARD.rows is None else SHARD.rows
-        each = tuple(x.shape[1:])
-        draws = self.rng.uniforms(rows * shape_size(each))
-        keep = torch.from_numpy(draws).to(x.device) >= self.rate
-        keep = keep.reshape((rows,) + each)[SHARD.offset : SHARD.offset + x.shape[0]]
-        return x * (keep.to(x.dtype) * (1 / (1 - self.rate)))
+        return x * dropout_mask(self.rng, x, x.shape[1:], self.rate)
 
 
 def _target(y, k, smooth, sparse):

@@ -5,6 +5,7 @@
  * its initial weights and saved-model files from it, so all three agree on names, order and shapes.
  */
 import type { CheckedModel } from "./ir.ts";
+import { readsMask } from "../kinds/layers/types.ts";
 import { size, type InitSpec, type KernelFactory, type LayerInfo } from "../core/kernel.ts";
 
 export interface ConcreteTensor {
@@ -12,8 +13,6 @@ export interface ConcreteTensor {
   shape: number[];
   size: number;
   dtype: "float" | "int";
-  /** It carries the padding mask of these ids (a tensor index): a step whose id is 0 is padding. */
-  mask?: number;
 }
 
 export interface ConcreteParam {
@@ -39,6 +38,8 @@ export interface ConcreteLayer<P extends ConcreteParam = ConcreteParam> {
   output: number;
   /** In TensorFlow.js's order within the layer. */
   params: P[];
+  /** A layer that reads the padding mask of its (first) input: the ids it comes from, a tensor index (id 0 is padding). */
+  maskIds?: number;
 }
 
 export interface ConcreteModel<P extends ConcreteParam = ConcreteParam> {
@@ -104,10 +105,9 @@ export function concreteModel(checked: CheckedModel): { model?: ConcreteModel; e
       l1: d.l1 ?? 0,
       l2: d.l2 ?? 0,
     }));
-    const out = addTensor(info.name, outShape, "float");
-    const mask = checked.tensors.get(cl.spec.name)?.mask;
-    if (mask) tensors[out].mask = ids.get(mask.ids);
-    layers.push({ info, factory, inputs: inIds as number[], output: out, params });
+    const mask = readsMask(cl.spec.kind.mask?.(info.opts)) ? checked.tensors.get(cl.spec.inputs[0])?.mask : undefined;
+    const maskIds = mask ? ids.get(mask.ids) : undefined;
+    layers.push({ info, factory, inputs: inIds as number[], output: addTensor(info.name, outShape, "float"), params, ...(maskIds !== undefined ? { maskIds } : {}) });
   }
   const outputs: number[] = [];
   for (const o of checked.outputs) {

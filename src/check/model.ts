@@ -2,7 +2,7 @@ import type { DiagnosticSink, Extra, Label } from "../diagnostics/diagnostic.ts"
 import { pointAt, type Span } from "../diagnostics/span.ts";
 import type { LayerSpec, ModelSpec } from "../lang/program.ts";
 import { attachUses } from "../lang/blocks.ts";
-import type { ShapeContext } from "../kinds/layers/types.ts";
+import { readsMask, type ShapeContext } from "../kinds/layers/types.ts";
 import type * as A from "../syntax/ast.ts";
 import { exprText } from "../lang/values.ts";
 import { closest } from "../util/suggest.ts";
@@ -106,11 +106,11 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
       const made = spec.layers.find((x) => x.name === name);
       return made ? [{ span: made.options.spans.get("/mask_zero") ?? made.node.span, message: "the mask is made here" }] : [];
     };
-    const carries = agree && (rule === "keeps" || rule === "uses" || rule === "ends");
+    const carries = agree && (rule === "keeps" || readsMask(rule));
     // dropped before anything used it: `mask_zero` does nothing here
     if (inMask && !inMask.used && !carries) sink.report("maskDropped", l.node.op.span, { layer: l.name, source: inMask.layer, kind: l.kind.name }, { labels: madeAt(inMask.layer) });
     const lost = inMask ? undefined : ins.find((t) => t!.lostMask)?.lostMask;
-    if (lost && (rule === "uses" || rule === "ends")) {
+    if (lost && readsMask(rule)) {
       sink.report("maskStale", l.node.op.span, { layer: l.name, source: lost.layer, by: lost.by }, { labels: [...madeAt(lost.layer), ...labelAt(spec, lost.by, "drops it")] });
       complete = false;
       return;

@@ -67,7 +67,7 @@ export interface KernelBinding {
   capacity: number;
   precision: Precision;
   ins: Buf[];
-  /** Per input: the ids whose zeros mark its padded steps (`embedding mask_zero`), or null. */
+  /** Per input: the ids whose zeros mark its padded steps (`embedding mask_zero`), for a layer that reads them; else null. */
   masks: (Buf | null)[];
   out: Buf;
   params: Buf[];

@@ -6,6 +6,7 @@ import { exprText, type Json } from "../lang/values.ts";
 import type { ParamCount } from "../kinds/layers/types.ts";
 import type * as A from "../syntax/ast.ts";
 import { contains } from "./convert.ts";
+import type { Analysis } from "./workspace.ts";
 
 /** Text shared by hover, completion and inlay hints. */
 
@@ -84,6 +85,13 @@ export const shape = (s: Shape): string => shapeText(s);
 /** The layer statement of a model's body under an offset. */
 export function layerAt(d: A.ModelDecl, offset: number): A.Layer | undefined {
   return d.body.find((l) => contains(l.span, offset));
+}
+
+/** Where a layer of a block was placed: once per use, in each checked model. */
+export function placements(a: Analysis, node: A.Layer): { model: string; name: string; layer: CheckedLayer }[] {
+  const out: { model: string; name: string; layer: CheckedLayer }[] = [];
+  for (const [model, cm] of a.checked.models) for (const l of cm.layers) if (l.spec.node === node) out.push({ model, name: l.spec.name, layer: l });
+  return out;
 }
 
 export function checkedLayerOf(m: CheckedModel | undefined, node: A.Layer): CheckedLayer | undefined {

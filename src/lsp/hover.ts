@@ -1,7 +1,7 @@
 import { MarkupKind, type Hover } from "vscode-languageserver/node";
 import { shapeText } from "../core/dims.ts";
 import { shortList } from "../util/list.ts";
-import type { CheckedLayer, CheckedModel } from "../check/ir.ts";
+import type { CheckedModel } from "../check/ir.ts";
 import { exprText } from "../lang/values.ts";
 import type { OptionsSchema } from "../lang/bind.ts";
 import type { LayerSpec } from "../lang/program.ts";
@@ -11,7 +11,7 @@ import { LOSSES } from "../kinds/losses/index.ts";
 import { OPTIMIZERS, SCHEDULES } from "../kinds/optimizers/index.ts";
 import type * as A from "../syntax/ast.ts";
 import { contains, toRange } from "./convert.ts";
-import { checkedLayerOf, flopsText, jsonText, layerAt, modelParams, optionLine, optionsTable, paramsText, signatureText } from "./describe.ts";
+import { checkedLayerOf, placements, flopsText, jsonText, layerAt, modelParams, optionLine, optionsTable, paramsText, signatureText } from "./describe.ts";
 import { occurrenceAt, type Occurrence } from "./symbols.ts";
 import type { Analysis } from "./workspace.ts";
 
@@ -123,13 +123,6 @@ function symbolHover(a: Analysis, o: Occurrence): string | undefined {
       return `**dimension** \`${o.name}\`: symbolic${def ? `, from input \`${def.name.name}\`` : ""}. Shapes that depend on it are computed as expressions of it.`;
     }
   }
-}
-
-/** Where a layer of a block was placed: once per use, in each checked model. */
-function placements(a: Analysis, node: A.Layer): { model: string; name: string; layer: CheckedLayer }[] {
-  const out: { model: string; name: string; layer: CheckedLayer }[] = [];
-  for (const [model, cm] of a.checked.models) for (const l of cm.layers) if (l.spec.node === node) out.push({ model, name: l.spec.name, layer: l });
-  return out;
 }
 
 /** A block: its signature, its layers, and each use's output shape. */

@@ -1,7 +1,7 @@
 import { InlayHintKind, MarkupKind, type InlayHint, type Range } from "vscode-languageserver/node";
 import { shapeText } from "../core/dims.ts";
 import { toPosition } from "./convert.ts";
-import { checkedLayerOf, flopsText, paramsText, shortParams } from "./describe.ts";
+import { checkedLayerOf, flopsText, paramsText, placements, shortParams } from "./describe.ts";
 import type { Analysis } from "./workspace.ts";
 
 export interface InlayOptions {
@@ -30,10 +30,10 @@ function layerHints(a: Analysis, opts: InlayOptions, stale = false): LayerHint[]
     if (d.kind === "block") {
       // a block's layers: the shape of each use (once when the uses agree)
       for (const l of d.body) {
-        const uses = [...a.checked.models.values()].flatMap((cm) => cm.layers.filter((x) => x.spec.node === l));
+        const uses = placements(a, l);
         if (!uses.length) continue;
-        const shapes = [...new Set(uses.map((u) => shapeText(u.output)))];
-        hint(l.span.end, `→ ${shapes.join(" | ")}`, uses.map((u) => `\`${u.spec.name}\`: ${u.inputShapes.map(shapeText).join(" + ")} → ${shapeText(u.output)}`));
+        const shapes = [...new Set(uses.map((u) => shapeText(u.layer.output)))];
+        hint(l.span.end, `→ ${shapes.join(" | ")}`, uses.map((u) => `\`${u.name}\`: ${u.layer.inputShapes.map(shapeText).join(" + ")} → ${shapeText(u.layer.output)}`));
       }
       continue;
     }

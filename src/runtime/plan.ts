@@ -69,7 +69,7 @@ export class Plan {
         capacity,
         precision: p,
         ins: l.inputs.map((t) => this.values[t]),
-        masks: l.inputs.map((t) => (m.tensors[t].mask === undefined ? null : this.values[m.tensors[t].mask!])),
+        masks: l.inputs.map((_, i) => (i === 0 && l.maskIds !== undefined ? this.values[l.maskIds] : null)),
         out: this.values[l.output],
         params: l.params.map((q) => q.value),
         dIns: l.inputs.map((t) => (liveLayers[i] ? this.grads[t] : null)),

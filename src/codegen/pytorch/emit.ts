@@ -124,10 +124,9 @@ function emitModel(m: CheckedModel, className: string, src: SourceText): string 
     const name = c.info.name;
     const out = c.info.outShape;
     // a padding mask reaches the layer: true where the ids it came from are not 0
-    const rule = l.spec.kind.mask?.(l.spec.options.full);
-    const masked = rule === "uses" || rule === "ends" ? m.tensors.get(l.spec.inputs[0])?.mask : undefined;
-    const maskExpr = masked ? `${values.get(masked.ids)!.expr} != 0` : undefined;
-    const t = l.spec.kind.torch(c.info.opts, c.info.inShapes, out, name, masked !== undefined);
+    const maskIds = c.maskIds === undefined ? undefined : concrete.tensors[c.maskIds].name;
+    const maskExpr = maskIds === undefined ? undefined : `${values.get(maskIds)!.expr} != 0`;
+    const t = l.spec.kind.torch(c.info.opts, c.info.inShapes, out, name, maskExpr !== undefined);
     const source = commentText(`line ${src.line(l.spec.node.span.start)}: ${src.text(l.spec.node.span.start, l.spec.node.span.end)}`);
     const ins = l.spec.inputs.map((n) => {
       const v = values.get(n);

@@ -43,6 +43,11 @@ export interface TfjsLayer {
  * parameter count, FLOPs, its TensorFlow.js counterpart and the interpreter's kernel.
  */
 /** What a layer does, for the checks and lints that reason about stacks of layers. */
+/** How a layer kind treats a padding mask (see `LayerKind.mask`). */
+export type MaskRule = "makes" | "keeps" | "uses" | "ends";
+/** Whether a layer reads the mask (its kernel skips padded steps): a recurrent layer, self-attention. */
+export const readsMask = (rule: MaskRule | undefined): boolean => rule === "uses" || rule === "ends";
+
 export type LayerRole = "weighted" | "activation" | "norm" | "dropout" | "pool" | "reshape" | "merge";
 
 export interface LayerKind {
@@ -63,7 +68,7 @@ export interface LayerKind {
    * mask), `uses` it and keeps it (a recurrent layer returning every step: a padded step leaves the
    * state unchanged) or `ends` it (uses it and returns one vector). Undefined: it drops the mask.
    */
-  mask?(opts: Record<string, Json>): "makes" | "keeps" | "uses" | "ends" | undefined;
+  mask?(opts: Record<string, Json>): MaskRule | undefined;
   /** One paragraph for hover and `nnspec layers`. */
   doc: string;
   args: ArgShape;

@@ -1,7 +1,7 @@
 import { Dim, shapeText } from "../../../core/dims.ts";
 import { bool, initializer, positiveInt, regularizer, tfjsInit, tfjsRegularizer, tfjsTrainable, trainable } from "../common.ts";
 import { pyLiteral } from "../../torch.ts";
-import { attentionKernel } from "./kernel.ts";
+import { attentionKernel, headWidths } from "./kernel.ts";
 import type { LayerKind } from "../types.ts";
 
 const ROLES = ["query", "value", "key"];
@@ -49,9 +49,7 @@ export const multi_head_attention: LayerKind = {
   },
   params(ins, out, opts) {
     const [q, v = q, k = v] = ins;
-    const H = opts.heads as number;
-    const Kd = opts.key_dim as number;
-    const Vd = typeof opts.value_dim === "number" ? opts.value_dim : Kd;
+    const { H, Kd, Vd } = headWidths(opts);
     const widths = [q[1].value, k[1].value, v[1].value, out[1].value];
     if (widths.some((w) => w === undefined)) return undefined;
     const [Dq, Dk, Dv, O] = widths as number[];
@@ -66,9 +64,7 @@ export const multi_head_attention: LayerKind = {
   },
   flops(ins, out, opts) {
     const [q, v = q, k = v] = ins;
-    const H = opts.heads as number;
-    const Kd = opts.key_dim as number;
-    const Vd = typeof opts.value_dim === "number" ? opts.value_dim : Kd;
+    const { H, Kd, Vd } = headWidths(opts);
     const proj = q[0].mul(q[1]).mul(H * Kd).add(v[0].mul(k[1]).mul(H * Kd)).add(v[0].mul(v[1]).mul(H * Vd)).add(q[0].mul(H * Vd).mul(out[1]));
     const attend = q[0].mul(v[0]).mul(H * (Kd + Vd));
     return proj.add(attend).mul(2);
@@ -81,7 +77,7 @@ export const multi_head_attention: LayerKind = {
       config: {
         numHeads: opts.heads,
         keyDim: opts.key_dim,
-        ...(typeof opts.value_dim === "number" ? { valueDim: opts.value_dim } : {}),
+        valueDim: headWidths(opts).Vd,
         ...(typeof opts.output_dim === "number" ? { outputDim: opts.output_dim } : {}),
         dropout: opts.dropout,
         causal: opts.causal === true,
@@ -100,7 +96,7 @@ export const multi_head_attention: LayerKind = {
     const names = ["query", "key", "value", "attention_output"];
     const weights = Object.fromEntries(names.flatMap((n) => [[`${n}/kernel`, { attr: `${n}_kernel`, convert: "same" as const }], ...(bias ? [[`${n}/bias`, { attr: `${n}_bias`, convert: "same" as const }]] : [])]));
     const args = [q[1], k[1], v[1], out[1]].join(", ");
-    const kw = Object.entries({ heads: opts.heads, key_dim: opts.key_dim, value_dim: opts.value_dim ?? opts.key_dim, dropout: opts.dropout, causal: opts.causal, use_bias: opts.use_bias, layer }).map(([key, x]) => `${key}=${pyLiteral(x)}`);
+    const kw = Object.entries({ heads: opts.heads, key_dim: opts.key_dim, value_dim: headWidths(opts).Vd, dropout: opts.dropout, causal: opts.causal, use_bias: opts.use_bias, layer }).map(([key, x]) => `${key}=${pyLiteral(x)}`);
     return {
       module: `nt.MultiHeadAttention(${args}, ${kw.join(", ")})`,
       layout: "last",

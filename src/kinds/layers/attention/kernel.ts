@@ -29,11 +29,16 @@ interface Dims {
   O: number;
 }
 
+/** Heads and each head's key and value widths: `value_dim` is `key_dim` unless given (Keras's rule). */
+export function headWidths(opts: Readonly<Record<string, unknown>>): { H: number; Kd: number; Vd: number } {
+  const Kd = opts.key_dim as number;
+  return { H: opts.heads as number, Kd, Vd: typeof opts.value_dim === "number" ? opts.value_dim : Kd };
+}
+
 /** The shapes of query, value and key (key defaults to value, value to query). */
 export function attentionDims(l: Pick<LayerInfo, "inShapes" | "opts" | "outShape">): Dims {
   const [q, v = q, k = v] = l.inShapes;
-  const Kd = numberOption(l.opts, "key_dim");
-  return { Tq: q[0], Tv: v[0], Dq: q[1], Dv: v[1], Dk: k[1], H: numberOption(l.opts, "heads"), Kd, Vd: typeof l.opts.value_dim === "number" ? l.opts.value_dim : Kd, O: l.outShape[1] };
+  return { Tq: q[0], Tv: v[0], Dq: q[1], Dv: v[1], Dk: k[1], ...headWidths(l.opts), O: l.outShape[1] };
 }
 
 export const attentionKernel: KernelFactory = {
@@ -68,8 +73,8 @@ export const attentionKernel: KernelFactory = {
     const q = b.ins[0];
     const v = b.ins[1] ?? q;
     const k = b.ins[2] ?? v;
-    // padding: keys whose id is 0 (self-attention, where the keys are the query's steps)
-    const ids = b.ins.length === 1 ? b.masks[0] : null;
+    // padding: keys whose id is 0 (given for self-attention, where the keys are the query's steps)
+    const ids = b.masks[0];
     const Qp = b.alloc(N * Tq * HK);
     const Kp = b.alloc(N * Tv * HK);
     const Vp = b.alloc(N * Tv * HV);
