@@ -514,6 +514,16 @@ function checkSplit(d: DataSpec, info: DataInfo, sink: DiagnosticSink): void {
       fixes: i >= 0 ? [{ title: "remove `stratified`", edits: [removeTerm(split.node.terms, i, split.node.head.span)] }] : [],
     });
   }
+  if (stmt(d, "window"))
+    for (const option of ["shuffle", "stratified"] as const) {
+      // written out (shuffle's default is true), and not already refused for a regression label
+      if (v[option] !== true || !spans.has(`/${option}`) || (option === "stratified" && label?.kind === "regression")) continue;
+      const i = termAt(split.node.terms, spans.get(`/${option}`));
+      sink.report("splitTimeOrder", spans.get(`/${option}`) ?? split.node.head.span, { option }, {
+        labels: [{ span: stmt(d, "window")!.node.span, message: "a time series" }],
+        fixes: i >= 0 ? [{ title: `remove \`${option}\``, edits: [removeTerm(split.node.terms, i, split.node.head.span)] }] : [],
+      });
+    }
   if (given.length === 0) return;
   // As the loader reads a split: a part is a fraction of the rows when at most 1 and a row count
   // when larger (a whole number); parts may mix. Without `train`, train takes the rest; with it, the

@@ -816,6 +816,15 @@ export const CATALOG = {
     explain:
       "`from [\"english.txt\", \"french.txt\"]` reads several text files (CSV, whitespace-separated or `format: lines`) as one table, the rows of each file after the one before, and adds a column `file` holding each row's position in the list (0, 1, ...), so one file per class is labelled with `label file: class(2, names: [english, french])`. IDX files and `labels:` files cannot be listed.",
   },
+  splitTimeOrder: {
+    code: "NN0426",
+    severity: "warning",
+    name: "split-time-order",
+    message: "`{option}` has no effect with `window`: a time series is split in time order",
+    label: "ignored",
+    explain:
+      "With `window` the rows are a time series: the split takes the first rows for training, the next for validation and the last for testing, so that no model is tested on a time before the ones it learnt from. Shuffling or stratifying the rows would put the future in training, so both are ignored; remove them.",
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type MessageKey = keyof typeof CATALOG;

@@ -210,3 +210,23 @@ describe.skipIf(!existsSync(join(FASHION, "train-images-idx3-ubyte.gz")))("Fashi
     expect(hi).toBe(1);
   }, 120_000);
 });
+
+const SUNSPOTS = "/usr/lib/python3/dist-packages/statsmodels/datasets/sunspots/sunspots.csv";
+// CI installs python3-statsmodels (.ci/run); elsewhere: apt-get install python3-statsmodels
+describe.skipIf(!existsSync(SUNSPOTS) && !process.env.CI)("sunspots (python3-statsmodels)", () => {
+  it("cuts 309 years in time order into windows of 24 years, each labelled with the next year", async () => {
+    const d = await load("sunspots.nnspec", "sunspots");
+    const years = readFileSync(SUNSPOTS, "utf8").trim().split("\n").slice(1).map((l) => l.split(",").map(Number));
+    // 216 training years (1700-1915), 47 validation (1916-1962), 46 test (1963-2008), 24 fewer windows each
+    expect([d.train.n, d.val.n, d.test.n]).toEqual([192, 23, 22]);
+    expect(d.train.featureShape).toEqual([24, 1]);
+    const mean = d.stats.features[0].mean!;
+    const std = d.stats.features[0].std!;
+    const train = years.slice(0, 216).map((y) => y[1]);
+    expect(mean).toBeCloseTo(train.reduce((a, b) => a + b, 0) / 216, 9);
+    // the test windows predict 1987-2008 from the 24 years before each, standardized with the training years
+    expect(Array.from(d.test.y)).toEqual(years.slice(-22).map((y) => Math.fround(y[1])));
+    const last = Array.from(d.test.x.subarray(21 * 24, 22 * 24));
+    last.forEach((v, i) => expect(v).toBeCloseTo((years[309 - 25 + i][1] - mean) / std, 4));
+  });
+});
