@@ -20,6 +20,7 @@ import { complete } from "./completion.ts";
 import { toOffset, uriToPath } from "./convert.ts";
 import { lspDiagnostics } from "./diagnostics.ts";
 import { formatting } from "./formatting.ts";
+import { GRAPH_COMMAND, graphAt } from "./graph.ts";
 import { hover } from "./hover.ts";
 import { inlayHints } from "./inlay-hints.ts";
 import { definition, prepareRename, references, rename } from "./navigation.ts";
@@ -125,6 +126,7 @@ export function startServer(input: NodeJS.ReadableStream, output: NodeJS.Writabl
         semanticTokensProvider: { legend: SEMANTIC_LEGEND, full: true },
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         inlayHintProvider: true,
+        executeCommandProvider: { commands: [GRAPH_COMMAND] },
       },
       serverInfo: { name: "nnspec", version: NNSPEC_VERSION },
     };
@@ -285,6 +287,21 @@ export function startServer(input: NodeJS.ReadableStream, output: NodeJS.Writabl
     guard("semantic tokens", { data: [] }, (p) => {
       const a = ws.analysis(p.textDocument.uri);
       return a ? semanticTokens(a) : { data: [] };
+    }),
+  );
+  // `nnspec.graph` with { textDocument: { uri }, position?, format? }: the picture of the model there
+  connection.onExecuteCommand(
+    guard("graph", null, (p) => {
+      if (p.command !== GRAPH_COMMAND) return new ResponseError(ErrorCodes.InvalidParams, `unknown command \`${p.command}\`; nnspec offers ${GRAPH_COMMAND}`) as never;
+      const arg = p.arguments?.[0] as { textDocument?: { uri?: unknown }; position?: { line: number; character: number }; format?: unknown } | undefined;
+      const uri = arg?.textDocument?.uri;
+      const format = arg?.format ?? "svg";
+      if (typeof uri !== "string" || (format !== "svg" && format !== "dot" && format !== "json"))
+        return new ResponseError(ErrorCodes.InvalidParams, `${GRAPH_COMMAND} takes { textDocument: { uri }, position?, format?: "svg" | "dot" | "json" }`) as never;
+      const a = ws.analysis(uri);
+      if (!a) return null;
+      const offset = arg?.position ? at({ textDocument: { uri }, position: arg.position })?.[1] : undefined;
+      return graphAt(a, offset, format);
     }),
   );
   connection.onCodeAction(

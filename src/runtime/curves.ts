@@ -3,6 +3,7 @@
  * epoch, and beside it the first metric, each panel with ticked and labelled axes and a legend.
  * Pure: history in, SVG text out.
  */
+import { escapeXml } from "../util/xml.ts";
 import type { EpochRecord } from "./train.ts";
 
 export interface CurveOptions {
@@ -17,10 +18,6 @@ const H = 370;
 const M = { left: 64, right: 20, top: 84, bottom: 48 };
 const COLORS = { train: "#1f77b4", val: "#ff7f0e" };
 
-/** XML-escapes text for element content and attribute values. */
-export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]!);
-}
 
 /** Round tick positions covering [lo, hi]: steps of 1, 2 or 5 times a power of ten. */
 export function niceTicks(lo: number, hi: number, target = 5): number[] {

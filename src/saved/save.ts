@@ -37,7 +37,7 @@ export const SIDECAR_FILE = "nnspec.json";
  * The files a training run writes into its folder (nnspec's and train.py's); a folder holding
  * anything else is never replaced.
  */
-export const OUTPUT_FILES: ReadonlySet<string> = new Set([MODEL_FILE, WEIGHTS_FILE, SIDECAR_FILE, "history.json", "history.csv", "curves.svg", "report.txt", "report.json"]);
+export const OUTPUT_FILES: ReadonlySet<string> = new Set([MODEL_FILE, WEIGHTS_FILE, SIDECAR_FILE, "history.json", "history.csv", "curves.svg", "graph.svg", "report.txt", "report.json"]);
 
 /**
  * The Keras class of each `tf.layers` factory a layer kind's mapping may name. A test builds every

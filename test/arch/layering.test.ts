@@ -17,7 +17,7 @@ export const LEVELS: string[][] = [
   ["check"],
   ["analyse.ts", "saved"],
   ["node"],
-  ["runtime", "codegen"],
+  ["runtime", "codegen", "graph"],
   ["lsp"],
   ["cli"],
 ];

@@ -73,7 +73,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("nnspec train outputs", () => {
   it("writes the saved model, the history, the curves and the report", () => {
-    expect(readdirSync(iris).sort()).toEqual(["curves.svg", "history.csv", "history.json", "model.json", "nnspec.json", "report.json", "report.txt", "weights.bin"]);
+    expect(readdirSync(iris).sort()).toEqual(["curves.svg", "graph.svg", "history.csv", "history.json", "model.json", "nnspec.json", "report.json", "report.txt", "weights.bin"]);
     expect(trainOut[0]).toContain(`wrote ${iris}/`);
     const model = JSON.parse(readFileSync(join(iris, "model.json"), "utf8"));
     expect(model.format).toBe("layers-model");
@@ -157,7 +157,7 @@ describe("nnspec train outputs", () => {
     const t = io();
     expect(await trainCommand([spec, "--train", "iris_mlp", "--epochs", "20", "--out", out, "--quiet"], t.io)).toBe(0);
     expect(t.errors()).toMatch(/warning: .*tf\.loadLayersModel cannot open the saved model\.json \(layer `elu_1`: elu with alpha 0\.5 cannot be built in TensorFlow\.js.*\); nnspec eval, predict and train --from read it/);
-    expect(readdirSync(out).sort()).toEqual(["curves.svg", "history.csv", "history.json", "model.json", "nnspec.json", "report.json", "report.txt", "weights.bin"]);
+    expect(readdirSync(out).sort()).toEqual(["curves.svg", "graph.svg", "history.csv", "history.json", "model.json", "nnspec.json", "report.json", "report.txt", "weights.bin"]);
     // The topology is Keras JSON with the alpha, as Keras itself writes an ELU layer.
     const layers = JSON.parse(readFileSync(join(out, "model.json"), "utf8")).modelTopology.config.layers as { class_name: string; config: { alpha?: number } }[];
     expect(layers.find((l) => l.class_name === "ELU")?.config.alpha).toBe(0.5);

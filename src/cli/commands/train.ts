@@ -6,7 +6,7 @@
  *
  * Each run writes its folder (default `out/<spec>/<model>/`, `<model>-<N>` when several train blocks
  * train the same model): the saved model (model.json, weights.bin, nnspec.json), history.json,
- * history.csv, curves.svg, report.txt and report.json. `--from DIR` fine-tunes a saved model: its
+ * history.csv, curves.svg, graph.svg, report.txt and report.json. `--from DIR` fine-tunes a saved model: its
  * weights and preprocessing are loaded, and the spec's `trainable: false` layers stay frozen.
  */
 import { args, usageFor, type Command } from "../common.ts";
@@ -14,6 +14,7 @@ import { basename, join, resolve as resolvePath } from "node:path";
 import { Presets, SingleBar } from "cli-progress";
 import { loadData, type LoadedData } from "../../data/index.ts";
 import type { CheckedModel, CheckedTrain } from "../../check/ir.ts";
+import { graphSvg, modelGraph } from "../../graph/index.ts";
 import type { Diagnostic } from "../../diagnostics/diagnostic.ts";
 import { readTableCached, type CheckedFile } from "../../node/host.ts";
 import { historyCsv, learningCurves } from "../../runtime/curves.ts";
@@ -364,7 +365,7 @@ function saveRun(s: Session, r: Run): boolean {
   } catch (e) {
     io.stderr.write(`warning: ${where}: the model cannot be saved in the TensorFlow.js format: ${(e as Error).message}; ${r.dir} gets the history, curves and report only\n`);
   }
-  Object.assign(files, runFiles(args.path, r.checked.spec.name, r.t.data!.name, r.cfg, r.result, r.report, r.data.classNames, r.cv));
+  Object.assign(files, runFiles(args.path, r.checked.spec.name, r.t.data!.name, r.cfg, r.result, r.report, r.data.classNames, r.cv), { "graph.svg": graphSvg([modelGraph(r.checked.spec, r.checked, [])]) });
   recoverFolder(r.dir, io);
   const written = writeFolderAtomic(r.dir, files);
   if (!written.ok) {

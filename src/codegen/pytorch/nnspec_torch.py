@@ -1336,6 +1336,7 @@ RUN_FILES = (
     "history.json",
     "history.csv",
     "curves.svg",
+    "graph.svg",
     "report.txt",
     "report.json",
 )
