@@ -97,6 +97,13 @@ describe("the graph of a model", () => {
   });
 });
 
+describe("the graph of a model with several outputs per layer", () => {
+  it("draws a recurrent layer's states as edges from its node, named", () => {
+    const { graphs } = graphsOf(`model s2s(a: [5, 3], b: [4, 2]) -> y: [4, 2] {\n  e, h, c = a -> lstm 6 return_state: true\n  d = b -> lstm 6 return_sequences: true, initial_state: [h, c]\n  y = d -> dense 2\n}\n`);
+    expect(graphs[0].edges.filter((e) => e.to === "layer:d").map((e) => `${e.from} ${e.shape}`)).toEqual(["in:b [*, 4, 2]", "layer:e h [*, 6]", "layer:e c [*, 6]"]);
+  });
+});
+
 describe("the drawing", () => {
   const specs = readdirSync(SPECS).filter((f) => f.endsWith(".nnspec"));
 

@@ -395,6 +395,23 @@ describe("nnspec lsp", () => {
     }
   });
 
+  it("knows a recurrent layer's states: hover gives their shape, rename and definition follow them into initial_state", async () => {
+    const file = join(SPECS, "states-scratch.nnspec");
+    const text = `model s2s(a: [5, 3], b: [4, 2]) -> y: [4, 2] {\n  e, h, c = a -> lstm 6 return_state: true\n  d = b -> lstm 6 return_sequences: true, initial_state: [h, c]\n  y = d -> dense 2\n}\n`;
+    expect(await c.open(file, text)).toEqual([]);
+    const uri = uriOf(file);
+    const hover = hoverText(await c.conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: pos(text, "[h, c]", 4) }));
+    expect(hover).toContain("**tensor** `c`: `[*, 6]`");
+    expect(hover).toContain("defined on line 2");
+    const def = (await c.conn.sendRequest(DefinitionRequest.type, { textDocument: { uri }, position: pos(text, "[h, c]", 1) })) as Location[];
+    expect(def.map((l) => l.range.start)).toEqual([pos(text, "h, c =")]);
+    const edit = (await c.conn.sendRequest(RenameRequest.type, { textDocument: { uri }, position: pos(text, "h, c ="), newName: "state_h" })) as WorkspaceEdit;
+    const renamed = applyEdits(text, edit.changes![uri]);
+    expect(renamed).toContain("e, state_h, c = a -> lstm 6");
+    expect(renamed).toContain("initial_state: [state_h, c]");
+    await c.close(file);
+  });
+
   it("renames tensors, data sets and models across imports", async () => {
     const residual = join(SPECS, "residual.nnspec");
     const rtext = read("residual.nnspec");

@@ -36,6 +36,8 @@ export interface ConcreteLayer<P extends ConcreteParam = ConcreteParam> {
   /** Indices into the model's tensors. */
   inputs: number[];
   output: number;
+  /** Its outputs after the first (a recurrent layer's states), tensor indices. */
+  more?: number[];
   /** In TensorFlow.js's order within the layer. */
   params: P[];
   /** A layer that reads the padding mask of its (first) input: the ids it comes from, a tensor index (id 0 is padding). */
@@ -107,7 +109,9 @@ export function concreteModel(checked: CheckedModel): { model?: ConcreteModel; e
     }));
     const mask = readsMask(cl.spec.kind.mask?.(info.opts)) ? checked.tensors.get(cl.spec.inputs[0])?.mask : undefined;
     const maskIds = mask ? ids.get(mask.ids) : undefined;
-    layers.push({ info, factory, inputs: inIds as number[], output: addTensor(info.name, outShape, "float"), params, ...(maskIds !== undefined ? { maskIds } : {}) });
+    const output = addTensor(info.name, outShape, "float");
+    const more = (cl.more ?? []).map((s, k) => addTensor(cl.spec.more![k], numeric(`the output ${k + 2} of layer \`${cl.spec.name}\``, s) ?? [], "float"));
+    layers.push({ info, factory, inputs: inIds as number[], output, ...(more.length ? { more } : {}), params, ...(maskIds !== undefined ? { maskIds } : {}) });
   }
   const outputs: number[] = [];
   for (const o of checked.outputs) {

@@ -10,6 +10,8 @@ export interface CheckedLayer {
   spec: LayerSpec;
   inputShapes: Shape[];
   output: Shape;
+  /** The shapes of its outputs after the first (`spec.more` names them). */
+  more?: Shape[];
   /** Undefined when it depends on a symbolic dimension. `trainable: false` already applied. */
   params?: ParamCount;
   flops: Dim;
@@ -21,6 +23,8 @@ export interface TensorInfo {
   dtype: "float" | "int";
   /** The layer that produced it; undefined for a model input. */
   producer?: CheckedLayer;
+  /** Which of the producer's outputs it is, when not the first (1: a recurrent layer's h state). */
+  index?: number;
   /** It carries a padding mask: the embedding that made it, the ids it reads (id 0 is padding), and
    * whether a recurrent layer has used it yet. */
   mask?: { layer: string; ids: string; used: boolean; merged?: string };

@@ -124,9 +124,14 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
     const mask = rule === "makes" ? { layer: l.name, ids: l.inputs[0], used: false } : !carries ? undefined : rule === "keeps" ? kept : rule === "uses" && inMask ? { ...kept!, used: true } : undefined;
     // a mask that stops here stays in TensorFlow.js's hands for every recurrent layer after
     const lostMask = mask ? undefined : inMask ? { layer: inMask.layer, by: l.name } : lost;
-    const checked: CheckedLayer = { spec: l, inputShapes: inShapes, output: out, params, flops: l.kind.flops(inShapes, out, l.options.full) };
+    const more = l.kind.moreShapes?.(inShapes, out, l.options.full) ?? [];
+    const checked: CheckedLayer = { spec: l, inputShapes: inShapes, output: out, ...(more.length ? { more } : {}), params, flops: l.kind.flops(inShapes, out, l.options.full) };
     layers.push(checked);
     tensors.set(l.name, { name: l.name, shape: out, dtype: intIn && l.kind.ints === "passes" ? "int" : "float", producer: checked, ...(mask ? { mask } : {}), ...(lostMask ? { lostMask } : {}) });
+    // its further outputs (a recurrent layer's states): no mask, whatever its input carried
+    (l.more ?? []).forEach((name, k) => {
+      if (more[k]) tensors.set(name, { name, shape: more[k], dtype: "float", producer: checked, index: k + 1 });
+    });
   };
   for (const l of spec.layers) {
     const from = sink.items.length;

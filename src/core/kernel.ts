@@ -77,6 +77,10 @@ export interface KernelBinding {
   addIns: boolean[];
   /** Null when the plan is inference-only. */
   dOut: Buf | null;
+  /** Its outputs after the first (a recurrent layer's final states with `return_state`), and their
+   * gradients (null in an inference plan; zeros where nothing reads them). */
+  more: Buf[];
+  dMore: (Buf | null)[];
   /** Always overwritten by backward (a parameter belongs to one layer). */
   dParams: (Buf | null)[];
   alloc(size: number): Buf;

@@ -177,6 +177,14 @@ export const CATALOG = {
     label: "element count changes",
     explain: "A reshape keeps the number of elements. One dimension may be -1 and is inferred from the others.",
   },
+  stateMismatch: {
+    code: "NN0315",
+    severity: "error",
+    message: "{message}",
+    label: "{label}",
+    explain:
+      "`initial_state: [h, c]` starts a recurrent layer from given states instead of zeros, as Keras's `initial_state`: one per state (h for `simple_rnn` and `gru`; h and c for `lstm`), each [units] per example, usually the states another recurrent layer returned with `return_state: true` (an encoder's, for a decoder). A `bidirectional` layer cannot take or return states yet.",
+  },
   outputMismatch: {
     code: "NN0305",
     severity: "error",
@@ -344,6 +352,14 @@ export const CATALOG = {
     message: "tensor `{name}` is defined but never used",
     label: "never used",
     explain: "A named tensor that no later layer reads and that is not a model output is dead code.",
+  },
+  layerOutputCount: {
+    code: "NN0213",
+    severity: "error",
+    message: "`{layer}` returns {count}, but {given}",
+    label: "one name per output",
+    explain:
+      "A layer that returns several tensors takes one name for each, before `=`: `out, h, c = lstm 64 return_state: true` names an LSTM's output and its two final states (h and c; `simple_rnn` and `gru` have one state, h). Without `return_state: true` a recurrent layer returns its output alone.",
   },
   // ── model, data and loss against each other ──
   lossUnits: {

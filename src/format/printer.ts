@@ -208,7 +208,7 @@ function statementText(s: A.Statement): string[] {
 }
 
 function layerText(l: A.Layer): string[] {
-  const target = l.target ? `${l.target.name} = ` : "";
+  const target = l.target ? `${[l.target, ...(l.more ?? [])].map((t) => t.name).join(", ")} = ` : "";
   const input = l.input ? `${l.input.name} -> ` : "";
   return withHead(`${target}${input}${l.op.name}`, l.terms);
 }

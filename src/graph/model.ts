@@ -83,6 +83,7 @@ export function modelGraph(spec: ModelSpec, checked: CheckedModel | undefined, d
   const edges: GraphEdge[] = [];
   const clusters = new Map<string, GraphCluster>();
   const idOf = new Map<string, string>();
+  const states = new Set<string>();
 
   // A layer of an unknown kind has no LayerSpec; the layers after it read a placeholder for it
   // (`?kind@offset`, or its name): it is drawn from the model's text, with its error.
@@ -131,9 +132,16 @@ export function modelGraph(spec: ModelSpec, checked: CheckedModel | undefined, d
       const from = idOf.get(input) ?? unresolved(input);
       if (!from) continue;
       const s = shapeOf(input);
-      edges.push({ from, to: id, ...(s ? { shape: shapeText(s) } : {}) });
+      // a further output (a recurrent layer's state) is labelled with its name
+      const named = states.has(input) ? `${input.slice(input.lastIndexOf(".") + 1)} ` : "";
+      edges.push({ from, to: id, ...(s ? { shape: `${named}${shapeText(s)}` } : {}) });
     }
     idOf.set(l.name, id);
+    // its further outputs (a recurrent layer's states) leave the same node
+    for (const m of l.more ?? []) {
+      idOf.set(m, id);
+      states.add(m);
+    }
   }
   for (const o of spec.outputs) {
     // `o.name` is the tensor (a layer's name), `o.sig.name` the name the signature gives it

@@ -23,6 +23,8 @@ export interface LayerSpec {
   name: string;
   /** Names of the tensors this layer reads. */
   inputs: string[];
+  /** Names of its outputs after the first (a recurrent layer's states with `return_state`). */
+  more?: string[];
   options: Options;
   /** The block uses it sits in, outermost first (a layer of a block is placed once per use). */
   via?: BlockUse[];

@@ -165,6 +165,10 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
         }
         if (l.input) used.add(l.input.name);
         if (prev !== undefined) used.add(prev);
+        for (const t of l.more ?? []) {
+          define(t);
+          used.add(t.name);
+        }
       }
       // A placeholder no tensor map holds: later layers read it and are skipped without new errors.
       prev = l.target ? `${scope.prefix}${l.target.name}` : `?${l.op.name}@${l.op.span.start}`;
@@ -203,6 +207,15 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
     } else {
       sink.report("invalidArgument", l.op.span, { message: `\`${kind.name}\` has no input: the model has several inputs, so say which one with \`name -> ${kind.name}\`` }, { label: "which input?" });
     }
+    // further inputs named by an option (a recurrent layer's `initial_state: [h, c]`), after the first
+    const tensorTerm = kind.tensorOption ? terms.find((t) => t.key?.kind === "name" && t.key.name === kind.tensorOption) : undefined;
+    if (tensorTerm && inputsOf.length)
+      for (const it of tensorTerm.value.kind === "list" ? tensorTerm.value.items : [tensorTerm.value]) {
+        if (it.kind !== "name") continue;
+        const r = lookup({ name: it.name, span: it.span }, scope);
+        if (r) inputsOf.push(r);
+        else inputsOf.push(`?${it.name}@${it.span.start}`);
+      }
     const n = (scope.counts.get(kind.name) ?? 0) + 1;
     scope.counts.set(kind.name, n);
     const layerName = `${scope.prefix}${l.target?.name ?? `${kind.name}_${n}`}`;
@@ -210,7 +223,31 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
       if (scope.local) scope.local.set(l.target.name, layerName);
       else define(l.target);
     }
-    layers.push({ node: l, kind, name: layerName, inputs: inputsOf, options: { ok: bound.ok, values: bound.options, full: bound.full, spans: bound.spans, keySpans: bound.keySpans }, ...(scope.via.length ? { via: scope.via } : {}) });
+    // the names of its further outputs (`out, h, c = lstm ... return_state: true`)
+    const more = (l.more ?? []).map((t) => {
+      const full = `${scope.prefix}${t.name}`;
+      if (scope.local) scope.local.set(t.name, full);
+      else define(t);
+      return full;
+    });
+    const count = kind.outputs?.(bound.full) ?? 1;
+    if (bound.ok && count !== 1 + more.length) {
+      // its names are not "unused" on top of this
+      for (const t of l.more ?? []) if (!scope.local) used.add(t.name);
+      const stateful = "return_state" in (kind.schema.properties ?? {});
+      const end = l.terms.length ? l.terms[l.terms.length - 1].span : l.op.span;
+      const at: Span = { start: end.end, end: end.end, line: end.endLine, col: end.endCol, endLine: end.endLine, endCol: end.endCol };
+      const names = [l.target, ...(l.more ?? [])].filter((t) => t !== undefined).map((t) => `\`${t.name}\``);
+      sink.report(
+        "layerOutputCount",
+        l.more?.[count - 1]?.span ?? l.target?.span ?? l.op.span,
+        { layer: kind.name, count: count === 1 ? "one tensor" : `${count} tensors`, given: names.length ? `${names.length} names (${names.join(", ")}) take them` : "no name takes them" },
+        count < 1 + more.length && stateful && bound.full.return_state !== true
+          ? { help: "its states come out with `return_state: true`", fixes: [{ title: "add `return_state: true`", edits: [{ span: at, newText: `${l.terms.length ? "," : ""} return_state: true` }] }] }
+          : { help: count > 1 ? `name each: the output, then ${count === 2 ? "the state" : `the ${count - 1} states`} (\`out, ${count === 2 ? "h" : "h, c"} = ${kind.name} ...\`)` : "give it one name" },
+      );
+    }
+    layers.push({ node: l, kind, name: layerName, inputs: inputsOf, ...(more.length ? { more } : {}), options: { ok: bound.ok, values: bound.options, full: bound.full, spans: bound.spans, keySpans: bound.keySpans }, ...(scope.via.length ? { via: scope.via } : {}) });
     return layerName;
   };
   /** A block's layers in place of its use; returns the name of its last layer. */
@@ -270,7 +307,10 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
   if (d.outputs.length === 0 && previous !== undefined) used.add(previous);
   // a block use is used where the layer it stands for is
   for (const [use, last] of aliases) if (used.has(last)) used.add(use);
-  for (const [t, span] of tensors) if (!used.has(t) && !inputs.some((i) => i.name === t)) sink.report("unusedTensor", span, { name: t });
+  // a layer with several outputs is used when any is (an encoder whose states alone are read); a
+  // name starting with `_` is unused on purpose (`out, h, _ = lstm ... return_state: true`)
+  for (const l of layers) if (l.more?.some((m) => used.has(m))) used.add(l.name);
+  for (const [t, span] of tensors) if (!used.has(t) && !t.startsWith("_") && !inputs.some((i) => i.name === t)) sink.report("unusedTensor", span, { name: t });
   for (const i of inputs) if (!used.has(i.name) && d.body.length > 0) sink.report("unusedTensor", (i.node as A.Param).name.span, { name: i.name });
   return { name, node: d, file, inputs, outputs, layers };
 }

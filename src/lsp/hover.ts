@@ -95,7 +95,7 @@ function symbolHover(a: Analysis, o: Occurrence): string | undefined {
       return blockHover(a, o.name);
     case "tensor": {
       if (o.scope?.kind === "block") {
-        const producer = o.scope.body.find((l) => l.target?.name === o.name);
+        const producer = o.scope.body.find((l) => l.target?.name === o.name || l.more?.some((m) => m.name === o.name));
         const uses = producer ? placements(a, producer) : [];
         return [`**tensor** \`${o.name}\` of block \`${o.scope.name?.name ?? "?"}\``, ...uses.map((u) => `\`${u.name}\` (model \`${u.model}\`): \`${shapeText(u.layer.output)}\``)].join("  \n");
       }
@@ -107,7 +107,7 @@ function symbolHover(a: Analysis, o: Occurrence): string | undefined {
       const head = `**tensor** \`${o.name}\`${info ? `: \`${shapeText(info.shape)}\`${info.dtype === "int" ? " (int)" : ""}` : ""}`;
       const input = o.scope?.inputs.find((p) => p.name.name === o.name);
       if (input) return `${head}\n\ninput of model \`${model}\``;
-      const producer = o.scope?.body.find((l) => l.target?.name === o.name);
+      const producer = o.scope?.body.find((l) => l.target?.name === o.name || l.more?.some((m) => m.name === o.name));
       if (!producer) return head;
       const cl = checkedLayerOf(cm, producer);
       const lines = [head, "", `defined on line ${producer.span.line}: \`${a.lines.lineText(producer.span.line).trim()}\``];

@@ -109,6 +109,7 @@ export function semanticTokens(a: Analysis): SemanticTokens {
         }
         for (const l of d.body) {
           push(l.target?.span, "variable", mod("declaration"));
+          for (const m of l.more ?? []) push(m.span, "variable", mod("declaration"));
           push(l.input?.span, "variable");
           push(l.op.span, "function", LAYERS.has(l.op.name) ? mod("defaultLibrary") : 0);
           l.terms.forEach(term);

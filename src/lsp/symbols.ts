@@ -53,20 +53,27 @@ function blockOccurrences(d: A.BlockDecl, out: Occurrence[], blocks: ReadonlySet
     out.push({ kind: "dim", name: p.name.name, span: p.name.span, def: true, scope: d });
     if (p.default) walkNames(p.default, (n) => params.has(n.name) && out.push({ kind: "dim", name: n.name, span: n.span, def: false, scope: d }));
   }
-  layerOccurrences(d, d.body, new Set(d.body.flatMap((l) => (l.target ? [l.target.name] : []))), params, out, blocks);
+  layerOccurrences(d, d.body, new Set(d.body.flatMap(namesOf)), params, out, blocks);
 }
+
+/** The tensor names a layer defines: its name, and those of its further outputs. */
+const namesOf = (l: A.Layer): string[] => [l.target, ...(l.more ?? [])].flatMap((t) => (t ? [t.name] : []));
 
 /** The tensors, dimensions and block uses of a body's layers. */
 function layerOccurrences(scope: A.ModelDecl | A.BlockDecl, body: readonly A.Layer[], tensors: ReadonlySet<string>, dims: ReadonlySet<string>, out: Occurrence[], blocks: ReadonlySet<string>): void {
   for (const l of body) {
-    if (l.target) out.push({ kind: "tensor", name: l.target.name, span: l.target.span, def: true, scope });
+    for (const t of [l.target, ...(l.more ?? [])]) if (t) out.push({ kind: "tensor", name: t.name, span: t.span, def: true, scope });
     if (l.input) out.push({ kind: "tensor", name: l.input.name, span: l.input.span, def: false, scope });
     const use = blocks.has(l.op.name) && !LAYERS.has(l.op.name);
     if (use) out.push({ kind: "block", name: l.op.name, span: l.op.span, def: false });
     const inputs = LAYERS.get(l.op.name)?.inputs;
     const many = inputs === "many" || inputs === "some";
+    // the tensors an option names (a recurrent layer's `initial_state: [h, c]`)
+    const option = LAYERS.get(l.op.name)?.tensorOption;
     for (const t of l.terms) {
-      if (many && !t.key && t.value.kind === "name" && tensors.has(t.value.name)) out.push({ kind: "tensor", name: t.value.name, span: t.value.span, def: false, scope });
+      if (option && t.key?.kind === "name" && t.key.name === option) {
+        for (const v of t.value.kind === "list" ? t.value.items : [t.value]) if (v.kind === "name" && tensors.has(v.name)) out.push({ kind: "tensor", name: v.name, span: v.span, def: false, scope });
+      } else if (many && !t.key && t.value.kind === "name" && tensors.has(t.value.name)) out.push({ kind: "tensor", name: t.value.name, span: t.value.span, def: false, scope });
       else walkNames(t.value, (n) => dims.has(n.name) && !tensors.has(n.name) && out.push({ kind: "dim", name: n.name, span: n.span, def: false, scope }));
     }
   }
@@ -77,7 +84,7 @@ function modelOccurrences(d: A.ModelDecl, out: Occurrence[], blocks: ReadonlySet
   const tensors = new Set<string>();
   const dims = new Set<string>();
   for (const p of d.inputs) tensors.add(p.name.name);
-  for (const l of d.body) if (l.target) tensors.add(l.target.name);
+  for (const l of d.body) for (const n of namesOf(l)) tensors.add(n);
   const dimNames = (ds: A.Expr[] | undefined, declaring: boolean): void => {
     for (const e of ds ?? []) {
       if (declaring && e.kind === "name" && !dims.has(e.name)) {

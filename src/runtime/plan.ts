@@ -46,8 +46,11 @@ export class Plan {
     const liveLayers: boolean[] = m.layers.map(() => false);
     for (let i = m.layers.length - 1; i >= 0; i--) {
       const l = m.layers[i];
-      if (!live.has(l.output)) continue;
+      if (!live.has(l.output) && !l.more?.some((t) => live.has(t))) continue;
       liveLayers[i] = true;
+      // every output of a live layer gets a gradient buffer: zeros where nothing reads it
+      live.add(l.output);
+      for (const t of l.more ?? []) live.add(t);
       for (const t of l.inputs) live.add(t);
     }
     const isInput = new Set(m.inputs);
@@ -75,6 +78,8 @@ export class Plan {
         dIns: l.inputs.map((t) => (liveLayers[i] ? this.grads[t] : null)),
         addIns: addFlags[i],
         dOut: liveLayers[i] ? this.grads[l.output] : null,
+        more: (l.more ?? []).map((t) => this.values[t]),
+        dMore: (l.more ?? []).map((t) => (liveLayers[i] ? this.grads[t] : null)),
         dParams: l.params.map((q) => (this.train && liveLayers[i] ? q.grad : null)),
         alloc: (n: number) => alloc(n, `scratch space of layer \`${l.info.name}\``),
         get rng() {

@@ -207,8 +207,9 @@ function tfjsChain(model: ConcreteModel, layerIndex: number): { name: string; sp
 /** The Keras JSON topology of the model, as `model.toJSON()` of the equivalent tfjs model describes it. */
 export function modelTopology(model: ConcreteModel): ModelTopology {
   const layers: KerasLayer[] = [];
-  // The tfjs layer that produces each tensor (the last of a chain).
-  const producer = new Map<number, string>();
+  // The tfjs layer that produces each tensor (the last of a chain), and which of its outputs it is.
+  const producer = new Map<number, [string, number]>();
+  const ref = (t: number, where: string): [string, number] => producer.get(t) ?? missingTensor(model, t, where);
   for (const i of model.inputs) {
     const t = model.tensors[i];
     layers.push({
@@ -217,11 +218,12 @@ export function modelTopology(model: ConcreteModel): ModelTopology {
       config: { batch_input_shape: [null, ...t.shape], dtype: t.dtype === "int" ? "int32" : "float32", sparse: false, name: t.name },
       inbound_nodes: [],
     });
-    producer.set(i, t.name);
+    producer.set(i, [t.name, 0]);
   }
   model.layers.forEach((l, li) => {
-    let inbound = l.inputs.map((t) => producer.get(t) ?? missingTensor(model, t, l.info.name));
-    for (const { name, spec } of tfjsChain(model, li)) {
+    let inbound = l.inputs.map((t) => ref(t, l.info.name));
+    const chain = tfjsChain(model, li);
+    for (const { name, spec } of chain) {
       const classOf = (factory: string): string => {
         const c = TFJS_CLASS_NAMES[factory];
         if (!c) throw new Error(`layer \`${l.info.name}\`: no TensorFlow.js class is known for \`tf.layers.${factory}\``);
@@ -234,18 +236,23 @@ export function modelTopology(model: ConcreteModel): ModelTopology {
       if (spec.wraps) {
         config.layer = { class_name: classOf(spec.wraps.factory), config: { ...(pythonicConfig(spec.wraps.config) as Record<string, Json>), trainable: config.trainable } };
       }
-      layers.push({ name, class_name: className, config, inbound_nodes: [inbound.map((src) => [src, 0, 0, {}] as [string, number, number, Record<string, never>])] });
-      inbound = [name];
+      layers.push({ name, class_name: className, config, inbound_nodes: [inbound.map(([src, k]) => [src, 0, k, {}] as [string, number, number, Record<string, never>])] });
+      inbound = [[name, 0]];
     }
     producer.set(l.output, inbound[0]);
+    // a recurrent layer's states (`return_state`) are its outputs 1 and 2
+    l.more?.forEach((t, k) => producer.set(t, [chain[0].name, k + 1]));
   });
   return {
     class_name: "Model",
     config: {
       name: model.name,
       layers,
-      input_layers: model.inputs.map((i) => [producer.get(i)!, 0, 0]),
-      output_layers: model.outputs.map((o) => [producer.get(o) ?? missingTensor(model, o, "the outputs"), 0, 0]),
+      input_layers: model.inputs.map((i) => [producer.get(i)![0], 0, 0]),
+      output_layers: model.outputs.map((o) => {
+        const [name, k] = ref(o, "the outputs");
+        return [name, 0, k];
+      }),
     },
     keras_version: `tfjs-layers ${TFJS_LAYERS_VERSION}`,
     backend: "tensor_flow.js",

@@ -101,6 +101,8 @@ export interface OutputSig {
 export interface Layer {
   kind: "layer";
   target?: Ident;
+  /** The names of a layer's further outputs (`out, h, c = lstm ... return_state: true`: h and c). */
+  more?: Ident[];
   input?: Ident;
   op: Ident;
   terms: Term[];

@@ -150,11 +150,12 @@ export class AstBuilder {
   private layer(n: CstNode): A.Layer | undefined {
     const kind = tok(n, "kind");
     if (!kind) return undefined;
-    const target = tok(n, "target");
+    const targets = toks(n, "target");
     const input = tok(n, "input");
     return {
       kind: "layer",
-      target: target ? this.ident(target) : undefined,
+      target: targets.length ? this.ident(targets[0]) : undefined,
+      ...(targets.length > 1 ? { more: targets.slice(1).map((t) => this.ident(t)) } : {}),
       input: input ? this.ident(input) : undefined,
       op: this.ident(kind),
       terms: this.terms(node(n, "terms")),

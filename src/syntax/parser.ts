@@ -187,10 +187,15 @@ export class NnspecParser extends CstParser {
     ]);
   });
 
-  /** (NAME =)? (INPUT ->)? KIND term*  — one layer per line */
+  /** (NAME ("," NAME)* =)? (INPUT ->)? KIND term*  — one layer per line; several names take a
+   * layer's several outputs (`out, h, c = lstm 64 return_state: true`) */
   layer = this.RULE("layer", () => {
     this.OPTION(() => {
       this.CONSUME(T.Identifier, { LABEL: "target" });
+      this.MANY(() => {
+        this.CONSUME(T.Comma);
+        this.CONSUME4(T.Identifier, { LABEL: "target" });
+      });
       this.CONSUME(T.Equals);
     });
     this.OPTION2(() => {

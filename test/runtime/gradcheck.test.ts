@@ -207,6 +207,12 @@ const CASES: Case[] = [
   { name: "mask_zero: positional embedding and self-attention over padded ids", ids: 3, inputGrad: false, spec: () => `model m(x: int[6]) -> y {\n  embedding 3 4 mask_zero: true\n  p = positional_embedding\n  a = multi_head_attention heads: 2, key_dim: 2, causal: true\n  s = add p, a\n  multi_head_attention heads: 1, key_dim: 2\n  global_avgpool1d\n  dense 2\n}` },
   { name: "positional embedding learned and sinusoidal", spec: (r) => seq(r, `  positional_embedding\n  positional_embedding sinusoidal max_wavelength: 50\n  flatten\n  dense 2`) },
   { name: "gru backwards into lstm", spec: (r) => seq(r, `  gru 3 go_backwards: true return_sequences: true\n  lstm 2\n  dense 2`) },
+  // states: an encoder's final states (return_state) start a decoder (initial_state); gradients
+  // reach the encoder through them, and through its output where that is read too
+  { name: "lstm states into lstm", spec: (r) => seq(r, `  e, h, c = lstm 3 return_state: true\n  d = x -> lstm 3 return_sequences: true, initial_state: [h, c]\n  flatten\n  dense 2`) },
+  { name: "gru and simple_rnn states, outputs read too", spec: (r) => seq(r, `  e, h = gru 3 return_state: true, reset_after: true\n  d = x -> gru 3 initial_state: [h], go_backwards: true\n  f, g = x -> simple_rnn 3 return_state: true, return_sequences: true\n  k = x -> simple_rnn 3 initial_state: [g]\n  m = concat e, d, k, g\n  dense 2`) },
+  { name: "lstm states with dropouts, the final state as well as the output", spec: (r) => seq(r, `  e, h, c = lstm 3 return_state: true, dropout: 0.2\n  d, h2, c2 = x -> lstm 3 initial_state: [h, c], recurrent_dropout: 0.3, return_state: true\n  m = concat d, c2\n  dense 2`) },
+  { name: "mask_zero: lstm states into gru over padded ids", ids: 4, inputGrad: false, spec: () => `model m(x: int[6]) -> y {\n  v = embedding 4 3 mask_zero: true\n  e, h, c = lstm 3 return_state: true\n  d = v -> lstm 3 initial_state: [h, c]\n  dense 2\n}` },
   // losses
   { name: "loss mae", loss: "mae", spec: (r) => vec(r, `  dense 3`) },
   { name: "loss huber", loss: "huber", lossOpts: { delta: 0.3 }, spec: (r) => vec(r, `  dense 3 activation: linear l2: 0\n  dense 3`) },

@@ -39,6 +39,7 @@ const ZOO: Record<string, string> = {
   pools: `model pools(x: [8, 8, 2]) -> y: [5] {\n  a = conv2d 3 kernel: 2 padding: same\n  b = x -> conv2d 3 kernel: 2 padding: same relu\n  s = add a, b\n  g = s -> global_maxpool2d\n  v = s -> global_avgpool2d\n  c = concat g, v\n  reshape [2, 3]\n  maxpool1d 1\n  avgpool1d 2\n  flatten\n  sigmoid\n  relu\n  softmax\n  dense 5\n}`,
   rnn: `model rnn(x: [6, 3]) -> y: [2] {\n  lstm 5 return_sequences: true go_backwards: true\n  gru 4 return_sequences: true l2: 0.01\n  lstm 3 bidirectional: concat return_sequences: true\n  simple_rnn 3 activation: relu return_sequences: true\n  gru 2 bidirectional: sum\n  dense 2\n}`,
   attention: `model attention(ids: int[8]) -> logits: [3] {\n  embedding 20 8 mask_zero: true\n  p = positional_embedding\n  a = multi_head_attention heads: 2, key_dim: 4, dropout: 0.1, causal: true\n  s = add p, a\n  positional_embedding sinusoidal\n  multi_head_attention heads: 1, key_dim: 2, use_bias: false, l2: 0.01\n  global_avgpool1d\n  dense 3\n}`,
+  states: `model states(x: [6, 3]) -> (y: [2], c: [4]) {\n  e, h, c = lstm 4 return_state: true\n  d = x -> lstm 4 return_sequences: true, initial_state: [h, c]\n  o, g = gru 3 return_state: true\n  j = x -> simple_rnn 3 initial_state: [g]\n  k = concat j, e\n  y = dense 2\n}`,
   frozen: `model frozen(x: [4]) -> logits: [3] {\n  dense 8 relu trainable: false\n  batchnorm trainable: false\n  dense 8 relu\n  batchnorm momentum: 0.9\n  dense 3\n}`,
 };
 

@@ -158,6 +158,25 @@ const CASES: DiffCase[] = [
     padded: true,
   },
   {
+    name: "an lstm encoder's final states (return_state) start a backwards lstm decoder (initial_state)",
+    model: () => modelOf(`model s2s(x: [7, 3]) -> logits: [3] {\n  e, h, c = lstm 5 return_state: true\n  d = x -> lstm 5 return_sequences: true, initial_state: [h, c], go_backwards: true\n  global_avgpool1d\n  dense 3\n}`),
+    loss: named("loss", "sparse_cross_entropy", { from_logits: true }),
+    batch: 16,
+    labels: "class",
+  },
+  {
+    name: "padded ids: a gru's state starts another, a simple_rnn's state read beside its output",
+    model: () =>
+      modelOf(
+        `model words(x: int[8]) -> y: [1] {\n  v = embedding 10 4 mask_zero: true\n  e, h = gru 4 return_state: true, reset_after: false\n  d = v -> gru 4 initial_state: [h]\n  o, g = v -> simple_rnn 3 return_state: true\n  j = concat d, e, o, g\n  dense 1\n}`,
+      ),
+    loss: named("loss", "mse", {}),
+    batch: 8,
+    labels: "real",
+    ids: 10,
+    padded: true,
+  },
+  {
     name: "Transformer encoder: positions, causal self-attention over padded ids, residuals, layer norms, attention again after the masked merges",
     model: () =>
       modelOf(

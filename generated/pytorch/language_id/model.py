@@ -40,6 +40,7 @@ class LanguageId(nn.Module):
             use_bias=True,
             reset_after=False,
             return_sequences=False,
+            return_state=False,
             go_backwards=False,
             dropout=0,
             recurrent_dropout=0,

@@ -152,8 +152,11 @@ function emitModel(m: CheckedModel, className: string, src: SourceText): string 
       if (p.frozen) for (const one of paths) init.push(`        self.${one}.requires_grad_(False)`);
     }
     const id = locals.fresh(name);
-    forward.push(`        # ${source}`, ...fitLine(8, `${id} = ${t.call(ins.map((v) => inLayout(v, layout)), self, layout, maskExpr)}`));
+    // a layer with several outputs (a recurrent layer's states) returns a tuple
+    const more = (l.spec.more ?? []).map((n) => locals.fresh(n));
+    forward.push(`        # ${source}`, ...fitLine(8, `${[id, ...more].join(", ")} = ${t.call(ins.map((v) => inLayout(v, layout)), self, layout, maskExpr)}`));
     values.set(name, { expr: id, layout: out.length < 2 ? "last" : layout, rank: out.length });
+    more.forEach((v, k) => values.set(l.spec.more![k], { expr: v, layout: "last", rank: l.more![k].length }));
   }
   const outs = m.outputs.map((o) => {
     const v = values.get(o.name);

@@ -111,8 +111,10 @@ class Recurrent(nn.Module):
         """One row per example of the global batch, as the interpreter draws it."""
         return dropout_mask(self.rng, x, (width,), rate)
 
-    def forward(self, x, mask=None):
-        """`mask` ([batch, steps], true on the steps that count): a padded step keeps the state."""
+    def forward(self, x, mask=None, state=None):
+        """`mask` ([batch, steps], true on the steps that count): a padded step keeps the state.
+        `state`: the initial states (h, and an LSTM's c) instead of zeros; with `return_state` the
+        final states follow the output."""
         o, u, cell = self.options, self.units, self.cell
         act = _ACTIVATIONS[o["activation"]]
         rec = _ACTIVATIONS[o["recurrent_activation"]]
@@ -128,8 +130,8 @@ class Recurrent(nn.Module):
         if self.bias is not None:
             xw = xw + (self.bias[0] if after else self.bias)
         U = self.recurrent_kernel
-        h = x.new_zeros(x.shape[0], u)
-        c = x.new_zeros(x.shape[0], u)
+        h = x.new_zeros(x.shape[0], u) if state is None else state[0]
+        c = x.new_zeros(x.shape[0], u) if state is None or len(state) < 2 else state[1]
         steps = range(x.shape[1])
         outs = []
         for t in reversed(steps) if o["go_backwards"] else steps:
@@ -160,7 +162,10 @@ class Recurrent(nn.Module):
                 h = torch.where(keep, h, h_was)
                 c = torch.where(keep, c, c_was)
             outs.append(h)
-        return torch.stack(outs, dim=1) if o["return_sequences"] else h
+        out = torch.stack(outs, dim=1) if o["return_sequences"] else h
+        if o["return_state"]:
+            return (out, h, c) if cell == "lstm" else (out, h)
+        return out
 
 
 class FusedRNN(nn.Module):
@@ -172,10 +177,19 @@ class FusedRNN(nn.Module):
     bias_ih and bias_hh."""
 
     def __init__(
-        self, cell, features, units, use_bias, return_sequences, go_backwards, both
+        self,
+        cell,
+        features,
+        units,
+        use_bias,
+        return_sequences,
+        go_backwards,
+        both,
+        return_state=False,
     ):
         super().__init__()
         kind = nn.LSTM if cell == "lstm" else nn.GRU
+        self.lstm, self.states = cell == "lstm", return_state
         self.rnn = kind(
             features, units, bias=use_bias, batch_first=True, bidirectional=both
         )
@@ -187,15 +201,23 @@ class FusedRNN(nn.Module):
                     with torch.no_grad():
                         p.zero_()
 
-    def forward(self, x):
+    def forward(self, x, state=None):
+        """`state`: the initial states (h, and an LSTM's c), one direction only."""
         if self.backwards:
             x = x.flip(1)
-        out, h = self.rnn(x)
-        if isinstance(h, tuple):
-            h = h[0]
+        if state is not None:
+            start = tuple(s[None] for s in state)
+            out, last = self.rnn(x, start if self.lstm else start[0])
+        else:
+            out, last = self.rnn(x)
+        h = last[0] if isinstance(last, tuple) else last
         if self.sequences:
-            return out
-        return torch.cat([h[0], h[1]], dim=-1) if h.shape[0] == 2 else h[0]
+            y = out
+        else:
+            y = torch.cat([h[0], h[1]], dim=-1) if h.shape[0] == 2 else h[0]
+        if self.states:
+            return (y, h[0], last[1][0]) if self.lstm else (y, h[0])
+        return y
 
 
 class Bidirectional(nn.Module):

@@ -283,7 +283,7 @@ class Emitter {
     if (s.inputs.length !== 1 || s.layers.length === 0) return false;
     let prev = s.inputs[0].name;
     for (const l of s.layers) {
-      if (l.kind.inputs !== "one" || l.inputs.length !== 1 || l.inputs[0] !== prev) return false;
+      if (l.kind.inputs !== "one" || l.inputs.length !== 1 || l.inputs[0] !== prev || l.more) return false;
       prev = l.name;
     }
     const outs = s.outputs.length ? s.outputs.map((o) => o.name) : [prev];
@@ -331,7 +331,15 @@ class Emitter {
         expr = `${call}.apply(${arg}) as tf.SymbolicTensor`;
         arg = `(${expr})`;
       }
-      lines.push(`const ${v} = ${expr};`);
+      if (l.more) {
+        // `return_state`: the layer returns [output, h(, c)]
+        const states = l.more.map((name) => {
+          const sv = local.fresh(camel(name, "state"));
+          vars.set(name, sv);
+          return sv;
+        });
+        lines.push(`const [${[v, ...states].join(", ")}] = ${expr.replace(/ as tf\.SymbolicTensor$/, " as tf.SymbolicTensor[]")};`);
+      } else lines.push(`const ${v} = ${expr};`);
       vars.set(l.name, v);
       last = v;
     });

@@ -32,9 +32,16 @@ export function buildTfjs(model: CheckedModel): tf.LayersModel {
     let spec: TfjsLayer | undefined = l.kind.tfjs(l.options.full, inShapes);
     const why = unsupportedIn(spec);
     if (why) throw new Error(why);
-    for (let name = l.name; spec; spec = spec.then, name = `${name}_then`) out = makeLayer(spec, name).apply(out) as tf.SymbolicTensor;
+    // a recurrent layer given states reads [x, h, c]; one with `return_state` returns [out, h, c]
+    const states: tf.SymbolicTensor[] = [];
+    for (let name = l.name; spec; spec = spec.then, name = `${name}_then`) {
+      const r = makeLayer(spec, name).apply(out) as tf.SymbolicTensor | tf.SymbolicTensor[];
+      if (Array.isArray(r) && l.more) states.push(...r.slice(1));
+      out = Array.isArray(r) && l.more ? r[0] : r;
+    }
     last = out as tf.SymbolicTensor;
     tensors.set(l.name, last);
+    l.more?.forEach((name, k) => tensors.set(name, states[k] ?? missing(name, l.name)));
   }
   const outputs = model.spec.outputs.map((o) => tensors.get(o.name) ?? missing(o.name, "the outputs"));
   if (outputs.length === 0 && last) outputs.push(last);

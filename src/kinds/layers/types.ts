@@ -76,6 +76,14 @@ export interface LayerKind {
   /** `many` for layers that combine several named tensors (add, concat); `some` for a layer that
    * reads the tensor before it or the tensors it names (attention's query, value and key). */
   inputs: "one" | "many" | "some";
+  /** An option whose value names further input tensors, read after the first (a recurrent layer's
+   * `initial_state: [h, c]`). */
+  tensorOption?: string;
+  /** How many tensors the layer returns with these options (1 unless they ask for more: a recurrent
+   * layer's `return_state` adds its states), each taken by a name before `=`. */
+  outputs?(opts: Record<string, Json>): number;
+  /** The per-example shapes of the outputs after the first, once `shape` gave the first. */
+  moreShapes?(inputs: Shape[], output: Shape, opts: Record<string, Json>): Shape[];
   /** The per-example output shape, or undefined after reporting why there is none. */
   shape(ctx: ShapeContext): Shape | undefined;
   /** Parameter count, or undefined when it depends on a symbolic dimension. `trainable: false`

@@ -18,13 +18,21 @@ const DOCS: Record<Cell, string> = {
   gru: "Gated recurrent unit over a [steps, features] sequence, with Keras's gates (update, reset, candidate). `reset_after: false` (the default) applies the reset gate before the recurrent product, the form TensorFlow.js builds and saves; `reset_after: true` is Keras 2's default and PyTorch's form (TensorFlow.js cannot build it).",
 };
 
+/** What every recurrent kind's documentation ends with: its states in and out. */
+const STATES = (states: string): string =>
+  ` \`return_state: true\` also returns the final ${states === "h" ? "state" : "states"} (\`out, ${states} = ... return_state: true\`), and \`initial_state: [${states}]\` starts another layer from them instead of zeros, as an encoder hands its states to a decoder.`;
+
 const twice = (opts: Record<string, unknown>): boolean => mergeOf(opts) !== "off";
+/** The `state=` argument of the helper's recurrent modules: the initial states, when given. */
+const stateArg = (states: string[]): string => (states.length ? `, state=(${states.join(", ")}${states.length === 1 ? "," : ""})` : "");
+/** The states a cell carries from step to step: h, and an LSTM's c. */
+const statesOf = (cell: Cell): number => (cell === "lstm" ? 2 : 1);
 
 function kind(cell: Cell): LayerKind {
   const gates = gatesOf(cell);
   return {
     name: cell,
-    doc: DOCS[cell],
+    doc: DOCS[cell] + STATES(cell === "lstm" ? "h, c" : "h"),
     inputs: "one",
     role: "weighted",
     recurrent: true,
@@ -43,6 +51,14 @@ function kind(cell: Cell): LayerKind {
         ...(cell === "lstm" ? { unit_forget_bias: bool(true) } : {}),
         ...(cell === "gru" ? { reset_after: bool(false) } : {}),
         return_sequences: bool(false),
+        return_state: bool(false),
+        initial_state: {
+          description: `the tensors to start from instead of zeros, each [units]: ${cell === "lstm" ? "[h, c]" : "[h]"} (another recurrent layer's states, taken with \`return_state: true\`)`,
+          type: "array",
+          minItems: 1,
+          maxItems: 2,
+          items: { type: "string" },
+        },
         go_backwards: bool(false),
         bidirectional: {
           description: "`off`, or how to merge a second layer that reads the sequence backwards: `concat`, `sum`, `mul` or `ave` (Keras's Bidirectional)",
@@ -71,9 +87,32 @@ function kind(cell: Cell): LayerKind {
                 : "reshape the input into [steps, features]",
           },
         );
+      const bi = ctx.opts.bidirectional !== undefined && ctx.opts.bidirectional !== "off";
+      const own = Dim.of(ctx.opts.units as number);
+      const given = ctx.opts.initial_state as string[] | undefined;
+      if (given) {
+        const names = cell === "lstm" ? "[h, c]" : "[h]";
+        if (bi) return ctx.error("stateMismatch", { message: `\`${cell}\` cannot start from given states: a bidirectional layer takes none yet` }, { at: "/initial_state", label: "not with `bidirectional`" });
+        if (given.length !== statesOf(cell))
+          return ctx.error("stateMismatch", { message: `\`${cell}\` starts from ${given.length} state${given.length === 1 ? "" : "s"}, but ${cell === "lstm" ? "an" : "a"} ${cell} has ${statesOf(cell)}: ${names}` }, { at: "/initial_state", label: `give ${names}` });
+        for (let k = 0; k < given.length; k++) {
+          const g = ctx.inputs[1 + k];
+          if (!g) return undefined; // an unknown name, already reported
+          if (g.length !== 1 || !g[0].equals(own))
+            return ctx.error(
+              "stateMismatch",
+              { message: `\`${cell}\` starts from \`${given[k]}\` ${shapeText(g)} as its ${k === 0 ? "h" : "c"}, but its state is ${shapeText([own])}` },
+              { at: `/initial_state/${k}`, label: `not [*, ${own}]`, help: `the state of a recurrent layer with ${own} units is [*, ${own}]: take it from one with \`units: ${own}\`` },
+            );
+        }
+      }
+      if (ctx.opts.return_state === true && bi) return ctx.error("stateMismatch", { message: `\`${cell}\` cannot return its states: a bidirectional layer returns none yet` }, { at: "/return_state", label: "not with `bidirectional`" });
       const units = Dim.of((ctx.opts.units as number) * (ctx.opts.bidirectional === "concat" ? 2 : 1));
       return ctx.opts.return_sequences === true ? [s[0], units] : [units];
     },
+    tensorOption: "initial_state",
+    outputs: (opts) => (opts.return_state === true ? 1 + statesOf(cell) : 1),
+    moreShapes: (_ins, _out, opts) => (opts.return_state === true ? Array.from({ length: statesOf(cell) }, () => [Dim.of(opts.units as number)]) : []),
     params([s], _o, opts) {
       const f = s[1]?.value;
       if (f === undefined) return undefined;
@@ -102,6 +141,7 @@ function kind(cell: Cell): LayerKind {
         ...(cell === "lstm" ? { unitForgetBias: opts.unit_forget_bias !== false } : {}),
         ...(cell === "gru" ? { resetAfter: opts.reset_after === true } : {}),
         returnSequences: opts.return_sequences === true,
+        ...(opts.return_state === true ? { returnState: true } : {}),
         goBackwards: opts.go_backwards === true,
         ...(opts.dropout ? { dropout: opts.dropout } : {}),
         ...(opts.recurrent_dropout ? { recurrentDropout: opts.recurrent_dropout } : {}),
@@ -143,10 +183,11 @@ function kind(cell: Cell): LayerKind {
           bias: gru ? w(`rnn.bias_ih_l0${x} rnn.bias_hh_l0${x}`, "gru_bias") : w(`rnn.bias_ih_l0${x}`, "same"),
         });
         const named = (prefix: string, ws: ReturnType<typeof one>) => Object.fromEntries(Object.entries(ws).map(([k, v]) => [`${prefix}${k}`, v]));
+        const returnState = opts.return_state === true ? `, return_state=True` : "";
         return {
-          module: `nt.FusedRNN(${pyLiteral(cell)}, ${s[1]}, ${opts.units}, use_bias=${pyLiteral(opts.use_bias)}, return_sequences=${pyLiteral(opts.return_sequences)}, go_backwards=${pyLiteral(opts.go_backwards)}, both=${pyLiteral(bi)})`,
+          module: `nt.FusedRNN(${pyLiteral(cell)}, ${s[1]}, ${opts.units}, use_bias=${pyLiteral(opts.use_bias)}, return_sequences=${pyLiteral(opts.return_sequences)}, go_backwards=${pyLiteral(opts.go_backwards)}, both=${pyLiteral(bi)}${returnState})`,
           layout: "last",
-          call: ([x], self) => `${self}(${x})`,
+          call: ([x, ...states], self) => `${self}(${x}${stateArg(states)})`,
           weights: bi ? { ...named(`forward_${cell}/`, one("")), ...named(`backward_${cell}/`, one("_reverse")) } : one(""),
         };
       }
@@ -162,6 +203,7 @@ function kind(cell: Cell): LayerKind {
           use_bias: opts.use_bias,
           reset_after: opts.reset_after ?? false,
           return_sequences: opts.return_sequences,
+          return_state: opts.return_state,
           go_backwards: opts.go_backwards,
           dropout: opts.dropout,
           recurrent_dropout: opts.recurrent_dropout,
@@ -172,7 +214,7 @@ function kind(cell: Cell): LayerKind {
       return {
         module: `nt.${bi ? "Bidirectional" : "Recurrent"}(${args.join(", ")})`,
         layout: "last",
-        call: ([x], self, _layout, mask) => (mask ? `${self}(${x}, ${mask})` : `${self}(${x})`),
+        call: ([x, ...states], self, _layout, mask) => `${self}(${x}${mask ? `, ${mask}` : ""}${stateArg(states)})`,
         weights: Object.fromEntries(bi ? names.flatMap((n) => [[`forward_${cell}/${n}`, same(`fw.${n}`)], [`backward_${cell}/${n}`, same(`bw.${n}`)]]) : names.map((n) => [n, same(n)])),
       };
     },

@@ -114,7 +114,7 @@ export function recurrentKernel(cell: Cell): KernelFactory {
       const merge = mergeOf(l.opts);
       const goBackwards = booleanOption(l.opts, "go_backwards");
       if (merge === "off") {
-        const d = direction(cell, b, b.params, goBackwards, b.out);
+        const d = direction(cell, b, b.params, goBackwards, b.out, true);
         return { forward: (n, training) => d.forward(n, training), backward: (n) => d.backward(n, b.dOut!, b.dParams, b.addIns[0]) };
       }
       // Keras's Bidirectional: a second layer running the other way, its sequence output reversed
@@ -181,8 +181,13 @@ interface Direction {
   backward(n: number, dOut: Buf, dParams: (Buf | null)[], addDx: boolean): void;
 }
 
-/** One pass over the sequence (in time order, or backwards), writing its output to `y`. */
-function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boolean, y: Buf): Direction {
+/**
+ * One pass over the sequence (in time order, or backwards), writing its output to `y`. With
+ * `states` it starts from the binding's inputs after the first (`initial_state`: h, then an LSTM's
+ * c), when given, and writes its final states to `b.more` (`return_state`); backward then adds
+ * their gradients to the last step's and passes the first step's on to the initial states.
+ */
+function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boolean, y: Buf, states = false): Direction {
   const l = b.layer;
   const { T, F, u, G } = dimsOf(l, cell);
   const Gu = G * u;
@@ -227,6 +232,13 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
   const padded = (i: number, t: number): boolean => ids !== null && ids[i * T + t] === 0;
   const dhKeep = ids ? b.alloc(N * u) : null;
   const dcKeep = ids && cell === "lstm" ? b.alloc(N * u) : null;
+  // `initial_state` and `return_state`
+  const h0 = states && b.ins.length > 1 ? b.ins[1] : null;
+  const c0 = states && cell === "lstm" && b.ins.length > 2 ? b.ins[2] : null;
+  const hOut = states ? (b.more[0] ?? null) : null;
+  const cOut = states && cell === "lstm" ? (b.more[1] ?? null) : null;
+  const dhOut = states ? (b.dMore[0] ?? null) : null;
+  const dcOut = states && cell === "lstm" ? (b.dMore[1] ?? null) : null;
   const draw = (mask: Buf, len: number, rate: number) => {
     const keep = 1 / (1 - rate);
     for (let i = 0; i < len; i++) mask[i] = b.rng.uniform() >= rate ? keep : 0;
@@ -242,8 +254,10 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
       }
       if (maskedH) draw(mH!, n * u, rateH);
       gemm(n * T, Gu, F, maskedX ? XD! : x, 0, F, 1, W, 0, Gu, 1, Z, 0, Gu, false, biasIn);
-      h.fill(0, 0, n * u);
-      c?.fill(0, 0, n * u);
+      if (h0) h.set(h0.subarray(0, n * u));
+      else h.fill(0, 0, n * u);
+      if (c0) c!.set(c0.subarray(0, n * u));
+      else c?.fill(0, 0, n * u);
       // what the recurrent products read: the state, or the state with its units dropped
       const hr = maskedH ? hm! : h;
       for (let s = 0; s < T; s++) {
@@ -319,6 +333,8 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
         if (seq) for (let i = 0; i < n; i++) y.set(h.subarray(i * u, (i + 1) * u), (i * T + s) * u);
       }
       if (!seq) y.set(h.subarray(0, n * u), 0);
+      hOut?.set(h.subarray(0, n * u));
+      cOut?.set(c!.subarray(0, n * u));
     },
 
     backward(n, dOut, dParams, addDx) {
@@ -329,8 +345,11 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
         for (let k = 0; k < n * u; k++) dhNext[k] = (add ? dhNext[k] : 0) + dhp![k] * mH![k];
       };
       const HR = maskedH ? HM! : HP;
-      dhNext.fill(0, 0, n * u);
-      dcNext?.fill(0, 0, n * u);
+      // the final states' gradients join the last step's
+      if (dhOut) dhNext.set(dhOut.subarray(0, n * u));
+      else dhNext.fill(0, 0, n * u);
+      if (dcOut) dcNext!.set(dcOut.subarray(0, n * u));
+      else dcNext?.fill(0, 0, n * u);
       for (let s = T - 1; s >= 0; s--) {
         const t = timeOf(s);
         for (let k = 0; k < n * u; k++) dh[k] = dhNext[k];
@@ -434,6 +453,13 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
             if (dcKeep) dcNext!.set(dcKeep.subarray(i * u, (i + 1) * u), i * u);
           }
       }
+      // what reached the state before the first step is the initial states' gradient
+      const pass = (into: Buf | null, from: Buf, add: boolean) => {
+        if (!into) return;
+        for (let k = 0; k < n * u; k++) into[k] = add ? into[k] + from[k] : from[k];
+      };
+      if (h0) pass(b.dIns[1], dhNext, b.addIns[1]);
+      if (c0) pass(b.dIns[2], dcNext!, b.addIns[2]);
       const rows = n * T;
       const dW = dParams[0];
       if (dW) gemm(F, Gu, rows, maskedX ? XD! : x, 0, 1, F, Z, 0, Gu, 1, dW, 0, Gu, false);
