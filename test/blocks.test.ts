@@ -5,7 +5,7 @@
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { summarize, summaryText } from "../src/check/summary.ts";
 import { format } from "../src/format/printer.ts";
@@ -160,6 +160,20 @@ model m(x: [4]) -> y: [4] {
     const bad = new FileHost().analyse(main, "main.nnspec").diagnostics;
     expect(bad.map((d) => d.code)).toEqual(["NN0206"]);
     expect(bad[0].help).toContain("encoder");
+  });
+
+  it("keep a lint's places in their files: a layer of an imported block is a note naming its file, or the use here", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nnspec-blocks-"));
+    writeFileSync(join(dir, "layers.nnspec"), `block ff(d) {\n  a = dense d\n  b = dense d relu\n}\n`);
+    const main = join(dir, "main.nnspec");
+    // line 4's linear dense feeds the block's first dense; the block's own linear pair is the use's
+    writeFileSync(main, `import ff from "layers.nnspec"\n\nmodel m(x: [8]) -> y {\n  dense 8\n  ff 8\n}\n`);
+    const ds = new FileHost().analyse(main, "main.nnspec").diagnostics.filter((d) => d.code === "NN0501");
+    expect(ds.map((d) => d.span.line)).toEqual([4, 5]);
+    const inLayers = (l: { file?: string; span: { line: number } }) => [l.file?.endsWith(`${basename(dir)}/layers.nnspec`), l.span.line];
+    expect(ds[0].labels.map(inLayers)).toEqual([[true, 2]]);
+    expect(ds[1].fixes).toEqual([]);
+    expect(ds[1].labels.map(inLayers)).toEqual([[true, 3]]);
   });
 
   it("format canonically and idempotently", () => {

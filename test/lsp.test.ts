@@ -359,6 +359,29 @@ describe("nnspec lsp", () => {
     await c.close(path);
   });
 
+  it("follows an imported block to its file: definition, and a rename that edits both files", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nnspec-blocks-"));
+    const lib = join(dir, "layers.nnspec");
+    const libText = `block ff(d) {\n  a = dense d relu\n  b = dense d\n  s = add input, b\n}\n`;
+    writeFileSync(lib, libText);
+    const main = join(dir, "main.nnspec");
+    const text = `import ff from "layers.nnspec"\n\nmodel m(x: [8]) -> y: [2] {\n  dense 8 relu\n  ff 8\n  ff 8\n  dense 2\n}\n`;
+    expect(await c.open(main, text)).toEqual([]);
+    const uri = uriOf(main);
+    const def = (await c.conn.sendRequest(DefinitionRequest.type, { textDocument: { uri }, position: pos(text, "  ff 8", 2) })) as Location[];
+    expect(def).toEqual([{ uri: uriOf(lib), range: { start: pos(libText, "ff(d)"), end: pos(libText, "ff(d)", 2) } }]);
+    const fromImport = (await c.conn.sendRequest(DefinitionRequest.type, { textDocument: { uri }, position: pos(text, "import ff", 7) })) as Location[];
+    expect(fromImport[0].uri).toBe(uriOf(lib));
+    const edit = (await c.conn.sendRequest(RenameRequest.type, { textDocument: { uri }, position: pos(text, "  ff 8", 2), newName: "feed_forward" })) as WorkspaceEdit;
+    expect(Object.keys(edit.changes!).sort()).toEqual([uriOf(lib), uri].sort());
+    const renamed = applyEdits(text, edit.changes![uri]);
+    expect(renamed).toContain('import feed_forward from "layers.nnspec"');
+    expect(renamed.match(/ {2}feed_forward 8\n/g)).toHaveLength(2);
+    expect(applyEdits(libText, edit.changes![uriOf(lib)])).toContain("block feed_forward(d) {");
+    await c.close(main);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it("checks open documents again when a spec they import or a data file changes on disk", async () => {
     const watched = c.registrations.find((r) => r.method === DidChangeWatchedFilesNotification.method);
     expect(JSON.stringify(watched?.registerOptions)).toMatch(/\*\*\/\*\.nnspec.*\*\*\/\*\.csv/);

@@ -46,6 +46,9 @@ function tfjsNames(spec: ModelSpec, sink: DiagnosticSink): void {
   }
 }
 
+/** The file a layer is written in when that is not the model's: a block imported from there. */
+const foreignFile = (l: LayerSpec): string | undefined => l.via?.[l.via.length - 1]?.file;
+
 function linearCollapse(spec: ModelSpec, byName: Map<string, LayerSpec>, sink: DiagnosticSink): void {
   const reported = new Set<LayerSpec>();
   for (const l of spec.layers) {
@@ -61,13 +64,17 @@ function linearCollapse(spec: ModelSpec, byName: Map<string, LayerSpec>, sink: D
     reported.add(src);
     const units = src.options.spans.get("/units");
     const act = src.options.spans.get("/activation");
-    const fixes: Fix[] = act
-      ? [{ title: "use `relu` here", edits: [{ span: act, newText: "relu" }] }]
-      : units
-        ? [{ title: "add `relu` after the units", edits: [insertAt(units, true, " relu")] }]
-        : [];
-    sink.report("linearCollapse", src.node.span, {}, {
-      labels: [{ span: l.node.span, message: `then another linear map${between.length ? ` (only ${between.map((b) => `\`${b.kind.name}\``).join(", ")} between)` : ""}` }],
+    // a layer of a block from another file is reported at its use here, with no fix (it would edit that file)
+    const fixes: Fix[] = foreignFile(src)
+      ? []
+      : act
+        ? [{ title: "use `relu` here", edits: [{ span: act, newText: "relu" }] }]
+        : units
+          ? [{ title: "add `relu` after the units", edits: [insertAt(units, true, " relu")] }]
+          : [];
+    const file = foreignFile(l);
+    sink.report("linearCollapse", foreignFile(src) ? src.via![0].use.span : src.node.span, {}, {
+      labels: [{ span: l.node.span, message: `then another linear map${between.length ? ` (only ${between.map((b) => `\`${b.kind.name}\``).join(", ")} between)` : ""}`, ...(file ? { file } : {}) }],
       help: "add a nonlinearity such as `relu` to the first layer, or remove one of the two",
       fixes,
     });

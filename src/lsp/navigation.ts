@@ -8,8 +8,8 @@ import { IDENTIFIER, occurrenceAt, sameSymbol, type Occurrence } from "./symbols
 import type { Analysis, Workspace } from "./workspace.ts";
 
 /** Go to definition, find references and rename. Tensors and dimensions live in one model, data
- * sets in one file; models cross files through imports, so their references are searched in every
- * .nnspec file of the workspace. */
+ * sets in one file; models and blocks cross files through imports, so their references are searched
+ * in every .nnspec file of the workspace. */
 
 /** The absolute path of a file as a model spec names it (the shown path, relative to the working directory). */
 function absOf(a: Analysis, file: string): string {
@@ -23,11 +23,19 @@ interface ModelTarget {
   range: Range;
 }
 
-function modelTarget(a: Analysis, name: string): ModelTarget | undefined {
+/** Where a model or block is declared, in this file or one it imports. */
+function declTarget(a: Analysis, kind: "model" | "block", name: string): ModelTarget | undefined {
+  if (kind === "block") {
+    const decl = a.program.blocks?.get(name);
+    if (!decl?.name) return undefined;
+    return { name, path: absOf(a, a.program.blockFiles?.get(name) ?? a.program.file), start: decl.name.span.start, range: toRange(decl.name.span) };
+  }
   const spec = a.program.models.get(name);
   if (!spec?.node.name) return undefined;
   return { name, path: absOf(a, spec.file), start: spec.node.name.span.start, range: toRange(spec.node.name.span) };
 }
+
+const crossesFiles = (o: Occurrence): o is Occurrence & { kind: "model" | "block" } => o.kind === "model" || o.kind === "block";
 
 export function definition(a: Analysis, offset: number): Location[] {
   const imp = a.ast.decls.find((d) => d.kind === "import" && d.path && contains(d.path.span, offset));
@@ -37,8 +45,8 @@ export function definition(a: Analysis, offset: number): Location[] {
   }
   const occ = occurrenceAt(a.occurrences(), offset);
   if (!occ) return [];
-  if (occ.kind === "model") {
-    const t = modelTarget(a, occ.name);
+  if (crossesFiles(occ)) {
+    const t = declTarget(a, occ.kind, occ.name);
     return t ? [{ uri: t.path === a.path ? a.uri : pathToUri(t.path), range: t.range }] : [];
   }
   const def = sameSymbol(a.occurrences(), occ).find((o) => o.def);
@@ -50,13 +58,14 @@ function symbolOccurrences(ws: Workspace, a: Analysis, offset: number): { occ: O
   const occ = occurrenceAt(a.occurrences(), offset);
   if (!occ) return undefined;
   const sites = new Map<string, Occurrence[]>();
-  if (occ.kind !== "model") {
+  if (!crossesFiles(occ)) {
     sites.set(a.uri, sameSymbol(a.occurrences(), occ));
     return { occ, sites };
   }
-  const target = modelTarget(a, occ.name);
+  const kind = occ.kind;
+  const target = declTarget(a, kind, occ.name);
   if (!target) {
-    // An unknown model: its uses in this file.
+    // An unknown model or block: its uses in this file.
     sites.set(a.uri, sameSymbol(a.occurrences(), occ));
     return { occ, sites };
   }
@@ -74,8 +83,8 @@ function symbolOccurrences(ws: Workspace, a: Analysis, offset: number): { occ: O
     }
     if (!fa) continue;
     const here = fa.occurrences().filter((o) => {
-      if (o.kind !== "model" || o.name !== occ.name) return false;
-      const t = modelTarget(fa, o.name);
+      if (o.kind !== kind || o.name !== occ.name) return false;
+      const t = declTarget(fa, kind, o.name);
       return t !== undefined && t.path === target.path && t.start === target.start;
     });
     if (here.length) sites.set(fa.uri, here);
@@ -110,7 +119,7 @@ export function rename(ws: Workspace, a: Analysis, offset: number, newName: stri
   const bad = badName(newName);
   if (bad) return { error: bad };
   if ((r.occ.kind === "tensor" || r.occ.kind === "block") && LAYERS.has(newName)) return { error: `\`${newName}\` is a layer kind; a ${r.occ.kind} of that name would read as a layer` };
-  const taken = r.occ.kind === "model" ? a.program.models.has(newName) : a.occurrences().some((o) => o.def && o.kind === r.occ.kind && o.name === newName && o.scope === r.occ.scope);
+  const taken = r.occ.kind === "model" ? a.program.models.has(newName) : r.occ.kind === "block" ? (a.program.blocks?.has(newName) ?? false) : a.occurrences().some((o) => o.def && o.kind === r.occ.kind && o.name === newName && o.scope === r.occ.scope);
   if (taken && newName !== r.occ.name) return { error: `${r.occ.kind === "data" ? "a data set" : `a ${r.occ.kind}`} named \`${newName}\` already exists` };
   const changes: Record<string, TextEdit[]> = {};
   for (const [uri, occs] of r.sites) changes[uri] = occs.map((o) => ({ range: toRange(o.span), newText: newName }));

@@ -18,14 +18,15 @@ export interface Occurrence {
   importDecl?: A.ImportDecl;
 }
 
-/** Every occurrence of a model, data set, tensor or dimension name in a file, in text order. */
-export function occurrences(ast: A.SourceFile): Occurrence[] {
+/** Every occurrence of a model, data set, tensor or dimension name in a file, in text order.
+ * `imported`: the blocks the file's imports bring (an imported name is a model otherwise). */
+export function occurrences(ast: A.SourceFile, imported: ReadonlySet<string> = new Set()): Occurrence[] {
   const out: Occurrence[] = [];
-  const blocks = new Set(ast.decls.flatMap((d) => (d.kind === "block" && d.name ? [d.name.name] : [])));
+  const blocks = new Set([...imported, ...ast.decls.flatMap((d) => (d.kind === "block" && d.name ? [d.name.name] : []))]);
   for (const d of ast.decls) {
     switch (d.kind) {
       case "import":
-        for (const n of d.names) out.push({ kind: "model", name: n.name, span: n.span, def: false, importDecl: d });
+        for (const n of d.names) out.push({ kind: imported.has(n.name) ? "block" : "model", name: n.name, span: n.span, def: false, importDecl: d });
         break;
       case "data":
         if (d.name) out.push({ kind: "data", name: d.name.name, span: d.name.span, def: true });

@@ -159,5 +159,6 @@ export class Workspace {
 
 function makeAnalysis(a: Omit<Analysis, "occurrences">): Analysis {
   let occ: Occurrence[] | undefined;
-  return { ...a, occurrences: () => (occ ??= occurrences(a.ast)) };
+  // the blocks this file imports are used like its own
+  return { ...a, occurrences: () => (occ ??= occurrences(a.ast, new Set(a.program.blockFiles?.keys() ?? []))) };
 }
