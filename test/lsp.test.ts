@@ -814,6 +814,9 @@ describe("the VS Code extension", () => {
       // The grammar is grammar/'s, copied, not a hand-kept duplicate.
       expect(zip.get("extension/syntaxes/nnspec.tmLanguage.json")!().toString("utf8")).toBe(readFileSync(join(ROOT, "grammar", "nnspec.tmLanguage.json"), "utf8"));
       expect(zip.get("extension/dist/extension.js")!().toString("utf8")).toContain("nnspec.toggleParameterCounts");
+      // the graph panel asks the server's nnspec.graph command (the client registers the server's id itself)
+      expect(manifest.contributes.commands.map((c: { command: string }) => c.command)).toContain("nnspec.showGraph");
+      expect(zip.get("extension/dist/extension.js")!().toString("utf8")).toMatch(/command:\s*"nnspec\.graph"/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
