@@ -57,11 +57,7 @@ function merge(base: Settings, given: unknown): Settings {
   };
 }
 
-/**
- * Runs the language server over a pair of streams (stdio for `nnspec lsp`). Every request handler is
- * guarded: an exception is logged to the client's output and answered with an empty result, so one
- * failing feature never takes the server down.
- */
+/** Runs the language server over a pair of streams (stdio for `nnspec lsp`). */
 export function startServer(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Connection {
   const connection = createConnection(ProposedFeatures.all, new StreamMessageReader(input), new StreamMessageWriter(output));
   // stdout carries the protocol: anything printed must go to the client's log instead.
@@ -69,11 +65,19 @@ export function startServer(input: NodeJS.ReadableStream, output: NodeJS.Writabl
   console.info = (...a: unknown[]) => connection.console.info(a.map(String).join(" "));
   console.warn = (...a: unknown[]) => connection.console.warn(a.map(String).join(" "));
   console.error = (...a: unknown[]) => connection.console.error(a.map(String).join(" "));
-
   // A bug in a timer or an event handler is logged, not fatal: the editor keeps its server.
-  process.on("uncaughtException", (e) => log("a background task", e));
-  process.on("unhandledRejection", (e) => log("a background task", e));
+  const log = (e: unknown) => connection.console.error(`nnspec: a background task failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.on("uncaughtException", log);
+  process.on("unhandledRejection", log);
+  return serve(connection);
+}
 
+/**
+ * The language server on a connection, whatever carries it (stdio, or a browser worker's messages
+ * in the playground). Every request handler is guarded: an exception is logged to the client's
+ * output and answered with an empty result, so one failing feature never takes the server down.
+ */
+export function serve(connection: Connection): Connection {
   const documents = new TextDocuments(TextDocument);
   const ws = new Workspace(
     () => documents.all(),
