@@ -47,6 +47,10 @@ describe("nnspec installed from its package into a fresh project", { timeout: 12
     expect(run("fmt", "--check", "iris.nnspec").code).toBe(0);
     expect(run("layers", "dense").stdout).toMatch(/^dense <units>/);
     expect(run("explain", "NN0101").stdout).toMatch(/^NN0101/);
+    // the graph's layout library is a runtime dependency
+    const graph = run("graph", "iris.nnspec", "--format", "dot");
+    expect(graph.code, graph.stderr).toBe(0);
+    expect(graph.stdout).toContain('digraph "iris_mlp"');
     // A broken spec: located error, exit 1.
     writeFileSync(join(proj, "broken.nnspec"), readFileSync(join(proj, "iris.nnspec"), "utf8").replace("data/iris.csv", "data/iris.cvs"));
     const broken = run("check", "broken.nnspec");
@@ -58,6 +62,7 @@ describe("nnspec installed from its package into a fresh project", { timeout: 12
     const t = run("train", "iris.nnspec", "--train", "2", "--epochs", "3", "--quiet", "-o", "out/iris");
     expect(t.code, t.stderr).toBe(0);
     expect(existsSync(join(proj, "out", "iris", "model.json"))).toBe(true);
+    expect(readFileSync(join(proj, "out", "iris", "graph.svg"), "utf8")).toContain("model iris_mlp");
     const e = run("eval", "iris.nnspec", "--model", "out/iris");
     expect(e.code, e.stderr).toBe(0);
     expect(e.stdout).toMatch(/accuracy/);
