@@ -66,6 +66,9 @@ describe("the graph of a model", () => {
     expect(g.edges.some((e) => e.from === "layer:s" && e.to === unknown.id)).toBe(true);
     expect(g.edges.some((e) => e.from === unknown.id && e.to === "layer:dense_3")).toBe(true);
     expect(byName.get("y")!.checked).toBe(false);
+    // an unknown kind on the last line is what the output reads
+    const last = graphsOf(`model m(x: [4]) -> y: [3] {\n  dense 8 relu\n  dens 3\n}\n`).graphs[0];
+    expect(last.edges.map((e) => `${e.from} -> ${e.to}`)).toEqual(["in:x -> layer:dense_1", "layer:dense_1 -> layer:?dens@45", "layer:?dens@45 -> out:y"]);
     // the SVG draws the findings in the error colour, with their messages
     const svg = graphSvg(graphs);
     expect(svg).toContain("#c62828");

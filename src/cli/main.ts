@@ -15,6 +15,7 @@ import { command as fmt } from "./commands/fmt.ts";
 import { command as graph } from "./commands/graph.ts";
 import { command as layers } from "./commands/layers.ts";
 import { command as lsp } from "./commands/lsp.ts";
+import { command as playground } from "./commands/playground.ts";
 import { command as predict } from "./commands/predict.ts";
 import { command as summary } from "./commands/summary.ts";
 import { command as train } from "./commands/train.ts";
@@ -23,7 +24,7 @@ export type { Io } from "./common.ts";
 
 const help: Command = { name: "help", summary: "show this help", usage: "nnspec help [COMMAND]", run: () => 0 };
 /** In the order `nnspec help` lists them. */
-const COMMANDS: ReadonlyMap<string, Command> = new Map([check, fmt, explain, layers, train, evaluate, predict, summary, graph, build, lsp, help].map((c) => [c.name, c]));
+const COMMANDS: ReadonlyMap<string, Command> = new Map([check, fmt, explain, layers, train, evaluate, predict, summary, graph, build, lsp, playground, help].map((c) => [c.name, c]));
 
 function helpText(): string {
   const width = Math.max(...[...COMMANDS.keys()].map((c) => c.length));

@@ -147,7 +147,7 @@ export function modelGraph(spec: ModelSpec, checked: CheckedModel | undefined, d
     // `o.name` is the tensor (a layer's name), `o.sig.name` the name the signature gives it
     const id = `out:${o.sig.name}`;
     nodes.push({ id, kind: "output", name: o.sig.name, line: o.sig.node.span.line, problems: problemsIn(diagnostics, spec.file, o.sig.node.span), checked: shapeOf(o.name) !== undefined });
-    const from = idOf.get(o.name);
+    const from = idOf.get(o.name) ?? unresolved(o.name);
     const s = shapeOf(o.name);
     if (from) edges.push({ from, to: id, ...(s ? { shape: shapeText(s) } : {}) });
   }

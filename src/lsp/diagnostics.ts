@@ -17,7 +17,9 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
 /** Diagnostics whose subject is dead code, shown faded by editors. */
 const UNNECESSARY = new Set<string>([CATALOG.unusedTensor.code]);
 
-const CATALOG_FILE = fileURLToPath(new URL("../diagnostics/catalog.ts", import.meta.url));
+/** The message catalog's source file, when this runs from one (not in a browser bundle). */
+const CATALOG_URL = new URL("../diagnostics/catalog.ts", import.meta.url);
+const CATALOG_FILE = CATALOG_URL.protocol === "file:" ? fileURLToPath(CATALOG_URL) : undefined;
 let catalogLines: Map<string, number> | undefined;
 
 /** The line of each code's entry in the message catalog (src/diagnostics/catalog.ts). */
@@ -25,6 +27,7 @@ function catalogLine(code: string): number | undefined {
   if (!catalogLines) {
     catalogLines = new Map();
     try {
+      if (CATALOG_FILE === undefined) throw new Error("no catalog file");
       readFileSync(CATALOG_FILE, "utf8")
         .split("\n")
         .forEach((l, i) => {
@@ -47,7 +50,7 @@ export function codeHref(code: string, template?: string): string | undefined {
   if (template) return template.replace(/\{code\}/g, code).replace(/\{code_lower\}/g, code.toLowerCase());
   const line = catalogLine(code);
   if (line === undefined) return undefined;
-  return `${pathToFileURL(CATALOG_FILE).href}#L${line}`;
+  return CATALOG_FILE === undefined ? undefined : `${pathToFileURL(CATALOG_FILE).href}#L${line}`;
 }
 
 /** The file a label's span belongs to: its own file, or another one named relative to the working directory. */

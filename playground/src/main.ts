@@ -1,0 +1,77 @@
+/**
+ * The playground page: a CodeMirror 6 editor on a course spec, talking LSP (@codemirror/lsp-client)
+ * to nnspec's own language server in a Web Worker, and beside it the graph of the model under the
+ * cursor, redrawn as the spec changes.
+ */
+import { LSPClient, languageServerExtensions, type Transport } from "@codemirror/lsp-client";
+import { basicSetup, EditorView } from "codemirror";
+import { FILES, EXAMPLES } from "nnspec:files";
+import { nnspecLanguage } from "./language.ts";
+
+const ROOT = "/specs";
+const status = document.getElementById("status")!;
+
+/** LSP over the worker's messages: the client sends JSON text, the worker's connection takes objects. */
+function workerTransport(worker: Worker): Transport {
+  let handlers: ((message: string) => void)[] = [];
+  worker.addEventListener("message", (e: MessageEvent) => {
+    const text = JSON.stringify(e.data);
+    for (const h of handlers) h(text);
+  });
+  return {
+    send: (message) => worker.postMessage(JSON.parse(message)),
+    subscribe: (h) => void handlers.push(h),
+    unsubscribe: (h) => void (handlers = handlers.filter((x) => x !== h)),
+  };
+}
+
+const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+worker.postMessage({ files: FILES });
+const client = new LSPClient({ rootUri: `file://${ROOT}`, extensions: languageServerExtensions() }).connect(workerTransport(worker));
+
+const picker = document.getElementById("examples") as HTMLSelectElement;
+for (const name of EXAMPLES) picker.append(new Option(name, name));
+const first = EXAMPLES.includes("iris") ? "iris" : EXAMPLES[0];
+picker.value = first;
+
+let view: EditorView | undefined;
+let timer: ReturnType<typeof setTimeout> | undefined;
+
+async function drawGraph(): Promise<void> {
+  if (!view) return;
+  const v = view;
+  const uri = fileUri(picker.value);
+  client.sync();
+  const line = v.state.doc.lineAt(v.state.selection.main.head);
+  const r = await client.request<unknown, { models: string[]; text: string } | null>("workspace/executeCommand", {
+    command: "nnspec.graph",
+    arguments: [{ textDocument: { uri }, position: { line: line.number - 1, character: v.state.selection.main.head - line.from } }],
+  });
+  const graph = document.getElementById("graph")!;
+  // nnspec's own SVG: no scripts, every name escaped
+  graph.innerHTML = r ? r.text : "<p>No model in this spec.</p>";
+  status.textContent = r ? r.models.join(", ") : "";
+}
+
+function redrawSoon(): void {
+  clearTimeout(timer);
+  timer = setTimeout(() => void drawGraph().catch((e: unknown) => (status.textContent = String(e))), 250);
+}
+
+function fileUri(name: string): string {
+  return `file://${ROOT}/${name}.nnspec`;
+}
+
+function open(name: string): void {
+  view?.destroy();
+  const text = FILES[`${ROOT}/${name}.nnspec`] as string;
+  view = new EditorView({
+    doc: text,
+    extensions: [basicSetup, nnspecLanguage, client.plugin(fileUri(name), "nnspec"), EditorView.updateListener.of((u) => (u.docChanged || u.selectionSet) && redrawSoon())],
+    parent: document.getElementById("editor")!,
+  });
+  redrawSoon();
+}
+
+picker.addEventListener("change", () => open(picker.value));
+void client.initializing.then(() => open(first));

@@ -1,0 +1,85 @@
+/**
+ * The playground in a real browser: `npm run playground:build`, `nnspec playground --port 0`, then
+ * Debian's chromium-headless-shell driven by playwright-core opens the page. nnspec's language server
+ * runs in the page's Web Worker: a typo gets its diagnostic, the graph of the model under the cursor
+ * is drawn and follows edits, and the console stays clean. Outside CI, without the browser, it skips
+ * saying how to install it. UPDATE_SCREENSHOTS=1 writes the README's picture (docs/playground.png).
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const CHROMIUM = "/usr/bin/chromium-headless-shell";
+const hasBrowser = existsSync(CHROMIUM);
+if (!hasBrowser && !process.env.CI) console.warn(`skipping the playground test: no ${CHROMIUM} (apt-get install chromium-headless-shell)`);
+
+describe.skipIf(!hasBrowser && !process.env.CI)("the playground", () => {
+  let server: ChildProcess;
+  let url: string;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    const built = spawnSync("npm", ["run", "--silent", "playground:build"], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    expect(built.status, built.stderr).toBe(0);
+    server = spawn(process.execPath, [join(ROOT, "bin", "nnspec.mjs"), "playground", "--port", "0"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    url = await new Promise<string>((done, fail) => {
+      let out = "";
+      server.stdout!.on("data", (d) => {
+        out += String(d);
+        const m = /http:\/\/\S+\//.exec(out);
+        if (m) done(m[0]);
+      });
+      server.on("exit", (code) => fail(new Error(`nnspec playground exited (${code})`)));
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM });
+    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+    page.on("pageerror", (e) => problems.push(e.message));
+    await page.goto(url);
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.kill();
+  });
+
+  it("opens a course spec and draws its models, with the shapes on the edges", async () => {
+    await page.locator(".cm-content").waitFor();
+    expect(await page.locator("#examples").inputValue()).toBe("iris");
+    await expect.poll(() => page.locator("#graph svg").count(), { timeout: 20_000 }).toBe(1);
+    const graph = await page.locator("#graph svg").textContent();
+    expect(graph).toContain("model iris_mlp");
+    expect(graph).toContain("[*, 16]");
+    // every browser-sized course spec is offered
+    const examples = await page.locator("#examples option").allTextContents();
+    expect(examples).toEqual(expect.arrayContaining(["iris", "wine", "digits", "breast_cancer", "diabetes", "boston_linear", "residual"]));
+    expect(examples).not.toContain("mnist_cnn"); // Fashion-MNIST is not shipped to the page
+  });
+
+  it("shows the language server's diagnostic for a typo, and the graph follows the edit", async () => {
+    await page.locator(".cm-content").click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.type("\nmodel extra(x: [4]) -> y: [3] {\n  h = dense 8 relu\n  dens 3\n");
+    await expect.poll(() => page.locator(".cm-lintRange-error").count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    // the cursor sits in the new model: its picture, with the error on the unknown layer
+    const graph = async () => (await page.locator("#graph svg").textContent()) ?? "";
+    await expect.poll(graph, { timeout: 20_000 }).toContain("NN0201: unknown layer kind `dens`");
+    expect(await graph()).toContain("model extra");
+    expect(await graph()).not.toContain("model iris_mlp");
+    await page.locator(".cm-lintRange-error").first().hover();
+    await expect.poll(async () => (await page.locator(".cm-tooltip").allTextContents()).join(" "), { timeout: 10_000 }).toContain("unknown layer kind `dens`");
+    if (process.env.UPDATE_SCREENSHOTS) {
+      mkdirSync(join(ROOT, "docs"), { recursive: true });
+      await page.screenshot({ path: join(ROOT, "docs", "playground.png") });
+    }
+  });
+
+  it("logs no error in the page or its worker", () => {
+    expect(problems).toEqual([]);
+  });
+});
