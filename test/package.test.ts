@@ -82,6 +82,27 @@ describe("nnspec installed from its package into a fresh project", { timeout: 12
     expect(JSON.parse(out.trim().split("\n").pop()!)).toHaveProperty("accuracy");
   });
 
+  it("serves the playground it ships", async () => {
+    const child = spawn(bin, ["playground", "--port", "0"], { cwd: proj, stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const url = await new Promise<string>((done, fail) => {
+        let out = "";
+        child.stdout.on("data", (d) => {
+          out += String(d);
+          const m = /http:\/\/\S+\//.exec(out);
+          if (m) done(m[0]);
+        });
+        child.on("exit", (code) => fail(new Error(`nnspec playground exited (${code})`)));
+      });
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain("nnspec playground");
+      expect((await fetch(`${url}worker.js`)).status).toBe(200);
+    } finally {
+      child.kill();
+    }
+  });
+
   it("starts the language server and answers initialize", async () => {
     const child = spawn(bin, ["lsp", "--stdio"], { cwd: proj, stdio: ["pipe", "pipe", "pipe"] });
     const conn = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
