@@ -61,6 +61,10 @@ describe.skipIf(!hasBrowser && !process.env.CI)("the playground", () => {
     expect(examples).not.toContain("mnist_cnn"); // Fashion-MNIST is not shipped to the page
   });
 
+  it("shows each layer's output shape at the end of its line", async () => {
+    await expect.poll(() => page.locator(".cm-inlay-hint").allTextContents(), { timeout: 20_000 }).toEqual(expect.arrayContaining(["→ [*, 16]", "→ [*, 3]"]));
+  });
+
   it("shows the language server's diagnostic for a typo, and the graph follows the edit", async () => {
     await page.locator(".cm-content").click();
     await page.keyboard.press("Control+End");
@@ -77,6 +81,11 @@ describe.skipIf(!hasBrowser && !process.env.CI)("the playground", () => {
       mkdirSync(join(ROOT, "docs"), { recursive: true });
       await page.screenshot({ path: join(ROOT, "docs", "playground.png") });
     }
+    // the fix is an action of the diagnostic: applying it turns `dens` into `dense`
+    await page.locator(".cm-diagnosticAction", { hasText: "replace with `dense`" }).click();
+    await expect.poll(() => page.locator(".cm-content").textContent(), { timeout: 10_000 }).toContain("dense 3");
+    await expect.poll(() => page.locator(".cm-lintRange-error").count(), { timeout: 20_000 }).toBe(0);
+    await expect.poll(async () => (await page.locator("#graph svg").textContent()) ?? "", { timeout: 20_000 }).not.toContain("NN0201");
   });
 
   it("logs no error in the page or its worker", () => {

@@ -3,8 +3,21 @@
  * to nnspec's own language server in a Web Worker, and beside it the graph of the model under the
  * cursor, redrawn as the spec changes.
  */
-import { LSPClient, languageServerExtensions, type Transport } from "@codemirror/lsp-client";
+import {
+  findReferencesKeymap,
+  formatKeymap,
+  hoverTooltips,
+  jumpToDefinitionKeymap,
+  LSPClient,
+  renameKeymap,
+  serverCompletion,
+  signatureHelp,
+  type Transport,
+} from "@codemirror/lsp-client";
+import { keymap } from "@codemirror/view";
 import { basicSetup, EditorView } from "codemirror";
+import type { PublishDiagnosticsParams } from "vscode-languageserver-protocol";
+import { inlayHints, refreshHints, showDiagnostics } from "./server-views.ts";
 import { FILES, EXAMPLES } from "nnspec:files";
 import { nnspecLanguage } from "./language.ts";
 
@@ -27,7 +40,17 @@ function workerTransport(worker: Worker): Transport {
 
 const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
 worker.postMessage({ files: FILES });
-const client = new LSPClient({ rootUri: `file://${ROOT}`, extensions: languageServerExtensions() }).connect(workerTransport(worker));
+// lsp-client's own extensions but its diagnostics: the page's show each finding's quick fixes too
+const client = new LSPClient({
+  rootUri: `file://${ROOT}`,
+  extensions: [serverCompletion(), hoverTooltips(), keymap.of([...formatKeymap, ...renameKeymap, ...jumpToDefinitionKeymap, ...findReferencesKeymap]), signatureHelp()],
+  notificationHandlers: {
+    "textDocument/publishDiagnostics": (_c, params: PublishDiagnosticsParams) => {
+      if (view) void showDiagnostics(client, view, fileUri(picker.value), params);
+      return true;
+    },
+  },
+}).connect(workerTransport(worker));
 
 const picker = document.getElementById("examples") as HTMLSelectElement;
 for (const name of EXAMPLES) picker.append(new Option(name, name));
@@ -53,9 +76,16 @@ async function drawGraph(): Promise<void> {
   status.textContent = r ? r.models.join(", ") : "";
 }
 
-function redrawSoon(): void {
+let hintsStale = true;
+function redrawSoon(docChanged = true): void {
   clearTimeout(timer);
-  timer = setTimeout(() => void drawGraph().catch((e: unknown) => (status.textContent = String(e))), 250);
+  hintsStale ||= docChanged;
+  timer = setTimeout(() => {
+    const v = view;
+    if (v && hintsStale) void refreshHints(client, v, fileUri(picker.value)).catch((e: unknown) => (status.textContent = String(e)));
+    hintsStale = false;
+    void drawGraph().catch((e: unknown) => (status.textContent = String(e)));
+  }, 250);
 }
 
 function fileUri(name: string): string {
@@ -67,7 +97,7 @@ function open(name: string): void {
   const text = FILES[`${ROOT}/${name}.nnspec`] as string;
   view = new EditorView({
     doc: text,
-    extensions: [basicSetup, nnspecLanguage, client.plugin(fileUri(name), "nnspec"), EditorView.updateListener.of((u) => (u.docChanged || u.selectionSet) && redrawSoon())],
+    extensions: [basicSetup, nnspecLanguage, inlayHints, client.plugin(fileUri(name), "nnspec"), EditorView.updateListener.of((u) => (u.docChanged || u.selectionSet) && redrawSoon(u.docChanged))],
     parent: document.getElementById("editor")!,
   });
   redrawSoon();
