@@ -88,6 +88,25 @@ describe.skipIf(!hasBrowser && !process.env.CI)("the playground", () => {
     await expect.poll(async () => (await page.locator("#graph svg").textContent()) ?? "", { timeout: 20_000 }).not.toContain("NN0201");
   });
 
+  it("keeps the spec in the address: the link opens the same spec in a fresh page", async () => {
+    const link = page.url();
+    expect(link).toMatch(/#example=iris&spec=/);
+    const fresh = await browser.newPage();
+    fresh.on("pageerror", (e) => problems.push(e.message));
+    await fresh.goto(link);
+    await expect.poll(() => fresh.locator(".cm-content").textContent(), { timeout: 20_000 }).toContain("model extra(x: [4]) -> y: [3] {");
+    // the fix applied before the link was taken is in it (the editor draws only the lines in view)
+    await fresh.keyboard.press("Control+End");
+    await expect.poll(() => fresh.locator(".cm-content").textContent(), { timeout: 10_000 }).toContain("dense 3");
+    expect(await fresh.locator(".cm-content").textContent()).not.toContain("dens 3");
+    await expect.poll(async () => (await fresh.locator("#graph svg").textContent()) ?? "", { timeout: 20_000 }).toContain("model iris_mlp");
+    // another example, then a damaged link: the page opens the example it names
+    await fresh.goto(`${url}#example=wine&spec=not-a-spec`);
+    await fresh.reload();
+    await expect.poll(() => fresh.locator(".cm-content").textContent(), { timeout: 20_000 }).toContain("data wine");
+    await fresh.close();
+  });
+
   it("logs no error in the page or its worker", () => {
     expect(problems).toEqual([]);
   });

@@ -18,6 +18,7 @@ import { keymap } from "@codemirror/view";
 import { basicSetup, EditorView } from "codemirror";
 import type { PublishDiagnosticsParams } from "vscode-languageserver-protocol";
 import { inlayHints, refreshHints, showDiagnostics } from "./server-views.ts";
+import { decodeShared, encodeShared } from "./share.ts";
 import { FILES, EXAMPLES } from "nnspec:files";
 import { nnspecLanguage } from "./language.ts";
 
@@ -54,7 +55,9 @@ const client = new LSPClient({
 
 const picker = document.getElementById("examples") as HTMLSelectElement;
 for (const name of EXAMPLES) picker.append(new Option(name, name));
-const first = EXAMPLES.includes("iris") ? "iris" : EXAMPLES[0];
+// a shared link names its example and carries its text
+const shared = decodeShared(location.hash);
+const first = shared.example && EXAMPLES.includes(shared.example) ? shared.example : EXAMPLES.includes("iris") ? "iris" : EXAMPLES[0];
 picker.value = first;
 
 let view: EditorView | undefined;
@@ -92,16 +95,35 @@ function fileUri(name: string): string {
   return `file://${ROOT}/${name}.nnspec`;
 }
 
-function open(name: string): void {
+/** The address of this page with the spec as it stands. */
+function share(): void {
+  if (!view) return;
+  const text = view.state.doc.toString();
+  const original = FILES[`${ROOT}/${picker.value}.nnspec`];
+  history.replaceState(null, "", encodeShared({ example: picker.value, ...(text !== original ? { text } : {}) }));
+}
+
+function open(name: string, text = FILES[`${ROOT}/${name}.nnspec`] as string): void {
   view?.destroy();
-  const text = FILES[`${ROOT}/${name}.nnspec`] as string;
   view = new EditorView({
     doc: text,
-    extensions: [basicSetup, nnspecLanguage, inlayHints, client.plugin(fileUri(name), "nnspec"), EditorView.updateListener.of((u) => (u.docChanged || u.selectionSet) && redrawSoon(u.docChanged))],
+    extensions: [
+      basicSetup,
+      nnspecLanguage,
+      inlayHints,
+      client.plugin(fileUri(name), "nnspec"),
+      EditorView.updateListener.of((u) => {
+        if (u.docChanged || u.selectionSet) redrawSoon(u.docChanged);
+        if (u.docChanged) share();
+      }),
+    ],
     parent: document.getElementById("editor")!,
   });
   redrawSoon();
 }
 
-picker.addEventListener("change", () => open(picker.value));
-void client.initializing.then(() => open(first));
+picker.addEventListener("change", () => {
+  open(picker.value);
+  share();
+});
+void client.initializing.then(() => open(first, shared.text));
