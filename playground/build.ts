@@ -69,7 +69,7 @@ const alias: Record<string, string> = {
 rmSync(OUT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
 const result = await build({
-  entryPoints: { main: join(HERE, "src", "main.ts"), worker: join(HERE, "src", "worker.ts") },
+  entryPoints: { main: join(HERE, "src", "main.ts"), worker: join(HERE, "src", "worker.ts"), trainer: join(HERE, "src", "trainer.ts") },
   outdir: OUT,
   bundle: true,
   format: "esm",

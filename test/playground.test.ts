@@ -6,10 +6,11 @@
  * saying how to install it. UPDATE_SCREENSHOTS=1 writes the README's picture (docs/playground.png).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeShared } from "../playground/src/share.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const CHROMIUM = "/usr/bin/chromium-headless-shell";
@@ -105,6 +106,39 @@ describe.skipIf(!hasBrowser && !process.env.CI)("the playground", () => {
     await fresh.reload();
     await expect.poll(() => fresh.locator(".cm-content").textContent(), { timeout: 20_000 }).toContain("data wine");
     await fresh.close();
+  });
+
+  it("trains iris in the page: live curves, the test report, and the model to download; Stop ends a run", { timeout: 180_000 }, async () => {
+    const p = await browser.newPage();
+    p.on("pageerror", (e) => problems.push(e.message));
+    p.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+    await p.goto(`${url}#example=iris`);
+    await p.locator(".cm-content").waitFor();
+    // the cursor in the MLP's train block: that block trains
+    await p.locator(".cm-line", { hasText: "train iris_mlp on iris" }).click();
+    await p.locator("#train").click();
+    await expect.poll(() => p.locator("#curves svg").count(), { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => p.locator("#report").textContent(), { timeout: 120_000 }).toMatch(/^test \(45 examples\)/);
+    const report = (await p.locator("#report").textContent())!;
+    const accuracy = Number(/accuracy (\d\.\d+)/.exec(report)![1]);
+    expect(accuracy).toBeGreaterThanOrEqual(0.9);
+    expect(report).toContain("confusion matrix");
+    expect(await p.locator("#progress").textContent()).toContain("iris_mlp on iris");
+    // the download is a tfjs model.json that names the model's layers
+    const href = await p.locator("#downloads a", { hasText: "model.json" }).getAttribute("href");
+    const json = await p.evaluate(async (h) => (await fetch(h!)).text(), href);
+    expect(JSON.parse(json).modelTopology.config.layers.map((l: { name: string }) => l.name)).toEqual(["x", "dense_1", "dense_2"]);
+    // a long run, opened from a link, stopped: the button ends it and the page stays usable
+    const long = readFileSync(join(ROOT, "specs", "iris.nnspec"), "utf8").replace("epochs 200", "epochs 100000");
+    await p.goto(`${url}${encodeShared({ example: "iris", text: long })}`);
+    await p.reload();
+    await p.locator(".cm-line", { hasText: "train iris_softmax on iris" }).click();
+    await p.locator("#train").click();
+    await expect.poll(() => p.locator("#progress").textContent(), { timeout: 30_000 }).toMatch(/epoch \d+\/100000/);
+    await p.locator("#stop").click();
+    expect(await p.locator("#progress").textContent()).toMatch(/iris_softmax on iris: stopped after epoch \d+ of 100000/);
+    expect(await p.locator("#train").isEnabled()).toBe(true);
+    await p.close();
   });
 
   it("logs no error in the page or its worker", () => {

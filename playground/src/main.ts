@@ -19,6 +19,10 @@ import { basicSetup, EditorView } from "codemirror";
 import type { PublishDiagnosticsParams } from "vscode-languageserver-protocol";
 import { inlayHints, refreshHints, showDiagnostics } from "./server-views.ts";
 import { decodeShared, encodeShared } from "./share.ts";
+import type { TrainMessage, TrainRequest } from "./trainer.ts";
+import { learningCurves } from "../../src/runtime/curves.ts";
+import { fmt } from "../../src/runtime/report.ts";
+import type { EpochRecord } from "../../src/runtime/train.ts";
 import { FILES, EXAMPLES } from "nnspec:files";
 import { nnspecLanguage } from "./language.ts";
 
@@ -121,6 +125,84 @@ function open(name: string, text = FILES[`${ROOT}/${name}.nnspec`] as string): v
   });
   redrawSoon();
 }
+
+// ── training: the interpreter in a worker of its own; Stop ends the worker ──
+const trainButton = document.getElementById("train") as HTMLButtonElement;
+const stopButton = document.getElementById("stop") as HTMLButtonElement;
+let trainer: Worker | undefined;
+/** Shows the last epoch drawn as stopped (the worker ends with the run). */
+let stopRun: (() => void) | undefined;
+
+function finishRun(): void {
+  trainer?.terminate();
+  trainer = undefined;
+  trainButton.disabled = false;
+  stopButton.disabled = true;
+}
+
+function startRun(): void {
+  if (!view) return;
+  finishRun();
+  const panel = document.getElementById("run")!;
+  const progress = document.getElementById("progress")!;
+  const curves = document.getElementById("curves")!;
+  const report = document.getElementById("report")!;
+  const downloads = document.getElementById("downloads")!;
+  panel.hidden = false;
+  progress.textContent = "loading the data…";
+  curves.innerHTML = report.textContent = downloads.innerHTML = "";
+  const history: EpochRecord[] = [];
+  let title = "";
+  let epochs = 0;
+  let frame = 0;
+  stopRun = () => {
+    cancelAnimationFrame(frame);
+    const r = history[history.length - 1];
+    progress.textContent = `${title}: stopped ${r ? `after epoch ${r.epoch} of ${epochs}` : "before the first epoch ended"}`;
+    if (history.length) curves.innerHTML = learningCurves(history, { title });
+  };
+  trainer = new Worker(new URL("./trainer.js", import.meta.url), { type: "module" });
+  trainButton.disabled = true;
+  stopButton.disabled = false;
+  trainer.addEventListener("message", (e: MessageEvent<TrainMessage>) => {
+    const m = e.data;
+    if (m.type === "start") {
+      title = m.title;
+      epochs = m.epochs;
+      progress.textContent = `training ${title}…`;
+    } else if (m.type === "epoch") {
+      history.push(m.record);
+      // drawn once a frame, however fast epochs end (a small model runs thousands a second)
+      if (!frame)
+        frame = requestAnimationFrame(() => {
+          frame = 0;
+          const r = history[history.length - 1];
+          progress.textContent = `${title}: epoch ${r.epoch}/${epochs}  ${Object.entries(r.values).map(([k, v]) => `${k} ${fmt(v)}`).join("  ")}`;
+          // nnspec's own SVG of the curves, as `nnspec train` writes curves.svg
+          curves.innerHTML = learningCurves(history, { title });
+        });
+    } else if (m.type === "done") {
+      cancelAnimationFrame(frame);
+      curves.innerHTML = learningCurves(history, { title });
+      progress.textContent = `${title}: ${m.stop}`;
+      report.textContent = m.report;
+      const link = (name: string, data: BlobPart, type: string) => `<a download="${name}" href="${URL.createObjectURL(new Blob([data], { type }))}">${name}</a>`;
+      downloads.innerHTML = `the trained model (TensorFlow.js Layers format): ${link("model.json", m.modelJson, "application/json")} ${link("weights.bin", m.weights as Uint8Array<ArrayBuffer>, "application/octet-stream")}`;
+      finishRun();
+    } else {
+      progress.textContent = `cannot train: ${m.message}`;
+      finishRun();
+    }
+  });
+  const request: TrainRequest = { files: FILES, path: `${ROOT}/${picker.value}.nnspec`, text: view.state.doc.toString(), offset: view.state.selection.main.head };
+  trainer.postMessage(request);
+}
+
+trainButton.addEventListener("click", startRun);
+stopButton.addEventListener("click", () => {
+  stopRun?.();
+  finishRun();
+});
 
 picker.addEventListener("change", () => {
   open(picker.value);

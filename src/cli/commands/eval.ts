@@ -13,7 +13,7 @@ import { join, resolve as resolvePath } from "node:path";
 import { loadData } from "../../data/index.ts";
 import { evaluate } from "../../runtime/train.ts";
 import { loadTarget, openSpec, readSavedModel, recoverFolder, reportDiagnostics, withSavedStats, writeFileAtomic, type Io } from "../saved.ts";
-import { reportText } from "./train.ts";
+import { reportText } from "../../runtime/report.ts";
 
 export const EVAL_USAGE = "nnspec eval FILE --model DIR [--split test|val|train] [--json] [--out|-o DIR]";
 
