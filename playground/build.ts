@@ -1,13 +1,16 @@
 /**
  * `npm run playground:build`: the static playground in playground/dist/ (index.html, the page's
- * bundle, the language server's worker bundle and the course specs with browser-sized data).
+ * bundle, the language server's and the trainer's worker bundles, and files.json: the course specs
+ * with their data, which the page fetches and hands to the workers).
  * Shared code that reads files or uses Node's modules gets browser forms of them (src/shims/);
  * vscode-languageserver's Node entry becomes its browser entry. Any web server can host the folder.
  */
 import { build, type Plugin } from "esbuild";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { LAYERS } from "../src/kinds/layers/registry.ts";
+import { KEYWORDS } from "../src/syntax/tokens.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..");
@@ -26,7 +29,8 @@ function browserSized(spec: string): boolean {
   return paths.every((p) => !p.startsWith("/") && existsSync(join(SPECS, p)) && statSync(join(SPECS, p)).isFile());
 }
 
-function filesModule(): string {
+/** The files the workers read, as JSON the page fetches (data, not code: outside the bundles' budget). */
+function filesJson(): string {
   const files: Record<string, string | { base64: string }> = {};
   for (const rel of walk(SPECS)) {
     if (!/\.(nnspec|csv|gz|txt)$/.test(rel)) continue;
@@ -37,14 +41,19 @@ function filesModule(): string {
     .filter((f) => f.endsWith(".nnspec") && browserSized(f))
     .map((f) => f.slice(0, -".nnspec".length))
     .sort();
-  return `export const FILES = ${JSON.stringify(files)};\nexport const EXAMPLES = ${JSON.stringify(examples)};\n`;
+  return JSON.stringify({ files, examples });
+}
+
+/** The keywords and layer kinds, for the page's highlighting (the page bundles neither the lexer nor the kind registry). */
+function kindsModule(): string {
+  return `export const KINDS = ${JSON.stringify([...LAYERS.keys()].sort())};\nexport const KEYWORDS = ${JSON.stringify(KEYWORDS)};\n`;
 }
 
 const files: Plugin = {
   name: "nnspec-files",
   setup(b) {
-    b.onResolve({ filter: /^nnspec:files$/ }, () => ({ path: "files", namespace: "nnspec" }));
-    b.onLoad({ filter: /.*/, namespace: "nnspec" }, () => ({ contents: filesModule(), loader: "js" }));
+    b.onResolve({ filter: /^nnspec:kinds$/ }, () => ({ path: "kinds", namespace: "nnspec" }));
+    b.onLoad({ filter: /.*/, namespace: "nnspec" }, () => ({ contents: kindsModule(), loader: "js" }));
   },
 };
 
@@ -85,4 +94,6 @@ const result = await build({
   logLevel: "warning",
 });
 for (const f of ["index.html", "playground.css"]) copyFileSync(join(HERE, f), join(OUT, f));
+writeFileSync(join(OUT, "files.json"), filesJson());
 for (const [file, o] of Object.entries(result.metafile.outputs)) console.log(`wrote ${relative(process.cwd(), file)} (${(o.bytes / 1024).toFixed(0)} KiB)`);
+if (process.argv.includes("--meta")) writeFileSync(join(OUT, "meta.json"), JSON.stringify(result.metafile));

@@ -8,6 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeShared } from "../playground/src/share.ts";
@@ -139,6 +140,17 @@ describe.skipIf(!hasBrowser && !process.env.CI)("the playground", () => {
     expect(await p.locator("#progress").textContent()).toMatch(/iris_softmax on iris: stopped after epoch \d+ of 100000/);
     expect(await p.locator("#train").isEnabled()).toBe(true);
     await p.close();
+  });
+
+  it("keeps each bundle within the size budget written in playground/budget.json", () => {
+    const budget = JSON.parse(readFileSync(join(ROOT, "playground", "budget.json"), "utf8")) as Record<string, number | string>;
+    const over: string[] = [];
+    for (const [file, limit] of Object.entries(budget)) {
+      if (typeof limit !== "number") continue;
+      const size = gzipSync(readFileSync(join(ROOT, "playground", "dist", file)), { level: 9 }).length;
+      if (size > limit) over.push(`${file}: ${size} bytes gzipped, budget ${limit}`);
+    }
+    expect(over).toEqual([]);
   });
 
   it("logs no error in the page or its worker", () => {

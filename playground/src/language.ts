@@ -1,10 +1,9 @@
-/** Highlighting for the editor: nnspec's tokens (src/syntax/tokens.ts) and layer kinds as CodeMirror's stream tokens. */
+/** Highlighting for the editor: nnspec's keywords and layer kinds (from the build), numbers, strings and comments. */
 import { StreamLanguage } from "@codemirror/language";
-import { LAYERS } from "../../src/kinds/layers/registry.ts";
-import { KEYWORDS } from "../../src/syntax/tokens.ts";
+import { KEYWORDS, KINDS } from "nnspec:kinds";
 
 const keywords = new Set<string>(KEYWORDS);
-const kinds = new Set(LAYERS.keys());
+const kinds = new Set(KINDS);
 
 export const nnspecLanguage = StreamLanguage.define<{ inComment: boolean }>({
   name: "nnspec",

@@ -23,7 +23,7 @@ import type { TrainMessage, TrainRequest } from "./trainer.ts";
 import { learningCurves } from "../../src/runtime/curves.ts";
 import { fmt } from "../../src/runtime/report.ts";
 import type { EpochRecord } from "../../src/runtime/train.ts";
-import { FILES, EXAMPLES } from "nnspec:files";
+
 import { nnspecLanguage } from "./language.ts";
 
 const ROOT = "/specs";
@@ -43,6 +43,11 @@ function workerTransport(worker: Worker): Transport {
   };
 }
 
+// the course specs and their data (files.json), handed to each worker's in-memory file system
+const { files: FILES, examples: EXAMPLES } = (await (await fetch(new URL("./files.json", import.meta.url))).json()) as {
+  files: Record<string, string | { base64: string }>;
+  examples: string[];
+};
 const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
 worker.postMessage({ files: FILES });
 // lsp-client's own extensions but its diagnostics: the page's show each finding's quick fixes too
