@@ -142,6 +142,26 @@ describe.skipIf(!hasBrowser && !process.env.CI)("the playground", () => {
     await p.close();
   });
 
+  it("trains on a CSV the user adds: the file joins the workers' files, a data block for it starts the spec", { timeout: 180_000 }, async () => {
+    const p = await browser.newPage();
+    p.on("pageerror", (e) => problems.push(e.message));
+    const spec = `model m(x: [4]) -> logits: [3] {\n  dense 16 relu\n  dense 3\n}\n\ntrain m on flowers {\n  loss sparse_cross_entropy(from_logits: true)\n  optimizer adam lr: 0.01\n  epochs 100\n}\n`;
+    await p.goto(`${url}${encodeShared({ example: "iris", text: spec })}`);
+    await p.reload();
+    await expect.poll(() => p.locator(".cm-lintRange-error").count(), { timeout: 20_000 }).toBeGreaterThan(0); // no data `flowers` yet
+    // iris's rows under a header of the user's own
+    const rows = readFileSync(join(ROOT, "specs", "data", "iris.csv"), "utf8").trim().split("\n").slice(1);
+    await p.locator("#csv").setInputFiles({ name: "flowers.csv", mimeType: "text/csv", buffer: Buffer.from(`a,b,c,d,species\n${rows.join("\n")}\n`) });
+    await expect.poll(() => p.locator(".cm-content").textContent(), { timeout: 10_000 }).toContain('from "data/flowers.csv" header: true');
+    expect(await p.locator(".cm-content").textContent()).toContain("label species: class(3)");
+    await expect.poll(() => p.locator(".cm-lintRange-error").count(), { timeout: 20_000 }).toBe(0);
+    await p.locator(".cm-line", { hasText: "train m on flowers" }).click();
+    await p.locator("#train").click();
+    await expect.poll(() => p.locator("#report").textContent(), { timeout: 120_000 }).toMatch(/^test \(45 examples\)/);
+    expect(Number(/accuracy (\d\.\d+)/.exec((await p.locator("#report").textContent())!)![1])).toBeGreaterThanOrEqual(0.9);
+    await p.close();
+  });
+
   it("keeps each bundle within the size budget written in playground/budget.json", () => {
     const budget = JSON.parse(readFileSync(join(ROOT, "playground", "budget.json"), "utf8")) as Record<string, number | string>;
     const over: string[] = [];

@@ -29,15 +29,16 @@ import { nnspecLanguage } from "./language.ts";
 const ROOT = "/specs";
 const status = document.getElementById("status")!;
 
-/** LSP over the worker's messages: the client sends JSON text, the worker's connection takes objects. */
-function workerTransport(worker: Worker): Transport {
+/** LSP over a message port to the worker: the client sends JSON text, the worker's connection takes objects. */
+function portTransport(port: MessagePort): Transport {
   let handlers: ((message: string) => void)[] = [];
-  worker.addEventListener("message", (e: MessageEvent) => {
+  port.addEventListener("message", (e: MessageEvent) => {
     const text = JSON.stringify(e.data);
     for (const h of handlers) h(text);
   });
+  port.start();
   return {
-    send: (message) => worker.postMessage(JSON.parse(message)),
+    send: (message) => port.postMessage(JSON.parse(message)),
     subscribe: (h) => void handlers.push(h),
     unsubscribe: (h) => void (handlers = handlers.filter((x) => x !== h)),
   };
@@ -49,7 +50,8 @@ const { files: FILES, examples: EXAMPLES } = (await (await fetch(new URL("./file
   examples: string[];
 };
 const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
-worker.postMessage({ files: FILES });
+const lsp = new MessageChannel();
+worker.postMessage({ files: FILES, lsp: lsp.port2 }, [lsp.port2]);
 // lsp-client's own extensions but its diagnostics: the page's show each finding's quick fixes too
 const client = new LSPClient({
   rootUri: `file://${ROOT}`,
@@ -60,7 +62,7 @@ const client = new LSPClient({
       return true;
     },
   },
-}).connect(workerTransport(worker));
+}).connect(portTransport(lsp.port1));
 
 const picker = document.getElementById("examples") as HTMLSelectElement;
 for (const name of EXAMPLES) picker.append(new Option(name, name));
@@ -207,6 +209,54 @@ trainButton.addEventListener("click", startRun);
 stopButton.addEventListener("click", () => {
   stopRun?.();
   finishRun();
+});
+
+// ── a CSV of the user's: added to both workers' files as data/NAME.csv, with a data block to start from ──
+async function addCsv(file: File): Promise<void> {
+  if (!view) return;
+  const name = file.name.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^(?![A-Za-z])/, "d");
+  const path = `${ROOT}/data/${name.endsWith(".csv") ? name : `${name}.csv`}`;
+  const text = await file.text();
+  FILES[path] = text;
+  worker.postMessage({ files: { [path]: text } });
+  client.notification("workspace/didChangeWatchedFiles", { changes: [{ uri: `file://${path}`, type: 1 }] });
+  const block = dataBlock(path.slice(ROOT.length + 1), text);
+  const at = view.state.doc.length;
+  view.dispatch({ changes: { from: at, insert: `${view.state.doc.sliceString(at - 1) === "\n" ? "" : "\n"}\n${block}` }, selection: { anchor: at + 1 } });
+  status.textContent = `added ${path.slice(ROOT.length + 1)} (${text.split("\n").filter((l) => l.trim()).length} lines)`;
+}
+
+/** A data block for a CSV: its columns by the header, the last as the label (classes when it holds few distinct values). */
+function dataBlock(rel: string, text: string): string {
+  const rows = text.split(/\r?\n/).filter((l) => l.trim());
+  const header = rows[0]?.split(",").map((c) => c.trim().replace(/^"|"$/g, "")) ?? [];
+  const named = header.length > 0 && header.every((c) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(c));
+  const stem = rel.replace(/^data\//, "").replace(/\.csv$/, "").replace(/[^A-Za-z0-9_]/g, "_");
+  const last = named ? header[header.length - 1] : String(header.length - 1);
+  const values = new Set(rows.slice(named ? 1 : 0).map((r) => r.split(",").pop()!.trim()));
+  const label = values.size <= 20 ? `class(${values.size})` : "regression";
+  const features = named ? `${header[0]}..${header[header.length - 2]}` : `0..${header.length - 2}`;
+  return `data ${stem} {\n  from "${rel}"${named ? " header: true" : ""}\n  features ${features}\n  label ${last}: ${label}\n  standardize\n  split train: 0.7, test: 0.3, seed: 1\n}\n`;
+}
+
+const csvInput = document.getElementById("csv") as HTMLInputElement;
+csvInput.addEventListener("change", () => {
+  const f = csvInput.files?.[0];
+  if (f) void addCsv(f);
+  csvInput.value = "";
+});
+document.body.addEventListener("dragover", (e) => {
+  if (!e.dataTransfer?.types.includes("Files")) return;
+  e.preventDefault();
+  document.body.classList.add("dropping");
+});
+document.body.addEventListener("dragleave", () => document.body.classList.remove("dropping"));
+document.body.addEventListener("drop", (e) => {
+  document.body.classList.remove("dropping");
+  const f = e.dataTransfer?.files[0];
+  if (!f) return;
+  e.preventDefault();
+  void addCsv(f);
 });
 
 picker.addEventListener("change", () => {

@@ -5,14 +5,13 @@
  * validation split) and the trained model in TensorFlow.js's Layers format. The page stops a run by
  * terminating the worker.
  */
-import { vol } from "memfs";
 import { loadData } from "../../src/data/index.ts";
 import { FileHost } from "../../src/node/host.ts";
 import { RuntimeModel } from "../../src/runtime/model.ts";
 import { reportText } from "../../src/runtime/report.ts";
 import { checkTrainable, evaluate, train, trainConfig, type EpochRecord } from "../../src/runtime/train.ts";
 import { encodeWeights, modelJson } from "../../src/saved/save.ts";
-import type { Files } from "./worker.ts";
+import { writeFiles, type Files } from "./files.ts";
 
 export interface TrainRequest extends Files {
   /** The spec's path in the in-memory file system, and its text as edited. */
@@ -28,16 +27,11 @@ export type TrainMessage =
   | { type: "done"; stop: string; report: string; modelJson: string; weights: Uint8Array; name: string }
   | { type: "error"; message: string };
 
-const bytes = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 const scope = self as unknown as Worker;
 const post = (m: TrainMessage, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
 
 async function run(req: TrainRequest): Promise<void> {
-  for (const [path, content] of Object.entries(req.files)) {
-    vol.mkdirSync(path.slice(0, path.lastIndexOf("/")) || "/", { recursive: true });
-    vol.writeFileSync(path, typeof content === "string" ? content : bytes(content.base64));
-  }
-  vol.writeFileSync(req.path, req.text);
+  writeFiles({ ...req.files, [req.path]: req.text });
   const f = new FileHost().analyse(req.path, req.path.slice(req.path.lastIndexOf("/") + 1));
   const errors = f.diagnostics.filter((d) => d.severity === "error");
   if (errors.length) return post({ type: "error", message: `the spec has ${errors.length} error${errors.length === 1 ? "" : "s"} (line ${errors[0].span.line}: ${errors[0].message}): fix them first` });
