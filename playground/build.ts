@@ -66,7 +66,6 @@ const alias: Record<string, string> = {
   path: "path-browserify",
   "node:url": shim("url"),
   "node:zlib": shim("zlib"),
-  "node:crypto": shim("crypto"),
   "node:util": shim("util"),
   "vscode-languageserver/node": "vscode-languageserver/browser",
   // what memfs asks of the bundler: the usual browser forms of Node's buffer, events and streams

@@ -213,6 +213,11 @@ function layerText(l: A.Layer): string[] {
   return withHead(`${target}${input}${l.op.name}`, l.terms);
 }
 
+/** A layer as the formatter writes it after its names and input, on one line: `dense 64 relu`. */
+export function layerOpText(l: A.Layer): string {
+  return withHead(l.op.name, l.terms).join(" ");
+}
+
 function typeText(t: A.TensorType | undefined): string {
   if (!t) return "[]";
   return `${t.dtype ? t.dtype.name : ""}[${t.dims.map((d) => exprTextOf(d)).join(", ")}]`;

@@ -10,8 +10,7 @@ import type { Span } from "../diagnostics/span.ts";
 import type { CheckedModel, CheckedProgram } from "../check/ir.ts";
 import type { LayerRole } from "../kinds/layers/types.ts";
 import type { ModelSpec, Program } from "../lang/program.ts";
-import { termText } from "../lang/values.ts";
-import type * as A from "../syntax/ast.ts";
+import { layerOpText } from "../format/printer.ts";
 
 export interface GraphProblem {
   severity: "error" | "warning";
@@ -92,7 +91,7 @@ export function modelGraph(spec: ModelSpec, checked: CheckedModel | undefined, d
     const node = spec.node.body.find((l) => (at ? l.op.span.start === Number(at[1]) : l.target?.name === tensor));
     if (!node) return undefined;
     const id = `layer:${tensor}`;
-    nodes.push({ id, kind: "layer", name: node.target?.name ?? node.op.name, text: layerText(node), line: node.span.line, problems: problemsIn(diagnostics, spec.file, node.span), checked: false });
+    nodes.push({ id, kind: "layer", name: node.target?.name ?? node.op.name, text: layerOpText(node), line: node.span.line, problems: problemsIn(diagnostics, spec.file, node.span), checked: false });
     idOf.set(tensor, id);
     // what it would read: its `input ->`, else the layer written before it
     const i = spec.node.body.indexOf(node);
@@ -110,7 +109,7 @@ export function modelGraph(spec: ModelSpec, checked: CheckedModel | undefined, d
     const id = `layer:${l.name}`;
     const via = l.via ?? [];
     via.forEach((u, k) => {
-      if (!clusters.has(u.name)) clusters.set(u.name, { id: u.name, label: `${u.name} = ${layerText(u.use)}`, parent: k > 0 ? via[k - 1].name : undefined, line: u.use.span.line });
+      if (!clusters.has(u.name)) clusters.set(u.name, { id: u.name, label: `${u.name} = ${layerOpText(u.use)}`, parent: k > 0 ? via[k - 1].name : undefined, line: u.use.span.line });
     });
     const c = layers.get(l.name);
     const params = c?.params ? c.params.trainable + c.params.nonTrainable : undefined;
@@ -119,7 +118,7 @@ export function modelGraph(spec: ModelSpec, checked: CheckedModel | undefined, d
       id,
       kind: join ? "join" : "layer",
       name: l.name,
-      text: join ? l.kind.name : layerText(l.node),
+      text: join ? l.kind.name : layerOpText(l.node),
       role: l.kind.role,
       ...(params !== undefined ? { params } : {}),
       line: l.node.span.line,
@@ -154,11 +153,6 @@ export function modelGraph(spec: ModelSpec, checked: CheckedModel | undefined, d
   const counts = checked?.complete ? checked.layers.map((l) => (l.params ? l.params.trainable + l.params.nonTrainable : undefined)) : [undefined];
   const total = counts.every((n) => n !== undefined) ? counts.reduce<number>((a, n) => a + n!, 0) : undefined;
   return { model: spec.name, file: spec.file, line: spec.node.span.line, ...(total !== undefined ? { params: total } : {}), nodes, edges, clusters: [...clusters.values()] };
-}
-
-/** A layer as written, without its name and input: `dense 64 relu`. */
-function layerText(l: A.Layer): string {
-  return [l.op.name, ...l.terms.map((t, i) => termText(t) + (t.comma && i < l.terms.length - 1 ? "," : ""))].join(" ");
 }
 
 /** The graphs of a file's own models, or of those it imports when it declares none; or of the one named. */

@@ -4,7 +4,7 @@
  */
 import { escapeXml } from "../util/xml.ts";
 import { CHAR_WIDTH, count, FONT_SIZE, layoutGraph, LINE_HEIGHT, nodeLines, type PlacedGraph, type PlacedNode, type Point } from "./layout.ts";
-import type { ModelGraph } from "./model.ts";
+import type { GraphNode, ModelGraph } from "./model.ts";
 
 const FONT = "ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace";
 const GAP = 40;
@@ -27,7 +27,10 @@ const TEXT = { name: "#111", plain: "#222", dim: "#666", error: "#b71c1c", warni
 
 const f = (n: number): string => String(Math.round(n * 10) / 10);
 
-function colorsOf(n: PlacedNode): readonly [string, string] {
+/** The line above a model's drawing. */
+const titleOf = (g: ModelGraph): string => `model ${g.model} (line ${g.line})${g.params !== undefined ? ` · ${count(g.params)} params` : ""}`;
+
+function colorsOf(n: GraphNode): readonly [string, string] {
   if (n.problems.some((p) => p.severity === "error")) return COLORS.error;
   if (n.problems.length) return COLORS.warning;
   if (n.kind === "input" || n.kind === "output") return COLORS.io;
@@ -63,7 +66,7 @@ function nodeSvg(n: PlacedNode): string {
 
 function modelSvg(g: PlacedGraph, dx: number): string {
   const out: string[] = [];
-  const head = `model ${g.model} (line ${g.line})${g.params !== undefined ? ` · ${count(g.params)} params` : ""}`;
+  const head = titleOf(g);
   out.push(`<text x="${f(dx + 12)}" y="${f(TITLE / 2 + 4)}" text-anchor="start" font-weight="bold" font-size="${FONT_SIZE + 1}">${escapeXml(head)}</text>`);
   out.push(`<g transform="translate(${f(dx)},${TITLE})">`);
   for (const c of g.clusters) {
@@ -89,9 +92,8 @@ export function graphSvg(graphs: readonly ModelGraph[]): string {
   let width = 0;
   const parts: string[] = [];
   for (const g of placed) {
-    const head = `model ${g.model} (line ${g.line})${g.params !== undefined ? ` · ${count(g.params)} params` : ""}`;
     parts.push(modelSvg(g, width));
-    width += Math.max(g.width, head.length * (CHAR_WIDTH + 0.6) + 24) + GAP;
+    width += Math.max(g.width, titleOf(g).length * (CHAR_WIDTH + 0.6) + 24) + GAP;
   }
   width = Math.max(1, width - GAP);
   const height = Math.max(1, ...placed.map((g) => g.height + TITLE));
@@ -113,7 +115,7 @@ export function graphDot(graphs: readonly ModelGraph[]): string {
     .map((g) => {
       const out = [`digraph ${dotString(g.model)} {`, `  rankdir=TB;`, `  node [shape=box, style="rounded,filled", fontname="monospace", fontsize=11];`, `  edge [fontname="monospace", fontsize=10];`];
       const node = (n: ModelGraph["nodes"][number], indent: string): string => {
-        const [fill, stroke] = colorsOf({ ...n, lines: [], x: 0, y: 0, width: 0, height: 0 });
+        const [fill, stroke] = colorsOf(n);
         const label = nodeLines(n)
           .map((l) => l.text)
           .join("\n");

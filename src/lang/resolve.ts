@@ -1,5 +1,5 @@
 import { DiagnosticSink } from "../diagnostics/diagnostic.ts";
-import type { Span } from "../diagnostics/span.ts";
+import { pointAt, type Span } from "../diagnostics/span.ts";
 import { LAYERS } from "../kinds/layers/registry.ts";
 import { LOSSES } from "../kinds/losses/index.ts";
 import { OPTIMIZERS, SCHEDULES } from "../kinds/optimizers/index.ts";
@@ -236,7 +236,7 @@ function resolveModel(d: A.ModelDecl, name: string, file: string, sink: Diagnost
       for (const t of l.more ?? []) if (!scope.local) used.add(t.name);
       const stateful = "return_state" in (kind.schema.properties ?? {});
       const end = l.terms.length ? l.terms[l.terms.length - 1].span : l.op.span;
-      const at: Span = { start: end.end, end: end.end, line: end.endLine, col: end.endCol, endLine: end.endLine, endCol: end.endCol };
+      const at = pointAt(end, true);
       const names = [l.target, ...(l.more ?? [])].filter((t) => t !== undefined).map((t) => `\`${t.name}\``);
       sink.report(
         "layerOutputCount",

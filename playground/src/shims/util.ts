@@ -2,6 +2,3 @@
 export function promisify<A extends unknown[], R>(f: (...args: [...A, (e: Error | null, r?: R) => void]) => void): (...args: A) => Promise<R> {
   return (...args: A) => new Promise((resolve, reject) => f(...args, (e, r) => (e ? reject(e) : resolve(r as R))));
 }
-export function parseArgs(): never {
-  throw new Error("the playground has no command line");
-}

@@ -326,20 +326,18 @@ class Emitter {
       lines.push(this.layerComment(m, l));
       const v = local.fresh(camel(l.name, "layer"));
       const calls = this.chain(m, l).map(([spec, name]) => this.layerCall(spec, name, l, i, m.spec.file));
+      // `return_state`: the layer returns [output, h(, c)]
+      const states = (l.more ?? []).map((name) => {
+        const sv = local.fresh(camel(name, "state"));
+        vars.set(name, sv);
+        return sv;
+      });
       let expr = "";
-      for (const call of calls) {
-        expr = `${call}.apply(${arg}) as tf.SymbolicTensor`;
+      calls.forEach((call, k) => {
+        expr = `${call}.apply(${arg}) as tf.SymbolicTensor${states.length && k === calls.length - 1 ? "[]" : ""}`;
         arg = `(${expr})`;
-      }
-      if (l.more) {
-        // `return_state`: the layer returns [output, h(, c)]
-        const states = l.more.map((name) => {
-          const sv = local.fresh(camel(name, "state"));
-          vars.set(name, sv);
-          return sv;
-        });
-        lines.push(`const [${[v, ...states].join(", ")}] = ${expr.replace(/ as tf\.SymbolicTensor$/, " as tf.SymbolicTensor[]")};`);
-      } else lines.push(`const ${v} = ${expr};`);
+      });
+      lines.push(`const ${states.length ? `[${[v, ...states].join(", ")}]` : v} = ${expr};`);
       vars.set(l.name, v);
       last = v;
     });

@@ -87,7 +87,7 @@ function kind(cell: Cell): LayerKind {
                 : "reshape the input into [steps, features]",
           },
         );
-      const bi = ctx.opts.bidirectional !== undefined && ctx.opts.bidirectional !== "off";
+      const bi = twice(ctx.opts);
       const own = Dim.of(ctx.opts.units as number);
       const given = ctx.opts.initial_state as string[] | undefined;
       if (given) {
