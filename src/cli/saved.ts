@@ -26,7 +26,10 @@ import { sourceOf } from "../data/source.ts";
 import type { Io } from "./common.ts";
 import { applyWeights, parseSaved, weightPaths, type Result, type SavedModel } from "../saved/load.ts";
 import { RuntimeModel } from "../runtime/model.ts";
-import { MODEL_FILE, OUTPUT_FILES, SIDECAR_FILE } from "../saved/save.ts";
+import { isImported, MODEL_FILE, OUTPUT_FILES, SIDECAR_FILE, type Sidecar } from "../saved/save.ts";
+import { loadData } from "../data/index.ts";
+import { readTableCached } from "../node/host.ts";
+import { taskOf } from "../kinds/metrics/kernel.ts";
 
 
 
@@ -166,6 +169,7 @@ export function readSavedModel(dir: string): Result<SavedModel> {
     if (!w.ok) return w;
     parts.push(w.value);
   }
+  if (!existsSync(join(abs, SIDECAR_FILE))) return fail(`${join(dir, SIDECAR_FILE)} is missing: ${dir} holds a model nnspec did not save; import it first with \`nnspec import ${join(dir, MODEL_FILE)}\`, then give the folder it writes`);
   const sc = read(SIDECAR_FILE, " (it holds the preprocessing statistics and class names)");
   if (!sc.ok) return sc;
   const weights = parts.length === 1 ? new Uint8Array(parts[0].buffer, parts[0].byteOffset, parts[0].byteLength) : new Uint8Array(Buffer.concat(parts));
@@ -176,27 +180,65 @@ export interface SavedTarget {
   checked: CheckedModel;
   data: DataSpec;
   model: RuntimeModel;
+  /** What the model was trained with; for an imported model, what the spec's train block gives it. */
+  meta: Sidecar;
   /** Set when the spec's text differs from the one the model was trained from. */
+  note?: string;
+}
+
+/** An imported model in a spec that does not train it yet: predictions read its inputs' values as they are. */
+export interface RawTarget {
+  checked: CheckedModel;
+  model: RuntimeModel;
+  raw: true;
   note?: string;
 }
 
 /**
  * The saved model's model and data block in `file` (the spec given on the command line), lowered and
- * filled with the saved weights.
+ * filled with the saved weights. An imported model takes its data, preprocessing and loss from the
+ * spec's train block for it (fitted now, as training would); without one it is `raw`.
  */
-export function loadTarget(file: CheckedFile, saved: SavedModel, dir: string): Result<SavedTarget> {
+export async function loadTarget(file: CheckedFile, saved: SavedModel, dir: string): Promise<Result<SavedTarget | RawTarget>> {
   const meta = saved.meta;
-  const from = meta.spec?.file ? ` (it was trained from ${meta.spec.file})` : "";
+  const imported = isImported(meta);
+  const from = meta.spec?.file ? ` (it was ${imported ? "imported as" : "trained from"} ${meta.spec.file})` : "";
   const checked = file.checked.models.get(meta.model);
-  if (!checked) return fail(`${file.path} has no model \`${meta.model}\`, the model saved in ${dir}; give the spec it was trained from${from}`);
-  const data = file.checked.data.get(meta.data) ?? file.checked.trains.find((t) => t.model?.name === meta.model)?.data;
-  if (!data) return fail(`${file.path} has no data block \`${meta.data}\`, the data the model in ${dir} was trained on; give the spec it was trained from${from}`);
-  const lowered = RuntimeModel.lower(checked, { seed: meta.config.seed ?? 0 });
+  if (!checked) return fail(`${file.path} has no model \`${meta.model}\`, the model saved in ${dir}; give the spec it was ${imported ? "imported as" : "trained from"}${from}`);
+  const lowered = RuntimeModel.lower(checked, { seed: imported ? 0 : (meta.config.seed ?? 0) });
   if (!lowered.model) return fail(`${file.path}: model \`${meta.model}\`: ${lowered.errors.join("; ")}`);
   const applied = applyWeights(lowered.model, saved, dir, file.path);
   if (!applied.ok) return applied;
-  const note = meta.spec?.sha256 && meta.spec.sha256 !== sha256(file.text) ? `${file.path} has changed since the model in ${dir} was trained${from}; its model still matches the saved weights` : undefined;
-  return { ok: true, value: { checked, data, model: lowered.model, ...(note ? { note } : {}) } };
+  // an imported spec is meant to change (a data and a train block join it)
+  const note = !imported && meta.spec?.sha256 && meta.spec.sha256 !== sha256(file.text) ? `${file.path} has changed since the model in ${dir} was trained${from}; its model still matches the saved weights` : undefined;
+  const model = lowered.model;
+  if (!imported) {
+    const data = file.checked.data.get(meta.data) ?? file.checked.trains.find((t) => t.model?.name === meta.model)?.data;
+    if (!data) return fail(`${file.path} has no data block \`${meta.data}\`, the data the model in ${dir} was trained on; give the spec it was trained from${from}`);
+    return { ok: true, value: { checked, data, model, meta, ...(note ? { note } : {}) } };
+  }
+  const i = file.checked.trains.findIndex((t) => t.model?.name === meta.model && t.data && t.config);
+  if (i < 0) return { ok: true, value: { checked, model, raw: true, ...(note ? { note } : {}) } };
+  const t = file.checked.trains[i];
+  const loaded = await loadData(t.data!, resolvePath(file.path), { read: readTableCached });
+  if (!loaded.data) {
+    const sources = new Map<string, LineMap>([[file.path, file.lines]]);
+    return fail(`data \`${t.data!.name}\` cannot be loaded:\n${loaded.diagnostics.map((d) => renderDiagnostic(d, { color: false, sources })).join("\n")}`);
+  }
+  const d = loaded.data;
+  const cfg = t.config!;
+  const full: Sidecar = {
+    ...meta,
+    data: t.data!.name,
+    train: i + 1,
+    config: cfg,
+    epochs: 0,
+    task: taskOf(cfg.loss.name, meta.outputs[0]?.shape ?? []),
+    label: d.stats.label ?? d.label,
+    ...(d.classNames ? { classNames: d.classNames } : {}),
+    preprocess: d.stats,
+  };
+  return { ok: true, value: { checked, data: t.data!, model, meta: full, ...(note ? { note } : {}) } };
 }
 
 // ── data with the saved preprocessing ──

@@ -63,6 +63,20 @@ export function lowerExpr(e: Expr, path: string, spans: SpanMap): Json {
   }
 }
 
+/** A bound value as nnspec writes it: names bare, other strings quoted, calls, ranges and lists. */
+export function valueText(v: Json): string {
+  if (typeof v === "string") return /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? v : JSON.stringify(v);
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    if ("call" in v) {
+      const c = v as unknown as CallValue;
+      return `${c.call}(${[...c.args.map(valueText), ...Object.entries(c.options).map(([k, x]) => `${k}: ${valueText(x)}`)].join(", ")})`;
+    }
+    if ("range" in v && Array.isArray(v.range)) return `${valueText(v.range[0])}..${valueText(v.range[1])}`;
+  }
+  if (Array.isArray(v)) return `[${v.map(valueText).join(", ")}]`;
+  return JSON.stringify(v);
+}
+
 /** Source-like text of an expression, for messages and symbolic dimensions. */
 export function exprText(e: Expr): string {
   switch (e.kind) {

@@ -2,7 +2,7 @@ import { shapeText, type Shape } from "../core/dims.ts";
 import type { CheckedLayer, CheckedModel } from "../check/ir.ts";
 import type { OptionsSchema, PropertySchema } from "../lang/bind.ts";
 import type { ModelSpec } from "../lang/program.ts";
-import { exprText, type Json } from "../lang/values.ts";
+import { exprText, valueText, type Json } from "../lang/values.ts";
 import type { ParamCount } from "../kinds/layers/types.ts";
 import type * as A from "../syntax/ast.ts";
 import { contains } from "./convert.ts";
@@ -40,17 +40,7 @@ export function modelParams(m: CheckedModel): ParamCount | undefined {
 }
 
 export function jsonText(v: Json | undefined): string {
-  if (v === undefined) return "—";
-  if (typeof v === "string") return v;
-  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
-    if ("call" in v) {
-      const c = v as { call: string; args: Json[]; options: Record<string, Json> };
-      return `${c.call}(${[...c.args.map(jsonText), ...Object.entries(c.options).map(([k, x]) => `${k}: ${jsonText(x)}`)].join(", ")})`;
-    }
-    if ("range" in v && Array.isArray(v.range)) return `${jsonText(v.range[0])}..${jsonText(v.range[1])}`;
-  }
-  if (Array.isArray(v)) return `[${v.map(jsonText).join(", ")}]`;
-  return JSON.stringify(v);
+  return v === undefined ? "—" : valueText(v);
 }
 
 /** `units`: a positive integer (units) — default 16 */

@@ -10,7 +10,7 @@ import type { FittedStats } from "../data/preprocess.ts";
 import { DATA_STATEMENTS } from "../lang/statements.ts";
 import type { Json } from "../core/json.ts";
 import { paramsOf, type ConcreteModel, type ConcreteParam } from "../check/concrete.ts";
-import { MODEL_FILE, modelTopology, SIDECAR_FILE, type KerasLayer, type ModelTopology, type Sidecar, type WeightSpec } from "./save.ts";
+import { MODEL_FILE, modelTopology, SIDECAR_FILE, type ImportedSidecar, type KerasLayer, type ModelTopology, type Sidecar, type WeightSpec } from "./save.ts";
 
 /** The files of a saved model as read from disk, with the paths to show in messages. */
 export interface SavedArtifacts {
@@ -27,7 +27,7 @@ export interface SavedModel {
   weightSpecs: WeightSpec[];
   /** Each weight's values by name (`dense_1/kernel`). */
   weights: Map<string, Float32Array>;
-  meta: Sidecar;
+  meta: Sidecar | ImportedSidecar;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -75,6 +75,39 @@ function retrainHint(shown: string): string {
   return retrain(dir);
 }
 
+/**
+ * The weights `weightsManifest` lists, read from `bytes` (the weight files concatenated in manifest
+ * order): float32 only, every value present. `mj` and `files` name the files in messages, `fix` ends them.
+ */
+export function manifestWeights(json: Record<string, unknown>, bytes: Uint8Array, mj: string, files: string, fix: string): Result<{ specs: WeightSpec[]; weights: Map<string, Float32Array> }> {
+  const specs: WeightSpec[] = [];
+  if (!Array.isArray(json.weightsManifest)) return fail(`${mj} has no \`weightsManifest\`; ${fix}`);
+  for (const g of json.weightsManifest as unknown[]) {
+    if (!isObject(g) || !Array.isArray(g.weights)) return fail(`${mj}: a \`weightsManifest\` entry has no \`weights\` list; ${fix}`);
+    for (const w of g.weights as unknown[]) {
+      if (!isObject(w) || typeof w.name !== "string" || !Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && (d as number) >= 0))
+        return fail(`${mj}: a weight in \`weightsManifest\` lacks a name or a shape; ${fix}`);
+      if ((w.dtype ?? "float32") !== "float32" || w.quantization !== undefined)
+        return fail(`${mj}: weight \`${w.name}\` is ${w.quantization ? "quantized" : `\`${String(w.dtype)}\``}; nnspec reads float32 weights only; ${fix}`);
+      specs.push({ name: w.name, shape: w.shape as number[], dtype: "float32" });
+    }
+  }
+  const count = specs.reduce((s, w) => s + w.shape.reduce((x, d) => x * d, 1), 0);
+  if (bytes.byteLength !== count * 4)
+    return fail(`${files} holds ${bytes.byteLength} bytes, but ${mj} lists ${specs.length} weights of ${count} float32 values (${count * 4} bytes): the files come from different saves or one was cut short; ${fix}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const weights = new Map<string, Float32Array>();
+  let off = 0;
+  for (const w of specs) {
+    const n = w.shape.reduce((x, d) => x * d, 1);
+    const v = new Float32Array(n);
+    for (let i = 0; i < n; i++, off += 4) v[i] = view.getFloat32(off, true);
+    if (weights.has(w.name)) return fail(`${mj} lists the weight \`${w.name}\` twice; ${fix}`);
+    weights.set(w.name, v);
+  }
+  return { ok: true, value: { specs, weights } };
+}
+
 /** Parses and checks the three files; nothing about the spec yet. */
 export function parseSaved(a: SavedArtifacts): Result<SavedModel> {
   const mj = join(a.dir, MODEL_FILE);
@@ -88,38 +121,18 @@ export function parseSaved(a: SavedArtifacts): Result<SavedModel> {
     return fail(`${mj} has no \`modelTopology\` with layers: it is not a TensorFlow.js Layers model; ${retrain(a.dir)}`);
   const paths = weightPaths(a.dir, a.modelJson);
   if (!paths.ok) return paths;
-  const specs: WeightSpec[] = [];
-  for (const g of json.weightsManifest as Record<string, unknown>[]) {
-    if (!Array.isArray(g.weights)) return fail(`${mj}: a \`weightsManifest\` entry has no \`weights\` list; ${retrain(a.dir)}`);
-    for (const w of g.weights as unknown[]) {
-      if (!isObject(w) || typeof w.name !== "string" || !Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && (d as number) >= 0))
-        return fail(`${mj}: a weight in \`weightsManifest\` lacks a name or a shape; ${retrain(a.dir)}`);
-      if ((w.dtype ?? "float32") !== "float32" || w.quantization !== undefined)
-        return fail(`${mj}: weight \`${w.name}\` is ${w.quantization ? "quantized" : `\`${String(w.dtype)}\``}; nnspec reads float32 weights only; ${retrain(a.dir)}`);
-      specs.push({ name: w.name, shape: w.shape as number[], dtype: "float32" });
-    }
-  }
-  const files = paths.value.map((p) => join(a.dir, p)).join(" + ");
-  const count = specs.reduce((s, w) => s + w.shape.reduce((x, d) => x * d, 1), 0);
-  if (a.weights.byteLength !== count * 4)
-    return fail(
-      `${files} holds ${a.weights.byteLength} bytes, but ${mj} lists ${specs.length} weights of ${count} float32 values (${count * 4} bytes): the files come from different saves or one was cut short; ${retrain(a.dir)}`,
-    );
-  const view = new DataView(a.weights.buffer, a.weights.byteOffset, a.weights.byteLength);
-  const weights = new Map<string, Float32Array>();
-  let off = 0;
-  for (const w of specs) {
-    const n = w.shape.reduce((x, d) => x * d, 1);
-    const v = new Float32Array(n);
-    for (let i = 0; i < n; i++, off += 4) v[i] = view.getFloat32(off, true);
-    if (weights.has(w.name)) return fail(`${mj} lists the weight \`${w.name}\` twice; ${retrain(a.dir)}`);
-    weights.set(w.name, v);
-  }
+  const read = manifestWeights(json, a.weights, mj, paths.value.map((p) => join(a.dir, p)).join(" + "), retrain(a.dir));
+  if (!read.ok) return read;
+  const { specs, weights } = read.value;
   const sc = join(a.dir, SIDECAR_FILE);
   const side = parseJson(a.sidecar, sc);
   if (!side.ok) return side;
   const meta = side.value as Record<string, unknown>;
   if (meta.format !== "nnspec-model" || meta.version !== 1) return fail(`${sc} is not an nnspec model description (format \`nnspec-model\`, version 1); ${retrain(a.dir)}`);
+  if ("imported" in meta) {
+    if (!isObject(meta.imported) || typeof meta.model !== "string") return fail(`${sc} describes an imported model but does not name it; import the model again with \`nnspec import\``);
+    return { ok: true, value: { topology: topo as unknown as ModelTopology, weightSpecs: specs, weights, meta: meta as unknown as ImportedSidecar } };
+  }
   const pre = meta.preprocess as FittedStats | undefined;
   if (!isObject(pre) || pre.format !== "nnspec-preprocess" || !Array.isArray(pre.features) || !Array.isArray(pre.shape))
     return fail(`${sc} has no valid preprocessing statistics (\`preprocess\`); ${retrain(a.dir)}`);

@@ -18,6 +18,7 @@ import { Dim } from "../core/dims.ts";
 import type { FittedStats } from "../data/preprocess.ts";
 import { LAYERS } from "../kinds/layers/registry.ts";
 import { unsupportedIn } from "../kinds/layers/common.ts";
+import { kerasClass, TFJS_CLASS_NAMES } from "../kinds/layers/keras.ts";
 import type { TfjsLayer } from "../kinds/layers/types.ts";
 import type { Json } from "../core/json.ts";
 import { NNSPEC_VERSION } from "../core/version.ts";
@@ -25,7 +26,7 @@ import type { Task } from "../kinds/metrics/kernel.ts";
 import { paramsOf, type ConcreteModel, type ConcreteParam } from "../check/concrete.ts";
 import type { TrainConfig } from "../check/ir.ts";
 
-export { NNSPEC_VERSION };
+export { NNSPEC_VERSION, TFJS_CLASS_NAMES };
 /** The tfjs-layers version whose format these files follow (the one the tests load them with). */
 export const TFJS_LAYERS_VERSION = "4.22.0";
 
@@ -39,42 +40,6 @@ export const SIDECAR_FILE = "nnspec.json";
  */
 export const OUTPUT_FILES: ReadonlySet<string> = new Set([MODEL_FILE, WEIGHTS_FILE, SIDECAR_FILE, "history.json", "history.csv", "curves.svg", "graph.svg", "report.txt", "report.json"]);
 
-/**
- * The Keras class of each `tf.layers` factory a layer kind's mapping may name. A test builds every
- * entry with tfjs and compares `getClassName()`; a factory missing here is a save error, not a guess.
- */
-export const TFJS_CLASS_NAMES: Readonly<Record<string, string>> = {
-  dense: "Dense",
-  conv1d: "Conv1D",
-  conv2d: "Conv2D",
-  maxPooling1d: "MaxPooling1D",
-  averagePooling1d: "AveragePooling1D",
-  maxPooling2d: "MaxPooling2D",
-  averagePooling2d: "AveragePooling2D",
-  globalMaxPooling1d: "GlobalMaxPooling1D",
-  globalAveragePooling1d: "GlobalAveragePooling1D",
-  globalMaxPooling2d: "GlobalMaxPooling2D",
-  globalAveragePooling2d: "GlobalAveragePooling2D",
-  flatten: "Flatten",
-  reshape: "Reshape",
-  dropout: "Dropout",
-  batchNormalization: "BatchNormalization",
-  layerNormalization: "LayerNormalization",
-  embedding: "Embedding",
-  activation: "Activation",
-  leakyReLU: "LeakyReLU",
-  elu: "ELU",
-  softmax: "Softmax",
-  add: "Add",
-  concatenate: "Concatenate",
-  bidirectional: "Bidirectional",
-  simpleRNN: "SimpleRNN",
-  lstm: "LSTM",
-  gru: "GRU",
-  // nnspec's own (src/codegen/tfjs/layers.ts), registered with tfjs under these names
-  MultiHeadAttention: "MultiHeadAttention",
-  PositionalEmbedding: "PositionalEmbedding",
-};
 
 export interface WeightSpec {
   name: string;
@@ -122,6 +87,23 @@ export interface Sidecar {
   /** Test-split loss and metrics at save time, when there was a test split. */
   test?: { loss: number; values: Record<string, number> };
 }
+
+/**
+ * `nnspec.json` of a model `nnspec import` brought in: no data, preprocessing or training yet. The
+ * spec's train block, once the user adds one, gives them (src/cli/saved.ts `savedMeta`).
+ */
+export interface ImportedSidecar {
+  format: "nnspec-model";
+  version: 1;
+  generatedBy: string;
+  spec: Sidecar["spec"];
+  model: string;
+  imported: { from: string; format: "tfjs-layers" | "keras" };
+  inputs: Sidecar["inputs"];
+  outputs: Sidecar["outputs"];
+}
+
+export const isImported = (meta: Sidecar | ImportedSidecar): meta is ImportedSidecar => "imported" in meta;
 
 /** A parameter with its values, as saving needs it. */
 export type ValuedParam = ConcreteParam & { value: ArrayLike<number> };
@@ -225,9 +207,11 @@ export function modelTopology(model: ConcreteModel): ModelTopology {
     const chain = tfjsChain(model, li);
     for (const { name, spec } of chain) {
       const classOf = (factory: string): string => {
-        const c = TFJS_CLASS_NAMES[factory];
-        if (!c) throw new Error(`layer \`${l.info.name}\`: no TensorFlow.js class is known for \`tf.layers.${factory}\``);
-        return c;
+        try {
+          return kerasClass(factory);
+        } catch (e) {
+          throw new Error(`layer \`${l.info.name}\`: ${(e as Error).message}`);
+        }
       };
       const className = classOf(spec.factory);
       const config = pythonicConfig(spec.config) as Record<string, Json>;
@@ -302,6 +286,20 @@ export function tfjsCannotLoad(model: ConcreteModel): string | undefined {
   return undefined;
 }
 
+/** The model's inputs and outputs as nnspec.json lists them. */
+function ioOf(model: ConcreteModel): Pick<Sidecar, "inputs" | "outputs"> {
+  return {
+    inputs: model.inputs.map((i) => ({ name: model.tensors[i].name, shape: model.tensors[i].shape, dtype: model.tensors[i].dtype })),
+    outputs: model.outputs.map((o) => ({ name: model.tensors[o].name, shape: model.tensors[o].shape })),
+  };
+}
+
+/** The three files of an imported model: its weights saved again in nnspec's layout, and what it came from. */
+export function saveImported(model: ConcreteModel<ValuedParam>, info: Pick<ImportedSidecar, "spec" | "imported">): SavedFiles {
+  const sidecar: ImportedSidecar = { format: "nnspec-model", version: 1, generatedBy: `nnspec ${NNSPEC_VERSION}`, spec: info.spec, model: model.name, imported: info.imported, ...ioOf(model) };
+  return { "model.json": modelJson(model), "weights.bin": encodeWeights(model), "nnspec.json": JSON.stringify(sidecar, null, 1) + "\n" };
+}
+
 /** The three files of a saved model. Throws an Error naming the layer when it has no Keras JSON form. */
 export function saveModel(model: ConcreteModel<ValuedParam>, info: SaveInfo): SavedFiles {
   const json = modelJson(model);
@@ -317,8 +315,7 @@ export function saveModel(model: ConcreteModel<ValuedParam>, info: SaveInfo): Sa
     epochs: info.epochs,
     ...(info.bestEpoch !== undefined ? { bestEpoch: info.bestEpoch } : {}),
     task: info.task,
-    inputs: model.inputs.map((i) => ({ name: model.tensors[i].name, shape: model.tensors[i].shape, dtype: model.tensors[i].dtype })),
-    outputs: model.outputs.map((o) => ({ name: model.tensors[o].name, shape: model.tensors[o].shape })),
+    ...ioOf(model),
     label: info.label,
     ...(info.classNames ? { classNames: info.classNames } : {}),
     preprocess: info.preprocess,

@@ -17,7 +17,7 @@ export const LEVELS: string[][] = [
   ["check"],
   ["analyse.ts", "saved"],
   ["node"],
-  ["runtime", "codegen", "graph"],
+  ["runtime", "codegen", "graph", "interop"],
   ["lsp"],
   ["cli"],
 ];

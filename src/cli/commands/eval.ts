@@ -40,11 +40,12 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
   if (!saved.ok) return (io.stderr.write(`error: ${saved.error}\n`), 1);
   const file = openSpec(path, io);
   if (!file) return 1;
-  const target = loadTarget(file, saved.value, dir);
+  const target = await loadTarget(file, saved.value, dir);
   if (!target.ok) return (io.stderr.write(`error: ${target.error}\n`), 1);
-  const { model, data: dataSpec, note } = target.value;
+  if ("raw" in target.value)
+    return (io.stderr.write(`error: the model in ${dir} was imported, and ${path} has no train block for \`${saved.value.meta.model}\`: add a data block and a train block (its loss) to evaluate it\n`), 1);
+  const { model, data: dataSpec, note, meta } = target.value;
   if (note) io.stderr.write(`note: ${note}\n`);
-  const meta = saved.value.meta;
 
   const loaded = await loadData(dataSpec, resolvePath(path), { read: readTableCached });
   if (!loaded.data) {

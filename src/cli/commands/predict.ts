@@ -22,6 +22,7 @@ import { actForward, activationOf } from "../../kinds/layers/activations/kernel.
 import { predict } from "../../runtime/train.ts";
 import { declaredColumns, featureColumns, joinNegativeValues, loadTarget, openSpec, readProblemText, readSavedModel, recoverFolder, tableMatrix, writeFileAtomic, type Io } from "../saved.ts";
 import type { Result } from "../../saved/load.ts";
+import type { RuntimeModel } from "../../runtime/model.ts";
 
 export const PREDICT_USAGE = "nnspec predict FILE --model DIR --input CSV [--output|--out|-o CSV] [--skip N]";
 
@@ -57,11 +58,11 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   if (!saved.ok) return error(saved.error);
   const file = openSpec(path, io);
   if (!file) return 1;
-  const target = loadTarget(file, saved.value, dir);
+  const target = await loadTarget(file, saved.value, dir);
   if (!target.ok) return error(target.error);
-  const { model, data: dataSpec, note } = target.value;
-  if (note) io.stderr.write(`note: ${note}\n`);
-  const meta = saved.value.meta;
+  if (target.value.note) io.stderr.write(`note: ${target.value.note}\n`);
+  if ("raw" in target.value) return predictRaw(target.value.model, input, output, skipFlag ?? 0, io);
+  const { model, data: dataSpec, meta } = target.value;
   const stats = meta.preprocess;
 
   // The input is read as the data block reads its file (header, delimiter). Its `skip:` lines apply
@@ -102,15 +103,60 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   // Predictions from text start with the text they were made from.
   const textAt = stats.features.findIndex((f) => f.kind === "text");
   const echo = textAt < 0 ? undefined : { name: stats.features[textAt].name, values: Array.from({ length: table.n }, (_, r) => textOf(tableMatrix(table, [r], cols.value), r, cols.value[textAt])) };
-  const csv = predictionCsv(out, table.n, model.tensors[model.outputs[0]].size, meta, echo);
+  return writePredictions(predictionCsv(out, table.n, model.tensors[model.outputs[0]].size, meta, echo), table.n, output, io);
+}
+
+/** The predictions to stdout, or written to `output` in one piece. */
+function writePredictions(csv: string, n: number, output: string | undefined, io: Io): number {
   if (output === undefined) {
     io.stdout.write(csv);
     return 0;
   }
   const w = writeFileAtomic(output, csv);
-  if (!w.ok) return error(w.error);
-  io.stderr.write(`wrote ${table.n} prediction(s) to ${output}\n`);
+  if (!w.ok) return (io.stderr.write(`error: ${w.error}\n`), 1);
+  io.stderr.write(`wrote ${n} prediction(s) to ${output}\n`);
   return 0;
+}
+
+/**
+ * An imported model whose spec does not train it yet: each row of the input holds the model input's
+ * values in order (a first row with text names the columns), and the output is the model's own.
+ */
+async function predictRaw(model: RuntimeModel, input: string, output: string | undefined, skip: number, io: Io): Promise<number> {
+  const error = (msg: string): number => (io.stderr.write(`error: ${msg}\n`), 1);
+  if (model.inputs.length !== 1) return error(`model \`${model.name}\` has ${model.inputs.length} inputs; predict reads one CSV: add a data block and a train block to the spec`);
+  const inT = model.tensors[model.inputs[0]];
+  const read = async (header: boolean) => readTable(resolvePath(input), input, { format: "csv", header, skip });
+  let r = await read(false);
+  if (!("table" in r)) return error(readProblemText(r.problems));
+  let t = r.table;
+  const firstRowText = t.n > 0 && Array.from({ length: t.width }, (_, c) => t.text.has(c)).some(Boolean);
+  if (firstRowText) {
+    r = await read(true);
+    if (!("table" in r)) return error(readProblemText(r.problems));
+    t = r.table;
+    io.stderr.write(`note: the first row of ${input} names the columns: read as a header row\n`);
+  }
+  if (t.n === 0) return error(`${input} has no rows to predict`);
+  const size = inT.size;
+  const shape = `[${inT.shape.join(", ")}]`;
+  if (t.width !== size)
+    return error(`${input} has ${t.width} column${t.width === 1 ? "" : "s"}, but model \`${model.name}\` takes ${size} values per row (its input \`${inT.name}\` is ${shape}, read in row-major order); without a data block in the spec the columns are the input's values in order`);
+  const problems: string[] = [];
+  for (let i = 0; i < t.n * t.width && problems.length < CELL_LIMIT; i++) {
+    if (t.values[i] === t.values[i]) continue;
+    const where = cellWhere(t, Math.floor(i / t.width), i % t.width, t.names ?? []);
+    problems.push(`${where}: ${t.text.has(i) ? `\`${t.text.get(i)}\` is not a number` : "the value is missing"}`);
+  }
+  if (problems.length) return error(`${problems.join("; ")}; an imported model reads numbers only: add a data block to the spec to encode text columns`);
+  const x = Float32Array.from(t.values.subarray(0, t.n * t.width));
+  const out = predict(model, x, t.n);
+  const width = model.tensors[model.outputs[0]].size;
+  const name = model.tensors[model.outputs[0]].name;
+  const head = Array.from({ length: width }, (_, k) => (width === 1 ? name : `${name}_${k}`));
+  const rows = [head.map(csvField).join(",")];
+  for (let i = 0; i < t.n; i++) rows.push(Array.from(out.subarray(i * width, (i + 1) * width), (v) => num(v, 7)).join(","));
+  return writePredictions(rows.join("\n") + "\n", t.n, output, io);
 }
 
 /** Whether the table's first row is every feature's name (or the data block's `columns`), all text. */

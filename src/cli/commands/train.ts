@@ -23,7 +23,7 @@ import { crossValidate, type CrossValidation } from "../../runtime/crossval.ts";
 import { applyWeights, type SavedModel } from "../../saved/load.ts";
 import { taskOf, type MetricReport } from "../../kinds/metrics/kernel.ts";
 import { RuntimeModel } from "../../runtime/model.ts";
-import { runName, saveModel, tfjsCannotLoad } from "../../saved/save.ts";
+import { isImported, runName, saveModel, tfjsCannotLoad } from "../../saved/save.ts";
 import { sha256 } from "../../node/hash.ts";
 import { checkTrainable, evaluate, train, trainConfig, type EpochRecord, type TrainConfig, type TrainResult } from "../../runtime/train.ts";
 import { joinNegativeValues, openSpec, readSavedModel, recoverFolder, reportDiagnostics, withSavedStats, writeFolderAtomic, type Io } from "../saved.ts";
@@ -241,9 +241,13 @@ async function prepare(s: Session, t: CheckedTrain, checked: CheckedModel, cfg: 
   if (from) {
     const applied = applyWeights(lowered.model, from, s.args.from!, s.args.path);
     if (!applied.ok) return { errors: [applied.error] };
-    const splits = await Promise.all((["train", "val", "test"] as const).map((split) => withSavedStats(t.data!, specPath, data, split, from.meta.preprocess)));
-    for (const r of splits) if (!r.ok) return { errors: [r.error] };
-    [data.train, data.val, data.test] = splits.map((r) => (r.ok ? r.value : data.train));
+    // an imported model has no preprocessing of its own: the data block's, fitted now, is used
+    const stats = isImported(from.meta) ? undefined : from.meta.preprocess;
+    if (stats) {
+      const splits = await Promise.all((["train", "val", "test"] as const).map((split) => withSavedStats(t.data!, specPath, data, split, stats)));
+      for (const r of splits) if (!r.ok) return { errors: [r.error] };
+      [data.train, data.val, data.test] = splits.map((r) => (r.ok ? r.value : data.train));
+    }
     const frozen = checked.layers.filter((l) => l.spec.options.full.trainable === false).map((l) => `\`${l.spec.name}\``);
     s.say(`fine-tuning the model saved in ${s.args.from}: its weights and preprocessing${frozen.length ? `; frozen: ${frozen.join(", ")}` : ""}\n`);
   }
@@ -316,7 +320,7 @@ interface Run {
 function saveRun(s: Session, r: Run): boolean {
   const { io, args, file } = s;
   const where = `${args.path}: train ${r.i + 1} (${r.checked.spec.name})`;
-  const stats = s.from?.meta.preprocess ?? r.data.stats;
+  const stats = (s.from && !isImported(s.from.meta) ? s.from.meta.preprocess : undefined) ?? r.data.stats;
   const files: Record<string, string | Uint8Array> = {};
   try {
     Object.assign(

@@ -38,6 +38,26 @@ export interface TfjsLayer {
   unsupported?: string;
 }
 
+/** A Keras layer config being read back into nnspec options (`nnspec import`). */
+export interface KerasReader {
+  /** The layer's `config`, keys in snake_case as model.json and `model.to_json()` write them. */
+  config: Record<string, Json>;
+  /** The value at `key` has no nnspec form: the import stops, naming the key and this reason. */
+  refuse(key: string, why: string): void;
+  /** The value at `key` is not carried over, and the imported model computes the same anyway. */
+  warn(key: string, why: string): void;
+  /** A reader of the layer a wrapper holds (`Bidirectional`'s `layer`): its class and config. */
+  wrapped(key: string): { className: string; reader: KerasReader } | undefined;
+}
+
+/** How a kind reads a Keras layer back: the classes it claims and its options from their config. */
+export interface KerasImport {
+  classes: readonly string[];
+  /** The options, or undefined when this config belongs to another kind of the same class (an
+   * `Activation` of another function). Options left out take their defaults. */
+  options(r: KerasReader): Record<string, Json> | undefined;
+}
+
 /**
  * Everything nnspec knows about one layer kind, in one folder: argument schema, shape rule,
  * parameter count, FLOPs, its TensorFlow.js counterpart and the interpreter's kernel.
@@ -101,6 +121,8 @@ export interface LayerKind {
    * Throws an Error naming the problem when PyTorch cannot express the layer. `masked`: its input
    * carries a padding mask, which `call` then receives. */
   torch(opts: Record<string, Json>, inputs: number[][], output: number[], layer: string, masked?: boolean): TorchLayer;
+  /** Reading the kind back from Keras JSON (`nnspec import`), the inverse of `tfjs`. */
+  keras?: KerasImport;
   /** The interpreter's kernel. */
   kernel: KernelFactory;
 }

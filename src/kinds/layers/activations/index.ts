@@ -1,5 +1,6 @@
 import { numberOption, type PropertySchema } from "../../../core/options.ts";
 import { DEFAULT_ALPHA } from "./alpha.ts";
+import { defined, kerasAxes, kerasSlope } from "../keras.ts";
 import { ACTIVATION_KERNELS } from "./kernel.ts";
 import { elementwiseFlops, identityShape, noParams, tfjsElu, torchActivation, trainable } from "../common.ts";
 import type { LayerKind, ShapeContext, TfjsLayer } from "../types.ts";
@@ -14,6 +15,7 @@ const act = (
   positional: string[] = [],
   shape: LayerKind["shape"] = identityShape,
   facts: Pick<LayerKind, "identity" | "saturates" | "mask"> = {},
+  keras: LayerKind["keras"] = { classes: ["Activation"], options: (r) => (r.config.activation === name ? {} : undefined) },
 ): LayerKind => ({
   name,
   role: "activation",
@@ -27,6 +29,7 @@ const act = (
   params: noParams,
   flops: elementwiseFlops,
   tfjs,
+  keras,
   // the layer as the same activation a weighted layer would apply, its options as a call's
   torch: (opts) => ({ layout: "any", call: ([x], _self, layout) => torchActivation({ call: name, args: typeof opts.alpha === "number" ? [opts.alpha] : [], options: {} } as unknown as Json, x, layout) }),
 });
@@ -42,6 +45,9 @@ export const leaky_relu = act(
   (o) => ({ factory: "leakyReLU", config: { alpha: numberOption(o, "alpha") } }),
   { alpha: { description: "a non-negative number", type: "number", minimum: 0, default: DEFAULT_ALPHA.leaky_relu } },
   ["alpha"],
+  identityShape,
+  {},
+  { classes: ["LeakyReLU"], options: (r) => ({ alpha: kerasSlope(r) }) },
 );
 export const elu = act(
   "elu",
@@ -49,6 +55,9 @@ export const elu = act(
   (o) => tfjsElu(numberOption(o, "alpha")),
   { alpha: { description: "a positive number", type: "number", exclusiveMinimum: 0, default: DEFAULT_ALPHA.elu } },
   ["alpha"],
+  identityShape,
+  {},
+  { classes: ["ELU"], options: (r) => defined({ alpha: typeof r.config.alpha === "number" ? r.config.alpha : undefined }) },
 );
 export const gelu = act("gelu", "Gaussian error linear unit: x·Φ(x), with the exact normal CDF Φ (erf), not the tanh approximation; TensorFlow.js 4.22's `gelu` activation is the same.", activation("gelu"), {}, [], identityShape, keeps);
 export const sigmoid = act("sigmoid", "Logistic sigmoid 1/(1 + e⁻ˣ): squashes to (0, 1). Use on a binary or multi-label output.", activation("sigmoid"), {}, [], identityShape, { saturates: true, ...keeps });
@@ -71,5 +80,8 @@ export const softmax = act(
   { axis: { description: "an axis index (only the last axis, -1, is supported)", type: "integer", default: -1 } },
   [],
   softmaxShape,
+  {},
+  // a Keras 3 softmax writes its axis as a list
+  { classes: ["Softmax"], options: (r) => defined({ axis: kerasAxes(r.config.axis) }) },
 );
 export const linear = act("linear", "The identity: no activation.", activation("linear"), {}, [], identityShape, { identity: true, ...keeps });

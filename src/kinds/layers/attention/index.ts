@@ -1,6 +1,7 @@
 import { Dim, shapeText } from "../../../core/dims.ts";
 import { bool, initializer, positiveInt, regularizer, tfjsInit, tfjsRegularizer, tfjsTrainable, trainable } from "../common.ts";
 import { pyLiteral } from "../../torch.ts";
+import { defined, kerasInit, kerasRegularizer } from "../keras.ts";
 import { attentionKernel, headWidths } from "./kernel.ts";
 import type { LayerKind } from "../types.ts";
 
@@ -89,6 +90,23 @@ export const multi_head_attention: LayerKind = {
         ...tfjsTrainable(opts),
       },
     };
+  },
+  // Keras's own layer writes `num_heads`, `key_dim`, `value_dim` and `output_shape` too; `causal` is nnspec's
+  keras: {
+    classes: ["MultiHeadAttention"],
+    options: (r) =>
+      defined({
+        heads: r.config.num_heads,
+        key_dim: r.config.key_dim,
+        value_dim: r.config.value_dim ?? undefined,
+        output_dim: r.config.output_dim ?? (typeof r.config.output_shape === "number" ? r.config.output_shape : undefined),
+        dropout: r.config.dropout ?? undefined,
+        causal: r.config.causal ?? undefined,
+        use_bias: r.config.use_bias ?? undefined,
+        kernel_init: kerasInit(r, "kernel_initializer"),
+        bias_init: kerasInit(r, "bias_initializer"),
+        ...kerasRegularizer(r, "kernel_regularizer"),
+      }),
   },
   torch(opts, ins, out, layer) {
     const [q, v = q, k = v] = ins;

@@ -2,6 +2,7 @@ import type { KernelFactory } from "../../../core/kernel.ts";
 import { conv1dKernel, conv2dKernel } from "./kernel.ts";
 import { Dim, elements } from "../../../core/dims.ts";
 import { ACTIVATIONS, checkPositive, lastAxis, needRank, padding, perAxis, positiveInt, samePads, tfjsWeighted, torchActivation, torchPadArg, weightedOptions, weightParams, window, windowOut, withActivation } from "../common.ts";
+import { defined, kerasAxes, kerasWeighted } from "../keras.ts";
 import { pyLiteral } from "../../torch.ts";
 import type { LayerKind } from "../types.ts";
 
@@ -56,6 +57,14 @@ const conv = (name: string, axes: number, doc: string, kernel: KernelFactory): L
   flops([s], out, opts) {
     const k = perAxis(opts.kernel, axes, 1).reduce((a, b) => a * b, 1);
     return elements(out).mul(lastAxis(s)).mul(2 * k);
+  },
+  keras: {
+    classes: [axes === 1 ? "Conv1D" : "Conv2D"],
+    options: (r) => ({
+      filters: r.config.filters,
+      ...defined({ kernel: kerasAxes(r.config.kernel_size), stride: kerasAxes(r.config.strides), padding: r.config.padding, dilation: kerasAxes(r.config.dilation_rate) }),
+      ...kerasWeighted(r),
+    }),
   },
   tfjs(opts) {
     const k = perAxis(opts.kernel, axes, 1);

@@ -1,5 +1,6 @@
 import { Dim, shapeText } from "../../../core/dims.ts";
 import { ACTIVATIONS, lastAxis, tfjsActivation, positiveInt, tfjsWeighted, torchActivation, weightedOptions, weightParams, withActivation } from "../common.ts";
+import { kerasWeighted } from "../keras.ts";
 import { pyLiteral } from "../../torch.ts";
 import { denseKernel } from "./kernel.ts";
 import type { LayerKind } from "../types.ts";
@@ -27,5 +28,6 @@ export const dense: LayerKind = {
     call: ([x], self) => torchActivation(opts.activation, `${self}(${x})`, "last"),
     weights: { kernel: { attr: "weight", convert: "transpose" }, bias: { attr: "bias", convert: "same" } },
   }),
+  keras: { classes: ["Dense"], options: (r) => ({ units: r.config.units, ...kerasWeighted(r) }) },
   kernel: denseKernel,
 };

@@ -21,6 +21,7 @@ export const dropout: LayerKind = {
   params: noParams,
   flops: elementwiseFlops,
   tfjs: (opts) => ({ factory: "dropout", config: { rate: opts.rate, ...(typeof opts.seed === "number" ? { seed: opts.seed } : {}) } }),
+  keras: { classes: ["Dropout"], options: (r) => ({ rate: r.config.rate, ...(typeof r.config.seed === "number" ? { seed: r.config.seed } : {}) }) },
   // the interpreter's masks, drawn from the layer's own stream (nt.Dropout)
   torch: (opts, _i, _o, layer) => ({
     module: `nt.Dropout(${pyLiteral(opts.rate)}, ${pyLiteral(layer)}${typeof opts.seed === "number" ? `, seed=${opts.seed}` : ""})`,

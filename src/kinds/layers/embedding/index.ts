@@ -1,5 +1,6 @@
 import { Dim } from "../../../core/dims.ts";
 import { initializer, positiveInt, regularizer, tfjsInit, tfjsRegularizer, tfjsTrainable, trainable } from "../common.ts";
+import { defined, kerasInit, kerasRegularizer } from "../keras.ts";
 import { embeddingKernel } from "./kernel.ts";
 import type { LayerKind } from "../types.ts";
 
@@ -34,6 +35,10 @@ export const embedding: LayerKind = {
       factory: "embedding",
       config: { inputDim: opts.vocab, outputDim: opts.dim, ...(opts.mask_zero === true ? { maskZero: true } : {}), embeddingsInitializer: tfjsInit(opts.init, "random_uniform"), ...(reg ? { embeddingsRegularizer: reg } : {}), ...tfjsTrainable(opts) },
     };
+  },
+  keras: {
+    classes: ["Embedding"],
+    options: (r) => ({ vocab: r.config.input_dim, dim: r.config.output_dim, ...defined({ mask_zero: r.config.mask_zero ?? undefined, init: kerasInit(r, "embeddings_initializer") }), ...kerasRegularizer(r, "embeddings_regularizer") }),
   },
   torch: (opts) => ({ module: `nn.Embedding(${opts.vocab}, ${opts.dim})`, layout: "last", call: ([x], self) => `${self}(${x}.long())`, weights: { embeddings: { attr: "weight", convert: "same" } } }),
   kernel: embeddingKernel,

@@ -1,6 +1,7 @@
 import { addKernel, concatKernel } from "./kernel.ts";
 import { Dim, elements, shapeText, type Shape } from "../../../core/dims.ts";
 import { noParams, trainable } from "../common.ts";
+import { defined } from "../keras.ts";
 import type { LayerKind } from "../types.ts";
 
 const inputsProp = { description: "two or more tensor names", type: "array", minItems: 2, items: { type: "string" } };
@@ -25,6 +26,7 @@ export const add: LayerKind = {
   params: noParams,
   flops: (inputs, out) => elements(out).mul(inputs.length - 1),
   tfjs: () => ({ factory: "add", config: {} }),
+  keras: { classes: ["Add"], options: () => ({}) },
   torch: () => ({ layout: "any", call: (xs) => xs.join(" + ") }),
 };
 
@@ -69,5 +71,7 @@ export const concat: LayerKind = {
     const rank = inputs[0]?.length ?? 0;
     return { factory: "concatenate", config: { axis: axis < 0 && rank > 0 ? rank + 1 + axis : axis } };
   },
+  // the axis counts the batch as 0 in both
+  keras: { classes: ["Concatenate"], options: (r) => defined({ axis: typeof r.config.axis === "number" ? r.config.axis : undefined }) },
   torch: (opts) => ({ layout: "last", call: (xs) => `torch.cat([${xs.join(", ")}], dim=${typeof opts.axis === "number" ? opts.axis : -1})` }),
 };

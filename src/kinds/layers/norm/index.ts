@@ -3,12 +3,16 @@ import { batchnormKernel, layernormKernel } from "./kernel.ts";
 import { booleanOption, numberOption } from "../../../core/options.ts";
 import { shapeText } from "../../../core/dims.ts";
 import { bool, elementwiseFlops, lastAxis, tfjsTrainable, trainable } from "../common.ts";
-import type { LayerKind, ShapeContext } from "../types.ts";
+import type { KerasReader, LayerKind, ShapeContext } from "../types.ts";
+import { defined } from "../keras.ts";
 
 const eps = { description: "a small positive number", type: "number", exclusiveMinimum: 0 };
 const needAxis = (layer: string) => (ctx: ShapeContext) =>
   ctx.inputs[0].length ? ctx.inputs[0] : ctx.error("rankMismatch", { layer, expected: "an input with at least one axis", got: shapeText(ctx.inputs[0]) });
 const affine = (opts: Record<string, unknown>) => (opts.center === false ? 0 : 1) + (opts.scale === false ? 0 : 1);
+
+/** A normalization's options, read under the same names; `axis` (-1, the only one) is compared by the importer. */
+const normOptions = (r: KerasReader, keys: string[]) => defined(Object.fromEntries(keys.map((k) => [k, r.config[k] ?? undefined])));
 
 export const batchnorm: LayerKind = {
   role: "norm",
@@ -36,6 +40,7 @@ export const batchnorm: LayerKind = {
     return c === undefined ? undefined : { trainable: affine(opts) * c, nonTrainable: 2 * c };
   },
   flops: elementwiseFlops,
+  keras: { classes: ["BatchNormalization"], options: (r) => normOptions(r, ["momentum", "epsilon", "center", "scale"]) },
   tfjs: (opts) => ({
     factory: "batchNormalization",
     config: { axis: -1, momentum: numberOption(opts, "momentum"), epsilon: numberOption(opts, "epsilon"), center: booleanOption(opts, "center"), scale: booleanOption(opts, "scale"), ...tfjsTrainable(opts) },
@@ -68,6 +73,7 @@ export const layernorm: LayerKind = {
     return c === undefined ? undefined : { trainable: affine(opts) * c, nonTrainable: 0 };
   },
   flops: elementwiseFlops,
+  keras: { classes: ["LayerNormalization"], options: (r) => normOptions(r, ["epsilon", "center", "scale"]) },
   tfjs: (opts) => ({ factory: "layerNormalization", config: { axis: -1, epsilon: numberOption(opts, "epsilon"), center: booleanOption(opts, "center"), scale: booleanOption(opts, "scale"), ...tfjsTrainable(opts) } }),
   torch: (opts, [s]) => ({
     module: `nt.LayerNorm(${s[s.length - 1]}, eps=${pyLiteral(opts.epsilon)}, center=${pyLiteral(opts.center)}, scale=${pyLiteral(opts.scale)})`,

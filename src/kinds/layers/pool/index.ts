@@ -2,6 +2,7 @@ import type { KernelFactory } from "../../../core/kernel.ts";
 import { avgpool1dKernel, avgpool2dKernel, globalAvgpoolKernel, globalMaxpoolKernel, maxpool1dKernel, maxpool2dKernel } from "./kernel.ts";
 import { Dim, elements } from "../../../core/dims.ts";
 import { checkPositive, lastAxis, needRank, noParams, padding, perAxis, samePads, trainable, window, windowOut } from "../common.ts";
+import { defined, kerasAxes, kerasClass } from "../keras.ts";
 import { pyLiteral } from "../../torch.ts";
 import type { LayerKind } from "../types.ts";
 
@@ -33,6 +34,15 @@ const pool = (name: string, axes: number, tf: string, doc: string, kernel: Kerne
   },
   params: noParams,
   flops: (_i, out, opts) => elements(out).mul(perAxis(opts.pool, axes, 2).reduce((a, b) => a * b, 1)),
+  keras: {
+    classes: [kerasClass(tf)],
+    options(r) {
+      const pool = kerasAxes(r.config.pool_size);
+      const stride = kerasAxes(r.config.strides ?? r.config.pool_size);
+      // the stride defaults to the window
+      return defined({ pool, stride: JSON.stringify(stride) === JSON.stringify(pool) ? undefined : stride, padding: r.config.padding });
+    },
+  },
   tfjs(opts) {
     const p = perAxis(opts.pool, axes, 2);
     const st = opts.stride === undefined ? p : perAxis(opts.stride, axes, 1);
@@ -61,6 +71,7 @@ const globalPool = (name: string, axes: number, tf: string, doc: string, kernel:
   },
   params: noParams,
   flops: ([s]) => elements(s),
+  keras: { classes: [kerasClass(tf)], options: () => ({}) },
   tfjs: () => ({ factory: tf, config: {} }),
   torch: () => {
     const fn = name.includes("max") ? "amax" : "mean";

@@ -1,6 +1,7 @@
 import { shapeText } from "../../../core/dims.ts";
 import { elementwiseFlops, initializer, identityShape, tfjsInit, tfjsTrainable, trainable } from "../common.ts";
 import { pyLiteral } from "../../torch.ts";
+import { defined, kerasInit } from "../keras.ts";
 import { positionKernel } from "./kernel.ts";
 import type { LayerKind } from "../types.ts";
 
@@ -37,6 +38,10 @@ export const positional_embedding: LayerKind = {
     custom: true,
     config: { mode: opts.mode, maxWavelength: opts.max_wavelength, ...(opts.mode === "learned" ? { embeddingsInitializer: tfjsInit(opts.init, "glorot_uniform") } : {}), ...tfjsTrainable(opts) },
   }),
+  keras: {
+    classes: ["PositionalEmbedding"],
+    options: (r) => defined({ mode: r.config.mode ?? undefined, max_wavelength: r.config.max_wavelength ?? undefined, init: kerasInit(r, "embeddings_initializer") }),
+  },
   torch: (opts, [s]) => ({
     module: `nt.PositionalEmbedding(${s[0]}, ${s[1]}, ${pyLiteral(opts.mode)}, ${pyLiteral(opts.max_wavelength)})`,
     layout: "last",

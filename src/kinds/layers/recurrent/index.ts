@@ -4,9 +4,14 @@ import { bool, initializer, positiveInt, regularizer, tfjsInit, tfjsRegularizer,
 import { pyLiteral, type TorchConvert } from "../../torch.ts";
 import { gatesOf, mergeOf, RECURRENT_ACTIVATIONS, recurrentKernel, type Cell } from "./kernel.ts";
 import type { LayerKind } from "../types.ts";
+import type { Json } from "../../../core/json.ts";
+import { defined, kerasClass, kerasInit, kerasRegularizer } from "../keras.ts";
 
 const rate = (what: string): PropertySchema => ({ description: `a fraction in [0, 1) ${what}`, type: "number", minimum: 0, exclusiveMaximum: 1, default: 0 });
 const activation = (dflt: string): PropertySchema => ({ description: `an activation (${RECURRENT_ACTIVATIONS.join(", ")})`, enum: [...RECURRENT_ACTIVATIONS], default: dflt });
+
+/** The tf.layers factory of each cell. */
+const factoryOf = (cell: Cell): string => (cell === "simple_rnn" ? "simpleRNN" : cell);
 
 /** TensorFlow.js's names of the activations. */
 const TFJS_ACTIVATION: Record<string, string> = { tanh: "tanh", sigmoid: "sigmoid", hard_sigmoid: "hardSigmoid", relu: "relu", linear: "linear" };
@@ -128,6 +133,43 @@ function kind(cell: Cell): LayerKind {
       // per step: the input and recurrent products (2 per multiply-add), in each direction
       return s[0].mul(s[1].mul(2 * gates * u).add(2 * gates * u * u)).mul(twice(opts) ? 2 : 1);
     },
+    keras: {
+      classes: [kerasClass(factoryOf(cell)), "Bidirectional"],
+      options(r) {
+        const inner = r.config.layer === undefined ? { className: kerasClass(factoryOf(cell)), reader: r } : r.wrapped("layer");
+        if (inner?.className !== kerasClass(factoryOf(cell))) return undefined;
+        const c = inner.reader;
+        const act = (key: string): Json | undefined => {
+          const v = c.config[key];
+          if (v === undefined || v === null) return undefined;
+          const name = typeof v === "string" ? v.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase() : undefined;
+          if (name && (RECURRENT_ACTIVATIONS as readonly string[]).includes(name)) return name;
+          c.refuse(key, `a recurrent layer's activation ${JSON.stringify(v)} has no nnspec form (nnspec has ${RECURRENT_ACTIVATIONS.join(", ")})`);
+          return undefined;
+        };
+        const flag = (key: string): boolean | undefined => (typeof c.config[key] === "boolean" ? (c.config[key] as boolean) : undefined);
+        const rate = (key: string): number | undefined => (typeof c.config[key] === "number" ? (c.config[key] as number) : undefined);
+        return defined({
+          units: c.config.units,
+          activation: act("activation"),
+          ...(cell === "simple_rnn" ? {} : { recurrent_activation: act("recurrent_activation") }),
+          use_bias: flag("use_bias"),
+          kernel_init: kerasInit(c, "kernel_initializer"),
+          recurrent_init: kerasInit(c, "recurrent_initializer"),
+          bias_init: kerasInit(c, "bias_initializer"),
+          // tfjs writes null for its default, which initializes the forget bias to 0 like any other
+          ...(cell === "lstm" ? { unit_forget_bias: c.config.unit_forget_bias === undefined ? undefined : c.config.unit_forget_bias === true } : {}),
+          ...(cell === "gru" ? { reset_after: flag("reset_after") } : {}),
+          return_sequences: flag("return_sequences"),
+          return_state: flag("return_state"),
+          go_backwards: flag("go_backwards"),
+          dropout: rate("dropout"),
+          recurrent_dropout: rate("recurrent_dropout"),
+          ...kerasRegularizer(c, "kernel_regularizer"),
+          bidirectional: r.config.layer === undefined ? undefined : (r.config.merge_mode ?? "concat"),
+        });
+      },
+    },
     tfjs(opts) {
       const reg = tfjsRegularizer(opts);
       const config: Record<string, unknown> = {
@@ -148,7 +190,7 @@ function kind(cell: Cell): LayerKind {
         ...(reg ? { kernelRegularizer: reg } : {}),
         ...tfjsTrainable(opts),
       };
-      const factory = cell === "simple_rnn" ? "simpleRNN" : cell;
+      const factory = factoryOf(cell);
       const unsupported =
         cell === "gru" && opts.reset_after === true ? "a gru with `reset_after: true` cannot be built in TensorFlow.js 4.22, whose GRU has the reset gate before the recurrent product only (`reset_after: false`)" : undefined;
       const layer = { factory, config, ...(unsupported ? { unsupported } : {}) };

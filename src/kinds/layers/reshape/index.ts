@@ -50,6 +50,7 @@ export const reshape: LayerKind = {
   },
   params: noParams,
   flops: () => Dim.of(0),
+  keras: { classes: ["Reshape"], options: (r) => ({ shape: r.config.target_shape }) },
   tfjs(opts, [input]) {
     // A symbolic target dimension (`n`) has no value in TensorFlow.js: it becomes the one inferred -1.
     const targetShape = (opts.shape as (number | string)[]).map((d) => (typeof d === "number" ? d : -1));
