@@ -12,6 +12,7 @@ import { command as check } from "./commands/check.ts";
 import { command as evaluate } from "./commands/eval.ts";
 import { command as explain } from "./commands/explain.ts";
 import { command as fmt } from "./commands/fmt.ts";
+import { command as exportModel } from "./commands/export.ts";
 import { command as graph } from "./commands/graph.ts";
 import { command as importModel } from "./commands/import.ts";
 import { command as layers } from "./commands/layers.ts";
@@ -25,7 +26,7 @@ export type { Io } from "./common.ts";
 
 const help: Command = { name: "help", summary: "show this help", usage: "nnspec help [COMMAND]", run: () => 0 };
 /** In the order `nnspec help` lists them. */
-const COMMANDS: ReadonlyMap<string, Command> = new Map([check, fmt, explain, layers, train, evaluate, predict, summary, graph, build, importModel, lsp, playground, help].map((c) => [c.name, c]));
+const COMMANDS: ReadonlyMap<string, Command> = new Map([check, fmt, explain, layers, train, evaluate, predict, summary, graph, build, importModel, exportModel, lsp, playground, help].map((c) => [c.name, c]));
 
 function helpText(): string {
   const width = Math.max(...[...COMMANDS.keys()].map((c) => c.length));

@@ -178,6 +178,8 @@ export function readSavedModel(dir: string): Result<SavedModel> {
 
 export interface SavedTarget {
   checked: CheckedModel;
+  /** The spec as analysed. */
+  file: CheckedFile;
   data: DataSpec;
   model: RuntimeModel;
   /** What the model was trained with; for an imported model, what the spec's train block gives it. */
@@ -189,6 +191,8 @@ export interface SavedTarget {
 /** An imported model in a spec that does not train it yet: predictions read its inputs' values as they are. */
 export interface RawTarget {
   checked: CheckedModel;
+  /** The spec as analysed. */
+  file: CheckedFile;
   model: RuntimeModel;
   raw: true;
   note?: string;
@@ -215,10 +219,10 @@ export async function loadTarget(file: CheckedFile, saved: SavedModel, dir: stri
   if (!imported) {
     const data = file.checked.data.get(meta.data) ?? file.checked.trains.find((t) => t.model?.name === meta.model)?.data;
     if (!data) return fail(`${file.path} has no data block \`${meta.data}\`, the data the model in ${dir} was trained on; give the spec it was trained from${from}`);
-    return { ok: true, value: { checked, data, model, meta, ...(note ? { note } : {}) } };
+    return { ok: true, value: { checked, file, data, model, meta, ...(note ? { note } : {}) } };
   }
   const i = file.checked.trains.findIndex((t) => t.model?.name === meta.model && t.data && t.config);
-  if (i < 0) return { ok: true, value: { checked, model, raw: true, ...(note ? { note } : {}) } };
+  if (i < 0) return { ok: true, value: { checked, file, model, raw: true, ...(note ? { note } : {}) } };
   const t = file.checked.trains[i];
   const loaded = await loadData(t.data!, resolvePath(file.path), { read: readTableCached });
   if (!loaded.data) {
@@ -238,7 +242,24 @@ export async function loadTarget(file: CheckedFile, saved: SavedModel, dir: stri
     ...(d.classNames ? { classNames: d.classNames } : {}),
     preprocess: d.stats,
   };
-  return { ok: true, value: { checked, data: t.data!, model, meta: full, ...(note ? { note } : {}) } };
+  return { ok: true, value: { checked, file, data: t.data!, model, meta: full, ...(note ? { note } : {}) } };
+}
+
+/**
+ * The saved model in `dir` for the spec at `path`, as eval, predict and export open it: a repaired
+ * interrupted save, the files read and checked, the spec analysed, the weights loaded. Undefined
+ * after writing why not to stderr; a note (the spec has changed) goes there too.
+ */
+export async function openTarget(path: string, dir: string, io: Io): Promise<(SavedTarget | RawTarget) | undefined> {
+  recoverFolder(dir, io);
+  const saved = readSavedModel(dir);
+  if (!saved.ok) return void io.stderr.write(`error: ${saved.error}\n`);
+  const file = openSpec(path, io);
+  if (!file) return undefined;
+  const target = await loadTarget(file, saved.value, dir);
+  if (!target.ok) return void io.stderr.write(`error: ${target.error}\n`);
+  if (target.value.note) io.stderr.write(`note: ${target.value.note}\n`);
+  return target.value;
 }
 
 // ── data with the saved preprocessing ──

@@ -120,14 +120,14 @@ export function sortCategories(cats: Iterable<string>): string[] {
   return all.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-interface Affine {
+export interface Affine {
   a: Float64Array;
   b: Float64Array;
   fill: Float64Array;
 }
 
-/** The per-feature affine maps of the numeric features (categorical entries are unused). */
-function affine(stats: FittedStats): Affine {
+/** The per-feature affine maps of the numeric features (categorical entries are unused); NaN `fill`: none. */
+export function affine(stats: FittedStats): Affine {
   const k = stats.features.length;
   const a = new Float64Array(k);
   const b = new Float64Array(k);

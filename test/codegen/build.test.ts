@@ -80,7 +80,7 @@ describe("nnspec build", () => {
 
   it("wants a target", async () => {
     expect((await run("build", "specs/iris.nnspec")).code).toBe(2);
-    expect((await run("build", "specs/iris.nnspec", "--target", "onnx")).err).toContain("unknown target `onnx`");
+    expect((await run("build", "specs/iris.nnspec", "--target", "tflite")).err).toContain("unknown target `tflite`; the targets are tfjs, pytorch and onnx");
     expect((await run("build", "--target", "tfjs")).code).toBe(2);
   });
 });

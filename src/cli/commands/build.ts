@@ -7,8 +7,8 @@ import { args, UsageError, useColor, type Command, type Io } from "../common.ts"
 
 export const command: Command = {
   name: "build",
-  summary: "generate code: TensorFlow.js (one module per spec in OUT/<spec>/, default generated/) or PyTorch (a package per spec, default generated/pytorch/)",
-  usage: "nnspec build FILE... --target tfjs|pytorch [--out|-o DIR] [--code-only] [--color|--no-color]",
+  summary: "generate code: TensorFlow.js (one module per spec in OUT/<spec>/, default generated/), PyTorch (a package per spec, default generated/pytorch/) or ONNX (each model untrained, default generated/onnx/)",
+  usage: "nnspec build FILE... --target tfjs|pytorch|onnx [--out|-o DIR] [--code-only] [--color|--no-color]",
   run: build,
 };
 
@@ -18,14 +18,19 @@ export const command: Command = {
  */
 async function build(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = args(argv, { target: { type: "string" }, out: { type: "string", short: "o" }, "code-only": { type: "boolean" }, color: { type: "boolean" }, "no-color": { type: "boolean" } });
-  if (values.target !== "tfjs" && values.target !== "pytorch")
-    throw new UsageError(values.target === undefined ? "give the target: --target tfjs or --target pytorch" : `unknown target \`${values.target}\`; the targets are tfjs and pytorch`);
+  if (values.target !== "tfjs" && values.target !== "pytorch" && values.target !== "onnx")
+    throw new UsageError(values.target === undefined ? "give the target: --target tfjs, pytorch or onnx" : `unknown target \`${values.target}\`; the targets are tfjs, pytorch and onnx`);
   if (positionals.length === 0) throw new UsageError("no files given");
   const { writeBuilt } = await import("../../codegen/build.ts");
   const outRoot = typeof values.out === "string" ? values.out : undefined;
   const codeOnly = values["code-only"] === true;
   if (codeOnly && values.target !== "pytorch") throw new UsageError("--code-only belongs to --target pytorch (a TensorFlow.js build is code only)");
-  const r = values.target === "tfjs" ? await (await import("../../codegen/tfjs/build.ts")).buildSpecs(positionals, { outRoot }) : await (await import("../../codegen/pytorch/build.ts")).buildPytorch(positionals, { outRoot, codeOnly });
+  const r =
+    values.target === "tfjs"
+      ? await (await import("../../codegen/tfjs/build.ts")).buildSpecs(positionals, { outRoot })
+      : values.target === "onnx"
+        ? await (await import("../../codegen/onnx/build.ts")).buildOnnx(positionals, { outRoot })
+        : await (await import("../../codegen/pytorch/build.ts")).buildPytorch(positionals, { outRoot, codeOnly });
   const color = useColor(io, values);
   const sources = new Map<string, LineMap>(r.checked.map((f) => [f.path, f.lines]));
   const errors = r.diagnostics.filter((d) => d.severity === "error");
@@ -42,7 +47,7 @@ async function build(argv: string[], io: Io): Promise<number> {
     return 1;
   }
   for (const f of r.files) io.stderr.write(`wrote ${relativePath(process.cwd(), f.path)}\n`);
-  if (values.target === "pytorch") return 0;
+  if (values.target !== "tfjs") return 0;
   // Node finds packages in node_modules folders above the importing file: say so when the modules
   // were written where @tensorflow/tfjs cannot be found, before running them fails with less to go on.
   const lost = r.files.find((f) => {

@@ -12,7 +12,7 @@ import { readTableCached } from "../../node/host.ts";
 import { join, resolve as resolvePath } from "node:path";
 import { loadData } from "../../data/index.ts";
 import { evaluate } from "../../runtime/train.ts";
-import { loadTarget, openSpec, readSavedModel, recoverFolder, reportDiagnostics, withSavedStats, writeFileAtomic, type Io } from "../saved.ts";
+import { openTarget, reportDiagnostics, withSavedStats, writeFileAtomic, type Io } from "../saved.ts";
 import { reportText } from "../../runtime/report.ts";
 
 export const EVAL_USAGE = "nnspec eval FILE --model DIR [--split test|val|train] [--json] [--out|-o DIR]";
@@ -35,17 +35,10 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
   const path = positionals[0];
   const dir = values.model;
 
-  recoverFolder(dir, io);
-  const saved = readSavedModel(dir);
-  if (!saved.ok) return (io.stderr.write(`error: ${saved.error}\n`), 1);
-  const file = openSpec(path, io);
-  if (!file) return 1;
-  const target = await loadTarget(file, saved.value, dir);
-  if (!target.ok) return (io.stderr.write(`error: ${target.error}\n`), 1);
-  if ("raw" in target.value)
-    return (io.stderr.write(`error: the model in ${dir} was imported, and ${path} has no train block for \`${saved.value.meta.model}\`: add a data block and a train block (its loss) to evaluate it\n`), 1);
-  const { model, data: dataSpec, note, meta } = target.value;
-  if (note) io.stderr.write(`note: ${note}\n`);
+  const target = await openTarget(path, dir, io);
+  if (!target) return 1;
+  if ("raw" in target) return (io.stderr.write(`error: the model in ${dir} was imported, and ${path} has no train block for \`${target.model.name}\`: add a data block and a train block (its loss) to evaluate it\n`), 1);
+  const { model, data: dataSpec, meta, file } = target;
 
   const loaded = await loadData(dataSpec, resolvePath(path), { read: readTableCached });
   if (!loaded.data) {

@@ -20,7 +20,7 @@ import type { DataSpec } from "../../lang/program.ts";
 import type { Sidecar } from "../../saved/save.ts";
 import { actForward, activationOf } from "../../kinds/layers/activations/kernel.ts";
 import { predict } from "../../runtime/train.ts";
-import { declaredColumns, featureColumns, joinNegativeValues, loadTarget, openSpec, readProblemText, readSavedModel, recoverFolder, tableMatrix, writeFileAtomic, type Io } from "../saved.ts";
+import { declaredColumns, featureColumns, joinNegativeValues, openTarget, readProblemText, tableMatrix, writeFileAtomic, type Io } from "../saved.ts";
 import type { Result } from "../../saved/load.ts";
 import type { RuntimeModel } from "../../runtime/model.ts";
 
@@ -53,16 +53,10 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
   const input = values.input;
   const error = (msg: string): number => (io.stderr.write(`error: ${msg}\n`), 1);
 
-  recoverFolder(dir, io);
-  const saved = readSavedModel(dir);
-  if (!saved.ok) return error(saved.error);
-  const file = openSpec(path, io);
-  if (!file) return 1;
-  const target = await loadTarget(file, saved.value, dir);
-  if (!target.ok) return error(target.error);
-  if (target.value.note) io.stderr.write(`note: ${target.value.note}\n`);
-  if ("raw" in target.value) return predictRaw(target.value.model, input, output, skipFlag ?? 0, io);
-  const { model, data: dataSpec, meta } = target.value;
+  const target = await openTarget(path, dir, io);
+  if (!target) return 1;
+  if ("raw" in target) return predictRaw(target.model, input, output, skipFlag ?? 0, io);
+  const { model, data: dataSpec, meta } = target;
   const stats = meta.preprocess;
 
   // The input is read as the data block reads its file (header, delimiter). Its `skip:` lines apply

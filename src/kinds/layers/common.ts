@@ -2,6 +2,7 @@ import { Dim, elements, shapeText, type Shape } from "../../core/dims.ts";
 import { isCall, type Json } from "../../core/json.ts";
 import { INITIALIZER_NAMES } from "../../core/init.ts";
 import type { ParamCount, ShapeContext, TfjsLayer } from "./types.ts";
+import type { OnnxGraph } from "../onnx.ts";
 import type { PropertySchema } from "../../core/options.ts";
 import { DEFAULT_ALPHA } from "./activations/alpha.ts";
 import { pyLiteral, type TorchLayout } from "../torch.ts";
@@ -94,6 +95,9 @@ export const identityShape = (ctx: ShapeContext): Shape => ctx.inputs[0];
 /** One operation per element: activations, dropout and the like. */
 export const elementwiseFlops = (_i: Shape[], out: Shape): Dim => elements(out);
 
+/** An activation's name, written bare (`relu`) or as a call (`leaky_relu(0.2)`). */
+const activationName = (a: Json | undefined): string | undefined => (typeof a === "string" ? a : a !== undefined && isCall(a) ? a.call : undefined);
+
 /** The argument of an activation call: `leaky_relu(0.2)` or `leaky_relu(alpha: 0.2)`. */
 function callAlpha(a: Json | undefined): number | undefined {
   if (a === undefined || !isCall(a)) return undefined;
@@ -107,7 +111,7 @@ function callAlpha(a: Json | undefined): number | undefined {
  * applied right after: `then`. An elu with alpha ≠ 1 has no TensorFlow.js form (see `tfjsElu`).
  */
 export function tfjsActivation(a: Json | undefined): { activation?: string; then?: TfjsLayer } {
-  const name = typeof a === "string" ? a : a !== undefined && isCall(a) ? a.call : undefined;
+  const name = activationName(a);
   if (name === undefined || name === "linear") return {};
   if (name === "leaky_relu") return { then: { factory: "leakyReLU", config: { alpha: callAlpha(a) ?? DEFAULT_ALPHA.leaky_relu } } };
   if (name === "elu") {
@@ -173,11 +177,59 @@ export function tfjsWeighted(opts: Record<string, Json>, kernelKey = "kernelInit
   return { ...c, ...tfjsTrainable(opts) };
 }
 
+// ── ONNX ──
+
+/** `activation` applied to `x` in ONNX; softmax over the last axis. */
+export function onnxActivation(g: OnnxGraph, a: Json | undefined, x: string): string {
+  const name = activationName(a);
+  switch (name) {
+    case undefined:
+    case "linear":
+      return x;
+    case "relu":
+      return g.op("Relu", [x])[0];
+    case "sigmoid":
+      return g.op("Sigmoid", [x])[0];
+    case "tanh":
+      return g.op("Tanh", [x])[0];
+    case "softmax":
+      return g.op("Softmax", [x], { axis: { i: -1 } })[0];
+    case "leaky_relu":
+      return g.op("LeakyRelu", [x], { alpha: { f: callAlpha(a) ?? DEFAULT_ALPHA.leaky_relu } })[0];
+    case "elu":
+      return g.op("Elu", [x], { alpha: { f: callAlpha(a) ?? DEFAULT_ALPHA.elu } })[0];
+    case "gelu": {
+      // the exact form, x·Φ(x) = x·(1 + erf(x/√2))/2 (ONNX's Gelu operator needs opset 20)
+      const e = g.op("Erf", [g.op("Div", [x, g.floats([Math.SQRT2], [])])[0]])[0];
+      const half = g.op("Mul", [x, g.floats([0.5], [])])[0];
+      return g.op("Mul", [half, g.op("Add", [e, g.floats([1], [])])[0]])[0];
+    }
+    default:
+      throw new Error(`no ONNX form for the activation \`${name}\``);
+  }
+}
+
+/** ONNX's `pads` for TensorFlow's "same" (more at the end when the total is odd); "valid": none. ONNX Runtime's
+ * `auto_pad` refuses dilations, so the pads are always given. */
+export function onnxPads(padding: unknown, sizes: number[], k: number[], stride: number[], dilation: number[]): number[] {
+  if (padding !== "same") return Array(2 * sizes.length).fill(0);
+  const p = samePads(sizes, k, stride, dilation);
+  return [...p.map(([a]) => a), ...p.map(([, b]) => b)];
+}
+
+/** Runs a channels-first ONNX operator (Conv, MaxPool) on a channels-last tensor of `axes` spatial axes. */
+export function channelsFirst(g: OnnxGraph, x: string, axes: number, body: (xf: string) => string): string {
+  const to = axes === 2 ? [0, 3, 1, 2] : [0, 2, 1];
+  const back = axes === 2 ? [0, 2, 3, 1] : [0, 2, 1];
+  const y = body(g.op("Transpose", [x], { perm: { ints: to } })[0]);
+  return g.op("Transpose", [y], { perm: { ints: back } })[0];
+}
+
 // ── PyTorch ──
 
 /** The activation applied to `x` in PyTorch; softmax runs over the channel axis of `layout`. */
 export function torchActivation(a: Json | undefined, x: string, layout: TorchLayout): string {
-  const name = typeof a === "string" ? a : a !== undefined && isCall(a) ? a.call : undefined;
+  const name = activationName(a);
   switch (name) {
     case undefined:
     case "linear":

@@ -5,6 +5,7 @@ import type { ArgShape, OptionsSchema } from "../../core/options.ts";
 import type { Json } from "../../core/json.ts";
 import type { KernelFactory } from "../../core/kernel.ts";
 import type { TorchLayer } from "../torch.ts";
+import type { OnnxMapping } from "../onnx.ts";
 
 /** What a layer's shape rule sees: input shapes and its validated options. */
 export interface ShapeContext {
@@ -121,6 +122,8 @@ export interface LayerKind {
    * Throws an Error naming the problem when PyTorch cannot express the layer. `masked`: its input
    * carries a padding mask, which `call` then receives. */
   torch(opts: Record<string, Json>, inputs: number[][], output: number[], layer: string, masked?: boolean): TorchLayer;
+  /** The ONNX form (opset 17), for `nnspec export --format onnx`. */
+  onnx: OnnxMapping;
   /** Reading the kind back from Keras JSON (`nnspec import`), the inverse of `tfjs`. */
   keras?: KerasImport;
   /** The interpreter's kernel. */

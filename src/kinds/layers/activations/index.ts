@@ -2,7 +2,7 @@ import { numberOption, type PropertySchema } from "../../../core/options.ts";
 import { DEFAULT_ALPHA } from "./alpha.ts";
 import { defined, kerasAxes, kerasSlope } from "../keras.ts";
 import { ACTIVATION_KERNELS } from "./kernel.ts";
-import { elementwiseFlops, identityShape, noParams, tfjsElu, torchActivation, trainable } from "../common.ts";
+import { elementwiseFlops, identityShape, noParams, onnxActivation, tfjsElu, torchActivation, trainable } from "../common.ts";
 import type { LayerKind, ShapeContext, TfjsLayer } from "../types.ts";
 import type { Shape } from "../../../core/dims.ts";
 import type { Json } from "../../../core/json.ts";
@@ -30,6 +30,11 @@ const act = (
   flops: elementwiseFlops,
   tfjs,
   keras,
+  // as the activation a weighted layer would apply, its options as a call's
+  onnx: (opts, [x], ins, _o, g) =>
+    name === "softmax" && typeof opts.axis === "number" && opts.axis !== -1 && opts.axis !== ins[0].length
+      ? [g.op("Softmax", [x], { axis: { i: opts.axis } })[0]]
+      : [name === "linear" ? g.op("Identity", [x])[0] : onnxActivation(g, { call: name, args: typeof opts.alpha === "number" ? [opts.alpha] : [], options: {} } as unknown as Json, x)],
   // the layer as the same activation a weighted layer would apply, its options as a call's
   torch: (opts) => ({ layout: "any", call: ([x], _self, layout) => torchActivation({ call: name, args: typeof opts.alpha === "number" ? [opts.alpha] : [], options: {} } as unknown as Json, x, layout) }),
 });

@@ -91,6 +91,41 @@ export const multi_head_attention: LayerKind = {
       },
     };
   },
+  onnx(opts, x, ins, out, g) {
+    const [q, v = q, k = v] = x;
+    const [sq, sv = sq] = ins;
+    const [Tq, Tv] = [sq[0], sv[0]];
+    const { H, Kd, Vd } = headWidths(opts);
+    const bias = g.has("query/bias");
+    // x·W + b, then [batch, steps, heads, width] → [batch, heads, steps, width] (`perm` picks the last two's order)
+    const project = (t: string, name: string, steps: number, width: number, perm: number[]): string => {
+      const w = g.param(`${name}/kernel`);
+      let y = g.op("MatMul", [t, g.floats(w.values, [w.shape[0], H * width])])[0];
+      if (bias) y = g.op("Add", [y, g.floats(g.param(`${name}/bias`).values, [H * width])])[0];
+      return g.op("Transpose", [g.op("Reshape", [y, g.ints([0, steps, H, width])])[0]], { perm: { ints: perm } })[0];
+    };
+    const Q = project(q, "query", Tq, Kd, [0, 2, 1, 3]);
+    const K = project(k, "key", Tv, Kd, [0, 2, 3, 1]);
+    const V = project(v, "value", Tv, Vd, [0, 2, 1, 3]);
+    let S = g.op("Mul", [g.op("MatMul", [Q, K])[0], g.floats([1 / Math.sqrt(Kd)], [])])[0];
+    // Hidden keys (later ones when causal, padded ones, id 0) score -1e9: 0 after the softmax, and a
+    // query that sees no key at all gets equal weights on every key, as in the interpreter and Keras.
+    const hidden: string[] = [];
+    if (opts.causal === true) hidden.push(g.floats(Float32Array.from({ length: Tq * Tv }, (_, i) => (i % Tv > Math.floor(i / Tv) ? 1 : 0)), [Tq, Tv]));
+    if (g.ids) {
+      const pad = g.op("Cast", [g.op("Equal", [g.op("Cast", [g.ids], { to: { i: 7 } })[0], g.ints([0], [])])[0]], { to: { i: 1 } })[0];
+      hidden.push(g.op("Unsqueeze", [pad, g.ints([1, 2])])[0]);
+    }
+    if (hidden.length) {
+      const any = g.op("Cast", [hidden.length === 2 ? g.op("Max", hidden)[0] : hidden[0]], { to: { i: 9 } })[0];
+      S = g.op("Where", [any, g.floats([-1e9], []), S])[0];
+    }
+    const P = g.op("Softmax", [S], { axis: { i: -1 } })[0];
+    const O = g.op("Reshape", [g.op("Transpose", [g.op("MatMul", [P, V])[0]], { perm: { ints: [0, 2, 1, 3] } })[0], g.ints([0, Tq, H * Vd])])[0];
+    const wo = g.param("attention_output/kernel");
+    const y = g.op("MatMul", [O, g.floats(wo.values, [H * Vd, out[1]])])[0];
+    return [bias ? g.op("Add", [y, g.weight("attention_output/bias")])[0] : y];
+  },
   // Keras's own layer writes `num_heads`, `key_dim`, `value_dim` and `output_shape` too; `causal` is nnspec's
   keras: {
     classes: ["MultiHeadAttention"],

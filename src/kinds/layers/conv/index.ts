@@ -1,7 +1,9 @@
 import type { KernelFactory } from "../../../core/kernel.ts";
 import { conv1dKernel, conv2dKernel } from "./kernel.ts";
 import { Dim, elements } from "../../../core/dims.ts";
-import { ACTIVATIONS, checkPositive, lastAxis, needRank, padding, perAxis, positiveInt, samePads, tfjsWeighted, torchActivation, torchPadArg, weightedOptions, weightParams, window, windowOut, withActivation } from "../common.ts";
+import type { Json } from "../../../core/json.ts";
+import { permute } from "../../onnx.ts";
+import { ACTIVATIONS, channelsFirst, onnxActivation, onnxPads, checkPositive, lastAxis, needRank, padding, perAxis, positiveInt, samePads, tfjsWeighted, torchActivation, torchPadArg, weightedOptions, weightParams, window, windowOut, withActivation } from "../common.ts";
 import { defined, kerasAxes, kerasWeighted } from "../keras.ts";
 import { pyLiteral } from "../../torch.ts";
 import type { LayerKind } from "../types.ts";
@@ -57,6 +59,21 @@ const conv = (name: string, axes: number, doc: string, kernel: KernelFactory): L
   flops([s], out, opts) {
     const k = perAxis(opts.kernel, axes, 1).reduce((a, b) => a * b, 1);
     return elements(out).mul(lastAxis(s)).mul(2 * k);
+  },
+  onnx(opts, [x], [s], _o, g) {
+    const k = g.param("kernel");
+    const [window, stride, dilation] = [perAxis(opts.kernel as Json, axes, 1), perAxis(opts.stride as Json, axes, 1), perAxis(opts.dilation as Json, axes, 1)];
+    // [...window, in, out] → ONNX's [out, in, ...window]
+    const w = permute(k.values, k.shape, axes === 2 ? [3, 2, 0, 1] : [2, 1, 0]);
+    const y = channelsFirst(g, x, axes, (xf) =>
+      g.op("Conv", [xf, g.floats(w.values, w.shape), ...(g.has("bias") ? [g.weight("bias")] : [])], {
+        kernel_shape: { ints: window },
+        strides: { ints: stride },
+        dilations: { ints: dilation },
+        pads: { ints: onnxPads(opts.padding, s.slice(0, axes), window, stride, dilation) },
+      })[0],
+    );
+    return [onnxActivation(g, opts.activation as Json, y)];
   },
   keras: {
     classes: [axes === 1 ? "Conv1D" : "Conv2D"],

@@ -1,5 +1,6 @@
 import { Dim, shapeText } from "../../../core/dims.ts";
-import { ACTIVATIONS, lastAxis, tfjsActivation, positiveInt, tfjsWeighted, torchActivation, weightedOptions, weightParams, withActivation } from "../common.ts";
+import type { Json } from "../../../core/json.ts";
+import { ACTIVATIONS, onnxActivation, lastAxis, tfjsActivation, positiveInt, tfjsWeighted, torchActivation, weightedOptions, weightParams, withActivation } from "../common.ts";
 import { kerasWeighted } from "../keras.ts";
 import { pyLiteral } from "../../torch.ts";
 import { denseKernel } from "./kernel.ts";
@@ -28,6 +29,10 @@ export const dense: LayerKind = {
     call: ([x], self) => torchActivation(opts.activation, `${self}(${x})`, "last"),
     weights: { kernel: { attr: "weight", convert: "transpose" }, bias: { attr: "bias", convert: "same" } },
   }),
+  onnx(opts, [x], _i, _o, g) {
+    const y = g.op("MatMul", [x, g.weight("kernel")])[0];
+    return [onnxActivation(g, opts.activation as Json, g.has("bias") ? g.op("Add", [y, g.weight("bias")])[0] : y)];
+  },
   keras: { classes: ["Dense"], options: (r) => ({ units: r.config.units, ...kerasWeighted(r) }) },
   kernel: denseKernel,
 };

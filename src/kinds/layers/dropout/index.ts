@@ -21,6 +21,7 @@ export const dropout: LayerKind = {
   params: noParams,
   flops: elementwiseFlops,
   tfjs: (opts) => ({ factory: "dropout", config: { rate: opts.rate, ...(typeof opts.seed === "number" ? { seed: opts.seed } : {}) } }),
+  onnx: (_o, [x], _i, _out, g) => [g.op("Identity", [x])[0]],
   keras: { classes: ["Dropout"], options: (r) => ({ rate: r.config.rate, ...(typeof r.config.seed === "number" ? { seed: r.config.seed } : {}) }) },
   // the interpreter's masks, drawn from the layer's own stream (nt.Dropout)
   torch: (opts, _i, _o, layer) => ({

@@ -36,6 +36,8 @@ export const embedding: LayerKind = {
       config: { inputDim: opts.vocab, outputDim: opts.dim, ...(opts.mask_zero === true ? { maskZero: true } : {}), embeddingsInitializer: tfjsInit(opts.init, "random_uniform"), ...(reg ? { embeddingsRegularizer: reg } : {}), ...tfjsTrainable(opts) },
     };
   },
+  // ids truncated to integers, as the interpreter and tfjs read them
+  onnx: (_o, [x], _i, _out, g) => [g.op("Gather", [g.weight("embeddings"), g.op("Cast", [x], { to: { i: 7 } })[0]])[0]],
   keras: {
     classes: ["Embedding"],
     options: (r) => ({ vocab: r.config.input_dim, dim: r.config.output_dim, ...defined({ mask_zero: r.config.mask_zero ?? undefined, init: kerasInit(r, "embeddings_initializer") }), ...kerasRegularizer(r, "embeddings_regularizer") }),

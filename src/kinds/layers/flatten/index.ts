@@ -21,6 +21,7 @@ export const flatten: LayerKind = {
   // tf.layers.flatten needs a rank of at least 2 per example and every dimension known; a reshape to
   // [n] (or [-1] when n is symbolic) is the same operation without those limits.
   keras: { classes: ["Flatten"], options: () => ({}) },
+  onnx: (_o, [x], _i, _out, g) => [g.op("Flatten", [x], { axis: { i: 1 } })[0]],
   tfjs: (_opts, [s]) => (s && s.length >= 2 && s.every((d) => d.isKnown) ? { factory: "flatten", config: {} } : { factory: "reshape", config: { targetShape: [elements(s ?? []).value ?? -1] } }),
   torch: () => ({ layout: "last", call: ([x]) => `torch.flatten(${x}, 1)` }),
   kernel: flattenKernel,

@@ -27,6 +27,7 @@ export const add: LayerKind = {
   flops: (inputs, out) => elements(out).mul(inputs.length - 1),
   tfjs: () => ({ factory: "add", config: {} }),
   keras: { classes: ["Add"], options: () => ({}) },
+  onnx: (_o, xs, _i, _out, g) => [g.op("Sum", xs)[0]],
   torch: () => ({ layout: "any", call: (xs) => xs.join(" + ") }),
 };
 
@@ -71,6 +72,7 @@ export const concat: LayerKind = {
     const rank = inputs[0]?.length ?? 0;
     return { factory: "concatenate", config: { axis: axis < 0 && rank > 0 ? rank + 1 + axis : axis } };
   },
+  onnx: (opts, xs, _i, _out, g) => [g.op("Concat", xs, { axis: { i: typeof opts.axis === "number" ? opts.axis : -1 } })[0]],
   // the axis counts the batch as 0 in both
   keras: { classes: ["Concatenate"], options: (r) => defined({ axis: typeof r.config.axis === "number" ? r.config.axis : undefined }) },
   torch: (opts) => ({ layout: "last", call: (xs) => `torch.cat([${xs.join(", ")}], dim=${typeof opts.axis === "number" ? opts.axis : -1})` }),

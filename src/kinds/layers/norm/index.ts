@@ -40,6 +40,18 @@ export const batchnorm: LayerKind = {
     return c === undefined ? undefined : { trainable: affine(opts) * c, nonTrainable: 2 * c };
   },
   flops: elementwiseFlops,
+  // at inference an affine map per channel (last axis): x·γ/√(var + ε) + (β − mean·γ/√(var + ε))
+  onnx(opts, [x], _i, out, g) {
+    const c = out[out.length - 1];
+    const mean = g.param("moving_mean").values;
+    const v = g.param("moving_variance").values;
+    const gamma = g.has("gamma") ? g.param("gamma").values : new Float32Array(c).fill(1);
+    const beta = g.has("beta") ? g.param("beta").values : new Float32Array(c);
+    const eps = opts.epsilon as number;
+    const a = Float64Array.from(gamma, (s, i) => s / Math.sqrt(v[i] + eps));
+    const b = Float64Array.from(beta, (t, i) => t - mean[i] * a[i]);
+    return [g.op("Add", [g.op("Mul", [x, g.floats(a, [c])])[0], g.floats(b, [c])])[0]];
+  },
   keras: { classes: ["BatchNormalization"], options: (r) => normOptions(r, ["momentum", "epsilon", "center", "scale"]) },
   tfjs: (opts) => ({
     factory: "batchNormalization",
@@ -73,6 +85,12 @@ export const layernorm: LayerKind = {
     return c === undefined ? undefined : { trainable: affine(opts) * c, nonTrainable: 0 };
   },
   flops: elementwiseFlops,
+  onnx(opts, [x], _i, out, g) {
+    const c = out[out.length - 1];
+    const scale = g.has("gamma") ? g.weight("gamma") : g.floats(new Float32Array(c).fill(1), [c]);
+    const bias = g.has("beta") ? [g.weight("beta")] : [];
+    return [g.op("LayerNormalization", [x, scale, ...bias], { axis: { i: -1 }, epsilon: { f: opts.epsilon as number } })[0]];
+  },
   keras: { classes: ["LayerNormalization"], options: (r) => normOptions(r, ["epsilon", "center", "scale"]) },
   tfjs: (opts) => ({ factory: "layerNormalization", config: { axis: -1, epsilon: numberOption(opts, "epsilon"), center: booleanOption(opts, "center"), scale: booleanOption(opts, "scale"), ...tfjsTrainable(opts) } }),
   torch: (opts, [s]) => ({

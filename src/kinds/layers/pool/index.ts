@@ -1,7 +1,8 @@
 import type { KernelFactory } from "../../../core/kernel.ts";
 import { avgpool1dKernel, avgpool2dKernel, globalAvgpoolKernel, globalMaxpoolKernel, maxpool1dKernel, maxpool2dKernel } from "./kernel.ts";
 import { Dim, elements } from "../../../core/dims.ts";
-import { checkPositive, lastAxis, needRank, noParams, padding, perAxis, samePads, trainable, window, windowOut } from "../common.ts";
+import type { Json } from "../../../core/json.ts";
+import { channelsFirst, onnxPads, checkPositive, lastAxis, needRank, noParams, padding, perAxis, samePads, trainable, window, windowOut } from "../common.ts";
 import { defined, kerasAxes, kerasClass } from "../keras.ts";
 import { pyLiteral } from "../../torch.ts";
 import type { LayerKind } from "../types.ts";
@@ -34,6 +35,14 @@ const pool = (name: string, axes: number, tf: string, doc: string, kernel: Kerne
   },
   params: noParams,
   flops: (_i, out, opts) => elements(out).mul(perAxis(opts.pool, axes, 2).reduce((a, b) => a * b, 1)),
+  onnx(opts, [x], [s], _o, g) {
+    const p = perAxis(opts.pool as Json, axes, 2);
+    const st = opts.stride === undefined ? p : perAxis(opts.stride as Json, axes, 1);
+    // AveragePool leaves padding out of the count, as TensorFlow does
+    const op = name.startsWith("max") ? "MaxPool" : "AveragePool";
+    const pads = onnxPads(opts.padding, s.slice(0, axes), p, st, p.map(() => 1));
+    return [channelsFirst(g, x, axes, (xf) => g.op(op, [xf], { kernel_shape: { ints: p }, strides: { ints: st }, pads: { ints: pads } })[0])];
+  },
   keras: {
     classes: [kerasClass(tf)],
     options(r) {
@@ -71,6 +80,7 @@ const globalPool = (name: string, axes: number, tf: string, doc: string, kernel:
   },
   params: noParams,
   flops: ([s]) => elements(s),
+  onnx: (_o, [x], _i, _out, g) => [g.op(name.includes("max") ? "ReduceMax" : "ReduceMean", [x], { axes: { ints: Array.from({ length: axes }, (_, i) => i + 1) }, keepdims: { i: 0 } })[0]],
   keras: { classes: [kerasClass(tf)], options: () => ({}) },
   tfjs: () => ({ factory: tf, config: {} }),
   torch: () => {

@@ -2,7 +2,7 @@ import { shapeText } from "../../../core/dims.ts";
 import { elementwiseFlops, initializer, identityShape, tfjsInit, tfjsTrainable, trainable } from "../common.ts";
 import { pyLiteral } from "../../torch.ts";
 import { defined, kerasInit } from "../keras.ts";
-import { positionKernel } from "./kernel.ts";
+import { positionKernel, sinusoids } from "./kernel.ts";
 import type { LayerKind } from "../types.ts";
 
 export const positional_embedding: LayerKind = {
@@ -38,6 +38,7 @@ export const positional_embedding: LayerKind = {
     custom: true,
     config: { mode: opts.mode, maxWavelength: opts.max_wavelength, ...(opts.mode === "learned" ? { embeddingsInitializer: tfjsInit(opts.init, "glorot_uniform") } : {}), ...tfjsTrainable(opts) },
   }),
+  onnx: (opts, [x], [s], _out, g) => [g.op("Add", [x, opts.mode === "learned" ? g.weight("embeddings") : g.floats(sinusoids(s[0], s[1], opts.max_wavelength as number), s)])[0]],
   keras: {
     classes: ["PositionalEmbedding"],
     options: (r) => defined({ mode: r.config.mode ?? undefined, max_wavelength: r.config.max_wavelength ?? undefined, init: kerasInit(r, "embeddings_initializer") }),

@@ -3,6 +3,7 @@ import type { PropertySchema } from "../../../core/options.ts";
 import { bool, initializer, positiveInt, regularizer, tfjsInit, tfjsRegularizer, tfjsTrainable, trainable } from "../common.ts";
 import { pyLiteral, type TorchConvert } from "../../torch.ts";
 import { gatesOf, mergeOf, RECURRENT_ACTIVATIONS, recurrentKernel, type Cell } from "./kernel.ts";
+import { recurrentOnnx } from "./onnx.ts";
 import type { LayerKind } from "../types.ts";
 import type { Json } from "../../../core/json.ts";
 import { defined, kerasClass, kerasInit, kerasRegularizer } from "../keras.ts";
@@ -133,6 +134,7 @@ function kind(cell: Cell): LayerKind {
       // per step: the input and recurrent products (2 per multiply-add), in each direction
       return s[0].mul(s[1].mul(2 * gates * u).add(2 * gates * u * u)).mul(twice(opts) ? 2 : 1);
     },
+    onnx: recurrentOnnx(cell),
     keras: {
       classes: [kerasClass(factoryOf(cell)), "Bidirectional"],
       options(r) {

@@ -50,6 +50,8 @@ export const reshape: LayerKind = {
   },
   params: noParams,
   flops: () => Dim.of(0),
+  // 0 keeps the batch
+  onnx: (_o, [x], _i, out, g) => [g.op("Reshape", [x, g.ints([0, ...out])])[0]],
   keras: { classes: ["Reshape"], options: (r) => ({ shape: r.config.target_shape }) },
   tfjs(opts, [input]) {
     // A symbolic target dimension (`n`) has no value in TensorFlow.js: it becomes the one inferred -1.
