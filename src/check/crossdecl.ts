@@ -349,6 +349,7 @@ export function analyseData(d: DataSpec, sink: DiagnosticSink, host?: DataHost, 
 
   const keepNode = d.keep ? d.node.body.find((s) => s.head.name === "keep") : undefined;
   if (d.keep && keepNode?.terms[0]?.key) checkSelector([d.keep.column], new Map([["/keep/0", keepNode.terms[0].key.span]]), "/keep", cols, "keep", sink, d.keep.span);
+  for (const c of d.codes ?? []) checkSelector([c.column], new Map([["/codes/0", c.span]]), "/codes", cols, "codes", sink, c.span);
 
   // Labels: their columns count for binary and regression targets.
   const label = d.label;

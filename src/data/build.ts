@@ -88,6 +88,8 @@ interface Layout {
   standardize?: number[];
   minmax?: number[];
   keep?: { inLabels: boolean; col: number; nums: Set<number>; strs: Set<string> };
+  /** `codes`: feature position → its list and where the statement wrote it. */
+  codes: Map<number, { values: string[]; listSpan: Span }>;
 }
 
 interface Rows {
@@ -122,6 +124,8 @@ class Builder {
   private errors = 0;
   private cellProblems = 0;
   private readonly policy: "error" | "drop" | "mean";
+  /** `codes` values already reported, by column and value. */
+  private readonly unknownCodes = new Set<string>();
 
   constructor(
     private readonly spec: DataSpec,
@@ -327,7 +331,20 @@ class Builder {
         keep = { inLabels, col, nums, strs };
       }
     }
-    return { names, labelTableNames, labelInFile: !!lt, labelCols, labelColNames, features, featureNames, categorical, text, standardize, minmax, keep };
+    // codes COLUMN: [values]: feature columns that are neither one-hot nor text
+    const codes: Layout["codes"] = new Map();
+    for (const c of this.spec.codes ?? []) {
+      const sel = selectColumns([c.column], names, data.width);
+      for (const p of sel.problems) this.selectProblem(p.problem, c.span, false, data, names);
+      const col = sel.indices[0];
+      if (col === undefined) continue;
+      const at = features.indexOf(col);
+      if (at < 0) this.report("dataNotFeature", c.span, { statement: "codes", name: names?.[col] ?? String(col) });
+      else if (categorical.has(at) || text?.feature === at)
+        this.report("dataBadSelector", c.span, { message: `\`codes\` names \`${featureNames[at]}\`, which \`${categorical.has(at) ? "onehot" : "text"}\` encodes`, label: categorical.has(at) ? "a one-hot column" : "a text column" });
+      else codes.set(at, { values: c.values, listSpan: c.listSpan });
+    }
+    return { names, labelTableNames, labelInFile: !!lt, labelCols, labelColNames, features, featureNames, categorical, text, standardize, minmax, keep, codes };
   }
 
   /** The `text` statement's column: one of the features, and then the only one. */
@@ -417,6 +434,28 @@ class Builder {
     return this.addLine(`onehot ${name}`);
   }
 
+  /**
+   * Whether the cell of a `codes` column is one of its values (or missing, which the missing policy
+   * handles); otherwise reports it once per value, with the fix that adds it at the end of the list.
+   */
+  private codeOk(src: Source, r: number, c: number, code: { values: string[]; listSpan: Span }, names: string[] | undefined, labels: Label[]): boolean {
+    const t = src.data;
+    const idx = r * t.width + c;
+    const v = t.values[idx];
+    const cell = v === v ? String(v) : t.text.get(idx);
+    if (cell === undefined || code.values.includes(cell)) return true;
+    const key = `${c}\u0000${cell}`;
+    if (this.unknownCodes.has(key)) return false;
+    this.unknownCodes.add(key);
+    const column = names?.[c] ?? String(c);
+    const text = /^[A-Za-z_][A-Za-z0-9_]*$/.test(cell) || /^-?\d+(\.\d+)?$/.test(cell) ? cell : JSON.stringify(cell);
+    this.cell("dataUnknownCode", this.fileSpan(src, false, r), { where: cellWhere(t, r, c, names), text: cell, column, codes: code.values.join(", ") }, {
+      labels: [...labels, { span: code.listSpan, message: "the codes" }],
+      fixes: [{ title: `add \`${text}\` as code ${code.values.length}`, edits: [{ span: { ...code.listSpan, start: code.listSpan.end - 1, end: code.listSpan.end - 1 }, newText: `, ${text}` }] }],
+    });
+    return false;
+  }
+
   /** A new statement at the end of the block. */
   private addLine(text: string): Fix[] {
     const body = this.spec.node.body;
@@ -463,11 +502,13 @@ class Builder {
       const base = r * w;
       for (let j = 0; j < features.length; j++) {
         const c = features[j];
+        const code = layout.codes.get(j);
+        if (code && !this.codeOk(src, r, c, code, layout.names, featureLabel)) continue;
         // Any cell is text to a text column, an empty one too.
         if (d.values[base + c] === d.values[base + c] || layout.text?.feature === j) continue;
         const t = d.text.get(base + c);
         if (t !== undefined) {
-          if (categorical.has(j)) continue;
+          if (categorical.has(j) || code) continue;
           const header = lines ? undefined : notNumberHelp(r, d);
           if (header) this.cell("dataNotNumber", this.fileSpan(src, false, r), { where: cellWhere(d, r, c, layout.names), text: t }, { labels: featureLabel, help: header });
           else if (!textColumns.has(c)) {
@@ -687,6 +728,7 @@ class Builder {
       scale: typeof this.values("scale")?.factor === "number" ? (this.values("scale")!.factor as number) : undefined,
       standardize: layout.standardize,
       ...(layout.text ? { text: layout.text } : {}),
+      ...(layout.codes.size ? { codes: [...layout.codes].map(([feature, c]) => ({ feature, values: c.values })) } : {}),
       minmax: layout.minmax ? { features: layout.minmax, range: statementValues(this.spec.statements, DATA_STATEMENTS, "minmax").range as [number, number] } : undefined,
     };
     const matrix = (src: Source, rows: ArrayLike<number>): FeatureMatrix => {

@@ -4,7 +4,8 @@
  *
  * Per feature, in this order:
  *   1. categorical features (`onehot`) become one 0/1 output per category seen in the training split
- *      (categories sorted; one never seen in training encodes as all zeros);
+ *      (categories sorted; one never seen in training encodes as all zeros); a `codes` feature is
+ *      the position of its value in its list (a value not listed is missing);
  *   2. a missing numeric cell (NaN) is filled with the training mean (`missing mean`);
  *   3. `scale` multiplies every numeric feature by a constant;
  *   4. `standardize` subtracts the training mean and divides by the training standard deviation
@@ -49,6 +50,8 @@ export interface FeaturePlan {
   shape?: number[];
   /** A feature position read as text and turned into token ids. */
   text?: { feature: number; plan: TextPlan };
+  /** Feature positions read as the position of their value in a list (`codes`). */
+  codes?: { feature: number; values: string[] }[];
 }
 
 export interface FeatureStats {
@@ -56,6 +59,8 @@ export interface FeatureStats {
   kind: "numeric" | "categorical" | "text";
   /** Categorical: the categories, in output order. */
   categories?: string[];
+  /** Numeric from `codes`: the categories in code order (a cell is its value's position). */
+  codes?: string[];
   /** Text: the tokenizer and its vocabulary. */
   text?: TextStats;
   /** Numeric: the training mean used for missing cells. */
@@ -155,13 +160,15 @@ export function affine(stats: FittedStats): Affine {
 }
 
 /** Fits the plan on `m` (the training split). */
-export function fit(m: FeatureMatrix, plan: FeaturePlan): FittedStats {
+export function fit(raw: FeatureMatrix, plan: FeaturePlan): FittedStats {
+  const m = plan.codes?.length ? coded(raw, new Map(plan.codes.map((c) => [c.feature, c.values]))) : raw;
   const k = m.columns.length;
   const n = m.rows.length;
   const cat = new Set(plan.categorical ?? []);
   const std = new Set(plan.standardize ?? []);
   const mm = new Set(plan.minmax?.features ?? []);
   const features: FeatureStats[] = plan.names.map((name, j) => ({ name, kind: plan.text?.feature === j ? "text" : cat.has(j) ? "categorical" : "numeric" }));
+  for (const c of plan.codes ?? []) features[c.feature].codes = c.values;
   if (plan.text) {
     const j = plan.text.feature;
     const texts = function* () {
@@ -276,7 +283,9 @@ function moments(m: FeatureMatrix, features: FeatureStats[], a: (j: number) => n
 }
 
 /** Applies fitted statistics to `m`; returns rows × width float32 values. */
-export function transform(m: FeatureMatrix, stats: FittedStats): Float32Array {
+export function transform(raw: FeatureMatrix, stats: FittedStats): Float32Array {
+  const lists = new Map(stats.features.flatMap((f, j): [number, string[]][] => (f.codes ? [[j, f.codes]] : [])));
+  const m = lists.size ? coded(raw, lists) : raw;
   const n = m.rows.length;
   const width = stats.width;
   const out = new Float32Array(n * width);
@@ -322,6 +331,26 @@ export function transform(m: FeatureMatrix, stats: FittedStats): Float32Array {
     for (const j of texts) encodeText(textOf(m, rows[i], m.columns[j]), stats.features[j].text!, lookups[j]!, out, o + offsets[j]);
   }
   return out;
+}
+
+/**
+ * The matrix's cells (its rows and feature columns only, copied) with each `codes` feature's value
+ * replaced by its position in its list (NaN, missing, for a value not listed).
+ */
+export function coded(m: FeatureMatrix, lists: ReadonlyMap<number, readonly string[]>): FeatureMatrix {
+  const n = m.rows.length;
+  const k = m.columns.length;
+  const values = new Float64Array(n * k);
+  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) values[i * k + j] = m.values[m.rows[i] * m.stride + m.columns[j]];
+  for (const [j, list] of lists) {
+    const at = new Map(list.map((v, i) => [v, i]));
+    for (let i = 0; i < n; i++) {
+      const c = categoryOf(m, m.rows[i], m.columns[j]);
+      values[i * k + j] = c === undefined ? NaN : (at.get(c) ?? NaN);
+    }
+  }
+  const text = m.text;
+  return { values, stride: k, rows: Int32Array.from({ length: n }, (_, i) => i), columns: Int32Array.from({ length: k }, (_, j) => j), ...(text ? { text: (r, c) => text(m.rows[r], m.columns[c]) } : {}) };
 }
 
 /**

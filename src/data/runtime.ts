@@ -35,17 +35,18 @@ export interface DataConfig {
   /** The spec that declares it and the block's line, for messages. */
   spec: string;
   line: number;
-  /** Each statement's options as the checker bound them (no defaults filled in), by statement name; `label` and `keep` are separate. */
+  /** Each statement's options as the checker bound them (no defaults filled in), by statement name; `label`, `keep` and `codes` are separate. */
   statements: { [statement: string]: { [option: string]: Json } };
   label?: { columns: Json[]; kind: LabelSpec["kind"]; classes?: number; names?: string[] };
   keep?: { column: Json; values: Json[] };
+  codes?: { column: Json; values: string[] }[];
 }
 
 /** The `DataConfig` of a resolved data block (code generation writes it out). */
 export function dataConfig(spec: DataSpec, shownSpec: string = spec.file): DataConfig {
   const statements: DataConfig["statements"] = {};
   for (const [name, s] of spec.statements) {
-    if (name === "label" || name === "keep") continue;
+    if (name === "label" || name === "keep" || name === "codes") continue;
     statements[name] = s.options.values;
   }
   const l = spec.label;
@@ -56,6 +57,7 @@ export function dataConfig(spec: DataSpec, shownSpec: string = spec.file): DataC
     statements,
     ...(l ? { label: { columns: l.columns, kind: l.kind, ...(l.classes !== undefined ? { classes: l.classes } : {}), ...(l.names ? { names: l.names } : {}) } } : {}),
     ...(spec.keep ? { keep: { column: spec.keep.column, values: spec.keep.values } } : {}),
+    ...(spec.codes ? { codes: spec.codes.map((c) => ({ column: c.column, values: c.values })) } : {}),
   };
 }
 
@@ -112,6 +114,8 @@ export function dataSpec(config: DataConfig): DataSpec {
   for (const [name, values] of Object.entries(config.statements)) statements.set(name, { node: statement(name), options: options(values, name) });
   if (config.label) statements.set("label", { node: statement("label"), options: options({}) });
   if (config.keep) statements.set("keep", { node: statement("keep"), options: options({}) });
+  if (config.codes) statements.set("codes", { node: statement("codes"), options: options({}) });
   const label: LabelSpec | undefined = config.label ? { ...config.label, span } : undefined;
-  return { name: config.name, node, file: config.spec, statements, ...(label ? { label } : {}), ...(config.keep ? { keep: { ...config.keep, span } } : {}) };
+  const codes = config.codes?.map((c) => ({ ...c, span, listSpan: span }));
+  return { name: config.name, node, file: config.spec, statements, ...(label ? { label } : {}), ...(config.keep ? { keep: { ...config.keep, span } } : {}), ...(codes ? { codes } : {}) };
 }

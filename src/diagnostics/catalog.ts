@@ -832,6 +832,14 @@ export const CATALOG = {
     explain:
       "`from [\"english.txt\", \"french.txt\"]` reads several text files (CSV, whitespace-separated or `format: lines`) as one table, the rows of each file after the one before, and adds a column `file` holding each row's position in the list (0, 1, ...), so one file per class is labelled with `label file: class(2, names: [english, french])`. IDX files and `labels:` files cannot be listed.",
   },
+  dataUnknownCode: {
+    code: "NN0625",
+    severity: "error",
+    message: "{where}: `{text}` is not one of the codes of `{column}` ({codes})",
+    label: "not among the codes",
+    explain:
+      "`codes sex: [F, M, I]` reads each value of the column as its position in the list (F is 0, M 1, I 2), the numbers a model trained on those codes expects. A value the list does not hold has no code: add it to the list (at the end, so the other codes stay what they are), fix the cell, or encode the column with `onehot` instead.",
+  },
   splitTimeOrder: {
     code: "NN0426",
     severity: "warning",

@@ -71,6 +71,15 @@ export interface LabelSpec {
   span: Span;
 }
 
+/** One column of `codes`: its categories in code order (numbers written as `String(n)`). */
+export interface CodeList {
+  column: Json;
+  values: string[];
+  /** The column's name in the statement, and its list (where a fix adds a value). */
+  span: Span;
+  listSpan: Span;
+}
+
 export interface DataSpec {
   name: string;
   node: A.DataDecl;
@@ -79,6 +88,8 @@ export interface DataSpec {
   label?: LabelSpec;
   /** Row filter: keep rows whose `column` holds one of `values`. */
   keep?: { column: Json; values: Json[]; span: Span };
+  /** `codes COLUMN: [a, b, c]`: categorical feature columns read as the position of their value in the list. */
+  codes?: CodeList[];
 }
 
 export interface TrainSpec {

@@ -459,15 +459,42 @@ function resolveBlock(
 function resolveData(d: A.DataDecl, name: string, file: string, sink: DiagnosticSink): DataSpec {
   let label: LabelSpec | undefined;
   let keep: DataSpec["keep"];
+  let codes: DataSpec["codes"];
   const meant = new Set<string>();
   const statements = resolveBlock(d.body, DATA_STATEMENTS, "data", sink, (s, k) => {
     if (k.name === "label") label = resolveLabel(s, sink);
     else if (k.name === "keep") keep = resolveKeep(s, sink);
+    else if (k.name === "codes") codes = resolveCodes(s, sink);
     else return false;
     return true;
   }, meant);
   for (const req of ["from", "label"]) if (!statements.has(req) && !meant.has(req)) sink.report("missingStatement", d.name?.span ?? d.span, { block: "data", name, statement: req });
-  return { name, node: d, file, statements, label, keep };
+  return { name, node: d, file, statements, label, keep, ...(codes ? { codes } : {}) };
+}
+
+/** `codes COLUMN: [values], ...`: each value a name, a string or a number, none twice in a list. */
+function resolveCodes(s: A.Statement, sink: DiagnosticSink): DataSpec["codes"] {
+  const out: NonNullable<DataSpec["codes"]> = [];
+  if (!s.terms.length) sink.report("invalidArgument", s.head.span, { message: "`codes` takes columns and their categories in code order, as in `codes sex: [F, M, I]`" }, { label: "expected `COLUMN: [values]`" });
+  for (const t of s.terms) {
+    if (!t.key || t.value.kind !== "list" || !(t.key.kind === "name" || t.key.kind === "string" || t.key.kind === "number")) {
+      sink.report("invalidArgument", t.span, { message: "`codes` takes columns and their categories in code order, as in `codes sex: [F, M, I]`" }, { label: "expected `COLUMN: [values]`" });
+      continue;
+    }
+    const values: string[] = [];
+    for (const it of t.value.items) {
+      const v = it.kind === "name" ? it.name : it.kind === "string" ? it.value : it.kind === "number" ? String(it.value) : it.kind === "negate" && it.operand.kind === "number" ? String(-it.operand.value) : undefined;
+      if (v === undefined) sink.report("invalidArgument", it.span, { message: `a category is a name, a string or a number, not \`${exprText(it)}\`` }, { label: "not a category" });
+      else if (values.includes(v)) sink.report("invalidArgument", it.span, { message: `\`${v}\` is listed twice: each category has one code` }, { label: "listed before" });
+      else values.push(v);
+    }
+    if (!values.length) {
+      sink.report("invalidArgument", t.value.span, { message: "a column's list of categories is empty" }, { label: "no categories" });
+      continue;
+    }
+    out.push({ column: lowerExpr(t.key, "/column", new Map()), values, span: t.key.span, listSpan: t.value.span });
+  }
+  return out.length ? out : undefined;
 }
 
 function resolveKeep(s: A.Statement, sink: DiagnosticSink): DataSpec["keep"] {

@@ -59,6 +59,13 @@ export const DATA_STATEMENTS: ReadonlyMap<string, StatementKind> = new Map([
   s({ name: "columns", doc: "Names the columns of a file without a header: `columns a, b, c`.", once: true, args: { positional: [], rest: "names" }, schema: obj({ names: { description: "column names", type: "array", minItems: 1, items: { type: "string" } } }, ["names"]) }),
   s({ name: "features", doc: "The input columns, by name, index or range: `features 0..3` or `features sepal_length, petal_width`.", once: true, args: { positional: [], rest: "columns" }, schema: obj({ columns: selector }, ["columns"]) }),
   s({ name: "label", doc: "The target column(s) and their kind: `label species: class(3)`, `label 30..35: binary`, `label MEDV: regression`, `label y: onehot(4)`.", once: true, args: { positional: [] }, schema: obj({}) }),
+  s({
+    name: "codes",
+    doc: "Reads categorical feature columns as codes 0, 1, 2, … in the order listed, one number per column: `codes sex: [F, M, I]` reads F as 0, M as 1 and I as 2 (what a model trained on those codes, such as an imported one, expects). A value outside its list is an error; `onehot` gives one column per category instead.",
+    once: true,
+    args: { positional: [] },
+    schema: obj({}),
+  }),
   s({ name: "keep", doc: "Keeps only the rows whose column holds one of the values: `keep 64: [0, 1]` keeps the digits 0 and 1.", once: true, args: { positional: [] }, schema: obj({}) }),
   s({ name: "standardize", doc: "Scales features to zero mean and unit variance, fitted on the training split only.", once: true, args: { positional: [], rest: "columns" }, schema: obj({ columns: selector }) }),
   s({ name: "minmax", doc: "Scales features into `range` (default [0, 1]), fitted on the training split only.", once: true, args: { positional: [], rest: "columns" }, schema: obj({ columns: selector, range: { description: "a list of two numbers [low, high]", type: "array", items: { type: "number" }, minItems: 2, maxItems: 2, default: [0, 1] } }) }),

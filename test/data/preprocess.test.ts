@@ -172,6 +172,21 @@ describe("data statements", () => {
     expect(e.train.n).toBe(10);
   });
 
+  it("codes reads a category column as the position of its value in the list, and transform reapplies it", async () => {
+    const file = { "t.csv": "sex,len,y\nM,0.5,1\nF,0.25,0\nI,0.75,1\nM,1,0\n3,0.5,1\n" };
+    const d = await loadMem(`  from "t.csv" header: true\n  features sex, len\n  codes sex: [F, M, I, 3]\n  standardize len\n  label y: binary`, file);
+    expect(Array.from({ length: 5 }, (_, i) => d.train.x[i * 2])).toEqual([1, 0, 2, 1, 3]);
+    expect(d.stats.features[0]).toMatchObject({ name: "sex", kind: "numeric", codes: ["F", "M", "I", "3"] });
+    expect(d.stats.features[0].mean).toBeUndefined();
+    // new rows, as predict reads them: text and numbers alike; a value outside the list is missing
+    const x = transform(matrixFromRows([["I", 0.6], ["F", 0.6], [3, 0.6], ["X", 0.6]]), d.stats);
+    expect([x[0], x[2], x[4]]).toEqual([2, 0, 3]);
+    expect(x[6]).toBeNaN();
+    // the column may also be standardized, after coding
+    const s = await loadMem(`  from "t.csv" header: true\n  features sex, len\n  codes sex: [F, M, I, 3]\n  standardize\n  label y: binary`, file);
+    expect(s.stats.features[0].mean).toBeCloseTo(1.4, 12);
+  });
+
   it("missing drop removes rows with empty or NaN cells before the split", async () => {
     const d = await loadMem(`  from "t.csv" header: true\n  label y: binary\n  missing drop`, { "t.csv": "a,b,y\n1,2,0\n,3,1\n4,NaN,0\n5,6,\n7,8,1\n" });
     expect(d.provenance.source).toMatchObject({ rowsRead: 5, rowsKept: 2, droppedMissing: 3 });

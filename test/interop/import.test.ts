@@ -353,6 +353,24 @@ describe("nnspec import on the command line", () => {
     const want = (m.predict(x) as tf.Tensor).arraySync() as number[][];
     rows.slice(1).forEach((r, i) => r.split(",").forEach((v, k) => expect(Math.abs(Number(v) - want[i][k])).toBeLessThan(1e-6)));
 
+    // with a data block that gives the categories their codes, predict reads the named, text columns
+    const coded = tf.sequential();
+    coded.add(tf.layers.dense({ inputShape: [2], units: 1, name: "rings" }));
+    const c = await artifacts(coded);
+    mkdirSync(join(dir, "coded"));
+    writeFileSync(join(dir, "coded/model.json"), c.json);
+    writeFileSync(join(dir, "coded/group1-shard1of1.bin"), c.weights);
+    const ci = io();
+    expect(await main(["import", join(dir, "coded/model.json"), "--out", join(dir, "out3")], ci.io), ci.errors()).toBe(0);
+    const cspec = join(dir, `out3/${coded.name}.nnspec`);
+    writeFileSync(join(dir, "out3/ab.csv"), "sex,length,rings\nM,0.45,15\nF,0.53,9\nI,0.33,7\nM,0.44,10\nF,0.55,8\n");
+    writeFileSync(cspec, readFileSync(cspec, "utf8") + `\ndata ab {\n  from "ab.csv" header: true\n  features sex, length\n  codes sex: [F, M, I]\n  label rings: regression\n}\n\ntrain ${coded.name} on ab {\n  loss mse\n  optimizer sgd\n}\n`);
+    writeFileSync(join(dir, "ab-rows.csv"), "sex,length\nI,0.4\nF,0.5\n");
+    const cp = io();
+    expect(await main(["predict", cspec, "--model", join(dir, `out3/${coded.name}`), "--input", join(dir, "ab-rows.csv")], cp.io), cp.errors()).toBe(0);
+    const want2 = (coded.predict(tf.tensor2d([[2, 0.4], [0, 0.5]])) as tf.Tensor).arraySync() as number[][];
+    cp.text().trim().split("\n").slice(1).forEach((v, i) => expect(Math.abs(Number(v) - want2[i][0])).toBeLessThan(1e-6));
+
     // a model it cannot express: exit 1, every problem named, nothing written
     const bad = tf.sequential();
     bad.add(tf.layers.dense({ inputShape: [4], units: 2, activation: "selu" }));

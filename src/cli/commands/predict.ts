@@ -217,6 +217,14 @@ function badCells(t: Table, cols: number[], meta: Sidecar, input: string, header
       if (f.kind !== "numeric") continue;
       const idx = r * t.width + cols[j];
       const v = t.values[idx];
+      if (f.codes) {
+        const cell = v === v ? String(v) : t.text.get(idx);
+        if (cell !== undefined && !f.codes.includes(cell)) {
+          problems.push(`${cellWhere(t, r, cols[j], names)}: \`${cell}\` is not one of the codes of \`${f.name}\` (${f.codes.join(", ")})`);
+          continue;
+        }
+        if (cell !== undefined) continue;
+      }
       if (v === v) continue;
       const text = t.text.get(idx);
       if (text !== undefined) {

@@ -103,8 +103,11 @@ export function onnxModel(model: ConcreteModel<ValuedParam>, o: OnnxOptions = {}
   const pre = o.preprocess;
   if (pre) {
     if (model.inputs.length !== 1) throw new Error(`model \`${model.name}\` has ${model.inputs.length} inputs; preprocessing folds into a model of one`);
-    const bad = pre.features.find((f) => f.kind !== "numeric");
-    if (bad) throw new Error(`feature \`${bad.name}\` is ${bad.kind === "text" ? "text turned into token ids" : "one-hot encoded"}, which ONNX preprocessing here does not do; export without --with-preprocessing and encode it before the model`);
+    const bad = pre.features.find((f) => f.kind !== "numeric" || f.codes);
+    if (bad)
+      throw new Error(
+        `feature \`${bad.name}\` is ${bad.kind === "text" ? "text turned into token ids" : bad.codes ? "categories read as codes" : "one-hot encoded"}, which ONNX preprocessing here does not do; export without --with-preprocessing and encode it before the model`,
+      );
     const t = model.tensors[model.inputs[0]];
     const k = pre.features.length;
     inputs.push(valueInfo(RAW_INPUT, "float", [k]));
