@@ -14,3 +14,11 @@ export function time(fn: () => void, iterations: number): Timing {
   ms.sort((a, b) => a - b);
   return { median: ms[Math.floor(ms.length / 2)], min: ms[0] };
 }
+
+/** Figures of the benchmark running now, written to bench/results/<name>.json when it ends (`bench/run.ts`). */
+export const results: Record<string, unknown>[] = [];
+
+/** Adds one row of figures (plain JSON values) to the running benchmark's results. */
+export function record(row: Record<string, unknown>): void {
+  results.push(row);
+}

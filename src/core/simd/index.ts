@@ -1,7 +1,8 @@
 /**
  * Single-precision matrix products on WebAssembly SIMD (gemm.wat), for float32 buffers. The
- * operands are packed into the module's memory (rows padded to 4, columns to 8, with zeros), the
- * product is summed there four lanes at a time, and the result is copied back with the bias added.
+ * operands are packed into the module's memory (A in panels of MR rows, B in panels of NR columns,
+ * each step by step, padded with zeros), the product is summed there four lanes at a time in tiles
+ * of MR × NR, k in blocks of KC steps, and the result is copied back with the bias added.
  * Where WebAssembly SIMD is missing, `simdGemm` declines and the caller's scalar loops run instead.
  */
 import type { Buf } from "../kernel.ts";
@@ -9,7 +10,7 @@ import { GEMM_WASM_BASE64 } from "./bytes.ts";
 
 interface Kernel {
   memory: WebAssembly.Memory;
-  gemm: (m: number, n: number, k: number, a: number, b: number, c: number) => void;
+  gemm: (m: number, n: number, k: number, a: number, b: number, c: number, kc: number) => void;
   f32: Float32Array;
 }
 
@@ -18,6 +19,14 @@ let enabled = true;
 
 /** Below this many multiply-adds the packing costs more than the scalar loops. */
 export const SIMD_MIN_WORK = 2048;
+/**
+ * The tile gemm.wat sums in registers, and the steps of k per block (a B panel's block, KC·NR
+ * floats, 16 KiB, stays in the first-level cache). 4 × 8 measured fastest on V8 (bench/README.md):
+ * larger tiles spill registers, unrolling the steps slows it down.
+ */
+const MR = 4;
+const NR = 8;
+const KC = 512;
 
 function load(): Kernel | null {
   if (kernel !== undefined) return kernel;
@@ -86,36 +95,60 @@ export function simdGemm(
   if (!enabled || m * n * k < SIMD_MIN_WORK || !(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array)) return false;
   const kr = load();
   if (!kr) return false;
-  const m4 = (m + 3) & ~3;
-  const n8 = (n + 7) & ~7;
+  const mp = Math.ceil(m / MR) * MR;
+  const np = Math.ceil(n / NR) * NR;
   const a = 0;
-  const b = a + m4 * k;
-  const c = b + k * n8;
-  const H = heap(kr, c + m4 * n8);
+  const b = a + mp * k;
+  const c = b + k * np;
+  const H = heap(kr, c + mp * np);
   if (!H) return false;
 
-  // A, row by row; the padding rows are zero. (Plain loops: subarray views would allocate per call.)
-  for (let i = 0; i < m; i++) {
-    const src = aOff + i * ars;
-    const dst = a + i * k;
-    if (acs === 1) for (let p = 0; p < k; p++) H[dst + p] = A[src + p];
-    else for (let p = 0; p < k; p++) H[dst + p] = A[src + p * acs];
+  // A in panels of MR rows, step by step: A(i, p) at a + (i − i mod MR)·k + p·MR + i mod MR; rows past m are zero.
+  // (Each copy reads along the operand's contiguous axis: along p for a row-major A, along i for Aᵀ.)
+  for (let i0 = 0; i0 < mp; i0 += MR) {
+    const panel = a + i0 * k;
+    const h = Math.min(MR, m - i0);
+    if (acs === 1 || ars !== 1) {
+      for (let r = 0; r < MR; r++) {
+        const src = aOff + (i0 + r) * ars;
+        if (r >= h) for (let p = 0, q = panel + r; p < k; p++, q += MR) H[q] = 0;
+        else if (acs === 1) for (let p = 0, q = panel + r; p < k; p++, q += MR) H[q] = A[src + p];
+        else for (let p = 0, q = panel + r; p < k; p++, q += MR) H[q] = A[src + p * acs];
+      }
+    } else {
+      for (let p = 0; p < k; p++) {
+        const src = aOff + i0 + p * acs;
+        const dst = panel + p * MR;
+        for (let r = 0; r < h; r++) H[dst + r] = A[src + r];
+        for (let r = h; r < MR; r++) H[dst + r] = 0;
+      }
+    }
   }
-  for (let q = a + m * k; q < a + m4 * k; q++) H[q] = 0;
-
-  // B, row by row, each padded with zeros to n8 columns.
-  for (let p = 0; p < k; p++) {
-    const src = bOff + p * brs;
-    const dst = b + p * n8;
-    if (bcs === 1) for (let j = 0; j < n; j++) H[dst + j] = B[src + j];
-    else for (let j = 0; j < n; j++) H[dst + j] = B[src + j * bcs];
-    for (let j = n; j < n8; j++) H[dst + j] = 0;
+  // B in panels of NR columns, step by step: B(p, j) at b + (j − j mod NR)·k + p·NR + j mod NR; columns past n are zero.
+  for (let j0 = 0; j0 < np; j0 += NR) {
+    const panel = b + j0 * k;
+    const w = Math.min(NR, n - j0);
+    if (bcs === 1 || brs !== 1) {
+      for (let p = 0; p < k; p++) {
+        const src = bOff + p * brs + j0 * bcs;
+        const dst = panel + p * NR;
+        if (bcs === 1) for (let jj = 0; jj < w; jj++) H[dst + jj] = B[src + jj];
+        else for (let jj = 0; jj < w; jj++) H[dst + jj] = B[src + jj * bcs];
+        for (let jj = w; jj < NR; jj++) H[dst + jj] = 0;
+      }
+    } else {
+      for (let jj = 0; jj < NR; jj++) {
+        const src = bOff + (j0 + jj) * bcs;
+        if (jj >= w) for (let p = 0, q = panel + jj; p < k; p++, q += NR) H[q] = 0;
+        else for (let p = 0, q = panel + jj; p < k; p++, q += NR) H[q] = B[src + p];
+      }
+    }
   }
 
-  kr.gemm(m4, n8, k, a * 4, b * 4, c * 4);
+  kr.gemm(mp, np, k, a * 4, b * 4, c * 4, KC);
 
   for (let i = 0; i < m; i++) {
-    const src = c + i * n8;
+    const src = c + i * np;
     const dst = cOff + i * ldc;
     if (bias !== null) {
       if (accumulate) for (let j = 0; j < n; j++) C[dst + j] += H[src + j] + bias[j];
