@@ -11,7 +11,7 @@ import { DiagnosticSink } from "../src/diagnostics/diagnostic.ts";
 import { resolve, type ImportHost } from "../src/lang/resolve.ts";
 import { FileHost } from "../src/node/host.ts";
 import { parse } from "../src/syntax/parse.ts";
-import { time, type Timing } from "./timing.ts";
+import { record, time, type Timing } from "./timing.ts";
 
 export const name = "check";
 
@@ -116,6 +116,7 @@ function bench(label: string, text: string, path: string, imports: ImportHost | 
   console.log(`    resolve      ${ms(tResolve)}`);
   console.log(`    shape check  ${ms(tCheck)}  ${((tCheck.median * 1000) / Math.max(1, layers)).toFixed(1)} µs/layer`);
   console.log(`    all three    ${ms(tAll)}`);
+  for (const [stage, t] of [["parse", tParse], ["resolve", tResolve], ["shape check", tCheck], ["all three", tAll]] as const) record({ spec: label, layers, stage, medianMs: t.median, minMs: t.min });
 }
 
 function specFiles(dir: string): string[] {

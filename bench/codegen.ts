@@ -14,6 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as digits from "../generated/digits/digits.ts";
 import * as iris from "../generated/iris/iris.ts";
 import type { LoadedData } from "../src/data/runtime.ts";
+import { record } from "./timing.ts";
 
 export const name = "codegen";
 
@@ -112,5 +113,6 @@ export async function run(): Promise<void> {
     console.log(`  generated     ${g.toFixed(3)} s  (${((g / steps) * 1e3).toFixed(3)} ms/step; min ${Math.min(...gen).toFixed(3)} s)`);
     console.log(`  hand-written  ${h.toFixed(3)} s  (${((h / steps) * 1e3).toFixed(3)} ms/step; min ${Math.min(...hand).toFixed(3)} s)`);
     console.log(`  ratio generated / hand-written: ${(g / h).toFixed(3)}`);
+    record({ case: c.label, epochs, steps, generatedS: g, handWrittenS: h, ratio: g / h });
   }
 }

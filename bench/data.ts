@@ -14,6 +14,7 @@ import { DiagnosticSink } from "../src/diagnostics/diagnostic.ts";
 import { resolve } from "../src/lang/resolve.ts";
 import { parse } from "../src/syntax/parse.ts";
 import { mulberry32 } from "../src/data/random.ts";
+import { record } from "./timing.ts";
 
 export const name = "data";
 
@@ -60,6 +61,7 @@ async function timeLoad(label: string, specText: string, specFile: string, itera
   const med = times[Math.floor(times.length / 2)];
   const rate = bytes ? `, ${(bytes / 1e6 / (med / 1000)).toFixed(0)} MB/s` : "";
   const runs = iterations > 1 ? `min ${times[0].toFixed(0)}, ${iterations} runs` : "1 run";
+  record({ case: label, medianMs: med, minMs: times[0], runs: iterations, ...(bytes ? { mbPerS: bytes / 1e6 / (med / 1000) } : {}) });
   console.log(`  ${label.padEnd(36)} median ${med.toFixed(0).padStart(6)} ms (${runs}${rate}); ${summary}`);
 }
 

@@ -9,7 +9,7 @@ import { AstBuilder } from "../src/syntax/build-ast.ts";
 import { lex, tokenSpan } from "../src/syntax/lexer.ts";
 import { parse } from "../src/syntax/parse.ts";
 import { parseTokens } from "../src/syntax/parser.ts";
-import { time, type Timing } from "./timing.ts";
+import { record, time, type Timing } from "./timing.ts";
 
 export const name = "parse";
 
@@ -154,6 +154,8 @@ export async function run(opts: ParseBenchOptions = {}): Promise<void> {
     resolve(p.ast, new DiagnosticSink("bench.nnspec"));
     format(p.ast);
   }, iterations);
+  for (const [stage, t] of [["lex+parse+AST", tParse], ["lex", tLex], ["CST", tCst], ["AST", tAst], ["resolve", tResolve], ["format", tFormat], ["all three", tAll]] as const)
+    record({ file: "generated", lines: nLines, bytes, stage, medianMs: t.median, minMs: t.min });
   console.log(row("lex+parse+AST", tParse, nLines, bytes));
   console.log(row("  of which lex", tLex, nLines, bytes));
   console.log(row("  of which CST", tCst, nLines, bytes));
@@ -172,4 +174,5 @@ export async function run(opts: ParseBenchOptions = {}): Promise<void> {
   }, Math.max(3, Math.ceil(iterations / 2)));
   console.log(`  1 MB file (${mbLines.toLocaleString("en-US")} lines, ${(mbBytes / 1e6).toFixed(2)} MB), parse+resolve+format:`);
   console.log(row("all three", tMb, mbLines, mbBytes));
+  record({ file: "1 MB", lines: mbLines, bytes: mbBytes, stage: "all three", medianMs: tMb.median, minMs: tMb.min });
 }

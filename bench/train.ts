@@ -33,6 +33,7 @@ import { Plan } from "../src/runtime/plan.ts";
 import { Rng } from "../src/core/rng.ts";
 import { train, trainConfig, type Split, type TrainConfig } from "../src/runtime/train.ts";
 import { tfjsTwin, tfStepper } from "../test/runtime/tfjs-ref.ts";
+import { record } from "./timing.ts";
 
 export const name = "train";
 
@@ -263,6 +264,7 @@ export async function run(): Promise<void> {
       rssWasm = rss.growth;
     }
     const torch = pytorch(c, checked, cfg);
+    record({ model: c.label, interpreter: mine.sps, tfjsCpu: cpu.sps, tfjsWasm: w?.sps ?? null, torch1: typeof torch === "number" ? torch : null, interpreterBytes: mine.bytes, peakRss: { interpreter: rssMine, tfjsCpu: rssCpu, tfjsWasm: w ? rssWasm : null } });
     rows.push([
       c.label,
       mine.sps.toFixed(0),
