@@ -92,6 +92,14 @@ describe("expression precedence", () => {
     expect(e.kind === "binary" && e.op).toBe("+");
     expect(e.kind === "binary" && e.right.kind === "binary" && e.right.op).toBe("*");
   });
+  it("groups each level from the left, and parentheses and negation as written", () => {
+    const show = (e: ReturnType<typeof value>): string =>
+      e.kind === "binary" ? `(${show(e.left)} ${e.op} ${show(e.right)})` : e.kind === "negate" ? `-${show(e.operand)}` : e.kind === "paren" ? `[${show(e.inner)}]` : e.kind === "name" ? e.name : e.kind === "number" ? e.raw : "?";
+    expect(show(value("a - b * c / d - e"))).toBe("((a - ((b * c) / d)) - e)");
+    expect(show(value("a / b / c * d"))).toBe("(((a / b) / c) * d)");
+    expect(show(value("-a * (b + c) - -2"))).toBe("((-a * [(b + c)]) - -2)");
+    expect(show(value("a + b + c * d * e + f"))).toBe("(((a + b) + ((c * d) * e)) + f)");
+  });
 });
 
 describe("formatter line width", () => {

@@ -119,14 +119,17 @@ export function bindTerms(
   // A number too large for a double (`1e309`, or arithmetic that overflows) is Infinity: an error,
   // and the option is then left out (without a second "is missing" error).
   const overflowed = new Set<string>();
-  for (const [ptr, span] of spans) {
-    const v = valueAt(options, ptr);
-    if (typeof v !== "number" || Number.isFinite(v)) continue;
-    const top = ptr.split("/")[1];
-    if (!(top in options)) continue;
-    sink.report("invalidArgument", span, { message: `this number is too large: ${owner} needs finite numbers (at most about 1.8e308)` }, { label: "overflows to infinity" });
-    delete options[top];
-    overflowed.add(top);
+  // every span is looked up only when some number overflowed: the usual case costs one scan
+  if (hasInfinity(options)) {
+    for (const [ptr, span] of spans) {
+      const v = valueAt(options, ptr);
+      if (typeof v !== "number" || Number.isFinite(v)) continue;
+      const top = ptr.split("/")[1];
+      if (!(top in options)) continue;
+      sink.report("invalidArgument", span, { message: `this number is too large: ${owner} needs finite numbers (at most about 1.8e308)` }, { label: "overflows to infinity" });
+      delete options[top];
+      overflowed.add(top);
+    }
   }
   const validate = validator(schema);
   let recovered = false;
@@ -153,6 +156,14 @@ export function bindTerms(
   }
   const errors = sink.items.slice(before).filter((d) => d.severity === "error");
   return { ok: errors.length === 0 || (recovered && errors.every((d) => d.code === CATALOG.unknownOption.code)), options, full: withDefaults(schema, options), spans, keySpans };
+}
+
+/** Whether a number inside the value is not finite. */
+function hasInfinity(v: Json): boolean {
+  if (typeof v === "number") return !Number.isFinite(v);
+  if (Array.isArray(v)) return v.some(hasInfinity);
+  if (v !== null && typeof v === "object") return Object.values(v).some(hasInfinity);
+  return false;
 }
 
 /** The value at a JSON pointer (`/units`, `/kernel/1`) of the lowered options. */

@@ -173,16 +173,28 @@ export class AstBuilder {
         const b = to ? this.expr(to) : undefined;
         return b ? { kind: "range", from: a, to: b, span: this.join(a.span, b.span) } : a;
       }
-      case "sum":
-      case "product": {
-        const operands = nodes(n, "operands");
+      case "arith": {
+        // `*` and `/` bind tighter than `+` and `-`; each level is left-associative
+        const operands = nodes(n, "operands").map((o) => this.expr(o));
         const ops = toks(n, "ops");
-        let left = operands[0] ? this.expr(operands[0]) : undefined;
-        for (let i = 0; i < ops.length && left; i++) {
-          const right = operands[i + 1] ? this.expr(operands[i + 1]) : undefined;
+        const bin = (left: A.Expr, op: IToken, right: A.Expr): A.Expr => ({ kind: "binary", op: op.image as A.Binary["op"], left, right, span: this.join(left.span, right.span) });
+        let first = operands[0];
+        if (!first) return undefined;
+        const terms: A.Expr[] = [];
+        const adds: IToken[] = [];
+        for (let i = 0; i < ops.length; i++) {
+          const right = operands[i + 1];
           if (!right) break;
-          left = { kind: "binary", op: ops[i].image as A.Binary["op"], left, right, span: this.join(left.span, right.span) };
+          if (ops[i].image === "*" || ops[i].image === "/") first = bin(first, ops[i], right);
+          else {
+            terms.push(first);
+            adds.push(ops[i]);
+            first = right;
+          }
         }
+        terms.push(first);
+        let left = terms[0];
+        for (let i = 0; i < adds.length; i++) left = bin(left, adds[i], terms[i + 1]);
         return left;
       }
       case "unary": {
@@ -191,10 +203,6 @@ export class AstBuilder {
           const operand = inner ? this.expr(inner) : undefined;
           return operand ? { kind: "negate", operand, span: this.span(n) } : undefined;
         }
-        const p = node(n, "primary");
-        return p ? this.expr(p) : undefined;
-      }
-      case "primary": {
         const num = tok(n, "NumberLiteral");
         if (num) return { kind: "number", value: Number(num.image), raw: num.image, span: this.tokSpan(num) };
         const s = tok(n, "StringLiteral");
@@ -275,17 +283,36 @@ export function unescape(raw: string): string {
   });
 }
 
+// Plain loops: these run for every node of the tree, and a filter's array and closure cost more than the work.
 function nodes(n: CstNode, key: string): CstNode[] {
-  return ((n.children as Children)[key] ?? []).filter((c): c is CstNode => "children" in c);
+  const out: CstNode[] = [];
+  const list = (n.children as Children)[key];
+  if (list) for (let i = 0; i < list.length; i++) if ("children" in list[i]) out.push(list[i] as CstNode);
+  return out;
 }
 function node(n: CstNode, key: string): CstNode | undefined {
-  return nodes(n, key)[0];
+  const list = (n.children as Children)[key];
+  if (list) for (let i = 0; i < list.length; i++) if ("children" in list[i]) return list[i] as CstNode;
+  return undefined;
 }
 function toks(n: CstNode, key: string): IToken[] {
-  return ((n.children as Children)[key] ?? []).filter((c): c is IToken => !("children" in c) && !c.isInsertedInRecovery);
+  const out: IToken[] = [];
+  const list = (n.children as Children)[key];
+  if (list)
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i];
+      if (!("children" in c) && !c.isInsertedInRecovery) out.push(c);
+    }
+  return out;
 }
 function tok(n: CstNode, key: string): IToken | undefined {
-  return toks(n, key)[0];
+  const list = (n.children as Children)[key];
+  if (list)
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i];
+      if (!("children" in c) && !c.isInsertedInRecovery) return c;
+    }
+  return undefined;
 }
 function firstNode(n: CstNode): CstNode | undefined {
   for (const v of Object.values(n.children as Children)) for (const c of v ?? []) if ("children" in c) return c;

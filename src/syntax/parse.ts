@@ -56,8 +56,9 @@ export function parse(source: string, path = "<input>"): ParseResult {
   const syntax = new DiagnosticSink(path);
   // The token before each error, from the stream itself: chevrotain's `previousToken` is the last token
   // its recovery skipped, not the one before the offending token.
-  const index = new Map(tokens.map((t, i) => [t, i]));
-  const braced = insideBraces(tokens);
+  // (Built only when there are errors: a clean file of thousands of lines pays nothing for them.)
+  const index = errors.length ? new Map(tokens.map((t, i) => [t, i])) : new Map<IToken, number>();
+  const braced = errors.length ? insideBraces(tokens) : new Set<IToken>();
   const atEof = new Set<Diagnostic>();
   const wantsBrace = new Set<Diagnostic>();
   for (const e of errors) {
@@ -171,7 +172,7 @@ function reportParseError(e: IRecognitionException, prev: IToken | undefined, li
     if (tt === T.LBrace) wantsBrace.add(d);
     return d;
   }
-  if (["primary", "unary", "sum", "expression", "product", "term", "list", "shape"].includes(rule)) {
+  if (["unary", "arith", "expression", "term", "list", "shape"].includes(rule)) {
     return sink.report(rule === "shape" ? "expectedShape" : "expectedValue", span, { found });
   }
   if (rule === "block" || rule === "statement" || rule === "layer" || rule === "modelDecl") return sink.report("expectedStatement", span, { found });

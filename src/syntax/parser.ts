@@ -11,7 +11,7 @@ export class NnspecParser extends CstParser {
   private readonly alts: Record<string, IOrAlt<unknown>[]> = {};
 
   constructor() {
-    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: "full", maxLookahead: 3 });
+    super(T.allTokens, { recoveryEnabled: true, nodeLocationTracking: "onlyOffset", maxLookahead: 3 });
     this.performSelfAnalysis();
   }
 
@@ -206,27 +206,25 @@ export class NnspecParser extends CstParser {
     this.SUBRULE(this.terms);
   });
 
-  /** sum ( ".." sum )? — a range binds loosest, so `0..n - 1` is `0..(n - 1)` */
+  /** arith ( ".." arith )? — a range binds loosest, so `0..n - 1` is `0..(n - 1)` */
   expression = this.RULE("expression", () => {
-    this.SUBRULE(this.sum, { LABEL: "from" });
+    this.SUBRULE(this.arith, { LABEL: "from" });
     this.OPTION(() => {
       this.CONSUME(T.DotDot);
-      this.SUBRULE2(this.sum, { LABEL: "to" });
+      this.SUBRULE2(this.arith, { LABEL: "to" });
     });
   });
 
-  sum = this.RULE("sum", () => {
-    this.SUBRULE(this.product, { LABEL: "operands" });
-    this.MANY(() => {
-      this.OR((this.alts.sumOp ??= [{ ALT: () => this.CONSUME(T.Plus, { LABEL: "ops" }) }, { ALT: () => this.CONSUME(T.Minus, { LABEL: "ops" }) }]));
-      this.SUBRULE2(this.product, { LABEL: "operands" });
-    });
-  });
-
-  product = this.RULE("product", () => {
+  /** unary ( op unary )*: one flat rule (fewer tree nodes per value); the AST builder gives `*` and `/` precedence over `+` and `-`. */
+  arith = this.RULE("arith", () => {
     this.SUBRULE(this.unary, { LABEL: "operands" });
     this.MANY(() => {
-      this.OR((this.alts.productOp ??= [{ ALT: () => this.CONSUME(T.Star, { LABEL: "ops" }) }, { ALT: () => this.CONSUME(T.Slash, { LABEL: "ops" }) }]));
+      this.OR((this.alts.arithOp ??= [
+        { ALT: () => this.CONSUME(T.Plus, { LABEL: "ops" }) },
+        { ALT: () => this.CONSUME(T.Minus, { LABEL: "ops" }) },
+        { ALT: () => this.CONSUME(T.Star, { LABEL: "ops" }) },
+        { ALT: () => this.CONSUME(T.Slash, { LABEL: "ops" }) },
+      ]));
       this.SUBRULE2(this.unary, { LABEL: "operands" });
     });
   });
@@ -239,12 +237,6 @@ export class NnspecParser extends CstParser {
           this.SUBRULE(this.unary);
         },
       },
-      { ALT: () => this.SUBRULE(this.primary) },
-    ]));
-  });
-
-  primary = this.RULE("primary", () => {
-    this.OR((this.alts.primary ??= [
       { ALT: () => this.CONSUME(T.NumberLiteral) },
       { ALT: () => this.CONSUME(T.StringLiteral) },
       { ALT: () => this.SUBRULE(this.nameOrCall) },
