@@ -34,6 +34,7 @@ import { Rng } from "../src/core/rng.ts";
 import { train, trainConfig, type Split, type TrainConfig } from "../src/runtime/train.ts";
 import { tfjsTwin, tfStepper } from "../test/runtime/tfjs-ref.ts";
 import { record } from "./timing.ts";
+import { stopThreads, useThreads } from "../src/node/threads.ts";
 
 export const name = "train";
 
@@ -53,6 +54,7 @@ const CASES: Case[] = [
   { label: "iris 4-16-3, batch 16, adam", spec: "specs/iris.nnspec", model: "iris_mlp", train: 1, batch: 16, seconds: 1.5 },
   { label: "phone 20-128-256-4, batch 64, adam", spec: "specs/phone_price.nnspec", model: "phone_mlp", train: 0, batch: 64, seconds: 2 },
   { label: "digits 64-25-15-1, batch 32, adam", spec: "specs/digits.nnspec", model: "digits_binary", train: 0, batch: 32, seconds: 1.5 },
+  { label: "MLP 784-1024-1024-10, batch 256, adam", spec: "bench/big_mlp.nnspec", model: "big_mlp", train: 0, batch: 256, seconds: 4 },
   { label: "fashion CNN, batch 64, adam", spec: "specs/mnist_cnn.nnspec", model: "fashion_cnn", train: 0, batch: 64, seconds: 4 },
   { label: "fashion rows LSTM 64, batch 64, adam", spec: "specs/fashion_lstm.nnspec", model: "fashion_lstm", train: 0, batch: 64, seconds: 4 },
   { label: "words: bidirectional LSTM 48 over 16 chars, batch 64, adam", spec: "specs/language_id.nnspec", model: "language_id", train: 0, batch: 64, seconds: 4 },
@@ -247,7 +249,7 @@ export async function run(): Promise<void> {
   }
   console.log(`train: samples/s while training (higher is better); tfjs ${tf.version.tfjs}, backends cpu${wasm ? " and wasm" : " (wasm not installed: npm i -D @tensorflow/tfjs-backend-wasm@4.22.0)"}`);
   if (!hasTorch) console.log(`PyTorch: ${PYTHON} has no torch (apt-get install -y --no-install-recommends python3-torch python3-numpy)`);
-  const rows: string[][] = [["model", "interpreter", "tfjs-cpu", "×cpu", "tfjs-wasm", "×wasm", "torch 1 thread", "×torch", "interp. buffers", "Δ peak RSS interp / cpu / wasm"]];
+  const rows: string[][] = [["model", "interpreter", "2 threads", "×1", "tfjs-cpu", "×cpu", "tfjs-wasm", "×wasm", "torch 1 thread", "×torch", "interp. buffers", "Δ peak RSS interp / cpu / wasm"]];
   // BENCH_ONLY=words: only the cases whose label contains it
   const only = process.env.BENCH_ONLY;
   for (const c of CASES.filter((x) => !only || x.label.includes(only))) {
@@ -255,6 +257,10 @@ export async function run(): Promise<void> {
     const rss = new PeakRss();
     const mine = interpreter(c, checked, cfg, rss);
     const rssMine = rss.growth;
+    useThreads(2);
+    const two = interpreter(c, checked, cfg, rss);
+    const rssTwo = rss.growth;
+    stopThreads();
     const cpu = await tfjs(c, checked, cfg, "cpu", rss);
     const rssCpu = rss.growth;
     let w: { sps: number } | undefined;
@@ -264,10 +270,12 @@ export async function run(): Promise<void> {
       rssWasm = rss.growth;
     }
     const torch = pytorch(c, checked, cfg);
-    record({ model: c.label, interpreter: mine.sps, tfjsCpu: cpu.sps, tfjsWasm: w?.sps ?? null, torch1: typeof torch === "number" ? torch : null, interpreterBytes: mine.bytes, peakRss: { interpreter: rssMine, tfjsCpu: rssCpu, tfjsWasm: w ? rssWasm : null } });
+    record({ model: c.label, interpreter: mine.sps, interpreter2Threads: two.sps, tfjsCpu: cpu.sps, tfjsWasm: w?.sps ?? null, torch1: typeof torch === "number" ? torch : null, interpreterBytes: mine.bytes, peakRss: { interpreter: rssMine, interpreter2Threads: rssTwo, tfjsCpu: rssCpu, tfjsWasm: w ? rssWasm : null } });
     rows.push([
       c.label,
       mine.sps.toFixed(0),
+      two.sps.toFixed(0),
+      `${(two.sps / mine.sps).toFixed(2)}×`,
       cpu.sps.toFixed(0),
       `${(mine.sps / cpu.sps).toFixed(1)}×`,
       w ? w.sps.toFixed(0) : "-",
@@ -275,7 +283,7 @@ export async function run(): Promise<void> {
       typeof torch === "number" ? torch.toFixed(0) : torch,
       typeof torch === "number" ? `${(mine.sps / torch).toFixed(1)}×` : "-",
       mb(mine.bytes),
-      `${mb(rssMine)} / ${mb(rssCpu)} / ${w ? mb(rssWasm) : "-"}`,
+      `${mb(rssMine)} (2 threads ${mb(rssTwo)}) / ${mb(rssCpu)} / ${w ? mb(rssWasm) : "-"}`,
     ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));

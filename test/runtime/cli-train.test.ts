@@ -1,5 +1,6 @@
 /** `nnspec train` (src/cli/commands/train.ts) end to end on the shipped iris data. */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { parallelProducts } from "../../src/core/simd/index.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -43,6 +44,39 @@ describe("nnspec train", () => {
     const runs = await Promise.all([io(), io()].map(async (t) => (await trainCommand(["specs/iris.nnspec", "--train", "2", "--epochs", "2", "--json", "--out", outDir()], t.io), JSON.parse(t.out.join("")))));
     expect(runs[0].runs[0].history.map((h: { values: object }) => h.values)).toEqual(runs[1].runs[0].history.map((h: { values: object }) => h.values));
     expect(runs[0].runs[0].test.values.accuracy).toBeGreaterThan(0);
+  });
+
+  it("trains to the same bits on one thread and on two, the large products shared between them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nnspec-threads-"));
+    let s = 7;
+    const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+    const rows = Array.from({ length: 256 }, (_, i) => [...Array.from({ length: 64 }, () => r().toFixed(4)), i % 4].join(","));
+    writeFileSync(join(dir, "wide.csv"), rows.join("\n") + "\n");
+    writeFileSync(
+      join(dir, "wide.nnspec"),
+      "data wide {\n  from \"wide.csv\"\n  label 64: class(4)\n  split train: 0.75, test: 0.25, seed: 1\n}\nmodel m(x: [64]) -> logits: [4] {\n  dense 512 relu\n  dropout 0.2\n  dense 512 relu\n  dense 4\n}\ntrain m on wide {\n  loss sparse_cross_entropy(from_logits: true)\n  optimizer adam\n  epochs 2\n  batch 64\n}\n",
+    );
+    let run = 0;
+    const weights = async (threads: string): Promise<Buffer> => {
+      const t = io();
+      const out = join(dir, `run${++run}`);
+      expect(await trainCommand([join(dir, "wide.nnspec"), "--threads", threads, "--out", out, "--quiet"], t.io), t.err.join("")).toBe(0);
+      return readFileSync(join(out, "weights.bin"));
+    };
+    const before = parallelProducts();
+    const one = await weights("1");
+    expect(parallelProducts()).toBe(before);
+    const two = await weights("2");
+    const shared = parallelProducts() - before;
+    expect(shared).toBeGreaterThan(0);
+    expect(two.equals(one)).toBe(true);
+    // threads started again after the last run stopped them share the products too
+    const again = await weights("2");
+    expect(parallelProducts() - before).toBe(2 * shared);
+    expect(again.equals(one)).toBe(true);
+    const bad = io();
+    expect(await trainCommand([join(dir, "wide.nnspec"), "--threads", "0"], bad.io)).toBe(2);
+    expect(bad.err.join("")).toMatch(/--threads needs a positive integer/);
   });
 
   it("rejects bad flags with usage, and reports unreadable data as a diagnostic", async () => {

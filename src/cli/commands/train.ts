@@ -2,8 +2,10 @@
  * `nnspec train FILE`: trains a spec's `train` blocks with the in-house interpreter, shows progress,
  * and reports the test split. The file I/O and the terminal live here; the runtime is pure.
  *
- *   nnspec train FILE [--train N|MODEL] [--seed N] [--epochs N] [--batch N] [--out DIR] [--from DIR] [--quiet] [--json]
+ *   nnspec train FILE [--train N|MODEL] [--seed N] [--epochs N] [--batch N] [--threads N] [--out DIR] [--from DIR] [--quiet] [--json]
  *
+ * The large matrix products run on `--threads` threads (default: every core; src/node/threads.ts),
+ * with the same results for any number.
  * Each run writes its folder (default `out/<spec>/<model>/`, `<model>-<N>` when several train blocks
  * train the same model): the saved model (model.json, weights.bin, nnspec.json), history.json,
  * history.csv, curves.svg, graph.svg, report.txt and report.json. `--from DIR` fine-tunes a saved model: its
@@ -25,10 +27,11 @@ import { taskOf, type MetricReport } from "../../kinds/metrics/kernel.ts";
 import { RuntimeModel } from "../../runtime/model.ts";
 import { isImported, runName, saveModel, tfjsCannotLoad } from "../../saved/save.ts";
 import { sha256 } from "../../node/hash.ts";
+import { defaultThreads, stopThreads, useThreads } from "../../node/threads.ts";
 import { checkTrainable, evaluate, train, trainConfig, type EpochRecord, type TrainConfig, type TrainResult } from "../../runtime/train.ts";
 import { joinNegativeValues, openSpec, readSavedModel, recoverFolder, reportDiagnostics, withSavedStats, writeFolderAtomic, type Io } from "../saved.ts";
 
-export const TRAIN_USAGE = "nnspec train FILE [--train N|MODEL] [--seed N] [--epochs N] [--batch N] [--out|-o DIR] [--from DIR] [--quiet] [--json]";
+export const TRAIN_USAGE = "nnspec train FILE [--train N|MODEL] [--seed N] [--epochs N] [--batch N] [--threads N] [--out|-o DIR] [--from DIR] [--quiet] [--json]";
 
 const line = (r: EpochRecord, epochs: number): string =>
   `epoch ${String(r.epoch).padStart(String(epochs).length)}/${epochs}  ${Object.entries(r.values)
@@ -67,6 +70,8 @@ interface TrainArgs {
   from?: string;
   quiet: boolean;
   json: boolean;
+  /** Threads for the matrix products (this one included). */
+  threads: number;
   overrides: { seed?: number; epochs?: number; batch?: number };
 }
 
@@ -113,10 +118,16 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   };
   const results: object[] = [];
   let status = 0;
-  for (const { t, i } of trains) {
-    const r = await runTrainBlock(session, t, i);
-    if (r.failed) status = 1;
-    if (r.json) results.push(r.json);
+  // every core by default: the results are the same for any number of threads
+  useThreads(args.threads);
+  try {
+    for (const { t, i } of trains) {
+      const r = await runTrainBlock(session, t, i);
+      if (r.failed) status = 1;
+      if (r.json) results.push(r.json);
+    }
+  } finally {
+    stopThreads();
   }
   if (args.json) io.stdout.write(JSON.stringify({ file: args.path, runs: results }, null, 2) + "\n");
   return status;
@@ -127,8 +138,9 @@ function parseTrainArgs(argv: string[], io: Io): TrainArgs | number {
   const usage = usageFor(io, TRAIN_USAGE);
   let parsed;
   try {
-    parsed = args(joinNegativeValues(argv, ["--seed", "--epochs", "--batch"]), {
+    parsed = args(joinNegativeValues(argv, ["--seed", "--epochs", "--batch", "--threads"]), {
       train: { type: "string" },
+      threads: { type: "string" },
       seed: { type: "string" },
       epochs: { type: "string" },
       batch: { type: "string" },
@@ -149,8 +161,13 @@ function parseTrainArgs(argv: string[], io: Io): TrainArgs | number {
     if (!Number.isInteger(n) || n < min) return usage(`--${name} needs ${name === "seed" ? "an integer" : "a positive integer"}`);
     overrides[name] = n;
   }
+  let threads = defaultThreads();
+  if (values.threads !== undefined) {
+    threads = Number(values.threads);
+    if (!Number.isInteger(threads) || threads < 1) return usage(`--threads needs a positive integer (1: one thread; default: the ${defaultThreads()} cores here), got \`${values.threads}\``);
+  }
   if (positionals.length !== 1) return usage(positionals.length ? "one spec file at a time" : "no file given");
-  return { path: positionals[0], train: values.train, out: values.out, from: values.from, quiet: values.quiet === true, json: values.json === true, overrides };
+  return { path: positionals[0], train: values.train, out: values.out, from: values.from, quiet: values.quiet === true, json: values.json === true, threads, overrides };
 }
 
 /** The train blocks `--train` (or `--from`'s model) selects, with their 0-based index; undefined after saying why there are none. */

@@ -10,21 +10,33 @@ import wabt from "wabt";
 
 export const SIMD_DIR = dirname(fileURLToPath(import.meta.url));
 
-/** The text of bytes.ts for the current gemm.wat. */
+/** The line of gemm.wat that declares its memory, and the one the threaded form imports instead. */
+const OWN_MEMORY = '(memory (export "memory") 1)';
+const SHARED_MEMORY = '(import "env" "memory" (memory 1 16384 shared))';
+
+/** The text of bytes.ts for the current gemm.wat: the module with its own memory, and the one that imports a shared memory (threads). */
 export async function assemble(): Promise<string> {
   const tools = await wabt();
   const source = readFileSync(join(SIMD_DIR, "gemm.wat"), "utf8");
-  const module = tools.parseWat("gemm.wat", source, { simd: true });
-  module.validate();
-  const { buffer } = module.toBinary({});
-  module.destroy();
-  const base64 = btoa(String.fromCharCode(...buffer));
-  const lines = base64.match(/.{1,100}/g) ?? [];
+  if (!source.includes(OWN_MEMORY)) throw new Error(`gemm.wat must declare its memory as ${OWN_MEMORY}`);
+  const bytes = (text: string): Uint8Array => {
+    const features = { simd: true, threads: true };
+    const module = tools.parseWat("gemm.wat", text, features);
+    // (wabt's types omit validate's features, which it needs for the shared memory)
+    (module.validate as (f: object) => void)(features);
+    const { buffer } = module.toBinary({});
+    module.destroy();
+    return buffer;
+  };
+  const constant = (name: string, buffer: Uint8Array): string[] => {
+    const lines = btoa(String.fromCharCode(...buffer)).match(/.{1,100}/g) ?? [];
+    return [`// ${buffer.length} bytes of WebAssembly, base64.`, `export const ${name} =`, ...lines.map((l, i) => `  "${l}"${i === lines.length - 1 ? ";" : " +"}`)];
+  };
   return [
     "// Generated from gemm.wat by `npm run wasm` (src/core/simd/build.ts): do not edit.",
-    `// ${buffer.length} bytes of WebAssembly, base64.`,
-    "export const GEMM_WASM_BASE64 =",
-    ...lines.map((l, i) => `  "${l}"${i === lines.length - 1 ? ";" : " +"}`),
+    ...constant("GEMM_WASM_BASE64", bytes(source)),
+    "// The same module importing a shared memory (env.memory, at most 1 GiB), which helper threads share.",
+    ...constant("GEMM_WASM_SHARED_BASE64", bytes(source.replace(OWN_MEMORY, SHARED_MEMORY))),
     "",
   ].join("\n");
 }

@@ -4,15 +4,32 @@
  * each step by step, padded with zeros), the product is summed there four lanes at a time in tiles
  * of MR × NR, k in blocks of KC steps, and the result is copied back with the bias added.
  * Where WebAssembly SIMD is missing, `simdGemm` declines and the caller's scalar loops run instead.
+ *
+ * Where shared memory exists (Node; a cross-origin-isolated page) the module's memory is shared,
+ * and helper threads (src/node/threads.ts starts them) each take a band of C's rows of a large
+ * product: every row is summed by one thread in the same order, so the result is the same, bit for
+ * bit, for any number of threads. The first CONTROL bytes of the memory are the threads' mailbox.
  */
 import type { Buf } from "../kernel.ts";
-import { GEMM_WASM_BASE64 } from "./bytes.ts";
+import { GEMM_WASM_BASE64, GEMM_WASM_SHARED_BASE64 } from "./bytes.ts";
 
 interface Kernel {
   memory: WebAssembly.Memory;
   gemm: (m: number, n: number, k: number, a: number, b: number, c: number, kc: number) => void;
   f32: Float32Array;
+  /** The module's bytes, when its memory is shared (for helpers to instantiate on it). */
+  shared?: Uint8Array<ArrayBuffer>;
 }
+
+/** Bytes at the start of memory for the helpers' mailbox: [generation, done, -, session, then 8 ints per helper]. */
+const CONTROL = 512;
+const MAX_HELPERS = (CONTROL / 4 - 8) / 8;
+/** Below this many multiply-adds a product runs on one thread (waking the others costs tens of µs). */
+export const PARALLEL_MIN_WORK = 1 << 20;
+let helpers = 0;
+/** Products run on several threads so far (tests and benchmarks read it). */
+let parallelRuns = 0;
+export const parallelProducts = (): number => parallelRuns;
 
 let kernel: Kernel | null | undefined;
 let enabled = true;
@@ -28,18 +45,121 @@ const MR = 4;
 const NR = 8;
 const KC = 512;
 
+function decode(b64: string): Uint8Array<ArrayBuffer> {
+  const text = atob(b64);
+  const out = new Uint8Array(new ArrayBuffer(text.length));
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
 function load(): Kernel | null {
   if (kernel !== undefined) return kernel;
   try {
-    const bytes = Uint8Array.from(atob(GEMM_WASM_BASE64), (ch) => ch.charCodeAt(0));
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    const memory = instance.exports.memory as WebAssembly.Memory;
-    kernel = { memory, gemm: instance.exports.gemm as Kernel["gemm"], f32: new Float32Array(memory.buffer) };
+    // shared memory where the platform allows it (a page that is not cross-origin isolated does not)
+    const bytes = decode(GEMM_WASM_SHARED_BASE64);
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 16384, shared: true });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    kernel = { memory, gemm: instance.exports.gemm as Kernel["gemm"], f32: new Float32Array(memory.buffer), shared: bytes };
   } catch {
-    kernel = null;
+    try {
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(decode(GEMM_WASM_BASE64)), {});
+      const memory = instance.exports.memory as WebAssembly.Memory;
+      kernel = { memory, gemm: instance.exports.gemm as Kernel["gemm"], f32: new Float32Array(memory.buffer) };
+    } catch {
+      kernel = null;
+    }
   }
   return kernel;
 }
+
+/**
+ * What a helper thread needs to share the products (the module's bytes and its shared memory), or
+ * null where memory cannot be shared. `helperLoop` is what each helper runs.
+ */
+export function sharedKernel(): { bytes: Uint8Array<ArrayBuffer>; memory: WebAssembly.Memory; maxHelpers: number } | null {
+  const k = load();
+  return k?.shared ? { bytes: k.shared, memory: k.memory, maxHelpers: MAX_HELPERS } : null;
+}
+
+/**
+ * Starts a session of `n` helper threads (0: this thread alone) and returns its number, which each
+ * helper's `helperLoop` receives: a helper of an earlier session returns as soon as it wakes, so it
+ * never takes (or counts itself done for) a band of this one.
+ */
+export function startHelpers(n: number): number {
+  const k = load();
+  helpers = k?.shared ? Math.max(0, Math.min(n, MAX_HELPERS)) : 0;
+  if (!k?.shared) return 0;
+  const box = new Int32Array(k.memory.buffer, 0, CONTROL / 4);
+  const session = Atomics.add(box, 3, 1) + 1;
+  Atomics.notify(box, 0);
+  return session;
+}
+
+/**
+ * A helper thread's loop, as source text (it runs in a worker of its own, Node's or a browser's):
+ * wait for a new generation in the mailbox, run its band of the product, count itself done; return
+ * once its session is over. `memory`, `bytes`, `index` (0-based) and `session` come from its start.
+ */
+export const HELPER_LOOP = `function helperLoop(memory, bytes, index, session) {
+  const gemm = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.gemm;
+  let seen = 0;
+  for (;;) {
+    let box = new Int32Array(memory.buffer, 0, ${CONTROL / 4});
+    Atomics.wait(box, 0, seen);
+    seen = Atomics.load(box, 0);
+    if (Atomics.load(box, 3) !== session) return;
+    box = new Int32Array(memory.buffer, 0, ${CONTROL / 4});
+    const j = 8 + index * 8;
+    if (box[j] > 0) gemm(box[j], box[j + 1], box[j + 2], box[j + 3], box[j + 4], box[j + 5], box[j + 6]);
+    Atomics.store(box, j + 7, seen);
+    Atomics.add(box, 1, 1);
+    Atomics.notify(box, 1);
+  }
+}`;
+
+/** Ends the helpers' session: they return from their loops, and products run on this thread. */
+export function stopHelpers(): void {
+  const k = load();
+  helpers = 0;
+  if (!k?.shared) return;
+  const box = new Int32Array(k.memory.buffer, 0, CONTROL / 4);
+  Atomics.add(box, 3, 1);
+  Atomics.add(box, 0, 1);
+  Atomics.notify(box, 0);
+}
+
+/** Runs the packed product on this thread and the helpers, each a band of rows (multiples of MR). */
+function run(kr: Kernel, mp: number, np: number, k: number, a: number, b: number, c: number): void {
+  const T = kr.shared && helpers > 0 && mp * np * k >= PARALLEL_MIN_WORK ? Math.min(helpers + 1, mp / MR) : 1;
+  if (T <= 1) return kr.gemm(mp, np, k, a * 4, b * 4, c * 4, KC);
+  parallelRuns++;
+  const per = Math.ceil(mp / MR / T) * MR;
+  const box = new Int32Array(kr.memory.buffer, 0, CONTROL / 4);
+  Atomics.store(box, 1, 0);
+  for (let h = 0; h < helpers; h++) {
+    const r0 = (h + 1) * per;
+    const rows = Math.max(0, Math.min(mp, r0 + per) - r0);
+    box.set([rows, np, k, (a + r0 * k) * 4, b * 4, (c + r0 * np) * 4, KC], 8 + h * 8);
+  }
+  const gen = Atomics.add(box, 0, 1) + 1;
+  Atomics.notify(box, 0);
+  kr.gemm(Math.min(per, mp), np, k, a * 4, b * 4, c * 4, KC);
+  for (let done = Atomics.load(box, 1); done < helpers; done = Atomics.load(box, 1)) {
+    if (Atomics.wait(box, 1, done, HELPER_TIMEOUT_MS) !== "timed-out") continue;
+    // A helper that has not answered in that long is gone (killed, out of memory): this thread runs
+    // the bands still missing (the same sums, so a late helper writes the same values) and the rest alone.
+    for (let h = 0; h < helpers; h++) {
+      const j = 8 + h * 8;
+      if (Atomics.load(box, j + 7) !== gen && box[j] > 0) kr.gemm(box[j], box[j + 1], box[j + 2], box[j + 3], box[j + 4], box[j + 5], box[j + 6]);
+    }
+    helpers = 0;
+    break;
+  }
+}
+
+/** How long this thread waits for a helper's band before doing it itself. */
+const HELPER_TIMEOUT_MS = 10_000;
 
 /** Turns the SIMD path on or off (tests compare it with the scalar one); returns the previous setting. */
 export function useSimd(on: boolean): boolean {
@@ -97,7 +217,7 @@ export function simdGemm(
   if (!kr) return false;
   const mp = Math.ceil(m / MR) * MR;
   const np = Math.ceil(n / NR) * NR;
-  const a = 0;
+  const a = CONTROL / 4;
   const b = a + mp * k;
   const c = b + k * np;
   const H = heap(kr, c + mp * np);
@@ -145,7 +265,7 @@ export function simdGemm(
     }
   }
 
-  kr.gemm(mp, np, k, a * 4, b * 4, c * 4, KC);
+  run(kr, mp, np, k, a, b, c);
 
   for (let i = 0; i < m; i++) {
     const src = c + i * np;
