@@ -113,6 +113,8 @@ const NEUTRAL: Record<string, (v: Json) => boolean> = {
   alpha: (v) => v === 1,
   dropout: (v) => v === 0,
   recurrent_dropout: (v) => v === 0,
+  // Keras 3 recurrent layers: which kernel runs them, not what they compute
+  use_cudnn: () => true,
 };
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -378,6 +380,15 @@ function compareTopology(topo: Obj, base: string, mine: KerasLayer[], original: 
 function compareConfig(theirs: Obj, mine: Obj, path: string, what: string, problems: ImportProblem[], rank?: number): void {
   for (const [k, v] of Object.entries(theirs)) {
     if (META.has(k)) continue;
+    // Keras 3 writes a Bidirectional's backward layer out: the forward one reading backwards is what nnspec builds
+    if (k === "backward_layer" && mirrors(v, theirs.layer)) continue;
+    // Keras's Bidirectional sets it: padded steps of a sequence returned step by step are zeros there,
+    // the last output in nnspec (as in TensorFlow.js); nothing else differs
+    if (k === "zero_output_for_mask") {
+      if (v === true && theirs.return_sequences === true)
+        problems.push({ severity: "warning", path: `${path}.${k}`, message: `${what}: Keras outputs zeros at padded steps here, nnspec the last unpadded step's output (as TensorFlow.js); the two differ only on padded steps of a masked sequence` });
+      continue;
+    }
     if (k === "axis" && rank !== undefined && sameAxis(v, k in mine ? mine[k] : -1, rank)) continue;
     const here = `${path}.${k}`;
     const init = k.endsWith("_initializer");
@@ -404,6 +415,15 @@ function compareConfig(theirs: Obj, mine: Obj, path: string, what: string, probl
         : { severity: "error", path: here, message: `${what}: \`${k}: ${JSON.stringify(v)}\` has no nnspec form; rebuild the layer without it, or leave the layer out` },
     );
   }
+}
+
+/** Whether `backward` is `forward` reading the other way (the same config but for name and `go_backwards`). */
+function mirrors(backward: Json | undefined, forward: Json | undefined): boolean {
+  const [b, f] = [kerasObject(backward), kerasObject(forward)];
+  if (!b || !f || b.className !== f.className) return false;
+  const { name: _n, go_backwards: gb, ...bRest } = b.config;
+  const { name: _m, go_backwards: gf, ...fRest } = f.config;
+  return (gb === true) !== (gf === true) && sameValue(bRest as Json, fRest as Json, false);
 }
 
 /** Two axes (or one-axis lists) that name the same axis of an input of `rank` axes, the batch included. */

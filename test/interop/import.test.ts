@@ -255,6 +255,28 @@ describe("Keras model configs (`model.to_json()`)", () => {
     expect(r.spec).toContain("species = dense 3 softmax l2: 0.001");
   });
 
+  it("reads a Keras 3 bidirectional LSTM with its backward layer written out and use_cudnn", () => {
+    const lstm = (name: string, back: boolean) => ({ module: "keras.layers", class_name: "LSTM", config: { name, trainable: true, dtype: "float32", return_sequences: false, return_state: false, go_backwards: back, stateful: false, unroll: false, zero_output_for_mask: true, units: 8, activation: "tanh", recurrent_activation: "sigmoid", use_bias: true, kernel_initializer: { module: "keras.initializers", class_name: "GlorotUniform", config: { seed: null }, registered_name: null }, recurrent_initializer: { module: "keras.initializers", class_name: "Orthogonal", config: { seed: null, gain: 1.0 }, registered_name: null }, bias_initializer: { module: "keras.initializers", class_name: "Zeros", config: {}, registered_name: null }, unit_forget_bias: true, kernel_regularizer: null, recurrent_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, recurrent_constraint: null, bias_constraint: null, dropout: 0.0, recurrent_dropout: 0.0, seed: null, use_cudnn: "auto" }, registered_name: null });
+    const json = {
+      module: "keras",
+      class_name: "Sequential",
+      config: {
+        name: "seq",
+        layers: [
+          { module: "keras.layers", class_name: "InputLayer", config: { batch_shape: [null, 10, 3], dtype: "float32", sparse: false, name: "steps" }, registered_name: null },
+          { module: "keras.layers", class_name: "Bidirectional", config: { name: "bi", trainable: true, dtype: "float32", merge_mode: "concat", layer: lstm("forward_lstm", false), backward_layer: lstm("backward_lstm", true) }, registered_name: null },
+        ],
+      },
+    };
+    const r = importModel({ json: JSON.stringify(json), shown: "k3.json" });
+    expect(r.problems.filter((p) => p.severity === "error")).toEqual([]);
+    expect(r.spec).toContain("bi = lstm 8 bidirectional: concat");
+    // a backward layer that is not the forward one reversed is refused
+    json.config.layers[1].config.backward_layer!.config.units = 4;
+    const bad = importModel({ json: JSON.stringify(json), shown: "k3.json" });
+    expect(bad.problems).toContainEqual(expect.objectContaining({ severity: "error", path: "config.layers[1].config.backward_layer" }));
+  });
+
   it("reads Keras 2's Sequential form (layers with batch_input_shape) and names an unknown initializer as a warning", () => {
     const json = {
       class_name: "Sequential",
