@@ -125,6 +125,10 @@ describe.skipIf(!hasBrowser && !process.env.CI)("the playground", () => {
     expect(accuracy).toBeGreaterThanOrEqual(0.9);
     expect(report).toContain("confusion matrix");
     expect(await p.locator("#progress").textContent()).toContain("iris_mlp on iris");
+    // `nnspec playground` serves the page cross-origin isolated: the trainer shares products with helper workers
+    expect(await p.evaluate(() => crossOriginIsolated)).toBe(true);
+    const cores = await p.evaluate(() => navigator.hardwareConcurrency);
+    expect(await p.locator("#progress").textContent()).toContain(`${Math.min(cores, 4)} thread`);
     // the download is a tfjs model.json that names the model's layers
     const href = await p.locator("#downloads a", { hasText: "model.json" }).getAttribute("href");
     const json = await p.evaluate(async (h) => (await fetch(h!)).text(), href);
@@ -137,7 +141,7 @@ describe.skipIf(!hasBrowser && !process.env.CI)("the playground", () => {
     await p.locator("#train").click();
     await expect.poll(() => p.locator("#progress").textContent(), { timeout: 30_000 }).toMatch(/epoch \d+\/100000/);
     await p.locator("#stop").click();
-    expect(await p.locator("#progress").textContent()).toMatch(/iris_softmax on iris: stopped after epoch \d+ of 100000/);
+    expect(await p.locator("#progress").textContent()).toMatch(/iris_softmax on iris, \d threads?: stopped after epoch \d+ of 100000/);
     expect(await p.locator("#train").isEnabled()).toBe(true);
     await p.close();
   });

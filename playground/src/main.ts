@@ -174,7 +174,7 @@ function startRun(): void {
   trainer.addEventListener("message", (e: MessageEvent<TrainMessage>) => {
     const m = e.data;
     if (m.type === "start") {
-      title = m.title;
+      title = `${m.title}, ${m.threads} thread${m.threads === 1 ? "" : "s"}`;
       epochs = m.epochs;
       progress.textContent = `training ${title}…`;
     } else if (m.type === "epoch") {

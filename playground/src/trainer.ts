@@ -12,6 +12,7 @@ import { reportText } from "../../src/runtime/report.ts";
 import { checkTrainable, evaluate, train, trainConfig, type EpochRecord } from "../../src/runtime/train.ts";
 import { encodeWeights, modelJson } from "../../src/saved/save.ts";
 import { writeFiles, type Files } from "./files.ts";
+import { HELPER_LOOP, spawnHelpers } from "../../src/core/simd/index.ts";
 
 export interface TrainRequest extends Files {
   /** The spec's path in the in-memory file system, and its text as edited. */
@@ -22,12 +23,22 @@ export interface TrainRequest extends Files {
 }
 
 export type TrainMessage =
-  | { type: "start"; title: string; epochs: number }
+  | { type: "start"; title: string; epochs: number; threads: number }
   | { type: "epoch"; record: EpochRecord }
   | { type: "done"; stop: string; report: string; modelJson: string; weights: Uint8Array; name: string }
   | { type: "error"; message: string };
 
 const scope = self as unknown as Worker;
+
+/**
+ * Helper Web Workers for the large matrix products (src/core/simd), where the page is cross-origin
+ * isolated (`nnspec playground` serves it so) and memory can be shared; one thread elsewhere.
+ * Started once: they end with this worker.
+ */
+const threads = spawnHelpers(Math.min(navigator.hardwareConcurrency || 1, 4), (start) => {
+  const url = URL.createObjectURL(new Blob([`${HELPER_LOOP}\nonmessage = (e) => helperLoop(e.data.memory, e.data.bytes, e.data.index, e.data.session);\n`], { type: "text/javascript" }));
+  new Worker(url).postMessage(start);
+});
 const post = (m: TrainMessage, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
 
 async function run(req: TrainRequest): Promise<void> {
@@ -48,7 +59,7 @@ async function run(req: TrainRequest): Promise<void> {
   if (!m) return post({ type: "error", message: lowering.join("; ") });
   const refused = checkTrainable(m, cfg, data);
   if (refused.length) return post({ type: "error", message: refused.join("; ") });
-  post({ type: "start", title: `${model.spec.name} on ${t.data.name}`, epochs: cfg.epochs });
+  post({ type: "start", title: `${model.spec.name} on ${t.data.name}`, epochs: cfg.epochs, threads });
   const result = train(m, { train: data.train, val: data.val }, cfg, { onEpoch: (record) => post({ type: "epoch", record }) });
   const split = data.test.n > 0 ? data.test : data.val;
   let report = "no test or validation split to report on";

@@ -28,12 +28,15 @@ function playground(argv: string[], io: Io): Promise<number> | number {
     return 1;
   }
   const serveFiles = sirv(PLAYGROUND_DIR, { dev: false, etag: true, gzip: false, brotli: false });
-  const server = createServer((req, res) =>
+  const server = createServer((req, res) => {
+    // cross-origin isolation lets the page share memory between its workers (training on every core)
+    res.setHeader("Cross-Origin-Opener-Policy", "same-origin");
+    res.setHeader("Cross-Origin-Embedder-Policy", "require-corp");
     serveFiles(req, res, () => {
       res.statusCode = 404;
       res.end("not found");
-    }),
-  );
+    });
+  });
   return new Promise<number>((resolve) => {
     server.on("error", (e: NodeJS.ErrnoException) => {
       io.stderr.write(`error: cannot serve on ${values.host}:${port}: ${e.code === "EADDRINUSE" ? "the port is in use; choose another with --port N (0 picks a free one)" : e.message}\n`);

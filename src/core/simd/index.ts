@@ -73,20 +73,11 @@ function load(): Kernel | null {
 }
 
 /**
- * What a helper thread needs to share the products (the module's bytes and its shared memory), or
- * null where memory cannot be shared. `helperLoop` is what each helper runs.
- */
-export function sharedKernel(): { bytes: Uint8Array<ArrayBuffer>; memory: WebAssembly.Memory; maxHelpers: number } | null {
-  const k = load();
-  return k?.shared ? { bytes: k.shared, memory: k.memory, maxHelpers: MAX_HELPERS } : null;
-}
-
-/**
  * Starts a session of `n` helper threads (0: this thread alone) and returns its number, which each
  * helper's `helperLoop` receives: a helper of an earlier session returns as soon as it wakes, so it
  * never takes (or counts itself done for) a band of this one.
  */
-export function startHelpers(n: number): number {
+function startHelpers(n: number): number {
   const k = load();
   helpers = k?.shared ? Math.max(0, Math.min(n, MAX_HELPERS)) : 0;
   if (!k?.shared) return 0;
@@ -117,6 +108,31 @@ export const HELPER_LOOP = `function helperLoop(memory, bytes, index, session) {
     Atomics.notify(box, 1);
   }
 }`;
+
+/** What a helper thread is started with: `helperLoop(memory, bytes, index, session)`. */
+export interface HelperStart {
+  memory: WebAssembly.Memory;
+  bytes: Uint8Array<ArrayBuffer>;
+  index: number;
+  session: number;
+}
+
+/**
+ * Starts a session of helpers through the host's `spawn` (a Node worker thread, a browser's Web
+ * Worker: either runs HELPER_LOOP with what it is given) so that `threads` threads share the
+ * products; returns how many will (1 where memory cannot be shared or `threads` is 1).
+ */
+export function spawnHelpers(threads: number, spawn: (start: HelperStart) => void): number {
+  const k = load();
+  if (!k?.shared || threads <= 1) {
+    stopHelpers();
+    return 1;
+  }
+  const count = Math.min(threads - 1, MAX_HELPERS);
+  const session = startHelpers(count);
+  for (let index = 0; index < count; index++) spawn({ memory: k.memory, bytes: k.shared, index, session });
+  return count + 1;
+}
 
 /** Ends the helpers' session: they return from their loops, and products run on this thread. */
 export function stopHelpers(): void {
