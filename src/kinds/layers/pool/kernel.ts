@@ -45,6 +45,9 @@ const poolKernel = (axes: number, max: boolean): KernelFactory => ({
               const yo = (bi * P + r) * c;
               for (let ch = 0; ch < c; ch++) y[yo + ch] = max ? -Infinity : 0;
               if (arg) for (let ch = 0; ch < c; ch++) arg[yo + ch] = -1;
+              // the window's first cell is taken as it is, the others compared with it (no test of
+              // `arg` per value: the comparisons are what is left to predict)
+              let first = true;
               for (let ky = 0; ky < kh; ky++) {
                 const iy = oy * sh - padT + ky;
                 if (iy < 0 || iy >= h) continue;
@@ -52,15 +55,21 @@ const poolKernel = (axes: number, max: boolean): KernelFactory => ({
                   const ix = ox * sw - padL + kx;
                   if (ix < 0 || ix >= w) continue;
                   const xi = xb + (iy * w + ix) * c;
-                  if (arg) {
+                  if (arg && first) {
+                    for (let ch = 0; ch < c; ch++) {
+                      y[yo + ch] = x[xi + ch];
+                      arg[yo + ch] = xi + ch;
+                    }
+                  } else if (arg) {
                     for (let ch = 0; ch < c; ch++) {
                       const v = x[xi + ch];
-                      if (v > y[yo + ch] || arg[yo + ch] < 0) {
+                      if (v > y[yo + ch]) {
                         y[yo + ch] = v;
                         arg[yo + ch] = xi + ch;
                       }
                     }
                   } else for (let ch = 0; ch < c; ch++) y[yo + ch] += x[xi + ch];
+                  first = false;
                 }
               }
               if (count) {
