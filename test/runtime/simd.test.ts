@@ -70,6 +70,25 @@ describe("WebAssembly SIMD matrix product", () => {
     );
   });
 
+  it("copies a plain product out whole, or row by row, exactly where the scalar loops write", () => {
+    // rows laid out alike (ldc = n, n a multiple of 8): one copy; wider rows (ldc > n, n ≥ 32): a copy per row
+    for (const [m, n, k, ldc, off] of [
+      [37, 64, 50, 64, 5],
+      [9, 40, 33, 40, 0],
+      [13, 48, 20, 51, 2],
+    ]) {
+      const A = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
+      const B = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));
+      const simd = new Float32Array(off + m * ldc + 3).fill(7);
+      const scalar = simd.slice();
+      expect(simdGemm(m, n, k, A, 0, k, 1, B, 0, n, 1, simd, off, ldc, false, null)).toBe(true);
+      useSimd(false);
+      gemm(m, n, k, A, 0, k, 1, B, 0, n, 1, scalar, off, ldc, false);
+      useSimd(true);
+      for (let i = 0; i < simd.length; i++) expect(Math.abs(simd[i] - scalar[i]), `${m}×${n} at ${i}`).toBeLessThan(1e-4);
+    }
+  });
+
   it("leaves float64 buffers and small products to the scalar loops", () => {
     const a = new Float64Array(64 * 64);
     expect(simdGemm(64, 64, 64, a, 0, 64, 1, a, 0, 64, 1, new Float64Array(64 * 64), 0, 64, false, null)).toBe(false);

@@ -283,17 +283,22 @@ export function simdGemm(
 
   run(kr, mp, np, k, a, b, c);
 
+  // A plain copy is one memcpy when the rows are laid out alike, else one per row.
+  if (bias === null && !accumulate && np === n && ldc === n) {
+    (C as Float32Array).set(H.subarray(c, c + m * n), cOff);
+    return true;
+  }
   for (let i = 0; i < m; i++) {
     const src = c + i * np;
     const dst = cOff + i * ldc;
-    if (bias !== null) {
+    if (bias === null && !accumulate) {
+      // (a view per row costs more than a short row's loop)
+      if (n >= 32) (C as Float32Array).set(H.subarray(src, src + n), dst);
+      else for (let j = 0; j < n; j++) C[dst + j] = H[src + j];
+    } else if (bias !== null) {
       if (accumulate) for (let j = 0; j < n; j++) C[dst + j] += H[src + j] + bias[j];
       else for (let j = 0; j < n; j++) C[dst + j] = H[src + j] + bias[j];
-    } else if (accumulate) {
-      for (let j = 0; j < n; j++) C[dst + j] += H[src + j];
-    } else {
-      for (let j = 0; j < n; j++) C[dst + j] = H[src + j];
-    }
+    } else for (let j = 0; j < n; j++) C[dst + j] += H[src + j];
   }
   return true;
 }
