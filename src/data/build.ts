@@ -11,7 +11,7 @@ import type { MessageKey } from "../diagnostics/catalog.ts";
 import type { DiagnosticSink, Extra, Fix, Label, Params } from "../diagnostics/diagnostic.ts";
 import { pointAt, type Span } from "../diagnostics/span.ts";
 import type { DataSpec, LabelSpec } from "../lang/program.ts";
-import type { Json } from "../lang/values.ts";
+import { valueText, type Json } from "../lang/values.ts";
 import { shortList } from "../util/list.ts";
 import { closest } from "../util/suggest.ts";
 import { DATA_STATEMENTS, statementValues } from "../lang/statements.ts";
@@ -448,7 +448,7 @@ class Builder {
     if (this.unknownCodes.has(key)) return false;
     this.unknownCodes.add(key);
     const column = names?.[c] ?? String(c);
-    const text = /^[A-Za-z_][A-Za-z0-9_]*$/.test(cell) || /^-?\d+(\.\d+)?$/.test(cell) ? cell : JSON.stringify(cell);
+    const text = valueText(cell);
     this.cell("dataUnknownCode", this.fileSpan(src, false, r), { where: cellWhere(t, r, c, names), text: cell, column, codes: code.values.join(", ") }, {
       labels: [...labels, { span: code.listSpan, message: "the codes" }],
       fixes: [{ title: `add \`${text}\` as code ${code.values.length}`, edits: [{ span: { ...code.listSpan, start: code.listSpan.end - 1, end: code.listSpan.end - 1 }, newText: `, ${text}` }] }],

@@ -14,7 +14,8 @@ import { analyseParsed } from "../analyse.ts";
 import { hasErrors } from "../diagnostics/diagnostic.ts";
 import { renderDiagnostic } from "../diagnostics/render.ts";
 import type { Json } from "../core/json.ts";
-import { valueText } from "../lang/values.ts";
+import { isName, valueText } from "../lang/values.ts";
+import { withDefaults } from "../core/options.ts";
 import { LAYERS } from "../kinds/layers/registry.ts";
 import { initializerName, kerasObject, regularizerValues } from "../kinds/layers/keras.ts";
 import type { KerasReader, LayerKind } from "../kinds/layers/types.ts";
@@ -82,6 +83,8 @@ interface Node {
   used: Set<number>;
   /** A leaky relu or elu layer folded into this one's activation (`dense ... activation: leaky_relu(0.2)`). */
   folded?: Node;
+  /** This layer is such an activation: it is no line of its own. */
+  absorbed?: true;
 }
 
 interface InputDecl {
@@ -117,14 +120,28 @@ const NEUTRAL: Record<string, (v: Json) => boolean> = {
   use_cudnn: () => true,
 };
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A topology's layer list: `config.layers`, or the bare list of an old Sequential's `config`. */
+function layersOf(topo: Obj): Json[] | undefined {
+  const cfg = topo.config;
+  return Array.isArray(cfg) ? cfg : isObject(cfg) && Array.isArray(cfg.layers) ? cfg.layers : undefined;
+}
 
-/** A Keras layer or tensor name as an nnspec name: other characters become `_`, and names stay unique. */
+/** The JSON path of layer `i` of the topology found at `base`. */
+function layerPath(topo: Obj, base: string, i: number): string {
+  return `${base ? `${base}.` : ""}config${Array.isArray(topo.config) ? "" : ".layers"}[${i}]`;
+}
+
+/** A Keras name as an nnspec name: other characters become `_`, and a leading digit gets `prefix`. */
+function asName(s: string, prefix: string): string {
+  const t = s.replace(/[^A-Za-z0-9_]/g, "_");
+  return isName(t) ? t : `${prefix}${t}`;
+}
+
+/** A Keras layer or tensor name as an nnspec name, each distinct from those before. */
 function nameMaker(): (original: string) => string {
   const taken = new Set<string>();
   return (original) => {
-    let base = original.replace(/[^A-Za-z0-9_]/g, "_");
-    if (!IDENT.test(base)) base = `l_${base}`;
+    const base = asName(original, "l_");
     let name = base;
     for (let k = 2; taken.has(name); k++) name = `${base}_${k}`;
     taken.add(name);
@@ -169,7 +186,7 @@ export function importModel(input: ImportInput): Imported {
   const cfg = topo.config;
   let modelName = "imported";
   let outputRefs: Ref[] = [];
-  const layersPath = (i: number) => `${base ? `${base}.` : ""}config${Array.isArray(cfg) ? "" : ".layers"}[${i}]`;
+  const layersPath = (i: number) => layerPath(topo, base, i);
 
   const inputDecl = (original: string, shape: Json | undefined, dtype: Json | undefined, path: string): InputDecl | undefined => {
     if (!Array.isArray(shape) || shape.length < 2 || !shape.every((d) => d === null || (typeof d === "number" && Number.isInteger(d) && d > 0))) {
@@ -193,7 +210,7 @@ export function importModel(input: ImportInput): Imported {
   };
 
   if (cls === "Sequential") {
-    const list = Array.isArray(cfg) ? cfg : isObject(cfg) && Array.isArray(cfg.layers) ? cfg.layers : undefined;
+    const list = layersOf(topo);
     if (!list) return fail(`${base ? `${base}.` : ""}config`, "a Sequential model without a list of layers: the file is damaged", format);
     if (isObject(cfg) && typeof cfg.name === "string") modelName = cfg.name;
     let prev: Ref | undefined;
@@ -264,7 +281,7 @@ export function importModel(input: ImportInput): Imported {
     const src = byOriginal.get(r.layer);
     if (src && "used" in src) src.used.add(r.index);
   }
-  if (problems.some((p) => p.severity === "error")) return { format, model: makeName(modelName), problems, inputs: [], outputs: [] };
+  if (problems.some((p) => p.severity === "error")) return { format, model: asName(modelName, "m_"), problems, inputs: [], outputs: [] };
 
   foldActivations(nodes, outputRefs);
   // an input that only layers reading ids (embeddings) read holds ids
@@ -272,29 +289,26 @@ export function importModel(input: ImportInput): Imported {
     const readers = nodes.filter((n) => n.inputs.some((r) => r.layer === d.original));
     if (readers.length && readers.every((n) => n.kind?.ints === "reads" && n.inputs[0].layer === d.original)) d.int = true;
   }
-  const live = nodes.filter((n) => !n.folded || n.folded !== n);
+  // (references to a folded activation were moved to its owner)
   const tensorName = (r: Ref): string => {
     const src = byOriginal.get(r.layer)!;
     if (!("used" in src)) return src.name;
-    const owner = folding.get(src) ?? src;
-    return r.index === 0 ? owner.name : `${owner.name}_${STATE_NAMES[r.index - 1] ?? r.index}`;
+    return r.index === 0 ? src.name : `${src.name}_${STATE_NAMES[r.index - 1] ?? r.index}`;
   };
-  const folding = new Map<Node, Node>();
-  for (const n of nodes) if (n.folded && n.folded !== n) folding.set(n.folded, n);
 
   // The names the sidecar of an nnspec model gives its inputs and outputs are kept.
   const side = input.sidecar;
   const inNames = inputs.map((d, i) => {
     const s = side?.inputs?.[i]?.name;
-    return s && IDENT.test(s) ? s : d.name;
+    return s && isName(s) ? s : d.name;
   });
   inputs.forEach((d, i) => (d.name = inNames[i]));
   const outNames = outputRefs.map((r, i) => {
     const s = side?.outputs?.[i]?.name;
-    return s && IDENT.test(s) ? s : tensorName(r);
+    return s && isName(s) ? s : tensorName(r);
   });
-  const name = makeSafe(side?.model ?? modelName);
-  const layers = live.filter((n) => !folding.has(n));
+  const name = asName(side?.model ?? modelName, "m_");
+  const layers = nodes.filter((n) => !n.absorbed);
   const result: Imported = { format, model: name, problems, inputs: inNames, outputs: outNames };
   // Checked once to learn the outputs' shapes, which the signature then states.
   const first = checkSpec(specText(name, inputs, layers, outputRefs, outNames, tensorName, input.shown, format), name);
@@ -352,15 +366,14 @@ const SAME_CLASS: Record<string, string> = { Flatten: "Reshape" };
 
 /** Every key of every layer's config, as read, against the model saved again from the spec. */
 function compareTopology(topo: Obj, base: string, mine: KerasLayer[], original: Map<string, string>, problems: ImportProblem[], rankOf: Map<string, number>): void {
-  const cfg = topo.config;
-  const list = (Array.isArray(cfg) ? cfg : isObject(cfg) && Array.isArray(cfg.layers) ? cfg.layers : []) as Json[];
+  const list = layersOf(topo) ?? [];
   const byName = new Map<string, { l: Obj; i: number }>();
   list.forEach((l, i) => {
     if (!isObject(l) || !isObject(l.config)) return;
     const n = typeof l.name === "string" ? l.name : typeof l.config.name === "string" ? l.config.name : undefined;
     if (n !== undefined) byName.set(n, { l, i });
   });
-  const at = (i: number) => `${base ? `${base}.` : ""}config${Array.isArray(cfg) ? "" : ".layers"}[${i}]`;
+  const at = (i: number) => layerPath(topo, base, i);
   for (const m of mine) {
     if (m.class_name === "InputLayer") continue;
     const o = byName.get(original.get(m.name) ?? m.name);
@@ -508,10 +521,6 @@ function importWeights(root: Obj, input: ImportInput, model: ConcreteModel, orig
 
 const STATE_NAMES = ["h", "c"];
 
-function makeSafe(s: string): string {
-  const t = s.replace(/[^A-Za-z0-9_]/g, "_");
-  return IDENT.test(t) ? t : `m_${t}`;
-}
 
 /** A node's inputs: Keras 2 / tfjs `[[name, node, index, kwargs], ...]` or Keras 3 `{args, kwargs}`. */
 function inboundRefs(node: Json): Ref[] | undefined {
@@ -611,7 +620,7 @@ function foldActivations(nodes: Node[], outputs: Ref[]): void {
     const alpha = n.opts.alpha;
     owner.opts.activation = typeof alpha === "number" ? { call: n.kind.name, args: [alpha], options: {} } : n.kind.name;
     owner.folded = n;
-    n.folded = n;
+    n.absorbed = true;
     // readers of the activation layer now read the owner
     for (const m of nodes) m.inputs = m.inputs.map((r) => (r.layer === n.original ? { layer: owner.original, index: r.index } : r));
     for (const r of outputs) if (r.layer === n.original) r.layer = owner.original;
@@ -622,7 +631,7 @@ function foldActivations(nodes: Node[], outputs: Ref[]): void {
 function specText(name: string, inputs: InputDecl[], nodes: Node[], outputs: Ref[], outNames: string[], tensorName: (r: Ref) => string, shown: string, format: ImportFormat, outShapes?: string[]): string {
   let unknown = 0;
   const unnamed = new Set<Node>();
-  const kindOutputs = (n: Node): number => n.kind!.outputs?.(withDefaults(n.kind!, n.opts)) ?? 1;
+  const kindOutputs = (n: Node): number => n.kind!.outputs?.(withDefaults(n.kind!.schema, n.opts)) ?? 1;
   const dims = (d: InputDecl): string => `${d.int ? "int" : ""}[${d.dims.map((x) => (x === null ? (unknown++ === 0 ? "steps" : `steps${unknown}`) : String(x))).join(", ")}]`;
   const sig = inputs.map((d) => `${d.name}: ${dims(d)}`).join(", ");
   const lines: string[] = [];
@@ -657,7 +666,7 @@ function specText(name: string, inputs: InputDecl[], nodes: Node[], outputs: Ref
       if (ins[0] !== prev) head = `${ins[0]} -> `;
     }
     terms.push(...optionTerms(kind, opts));
-    const outs = [n.name, ...Array.from({ length: (kind.outputs?.(withDefaults(kind, opts)) ?? 1) - 1 }, (_, k) => `${n.name}_${STATE_NAMES[k] ?? k + 1}`)];
+    const outs = [n.name, ...Array.from({ length: (kind.outputs?.(withDefaults(kind.schema, opts)) ?? 1) - 1 }, (_, k) => `${n.name}_${STATE_NAMES[k] ?? k + 1}`)];
     const target = outs.map((t) => outputByTensor.get(t) ?? t);
     lines.push(`  ${unnamed.has(n) ? "" : `${target.join(", ")} = `}${head}${kind.name}${terms.length ? ` ${terms.join(" ")}` : ""}`);
     prev = target[0];
@@ -666,12 +675,6 @@ function specText(name: string, inputs: InputDecl[], nodes: Node[], outputs: Ref
   const out = typed.length === 1 ? typed[0] : `(${typed.join(", ")})`;
   const source = format === "tfjs-layers" ? "a TensorFlow.js Layers model" : "a Keras model config";
   return `# Imported by \`nnspec import\` from ${shown} (${source}).\n# Add a data block (and a train block) to evaluate, fine-tune or predict from a CSV's named columns.\n\nmodel ${name}(${sig}) -> ${out} {\n${lines.join("\n")}\n}\n`;
-}
-
-function withDefaults(kind: LayerKind, opts: Record<string, Json>): Record<string, Json> {
-  const full: Record<string, Json> = {};
-  for (const [k, p] of Object.entries(kind.schema.properties ?? {})) if (p.default !== undefined) full[k] = p.default as Json;
-  return { ...full, ...opts };
 }
 
 /** The options as terms: positional values first (in order, while each is given), a bare choice, then `key: value` where it is not the default. */

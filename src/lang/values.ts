@@ -63,9 +63,12 @@ export function lowerExpr(e: Expr, path: string, spans: SpanMap): Json {
   }
 }
 
+/** Whether a string is written bare in a spec (a name). */
+export const isName = (s: string): boolean => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s);
+
 /** A bound value as nnspec writes it: names bare, other strings quoted, calls, ranges and lists. */
 export function valueText(v: Json): string {
-  if (typeof v === "string") return /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? v : JSON.stringify(v);
+  if (typeof v === "string") return isName(v) ? v : JSON.stringify(v);
   if (typeof v === "object" && v !== null && !Array.isArray(v)) {
     if ("call" in v) {
       const c = v as unknown as CallValue;

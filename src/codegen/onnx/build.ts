@@ -14,12 +14,11 @@ import { onnxModel, type OnnxOptions } from "./export.ts";
 export function layerPlaces(file: CheckedFile, model: CheckedModel): OnnxOptions["where"] {
   // a model imported from another file has its lines there
   if (model.spec.file !== file.checked.program.file) return undefined;
-  const lines = file.text.split("\n");
   const at = new Map(
     model.layers
       .map((l) => {
         const line = file.lines.position(l.spec.node.span.start).line;
-        return [l.spec.name, { line, text: `${file.path}:${line}: ${lines[line - 1]?.trim() ?? ""}` }] as const;
+        return [l.spec.name, { line, text: `${file.path}:${line}: ${file.lines.lineText(line).trim()}` }] as const;
       }),
   );
   return (layer) => at.get(layer);

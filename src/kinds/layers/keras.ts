@@ -61,8 +61,8 @@ export function kerasObject(v: Json | undefined): { className: string; config: R
   return { className: v.class_name, config: isObject(v.config) ? v.config : {} };
 }
 
-/** `GlorotUniform` → `glorot_uniform`, `LeCunNormal` and `LecunNormal` → `lecun_normal`. */
-const snake = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+/** `GlorotUniform` → `glorot_uniform`, `hardSigmoid` → `hard_sigmoid` (and `LeCunNormal` → `le_cun_normal`). */
+export const snake = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
 
 /** Keras's activation names that nnspec's activations have, besides those spelled the same. */
 const ACTIVATION_NAMES: Record<string, Json> = {

@@ -6,7 +6,7 @@ import { gatesOf, mergeOf, RECURRENT_ACTIVATIONS, recurrentKernel, type Cell } f
 import { recurrentOnnx } from "./onnx.ts";
 import type { LayerKind } from "../types.ts";
 import type { Json } from "../../../core/json.ts";
-import { defined, kerasClass, kerasInit, kerasRegularizer } from "../keras.ts";
+import { defined, kerasClass, kerasInit, kerasRegularizer, snake } from "../keras.ts";
 
 const rate = (what: string): PropertySchema => ({ description: `a fraction in [0, 1) ${what}`, type: "number", minimum: 0, exclusiveMaximum: 1, default: 0 });
 const activation = (dflt: string): PropertySchema => ({ description: `an activation (${RECURRENT_ACTIVATIONS.join(", ")})`, enum: [...RECURRENT_ACTIVATIONS], default: dflt });
@@ -144,7 +144,7 @@ function kind(cell: Cell): LayerKind {
         const act = (key: string): Json | undefined => {
           const v = c.config[key];
           if (v === undefined || v === null) return undefined;
-          const name = typeof v === "string" ? v.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase() : undefined;
+          const name = typeof v === "string" ? snake(v) : undefined;
           if (name && (RECURRENT_ACTIVATIONS as readonly string[]).includes(name)) return name;
           c.refuse(key, `a recurrent layer's activation ${JSON.stringify(v)} has no nnspec form (nnspec has ${RECURRENT_ACTIVATIONS.join(", ")})`);
           return undefined;
