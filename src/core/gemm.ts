@@ -4,7 +4,7 @@
  * of A against it: eight loads per sixteen multiply-adds, no stores in the inner loop, sums kept in
  * doubles.
  *
- *   C[i, j] (=|+=) bias[j] + Σ_p A[i, p] · B[p, j]
+ *   C[i, j] (=|+=) bias[j] + Σ_p A[i, p] · B[p, j], then max(·, 0) where `relu` (a NaN stays NaN)
  *
  * A(i, p) is at aOff + i·ars + p·acs and B(p, j) at bOff + p·brs + j·bcs; C is row-major with row
  * stride ldc. The three layouts a dense or convolution layer needs:
@@ -35,9 +35,10 @@ export function gemm(
   ldc: number,
   accumulate: boolean,
   bias: Buf | null = null,
+  relu = false,
 ): void {
   // Float32 buffers go to WebAssembly SIMD where it is available and the product is large enough.
-  if (simdGemm(m, n, k, A, aOff, ars, acs, B, bOff, brs, bcs, C, cOff, ldc, accumulate, bias)) return;
+  if (simdGemm(m, n, k, A, aOff, ars, acs, B, bOff, brs, bcs, C, cOff, ldc, accumulate, bias, relu)) return;
   if (pack.length < 4 * k) pack = new Float64Array(4 * k);
   const P = pack;
   const k4 = 4 * k;
@@ -81,10 +82,10 @@ export function gemm(
         ia += acs;
       }
       const c0 = cOff + i * ldc + j;
-      store(C, c0, w, accumulate, s00, s01, s02, s03);
-      store(C, c0 + ldc, w, accumulate, s10, s11, s12, s13);
-      store(C, c0 + 2 * ldc, w, accumulate, s20, s21, s22, s23);
-      store(C, c0 + 3 * ldc, w, accumulate, s30, s31, s32, s33);
+      store(C, c0, w, accumulate, relu, s00, s01, s02, s03);
+      store(C, c0 + ldc, w, accumulate, relu, s10, s11, s12, s13);
+      store(C, c0 + 2 * ldc, w, accumulate, relu, s20, s21, s22, s23);
+      store(C, c0 + 3 * ldc, w, accumulate, relu, s30, s31, s32, s33);
     }
     for (; i < m; i++) {
       let s0 = q0, s1 = q1, s2 = q2, s3 = q3;
@@ -97,23 +98,17 @@ export function gemm(
         s3 += x * P[q + 3];
         ia += acs;
       }
-      store(C, cOff + i * ldc + j, w, accumulate, s0, s1, s2, s3);
+      store(C, cOff + i * ldc + j, w, accumulate, relu, s0, s1, s2, s3);
     }
   }
 }
 
-/** Writes (or adds) the first w of four sums at C[c..c+w). */
-function store(C: Buf, c: number, w: number, accumulate: boolean, s0: number, s1: number, s2: number, s3: number): void {
-  if (accumulate) {
-    C[c] += s0;
-    if (w > 1) C[c + 1] += s1;
-    if (w > 2) C[c + 2] += s2;
-    if (w > 3) C[c + 3] += s3;
-  } else {
-    C[c] = s0;
-    if (w > 1) C[c + 1] = s1;
-    if (w > 2) C[c + 2] = s2;
-    if (w > 3) C[c + 3] = s3;
+/** Writes (or adds) the first w of four sums at C[c..c+w), through relu where asked. */
+function store(C: Buf, c: number, w: number, accumulate: boolean, relu: boolean, s0: number, s1: number, s2: number, s3: number): void {
+  for (let j = 0; j < w; j++) {
+    let v = j === 0 ? s0 : j === 1 ? s1 : j === 2 ? s2 : s3;
+    if (accumulate) v += C[c + j];
+    C[c + j] = relu ? Math.max(v, 0) : v;
   }
 }
 

@@ -30,44 +30,76 @@ describe("WebAssembly SIMD matrix product", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 70 }),
-        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 90 }),
         fc.integer({ min: 1, max: 70 }),
+        fc.constantFrom("rows", "strided rows", "columns", "strided columns", "neither"),
         fc.boolean(),
         fc.boolean(),
         fc.boolean(),
         fc.boolean(),
         fc.integer({ min: 0, max: 5 }),
         fc.integer(),
-        (m, n, k, transA, transB, accumulate, withBias, off, seed) => {
-          // A is m×k (row-major, or stored transposed), B k×n likewise; C has a row stride larger than n.
-          const A = seeded(off + m * k, seed);
+        (m, n, k, aLayout, transB, accumulate, withBias, relu, off, seed) => {
+          // A is m×k: row-major, transposed, either with wider rows than needed, or interleaved with
+          // another matrix (neither axis contiguous); B k×n likewise; C has a row stride larger than n.
+          const [ars, acs, aLen] = {
+            rows: [k, 1, m * k],
+            "strided rows": [k + 2, 1, m * (k + 2)],
+            columns: [1, m, m * k],
+            "strided columns": [1, m + 1, k * (m + 1)],
+            neither: [2 * k, 2, 2 * m * k],
+          }[aLayout] as number[];
+          const A = seeded(off + aLen, seed);
           const B = seeded(off + k * n, seed + 1);
           const bias = withBias ? seeded(n, seed + 2) : null;
-          const [ars, acs] = transA ? [1, m] : [k, 1];
           const [brs, bcs] = transB ? [1, k] : [n, 1];
           const ldc = n + 3;
           const start = seeded(off + m * ldc, seed + 3);
           const simd = Float32Array.from(start);
           const scalar = Float32Array.from(start);
-          const used = simdGemm(m, n, k, A, off, ars, acs, B, off, brs, bcs, simd, off, ldc, accumulate, bias);
+          const used = simdGemm(m, n, k, A, off, ars, acs, B, off, brs, bcs, simd, off, ldc, accumulate, bias, relu);
           expect(used).toBe(m * n * k >= SIMD_MIN_WORK);
           if (!used) return;
           useSimd(false);
-          gemm(m, n, k, A, off, ars, acs, B, off, brs, bcs, scalar, off, ldc, accumulate, bias);
+          gemm(m, n, k, A, off, ars, acs, B, off, brs, bcs, scalar, off, ldc, accumulate, bias, relu);
           useSimd(true);
+          // Float32 sums of k products of values in [−1, 1], against float64 sums; outside the m×n
+          // block (row padding, the offset) nothing changed; relu leaves no negative value.
+          let worst = 0;
+          const touched: number[] = [];
           for (let i = 0; i < simd.length; i++) {
-            // Float32 sums of k products of values in [−1, 1], against float64 sums.
-            expect(Math.abs(simd[i] - scalar[i])).toBeLessThan(1e-6 * (k + 1) * 4);
-          }
-          // Outside the m×n block (row padding, the offset) nothing changed.
-          for (let i = 0; i < simd.length; i++) {
+            worst = Math.max(worst, Math.abs(simd[i] - scalar[i]));
             const col = (i - off) % ldc;
-            if (i < off || col >= n) expect(simd[i]).toBe(start[i]);
+            if ((i < off || col >= n) && simd[i] !== start[i]) touched.push(i);
+            else if (relu && i >= off && col < n && simd[i] < 0) touched.push(i);
           }
+          expect(worst).toBeLessThan(1e-6 * (k + 1) * 4);
+          expect(touched).toEqual([]);
         },
       ),
-      { numRuns: 300, seed: 7 },
+      { numRuns: 500, seed: 7 },
     );
+  });
+
+  it("seeds the bias, adds to C and applies relu once across blocks of k", () => {
+    // k beyond two blocks of KC (512) steps: the bias and C's values enter once, relu only at the end
+    const [m, n, k] = [9, 24, 1100];
+    const A = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i) * 0.1);
+    const B = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i * 0.7) * 0.1);
+    const bias = Float32Array.from({ length: n }, (_, j) => (j - 12) * 0.05);
+    for (const accumulate of [false, true])
+      for (const relu of [false, true]) {
+        const simd = Float32Array.from({ length: m * n }, (_, i) => Math.sin(i * 1.3) * 0.5);
+        const scalar = simd.slice();
+        expect(simdGemm(m, n, k, A, 0, k, 1, B, 0, n, 1, simd, 0, n, accumulate, bias, relu)).toBe(true);
+        useSimd(false);
+        gemm(m, n, k, A, 0, k, 1, B, 0, n, 1, scalar, 0, n, accumulate, bias, relu);
+        useSimd(true);
+        let worst = 0;
+        for (let i = 0; i < simd.length; i++) worst = Math.max(worst, Math.abs(simd[i] - scalar[i]));
+        expect(worst, `accumulate ${accumulate}, relu ${relu}`).toBeLessThan(1e-5);
+        if (relu) expect(scalar.some((v) => v === 0) && scalar.some((v) => v > 0)).toBe(true);
+      }
   });
 
   it("copies a plain product out whole, or row by row, exactly where the scalar loops write", () => {

@@ -15,15 +15,18 @@ import { GEMM_WASM_BASE64, GEMM_WASM_SHARED_BASE64 } from "./bytes.ts";
 
 interface Kernel {
   memory: WebAssembly.Memory;
-  gemm: (m: number, n: number, k: number, a: number, b: number, c: number, kc: number) => void;
+  gemm: (...args: number[]) => void;
   f32: Float32Array;
   /** The module's bytes, when its memory is shared (for helpers to instantiate on it). */
   shared?: Uint8Array<ArrayBuffer>;
 }
 
-/** Bytes at the start of memory for the helpers' mailbox: [generation, done, -, session, then 8 ints per helper]. */
-const CONTROL = 512;
-const MAX_HELPERS = (CONTROL / 4 - 8) / 8;
+/** Bytes at the start of memory for the helpers' mailbox: [generation, done, -, session, then SLOT ints per helper]. */
+const CONTROL = 1024;
+/** A helper's slot: its band's ARGS arguments of `gemm`, then the generation it finished. */
+const ARGS = 14;
+const SLOT = 16;
+const MAX_HELPERS = (CONTROL / 4 - 8) / SLOT;
 /** Below this many multiply-adds a product runs on one thread (waking the others costs tens of µs). */
 export const PARALLEL_MIN_WORK = 1 << 20;
 let helpers = 0;
@@ -101,9 +104,9 @@ export const HELPER_LOOP = `function helperLoop(memory, bytes, index, session) {
     seen = Atomics.load(box, 0);
     if (Atomics.load(box, 3) !== session) return;
     box = new Int32Array(memory.buffer, 0, ${CONTROL / 4});
-    const j = 8 + index * 8;
-    if (box[j] > 0) gemm(box[j], box[j + 1], box[j + 2], box[j + 3], box[j + 4], box[j + 5], box[j + 6]);
-    Atomics.store(box, j + 7, seen);
+    const j = 8 + index * ${SLOT};
+    if (box[j] > 0) gemm(...box.subarray(j, j + ${ARGS}));
+    Atomics.store(box, j + ${SLOT - 1}, seen);
     Atomics.add(box, 1, 1);
     Atomics.notify(box, 1);
   }
@@ -145,29 +148,36 @@ export function stopHelpers(): void {
   Atomics.notify(box, 0);
 }
 
-/** Runs the packed product on this thread and the helpers, each a band of rows (multiples of MR). */
-function run(kr: Kernel, mp: number, np: number, k: number, a: number, b: number, c: number): void {
+/**
+ * Runs `gemm(args)` on this thread and the helpers, each a band of C's rows (multiples of MR).
+ * args: m, n, k, a, aps, ars, ass, b, bps, bss, c, KC, bias, flags (gemm.wat; offsets in bytes).
+ */
+function run(kr: Kernel, args: number[]): void {
+  const [mp, np, k, a, aps, , , , , , c] = args;
   const T = kr.shared && helpers > 0 && mp * np * k >= PARALLEL_MIN_WORK ? Math.min(helpers + 1, mp / MR) : 1;
-  if (T <= 1) return kr.gemm(mp, np, k, a * 4, b * 4, c * 4, KC);
+  if (T <= 1) return kr.gemm(...args);
   parallelRuns++;
   const per = Math.ceil(mp / MR / T) * MR;
   const box = new Int32Array(kr.memory.buffer, 0, CONTROL / 4);
+  const band = (r0: number): number[] => {
+    const band = args.slice();
+    band[0] = Math.max(0, Math.min(mp, r0 + per) - r0);
+    band[3] = a + (r0 / MR) * aps;
+    band[10] = c + r0 * np * 4;
+    return band;
+  };
   Atomics.store(box, 1, 0);
-  for (let h = 0; h < helpers; h++) {
-    const r0 = (h + 1) * per;
-    const rows = Math.max(0, Math.min(mp, r0 + per) - r0);
-    box.set([rows, np, k, (a + r0 * k) * 4, b * 4, (c + r0 * np) * 4, KC], 8 + h * 8);
-  }
+  for (let h = 0; h < helpers; h++) box.set(band((h + 1) * per), 8 + h * SLOT);
   const gen = Atomics.add(box, 0, 1) + 1;
   Atomics.notify(box, 0);
-  kr.gemm(Math.min(per, mp), np, k, a * 4, b * 4, c * 4, KC);
+  kr.gemm(...band(0));
   for (let done = Atomics.load(box, 1); done < helpers; done = Atomics.load(box, 1)) {
     if (Atomics.wait(box, 1, done, HELPER_TIMEOUT_MS) !== "timed-out") continue;
     // A helper that has not answered in that long is gone (killed, out of memory): this thread runs
     // the bands still missing (the same sums, so a late helper writes the same values) and the rest alone.
     for (let h = 0; h < helpers; h++) {
-      const j = 8 + h * 8;
-      if (Atomics.load(box, j + 7) !== gen && box[j] > 0) kr.gemm(box[j], box[j + 1], box[j + 2], box[j + 3], box[j + 4], box[j + 5], box[j + 6]);
+      const j = 8 + h * SLOT;
+      if (Atomics.load(box, j + SLOT - 1) !== gen && box[j] > 0) kr.gemm(...box.subarray(j, j + ARGS));
     }
     helpers = 0;
     break;
@@ -206,9 +216,25 @@ function heap(k: Kernel, floats: number): Float32Array | null {
   return k.f32;
 }
 
+/** Copies n values from src (at s) to dst (at d): one memcpy for long runs, a loop for short ones (a view costs more). */
+function copy(dst: Float32Array, d: number, src: Buf, s: number, n: number): void {
+  if (n >= 32 && src instanceof Float32Array) dst.set(src.subarray(s, s + n), d);
+  else for (let j = 0; j < n; j++) dst[d + j] = src[s + j];
+}
+
 /**
- * The product of src/core/gemm.ts's contract, C (=|+=) bias + A · B, on SIMD; false (nothing
- * done) when the buffers are not all float32, the product is small, or SIMD is unavailable.
+ * B, and A stored transposed, are read in place (each step one row) while their rows are at most
+ * this many floats: longer rows put each step of a panel on its own cache line, and power-of-two
+ * row lengths on the same few sets of the first-level cache, so they are packed into panels then.
+ * (A's own rows are read in place at any length: each of its 4 rows is read along.)
+ */
+const IN_PLACE_MAX = 64;
+
+/**
+ * The product of src/core/gemm.ts's contract, C (=|+=) bias + A · B (then relu where asked), on
+ * SIMD; false (nothing done) when the buffers are not all float32, the product is small, or SIMD
+ * is unavailable. Operands whose rows are contiguous are copied into the module's memory as they
+ * are (one memcpy when they are contiguous as a whole) and read there in place; others are packed.
  */
 export function simdGemm(
   m: number,
@@ -227,6 +253,7 @@ export function simdGemm(
   ldc: number,
   accumulate: boolean,
   bias: Buf | null,
+  relu = false,
 ): boolean {
   if (!enabled || m * n * k < SIMD_MIN_WORK || !(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array)) return false;
   const kr = load();
@@ -235,70 +262,97 @@ export function simdGemm(
   const np = Math.ceil(n / NR) * NR;
   const a = CONTROL / 4;
   const b = a + mp * k;
-  const c = b + k * np;
+  const bi = b + k * np;
+  const c = bi + np;
   const H = heap(kr, c + mp * np);
   if (!H) return false;
 
-  // A in panels of MR rows, step by step: A(i, p) at a + (i − i mod MR)·k + p·MR + i mod MR; rows past m are zero.
-  // (Each copy reads along the operand's contiguous axis: along p for a row-major A, along i for Aᵀ.)
-  for (let i0 = 0; i0 < mp; i0 += MR) {
-    const panel = a + i0 * k;
-    const h = Math.min(MR, m - i0);
-    if (acs === 1 || ars !== 1) {
-      for (let r = 0; r < MR; r++) {
-        const src = aOff + (i0 + r) * ars;
-        if (r >= h) for (let p = 0, q = panel + r; p < k; p++, q += MR) H[q] = 0;
-        else if (acs === 1) for (let p = 0, q = panel + r; p < k; p++, q += MR) H[q] = A[src + p];
-        else for (let p = 0, q = panel + r; p < k; p++, q += MR) H[q] = A[src + p * acs];
-      }
-    } else {
+  let aps: number, aRow: number, aStep: number;
+  if (acs === 1) {
+    // A's rows as they are, rows past m zero: A(i, p) at a + i·k + p.
+    if (ars === k) H.set(A.subarray(aOff, aOff + m * k), a);
+    else for (let i = 0; i < m; i++) copy(H, a + i * k, A, aOff + i * ars, k);
+    H.fill(0, a + m * k, a + mp * k);
+    [aps, aRow, aStep] = [MR * k, k, 1];
+  } else if (ars === 1 && mp <= IN_PLACE_MAX) {
+    // Aᵀ's rows (A's columns) as they are, padded to mp: A(i, p) at a + p·mp + i.
+    if (acs === m && mp === m) H.set(A.subarray(aOff, aOff + k * m), a);
+    else
       for (let p = 0; p < k; p++) {
-        const src = aOff + i0 + p * acs;
-        const dst = panel + p * MR;
-        for (let r = 0; r < h; r++) H[dst + r] = A[src + r];
-        for (let r = h; r < MR; r++) H[dst + r] = 0;
+        copy(H, a + p * mp, A, aOff + p * acs, m);
+        H.fill(0, a + p * mp + m, a + (p + 1) * mp);
       }
+    [aps, aRow, aStep] = [MR, 1, mp];
+  } else {
+    // Panels of MR rows, step by step: A(i, p) at a + (i − i mod MR)·k + p·MR + i mod MR, rows past m
+    // zero (each copy reads along A's contiguous axis, if it has one).
+    for (let i0 = 0; i0 < mp; i0 += MR) {
+      const h = Math.min(MR, m - i0);
+      if (ars === 1)
+        for (let p = 0, q = a + i0 * k; p < k; p++, q += MR) {
+          const src = aOff + i0 + p * acs;
+          for (let r = 0; r < h; r++) H[q + r] = A[src + r];
+          for (let r = h; r < MR; r++) H[q + r] = 0;
+        }
+      else
+        for (let r = 0; r < MR; r++) {
+          const src = aOff + (i0 + r) * ars;
+          if (r >= h) for (let p = 0, q = a + i0 * k + r; p < k; p++, q += MR) H[q] = 0;
+          else for (let p = 0, q = a + i0 * k + r; p < k; p++, q += MR) H[q] = A[src + p * acs];
+        }
     }
-  }
-  // B in panels of NR columns, step by step: B(p, j) at b + (j − j mod NR)·k + p·NR + j mod NR; columns past n are zero.
-  for (let j0 = 0; j0 < np; j0 += NR) {
-    const panel = b + j0 * k;
-    const w = Math.min(NR, n - j0);
-    if (bcs === 1 || brs !== 1) {
-      for (let p = 0; p < k; p++) {
-        const src = bOff + p * brs + j0 * bcs;
-        const dst = panel + p * NR;
-        if (bcs === 1) for (let jj = 0; jj < w; jj++) H[dst + jj] = B[src + jj];
-        else for (let jj = 0; jj < w; jj++) H[dst + jj] = B[src + jj * bcs];
-        for (let jj = w; jj < NR; jj++) H[dst + jj] = 0;
-      }
-    } else {
-      for (let jj = 0; jj < NR; jj++) {
-        const src = bOff + (j0 + jj) * bcs;
-        if (jj >= w) for (let p = 0, q = panel + jj; p < k; p++, q += NR) H[q] = 0;
-        else for (let p = 0, q = panel + jj; p < k; p++, q += NR) H[q] = B[src + p];
-      }
-    }
+    [aps, aRow, aStep] = [MR * k, 1, MR];
   }
 
-  run(kr, mp, np, k, a, b, c);
+  let bps: number, bStep: number;
+  if (bcs === 1 && np <= IN_PLACE_MAX) {
+    // B's rows as they are, padded to np: B(p, j) at b + p·np + j.
+    if (brs === n && np === n) H.set(B.subarray(bOff, bOff + k * n), b);
+    else
+      for (let p = 0; p < k; p++) {
+        copy(H, b + p * np, B, bOff + p * brs, n);
+        H.fill(0, b + p * np + n, b + (p + 1) * np);
+      }
+    [bps, bStep] = [NR, np];
+  } else {
+    // Panels of NR columns, step by step: B(p, j) at b + (j − j mod NR)·k + p·NR + j mod NR; columns past n zero.
+    // (Each copy reads along B's contiguous axis.)
+    for (let j0 = 0; j0 < np; j0 += NR) {
+      const panel = b + j0 * k;
+      const w = Math.min(NR, n - j0);
+      if (bcs === 1 || brs !== 1) {
+        for (let p = 0; p < k; p++) {
+          const src = bOff + p * brs + j0 * bcs;
+          const dst = panel + p * NR;
+          if (bcs === 1) for (let jj = 0; jj < w; jj++) H[dst + jj] = B[src + jj];
+          else for (let jj = 0; jj < w; jj++) H[dst + jj] = B[src + jj * bcs];
+          for (let jj = w; jj < NR; jj++) H[dst + jj] = 0;
+        }
+      } else {
+        for (let jj = 0; jj < NR; jj++) {
+          const src = bOff + (j0 + jj) * bcs;
+          if (jj >= w) for (let p = 0, q = panel + jj; p < k; p++, q += NR) H[q] = 0;
+          else for (let p = 0, q = panel + jj; p < k; p++, q += NR) H[q] = B[src + p];
+        }
+      }
+    }
+    [bps, bStep] = [NR * k, NR];
+  }
 
-  // A plain copy is one memcpy when the rows are laid out alike, else one per row.
-  if (bias === null && !accumulate && np === n && ldc === n) {
-    (C as Float32Array).set(H.subarray(c, c + m * n), cOff);
-    return true;
+  if (bias !== null) {
+    for (let j = 0; j < n; j++) H[bi + j] = bias[j];
+    H.fill(0, bi + n, bi + np);
   }
-  for (let i = 0; i < m; i++) {
-    const src = c + i * np;
-    const dst = cOff + i * ldc;
-    if (bias === null && !accumulate) {
-      // (a view per row costs more than a short row's loop)
-      if (n >= 32) (C as Float32Array).set(H.subarray(src, src + n), dst);
-      else for (let j = 0; j < n; j++) C[dst + j] = H[src + j];
-    } else if (bias !== null) {
-      if (accumulate) for (let j = 0; j < n; j++) C[dst + j] += H[src + j] + bias[j];
-      else for (let j = 0; j < n; j++) C[dst + j] = H[src + j] + bias[j];
-    } else for (let j = 0; j < n; j++) C[dst + j] += H[src + j];
+  const whole = np === n && ldc === n;
+  if (accumulate) {
+    if (whole) H.set(C.subarray(cOff, cOff + m * n), c);
+    else for (let i = 0; i < m; i++) copy(H, c + i * np, C, cOff + i * ldc, n);
   }
+
+  const f = 4;
+  run(kr, [mp, np, k, a * f, aps * f, aRow * f, aStep * f, b * f, bps * f, bStep * f, c * f, KC, bias === null ? 0 : bi * f, (accumulate ? 1 : 0) | (relu ? 2 : 0)]);
+
+  if (whole) (C as Float32Array).set(H.subarray(c, c + m * n), cOff);
+  else for (let i = 0; i < m; i++) copy(C as Float32Array, cOff + i * ldc, H, c + i * np, n);
   return true;
 }

@@ -128,6 +128,8 @@ const convKernel = (axes: number): KernelFactory => ({
     const cols = direct ? b.ins[0] : b.alloc(b.capacity * P * K);
     const act = activationOf(l.opts.activation);
     const linear = act.kind === ActKind.Linear;
+    // relu is applied by the product as it stores (one pass over the output less)
+    const fusedRelu = act.kind === ActKind.Relu && !needsPreactivation(act);
     const z = needsPreactivation(act) ? b.alloc(b.capacity * P * F) : null;
     const x = b.ins[0];
     const y = b.out;
@@ -137,8 +139,8 @@ const convKernel = (axes: number): KernelFactory => ({
         const rows = n * P;
         if (!direct) im2col(g, n, x, cols);
         const target = z ?? y;
-        gemm(rows, F, K, cols, 0, K, 1, w, 0, F, 1, target, 0, F, false, bias ?? null);
-        if (!linear) actForward(act, target, y, rows * F, F);
+        gemm(rows, F, K, cols, 0, K, 1, w, 0, F, 1, target, 0, F, false, bias ?? null, fusedRelu);
+        if (!linear && !fusedRelu) actForward(act, target, y, rows * F, F);
       },
       backward(n) {
         const rows = n * P;

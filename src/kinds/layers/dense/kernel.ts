@@ -20,6 +20,8 @@ export const denseKernel: KernelFactory = {
     const rowsPer = l.outShape.slice(0, -1).reduce((a, d) => a * d, 1);
     const act = activationOf(l.opts.activation);
     const linear = act.kind === ActKind.Linear;
+    // relu is applied by the product as it stores (one pass over the output less)
+    const fusedRelu = act.kind === ActKind.Relu && !needsPreactivation(act);
     const z = needsPreactivation(act) ? b.alloc(b.capacity * rowsPer * units) : null;
     const x = b.ins[0];
     const y = b.out;
@@ -28,8 +30,8 @@ export const denseKernel: KernelFactory = {
       forward(n) {
         const rows = n * rowsPer;
         const target = z ?? y;
-        gemm(rows, units, fin, x, 0, fin, 1, w, 0, units, 1, target, 0, units, false, bias ?? null);
-        if (!linear) actForward(act, target, y, rows * units, units);
+        gemm(rows, units, fin, x, 0, fin, 1, w, 0, units, 1, target, 0, units, false, bias ?? null, fusedRelu);
+        if (!linear && !fusedRelu) actForward(act, target, y, rows * units, units);
       },
       backward(n) {
         const rows = n * rowsPer;
