@@ -10,6 +10,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { gemm } from "../../src/core/gemm.ts";
 import { assemble, SIMD_DIR } from "../../src/core/simd/build.ts";
 import { SIMD_MIN_WORK, simdAvailable, simdGemm, useSimd } from "../../src/core/simd/index.ts";
+import type { KernelFactory, LayerInfo } from "../../src/core/kernel.ts";
+import { conv1dKernel, conv2dKernel } from "../../src/kinds/layers/conv/kernel.ts";
+import { maxpool1dKernel, maxpool2dKernel } from "../../src/kinds/layers/pool/kernel.ts";
+import { LAYERS } from "../../src/kinds/layers/registry.ts";
+import { withDefaults } from "../../src/core/options.ts";
 
 afterEach(() => void useSimd(true));
 
@@ -129,5 +134,82 @@ describe("WebAssembly SIMD matrix product", () => {
     useSimd(false);
     const g = new Float32Array(64 * 64);
     expect(simdGemm(64, 64, 64, g, 0, 64, 1, g, 0, 64, 1, new Float32Array(64 * 64), 0, 64, false, null)).toBe(false);
+  });
+
+  it("convolves and max-pools as the scalar kernels do, forward and backward, in every geometry", () => {
+    const seeded = (n: number, seed: number): Float32Array => {
+      let s = seed >>> 0;
+      return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
+    };
+    // One layer bound to fresh buffers; forward and backward on SIMD or on the scalar loops.
+    const runLayer = (kernel: KernelFactory, layer: LayerInfo, n: number, simd: boolean, addIns: boolean, seed: number, ties = false) => {
+      const inSize = layer.inShapes[0].reduce((a, d) => a * d, 1);
+      const outSize = layer.outShape.reduce((a, d) => a * d, 1);
+      const params = kernel.params(layer).map((p, i) => seeded(p.shape.reduce((a, d) => a * d, 1), seed + 10 + i));
+      const dParams = params.map((p) => new Float32Array(p.length).fill(9));
+      // (with ties, values repeat within a window, as relu's zeros do)
+      const x = seeded(n * inSize, seed).map((v) => (ties ? Math.round(v * 2) : v));
+      const y = new Float32Array(n * outSize).fill(7);
+      const dOut = seeded(n * outSize, seed + 1);
+      const dx = seeded(n * inSize, seed + 2);
+      const bound = kernel.bind({ layer, capacity: n, precision: "f32", ins: [x], masks: [null], out: y, params, dIns: [dx], addIns: [addIns], dOut, more: [], dMore: [], dParams, alloc: (k) => new Float32Array(k), rng: null as never });
+      useSimd(simd);
+      bound.forward(n, true);
+      bound.backward(n);
+      useSimd(true);
+      return [y, dx, ...dParams];
+    };
+    const out = (size: number, k: number, st: number, d: number, same: boolean) => (same ? Math.ceil(size / st) : Math.floor((size - (k - 1) * d - 1) / st) + 1);
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 2 }),
+        fc.boolean(),
+        fc.constantFrom("linear", "relu", "tanh"),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer(),
+        (two, h0, w, c, F, kw, kh0, stride, dilation, same, activation, useBias, addIns, n, seed) => {
+          const [h, kh] = two ? [h0, kh0] : [1, 1];
+          const oh = out(h, kh, stride, dilation, same);
+          const ow = out(w, kw, stride, dilation, same);
+          if (oh < 1 || ow < 1) return;
+          const opts = withDefaults(LAYERS.get(two ? "conv2d" : "conv1d")!.schema, { kernel: two ? [kh, kw] : [kw], stride, dilation, padding: same ? "same" : "valid", activation, use_bias: useBias });
+          const inShapes = [two ? [h, w, c] : [w, c]];
+          const conv = { name: "c", kind: two ? "conv2d" : "conv1d", inShapes, outShape: two ? [oh, ow, F] : [ow, F], opts } as unknown as LayerInfo;
+          const kernel = two ? conv2dKernel : conv1dKernel;
+          const simd = runLayer(kernel, conv, n, true, addIns, seed);
+          const scalar = runLayer(kernel, conv, n, false, addIns, seed);
+          const K = kh * kw * c;
+          for (let t = 0; t < simd.length; t++) {
+            let worst = 0;
+            for (let i = 0; i < simd[t].length; i++) worst = Math.max(worst, Math.abs(simd[t][i] - scalar[t][i]));
+            // float32 sums (of up to K products forward, n·oh·ow for dw) against float64 ones
+            expect(worst, `buffer ${t}`).toBeLessThan(1e-6 * (K + n * oh * ow + 1) * 4);
+          }
+          // max pooling with the same window, stride and padding (and channels rounded up to 4 so SIMD runs)
+          const cp = Math.ceil(c / 4) * 4;
+          const poh = out(h, kh, stride, 1, same);
+          const pow = out(w, kw, stride, 1, same);
+          if (poh < 1 || pow < 1) return;
+          const pool = { name: "p", kind: "maxpool", inShapes: [two ? [h, w, cp] : [w, cp]], outShape: two ? [poh, pow, cp] : [pow, cp], opts: withDefaults(LAYERS.get(two ? "maxpool2d" : "maxpool1d")!.schema, { pool: two ? [kh, kw] : [kw], stride, padding: opts.padding }) } as unknown as LayerInfo;
+          const pk = two ? maxpool2dKernel : maxpool1dKernel;
+          const [py, pdx] = runLayer(pk, pool, 64, true, addIns, seed, true);
+          const [sy, sdx] = runLayer(pk, pool, 64, false, addIns, seed, true);
+          // the same maxima, and the gradient to the same cells (ties go to the first)
+          expect(Array.from(py)).toEqual(Array.from(sy));
+          expect(Array.from(pdx)).toEqual(Array.from(sdx));
+        },
+      ),
+      { numRuns: 200, seed: 11 },
+    );
   });
 });

@@ -16,6 +16,10 @@ import { GEMM_WASM_BASE64, GEMM_WASM_SHARED_BASE64 } from "./bytes.ts";
 interface Kernel {
   memory: WebAssembly.Memory;
   gemm: (...args: number[]) => void;
+  window: (...args: number[]) => void;
+  maxpool: (...args: number[]) => void;
+  panels: (src: number, ld: number, k: number, width: number, w: number, dst: number) => void;
+  colsums: (src: number, ld: number, m: number, n: number, out: number) => void;
   f32: Float32Array;
   /** The module's bytes, when its memory is shared (for helpers to instantiate on it). */
   shared?: Uint8Array<ArrayBuffer>;
@@ -55,6 +59,11 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+const exportsOf = (instance: WebAssembly.Instance) => {
+  const e = instance.exports as Record<string, Kernel["gemm"]>;
+  return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, panels: e.panels, colsums: e.colsums };
+};
+
 function load(): Kernel | null {
   if (kernel !== undefined) return kernel;
   try {
@@ -62,12 +71,12 @@ function load(): Kernel | null {
     const bytes = decode(GEMM_WASM_SHARED_BASE64);
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 16384, shared: true });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    kernel = { memory, gemm: instance.exports.gemm as Kernel["gemm"], f32: new Float32Array(memory.buffer), shared: bytes };
+    kernel = { ...exportsOf(instance), memory, f32: new Float32Array(memory.buffer), shared: bytes };
   } catch {
     try {
       const instance = new WebAssembly.Instance(new WebAssembly.Module(decode(GEMM_WASM_BASE64)), {});
       const memory = instance.exports.memory as WebAssembly.Memory;
-      kernel = { memory, gemm: instance.exports.gemm as Kernel["gemm"], f32: new Float32Array(memory.buffer) };
+      kernel = { ...exportsOf(instance), memory, f32: new Float32Array(memory.buffer) };
     } catch {
       kernel = null;
     }
@@ -200,11 +209,18 @@ export function simdAvailable(): boolean {
 }
 
 /**
- * A float32 view of the module's memory of at least `floats` values (grown in 64 KiB pages as
- * needed); null when it cannot grow that far (wasm32 stops at 4 GiB), and the scalar loops run.
+ * Regions of the module's memory for one call, in floats after the mailbox, each starting on 16
+ * bytes, and a float32 view that holds them all (the memory grown in 64 KiB pages as needed); null
+ * when it cannot grow that far (wasm32 stops at 4 GiB), and the scalar loops run.
  */
-function heap(k: Kernel, floats: number): Float32Array | null {
-  const bytes = floats * 4;
+function regions(k: Kernel, sizes: number[]): { at: number[]; H: Float32Array } | null {
+  const at: number[] = [];
+  let top = CONTROL / 4;
+  for (const size of sizes) {
+    at.push(top);
+    top += Math.ceil(size / 4) * 4;
+  }
+  const bytes = top * 4;
   if (k.memory.buffer.byteLength < bytes) {
     try {
       k.memory.grow(Math.ceil((bytes - k.memory.buffer.byteLength) / 65536));
@@ -213,13 +229,28 @@ function heap(k: Kernel, floats: number): Float32Array | null {
     }
     k.f32 = new Float32Array(k.memory.buffer);
   }
-  return k.f32;
+  return { at, H: k.f32 };
 }
 
 /** Copies n values from src (at s) to dst (at d): one memcpy for long runs, a loop for short ones (a view costs more). */
 function copy(dst: Float32Array, d: number, src: Buf, s: number, n: number): void {
   if (n >= 32 && src instanceof Float32Array) dst.set(src.subarray(s, s + n), d);
   else for (let j = 0; j < n; j++) dst[d + j] = src[s + j];
+}
+
+/**
+ * rows × len values of src (row i at off + i·stride) to dst at `at`, ld floats per row; into the
+ * module's memory (`pad`) each row's columns past len are zeroed, out of it they are left alone.
+ */
+function copyRows(dst: Float32Array, at: number, ld: number, src: Buf, off: number, stride: number, rows: number, len: number, pad = true): void {
+  if (ld === len && stride === len && src instanceof Float32Array) {
+    dst.set(src.subarray(off, off + rows * len), at);
+    return;
+  }
+  for (let i = 0; i < rows; i++) {
+    copy(dst, at + i * ld, src, off + i * stride, len);
+    if (pad && ld > len) dst.fill(0, at + i * ld + len, at + (i + 1) * ld);
+  }
 }
 
 /**
@@ -230,11 +261,69 @@ function copy(dst: Float32Array, d: number, src: Buf, s: number, n: number): voi
  */
 const IN_PLACE_MAX = 64;
 
+/** How gemm.wat reads an operand: its first panel at `at`, panels ps apart, rows (or columns) rs apart, steps ss apart (floats). */
+interface Operand {
+  at: number;
+  ps: number;
+  rs: number;
+  ss: number;
+}
+
+/** A's rows, ld floats apart in the memory, read in place. */
+const rowsOf = (at: number, ld: number): Operand => ({ at, ps: MR * ld, rs: ld, ss: 1 });
+
+/** A's columns stored as rows (mp floats each, one per step of k) at `at`: read in place, or packed by gemm.wat into panels at `scratch` (mp·k floats). */
+function columnsOf(kr: Kernel, at: number, k: number, mp: number, scratch: number): Operand {
+  if (mp <= IN_PLACE_MAX) return { at, ps: MR, rs: 1, ss: mp };
+  kr.panels(at * 4, mp * 4, k, mp, MR, scratch * 4);
+  return { at: scratch, ps: MR * k, rs: 1, ss: MR };
+}
+
+/** B's rows (np floats each) at `at`: read in place, or packed by gemm.wat into panels at `scratch` (k·np floats). */
+function bRowsOf(kr: Kernel, at: number, k: number, np: number, scratch: number): Operand {
+  if (np <= IN_PLACE_MAX) return { at, ps: NR, rs: 0, ss: np };
+  kr.panels(at * 4, np * 4, k, np, NR, scratch * 4);
+  return { at: scratch, ps: NR * k, rs: 0, ss: NR };
+}
+
+/** Packs A(i, p) at off + i·ars + p·acs into panels of MR rows at `at` (the layouts with no contiguous axis to copy). */
+function packA(H: Float32Array, at: number, m: number, mp: number, k: number, A: Buf, off: number, ars: number, acs: number): Operand {
+  for (let i0 = 0; i0 < mp; i0 += MR)
+    for (let r = 0; r < MR; r++) {
+      const src = off + (i0 + r) * ars;
+      if (i0 + r >= m) for (let p = 0, q = at + i0 * k + r; p < k; p++, q += MR) H[q] = 0;
+      else for (let p = 0, q = at + i0 * k + r; p < k; p++, q += MR) H[q] = A[src + p * acs];
+    }
+  return { at, ps: MR * k, rs: 1, ss: MR };
+}
+
+/** Packs B(p, j) at off + p·brs + j·bcs into panels of NR columns at `at` (B stored transposed, or with no contiguous axis). */
+function packB(H: Float32Array, at: number, n: number, np: number, k: number, B: Buf, off: number, brs: number, bcs: number): Operand {
+  for (let j0 = 0; j0 < np; j0 += NR) {
+    const panel = at + j0 * k;
+    for (let jj = 0; jj < NR; jj++) {
+      const src = off + (j0 + jj) * bcs;
+      if (j0 + jj >= n) for (let p = 0, q = panel + jj; p < k; p++, q += NR) H[q] = 0;
+      else for (let p = 0, q = panel + jj; p < k; p++, q += NR) H[q] = B[src + p * brs];
+    }
+  }
+  return { at, ps: NR * k, rs: 0, ss: NR };
+}
+
+/** Runs C (=|+=) bias + A · B (relu where asked) on operands in the memory: C at c, np floats a row; bias at `bias` (0: none). */
+function product(kr: Kernel, mp: number, np: number, k: number, A: Operand, B: Operand, c: number, bias: number, accumulate: boolean, relu: boolean): void {
+  const f = 4;
+  run(kr, [mp, np, k, A.at * f, A.ps * f, A.rs * f, A.ss * f, B.at * f, B.ps * f, B.ss * f, c * f, KC, bias * f, (accumulate ? 1 : 0) | (relu ? 2 : 0)]);
+}
+
+const isF32 = (...bufs: (Buf | null)[]): boolean => bufs.every((b) => b === null || b instanceof Float32Array);
+
 /**
  * The product of src/core/gemm.ts's contract, C (=|+=) bias + A · B (then relu where asked), on
  * SIMD; false (nothing done) when the buffers are not all float32, the product is small, or SIMD
- * is unavailable. Operands whose rows are contiguous are copied into the module's memory as they
- * are (one memcpy when they are contiguous as a whole) and read there in place; others are packed.
+ * is unavailable. Operands with a contiguous axis are copied into the module's memory as they are
+ * (one memcpy when they are contiguous as a whole) and read there in place or packed by the
+ * module; others are packed here.
  */
 export function simdGemm(
   m: number,
@@ -255,104 +344,157 @@ export function simdGemm(
   bias: Buf | null,
   relu = false,
 ): boolean {
-  if (!enabled || m * n * k < SIMD_MIN_WORK || !(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array)) return false;
+  if (!enabled || m * n * k < SIMD_MIN_WORK || !isF32(A, B, C)) return false;
   const kr = load();
   if (!kr) return false;
   const mp = Math.ceil(m / MR) * MR;
   const np = Math.ceil(n / NR) * NR;
-  const a = CONTROL / 4;
-  const b = a + mp * k;
-  const bi = b + k * np;
-  const c = bi + np;
-  const H = heap(kr, c + mp * np);
-  if (!H) return false;
+  // A as copied, A packed, B as copied, B packed, the bias, C
+  const mem = regions(kr, [mp * k, mp * k, k * np, k * np, np, mp * np]);
+  if (!mem) return false;
+  const { H, at } = mem;
+  const [a, aPacked, b, bPacked, bi, c] = at;
 
-  let aps: number, aRow: number, aStep: number;
+  let opA: Operand;
   if (acs === 1) {
-    // A's rows as they are, rows past m zero: A(i, p) at a + i·k + p.
-    if (ars === k) H.set(A.subarray(aOff, aOff + m * k), a);
-    else for (let i = 0; i < m; i++) copy(H, a + i * k, A, aOff + i * ars, k);
+    copyRows(H, a, k, A, aOff, ars, m, k);
     H.fill(0, a + m * k, a + mp * k);
-    [aps, aRow, aStep] = [MR * k, k, 1];
-  } else if (ars === 1 && mp <= IN_PLACE_MAX) {
-    // Aᵀ's rows (A's columns) as they are, padded to mp: A(i, p) at a + p·mp + i.
-    if (acs === m && mp === m) H.set(A.subarray(aOff, aOff + k * m), a);
-    else
-      for (let p = 0; p < k; p++) {
-        copy(H, a + p * mp, A, aOff + p * acs, m);
-        H.fill(0, a + p * mp + m, a + (p + 1) * mp);
-      }
-    [aps, aRow, aStep] = [MR, 1, mp];
-  } else {
-    // Panels of MR rows, step by step: A(i, p) at a + (i − i mod MR)·k + p·MR + i mod MR, rows past m
-    // zero (each copy reads along A's contiguous axis, if it has one).
-    for (let i0 = 0; i0 < mp; i0 += MR) {
-      const h = Math.min(MR, m - i0);
-      if (ars === 1)
-        for (let p = 0, q = a + i0 * k; p < k; p++, q += MR) {
-          const src = aOff + i0 + p * acs;
-          for (let r = 0; r < h; r++) H[q + r] = A[src + r];
-          for (let r = h; r < MR; r++) H[q + r] = 0;
-        }
-      else
-        for (let r = 0; r < MR; r++) {
-          const src = aOff + (i0 + r) * ars;
-          if (r >= h) for (let p = 0, q = a + i0 * k + r; p < k; p++, q += MR) H[q] = 0;
-          else for (let p = 0, q = a + i0 * k + r; p < k; p++, q += MR) H[q] = A[src + p * acs];
-        }
-    }
-    [aps, aRow, aStep] = [MR * k, 1, MR];
-  }
+    opA = rowsOf(a, k);
+  } else if (ars === 1) {
+    copyRows(H, a, mp, A, aOff, acs, k, m);
+    opA = columnsOf(kr, a, k, mp, aPacked);
+  } else opA = packA(H, aPacked, m, mp, k, A, aOff, ars, acs);
 
-  let bps: number, bStep: number;
-  if (bcs === 1 && np <= IN_PLACE_MAX) {
-    // B's rows as they are, padded to np: B(p, j) at b + p·np + j.
-    if (brs === n && np === n) H.set(B.subarray(bOff, bOff + k * n), b);
-    else
-      for (let p = 0; p < k; p++) {
-        copy(H, b + p * np, B, bOff + p * brs, n);
-        H.fill(0, b + p * np + n, b + (p + 1) * np);
-      }
-    [bps, bStep] = [NR, np];
-  } else {
-    // Panels of NR columns, step by step: B(p, j) at b + (j − j mod NR)·k + p·NR + j mod NR; columns past n zero.
-    // (Each copy reads along B's contiguous axis.)
-    for (let j0 = 0; j0 < np; j0 += NR) {
-      const panel = b + j0 * k;
-      const w = Math.min(NR, n - j0);
-      if (bcs === 1 || brs !== 1) {
-        for (let p = 0; p < k; p++) {
-          const src = bOff + p * brs + j0 * bcs;
-          const dst = panel + p * NR;
-          if (bcs === 1) for (let jj = 0; jj < w; jj++) H[dst + jj] = B[src + jj];
-          else for (let jj = 0; jj < w; jj++) H[dst + jj] = B[src + jj * bcs];
-          for (let jj = w; jj < NR; jj++) H[dst + jj] = 0;
-        }
-      } else {
-        for (let jj = 0; jj < NR; jj++) {
-          const src = bOff + (j0 + jj) * bcs;
-          if (jj >= w) for (let p = 0, q = panel + jj; p < k; p++, q += NR) H[q] = 0;
-          else for (let p = 0, q = panel + jj; p < k; p++, q += NR) H[q] = B[src + p];
-        }
-      }
-    }
-    [bps, bStep] = [NR * k, NR];
-  }
+  let opB: Operand;
+  if (bcs === 1) {
+    copyRows(H, b, np, B, bOff, brs, k, n);
+    opB = bRowsOf(kr, b, k, np, bPacked);
+  } else opB = packB(H, bPacked, n, np, k, B, bOff, brs, bcs);
 
   if (bias !== null) {
     for (let j = 0; j < n; j++) H[bi + j] = bias[j];
     H.fill(0, bi + n, bi + np);
   }
-  const whole = np === n && ldc === n;
-  if (accumulate) {
-    if (whole) H.set(C.subarray(cOff, cOff + m * n), c);
-    else for (let i = 0; i < m; i++) copy(H, c + i * np, C, cOff + i * ldc, n);
+  if (accumulate) copyRows(H, c, np, C, cOff, ldc, m, n);
+  product(kr, mp, np, k, opA, opB, c, bias === null ? 0 : bi, accumulate, relu);
+  copyRows(C as Float32Array, cOff, ldc, H, c, np, m, n, false);
+  return true;
+}
+
+/** A sliding window over an input [n, h, w, c], channels last (src/kinds/layers/conv/kernel.ts computes it). */
+export interface Window2d {
+  h: number;
+  w: number;
+  c: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  padT: number;
+  padL: number;
+}
+
+/** gemm.wat's `window` for g over x at `x` and rows of cols at `cols`, ld floats apart: dir 0 im2col, 1 col2im (adds). */
+function slide(kr: Kernel, g: Window2d, n: number, x: number, cols: number, ld: number, dir: 0 | 1): void {
+  kr.window(x * 4, cols * 4, ld * 4, n, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL, dir);
+}
+
+/**
+ * A convolution's forward pass on SIMD: y[n, oh, ow, F] = bias + windows of x · w (then relu where
+ * asked), the windows gathered inside the module's memory (im2col) and read there in place. False
+ * (nothing done) where gemm would not run on SIMD.
+ */
+export function simdConv(g: Window2d, n: number, x: Buf, w: Buf, F: number, bias: Buf | null, relu: boolean, y: Buf): boolean {
+  const m = n * g.oh * g.ow;
+  const K = g.kh * g.kw * g.c;
+  if (!enabled || m * F * K < SIMD_MIN_WORK || !isF32(x, w, y, bias)) return false;
+  const kr = load();
+  if (!kr) return false;
+  const mp = Math.ceil(m / MR) * MR;
+  const np = Math.ceil(F / NR) * NR;
+  const size = n * g.h * g.w * g.c;
+  const mem = regions(kr, [size, mp * K, K * np, K * np, np, mp * np]);
+  if (!mem) return false;
+  const { H, at } = mem;
+  const [xa, a, b, bPacked, bi, c] = at;
+  H.set((x as Float32Array).subarray(0, size), xa);
+  slide(kr, g, n, xa, a, K, 0);
+  H.fill(0, a + m * K, a + mp * K);
+  copyRows(H, b, np, w, 0, F, K, F);
+  if (bias !== null) {
+    for (let j = 0; j < F; j++) H[bi + j] = bias[j];
+    H.fill(0, bi + F, bi + np);
   }
+  product(kr, mp, np, K, rowsOf(a, K), bRowsOf(kr, b, K, np, bPacked), c, bias === null ? 0 : bi, false, relu);
+  copyRows(y as Float32Array, 0, F, H, c, np, m, F, false);
+  return true;
+}
 
-  const f = 4;
-  run(kr, [mp, np, k, a * f, aps * f, aRow * f, aStep * f, b * f, bps * f, bStep * f, c * f, KC, bias === null ? 0 : bi * f, (accumulate ? 1 : 0) | (relu ? 2 : 0)]);
+/**
+ * A convolution's backward pass on SIMD from dz (the gradient at its pre-activation output):
+ * dw = windowsᵀ · dz (the windows gathered again from x), db = column sums of dz, dx (=|+=) the
+ * windows of dz · wᵀ scattered back (col2im). Each of dw, db, dx is skipped where null. False
+ * (nothing done) where gemm would not run on SIMD.
+ */
+export function simdConvBackward(g: Window2d, n: number, x: Buf, dz: Buf, w: Buf, F: number, dw: Buf | null, db: Buf | null, dx: Buf | null, addDx: boolean): boolean {
+  const m = n * g.oh * g.ow;
+  const K = g.kh * g.kw * g.c;
+  if (!enabled || m * F * K < SIMD_MIN_WORK || !isF32(x, dz, w, dw, db, dx)) return false;
+  const kr = load();
+  if (!kr) return false;
+  const mp = Math.ceil(m / MR) * MR;
+  const np = Math.ceil(F / NR) * NR;
+  const kp = Math.ceil(K / MR) * MR;
+  const kn = Math.ceil(K / NR) * NR;
+  const size = n * g.h * g.w * g.c;
+  // x, its windows, dz, the windows' and dz's panels (where packed), dw, db, wᵀ's panels, the windows' gradient
+  const mem = regions(kr, [size, m * kp, mp * np, m * kp, m * np, kp * np, np, F * kn, mp * kn]);
+  if (!mem) return false;
+  const { H, at } = mem;
+  const [xa, cols, dza, colsPacked, dzPacked, dwa, dba, wPacked, dcols] = at;
+  copyRows(H, dza, np, dz, 0, F, m, F);
+  H.fill(0, dza + m * np, dza + mp * np);
+  if (dw !== null) {
+    H.set((x as Float32Array).subarray(0, size), xa);
+    slide(kr, g, n, xa, cols, kp, 0);
+    product(kr, kp, np, m, columnsOf(kr, cols, m, kp, colsPacked), bRowsOf(kr, dza, m, np, dzPacked), dwa, 0, false, false);
+    copyRows(dw as Float32Array, 0, F, H, dwa, np, K, F, false);
+  }
+  if (db !== null) {
+    kr.colsums(dza * 4, np * 4, m, np, dba * 4);
+    for (let j = 0; j < F; j++) db[j] = H[dba + j];
+  }
+  if (dx !== null) {
+    product(kr, mp, kn, F, rowsOf(dza, np), packB(H, wPacked, K, kn, F, w, 0, 1, F), dcols, 0, false, false);
+    if (addDx) H.set((dx as Float32Array).subarray(0, size), xa);
+    else H.fill(0, xa, xa + size);
+    slide(kr, g, n, xa, dcols, kn, 1);
+    (dx as Float32Array).set(H.subarray(xa, xa + size), 0);
+  }
+  return true;
+}
 
-  if (whole) (C as Float32Array).set(H.subarray(c, c + m * n), cOff);
-  else for (let i = 0; i < m; i++) copy(C as Float32Array, cOff + i * ldc, H, c + i * np, n);
+/**
+ * Max pooling on SIMD (channels a multiple of 4): y[n, oh, ow, c] the maxima of g's windows of x,
+ * arg the index in x each came from (the first of equal values). False (nothing done) otherwise.
+ */
+export function simdMaxPool(g: Window2d, n: number, x: Buf, y: Buf, arg: Int32Array): boolean {
+  const size = n * g.h * g.w * g.c;
+  const out = n * g.oh * g.ow * g.c;
+  if (!enabled || g.c % 4 !== 0 || out < SIMD_MIN_WORK || !isF32(x, y)) return false;
+  const kr = load();
+  if (!kr) return false;
+  const mem = regions(kr, [size, out, out]);
+  if (!mem) return false;
+  const { H, at } = mem;
+  const [xa, ya, aa] = at;
+  H.set((x as Float32Array).subarray(0, size), xa);
+  kr.maxpool(xa * 4, ya * 4, aa * 4, n, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.padT, g.padL);
+  (y as Float32Array).set(H.subarray(ya, ya + out), 0);
+  arg.set(new Int32Array(H.buffer, aa * 4, out), 0);
   return true;
 }

@@ -1,32 +1,18 @@
 /**
  * Convolution kernels (conv1d, conv2d; channels last) by im2col: each output position's receptive
  * field is copied into a row, so the layer becomes one matmul + bias + activation like dense.
- * conv1d is conv2d with a height of one.
+ * conv1d is conv2d with a height of one. On SIMD (src/core/simd) the rows are gathered inside the
+ * WebAssembly memory and gathered again for the backward pass, so no copy of them is kept here.
  */
+export type { Window2d };
 import { booleanOption, numberOption } from "../../../core/options.ts";
 import { perAxis } from "../common.ts";
 import { colSums, gemm } from "../../../core/gemm.ts";
+import { simdConv, simdConvBackward, type Window2d } from "../../../core/simd/index.ts";
 import { initSpec } from "../../../core/init.ts";
 import { type Buf, type KernelFactory, type LayerInfo, type ParamDecl } from "../../../core/kernel.ts";
 import { actBackward, actForward, activationOf, ActKind, needsPreactivation } from "../activations/kernel.ts";
 
-
-/** Geometry of a 2-D sliding window (1-D inputs get height 1). */
-export interface Window2d {
-  h: number;
-  w: number;
-  c: number;
-  oh: number;
-  ow: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  padT: number;
-  padL: number;
-}
 
 /** Window geometry exactly as TensorFlow.js pads: `same` splits the padding, the extra row/column after. */
 export function windowGeometry(l: LayerInfo, axes: number, kernel: number[], stride: number[], dilation: number[]): Window2d {
@@ -125,7 +111,9 @@ const convKernel = (axes: number): KernelFactory => ({
     const P = g.oh * g.ow;
     // A 1×1 window with stride 1 and no padding reads the input as it is.
     const direct = g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.padT === 0 && g.padL === 0;
-    const cols = direct ? b.ins[0] : b.alloc(b.capacity * P * K);
+    // (allocated when the scalar path first runs)
+    let cols: Buf | null = direct ? b.ins[0] : null;
+    const colsOf = (): Buf => (cols ??= b.alloc(b.capacity * P * K));
     const act = activationOf(l.opts.activation);
     const linear = act.kind === ActKind.Linear;
     // relu is applied by the product as it stores (one pass over the output less)
@@ -137,29 +125,34 @@ const convKernel = (axes: number): KernelFactory => ({
     return {
       forward(n) {
         const rows = n * P;
-        if (!direct) im2col(g, n, x, cols);
         const target = z ?? y;
-        gemm(rows, F, K, cols, 0, K, 1, w, 0, F, 1, target, 0, F, false, bias ?? null, fusedRelu);
+        if (direct || !simdConv(g, n, x, w, F, bias ?? null, fusedRelu, target)) {
+          if (!direct) im2col(g, n, x, colsOf());
+          gemm(rows, F, K, colsOf(), 0, K, 1, w, 0, F, 1, target, 0, F, false, bias ?? null, fusedRelu);
+        }
         if (!linear && !fusedRelu) actForward(act, target, y, rows * F, F);
       },
       backward(n) {
         const rows = n * P;
         const dz = b.dOut!;
         if (!linear) actBackward(act, z, y, dz, dz, rows * F, F, false);
-        const dw = b.dParams[0];
-        if (dw) gemm(K, F, rows, cols, 0, 1, K, dz, 0, F, 1, dw, 0, F, false);
-        const db = b.dParams[1];
-        if (db) colSums(rows, F, dz, db, false);
+        const [dw, db] = b.dParams;
         const dx = b.dIns[0];
+        if (!direct && simdConvBackward(g, n, x, dz, w, F, dw ?? null, db ?? null, dx ?? null, b.addIns[0])) return;
+        const c = colsOf();
+        // (the SIMD forward pass leaves no columns behind)
+        if (!direct && dw) im2col(g, n, x, c);
+        if (dw) gemm(K, F, rows, c, 0, 1, K, dz, 0, F, 1, dw, 0, F, false);
+        if (db) colSums(rows, F, dz, db, false);
         if (!dx) return;
         if (direct) {
           gemm(rows, K, F, dz, 0, F, 1, w, 0, 1, F, dx, 0, K, b.addIns[0]);
           return;
         }
         // The columns are no longer needed: reuse them for their gradient.
-        gemm(rows, K, F, dz, 0, F, 1, w, 0, 1, F, cols, 0, K, false);
+        gemm(rows, K, F, dz, 0, F, 1, w, 0, 1, F, c, 0, K, false);
         if (!b.addIns[0]) dx.fill(0, 0, n * g.h * g.w * g.c);
-        col2im(g, n, cols, dx);
+        col2im(g, n, c, dx);
       },
     };
   },

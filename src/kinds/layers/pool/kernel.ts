@@ -5,6 +5,7 @@
 import { perAxis } from "../common.ts";
 import type { KernelFactory, LayerInfo } from "../../../core/kernel.ts";
 import { windowGeometry, type Window2d } from "../conv/kernel.ts";
+import { simdMaxPool } from "../../../core/simd/index.ts";
 
 
 function geometry(l: LayerInfo, axes: number): Window2d {
@@ -37,6 +38,7 @@ const poolKernel = (axes: number, max: boolean): KernelFactory => ({
     }
     return {
       forward(n) {
+        if (arg && simdMaxPool(g, n, x, y, arg)) return;
         for (let bi = 0; bi < n; bi++) {
           const xb = bi * h * w * c;
           for (let oy = 0; oy < oh; oy++)
