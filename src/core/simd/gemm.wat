@@ -204,21 +204,32 @@
           (block $ky_done (loop $cells_y
             (br_if $ky_done (i32.ge_u (local.get $ky) (local.get $kh)))
             (local.set $iy (i32.add (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $pt)) (i32.mul (local.get $ky) (local.get $dh))))
-            (local.set $kx (i32.const 0))
-            (block $kx_done (loop $cells_x
-              (br_if $kx_done (i32.ge_u (local.get $kx) (local.get $kw)))
-              (local.set $ix (i32.add (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pl)) (i32.mul (local.get $kx) (local.get $dw))))
-              ;; (unsigned compares: a negative coordinate is outside too)
-              (if (i32.and (i32.lt_u (local.get $iy) (local.get $h)) (i32.lt_u (local.get $ix) (local.get $w)))
-                (then
-                  (local.set $src (i32.add (local.get $xb) (i32.mul (i32.add (i32.mul (local.get $iy) (local.get $w)) (local.get $ix)) (local.get $cb))))
-                  (if (local.get $dir)
-                    (then (call $accumulate (local.get $src) (local.get $o) (local.get $cb)))
-                    (else (call $move (local.get $o) (local.get $src) (local.get $cb)))))
-                (else (if (i32.eqz (local.get $dir)) (then (call $zero (local.get $o) (local.get $cb))))))
-              (local.set $o (i32.add (local.get $o) (local.get $cb)))
-              (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
-              (br $cells_x)))
+            (local.set $ix (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pl)))
+            ;; a window row wholly inside x with adjacent cells is one run of kw·c floats
+            (if (i32.and (i32.and (i32.lt_u (local.get $iy) (local.get $h)) (i32.eq (local.get $dw) (i32.const 1)))
+                  (i32.and (i32.ge_s (local.get $ix) (i32.const 0)) (i32.le_s (i32.add (local.get $ix) (local.get $kw)) (local.get $w))))
+              (then
+                (local.set $src (i32.add (local.get $xb) (i32.mul (i32.add (i32.mul (local.get $iy) (local.get $w)) (local.get $ix)) (local.get $cb))))
+                (if (local.get $dir)
+                  (then (call $accumulate (local.get $src) (local.get $o) (i32.mul (local.get $kw) (local.get $cb))))
+                  (else (call $move (local.get $o) (local.get $src) (i32.mul (local.get $kw) (local.get $cb)))))
+                (local.set $o (i32.add (local.get $o) (i32.mul (local.get $kw) (local.get $cb)))))
+              (else
+                (local.set $kx (i32.const 0))
+                (block $kx_done (loop $cells_x
+                  (br_if $kx_done (i32.ge_u (local.get $kx) (local.get $kw)))
+                  (local.set $ix (i32.add (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pl)) (i32.mul (local.get $kx) (local.get $dw))))
+                  ;; (unsigned compares: a negative coordinate is outside too)
+                  (if (i32.and (i32.lt_u (local.get $iy) (local.get $h)) (i32.lt_u (local.get $ix) (local.get $w)))
+                    (then
+                      (local.set $src (i32.add (local.get $xb) (i32.mul (i32.add (i32.mul (local.get $iy) (local.get $w)) (local.get $ix)) (local.get $cb))))
+                      (if (local.get $dir)
+                        (then (call $accumulate (local.get $src) (local.get $o) (local.get $cb)))
+                        (else (call $move (local.get $o) (local.get $src) (local.get $cb)))))
+                    (else (if (i32.eqz (local.get $dir)) (then (call $zero (local.get $o) (local.get $cb))))))
+                  (local.set $o (i32.add (local.get $o) (local.get $cb)))
+                  (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                  (br $cells_x)))))
             (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
             (br $cells_y)))
           (if (i32.eqz (local.get $dir)) (then (call $zero (local.get $o) (i32.sub (i32.add (local.get $row) (local.get $ld)) (local.get $o)))))
