@@ -79,6 +79,33 @@ describe("nnspec train", () => {
     expect(bad.err.join("")).toMatch(/--threads needs a positive integer/);
   });
 
+  it("trains a CNN to the same bits on one thread and on two, its windows and poolings shared between them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nnspec-threads-cnn-"));
+    let s = 11;
+    const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+    const rows = Array.from({ length: 192 }, (_, i) => [...Array.from({ length: 12 * 12 * 4 }, () => r().toFixed(3)), i % 3].join(","));
+    writeFileSync(join(dir, "images.csv"), rows.join("\n") + "\n");
+    writeFileSync(
+      join(dir, "images.nnspec"),
+      "data images {\n  from \"images.csv\"\n  label 576: class(3)\n  reshape [12, 12, 4]\n  split train: 0.75, test: 0.25, seed: 1\n}\n" +
+        "model m(x: [12, 12, 4]) -> logits: [3] {\n  conv2d 32 kernel: 3 padding: same relu\n  maxpool2d 3 stride: 2 padding: same\n  conv2d 32 kernel: 3 relu\n  maxpool2d 2\n  flatten\n  dense 3\n}\n" +
+        "train m on images {\n  loss sparse_cross_entropy(from_logits: true)\n  optimizer adam\n  epochs 2\n  batch 64\n}\n",
+    );
+    let run = 0;
+    const weights = async (threads: string): Promise<Buffer> => {
+      const t = io();
+      const out = join(dir, `run${++run}`);
+      expect(await trainCommand([join(dir, "images.nnspec"), "--threads", threads, "--out", out, "--quiet"], t.io), t.err.join("")).toBe(0);
+      return readFileSync(join(out, "weights.bin"));
+    };
+    const before = parallelProducts();
+    const one = await weights("1");
+    expect(parallelProducts()).toBe(before);
+    const two = await weights("2");
+    expect(parallelProducts()).toBeGreaterThan(before);
+    expect(two.equals(one)).toBe(true);
+  });
+
   it("rejects bad flags with usage, and reports unreadable data as a diagnostic", async () => {
     const a = io();
     expect(await trainCommand(["specs/iris.nnspec", "--epochs", "0"], a.io)).toBe(2);

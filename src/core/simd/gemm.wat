@@ -241,9 +241,10 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $images))))
   ;; Max pooling of x[n, h, w, c] (c a multiple of 4) into y[n, oh, ow, c], and into arg the index
-  ;; (in floats from x) each maximum came from: windows of kh × kw cells clipped to x, the first
-  ;; cell taken as it is and a later one only when greater (a tie keeps the earlier cell).
-  (func (export "maxpool") (param $x i32) (param $y i32) (param $arg i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+  ;; (in floats from x0, where the batch starts) each maximum came from: windows of kh × kw cells
+  ;; clipped to x, the first cell taken as it is and a later one only when greater (a tie keeps the
+  ;; earlier cell).
+  (func (export "maxpool") (param $x0 i32) (param $x i32) (param $y i32) (param $arg i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
       (param $oh i32) (param $ow i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
     (local $b i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32) (local $ky0 i32) (local $ky1 i32) (local $kx0 i32) (local $kx1 i32)
     (local $iy0 i32) (local $ix0 i32) (local $ch i32) (local $cb i32) (local $xb i32) (local $p i32) (local $first i32)
@@ -287,7 +288,7 @@
                   (else (local.set $g (f32x4.gt (local.get $v) (local.get $m)))))
                 (local.set $m (v128.bitselect (local.get $v) (local.get $m) (local.get $g)))
                 (local.set $a (v128.bitselect
-                  (i32x4.add (i32x4.splat (i32.shr_u (i32.sub (local.get $p) (local.get $x)) (i32.const 2))) (local.get $lanes))
+                  (i32x4.add (i32x4.splat (i32.shr_u (i32.sub (local.get $p) (local.get $x0)) (i32.const 2))) (local.get $lanes))
                   (local.get $a) (local.get $g)))
                 (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
                 (br $cells_x)))

@@ -26,10 +26,13 @@ interface Kernel {
 }
 
 /** Bytes at the start of memory for the helpers' mailbox: [generation, done, -, session, then SLOT ints per helper]. */
-const CONTROL = 1024;
-/** A helper's slot: its band's ARGS arguments of `gemm`, then the generation it finished. */
-const ARGS = 14;
-const SLOT = 16;
+const CONTROL = 2048;
+/** What helpers run: gemm.wat's exports, by number (a slot's first int is it plus one; 0 for nothing). */
+const TASKS = ["gemm", "window", "maxpool"] as const;
+type Task = (typeof TASKS)[number];
+/** A helper's slot: the task, its band's arguments (at most ARGS), then the generation it finished. */
+const ARGS = 20;
+const SLOT = 24;
 const MAX_HELPERS = (CONTROL / 4 - 8) / SLOT;
 /** Below this many multiply-adds a product runs on one thread (waking the others costs tens of µs). */
 export const PARALLEL_MIN_WORK = 1 << 20;
@@ -112,7 +115,8 @@ function startHelpers(n: number): number {
  * once its session is over. `memory`, `bytes`, `index` (0-based) and `session` come from its start.
  */
 export const HELPER_LOOP = `function helperLoop(memory, bytes, index, session) {
-  const gemm = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.gemm;
+  const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+  const tasks = ${JSON.stringify(TASKS)}.map((name) => exports[name]);
   let seen = 0;
   for (;;) {
     let box = new Int32Array(memory.buffer, 0, ${CONTROL / 4});
@@ -121,7 +125,7 @@ export const HELPER_LOOP = `function helperLoop(memory, bytes, index, session) {
     if (Atomics.load(box, 3) !== session) return;
     box = new Int32Array(memory.buffer, 0, ${CONTROL / 4});
     const j = 8 + index * ${SLOT};
-    if (box[j] > 0) gemm(...box.subarray(j, j + ${ARGS}));
+    if (box[j] > 0) tasks[box[j] - 1](...box.subarray(j + 1, j + 1 + ${ARGS}));
     Atomics.store(box, j + ${SLOT - 1}, seen);
     Atomics.add(box, 1, 1);
     Atomics.notify(box, 1);
@@ -164,41 +168,74 @@ export function stopHelpers(): void {
   Atomics.notify(box, 0);
 }
 
+/** How many threads share a task of this size: the helpers and this one, or this one alone. */
+const threadsFor = (kr: Kernel, big: boolean): number => (kr.shared && helpers > 0 && big ? helpers + 1 : 1);
+
+/**
+ * Runs `task` for each band of its arguments (gemm.wat's, byte offsets): the first on this thread,
+ * the others on one helper each (at most `helpers` of them), and returns when all are done.
+ */
+function parallel(kr: Kernel, task: Task, bands: number[][]): void {
+  const fn = kr[task] as (...args: number[]) => void;
+  if (bands.length === 1) return fn(...bands[0]);
+  parallelRuns++;
+  const box = new Int32Array(kr.memory.buffer, 0, CONTROL / 4);
+  const code = TASKS.indexOf(task) + 1;
+  Atomics.store(box, 1, 0);
+  for (let h = 0; h < helpers; h++) {
+    const j = 8 + h * SLOT;
+    box[j] = h + 1 < bands.length ? code : 0;
+    if (h + 1 < bands.length) box.set(bands[h + 1], j + 1);
+  }
+  const gen = Atomics.add(box, 0, 1) + 1;
+  Atomics.notify(box, 0);
+  fn(...bands[0]);
+  for (let done = Atomics.load(box, 1); done < helpers; done = Atomics.load(box, 1)) {
+    if (Atomics.wait(box, 1, done, HELPER_TIMEOUT_MS) !== "timed-out") continue;
+    // A helper that has not answered in that long is gone (killed, out of memory): this thread runs
+    // the bands still missing (the same values, so a late helper writes the same) and the rest alone.
+    for (let h = 0; h < helpers; h++) {
+      const j = 8 + h * SLOT;
+      if (Atomics.load(box, j + SLOT - 1) !== gen && box[j] > 0) fn(...box.subarray(j + 1, j + 1 + ARGS));
+    }
+    helpers = 0;
+    break;
+  }
+}
+
 /**
  * Runs `gemm(args)` on this thread and the helpers, each a band of C's rows (multiples of MR).
  * args: m, n, k, a, aps, ars, ass, b, bps, bss, c, KC, bias, flags (gemm.wat; offsets in bytes).
  */
 function run(kr: Kernel, args: number[]): void {
   const [mp, np, k, a, aps, , , , , , c] = args;
-  const T = kr.shared && helpers > 0 && mp * np * k >= PARALLEL_MIN_WORK && Math.min(mp, np, k) >= PARALLEL_MIN_SIDE ? Math.min(helpers + 1, mp / MR) : 1;
-  if (T <= 1) return kr.gemm(...args);
-  parallelRuns++;
+  const T = Math.min(threadsFor(kr, mp * np * k >= PARALLEL_MIN_WORK && Math.min(mp, np, k) >= PARALLEL_MIN_SIDE), mp / MR);
   const per = Math.ceil(mp / MR / T) * MR;
-  const box = new Int32Array(kr.memory.buffer, 0, CONTROL / 4);
-  const band = (r0: number): number[] => {
+  const bands: number[][] = [];
+  for (let r0 = 0; r0 < mp; r0 += per) {
     const band = args.slice();
-    band[0] = Math.max(0, Math.min(mp, r0 + per) - r0);
+    band[0] = Math.min(per, mp - r0);
     band[3] = a + (r0 / MR) * aps;
     band[10] = c + r0 * np * 4;
-    return band;
-  };
-  Atomics.store(box, 1, 0);
-  for (let h = 0; h < helpers; h++) box.set(band((h + 1) * per), 8 + h * SLOT);
-  const gen = Atomics.add(box, 0, 1) + 1;
-  Atomics.notify(box, 0);
-  kr.gemm(...band(0));
-  for (let done = Atomics.load(box, 1); done < helpers; done = Atomics.load(box, 1)) {
-    if (Atomics.wait(box, 1, done, HELPER_TIMEOUT_MS) !== "timed-out") continue;
-    // A helper that has not answered in that long is gone (killed, out of memory): this thread runs
-    // the bands still missing (the same sums, so a late helper writes the same values) and the rest alone.
-    for (let h = 0; h < helpers; h++) {
-      const j = 8 + h * SLOT;
-      if (Atomics.load(box, j + SLOT - 1) !== gen && box[j] > 0) kr.gemm(...box.subarray(j, j + ARGS));
-    }
-    helpers = 0;
-    break;
+    bands.push(band);
   }
+  parallel(kr, "gemm", bands);
 }
+
+/**
+ * Splits n images among the threads (when the task moves at least PARALLEL_MIN_VALUES values):
+ * `band(i0, count)` gives the arguments for images [i0, i0 + count).
+ */
+function byImages(kr: Kernel, n: number, values: number, band: (i0: number, count: number) => number[]): number[][] {
+  const T = Math.min(threadsFor(kr, values >= PARALLEL_MIN_VALUES), n);
+  const per = Math.ceil(n / T);
+  const bands: number[][] = [];
+  for (let i0 = 0; i0 < n; i0 += per) bands.push(band(i0, Math.min(per, n - i0)));
+  return bands;
+}
+
+/** Below this many values moved, a window or pooling pass runs on one thread. */
+const PARALLEL_MIN_VALUES = 1 << 16;
 
 /** How long this thread waits for a helper's band before doing it itself. */
 const HELPER_TIMEOUT_MS = 10_000;
@@ -407,7 +444,10 @@ export interface Window2d {
 
 /** gemm.wat's `window` for g over x at `x` and rows of cols at `cols`, ld floats apart: dir 0 im2col, 1 col2im (adds). */
 function slide(kr: Kernel, g: Window2d, n: number, x: number, cols: number, ld: number, dir: 0 | 1): void {
-  kr.window(x * 4, cols * 4, ld * 4, n, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL, dir);
+  const image = g.h * g.w * g.c * 4;
+  const rows = g.oh * g.ow * ld * 4;
+  const bands = byImages(kr, n, n * g.oh * g.ow * ld, (i0, count) => [x * 4 + i0 * image, cols * 4 + i0 * rows, ld * 4, count, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL, dir]);
+  parallel(kr, "window", bands);
 }
 
 /**
@@ -500,7 +540,10 @@ export function simdMaxPool(g: Window2d, n: number, x: Buf, y: Buf, arg: Int32Ar
   const { H, at } = mem;
   const [xa, ya, aa] = at;
   H.set((x as Float32Array).subarray(0, size), xa);
-  kr.maxpool(xa * 4, ya * 4, aa * 4, n, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.padT, g.padL);
+  const image = g.h * g.w * g.c * 4;
+  const pooled = g.oh * g.ow * g.c * 4;
+  const bands = byImages(kr, n, size, (i0, count) => [xa * 4, xa * 4 + i0 * image, ya * 4 + i0 * pooled, aa * 4 + i0 * pooled, count, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.padT, g.padL]);
+  parallel(kr, "maxpool", bands);
   (y as Float32Array).set(H.subarray(ya, ya + out), 0);
   arg.set(new Int32Array(H.buffer, aa * 4, out), 0);
   return true;
