@@ -46,6 +46,17 @@ describe("nnspec train", () => {
     expect(runs[0].runs[0].test.values.accuracy).toBeGreaterThan(0);
   });
 
+  /** Trains `spec` on the given threads into a folder of its own each time; the weights.bin it wrote. */
+  const weightsOf = (spec: string) => {
+    let run = 0;
+    return async (threads: string): Promise<Buffer> => {
+      const t = io();
+      const out = `${spec}.run${++run}`;
+      expect(await trainCommand([spec, "--threads", threads, "--out", out, "--quiet"], t.io), t.err.join("")).toBe(0);
+      return readFileSync(join(out, "weights.bin"));
+    };
+  };
+
   it("trains to the same bits on one thread and on two, the large products shared between them", async () => {
     const dir = mkdtempSync(join(tmpdir(), "nnspec-threads-"));
     let s = 7;
@@ -56,13 +67,7 @@ describe("nnspec train", () => {
       join(dir, "wide.nnspec"),
       "data wide {\n  from \"wide.csv\"\n  label 64: class(4)\n  split train: 0.75, test: 0.25, seed: 1\n}\nmodel m(x: [64]) -> logits: [4] {\n  dense 512 relu\n  dropout 0.2\n  dense 512 relu\n  dense 4\n}\ntrain m on wide {\n  loss sparse_cross_entropy(from_logits: true)\n  optimizer adam\n  epochs 2\n  batch 64\n}\n",
     );
-    let run = 0;
-    const weights = async (threads: string): Promise<Buffer> => {
-      const t = io();
-      const out = join(dir, `run${++run}`);
-      expect(await trainCommand([join(dir, "wide.nnspec"), "--threads", threads, "--out", out, "--quiet"], t.io), t.err.join("")).toBe(0);
-      return readFileSync(join(out, "weights.bin"));
-    };
+    const weights = weightsOf(join(dir, "wide.nnspec"));
     const before = parallelProducts();
     const one = await weights("1");
     expect(parallelProducts()).toBe(before);
@@ -91,13 +96,7 @@ describe("nnspec train", () => {
         "model m(x: [12, 12, 4]) -> logits: [3] {\n  conv2d 32 kernel: 3 padding: same relu\n  maxpool2d 3 stride: 2 padding: same\n  conv2d 32 kernel: 3 relu\n  maxpool2d 2\n  flatten\n  dense 3\n}\n" +
         "train m on images {\n  loss sparse_cross_entropy(from_logits: true)\n  optimizer adam\n  epochs 2\n  batch 64\n}\n",
     );
-    let run = 0;
-    const weights = async (threads: string): Promise<Buffer> => {
-      const t = io();
-      const out = join(dir, `run${++run}`);
-      expect(await trainCommand([join(dir, "images.nnspec"), "--threads", threads, "--out", out, "--quiet"], t.io), t.err.join("")).toBe(0);
-      return readFileSync(join(out, "weights.bin"));
-    };
+    const weights = weightsOf(join(dir, "images.nnspec"));
     const before = parallelProducts();
     const one = await weights("1");
     expect(parallelProducts()).toBe(before);
