@@ -344,4 +344,23 @@
       (v128.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $sum))
       (local.set $j (i32.add (local.get $j) (i32.const 4)))
       (br $columns))))
+  ;; dz[i] ·= (y[i] > 0 ? 1 : 0) for n floats (relu's gradient from its output; a NaN in dz stays NaN).
+  (func (export "relumask") (param $dz i32) (param $y i32) (param $n i32)
+    (local $end i32) (local $one v128)
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (local.set $end (i32.add (local.get $dz) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $quad
+      (br_if $done (i32.ge_u (local.get $dz) (local.get $end)))
+      (v128.store (local.get $dz) (f32x4.mul (v128.load (local.get $dz))
+        (v128.and (f32x4.gt (v128.load (local.get $y)) (v128.const i32x4 0 0 0 0)) (local.get $one))))
+      (local.set $dz (i32.add (local.get $dz) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $quad)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $done (loop $one_by_one
+      (br_if $done (i32.ge_u (local.get $dz) (local.get $end)))
+      (f32.store (local.get $dz) (f32.mul (f32.load (local.get $dz)) (select (f32.const 1) (f32.const 0) (f32.gt (f32.load (local.get $y)) (f32.const 0)))))
+      (local.set $dz (i32.add (local.get $dz) (i32.const 4)))
+      (local.set $y (i32.add (local.get $y) (i32.const 4)))
+      (br $one_by_one))))
 )

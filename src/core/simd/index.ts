@@ -20,6 +20,7 @@ interface Kernel {
   maxpool: (...args: number[]) => void;
   panels: (src: number, ld: number, k: number, width: number, w: number, dst: number) => void;
   colsums: (src: number, ld: number, m: number, n: number, out: number) => void;
+  relumask: (dz: number, y: number, n: number) => void;
   f32: Float32Array;
   /** The module's bytes, when its memory is shared (for helpers to instantiate on it). */
   shared?: Uint8Array<ArrayBuffer>;
@@ -71,7 +72,7 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
 
 const exportsOf = (instance: WebAssembly.Instance) => {
   const e = instance.exports as Record<string, Kernel["gemm"]>;
-  return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, panels: e.panels, colsums: e.colsums };
+  return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, panels: e.panels, colsums: e.colsums, relumask: e.relumask };
 };
 
 function load(): Kernel | null {
@@ -482,15 +483,16 @@ export function simdConv(g: Window2d, n: number, x: Buf, w: Buf, F: number, bias
 }
 
 /**
- * A convolution's backward pass on SIMD from dz (the gradient at its pre-activation output):
+ * A convolution's backward pass on SIMD from dz (the gradient at its pre-activation output, or at
+ * its output y when `reluY` is y, relu's output, whose gradient is applied here first):
  * dw = windowsᵀ · dz (the windows gathered again from x), db = column sums of dz, dx (=|+=) the
  * windows of dz · wᵀ scattered back (col2im). Each of dw, db, dx is skipped where null. False
  * (nothing done) where gemm would not run on SIMD.
  */
-export function simdConvBackward(g: Window2d, n: number, x: Buf, dz: Buf, w: Buf, F: number, dw: Buf | null, db: Buf | null, dx: Buf | null, addDx: boolean): boolean {
+export function simdConvBackward(g: Window2d, n: number, x: Buf, dz: Buf, reluY: Buf | null, w: Buf, F: number, dw: Buf | null, db: Buf | null, dx: Buf | null, addDx: boolean): boolean {
   const m = n * g.oh * g.ow;
   const K = g.kh * g.kw * g.c;
-  if (!enabled || m * F * K < SIMD_MIN_WORK || !isF32(x, dz, w, dw, db, dx)) return false;
+  if (!enabled || m * F * K < SIMD_MIN_WORK || !isF32(x, dz, reluY, w, dw, db, dx)) return false;
   const kr = load();
   if (!kr) return false;
   const mp = Math.ceil(m / MR) * MR;
@@ -498,13 +500,18 @@ export function simdConvBackward(g: Window2d, n: number, x: Buf, dz: Buf, w: Buf
   const kp = Math.ceil(K / MR) * MR;
   const kn = Math.ceil(K / NR) * NR;
   const size = n * g.h * g.w * g.c;
-  // x, its windows, dz, the windows' and dz's panels (where packed), dw, db, wᵀ's panels, the windows' gradient
-  const mem = regions(kr, [size, m * kp, mp * np, m * kp, m * np, kp * np, np, F * kn, mp * kn]);
+  // x (first y, for relu), its windows, dz, the windows' and dz's panels (where packed), dw, db, wᵀ's panels, the windows' gradient
+  const mem = regions(kr, [Math.max(size, reluY ? m * np : 0), m * kp, mp * np, m * kp, m * np, kp * np, np, F * kn, mp * kn]);
   if (!mem) return false;
   const { H, at } = mem;
   const [xa, cols, dza, colsPacked, dzPacked, dwa, dba, wPacked, dcols] = at;
   copyRows(H, dza, np, dz, 0, F, m, F);
   H.fill(0, dza + m * np, dza + mp * np);
+  if (reluY !== null) {
+    // y in the x region, which is not needed yet
+    copyRows(H, xa, np, reluY, 0, F, m, F);
+    kr.relumask(dza * 4, xa * 4, m * np);
+  }
   if (dw !== null) {
     H.set((x as Float32Array).subarray(0, size), xa);
     slide(kr, g, n, xa, cols, kp, 0);

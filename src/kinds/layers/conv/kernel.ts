@@ -135,10 +135,12 @@ const convKernel = (axes: number): KernelFactory => ({
       backward(n) {
         const rows = n * P;
         const dz = b.dOut!;
-        if (!linear) actBackward(act, z, y, dz, dz, rows * F, F, false);
+        if (!linear && !fusedRelu) actBackward(act, z, y, dz, dz, rows * F, F, false);
         const [dw, db] = b.dParams;
         const dx = b.dIns[0];
-        if (!direct && simdConvBackward(g, n, x, dz, w, F, dw ?? null, db ?? null, dx ?? null, b.addIns[0])) return;
+        // (on SIMD relu's gradient is applied inside the module)
+        if (!direct && simdConvBackward(g, n, x, dz, fusedRelu ? y : null, w, F, dw ?? null, db ?? null, dx ?? null, b.addIns[0])) return;
+        if (fusedRelu) actBackward(act, z, y, dz, dz, rows * F, F, false);
         const c = colsOf();
         // (the SIMD forward pass leaves no columns behind)
         if (!direct && dw) im2col(g, n, x, c);
