@@ -1,11 +1,13 @@
 /**
  * The matrix product: GFLOP/s of src/core/gemm.ts for each layout the kernels use (A·B, Aᵀ·B, A·Bᵀ)
- * on square float32 products, n ∈ {64, …, 1024} (`BENCH_GEMM_SIZES` to choose), beside
- * TensorFlow.js's `matMul` on its wasm backend in the same process. A multiply-add counts 2.
+ * on square float32 products, n ∈ {64, …, 1024} (`BENCH_GEMM_SIZES` to choose), on one thread and
+ * on two (src/node/threads.ts, as `nnspec train --threads 2`), beside TensorFlow.js's `matMul` on
+ * its wasm backend in the same process. A multiply-add counts 2.
  */
 import * as tf from "@tensorflow/tfjs";
 import { gemm } from "../src/core/gemm.ts";
 import { Rng } from "../src/core/rng.ts";
+import { stopThreads, useThreads } from "../src/node/threads.ts";
 import { record } from "./timing.ts";
 
 export const name = "gemm";
@@ -46,21 +48,26 @@ export async function run(): Promise<void> {
   } catch {
     wasm = false;
   }
-  console.log(`gemm: GFLOP/s of square float32 products (higher is better), nnspec on 1 thread${wasm ? ", tfjs-wasm matMul beside it" : " (tfjs-wasm not installed)"}`);
+  console.log(`gemm: GFLOP/s of square float32 products (higher is better), nnspec on 1 and 2 threads${wasm ? ", tfjs-wasm matMul beside it" : " (tfjs-wasm not installed)"}`);
   const rng = new Rng(1);
   const header = ["layout", ...sizes.map(String)];
   const lines: string[][] = [header];
   for (const layout of LAYOUTS) {
     const mine: string[] = [`${layout} nnspec`];
+    const two: string[] = [`${layout} nnspec, 2 threads`];
     const theirs: string[] = [`${layout} tfjs-wasm`];
     for (const n of sizes) {
       const A = Float32Array.from({ length: n * n }, () => rng.uniform() - 0.5);
       const B = Float32Array.from({ length: n * n }, () => rng.uniform() - 0.5);
       const C = new Float32Array(n * n);
       const flops = 2 * n * n * n;
-      const g = flops / seconds(product(layout, n, A, B, C)) / 1e9;
-      mine.push(g.toFixed(1));
-      record({ layout, n, threads: 1, impl: "nnspec", gflops: Number(g.toFixed(2)) });
+      for (const threads of [1, 2]) {
+        useThreads(threads);
+        const g = flops / seconds(product(layout, n, A, B, C)) / 1e9;
+        (threads === 1 ? mine : two).push(g.toFixed(1));
+        record({ layout, n, threads, impl: "nnspec", gflops: Number(g.toFixed(2)) });
+      }
+      stopThreads();
       if (wasm) {
         const a = tf.tensor2d(A, [n, n]);
         const b = tf.tensor2d(B, [n, n]);
@@ -71,7 +78,7 @@ export async function run(): Promise<void> {
         record({ layout, n, threads: 1, impl: "tfjs-wasm", gflops: Number(t.toFixed(2)) });
       }
     }
-    lines.push(mine);
+    lines.push(mine, two);
     if (wasm) lines.push(theirs);
   }
   const widths = header.map((_, c) => Math.max(...lines.map((r) => (r[c] ?? "").length)));
