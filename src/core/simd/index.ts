@@ -21,6 +21,7 @@ interface Kernel {
   panels: (src: number, ld: number, k: number, width: number, w: number, dst: number) => void;
   colsums: (src: number, ld: number, m: number, n: number, out: number) => void;
   relumask: (dz: number, y: number, n: number) => void;
+  tpanels: (src: number, ld: number, k: number, width: number, dst: number) => void;
   f32: Float32Array;
   /** The module's bytes, when its memory is shared (for helpers to instantiate on it). */
   shared?: Uint8Array<ArrayBuffer>;
@@ -72,7 +73,7 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
 
 const exportsOf = (instance: WebAssembly.Instance) => {
   const e = instance.exports as Record<string, Kernel["gemm"]>;
-  return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, panels: e.panels, colsums: e.colsums, relumask: e.relumask };
+  return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, panels: e.panels, colsums: e.colsums, relumask: e.relumask, tpanels: e.tpanels };
 };
 
 function load(): Kernel | null {
@@ -342,7 +343,18 @@ function packA(H: Float32Array, at: number, m: number, mp: number, k: number, A:
   return { at, ps: MR * k, rs: 1, ss: MR };
 }
 
-/** Packs B(p, j) at off + p·brs + j·bcs into panels of NR columns at `at` (B stored transposed, or with no contiguous axis). */
+/**
+ * B stored transposed (B(p, j) at off + j·bcs + p): its rows (B's columns) copied as they are to
+ * `raw` (np rows of k, rows past n zero), then packed by the module into panels at `at`.
+ */
+function transposedB(kr: Kernel, H: Float32Array, raw: number, at: number, n: number, np: number, k: number, B: Buf, off: number, bcs: number): Operand {
+  copyRows(H, raw, k, B, off, bcs, n, k);
+  H.fill(0, raw + n * k, raw + np * k);
+  kr.tpanels(raw * 4, k * 4, k, np, at * 4);
+  return { at, ps: NR * k, rs: 0, ss: NR };
+}
+
+/** Packs B(p, j) at off + p·brs + j·bcs into panels of NR columns at `at` (B with no contiguous axis). */
 function packB(H: Float32Array, at: number, n: number, np: number, k: number, B: Buf, off: number, brs: number, bcs: number): Operand {
   for (let j0 = 0; j0 < np; j0 += NR) {
     const panel = at + j0 * k;
@@ -414,7 +426,8 @@ export function simdGemm(
   if (bcs === 1) {
     copyRows(H, b, np, B, bOff, brs, k, n);
     opB = bRowsOf(kr, b, k, np, bPacked);
-  } else opB = packB(H, bPacked, n, np, k, B, bOff, brs, bcs);
+  } else if (brs === 1) opB = transposedB(kr, H, b, bPacked, n, np, k, B, bOff, bcs);
+  else opB = packB(H, bPacked, n, np, k, B, bOff, brs, bcs);
 
   if (bias !== null) {
     for (let j = 0; j < n; j++) H[bi + j] = bias[j];
@@ -500,11 +513,11 @@ export function simdConvBackward(g: Window2d, n: number, x: Buf, dz: Buf, reluY:
   const kp = Math.ceil(K / MR) * MR;
   const kn = Math.ceil(K / NR) * NR;
   const size = n * g.h * g.w * g.c;
-  // x (first y, for relu), its windows, dz, the windows' and dz's panels (where packed), dw, db, wᵀ's panels, the windows' gradient
-  const mem = regions(kr, [Math.max(size, reluY ? m * np : 0), m * kp, mp * np, m * kp, m * np, kp * np, np, F * kn, mp * kn]);
+  // x (first y, for relu), its windows, dz, the windows' and dz's panels (where packed), dw, db, w's rows and wᵀ's panels, the windows' gradient
+  const mem = regions(kr, [Math.max(size, reluY ? m * np : 0), m * kp, mp * np, m * kp, m * np, kp * np, np, F * kn, F * kn, mp * kn]);
   if (!mem) return false;
   const { H, at } = mem;
-  const [xa, cols, dza, colsPacked, dzPacked, dwa, dba, wPacked, dcols] = at;
+  const [xa, cols, dza, colsPacked, dzPacked, dwa, dba, wRaw, wPacked, dcols] = at;
   copyRows(H, dza, np, dz, 0, F, m, F);
   H.fill(0, dza + m * np, dza + mp * np);
   if (reluY !== null) {
@@ -523,7 +536,7 @@ export function simdConvBackward(g: Window2d, n: number, x: Buf, dz: Buf, reluY:
     for (let j = 0; j < F; j++) db[j] = H[dba + j];
   }
   if (dx !== null) {
-    product(kr, mp, kn, F, rowsOf(dza, np), packB(H, wPacked, K, kn, F, w, 0, 1, F), dcols, 0, false, false);
+    product(kr, mp, kn, F, rowsOf(dza, np), transposedB(kr, H, wRaw, wPacked, K, kn, F, w, 0, F), dcols, 0, false, false);
     if (addDx) H.set((dx as Float32Array).subarray(0, size), xa);
     else H.fill(0, xa, xa + size);
     slide(kr, g, n, xa, dcols, kn, 1);
