@@ -13,6 +13,7 @@ import { SIMD_MIN_WORK, simdAvailable, simdGemm, useSimd } from "../../src/core/
 import type { KernelFactory, LayerInfo } from "../../src/core/kernel.ts";
 import { conv1dKernel, conv2dKernel } from "../../src/kinds/layers/conv/kernel.ts";
 import { maxpool1dKernel, maxpool2dKernel } from "../../src/kinds/layers/pool/kernel.ts";
+import { denseKernel } from "../../src/kinds/layers/dense/kernel.ts";
 import { LAYERS } from "../../src/kinds/layers/registry.ts";
 import { withDefaults } from "../../src/core/options.ts";
 
@@ -136,7 +137,7 @@ describe("WebAssembly SIMD matrix product", () => {
     expect(simdGemm(64, 64, 64, g, 0, 64, 1, g, 0, 64, 1, new Float32Array(64 * 64), 0, 64, false, null)).toBe(false);
   });
 
-  it("convolves and max-pools as the scalar kernels do, forward and backward, in every geometry", () => {
+  it("convolves, multiplies (dense) and max-pools as the scalar kernels do, forward and backward, in every geometry", () => {
     const seeded = (n: number, seed: number): Float32Array => {
       let s = seed >>> 0;
       return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
@@ -194,6 +195,16 @@ describe("WebAssembly SIMD matrix product", () => {
             for (let i = 0; i < simd[t].length; i++) worst = Math.max(worst, Math.abs(simd[t][i] - scalar[t][i]));
             // float32 sums (of up to K products forward, n·oh·ow for dw) against float64 ones
             expect(worst, `buffer ${t}`).toBeLessThan(1e-6 * (K + n * oh * ow + 1) * 4);
+          }
+          // a dense layer of F units over the input's rows of c values (the conv's activation, bias, addIns)
+          const denseOpts = withDefaults(LAYERS.get("dense")!.schema, { units: F, activation, use_bias: useBias });
+          const dense = { name: "d", kind: "dense", inShapes: [[h * w, c]], outShape: [h * w, F], opts: denseOpts } as unknown as LayerInfo;
+          const ds = runLayer(denseKernel, dense, n, true, addIns, seed);
+          const dd = runLayer(denseKernel, dense, n, false, addIns, seed);
+          for (let t = 0; t < ds.length; t++) {
+            let worst = 0;
+            for (let i = 0; i < ds[t].length; i++) worst = Math.max(worst, Math.abs(ds[t][i] - dd[t][i]));
+            expect(worst, `dense buffer ${t}`).toBeLessThan(1e-6 * (c + n * h * w + 1) * 4);
           }
           // max pooling with the same window, stride and padding (and channels rounded up to 4 so SIMD runs)
           const cp = Math.ceil(c / 4) * 4;

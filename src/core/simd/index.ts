@@ -496,15 +496,16 @@ export function simdConv(g: Window2d, n: number, x: Buf, w: Buf, F: number, bias
 }
 
 /**
- * A convolution's backward pass on SIMD from dz (the gradient at its pre-activation output, or at
- * its output y when `reluY` is y, relu's output, whose gradient is applied here first):
- * dw = windowsᵀ · dz (the windows gathered again from x), db = column sums of dz, dx (=|+=) the
- * windows of dz · wᵀ scattered back (col2im). Each of dw, db, dx is skipped where null. False
- * (nothing done) where gemm would not run on SIMD.
+ * A convolution's (g, over n images) or a dense layer's (g null, over n rows) backward pass on SIMD
+ * from dz, the gradient at its pre-activation output, or at its output y when `reluY` is y, relu's
+ * output, whose gradient is applied here first: dw = xᵀ · dz (a convolution's windows of x, gathered
+ * again), db = column sums of dz, dx (=|+=) dz · wᵀ (a convolution's scattered back to its windows,
+ * col2im). Each of dw, db, dx is skipped where null; dz is copied into the module once for all of
+ * them. False (nothing done) where gemm would not run on SIMD.
  */
-export function simdConvBackward(g: Window2d, n: number, x: Buf, dz: Buf, reluY: Buf | null, w: Buf, F: number, dw: Buf | null, db: Buf | null, dx: Buf | null, addDx: boolean): boolean {
-  const m = n * g.oh * g.ow;
-  const K = g.kh * g.kw * g.c;
+export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Buf, reluY: Buf | null, w: Buf, F: number, dw: Buf | null, db: Buf | null, dx: Buf | null, addDx: boolean): boolean {
+  const m = g ? n * g.oh * g.ow : n;
+  const K = w.length / F;
   if (!enabled || m * F * K < SIMD_MIN_WORK || !isF32(x, dz, reluY, w, dw, db, dx)) return false;
   const kr = load();
   if (!kr) return false;
@@ -512,7 +513,7 @@ export function simdConvBackward(g: Window2d, n: number, x: Buf, dz: Buf, reluY:
   const np = Math.ceil(F / NR) * NR;
   const kp = Math.ceil(K / MR) * MR;
   const kn = Math.ceil(K / NR) * NR;
-  const size = n * g.h * g.w * g.c;
+  const size = g ? n * g.h * g.w * g.c : m * K;
   // x (first y, for relu), its windows, dz, the windows' and dz's panels (where packed), dw, db, w's rows and wᵀ's panels, the windows' gradient
   const mem = regions(kr, [Math.max(size, reluY ? m * np : 0), m * kp, mp * np, m * kp, m * np, kp * np, np, F * kn, F * kn, mp * kn]);
   if (!mem) return false;
@@ -526,8 +527,10 @@ export function simdConvBackward(g: Window2d, n: number, x: Buf, dz: Buf, reluY:
     kr.relumask(dza * 4, xa * 4, m * np);
   }
   if (dw !== null) {
-    H.set((x as Float32Array).subarray(0, size), xa);
-    slide(kr, g, n, xa, cols, kp, 0);
+    if (g) {
+      H.set((x as Float32Array).subarray(0, size), xa);
+      slide(kr, g, n, xa, cols, kp, 0);
+    } else copyRows(H, cols, kp, x, 0, K, m, K);
     product(kr, kp, np, m, columnsOf(kr, cols, m, kp, colsPacked), bRowsOf(kr, dza, m, np, dzPacked), dwa, 0, false, false);
     copyRows(dw as Float32Array, 0, F, H, dwa, np, K, F, false);
   }
@@ -536,11 +539,16 @@ export function simdConvBackward(g: Window2d, n: number, x: Buf, dz: Buf, reluY:
     for (let j = 0; j < F; j++) db[j] = H[dba + j];
   }
   if (dx !== null) {
-    product(kr, mp, kn, F, rowsOf(dza, np), transposedB(kr, H, wRaw, wPacked, K, kn, F, w, 0, F), dcols, 0, false, false);
-    if (addDx) H.set((dx as Float32Array).subarray(0, size), xa);
-    else H.fill(0, xa, xa + size);
-    slide(kr, g, n, xa, dcols, kn, 1);
-    (dx as Float32Array).set(H.subarray(xa, xa + size), 0);
+    const add = g === null && addDx;
+    if (add) copyRows(H, dcols, kn, dx, 0, K, m, K);
+    product(kr, mp, kn, F, rowsOf(dza, np), transposedB(kr, H, wRaw, wPacked, K, kn, F, w, 0, F), dcols, 0, add, false);
+    if (g === null) copyRows(dx as Float32Array, 0, K, H, dcols, kn, m, K, false);
+    else {
+      if (addDx) H.set((dx as Float32Array).subarray(0, size), xa);
+      else H.fill(0, xa, xa + size);
+      slide(kr, g, n, xa, dcols, kn, 1);
+      (dx as Float32Array).set(H.subarray(xa, xa + size), 0);
+    }
   }
   return true;
 }

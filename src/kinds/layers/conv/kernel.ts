@@ -8,7 +8,7 @@ export type { Window2d };
 import { booleanOption, numberOption } from "../../../core/options.ts";
 import { perAxis } from "../common.ts";
 import { colSums, gemm } from "../../../core/gemm.ts";
-import { simdConv, simdConvBackward, type Window2d } from "../../../core/simd/index.ts";
+import { simdConv, simdLinearBackward, type Window2d } from "../../../core/simd/index.ts";
 import { initSpec } from "../../../core/init.ts";
 import { type Buf, type KernelFactory, type LayerInfo, type ParamDecl } from "../../../core/kernel.ts";
 import { actBackward, actForward, activationOf, ActKind, needsPreactivation } from "../activations/kernel.ts";
@@ -139,7 +139,7 @@ const convKernel = (axes: number): KernelFactory => ({
         const [dw, db] = b.dParams;
         const dx = b.dIns[0];
         // (on SIMD relu's gradient is applied inside the module)
-        if (!direct && simdConvBackward(g, n, x, dz, fusedRelu ? y : null, w, F, dw ?? null, db ?? null, dx ?? null, b.addIns[0])) return;
+        if (simdLinearBackward(direct ? null : g, direct ? rows : n, x, dz, fusedRelu ? y : null, w, F, dw ?? null, db ?? null, dx ?? null, b.addIns[0])) return;
         if (fusedRelu) actBackward(act, z, y, dz, dz, rows * F, F, false);
         const c = colsOf();
         // (the SIMD forward pass leaves no columns behind)

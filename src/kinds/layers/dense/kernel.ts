@@ -3,6 +3,7 @@ import { booleanOption, numberOption } from "../../../core/options.ts";
 import { initSpec } from "../../../core/init.ts";
 import { colSums, gemm } from "../../../core/gemm.ts";
 import { type KernelFactory, type ParamDecl } from "../../../core/kernel.ts";
+import { simdLinearBackward } from "../../../core/simd/index.ts";
 import { actBackward, actForward, activationOf, ActKind, needsPreactivation } from "../activations/kernel.ts";
 
 export const denseKernel: KernelFactory = {
@@ -36,12 +37,14 @@ export const denseKernel: KernelFactory = {
       backward(n) {
         const rows = n * rowsPer;
         const dz = b.dOut!;
-        if (!linear) actBackward(act, z, y, dz, dz, rows * units, units, false);
-        const dw = b.dParams[0];
-        if (dw) gemm(fin, units, rows, x, 0, 1, fin, dz, 0, units, 1, dw, 0, units, false);
-        const db = b.dParams[1];
-        if (db) colSums(rows, units, dz, db, false);
+        if (!linear && !fusedRelu) actBackward(act, z, y, dz, dz, rows * units, units, false);
+        const [dw, db] = b.dParams;
         const dx = b.dIns[0];
+        // (on SIMD dz is copied into the module once, and relu's gradient applied there)
+        if (simdLinearBackward(null, rows, x, dz, fusedRelu ? y : null, w, units, dw ?? null, db ?? null, dx ?? null, b.addIns[0])) return;
+        if (fusedRelu) actBackward(act, z, y, dz, dz, rows * units, units, false);
+        if (dw) gemm(fin, units, rows, x, 0, 1, fin, dz, 0, units, 1, dw, 0, units, false);
+        if (db) colSums(rows, units, dz, db, false);
         if (dx) gemm(rows, fin, units, dz, 0, units, 1, w, 0, 1, units, dx, 0, fin, b.addIns[0]);
       },
     };
