@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { gemm } from "../../src/core/gemm.ts";
 import { assemble, SIMD_DIR } from "../../src/core/simd/build.ts";
-import { SIMD_MIN_WORK, simdAvailable, simdGemm, useSimd } from "../../src/core/simd/index.ts";
+import { SIMD_MIN_WORK, simdActivate, simdAvailable, simdGemm, useSimd } from "../../src/core/simd/index.ts";
 import type { KernelFactory, LayerInfo } from "../../src/core/kernel.ts";
 import { conv1dKernel, conv2dKernel } from "../../src/kinds/layers/conv/kernel.ts";
 import { maxpool1dKernel, maxpool2dKernel } from "../../src/kinds/layers/pool/kernel.ts";
@@ -223,4 +223,43 @@ describe("WebAssembly SIMD matrix product", () => {
       { numRuns: 200, seed: 11 },
     );
   });
+
+  it("computes sigmoid and tanh to float32 accuracy, in place over runs of columns, touching nothing else", () => {
+    // values across the whole range, the extremes, and the points where the methods change
+    const special = [0, -0, 1e-8, -1e-8, 0.6249, 0.625, -0.625, 0.6251, 9, -9, 20, -20, 88, -88, 88.5, -88.5, 100, -100, 1e30, -1e30, Infinity, -Infinity, NaN];
+    const values = [...special, ...Array.from({ length: 4000 }, (_, i) => (i - 2000) / 100)];
+    const width = 13;
+    const rows = Math.ceil(values.length / 6);
+    const stride = width + 2;
+    const src = new Float32Array(rows * stride).fill(5);
+    // runs: columns [0, 3) sigmoid, [3, 8) tanh, [8, 9) sigmoid (tails of 3, 1 and 1), [9, 13) left as they are
+    const cols = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+    let k = 0;
+    for (let i = 0; i < rows; i++) for (const j of cols) src[i * stride + j] = values[k++ % values.length];
+    const dst = src.slice();
+    expect(simdActivate(src, dst, 0, stride, rows, width, [[0, 3, "sigmoid"], [3, 5, "tanh"], [8, 1, "sigmoid"]])).toBe(true);
+    const f32 = Math.fround;
+    let worst = 0;
+    const bad: string[] = [];
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < stride; j++) {
+        const v = src[i * stride + j];
+        const got = dst[i * stride + j];
+        if (j >= 9) {
+          if (!Object.is(got, v)) bad.push(`untouched (${i}, ${j}) ${v} → ${got}`);
+          continue;
+        }
+        const tanh = j >= 3 && j < 8;
+        const want = f32(tanh ? Math.tanh(v) : 1 / (1 + Math.exp(-v)));
+        if (Number.isNaN(want) !== Number.isNaN(got)) bad.push(`(${i}, ${j}) f(${v}) = ${got}, not ${want}`);
+        else if (!Number.isNaN(want)) worst = Math.max(worst, Math.abs(got - want));
+        // odd function: the sign of tanh follows x, even for −0
+        if (tanh && v === 0 && !Object.is(got, v)) bad.push(`tanh(${Object.is(v, -0) ? "-0" : "0"}) = ${got}`);
+      }
+    expect(bad).toEqual([]);
+    // a few float32 ulps (2^-24 ≈ 6e-8 relative) of values at most 1
+    expect(worst).toBeLessThan(3e-7);
+    expect(simdActivate(new Float64Array(256), new Float64Array(256), 0, 16, 16, 16, [[0, 16, "tanh"]])).toBe(false);
+  });
 });
+

@@ -22,6 +22,7 @@ interface Kernel {
   colsums: (src: number, ld: number, m: number, n: number, out: number) => void;
   relumask: (dz: number, y: number, n: number) => void;
   tpanels: (src: number, ld: number, k: number, width: number, dst: number) => void;
+  activate: (p: number, rows: number, ld: number, len: number, fn: number) => void;
   f32: Float32Array;
   /** The module's bytes, when its memory is shared (for helpers to instantiate on it). */
   shared?: Uint8Array<ArrayBuffer>;
@@ -73,7 +74,7 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
 
 const exportsOf = (instance: WebAssembly.Instance) => {
   const e = instance.exports as Record<string, Kernel["gemm"]>;
-  return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, panels: e.panels, colsums: e.colsums, relumask: e.relumask, tpanels: e.tpanels };
+  return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, panels: e.panels, colsums: e.colsums, relumask: e.relumask, tpanels: e.tpanels, activate: e.activate };
 };
 
 function load(): Kernel | null {
@@ -574,5 +575,32 @@ export function simdMaxPool(g: Window2d, n: number, x: Buf, y: Buf, arg: Int32Ar
   parallel(kr, "maxpool", bands);
   (y as Float32Array).set(H.subarray(ya, ya + out), 0);
   arg.set(new Int32Array(H.buffer, aa * 4, out), 0);
+  return true;
+}
+
+/** Below this many values an activation runs in the caller's loop. */
+const ACTIVATE_MIN = 64;
+
+/** A run of columns [start, start + len) of each row and the function applied to it. */
+export type Activation = readonly [start: number, len: number, fn: "sigmoid" | "tanh"];
+
+/**
+ * dst = f(src) on SIMD for `rows` rows of `width` values (row i at off + i·stride in both; src and
+ * dst may be one buffer), f given per run of columns (columns in no run are copied as they are):
+ * float32 to about 1 ulp, where Math's double-precision sigmoid and tanh cost tens of ns a value.
+ * All or nothing: false (nothing done) for float64 buffers, few values or no SIMD.
+ */
+export function simdActivate(src: Buf, dst: Buf, off: number, stride: number, rows: number, width: number, runs: readonly Activation[]): boolean {
+  if (!enabled || rows * width < ACTIVATE_MIN || !isF32(src, dst)) return false;
+  const kr = load();
+  if (!kr) return false;
+  // (one float past the rows: the last run's tail is read four wide)
+  const mem = regions(kr, [rows * width + 4]);
+  if (!mem) return false;
+  const { H, at } = mem;
+  const [a] = at;
+  copyRows(H, a, width, src, off, stride, rows, width);
+  for (const [start, len, fn] of runs) kr.activate((a + start) * 4, rows, width * 4, len, fn === "tanh" ? 1 : 0);
+  copyRows(dst as Float32Array, off, stride, H, a, width, rows, width, false);
   return true;
 }

@@ -2,6 +2,7 @@
  * Activation kernels: the element-wise functions and their derivatives, shared by the standalone
  * activation layers and by the activations fused into dense and convolution layers.
  */
+import { simdActivate } from "../../../core/simd/index.ts";
 import type { Json } from "../../../core/json.ts";
 import type { Buf, KernelFactory } from "../../../core/kernel.ts";
 import { DEFAULT_ALPHA } from "./alpha.ts";
@@ -118,11 +119,13 @@ export function actForward(a: Act, z: Buf, y: Buf, len: number, width: number): 
       }
       return;
     case ActKind.Sigmoid:
+      if (simdActivate(z, y, 0, len, 1, len, [[0, len, "sigmoid"]])) return;
       // Finite for any v: exp(−v) overflows to ∞ only where the value is 0 anyway. No branch: the
       // signs of pre-activations are random, and a mispredicted branch costs more than the exp.
       for (let i = 0; i < len; i++) y[i] = 1 / (1 + Math.exp(-z[i]));
       return;
     case ActKind.Tanh:
+      if (simdActivate(z, y, 0, len, 1, len, [[0, len, "tanh"]])) return;
       for (let i = 0; i < len; i++) y[i] = Math.tanh(z[i]);
       return;
     case ActKind.Softmax:
