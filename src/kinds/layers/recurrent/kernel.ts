@@ -44,13 +44,15 @@ const fnOf = (name: unknown): Fn => {
 };
 
 /**
- * Each run's function in place over `rows` rows of `width` values (row i at off + i·stride) on
- * SIMD, where every run's function is the sigmoid or tanh and the buffer float32; false (nothing
- * done) otherwise, and the caller applies them.
+ * Each run's function in place over `rows` rows of `width` values (row i at off + i·stride), a run
+ * being [start, len, f]: four at a time on SIMD where every f is the sigmoid or tanh and the buffer
+ * float32 (Math's cost tens of ns a value), else value by value here.
  */
-function bulk(buf: Buf, off: number, stride: number, rows: number, width: number, runs: [number, number, Fn][]): boolean {
-  if (!runs.every(([, , f]) => f === Fn.Sigmoid || f === Fn.Tanh)) return false;
-  return simdActivate(buf, buf, off, stride, rows, width, runs.map(([start, len, f]) => [start, len, f === Fn.Tanh ? "tanh" : "sigmoid"] as const));
+function activate(buf: Buf, off: number, stride: number, rows: number, width: number, runs: [number, number, Fn][]): void {
+  const simd = runs.every(([, , f]) => f === Fn.Sigmoid || f === Fn.Tanh);
+  if (simd && simdActivate(buf, buf, off, stride, rows, width, runs.map(([start, len, f]) => [start, len, f === Fn.Tanh ? "tanh" : "sigmoid"] as const))) return;
+  for (const [start, len, f] of runs)
+    for (let i = 0; i < rows; i++) for (let j = 0, r = off + i * stride + start; j < len; j++) buf[r + j] = apply(f, buf[r + j]);
 }
 
 function apply(f: Fn, x: number): number {
@@ -280,80 +282,55 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
         }
         if (cell === "simple_rnn") {
           gemm(n, u, u, hr, 0, u, 1, U, 0, u, 1, Z, t * u, T * u, true);
-          const simd = bulk(Z, t * u, T * u, n, u, [[0, u, act]]);
-          for (let i = 0; i < n; i++) {
-            const zr = (i * T + t) * u;
-            for (let j = 0; j < u; j++) h[i * u + j] = simd ? Z[zr + j] : (Z[zr + j] = apply(act, Z[zr + j]));
-          }
+          activate(Z, t * u, T * u, n, u, [[0, u, act]]);
+          for (let i = 0; i < n; i++) h.set(Z.subarray((i * T + t) * u, (i * T + t + 1) * u), i * u);
         } else if (cell === "lstm") {
           gemm(n, Gu, u, hr, 0, u, 1, U, 0, Gu, 1, Z, t * Gu, T * Gu, true);
-          // sigmoid and tanh run four at a time in the SIMD module (Math's cost tens of ns a value)
-          if (bulk(Z, t * Gu, T * Gu, n, Gu, [[0, 2 * u, rec], [2 * u, u, act], [3 * u, u, rec]])) {
-            for (let i = 0; i < n; i++) {
-              const zr = (i * T + t) * Gu;
-              const sr = (i * T + t) * u;
-              for (let j = 0; j < u; j++) {
-                const cp = c![i * u + j];
-                CP![sr + j] = cp;
-                const cn = Z[zr + u + j] * cp + Z[zr + j] * Z[zr + 2 * u + j];
-                c![i * u + j] = AC![sr + j] = cn;
-              }
+          activate(Z, t * Gu, T * Gu, n, Gu, [[0, 2 * u, rec], [2 * u, u, act], [3 * u, u, rec]]);
+          for (let i = 0; i < n; i++) {
+            const zr = (i * T + t) * Gu;
+            const sr = (i * T + t) * u;
+            for (let j = 0; j < u; j++) {
+              const cp = c![i * u + j];
+              CP![sr + j] = cp;
+              c![i * u + j] = AC![sr + j] = Z[zr + u + j] * cp + Z[zr + j] * Z[zr + 2 * u + j];
             }
-            // (where the gates ran on SIMD so does this; exact if it ever did not)
-            const simd = bulk(AC!, t * u, T * u, n, u, [[0, u, act]]);
-            for (let i = 0; i < n; i++) {
-              const zr = (i * T + t) * Gu + 3 * u;
-              const sr = (i * T + t) * u;
-              for (let j = 0; j < u; j++) h[i * u + j] = Z[zr + j] * (simd ? AC![sr + j] : (AC![sr + j] = apply(act, AC![sr + j])));
-            }
-          } else {
-            for (let i = 0; i < n; i++) {
-              const zr = (i * T + t) * Gu;
-              const sr = (i * T + t) * u;
-              for (let j = 0; j < u; j++) {
-                const ig = (Z[zr + j] = apply(rec, Z[zr + j]));
-                const fg = (Z[zr + u + j] = apply(rec, Z[zr + u + j]));
-                const gg = (Z[zr + 2 * u + j] = apply(act, Z[zr + 2 * u + j]));
-                const og = (Z[zr + 3 * u + j] = apply(rec, Z[zr + 3 * u + j]));
-                const cp = c![i * u + j];
-                CP![sr + j] = cp;
-                const cn = fg * cp + ig * gg;
-                c![i * u + j] = cn;
-                const ac = (AC![sr + j] = apply(act, cn));
-                h[i * u + j] = og * ac;
-              }
-            }
+          }
+          activate(AC!, t * u, T * u, n, u, [[0, u, act]]);
+          for (let i = 0; i < n; i++) {
+            const zr = (i * T + t) * Gu + 3 * u;
+            const sr = (i * T + t) * u;
+            for (let j = 0; j < u; j++) h[i * u + j] = Z[zr + j] * AC![sr + j];
           }
         } else if (resetAfter) {
           gemm(n, Gu, u, hr, 0, u, 1, U, 0, Gu, 1, MH!, t * Gu, T * Gu, false, biasRec);
+          for (let i = 0; i < n; i++) for (let j = 0, zr = (i * T + t) * Gu; j < 2 * u; j++) Z[zr + j] += MH![zr + j];
+          activate(Z, t * Gu, T * Gu, n, Gu, [[0, 2 * u, rec]]);
+          for (let i = 0; i < n; i++) for (let j = 0, zr = (i * T + t) * Gu; j < u; j++) Z[zr + 2 * u + j] += Z[zr + u + j] * MH![zr + 2 * u + j];
+          activate(Z, t * Gu, T * Gu, n, Gu, [[2 * u, u, act]]);
           for (let i = 0; i < n; i++) {
             const zr = (i * T + t) * Gu;
             for (let j = 0; j < u; j++) {
-              const z = (Z[zr + j] = apply(rec, Z[zr + j] + MH![zr + j]));
-              const r = (Z[zr + u + j] = apply(rec, Z[zr + u + j] + MH![zr + u + j]));
-              const hh = (Z[zr + 2 * u + j] = apply(act, Z[zr + 2 * u + j] + r * MH![zr + 2 * u + j]));
-              h[i * u + j] = z * h[i * u + j] + (1 - z) * hh;
+              const z = Z[zr + j];
+              h[i * u + j] = z * h[i * u + j] + (1 - z) * Z[zr + 2 * u + j];
             }
           }
         } else {
           // z and r from h; the candidate from r·h
           gemm(n, 2 * u, u, hr, 0, u, 1, U, 0, Gu, 1, Z, t * Gu, T * Gu, true);
+          activate(Z, t * Gu, T * Gu, n, Gu, [[0, 2 * u, rec]]);
           for (let i = 0; i < n; i++) {
             const zr = (i * T + t) * Gu;
             const sr = (i * T + t) * u;
-            for (let j = 0; j < u; j++) {
-              Z[zr + j] = apply(rec, Z[zr + j]);
-              const r = (Z[zr + u + j] = apply(rec, Z[zr + u + j]));
-              RH![sr + j] = r * hr[i * u + j];
-            }
+            for (let j = 0; j < u; j++) RH![sr + j] = Z[zr + u + j] * hr[i * u + j];
           }
           gemm(n, u, u, RH!, t * u, T * u, 1, U, 2 * u, Gu, 1, Z, t * Gu + 2 * u, T * Gu, true);
+          activate(Z, t * Gu, T * Gu, n, Gu, [[2 * u, u, act]]);
           for (let i = 0; i < n; i++) {
             const zr = (i * T + t) * Gu;
             for (let j = 0; j < u; j++) {
               const z = Z[zr + j];
-              const hh = (Z[zr + 2 * u + j] = apply(act, Z[zr + 2 * u + j]));
-              h[i * u + j] = z * h[i * u + j] + (1 - z) * hh;
+              h[i * u + j] = z * h[i * u + j] + (1 - z) * Z[zr + 2 * u + j];
             }
           }
         }
