@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { gemm } from "../../src/core/gemm.ts";
 import { assemble, SIMD_DIR } from "../../src/core/simd/build.ts";
-import { SIMD_MIN_WORK, simdActivate, simdAvailable, simdGemm, useSimd } from "../../src/core/simd/index.ts";
+import { parallelProducts, setHelperTimeout, SIMD_MIN_WORK, simdActivate, simdAvailable, simdGemm, spawnHelpers, stopHelpers, useSimd } from "../../src/core/simd/index.ts";
 import type { KernelFactory, LayerInfo } from "../../src/core/kernel.ts";
 import { conv1dKernel, conv2dKernel } from "../../src/kinds/layers/conv/kernel.ts";
 import { maxpool1dKernel, maxpool2dKernel } from "../../src/kinds/layers/pool/kernel.ts";
@@ -260,6 +260,32 @@ describe("WebAssembly SIMD matrix product", () => {
     // a few float32 ulps (2^-24 ≈ 6e-8 relative) of values at most 1
     expect(worst).toBeLessThan(3e-7);
     expect(simdActivate(new Float64Array(256), new Float64Array(256), 0, 16, 16, 16, [[0, 16, "tanh"]])).toBe(false);
+  });
+
+  it("finishes a product alone, with the same result, when a helper never answers", () => {
+    const [m, n, k] = [256, 64, 128];
+    const A = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
+    const B = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));
+    const alone = new Float32Array(m * n);
+    expect(simdGemm(m, n, k, A, 0, k, 1, B, 0, n, 1, alone, 0, n, false, null)).toBe(true);
+    // a helper that is counted but never started (as one killed before it took its chunks)
+    const was = setHelperTimeout(50);
+    try {
+      expect(spawnHelpers(2, () => {})).toBe(2);
+      const before = parallelProducts();
+      const shared = new Float32Array(m * n);
+      expect(simdGemm(m, n, k, A, 0, k, 1, B, 0, n, 1, shared, 0, n, false, null)).toBe(true);
+      expect(parallelProducts()).toBe(before + 1);
+      expect(Array.from(shared)).toEqual(Array.from(alone));
+      // and the next product runs on this thread without waiting
+      const next = new Float32Array(m * n);
+      simdGemm(m, n, k, A, 0, k, 1, B, 0, n, 1, next, 0, n, false, null);
+      expect(parallelProducts()).toBe(before + 1);
+      expect(Array.from(next)).toEqual(Array.from(alone));
+    } finally {
+      setHelperTimeout(was);
+      stopHelpers();
+    }
   });
 });
 

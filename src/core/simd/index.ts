@@ -28,15 +28,24 @@ interface Kernel {
   shared?: Uint8Array<ArrayBuffer>;
 }
 
-/** Bytes at the start of memory for the helpers' mailbox: [generation, done, -, session, then SLOT ints per helper]. */
-const CONTROL = 2048;
-/** What helpers run: gemm.wat's exports, by number (a slot's first int is it plus one; 0 for nothing). */
+/**
+ * Bytes at the start of memory for the threads' mailbox: [generation, helpers done, next chunk,
+ * session, chunk count, -, -, -], then SLOT ints per chunk of work.
+ */
+const CONTROL = 4096;
+/** What helpers run: gemm.wat's exports, by number (a slot's first int is it plus one). */
 const TASKS = ["gemm", "window", "maxpool"] as const;
 type Task = (typeof TASKS)[number];
-/** A helper's slot: the task, its band's arguments (at most ARGS), then the generation it finished. */
+/** A chunk's slot: the task, its arguments (at most ARGS), then the generation it was finished in. */
 const ARGS = 20;
 const SLOT = 24;
-const MAX_HELPERS = (CONTROL / 4 - 8) / SLOT;
+const MAX_CHUNKS = Math.floor((CONTROL / 4 - 8) / SLOT);
+const MAX_HELPERS = 15;
+/**
+ * Work is cut into this many chunks per thread, which the threads take in turn: one that starts
+ * late (a helper waking takes tens of µs) or runs slow takes fewer, so none waits long for the others.
+ */
+const CHUNKS_PER_THREAD = 4;
 /** Below this many multiply-adds a product runs on one thread (waking the others costs tens of µs). */
 export const PARALLEL_MIN_WORK = 1 << 20;
 /**
@@ -114,8 +123,9 @@ function startHelpers(n: number): number {
 
 /**
  * A helper thread's loop, as source text (it runs in a worker of its own, Node's or a browser's):
- * wait for a new generation in the mailbox, run its band of the product, count itself done; return
- * once its session is over. `memory`, `bytes`, `index` (0-based) and `session` come from its start.
+ * wait for a new generation in the mailbox, take chunks of its work until none is left, count itself
+ * done; return once its session is over. `memory`, `bytes`, `index` (0-based) and `session` come
+ * from its start.
  */
 export const HELPER_LOOP = `function helperLoop(memory, bytes, index, session) {
   const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
@@ -127,9 +137,12 @@ export const HELPER_LOOP = `function helperLoop(memory, bytes, index, session) {
     seen = Atomics.load(box, 0);
     if (Atomics.load(box, 3) !== session) return;
     box = new Int32Array(memory.buffer, 0, ${CONTROL / 4});
-    const j = 8 + index * ${SLOT};
-    if (box[j] > 0) tasks[box[j] - 1](...box.subarray(j + 1, j + 1 + ${ARGS}));
-    Atomics.store(box, j + ${SLOT - 1}, seen);
+    const count = box[4];
+    for (let i = Atomics.add(box, 2, 1); i < count; i = Atomics.add(box, 2, 1)) {
+      const j = 8 + i * ${SLOT};
+      tasks[box[j] - 1](...box.subarray(j + 1, j + 1 + ${ARGS}));
+      Atomics.store(box, j + ${SLOT - 1}, seen);
+    }
     Atomics.add(box, 1, 1);
     Atomics.notify(box, 1);
   }
@@ -175,73 +188,89 @@ export function stopHelpers(): void {
 const threadsFor = (kr: Kernel, big: boolean): number => (kr.shared && helpers > 0 && big ? helpers + 1 : 1);
 
 /**
- * Runs `task` for each band of its arguments (gemm.wat's, byte offsets): the first on this thread,
- * the others on one helper each (at most `helpers` of them), and returns when all are done.
+ * Runs `task` for each chunk of its arguments (gemm.wat's, byte offsets; at most MAX_CHUNKS), this
+ * thread and the helpers taking chunks in turn, and returns when all are done.
  */
-function parallel(kr: Kernel, task: Task, bands: number[][]): void {
+function parallel(kr: Kernel, task: Task, chunks: number[][]): void {
   const fn = kr[task] as (...args: number[]) => void;
-  if (bands.length === 1) return fn(...bands[0]);
+  if (chunks.length === 1) return fn(...chunks[0]);
   parallelRuns++;
   const box = new Int32Array(kr.memory.buffer, 0, CONTROL / 4);
   const code = TASKS.indexOf(task) + 1;
+  chunks.forEach((args, i) => {
+    box[8 + i * SLOT] = code;
+    box.set(args, 8 + i * SLOT + 1);
+  });
+  box[4] = chunks.length;
+  Atomics.store(box, 2, 0);
   Atomics.store(box, 1, 0);
-  for (let h = 0; h < helpers; h++) {
-    const j = 8 + h * SLOT;
-    box[j] = h + 1 < bands.length ? code : 0;
-    if (h + 1 < bands.length) box.set(bands[h + 1], j + 1);
-  }
   const gen = Atomics.add(box, 0, 1) + 1;
   Atomics.notify(box, 0);
-  fn(...bands[0]);
+  for (let i = Atomics.add(box, 2, 1); i < chunks.length; i = Atomics.add(box, 2, 1)) {
+    fn(...chunks[i]);
+    Atomics.store(box, 8 + i * SLOT + SLOT - 1, gen);
+  }
   for (let done = Atomics.load(box, 1); done < helpers; done = Atomics.load(box, 1)) {
-    if (Atomics.wait(box, 1, done, HELPER_TIMEOUT_MS) !== "timed-out") continue;
+    if (Atomics.wait(box, 1, done, helperTimeoutMs) !== "timed-out") continue;
     // A helper that has not answered in that long is gone (killed, out of memory): this thread runs
-    // the bands still missing (the same values, so a late helper writes the same) and the rest alone.
-    for (let h = 0; h < helpers; h++) {
-      const j = 8 + h * SLOT;
-      if (Atomics.load(box, j + SLOT - 1) !== gen && box[j] > 0) fn(...box.subarray(j + 1, j + 1 + ARGS));
-    }
+    // the chunks not finished (the same values, so a late helper writes the same) and the rest alone.
+    chunks.forEach((args, i) => {
+      if (Atomics.load(box, 8 + i * SLOT + SLOT - 1) !== gen) fn(...args);
+    });
     helpers = 0;
     break;
   }
 }
 
+/** How many chunks work of `units` indivisible parts is cut into: CHUNKS_PER_THREAD per thread, or 1. */
+function chunksFor(kr: Kernel, big: boolean, units: number): number {
+  const T = threadsFor(kr, big);
+  return T === 1 ? 1 : Math.max(1, Math.min(T * CHUNKS_PER_THREAD, MAX_CHUNKS, units));
+}
+
 /**
- * Runs `gemm(args)` on this thread and the helpers, each a band of C's rows (multiples of MR).
+ * Runs `gemm(args)` on this thread and the helpers, in chunks of C's rows (multiples of MR).
  * args: m, n, k, a, aps, ars, ass, b, bps, bss, c, KC, bias, flags (gemm.wat; offsets in bytes).
  */
 function run(kr: Kernel, args: number[]): void {
   const [mp, np, k, a, aps, , , , , , c] = args;
-  const T = Math.min(threadsFor(kr, mp * np * k >= PARALLEL_MIN_WORK && Math.min(mp, np, k) >= PARALLEL_MIN_SIDE), mp / MR);
-  const per = Math.ceil(mp / MR / T) * MR;
-  const bands: number[][] = [];
+  const K = chunksFor(kr, mp * np * k >= PARALLEL_MIN_WORK && Math.min(mp, np, k) >= PARALLEL_MIN_SIDE, mp / MR);
+  const per = Math.ceil(mp / MR / K) * MR;
+  const chunks: number[][] = [];
   for (let r0 = 0; r0 < mp; r0 += per) {
-    const band = args.slice();
-    band[0] = Math.min(per, mp - r0);
-    band[3] = a + (r0 / MR) * aps;
-    band[10] = c + r0 * np * 4;
-    bands.push(band);
+    const chunk = args.slice();
+    chunk[0] = Math.min(per, mp - r0);
+    chunk[3] = a + (r0 / MR) * aps;
+    chunk[10] = c + r0 * np * 4;
+    chunks.push(chunk);
   }
-  parallel(kr, "gemm", bands);
+  parallel(kr, "gemm", chunks);
 }
 
 /**
- * Splits n images among the threads (when the task moves at least PARALLEL_MIN_VALUES values):
- * `band(i0, count)` gives the arguments for images [i0, i0 + count).
+ * Cuts n images into chunks for the threads (when the task moves at least PARALLEL_MIN_VALUES
+ * values): `chunk(i0, count)` gives the arguments for images [i0, i0 + count).
  */
-function byImages(kr: Kernel, n: number, values: number, band: (i0: number, count: number) => number[]): number[][] {
-  const T = Math.min(threadsFor(kr, values >= PARALLEL_MIN_VALUES), n);
-  const per = Math.ceil(n / T);
-  const bands: number[][] = [];
-  for (let i0 = 0; i0 < n; i0 += per) bands.push(band(i0, Math.min(per, n - i0)));
-  return bands;
+function byImages(kr: Kernel, n: number, values: number, chunk: (i0: number, count: number) => number[]): number[][] {
+  const K = chunksFor(kr, values >= PARALLEL_MIN_VALUES, n);
+  const per = Math.ceil(n / K);
+  const chunks: number[][] = [];
+  for (let i0 = 0; i0 < n; i0 += per) chunks.push(chunk(i0, Math.min(per, n - i0)));
+  return chunks;
 }
 
 /** Below this many values moved, a window or pooling pass runs on one thread. */
 const PARALLEL_MIN_VALUES = 1 << 16;
 
-/** How long this thread waits for a helper's band before doing it itself. */
-const HELPER_TIMEOUT_MS = 10_000;
+/** How long this thread waits for a helper's chunks before doing them itself. */
+let helperTimeoutMs = 10_000;
+
+/** Sets how long a product waits for a silent helper (tests shorten it); returns the previous value. */
+export function setHelperTimeout(ms: number): number {
+  const was = helperTimeoutMs;
+  helperTimeoutMs = ms;
+  return was;
+}
 
 /** Turns the SIMD path on or off (tests compare it with the scalar one); returns the previous setting. */
 export function useSimd(on: boolean): boolean {
@@ -461,8 +490,8 @@ export interface Window2d {
 function slide(kr: Kernel, g: Window2d, n: number, x: number, cols: number, ld: number, dir: 0 | 1): void {
   const image = g.h * g.w * g.c * 4;
   const rows = g.oh * g.ow * ld * 4;
-  const bands = byImages(kr, n, n * g.oh * g.ow * ld, (i0, count) => [x * 4 + i0 * image, cols * 4 + i0 * rows, ld * 4, count, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL, dir]);
-  parallel(kr, "window", bands);
+  const chunks = byImages(kr, n, n * g.oh * g.ow * ld, (i0, count) => [x * 4 + i0 * image, cols * 4 + i0 * rows, ld * 4, count, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL, dir]);
+  parallel(kr, "window", chunks);
 }
 
 /**
@@ -571,8 +600,8 @@ export function simdMaxPool(g: Window2d, n: number, x: Buf, y: Buf, arg: Int32Ar
   H.set((x as Float32Array).subarray(0, size), xa);
   const image = g.h * g.w * g.c * 4;
   const pooled = g.oh * g.ow * g.c * 4;
-  const bands = byImages(kr, n, size, (i0, count) => [xa * 4, xa * 4 + i0 * image, ya * 4 + i0 * pooled, aa * 4 + i0 * pooled, count, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.padT, g.padL]);
-  parallel(kr, "maxpool", bands);
+  const chunks = byImages(kr, n, size, (i0, count) => [xa * 4, xa * 4 + i0 * image, ya * 4 + i0 * pooled, aa * 4 + i0 * pooled, count, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.padT, g.padL]);
+  parallel(kr, "maxpool", chunks);
   (y as Float32Array).set(H.subarray(ya, ya + out), 0);
   arg.set(new Int32Array(H.buffer, aa * 4, out), 0);
   return true;
