@@ -1,14 +1,17 @@
 /**
- * Single-precision matrix products on WebAssembly SIMD (gemm.wat), for float32 buffers. The
- * operands are packed into the module's memory (A in panels of MR rows, B in panels of NR columns,
- * each step by step, padded with zeros), the product is summed there four lanes at a time in tiles
- * of MR × NR, k in blocks of KC steps, and the result is copied back with the bias added.
- * Where WebAssembly SIMD is missing, `simdGemm` declines and the caller's scalar loops run instead.
+ * The interpreter's float32 work on WebAssembly SIMD (gemm.wat): matrix products, convolutions'
+ * window gathering (im2col, col2im), max pooling, sigmoid and tanh, and a dense or conv layer's
+ * backward pass in one call. Operands are copied into the module's memory (rows as they are,
+ * padded with zeros; packed in panels where that reads better), products are summed there four
+ * lanes at a time in tiles of MR × NR, k in blocks of KC steps, with the bias and relu fused, and
+ * results are copied back. Where WebAssembly SIMD is missing, or a buffer is float64, each entry
+ * declines and the caller's scalar loops run instead.
  *
  * Where shared memory exists (Node; a cross-origin-isolated page) the module's memory is shared,
- * and helper threads (src/node/threads.ts starts them) each take a band of C's rows of a large
- * product: every row is summed by one thread in the same order, so the result is the same, bit for
- * bit, for any number of threads. The first CONTROL bytes of the memory are the threads' mailbox.
+ * and helper threads (src/node/threads.ts starts them) take chunks of C's rows of a large product,
+ * or of images of a convolution's windows and max pooling: every value is computed by one thread
+ * in the same order, so the result is the same, bit for bit, for any number of threads. The first
+ * CONTROL bytes of the memory are the threads' mailbox.
  */
 import type { Buf } from "../kernel.ts";
 import { GEMM_WASM_BASE64, GEMM_WASM_SHARED_BASE64 } from "./bytes.ts";
