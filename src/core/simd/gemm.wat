@@ -1,4 +1,4 @@
-;; The interpreter's single-precision matrix product in WebAssembly SIMD (assembled by
+;; The interpreter's single-precision matrix product and the work around it in WebAssembly SIMD (assembled by
 ;; `npm run wasm` into bytes.ts; a test fails when the two drift apart).
 ;;
 ;;   C[m × n] (=|+=) bias + A[m × k] · B[k × n], then relu where asked
@@ -12,6 +12,10 @@
 ;; blocks of KC steps (a block of a B panel stays in the first-level cache while every A panel
 ;; passes it) and calls `block` for each 4 × 8 tile of C: 8 f32x4 sums in registers, per step two
 ;; loads of B and 4 splatted loads of A for 8 multiply-adds.
+;;
+;; After the product: the moves a convolution and pooling need (`window`, `maxpool`, `panels`,
+;; `tpanels`, `colsums`, `relumask`) and sigmoid/tanh four lanes at a time (`activate`), each
+;; described where it is defined.
 (module
   (memory (export "memory") 1)
   ;; C[4 × 8] at pc (row stride ldc bytes) (=|+=) the kc steps of the panels at pa and pb.
