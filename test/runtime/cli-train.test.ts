@@ -46,6 +46,14 @@ describe("nnspec train", () => {
     expect(runs[0].runs[0].test.values.accuracy).toBeGreaterThan(0);
   });
 
+  /** `rows` lines of `width` seeded values in [−1, 1] and a class (row number mod `classes`), at `path`. */
+  const writeRandomCsv = (path: string, rows: number, width: number, classes: number, seed: number): void => {
+    let s = seed;
+    const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+    const lines = Array.from({ length: rows }, (_, i) => [...Array.from({ length: width }, () => r().toFixed(4)), i % classes].join(","));
+    writeFileSync(path, lines.join("\n") + "\n");
+  };
+
   /** Trains `spec` on the given threads into a folder of its own each time; the weights.bin it wrote. */
   const weightsOf = (spec: string) => {
     let run = 0;
@@ -59,10 +67,7 @@ describe("nnspec train", () => {
 
   it("trains to the same bits on one thread and on two, the large products shared between them", async () => {
     const dir = mkdtempSync(join(tmpdir(), "nnspec-threads-"));
-    let s = 7;
-    const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-    const rows = Array.from({ length: 256 }, (_, i) => [...Array.from({ length: 64 }, () => r().toFixed(4)), i % 4].join(","));
-    writeFileSync(join(dir, "wide.csv"), rows.join("\n") + "\n");
+    writeRandomCsv(join(dir, "wide.csv"), 256, 64, 4, 7);
     writeFileSync(
       join(dir, "wide.nnspec"),
       "data wide {\n  from \"wide.csv\"\n  label 64: class(4)\n  split train: 0.75, test: 0.25, seed: 1\n}\nmodel m(x: [64]) -> logits: [4] {\n  dense 512 relu\n  dropout 0.2\n  dense 512 relu\n  dense 4\n}\ntrain m on wide {\n  loss sparse_cross_entropy(from_logits: true)\n  optimizer adam\n  epochs 2\n  batch 64\n}\n",
@@ -86,10 +91,7 @@ describe("nnspec train", () => {
 
   it("trains a CNN to the same bits on one thread and on two, its windows and poolings shared between them", async () => {
     const dir = mkdtempSync(join(tmpdir(), "nnspec-threads-cnn-"));
-    let s = 11;
-    const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-    const rows = Array.from({ length: 192 }, (_, i) => [...Array.from({ length: 12 * 12 * 4 }, () => r().toFixed(3)), i % 3].join(","));
-    writeFileSync(join(dir, "images.csv"), rows.join("\n") + "\n");
+    writeRandomCsv(join(dir, "images.csv"), 192, 12 * 12 * 4, 3, 11);
     writeFileSync(
       join(dir, "images.nnspec"),
       "data images {\n  from \"images.csv\"\n  label 576: class(3)\n  reshape [12, 12, 4]\n  split train: 0.75, test: 0.25, seed: 1\n}\n" +
