@@ -237,28 +237,27 @@ function chunksFor(kr: Kernel, big: boolean, units: number): number {
  */
 function run(kr: Kernel, args: number[]): void {
   const [mp, np, k, a, aps, , , , , , c] = args;
-  const K = chunksFor(kr, mp * np * k >= PARALLEL_MIN_WORK && Math.min(mp, np, k) >= PARALLEL_MIN_SIDE, mp / MR);
-  const per = Math.ceil(mp / MR / K) * MR;
-  const chunks: number[][] = [];
-  for (let r0 = 0; r0 < mp; r0 += per) {
+  const big = mp * np * k >= PARALLEL_MIN_WORK && Math.min(mp, np, k) >= PARALLEL_MIN_SIDE;
+  const chunks = split(kr, mp / MR, big, (p0, count) => {
     const chunk = args.slice();
-    chunk[0] = Math.min(per, mp - r0);
-    chunk[3] = a + (r0 / MR) * aps;
-    chunk[10] = c + r0 * np * 4;
-    chunks.push(chunk);
-  }
+    chunk[0] = count * MR;
+    chunk[3] = a + p0 * aps;
+    chunk[10] = c + p0 * MR * np * 4;
+    return chunk;
+  });
   parallel(kr, "gemm", chunks);
 }
 
 /**
- * Cuts n images into chunks for the threads (when the task moves at least PARALLEL_MIN_VALUES
- * values): `chunk(i0, count)` gives the arguments for images [i0, i0 + count).
+ * Cuts `units` indivisible parts of a task (a product's panels of MR rows, a batch's images) into
+ * chunks for the threads, when the task is `big` enough to share: `chunk(u0, count)` gives the
+ * arguments for parts [u0, u0 + count).
  */
-function byImages(kr: Kernel, n: number, values: number, chunk: (i0: number, count: number) => number[]): number[][] {
-  const K = chunksFor(kr, values >= PARALLEL_MIN_VALUES, n);
-  const per = Math.ceil(n / K);
+function split(kr: Kernel, units: number, big: boolean, chunk: (u0: number, count: number) => number[]): number[][] {
+  const K = chunksFor(kr, big, units);
+  const per = Math.ceil(units / K);
   const chunks: number[][] = [];
-  for (let i0 = 0; i0 < n; i0 += per) chunks.push(chunk(i0, Math.min(per, n - i0)));
+  for (let u0 = 0; u0 < units; u0 += per) chunks.push(chunk(u0, Math.min(per, units - u0)));
   return chunks;
 }
 
@@ -400,6 +399,26 @@ function packB(H: Float32Array, at: number, n: number, np: number, k: number, B:
   return { at, ps: NR * k, rs: 0, ss: NR };
 }
 
+/**
+ * B(p, j) at off + p·brs + j·bcs into the memory: its rows as they are at `raw` (read in place or
+ * packed into `packed` by the module), a transposed B packed by the module, others packed here.
+ */
+function placeB(kr: Kernel, H: Float32Array, raw: number, packed: number, n: number, np: number, k: number, B: Buf, off: number, brs: number, bcs: number): Operand {
+  if (bcs === 1) {
+    copyRows(H, raw, np, B, off, brs, k, n);
+    return bRowsOf(kr, raw, k, np, packed);
+  }
+  if (brs === 1) return transposedB(kr, H, raw, packed, n, np, k, B, off, bcs);
+  return packB(H, packed, n, np, k, B, off, brs, bcs);
+}
+
+/** The bias at `at` (n values, zeros to np) for gemm.wat, or 0 (none). */
+function placeBias(H: Float32Array, at: number, bias: Buf | null, n: number, np: number): number {
+  if (bias === null) return 0;
+  copyRows(H, at, np, bias, 0, n, 1, n);
+  return at;
+}
+
 /** Runs C (=|+=) bias + A · B (relu where asked) on operands in the memory: C at c, np floats a row; bias at `bias` (0: none). */
 function product(kr: Kernel, mp: number, np: number, k: number, A: Operand, B: Operand, c: number, bias: number, accumulate: boolean, relu: boolean): void {
   const f = 4;
@@ -455,19 +474,9 @@ export function simdGemm(
     opA = columnsOf(kr, a, k, mp, aPacked);
   } else opA = packA(H, aPacked, m, mp, k, A, aOff, ars, acs);
 
-  let opB: Operand;
-  if (bcs === 1) {
-    copyRows(H, b, np, B, bOff, brs, k, n);
-    opB = bRowsOf(kr, b, k, np, bPacked);
-  } else if (brs === 1) opB = transposedB(kr, H, b, bPacked, n, np, k, B, bOff, bcs);
-  else opB = packB(H, bPacked, n, np, k, B, bOff, brs, bcs);
-
-  if (bias !== null) {
-    for (let j = 0; j < n; j++) H[bi + j] = bias[j];
-    H.fill(0, bi + n, bi + np);
-  }
+  const opB = placeB(kr, H, b, bPacked, n, np, k, B, bOff, brs, bcs);
   if (accumulate) copyRows(H, c, np, C, cOff, ldc, m, n);
-  product(kr, mp, np, k, opA, opB, c, bias === null ? 0 : bi, accumulate, relu);
+  product(kr, mp, np, k, opA, opB, c, placeBias(H, bi, bias, n, np), accumulate, relu);
   copyRows(C as Float32Array, cOff, ldc, H, c, np, m, n, false);
   return true;
 }
@@ -493,7 +502,7 @@ export interface Window2d {
 function slide(kr: Kernel, g: Window2d, n: number, x: number, cols: number, ld: number, dir: 0 | 1): void {
   const image = g.h * g.w * g.c * 4;
   const rows = g.oh * g.ow * ld * 4;
-  const chunks = byImages(kr, n, n * g.oh * g.ow * ld, (i0, count) => [x * 4 + i0 * image, cols * 4 + i0 * rows, ld * 4, count, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL, dir]);
+  const chunks = split(kr, n, n * g.oh * g.ow * ld >= PARALLEL_MIN_VALUES, (i0, count) => [x * 4 + i0 * image, cols * 4 + i0 * rows, ld * 4, count, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL, dir]);
   parallel(kr, "window", chunks);
 }
 
@@ -518,12 +527,7 @@ export function simdConv(g: Window2d, n: number, x: Buf, w: Buf, F: number, bias
   H.set((x as Float32Array).subarray(0, size), xa);
   slide(kr, g, n, xa, a, K, 0);
   H.fill(0, a + m * K, a + mp * K);
-  copyRows(H, b, np, w, 0, F, K, F);
-  if (bias !== null) {
-    for (let j = 0; j < F; j++) H[bi + j] = bias[j];
-    H.fill(0, bi + F, bi + np);
-  }
-  product(kr, mp, np, K, rowsOf(a, K), bRowsOf(kr, b, K, np, bPacked), c, bias === null ? 0 : bi, false, relu);
+  product(kr, mp, np, K, rowsOf(a, K), placeB(kr, H, b, bPacked, F, np, K, w, 0, F, 1), c, placeBias(H, bi, bias, F, np), false, relu);
   copyRows(y as Float32Array, 0, F, H, c, np, m, F, false);
   return true;
 }
@@ -603,7 +607,7 @@ export function simdMaxPool(g: Window2d, n: number, x: Buf, y: Buf, arg: Int32Ar
   H.set((x as Float32Array).subarray(0, size), xa);
   const image = g.h * g.w * g.c * 4;
   const pooled = g.oh * g.ow * g.c * 4;
-  const chunks = byImages(kr, n, size, (i0, count) => [xa * 4, xa * 4 + i0 * image, ya * 4 + i0 * pooled, aa * 4 + i0 * pooled, count, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.padT, g.padL]);
+  const chunks = split(kr, n, size >= PARALLEL_MIN_VALUES, (i0, count) => [xa * 4, xa * 4 + i0 * image, ya * 4 + i0 * pooled, aa * 4 + i0 * pooled, count, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.padT, g.padL]);
   parallel(kr, "maxpool", chunks);
   (y as Float32Array).set(H.subarray(ya, ya + out), 0);
   arg.set(new Int32Array(H.buffer, aa * 4, out), 0);

@@ -114,6 +114,8 @@ const convKernel = (axes: number): KernelFactory => ({
     // (allocated when the scalar path first runs)
     let cols: Buf | null = direct ? b.ins[0] : null;
     const colsOf = (): Buf => (cols ??= b.alloc(b.capacity * P * K));
+    // whether the columns hold this batch's windows (the scalar forward pass leaves them, SIMD does not)
+    let gathered = false;
     const act = activationOf(l.opts.activation);
     const linear = act.kind === ActKind.Linear;
     // relu is applied by the product as it stores (one pass over the output less)
@@ -126,8 +128,10 @@ const convKernel = (axes: number): KernelFactory => ({
       forward(n) {
         const rows = n * P;
         const target = z ?? y;
+        gathered = false;
         if (direct || !simdConv(g, n, x, w, F, bias ?? null, fusedRelu, target)) {
           if (!direct) im2col(g, n, x, colsOf());
+          gathered = true;
           gemm(rows, F, K, colsOf(), 0, K, 1, w, 0, F, 1, target, 0, F, false, bias ?? null, fusedRelu);
         }
         if (!linear && !fusedRelu) actForward(act, target, y, rows * F, F);
@@ -142,8 +146,7 @@ const convKernel = (axes: number): KernelFactory => ({
         if (simdLinearBackward(direct ? null : g, direct ? rows : n, x, dz, fusedRelu ? y : null, w, F, dw ?? null, db ?? null, dx ?? null, b.addIns[0])) return;
         if (fusedRelu) actBackward(act, z, y, dz, dz, rows * F, F, false);
         const c = colsOf();
-        // (the SIMD forward pass leaves no columns behind)
-        if (!direct && dw) im2col(g, n, x, c);
+        if (!gathered && dw) im2col(g, n, x, c);
         if (dw) gemm(K, F, rows, c, 0, 1, K, dz, 0, F, 1, dw, 0, F, false);
         if (db) colSums(rows, F, dz, db, false);
         if (!dx) return;
