@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { gemm } from "../src/core/gemm.ts";
 import { Rng } from "../src/core/rng.ts";
+import { fusedMultiplyAdd, useFusedMultiplyAdd } from "../src/core/simd/index.ts";
 import { stopThreads, useThreads } from "../src/node/threads.ts";
 import { record } from "./timing.ts";
 
@@ -48,13 +49,15 @@ export async function run(): Promise<void> {
   } catch {
     wasm = false;
   }
-  console.log(`gemm: GFLOP/s of square float32 products (higher is better), nnspec on 1 and 2 threads${wasm ? ", tfjs-wasm matMul beside it" : " (tfjs-wasm not installed)"}`);
+  const fused = fusedMultiplyAdd();
+  console.log(`gemm: GFLOP/s of square float32 products (higher is better), nnspec on 1 and 2 threads${fused ? " with fused multiply-adds (relaxed SIMD), and on 1 without" : " (no relaxed SIMD here: multiply and add apart)"}${wasm ? ", tfjs-wasm matMul beside it" : " (tfjs-wasm not installed)"}`);
   const rng = new Rng(1);
   const header = ["layout", ...sizes.map(String)];
   const lines: string[][] = [header];
   for (const layout of LAYOUTS) {
     const mine: string[] = [`${layout} nnspec`];
     const two: string[] = [`${layout} nnspec, 2 threads`];
+    const plain: string[] = [`${layout} nnspec, unfused`];
     const theirs: string[] = [`${layout} tfjs-wasm`];
     for (const n of sizes) {
       const A = Float32Array.from({ length: n * n }, () => rng.uniform() - 0.5);
@@ -68,6 +71,14 @@ export async function run(): Promise<void> {
         record({ layout, n, threads, impl: "nnspec", gflops: Number(g.toFixed(2)) });
       }
       stopThreads();
+      if (fused) {
+        // the same product without relaxed SIMD (a platform without it: Safari, Node 20 without the flag)
+        useFusedMultiplyAdd(false);
+        const g = flops / seconds(product(layout, n, A, B, C)) / 1e9;
+        useFusedMultiplyAdd(true);
+        plain.push(g.toFixed(1));
+        record({ layout, n, threads: 1, impl: "nnspec unfused", gflops: Number(g.toFixed(2)) });
+      }
       if (wasm) {
         const a = tf.tensor2d(A, [n, n]);
         const b = tf.tensor2d(B, [n, n]);
@@ -79,6 +90,7 @@ export async function run(): Promise<void> {
       }
     }
     lines.push(mine, two);
+    if (fused) lines.push(plain);
     if (wasm) lines.push(theirs);
   }
   const widths = header.map((_, c) => Math.max(...lines.map((r) => (r[c] ?? "").length)));

@@ -9,6 +9,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { fusedMultiplyAdd } from "../src/core/simd/index.ts";
+import { enableRelaxedSimd } from "../src/node/wasm.ts";
 import { results } from "./timing.ts";
 
 export interface Bench {
@@ -32,7 +34,9 @@ if (unknown.length) {
   console.error(`unknown benchmark(s): ${unknown.join(", ")}; known: ${BENCHES.map((b) => b.name).join(", ")}`);
   process.exit(2);
 }
-console.log(`node ${process.version}, ${process.platform}/${process.arch}\n`);
+// as `nnspec` runs: relaxed SIMD on (Node 20 has it behind a flag)
+enableRelaxedSimd();
+console.log(`node ${process.version}, ${process.platform}/${process.arch}, fused multiply-add ${fusedMultiplyAdd() ? "on" : "off (no relaxed SIMD)"}\n`);
 for (const entry of BENCHES) {
   if (wanted.length && !wanted.includes(entry.name)) continue;
   const bench = await entry.load();
@@ -43,6 +47,6 @@ for (const entry of BENCHES) {
   console.log(`(${bench.name}: ${seconds.toFixed(1)} s in all)\n`);
   const dir = fileURLToPath(new URL("./results", import.meta.url));
   mkdirSync(dir, { recursive: true });
-  const machine = { node: process.version, platform: `${process.platform}/${process.arch}`, cpu: cpus()[0]?.model ?? "?", cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) };
+  const machine = { node: process.version, platform: `${process.platform}/${process.arch}`, cpu: cpus()[0]?.model ?? "?", cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), fusedMultiplyAdd: fusedMultiplyAdd() };
   writeFileSync(join(dir, `${bench.name}.json`), JSON.stringify({ bench: bench.name, date: new Date().toISOString(), machine, seconds, rows: results }, null, 1) + "\n");
 }

@@ -5,6 +5,7 @@
  */
 import { AllocationError } from "../core/kernel.ts";
 import { NNSPEC_VERSION } from "../core/version.ts";
+import { enableRelaxedSimd } from "../node/wasm.ts";
 import { closest } from "../util/suggest.ts";
 import { UsageError, type Command, type Io } from "./common.ts";
 import { command as build } from "./commands/build.ts";
@@ -44,6 +45,7 @@ function helpText(): string {
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
+  enableRelaxedSimd();
   const [cmd, ...rest] = argv;
   const command = cmd === undefined ? undefined : COMMANDS.get(cmd);
   try {

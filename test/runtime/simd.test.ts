@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { gemm } from "../../src/core/gemm.ts";
 import { assemble, SIMD_DIR } from "../../src/core/simd/build.ts";
-import { parallelProducts, setHelperTimeout, SIMD_MIN_WORK, simdActivate, simdAvailable, simdGemm, spawnHelpers, stopHelpers, useSimd } from "../../src/core/simd/index.ts";
+import { fusedMultiplyAdd, parallelProducts, relaxedSimd, setHelperTimeout, SIMD_MIN_WORK, simdActivate, simdAvailable, simdGemm, spawnHelpers, stopHelpers, useFusedMultiplyAdd, useSimd } from "../../src/core/simd/index.ts";
 import type { KernelFactory, LayerInfo } from "../../src/core/kernel.ts";
 import { conv1dKernel, conv2dKernel } from "../../src/kinds/layers/conv/kernel.ts";
 import { maxpool1dKernel, maxpool2dKernel } from "../../src/kinds/layers/pool/kernel.ts";
@@ -17,7 +17,10 @@ import { denseKernel } from "../../src/kinds/layers/dense/kernel.ts";
 import { LAYERS } from "../../src/kinds/layers/registry.ts";
 import { withDefaults } from "../../src/core/options.ts";
 
-afterEach(() => void useSimd(true));
+afterEach(() => {
+  useSimd(true);
+  useFusedMultiplyAdd(true);
+});
 
 describe("WebAssembly SIMD matrix product", () => {
   it("bytes.ts is up to date with gemm.wat (npm run wasm)", async () => {
@@ -28,7 +31,29 @@ describe("WebAssembly SIMD matrix product", () => {
     expect(simdAvailable()).toBe(true);
   });
 
-  it("agrees with the scalar product for every layout", () => {
+  it("fuses the kernel's multiply-adds where relaxed SIMD runs (test/setup.ts turns it on in Node 20), and not when told not to", () => {
+    expect(relaxedSimd()).toBe(true);
+    // Each row: −1·1 + (1 + 2⁻¹²)², exactly 2⁻¹¹ + 2⁻²⁴. Two roundings lose the 2⁻²⁴ (the square
+    // rounds to 1 + 2⁻¹¹ first); one keeps it.
+    const [m, n, k] = [32, 32, 2];
+    const e = 1 + 2 ** -12;
+    const A = Float32Array.from({ length: m * k }, (_, i) => (i % 2 ? e : -1));
+    const B = Float32Array.from({ length: k * n }, (_, i) => (i < n ? 1 : e));
+    const product = (fused: boolean): number[] => {
+      useFusedMultiplyAdd(fused);
+      const C = new Float32Array(m * n);
+      expect(simdGemm(m, n, k, A, 0, k, 1, B, 0, n, 1, C, 0, n, false, null)).toBe(true);
+      return [...new Set(C)];
+    };
+    expect(product(true)).toEqual([2 ** -11 + 2 ** -24]);
+    expect(fusedMultiplyAdd()).toBe(true);
+    expect(product(false)).toEqual([2 ** -11]);
+    expect(fusedMultiplyAdd()).toBe(false);
+  });
+
+  it.each([true, false])("agrees with the scalar product for every layout (fused multiply-add: %s)", (fused) => {
+    useFusedMultiplyAdd(fused);
+    expect(fusedMultiplyAdd()).toBe(fused);
     const seeded = (n: number, seed: number): Float32Array => {
       let s = seed >>> 0;
       return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
@@ -87,7 +112,9 @@ describe("WebAssembly SIMD matrix product", () => {
     );
   });
 
-  it("seeds the bias, adds to C and applies relu once across blocks of k", () => {
+  it.each([true, false])("seeds the bias, adds to C and applies relu once across blocks of k (fused multiply-add: %s)", (fused) => {
+    useFusedMultiplyAdd(fused);
+    expect(fusedMultiplyAdd()).toBe(fused);
     // k beyond two blocks of KC (512) steps: the bias and C's values enter once, relu only at the end
     const [m, n, k] = [9, 24, 1100];
     const A = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i) * 0.1);
@@ -137,7 +164,9 @@ describe("WebAssembly SIMD matrix product", () => {
     expect(simdGemm(64, 64, 64, g, 0, 64, 1, g, 0, 64, 1, new Float32Array(64 * 64), 0, 64, false, null)).toBe(false);
   });
 
-  it("convolves, multiplies (dense) and max-pools as the scalar kernels do, forward and backward, in every geometry", () => {
+  it.each([true, false])("convolves, multiplies (dense) and max-pools as the scalar kernels do, forward and backward, in every geometry (fused multiply-add: %s)", (fused) => {
+    useFusedMultiplyAdd(fused);
+    expect(fusedMultiplyAdd()).toBe(fused);
     const seeded = (n: number, seed: number): Float32Array => {
       let s = seed >>> 0;
       return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);

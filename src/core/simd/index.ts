@@ -14,7 +14,7 @@
  * CONTROL bytes of the memory are the threads' mailbox.
  */
 import type { Buf } from "../kernel.ts";
-import { GEMM_WASM_BASE64, GEMM_WASM_SHARED_BASE64 } from "./bytes.ts";
+import { GEMM_FUSED_WASM_BASE64, GEMM_FUSED_WASM_SHARED_BASE64, GEMM_WASM_BASE64, GEMM_WASM_SHARED_BASE64 } from "./bytes.ts";
 
 interface Kernel {
   memory: WebAssembly.Memory;
@@ -29,6 +29,8 @@ interface Kernel {
   f32: Float32Array;
   /** The module's bytes, when its memory is shared (for helpers to instantiate on it). */
   shared?: Uint8Array<ArrayBuffer>;
+  /** Whether the kernel's multiply-adds are fused (relaxed SIMD). */
+  fused: boolean;
 }
 
 /**
@@ -89,25 +91,56 @@ const exportsOf = (instance: WebAssembly.Instance) => {
   return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, panels: e.panels, colsums: e.colsums, relumask: e.relumask, tpanels: e.tpanels, activate: e.activate };
 };
 
+let fuseWanted = true;
+
+/**
+ * Whether this platform runs relaxed SIMD's fused multiply-add (V8 from 11.4: Node 22, Chrome 114;
+ * Node 20 behind a flag, which src/node/wasm.ts sets).
+ */
+export function relaxedSimd(): boolean {
+  try {
+    return WebAssembly.validate(decode(GEMM_FUSED_WASM_BASE64));
+  } catch {
+    return false;
+  }
+}
+
 function load(): Kernel | null {
   if (kernel !== undefined) return kernel;
+  const fused = fuseWanted && relaxedSimd();
   try {
     // shared memory where the platform allows it (a page that is not cross-origin isolated does not)
-    const bytes = decode(GEMM_WASM_SHARED_BASE64);
+    const bytes = decode(fused ? GEMM_FUSED_WASM_SHARED_BASE64 : GEMM_WASM_SHARED_BASE64);
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 16384, shared: true });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    kernel = { ...exportsOf(instance), memory, f32: new Float32Array(memory.buffer), shared: bytes };
+    kernel = { ...exportsOf(instance), memory, f32: new Float32Array(memory.buffer), shared: bytes, fused };
   } catch {
     try {
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(decode(GEMM_WASM_BASE64)), {});
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(decode(fused ? GEMM_FUSED_WASM_BASE64 : GEMM_WASM_BASE64)), {});
       const memory = instance.exports.memory as WebAssembly.Memory;
-      kernel = { ...exportsOf(instance), memory, f32: new Float32Array(memory.buffer) };
+      kernel = { ...exportsOf(instance), memory, f32: new Float32Array(memory.buffer), fused };
     } catch {
       kernel = null;
     }
   }
   return kernel;
 }
+
+/**
+ * Chooses the fused multiply-add where the platform has it (the default) or the plain one (tests
+ * compare the two), loading the module again on the next call; helper threads must be stopped
+ * first. Returns the previous choice.
+ */
+export function useFusedMultiplyAdd(on: boolean): boolean {
+  const was = fuseWanted;
+  if (helpers > 0) throw new Error("useFusedMultiplyAdd: stop the helper threads first");
+  fuseWanted = on;
+  if (kernel && kernel.fused !== (on && relaxedSimd())) kernel = undefined;
+  return was;
+}
+
+/** Whether products here use the fused multiply-add. */
+export const fusedMultiplyAdd = (): boolean => load()?.fused ?? false;
 
 /**
  * Starts a session of `n` helper threads (0: this thread alone) and returns its number, which each
