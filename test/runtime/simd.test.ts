@@ -15,6 +15,7 @@ import { conv1dKernel, conv2dKernel } from "../../src/kinds/layers/conv/kernel.t
 import { maxpool1dKernel, maxpool2dKernel } from "../../src/kinds/layers/pool/kernel.ts";
 import { denseKernel } from "../../src/kinds/layers/dense/kernel.ts";
 import { LAYERS } from "../../src/kinds/layers/registry.ts";
+import { stopThreads, useThreads } from "../../src/node/threads.ts";
 import { withDefaults } from "../../src/core/options.ts";
 
 afterEach(() => {
@@ -289,6 +290,41 @@ describe("WebAssembly SIMD matrix product", () => {
     // a few float32 ulps (2^-24 ≈ 6e-8 relative) of values at most 1
     expect(worst).toBeLessThan(3e-7);
     expect(simdActivate(new Float64Array(256), new Float64Array(256), 0, 16, 16, 16, [[0, 16, "tanh"]])).toBe(false);
+  });
+
+  it("gives the same bits on two threads as on one, whatever rows the last chunk tiles (6-row tiles, then 4 or 8 rows)", () => {
+    // m = 32 (6·4 + 4 + 4) and 38 (6·5 + 4 + 4) end in two 4-row tiles, 64 (6·10 + 4) in one, 66 in
+    // none; Aᵀ with 130 rows is packed in panels of 6 (132 rows); with relu and a bias, adding to C.
+    const [n, k] = [64, 600];
+    const results = (threads: number) => {
+      useThreads(threads);
+      const before = parallelProducts();
+      const out: Float32Array[] = [];
+      for (const [m, transposed] of [[32, false], [38, false], [64, false], [66, false], [130, true]] as const) {
+        const A = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i * 0.37));
+        const B = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i * 0.11));
+        const bias = Float32Array.from({ length: n }, (_, j) => j / n - 0.5);
+        const C = Float32Array.from({ length: m * n }, (_, i) => Math.sin(i));
+        const [ars, acs] = transposed ? [1, m] : [k, 1];
+        const scalar = C.slice();
+        expect(simdGemm(m, n, k, A, 0, ars, acs, B, 0, n, 1, C, 0, n, true, bias, true)).toBe(true);
+        useSimd(false);
+        gemm(m, n, k, A, 0, ars, acs, B, 0, n, 1, scalar, 0, n, true, bias, true);
+        useSimd(true);
+        let worst = 0;
+        for (let i = 0; i < C.length; i++) worst = Math.max(worst, Math.abs(C[i] - scalar[i]));
+        expect(worst, `m = ${m}`).toBeLessThan(1e-3);
+        out.push(C);
+      }
+      const shared = parallelProducts() - before;
+      stopThreads();
+      return { out, shared };
+    };
+    const one = results(1);
+    const two = results(2);
+    expect(one.shared).toBe(0);
+    expect(two.shared).toBe(5);
+    two.out.forEach((c, i) => expect(Array.from(c), `product ${i}`).toEqual(Array.from(one.out[i])));
   });
 
   it("finishes a product alone, with the same result, when a helper never answers", () => {

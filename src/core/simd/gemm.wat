@@ -3,35 +3,53 @@
 ;;
 ;;   C[m × n] (=|+=) bias + A[m × k] · B[k × n], then relu where asked
 ;;
-;; src/core/simd/index.ts copies the operands into this module's memory. A is read in panels of 4
-;; rows: panel i/4 starts at a + (i/4)·aps bytes, its rows are ars bytes apart and its steps ass
-;; bytes apart, so one kernel reads A packed ([k][4] per panel), row-major in place (rows of k) or
-;; transposed in place (rows of m). B likewise in panels of 8 columns (bps bytes apart, steps bss
-;; apart): packed ([k][8] per panel) or row-major in place when its rows are short. C is row-major
-;; with n rounded up to 8, rows past m and columns past n of A and B are zero. `gemm` walks k in
-;; blocks of KC steps (a block of a B panel stays in the first-level cache while every A panel
-;; passes it) and calls `block` for each 4 × 8 tile of C: 8 f32x4 sums in registers, per step two
-;; loads of B and 4 splatted loads of A for 8 multiply-adds.
+;; src/core/simd/index.ts copies the operands into this module's memory. A is read in panels of 6
+;; rows (4 for the last 4 or 8 rows of m): the panel for row i starts at a + i·arow bytes, its rows
+;; are ars bytes apart and its steps ass bytes apart, so one kernel reads A packed ([k][6] per
+;; panel), row-major in place (rows of k) or transposed in place (rows of m). B likewise in panels
+;; of 8 columns (the one for column j at b + j·bcol bytes, steps bss apart): packed ([k][8] per
+;; panel) or row-major in place when its rows are short. C is row-major with n rounded up to 8, rows past m and columns past n of
+;; A and B are zero. `gemm` walks k in blocks of KC steps (a block of a B panel stays in the
+;; first-level cache while every A panel passes it) and calls `block6` for each 6 × 8 tile of C
+;; (`block` for a 4 × 8 one): 12 f32x4 sums in registers, per step two loads of B and 6 splatted
+;; loads of A for 12 multiply-adds.
 ;;
 ;; After the product: the moves a convolution and pooling need (`window`, `maxpool`, `panels`,
 ;; `tpanels`, `colsums`, `relumask`) and sigmoid/tanh four lanes at a time (`activate`), each
 ;; described where it is defined.
 (module
   (memory (export "memory") 1)
-  ;; C[4 × 8] at pc (row stride ldc bytes) (=|+=) the kc steps of the panels at pa and pb.
-  ;; flags: 1 adds to what C holds, 2 applies relu as it stores; bias (0: none) seeds the sums.
+  ;; C[4 × 8] at pc (row stride ldc bytes) (=|+=) the kc steps of the panels at pa and pb: the sums
+  ;; start from the bias (0: none) and, with flags 1, from what C holds.
   (func $block (param $kc i32) (param $pa i32) (param $ars i32) (param $ass i32) (param $pb i32) (param $bss i32)
       (param $pc i32) (param $ldc i32) (param $bias i32) (param $flags i32)
-    (local $p i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $x v128)
+    (local $p i32) (local $row i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $x v128)
     (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    ;; the sums start from C (adding to it) and the bias, before the loop: work after it costs the
+    ;; loop its registers
+    (if (i32.and (local.get $flags) (i32.const 1))
+      (then
+        (local.set $row (local.get $pc))
+        (local.set $c00 (v128.load offset=0 (local.get $row)))
+        (local.set $c01 (v128.load offset=16 (local.get $row)))
+        (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+        (local.set $c10 (v128.load offset=0 (local.get $row)))
+        (local.set $c11 (v128.load offset=16 (local.get $row)))
+        (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+        (local.set $c20 (v128.load offset=0 (local.get $row)))
+        (local.set $c21 (v128.load offset=16 (local.get $row)))
+        (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+        (local.set $c30 (v128.load offset=0 (local.get $row)))
+        (local.set $c31 (v128.load offset=16 (local.get $row)))))
     (if (local.get $bias)
       (then
-        (local.set $c00 (v128.load offset=0 (local.get $bias)))
-        (local.set $c01 (v128.load offset=16 (local.get $bias)))
-        (local.set $c10 (local.get $c00)) (local.set $c11 (local.get $c01))
-        (local.set $c20 (local.get $c00)) (local.set $c21 (local.get $c01))
-        (local.set $c30 (local.get $c00)) (local.set $c31 (local.get $c01))))
+        (local.set $b0 (v128.load offset=0 (local.get $bias)))
+        (local.set $b1 (v128.load offset=16 (local.get $bias)))
+        (local.set $c00 (f32x4.add (local.get $c00) (local.get $b0))) (local.set $c01 (f32x4.add (local.get $c01) (local.get $b1)))
+        (local.set $c10 (f32x4.add (local.get $c10) (local.get $b0))) (local.set $c11 (f32x4.add (local.get $c11) (local.get $b1)))
+        (local.set $c20 (f32x4.add (local.get $c20) (local.get $b0))) (local.set $c21 (f32x4.add (local.get $c21) (local.get $b1)))
+        (local.set $c30 (f32x4.add (local.get $c30) (local.get $b0))) (local.set $c31 (f32x4.add (local.get $c31) (local.get $b1)))))
     (local.set $a1 (i32.add (local.get $pa) (local.get $ars)))
     (local.set $a2 (i32.add (local.get $a1) (local.get $ars)))
     (local.set $a3 (i32.add (local.get $a2) (local.get $ars)))
@@ -60,32 +78,6 @@
         (local.set $pb (i32.add (local.get $pb) (local.get $bss)))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $step)))
-    (if (i32.and (local.get $flags) (i32.const 1))
-      (then
-        (local.set $c00 (f32x4.add (local.get $c00) (v128.load offset=0 (local.get $pc))))
-        (local.set $c01 (f32x4.add (local.get $c01) (v128.load offset=16 (local.get $pc))))
-        (local.set $pc (i32.add (local.get $pc) (local.get $ldc)))
-        (local.set $c10 (f32x4.add (local.get $c10) (v128.load offset=0 (local.get $pc))))
-        (local.set $c11 (f32x4.add (local.get $c11) (v128.load offset=16 (local.get $pc))))
-        (local.set $pc (i32.add (local.get $pc) (local.get $ldc)))
-        (local.set $c20 (f32x4.add (local.get $c20) (v128.load offset=0 (local.get $pc))))
-        (local.set $c21 (f32x4.add (local.get $c21) (v128.load offset=16 (local.get $pc))))
-        (local.set $pc (i32.add (local.get $pc) (local.get $ldc)))
-        (local.set $c30 (f32x4.add (local.get $c30) (v128.load offset=0 (local.get $pc))))
-        (local.set $c31 (f32x4.add (local.get $c31) (v128.load offset=16 (local.get $pc))))
-        (local.set $pc (i32.sub (local.get $pc) (i32.mul (local.get $ldc) (i32.const 3))))))
-    (if (i32.and (local.get $flags) (i32.const 2))
-      (then
-        ;; x is zero; max keeps a NaN (as relu does elsewhere)
-        (local.set $x (v128.const i32x4 0 0 0 0))
-        (local.set $c00 (f32x4.max (local.get $c00) (local.get $x)))
-        (local.set $c01 (f32x4.max (local.get $c01) (local.get $x)))
-        (local.set $c10 (f32x4.max (local.get $c10) (local.get $x)))
-        (local.set $c11 (f32x4.max (local.get $c11) (local.get $x)))
-        (local.set $c20 (f32x4.max (local.get $c20) (local.get $x)))
-        (local.set $c21 (f32x4.max (local.get $c21) (local.get $x)))
-        (local.set $c30 (f32x4.max (local.get $c30) (local.get $x)))
-        (local.set $c31 (f32x4.max (local.get $c31) (local.get $x)))))
     (v128.store offset=0 (local.get $pc) (local.get $c00))
     (v128.store offset=16 (local.get $pc) (local.get $c01))
     (local.set $pc (i32.add (local.get $pc) (local.get $ldc)))
@@ -98,14 +90,123 @@
     (v128.store offset=0 (local.get $pc) (local.get $c30))
     (v128.store offset=16 (local.get $pc) (local.get $c31))
   )
-  ;; C (=|+=) bias + A · B for the operands at a, b, c (byte offsets, strides as above): m a
-  ;; multiple of 4, n of 8; kb is KC; bias 0 for none; flags 1: add to C, 2: relu.
+  ;; The same for C[6 × 8]: 12 sums in flight, which a fused multiply-add needs to keep its two
+  ;; pipelines busy (5 cycles' latency on Zen 2). Nothing may follow the loop but the stores: relu
+  ;; there (12 more values live) made V8 spill the sums, at half the speed; `relu` runs after.
+  (func $block6 (param $kc i32) (param $pa i32) (param $ars i32) (param $ass i32) (param $pb i32) (param $bss i32)
+      (param $pc i32) (param $ldc i32) (param $bias i32) (param $flags i32)
+    (local $p i32) (local $row i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $a4 i32) (local $a5 i32) (local $x v128)
+    (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $c40 v128) (local $c41 v128) (local $c50 v128) (local $c51 v128)
+    ;; the sums start from C (adding to it) and the bias, before the loop: work after it costs the
+    ;; loop its registers
+    (if (i32.and (local.get $flags) (i32.const 1))
+      (then
+        (local.set $row (local.get $pc))
+        (local.set $c00 (v128.load offset=0 (local.get $row)))
+        (local.set $c01 (v128.load offset=16 (local.get $row)))
+        (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+        (local.set $c10 (v128.load offset=0 (local.get $row)))
+        (local.set $c11 (v128.load offset=16 (local.get $row)))
+        (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+        (local.set $c20 (v128.load offset=0 (local.get $row)))
+        (local.set $c21 (v128.load offset=16 (local.get $row)))
+        (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+        (local.set $c30 (v128.load offset=0 (local.get $row)))
+        (local.set $c31 (v128.load offset=16 (local.get $row)))
+        (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+        (local.set $c40 (v128.load offset=0 (local.get $row)))
+        (local.set $c41 (v128.load offset=16 (local.get $row)))
+        (local.set $row (i32.add (local.get $row) (local.get $ldc)))
+        (local.set $c50 (v128.load offset=0 (local.get $row)))
+        (local.set $c51 (v128.load offset=16 (local.get $row)))))
+    (if (local.get $bias)
+      (then
+        (local.set $b0 (v128.load offset=0 (local.get $bias)))
+        (local.set $b1 (v128.load offset=16 (local.get $bias)))
+        (local.set $c00 (f32x4.add (local.get $c00) (local.get $b0))) (local.set $c01 (f32x4.add (local.get $c01) (local.get $b1)))
+        (local.set $c10 (f32x4.add (local.get $c10) (local.get $b0))) (local.set $c11 (f32x4.add (local.get $c11) (local.get $b1)))
+        (local.set $c20 (f32x4.add (local.get $c20) (local.get $b0))) (local.set $c21 (f32x4.add (local.get $c21) (local.get $b1)))
+        (local.set $c30 (f32x4.add (local.get $c30) (local.get $b0))) (local.set $c31 (f32x4.add (local.get $c31) (local.get $b1)))
+        (local.set $c40 (f32x4.add (local.get $c40) (local.get $b0))) (local.set $c41 (f32x4.add (local.get $c41) (local.get $b1)))
+        (local.set $c50 (f32x4.add (local.get $c50) (local.get $b0))) (local.set $c51 (f32x4.add (local.get $c51) (local.get $b1)))))
+    (local.set $a1 (i32.add (local.get $pa) (local.get $ars)))
+    (local.set $a2 (i32.add (local.get $a1) (local.get $ars)))
+    (local.set $a3 (i32.add (local.get $a2) (local.get $ars)))
+    (local.set $a4 (i32.add (local.get $a3) (local.get $ars)))
+    (local.set $a5 (i32.add (local.get $a4) (local.get $ars)))
+    (local.set $p (i32.const 0))
+    (block $done
+      (loop $step
+        (br_if $done (i32.ge_u (local.get $p) (local.get $kc)))
+        (local.set $b0 (v128.load offset=0 (local.get $pb)))
+        (local.set $b1 (v128.load offset=16 (local.get $pb)))
+        (local.set $x (v128.load32_splat (local.get $pa)))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
+        (local.set $x (v128.load32_splat (local.get $a1)))
+        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
+        (local.set $x (v128.load32_splat (local.get $a2)))
+        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
+        (local.set $x (v128.load32_splat (local.get $a3)))
+        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
+        (local.set $x (v128.load32_splat (local.get $a4)))
+        (local.set $c40 (f32x4.add (local.get $c40) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c41 (f32x4.add (local.get $c41) (f32x4.mul (local.get $x) (local.get $b1))))
+        (local.set $x (v128.load32_splat (local.get $a5)))
+        (local.set $c50 (f32x4.add (local.get $c50) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c51 (f32x4.add (local.get $c51) (f32x4.mul (local.get $x) (local.get $b1))))
+        (local.set $pa (i32.add (local.get $pa) (local.get $ass)))
+        (local.set $a1 (i32.add (local.get $a1) (local.get $ass)))
+        (local.set $a2 (i32.add (local.get $a2) (local.get $ass)))
+        (local.set $a3 (i32.add (local.get $a3) (local.get $ass)))
+        (local.set $a4 (i32.add (local.get $a4) (local.get $ass)))
+        (local.set $a5 (i32.add (local.get $a5) (local.get $ass)))
+        (local.set $pb (i32.add (local.get $pb) (local.get $bss)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $step)))
+    (v128.store offset=0 (local.get $pc) (local.get $c00))
+    (v128.store offset=16 (local.get $pc) (local.get $c01))
+    (local.set $pc (i32.add (local.get $pc) (local.get $ldc)))
+    (v128.store offset=0 (local.get $pc) (local.get $c10))
+    (v128.store offset=16 (local.get $pc) (local.get $c11))
+    (local.set $pc (i32.add (local.get $pc) (local.get $ldc)))
+    (v128.store offset=0 (local.get $pc) (local.get $c20))
+    (v128.store offset=16 (local.get $pc) (local.get $c21))
+    (local.set $pc (i32.add (local.get $pc) (local.get $ldc)))
+    (v128.store offset=0 (local.get $pc) (local.get $c30))
+    (v128.store offset=16 (local.get $pc) (local.get $c31))
+    (local.set $pc (i32.add (local.get $pc) (local.get $ldc)))
+    (v128.store offset=0 (local.get $pc) (local.get $c40))
+    (v128.store offset=16 (local.get $pc) (local.get $c41))
+    (local.set $pc (i32.add (local.get $pc) (local.get $ldc)))
+    (v128.store offset=0 (local.get $pc) (local.get $c50))
+    (v128.store offset=16 (local.get $pc) (local.get $c51))
+  )
+  ;; relu over a tile of C: rows × 8 floats at pc, rows ldc bytes apart (max keeps a NaN, as relu
+  ;; does elsewhere).
+  (func $relu (param $pc i32) (param $ldc i32) (param $rows i32)
+    (local $zero v128)
+    (block $done
+      (loop $row
+        (br_if $done (i32.eqz (local.get $rows)))
+        (v128.store offset=0 (local.get $pc) (f32x4.max (v128.load offset=0 (local.get $pc)) (local.get $zero)))
+        (v128.store offset=16 (local.get $pc) (f32x4.max (v128.load offset=16 (local.get $pc)) (local.get $zero)))
+        (local.set $pc (i32.add (local.get $pc) (local.get $ldc)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $row))))
+  ;; C (=|+=) bias + A · B for the operands at a, b, c (byte offsets, strides as above): m even and
+  ;; at least 4 (6-row tiles, then 4-row ones for the last 4 or 8 rows), n a multiple of 8; A's
+  ;; panel for row i starts at a + i·arow; kb is KC; bias 0 for none; flags 1: add to C, 2: relu.
   (func (export "gemm") (param $m i32) (param $n i32) (param $k i32)
-      (param $a i32) (param $aps i32) (param $ars i32) (param $ass i32)
-      (param $b i32) (param $bps i32) (param $bss i32)
+      (param $a i32) (param $arow i32) (param $ars i32) (param $ass i32)
+      (param $b i32) (param $bcol i32) (param $bss i32)
       (param $c i32) (param $kb i32) (param $bias i32) (param $flags i32)
     (local $p0 i32) (local $kc i32) (local $i i32) (local $j i32) (local $ldc i32) (local $pa i32) (local $pb i32)
-    (local $bj i32) (local $f i32)
+    (local $bj i32) (local $f i32) (local $pc i32) (local $left i32) (local $rows i32) (local $relu i32)
     (local.set $ldc (i32.shl (local.get $n) (i32.const 2)))
     (local.set $p0 (i32.const 0))
     (block $k_done
@@ -115,15 +216,14 @@
         (if (i32.gt_u (local.get $kc) (local.get $kb)) (then (local.set $kc (local.get $kb))))
         ;; the first block seeds with the bias and adds to C only when asked, the later ones add;
         ;; relu on the last
-        (local.set $f (i32.or
-          (select (i32.and (local.get $flags) (i32.const 1)) (i32.const 1) (i32.eqz (local.get $p0)))
-          (select (i32.and (local.get $flags) (i32.const 2)) (i32.const 0) (i32.ge_u (i32.add (local.get $p0) (local.get $kc)) (local.get $k)))))
+        (local.set $f (select (i32.and (local.get $flags) (i32.const 1)) (i32.const 1) (i32.eqz (local.get $p0))))
+        (local.set $relu (select (i32.and (local.get $flags) (i32.const 2)) (i32.const 0) (i32.ge_u (i32.add (local.get $p0) (local.get $kc)) (local.get $k))))
         (local.set $j (i32.const 0))
         (block $cols_done
           (loop $cols
             (br_if $cols_done (i32.ge_u (local.get $j) (local.get $n)))
-            ;; B panel j/8, from step p0
-            (local.set $pb (i32.add (i32.add (local.get $b) (i32.mul (i32.shr_u (local.get $j) (i32.const 3)) (local.get $bps)))
+            ;; B's panel for column j, from step p0
+            (local.set $pb (i32.add (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $bcol)))
               (i32.mul (local.get $p0) (local.get $bss))))
             (local.set $bj (select (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))) (i32.const 0)
               (i32.and (i32.ne (local.get $bias) (i32.const 0)) (i32.eqz (local.get $p0)))))
@@ -131,13 +231,20 @@
             (block $rows_done
               (loop $rows
                 (br_if $rows_done (i32.ge_u (local.get $i) (local.get $m)))
-                ;; A panel i/4, from step p0
-                (local.set $pa (i32.add (i32.add (local.get $a) (i32.mul (i32.shr_u (local.get $i) (i32.const 2)) (local.get $aps)))
+                ;; A's panel for row i, from step p0
+                (local.set $pa (i32.add (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $arow)))
                   (i32.mul (local.get $p0) (local.get $ass))))
-                (call $block (local.get $kc) (local.get $pa) (local.get $ars) (local.get $ass) (local.get $pb) (local.get $bss)
-                  (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2)))
-                  (local.get $ldc) (local.get $bj) (local.get $f))
-                (local.set $i (i32.add (local.get $i) (i32.const 4)))
+                (local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
+                (local.set $left (i32.sub (local.get $m) (local.get $i)))
+                (local.set $rows (select (i32.const 4) (i32.const 6)
+                  (i32.or (i32.eq (local.get $left) (i32.const 4)) (i32.eq (local.get $left) (i32.const 8)))))
+                (if (i32.eq (local.get $rows) (i32.const 4))
+                  (then (call $block (local.get $kc) (local.get $pa) (local.get $ars) (local.get $ass) (local.get $pb) (local.get $bss)
+                    (local.get $pc) (local.get $ldc) (local.get $bj) (local.get $f)))
+                  (else (call $block6 (local.get $kc) (local.get $pa) (local.get $ars) (local.get $ass) (local.get $pb) (local.get $bss)
+                    (local.get $pc) (local.get $ldc) (local.get $bj) (local.get $f))))
+                (if (local.get $relu) (then (call $relu (local.get $pc) (local.get $ldc) (local.get $rows))))
+                (local.set $i (i32.add (local.get $i) (local.get $rows)))
                 (br $rows)))
             (local.set $j (i32.add (local.get $j) (i32.const 8)))
             (br $cols)))
@@ -311,7 +418,7 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $images))))
   ;; Copies the first w columns of each of k rows of src (ld bytes apart) into panels of w columns
-  ;; ([width / w][k][w]; w is 4 or 8, width a multiple of it and at most ld / 4), four floats at a time.
+  ;; ([width / w][k][w]; w is 4, 6 or 8, width a multiple of it and at most ld / 4), four floats at a time.
   (func (export "panels") (param $src i32) (param $ld i32) (param $k i32) (param $width i32) (param $w i32) (param $dst i32)
     (local $j i32) (local $p i32) (local $s i32) (local $wb i32)
     (local.set $wb (i32.shl (local.get $w) (i32.const 2)))
@@ -324,6 +431,7 @@
         (br_if $p_done (i32.ge_u (local.get $p) (local.get $k)))
         (v128.store (local.get $dst) (v128.load (local.get $s)))
         (if (i32.eq (local.get $w) (i32.const 8)) (then (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $s)))))
+        (if (i32.eq (local.get $w) (i32.const 6)) (then (i64.store offset=16 (local.get $dst) (i64.load offset=16 (local.get $s)))))
         (local.set $dst (i32.add (local.get $dst) (local.get $wb)))
         (local.set $s (i32.add (local.get $s) (local.get $ld)))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))

@@ -3,7 +3,7 @@
  * window gathering (im2col, col2im), max pooling, sigmoid and tanh, and a dense or conv layer's
  * backward pass in one call. Operands are copied into the module's memory (rows as they are,
  * padded with zeros; packed in panels where that reads better), products are summed there four
- * lanes at a time in tiles of MR × NR, k in blocks of KC steps, with the bias and relu fused, and
+ * lanes at a time in tiles of MR × NR (4 × NR for the last rows), k in blocks of KC steps, with the bias and relu fused, and
  * results are copied back. Where WebAssembly SIMD is missing, or a buffer is float64, each entry
  * declines and the caller's scalar loops run instead.
  *
@@ -72,12 +72,18 @@ let enabled = true;
 export const SIMD_MIN_WORK = 2048;
 /**
  * The tile gemm.wat sums in registers, and the steps of k per block (a B panel's block, KC·NR
- * floats, 16 KiB, stays in the first-level cache). 4 × 8 measured fastest on V8 (bench/README.md):
- * larger tiles spill registers, unrolling the steps slows it down.
+ * floats, 16 KiB, stays in the first-level cache). 6 × 8 keeps 12 sums in flight, which the fused
+ * multiply-add's latency needs (bench/README.md); the last 4 or 8 rows of m go in 4 × 8 tiles, so
+ * m is only rounded up to an even number of rows (rowsFor), or to MR where A is packed in panels.
  */
-const MR = 4;
+const MR = 6;
 const NR = 8;
 const KC = 512;
+
+/** The rows gemm.wat computes for m rows of A read in place: an even number, at least 4 (see gemm's tiles). */
+const rowsFor = (m: number): number => Math.max(4, m + (m & 1));
+/** The rows of A packed in panels of MR rows. */
+const panelRows = (m: number): number => Math.ceil(m / MR) * MR;
 
 function decode(b64: string): Uint8Array<ArrayBuffer> {
   const text = atob(b64);
@@ -265,24 +271,27 @@ function chunksFor(kr: Kernel, big: boolean, units: number): number {
 }
 
 /**
- * Runs `gemm(args)` on this thread and the helpers, in chunks of C's rows (multiples of MR).
- * args: m, n, k, a, aps, ars, ass, b, bps, bss, c, KC, bias, flags (gemm.wat; offsets in bytes).
+ * Runs `gemm(args)` on this thread and the helpers, in chunks of C's rows (MR of them per unit, the
+ * last unit taking the rest, so each chunk is tiled as gemm.wat tiles a product).
+ * args: m, n, k, a, arow, ars, ass, b, bcol, bss, c, KC, bias, flags (gemm.wat; offsets in bytes).
  */
 function run(kr: Kernel, args: number[]): void {
-  const [mp, np, k, a, aps, , , , , , c] = args;
+  const [mp, np, k, a, arow, , , , , , c] = args;
   const big = mp * np * k >= PARALLEL_MIN_WORK && Math.min(mp, np, k) >= PARALLEL_MIN_SIDE;
-  const chunks = split(kr, mp / MR, big, (p0, count) => {
+  const units = Math.max(1, Math.floor(mp / MR));
+  const chunks = split(kr, units, big, (u0, count) => {
     const chunk = args.slice();
-    chunk[0] = count * MR;
-    chunk[3] = a + p0 * aps;
-    chunk[10] = c + p0 * MR * np * 4;
+    const end = u0 + count === units ? mp : (u0 + count) * MR;
+    chunk[0] = end - u0 * MR;
+    chunk[3] = a + u0 * MR * arow;
+    chunk[10] = c + u0 * MR * np * 4;
     return chunk;
   });
   parallel(kr, "gemm", chunks);
 }
 
 /**
- * Cuts `units` indivisible parts of a task (a product's panels of MR rows, a batch's images) into
+ * Cuts `units` indivisible parts of a task (a product's rows, MR at a time; a batch's images) into
  * chunks for the threads, when the task is `big` enough to share: `chunk(u0, count)` gives the
  * arguments for parts [u0, u0 + count).
  */
@@ -372,7 +381,10 @@ function copyRows(dst: Float32Array, at: number, ld: number, src: Buf, off: numb
  */
 const IN_PLACE_MAX = 64;
 
-/** How gemm.wat reads an operand: its first panel at `at`, panels ps apart, rows (or columns) rs apart, steps ss apart (floats). */
+/**
+ * How gemm.wat reads an operand: the panel holding A's row i (B's column j) at `at` + i·ps, its
+ * rows (columns) rs apart within the panel, its steps of k ss apart (floats).
+ */
 interface Operand {
   at: number;
   ps: number;
@@ -381,20 +393,26 @@ interface Operand {
 }
 
 /** A's rows, ld floats apart in the memory, read in place. */
-const rowsOf = (at: number, ld: number): Operand => ({ at, ps: MR * ld, rs: ld, ss: 1 });
+const rowsOf = (at: number, ld: number): Operand => ({ at, ps: ld, rs: ld, ss: 1 });
 
-/** A's columns stored as rows (mp floats each, one per step of k) at `at`: read in place, or packed by gemm.wat into panels at `scratch` (mp·k floats). */
+/**
+ * A's columns stored as rows (mp floats each, one per step of k) at `at`: read in place, or packed
+ * by gemm.wat into panels of MR rows at `scratch` (mp·k floats; mp is then panelRows', see aRows).
+ */
 function columnsOf(kr: Kernel, at: number, k: number, mp: number, scratch: number): Operand {
-  if (mp <= IN_PLACE_MAX) return { at, ps: MR, rs: 1, ss: mp };
+  if (mp <= IN_PLACE_MAX) return { at, ps: 1, rs: 1, ss: mp };
   kr.panels(at * 4, mp * 4, k, mp, MR, scratch * 4);
-  return { at: scratch, ps: MR * k, rs: 1, ss: MR };
+  return { at: scratch, ps: k, rs: 1, ss: MR };
 }
+
+/** The rows gemm.wat computes for m rows of A stored as columns: packed in panels past IN_PLACE_MAX (columnsOf). */
+const aRows = (m: number): number => (rowsFor(m) <= IN_PLACE_MAX ? rowsFor(m) : panelRows(m));
 
 /** B's rows (np floats each) at `at`: read in place, or packed by gemm.wat into panels at `scratch` (k·np floats). */
 function bRowsOf(kr: Kernel, at: number, k: number, np: number, scratch: number): Operand {
-  if (np <= IN_PLACE_MAX) return { at, ps: NR, rs: 0, ss: np };
+  if (np <= IN_PLACE_MAX) return { at, ps: 1, rs: 0, ss: np };
   kr.panels(at * 4, np * 4, k, np, NR, scratch * 4);
-  return { at: scratch, ps: NR * k, rs: 0, ss: NR };
+  return { at: scratch, ps: k, rs: 0, ss: NR };
 }
 
 /** Packs A(i, p) at off + i·ars + p·acs into panels of MR rows at `at` (the layouts with no contiguous axis to copy). */
@@ -405,7 +423,7 @@ function packA(H: Float32Array, at: number, m: number, mp: number, k: number, A:
       if (i0 + r >= m) for (let p = 0, q = at + i0 * k + r; p < k; p++, q += MR) H[q] = 0;
       else for (let p = 0, q = at + i0 * k + r; p < k; p++, q += MR) H[q] = A[src + p * acs];
     }
-  return { at, ps: MR * k, rs: 1, ss: MR };
+  return { at, ps: k, rs: 1, ss: MR };
 }
 
 /**
@@ -416,7 +434,7 @@ function transposedB(kr: Kernel, H: Float32Array, raw: number, at: number, n: nu
   copyRows(H, raw, k, B, off, bcs, n, k);
   H.fill(0, raw + n * k, raw + np * k);
   kr.tpanels(raw * 4, k * 4, k, np, at * 4);
-  return { at, ps: NR * k, rs: 0, ss: NR };
+  return { at, ps: k, rs: 0, ss: NR };
 }
 
 /** Packs B(p, j) at off + p·brs + j·bcs into panels of NR columns at `at` (B with no contiguous axis). */
@@ -429,7 +447,7 @@ function packB(H: Float32Array, at: number, n: number, np: number, k: number, B:
       else for (let p = 0, q = panel + jj; p < k; p++, q += NR) H[q] = B[src + p * brs];
     }
   }
-  return { at, ps: NR * k, rs: 0, ss: NR };
+  return { at, ps: k, rs: 0, ss: NR };
 }
 
 /**
@@ -489,7 +507,8 @@ export function simdGemm(
   if (!enabled || m * n * k < SIMD_MIN_WORK || !isF32(A, B, C)) return false;
   const kr = load();
   if (!kr) return false;
-  const mp = Math.ceil(m / MR) * MR;
+  // the rows of C computed: A's rows read in place, its columns in place or packed, or A packed here
+  const mp = acs === 1 ? rowsFor(m) : ars === 1 ? aRows(m) : panelRows(m);
   const np = Math.ceil(n / NR) * NR;
   // A as copied, A packed, B as copied, B packed, the bias, C
   const mem = regions(kr, [mp * k, mp * k, k * np, k * np, np, mp * np]);
@@ -550,7 +569,7 @@ export function simdConv(g: Window2d, n: number, x: Buf, w: Buf, F: number, bias
   if (!enabled || m * F * K < SIMD_MIN_WORK || !isF32(x, w, y, bias)) return false;
   const kr = load();
   if (!kr) return false;
-  const mp = Math.ceil(m / MR) * MR;
+  const mp = rowsFor(m);
   const np = Math.ceil(F / NR) * NR;
   const size = n * g.h * g.w * g.c;
   const mem = regions(kr, [size, mp * K, K * np, K * np, np, mp * np]);
@@ -579,9 +598,10 @@ export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Bu
   if (!enabled || m * F * K < SIMD_MIN_WORK || !isF32(x, dz, reluY, w, dw, db, dx)) return false;
   const kr = load();
   if (!kr) return false;
-  const mp = Math.ceil(m / MR) * MR;
+  const mp = rowsFor(m);
   const np = Math.ceil(F / NR) * NR;
-  const kp = Math.ceil(K / MR) * MR;
+  // dw's rows: the windows' (x's) columns, read in place or packed
+  const kp = aRows(K);
   const kn = Math.ceil(K / NR) * NR;
   const size = g ? n * g.h * g.w * g.c : m * K;
   // x (first y, for relu), its windows, dz, the windows' and dz's panels (where packed), dw, db, w's rows and wᵀ's panels, the windows' gradient
