@@ -61,6 +61,19 @@ describe("parser", () => {
     expect(codes("model m(x: [4]) -> [3] {\n  dense(3\n  dense 3\n}\n")).toEqual(["NN0103@2"]);
   });
 
+  it("keeps what a statement cut short by an error said, spanning it to its last token", () => {
+    // the call and the list are never closed: the statement and the layer still end at their last comma
+    const data = 'data d {\n  label y: class(3,\n}\n';
+    const stmt = (parse(data, "t.nnspec").ast.decls[0] as { body: Statement[] }).body[0];
+    expect(stmt.head.name).toBe("label");
+    expect(data.slice(stmt.span.start, stmt.span.end)).toBe("label y: class(3,");
+    const model = "model m(x: [4]) -> [3] {\n  dense 3 activation: f(1, [2,\n}\n";
+    const m = parse(model, "t.nnspec").ast.decls[0] as ModelDecl;
+    expect(m.body.map((l) => l.op.name)).toEqual(["dense"]);
+    expect(model.slice(m.body[0].span.start, m.body[0].span.end)).toBe("dense 3 activation: f(1, [2,");
+    expect(m.body[0].terms[0].value.kind).toBe("number");
+  });
+
   it("reports one diagnostic for one typo and keeps parsing the rest", () => {
     const text = "modle a\nmodel m(x: [4]) -> [3] {\n  dense 3 @\n}\ntrain m on {\n  loss mse\n}\n";
     expect(codes(text)).toEqual(["NN0102@1", "NN0001@3", "NN0101@5"]);

@@ -34,21 +34,31 @@ export class LineMap {
   /** 1-based line and column of an offset (clamped into the text). */
   position(offset: number): { line: number; col: number } {
     const o = Math.max(0, Math.min(offset, this.text.length));
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid] <= o) lo = mid;
-      else hi = mid - 1;
-    }
+    const lo = this.lineOf(o);
     return { line: lo + 1, col: o - this.lineStarts[lo] + 1 };
   }
   span(start: number, end: number): Span {
     const s = Math.max(0, Math.min(start, this.text.length));
     const e = Math.max(s, Math.min(end, this.text.length));
-    const a = this.position(s);
-    const b = this.position(e);
-    return { start: s, end: e, line: a.line, col: a.col, endLine: b.line, endCol: b.col };
+    // one search for the start's line, then forward to the end's (most spans end on the line they start on)
+    const starts = this.lineStarts;
+    const a = this.lineOf(s);
+    let b = a;
+    while (b + 1 < starts.length && starts[b + 1] <= e && b - a < 8) b++;
+    if (b - a === 8) b = this.lineOf(e);
+    return { start: s, end: e, line: a + 1, col: s - starts[a] + 1, endLine: b + 1, endCol: e - starts[b] + 1 };
+  }
+  /** The 0-based line of an offset inside the text. */
+  private lineOf(o: number): number {
+    const starts = this.lineStarts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= o) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
   lineText(line: number): string {
     const s = this.lineStarts[line - 1] ?? this.text.length;

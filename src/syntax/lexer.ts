@@ -1,4 +1,4 @@
-import { Lexer, tokenMatcher, type IToken } from "chevrotain";
+import { Lexer, tokenMatcher, type IToken, type TokenType } from "chevrotain";
 import { DiagnosticSink } from "../diagnostics/diagnostic.ts";
 import { LineMap, type Span } from "../diagnostics/span.ts";
 import * as T from "./tokens.ts";
@@ -12,7 +12,8 @@ export const MAX_NESTING = 64;
  */
 export const MAX_OPERATORS = 256;
 
-const lexer = new Lexer(T.allTokens, { positionTracking: "full", ensureOptimizations: false, recoveryEnabled: true });
+// Offsets only: spans come from the LineMap, and line/column tracking costs the lexer a fifth of its time.
+const lexer = new Lexer(T.allTokens, { positionTracking: "onlyOffset", ensureOptimizations: false, recoveryEnabled: true });
 
 export interface LexResult {
   tokens: IToken[];
@@ -25,6 +26,9 @@ export function tokenSpan(lines: LineMap, t: IToken): Span {
 }
 
 const OPEN: Record<string, string> = { LBrace: "{", LParen: "(", LBracket: "[" };
+// Token types compared by identity in the per-token loops below (a lookup by name costs more).
+const isOpen = (tt: TokenType): boolean => tt === T.LBrace || tt === T.LParen || tt === T.LBracket;
+const isClose = (tt: TokenType): boolean => tt === T.RBrace || tt === T.RParen || tt === T.RBracket;
 const CLOSE_OF: Record<string, string> = { LBrace: "}", LParen: ")", LBracket: "]" };
 const OPENER_FOR: Record<string, string> = { RBrace: "LBrace", RParen: "LParen", RBracket: "LBracket" };
 
@@ -98,16 +102,16 @@ function limitNesting(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): I
   };
   const out: IToken[] = [];
   for (const t of tokens) {
-    const name = t.tokenType.name;
-    if (name in OPEN) {
-      opens.push(name);
+    const tt = t.tokenType;
+    if (isOpen(tt)) {
+      opens.push(tt.name);
       if (opens.length > MAX_NESTING) {
         if (opens.length === MAX_NESTING + 1) sink.report("nestingTooDeep", tokenSpan(lines, t), { limit: MAX_NESTING });
         continue;
       }
       ops.push(0);
-    } else if (name in OPENER_FOR) {
-      const want = OPENER_FOR[name];
+    } else if (isClose(tt)) {
+      const want = OPENER_FOR[tt.name];
       const at = want === "LBrace" ? opens.lastIndexOf("LBrace") : opens[opens.length - 1] === want ? opens.length - 1 : -1;
       // a match closes a bracket kept or dropped; a stray close sits at the current depth
       const hidden = at >= 0 ? at >= MAX_NESTING : opens.length > MAX_NESTING;
@@ -115,7 +119,7 @@ function limitNesting(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): I
       closeTo(opens.length);
       if (hidden) continue;
     } else if (opens.length > MAX_NESTING) continue;
-    else if (OPERATORS.has(name)) {
+    else if (OPERATORS.has(tt)) {
       if (total >= MAX_OPERATORS) {
         if (!reportedOps) sink.report("tooManyOperators", tokenSpan(lines, t), { limit: MAX_OPERATORS });
         reportedOps = true;
@@ -124,7 +128,7 @@ function limitNesting(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): I
       reportedOps = false;
       ops[ops.length - 1]++;
       total++;
-    } else if (ENDS_EXPRESSION.has(name)) {
+    } else if (ENDS_EXPRESSION.has(tt)) {
       // A line break inside `(...)` or `[...]` is layout, not the end of the expression.
       const top = opens[opens.length - 1];
       if (t.tokenType !== T.Newline || top === undefined || top === "LBrace") endExpression();
@@ -135,8 +139,8 @@ function limitNesting(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): I
   return out;
 }
 
-const OPERATORS = new Set(["Plus", "Minus", "Star", "Slash"]);
-const ENDS_EXPRESSION = new Set(["Newline", "Semicolon", "Comma", "Colon", "Equals", "Arrow"]);
+const OPERATORS = new Set<TokenType>([T.Plus, T.Minus, T.Star, T.Slash]);
+const ENDS_EXPRESSION = new Set<TokenType>([T.Newline, T.Semicolon, T.Comma, T.Colon, T.Equals, T.Arrow]);
 const isOperand = (t: IToken): boolean => tokenMatcher(t, T.Identifier) || tokenMatcher(t, T.NumberLiteral) || tokenMatcher(t, T.StringLiteral);
 
 function layout(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): IToken[] {
@@ -145,10 +149,10 @@ function layout(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): IToken[
   const unclosed: IToken[] = [];
   const stack: IToken[] = [];
   for (const t of tokens) {
-    const name = t.tokenType.name;
-    if (name in OPEN) stack.push(t);
-    else if (name in OPENER_FOR) {
-      const want = OPENER_FOR[name];
+    const tt = t.tokenType;
+    if (isOpen(tt)) stack.push(t);
+    else if (isClose(tt)) {
+      const want = OPENER_FOR[tt.name];
       const idx = openerIndex(stack, want);
       if (idx >= 0) {
         const popped = stack.splice(idx);
@@ -168,8 +172,8 @@ function layout(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): IToken[
   const out: IToken[] = [];
   const nest: IToken[] = [];
   for (const t of tokens) {
-    const name = t.tokenType.name;
-    if (t.tokenType === T.Newline) {
+    const tt = t.tokenType;
+    if (tt === T.Newline) {
       const top = nest[nest.length - 1];
       if (top && top.tokenType.name !== "LBrace" && closed.has(top)) continue;
       const prev = out[out.length - 1];
@@ -177,9 +181,9 @@ function layout(tokens: IToken[], lines: LineMap, sink: DiagnosticSink): IToken[
       out.push(t);
       continue;
     }
-    if (name in OPEN) nest.push(t);
-    else if (name in OPENER_FOR) {
-      const want = OPENER_FOR[name];
+    if (isOpen(tt)) nest.push(t);
+    else if (isClose(tt)) {
+      const want = OPENER_FOR[tt.name];
       const idx = openerIndex(nest, want);
       if (idx >= 0) nest.splice(idx);
     }

@@ -39,16 +39,16 @@ const MAX_RECOVERY_DEPTH = 200;
   };
 }
 
-/** text → tokens → CST → AST. Never throws on any input; problems come back as diagnostics. */
+/** text → tokens → the parser's records → AST. Never throws on any input; problems come back as diagnostics. */
 export function parse(source: string, path = "<input>"): ParseResult {
   const text = normalizeLineBreaks(source);
   const sink = new DiagnosticSink(path);
   const { tokens, comments, lines } = lex(text, sink);
   const lexical = sink.items.length;
-  const { cst, errors } = parseTokens(tokens);
+  const { file, errors } = parseTokens(tokens);
   const builder = new AstBuilder(lines);
   const ast = builder.file(
-    cst,
+    file,
     path,
     comments.map((c) => ({ text: c.image, span: tokenSpan(lines, c) })),
   );
