@@ -61,28 +61,9 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
       return;
     }
     const inShapes = ins.map((t) => t!.shape);
-    let failed = false;
-    const ctx: ShapeContext = {
-      inputs: inShapes,
-      opts: l.options.values,
-      dim: (v, path) => {
-        const expr = findExpr(l, path);
-        if (typeof v === "number") return Dim.of(v);
-        if (!expr) return undefined;
-        const d = evalDim(expr, symbols, sink);
-        if (!d) failed = true;
-        return d;
-      },
-      error: (key, params, extra: Extra & { at?: string } = {}) => {
-        failed = true;
-        const span = (extra.at && l.options.spans.get(extra.at)) || l.node.op.span;
-        const chain = provenance(ins.map((t) => t!), tensors, CHAIN);
-        sink.report(key, span, params, { ...extra, labels: [...(extra.labels ?? []), ...chain.labels], notes: [...(extra.notes ?? []), ...chain.notes], fixes: extra.fixes ?? fixesFor(spec, l, ins.map((t) => t!)) });
-        return undefined;
-      },
-    };
+    const ctx = new LayerContext(spec, l, ins as TensorInfo[], inShapes, tensors, symbols, sink);
     const out = l.kind.shape(ctx);
-    if (!out || failed) {
+    if (!out || ctx.failed) {
       complete = false;
       return;
     }
@@ -102,21 +83,17 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
     const masks = ins.map((t) => t!.mask).filter((m) => m !== undefined);
     const agree = masks.every((m) => m.ids === masks[0].ids);
     const inMask = masks.length && agree ? { ...masks[0], used: masks.some((m) => m.used) } : masks[0];
-    const madeAt = (name: string): Label[] => {
-      const made = spec.layers.find((x) => x.name === name);
-      return made ? [{ span: made.options.spans.get("/mask_zero") ?? made.node.span, message: "the mask is made here" }] : [];
-    };
     const carries = agree && (rule === "keeps" || readsMask(rule));
     // dropped before anything used it: `mask_zero` does nothing here
-    if (inMask && !inMask.used && !carries) sink.report("maskDropped", l.node.op.span, { layer: l.name, source: inMask.layer, kind: l.kind.name }, { labels: madeAt(inMask.layer) });
+    if (inMask && !inMask.used && !carries) sink.report("maskDropped", l.node.op.span, { layer: l.name, source: inMask.layer, kind: l.kind.name }, { labels: madeAt(spec, inMask.layer) });
     const lost = inMask ? undefined : ins.find((t) => t!.lostMask)?.lostMask;
     if (lost && readsMask(rule)) {
-      sink.report("maskStale", l.node.op.span, { layer: l.name, source: lost.layer, by: lost.by }, { labels: [...madeAt(lost.layer), ...labelAt(spec, lost.by, "drops it")] });
+      sink.report("maskStale", l.node.op.span, { layer: l.name, source: lost.layer, by: lost.by }, { labels: [...madeAt(spec, lost.layer), ...labelAt(spec, lost.by, "drops it")] });
       complete = false;
       return;
     }
     if (inMask?.merged && l.kind.recurrent && carries) {
-      sink.report("maskAfterMerge", l.node.op.span, { layer: l.name, source: inMask.layer, merge: inMask.merged }, { labels: [...madeAt(inMask.layer), ...labelAt(spec, inMask.merged, "merges the masked sequence")] });
+      sink.report("maskAfterMerge", l.node.op.span, { layer: l.name, source: inMask.layer, merge: inMask.merged }, { labels: [...madeAt(spec, inMask.layer), ...labelAt(spec, inMask.merged, "merges the masked sequence")] });
       complete = false;
       return;
     }
@@ -164,6 +141,49 @@ export function checkModel(spec: ModelSpec, sink: DiagnosticSink): CheckedModel 
     }
   }
   return { spec, inputs, layers, outputs, tensors, complete };
+}
+
+/**
+ * What a layer's shape rule sees (ShapeContext): a class, not an object of closures, since one is
+ * made per layer checked (and under tsx every named closure also pays for its name).
+ */
+class LayerContext implements ShapeContext {
+  readonly opts: ShapeContext["opts"];
+  /** A dimension or an error was reported: the layer's shape is unknown. */
+  failed = false;
+  constructor(
+    private readonly spec: ModelSpec,
+    private readonly l: LayerSpec,
+    private readonly ins: TensorInfo[],
+    readonly inputs: Shape[],
+    private readonly tensors: Map<string, TensorInfo>,
+    private readonly symbols: Set<string>,
+    private readonly sink: DiagnosticSink,
+  ) {
+    this.opts = l.options.values;
+  }
+  dim(v: Parameters<ShapeContext["dim"]>[0], path: string): Dim | undefined {
+    const expr = findExpr(this.l, path);
+    if (typeof v === "number") return Dim.of(v);
+    if (!expr) return undefined;
+    const d = evalDim(expr, this.symbols, this.sink);
+    if (!d) this.failed = true;
+    return d;
+  }
+  error(key: Parameters<ShapeContext["error"]>[0], params: Parameters<ShapeContext["error"]>[1], extra: Extra & { at?: string } = {}): undefined {
+    this.failed = true;
+    const l = this.l;
+    const span = (extra.at && l.options.spans.get(extra.at)) || l.node.op.span;
+    const chain = provenance(this.ins, this.tensors, CHAIN);
+    this.sink.report(key, span, params, { ...extra, labels: [...(extra.labels ?? []), ...chain.labels], notes: [...(extra.notes ?? []), ...chain.notes], fixes: extra.fixes ?? fixesFor(this.spec, l, this.ins) });
+    return undefined;
+  }
+}
+
+/** Where the padding mask of the layer of that name is made (its `mask_zero`), as a label. */
+function madeAt(spec: ModelSpec, name: string): Label[] {
+  const made = spec.layers.find((x) => x.name === name);
+  return made ? [{ span: made.options.spans.get("/mask_zero") ?? made.node.span, message: "the mask is made here" }] : [];
 }
 
 /** A label on the layer of that name, if the model has it. */

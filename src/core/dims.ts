@@ -16,11 +16,17 @@ interface Term {
 
 const keyOf = (atoms: readonly string[]): string => atoms.join("\u0000");
 
+/** Dim.of's shared instances: 0 … SMALL − 1. */
+const SMALL = 4096;
+const small: Dim[] = [];
+
 export class Dim {
   /** monomial key → term */
   private constructor(private readonly terms: ReadonlyMap<string, Term>) {}
 
   static of(n: number): Dim {
+    // Dims never change, so the small integers (most dimensions) are made once.
+    if (Number.isInteger(n) && n >= 0 && n < SMALL) return (small[n] ??= new Dim(n === 0 ? new Map() : new Map([["", { atoms: [], c: n }]])));
     return new Dim(n === 0 ? new Map() : new Map([["", { atoms: [], c: n }]]));
   }
   static sym(name: string): Dim {
@@ -42,6 +48,9 @@ export class Dim {
   }
 
   add(o: Dim | number): Dim {
+    const x = this.value;
+    const y = typeof o === "number" ? o : o.value;
+    if (x !== undefined && y !== undefined) return Dim.of(x + y);
     const b = typeof o === "number" ? Dim.of(o) : o;
     const m = new Map(this.terms);
     for (const [k, t] of b.terms) accumulate(m, k, t.atoms, t.c);
@@ -56,6 +65,9 @@ export class Dim {
   }
   /** The product, expanded while it stays within MAX_DIM_TERMS terms, else one opaque atom. */
   mul(o: Dim | number): Dim {
+    const x = this.value;
+    const y = typeof o === "number" ? o : o.value;
+    if (x !== undefined && y !== undefined) return Dim.of(x * y);
     const b = typeof o === "number" ? Dim.of(o) : o;
     const m = new Map<string, Term>();
     for (const ta of this.terms.values())
@@ -108,6 +120,9 @@ export class Dim {
     return this.divExact(k) ?? Dim.sym(`ceil((${this})/${k})`);
   }
   equals(o: Dim): boolean {
+    const x = this.value;
+    const y = o.value;
+    if (x !== undefined || y !== undefined) return x === y;
     return this.toString() === o.toString();
   }
 

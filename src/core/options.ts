@@ -40,8 +40,19 @@ export function withDefaults(schema: OptionsSchema, written: Readonly<Record<str
   }
   const full: Record<string, Json> = { ...d.plain };
   // A list or object default is copied: callers may edit theirs.
-  for (const [k, v] of d.lists) if (!(k in written)) full[k] = JSON.parse(JSON.stringify(v)) as Json;
+  for (const [k, v] of d.lists) if (!(k in written)) full[k] = copyJson(v);
   return Object.assign(full, written);
+}
+
+/** A deep copy of a JSON value (a list default per layer: JSON.stringify and parse cost more). */
+function copyJson(v: Json): Json {
+  if (Array.isArray(v)) return v.map(copyJson);
+  if (v !== null && typeof v === "object") {
+    const out: Record<string, Json> = {};
+    for (const k in v) out[k] = copyJson(v[k]);
+    return out;
+  }
+  return v;
 }
 
 /**

@@ -154,15 +154,22 @@ export function bindTerms(
       for (const k of reported) delete options[k];
     }
   }
-  const errors = sink.items.slice(before).filter((d) => d.severity === "error");
-  return { ok: errors.length === 0 || (recovered && errors.every((d) => d.code === CATALOG.unknownOption.code)), options, full: withDefaults(schema, options), spans, keySpans };
+  // (a loop, not slice and filter: this runs for every layer and statement, and nearly always finds nothing)
+  let ok = true;
+  for (let i = before; i < sink.items.length; i++) {
+    const d = sink.items[i];
+    if (d.severity === "error" && !(recovered && d.code === CATALOG.unknownOption.code)) ok = false;
+  }
+  return { ok, options, full: withDefaults(schema, options), spans, keySpans };
 }
 
 /** Whether a number inside the value is not finite. */
 function hasInfinity(v: Json): boolean {
   if (typeof v === "number") return !Number.isFinite(v);
   if (Array.isArray(v)) return v.some(hasInfinity);
-  if (v !== null && typeof v === "object") return Object.values(v).some(hasInfinity);
+  if (v !== null && typeof v === "object") {
+    for (const k in v) if (hasInfinity(v[k])) return true;
+  }
   return false;
 }
 
