@@ -3,7 +3,8 @@
  * window gathering (im2col, col2im), max pooling, sigmoid and tanh, and a dense or conv layer's
  * backward pass in one call. Operands are copied into the module's memory (rows as they are,
  * padded with zeros; packed in panels where that reads better), products are summed there four
- * lanes at a time in tiles of MR × NR (4 × NR for the last rows), k in blocks of KC steps, with the bias and relu fused, and
+ * lanes at a time in tiles of MR × NR (4 × NR for the last rows), k in blocks of KC steps, with the
+ * bias and relu applied in the same call (fused multiply-adds where relaxed SIMD runs), and
  * results are copied back. Where WebAssembly SIMD is missing, or a buffer is float64, each entry
  * declines and the caller's scalar loops run instead.
  *
