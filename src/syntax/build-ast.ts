@@ -96,7 +96,7 @@ export class AstBuilder {
     const terms = this.terms(n.terms);
     grow(n, n.terms);
     if (!real(n.kind)) return undefined;
-    const targets = n.targets.filter(real);
+    const targets = n.targets.length === 1 && real(n.targets[0]) ? n.targets : n.targets.filter(real);
     return {
       kind: "layer",
       target: targets.length ? this.ident(targets[0]) : undefined,
@@ -175,13 +175,19 @@ export class AstBuilder {
   }
 
   private arith(n: ArithRec): A.Expr | undefined {
+    if (n.operands.length === 1) {
+      // one operand, no operator: most values
+      const e = this.unary(n.operands[0]);
+      grow(n, n.operands[0]);
+      return e;
+    }
     // `*` and `/` bind tighter than `+` and `-`; each level is left-associative
     const operands: (A.Expr | undefined)[] = [];
     for (const o of n.operands) {
       operands.push(this.unary(o));
       grow(n, o);
     }
-    const ops = n.ops.filter(real);
+    const ops = n.ops ? n.ops.filter(real) : [];
     let first = operands[0];
     if (!first) return undefined;
     const terms: A.Expr[] = [];
@@ -232,7 +238,7 @@ export class AstBuilder {
 
   private call(n: NameOrCallRec): A.Expr | undefined {
     const args: A.Term[] = [];
-    for (const a of n.args) {
+    for (const a of n.args ?? []) {
       const t = this.term(a);
       grow(n, a);
       if (t) args.push(t);

@@ -100,7 +100,8 @@ export interface ExprRec extends Seen {
 }
 export interface ArithRec extends Seen {
   operands: UnaryRec[];
-  ops: IToken[];
+  /** (made with the first operator: most values have none) */
+  ops?: IToken[];
 }
 export interface UnaryRec extends Seen {
   minus?: IToken;
@@ -114,7 +115,8 @@ export interface UnaryRec extends Seen {
 export interface NameOrCallRec extends Seen {
   name?: IToken;
   open?: IToken;
-  args: TermRec[];
+  /** (made with the `(`: most names are not calls) */
+  args?: TermRec[];
 }
 export interface ListRec extends Seen {
   items: ExprRec[];
@@ -131,7 +133,7 @@ const blockRec = (): BlockRec => ({ s: -1, e: -1, statements: [] });
 const termsRec = (): TermsRec => ({ s: -1, e: -1, terms: [] });
 const termRec = (): TermRec => ({ s: -1, e: -1 });
 const exprRec = (): ExprRec => ({ s: -1, e: -1 });
-const arithRec = (): ArithRec => ({ s: -1, e: -1, operands: [], ops: [] });
+const arithRec = (): ArithRec => ({ s: -1, e: -1, operands: [] });
 const unaryRec = (): UnaryRec => ({ s: -1, e: -1 });
 const tensorTypeRec = (): TensorTypeRec => ({ s: -1, e: -1 });
 const shapeRec = (): ShapeRec => ({ s: -1, e: -1, dims: [] });
@@ -438,7 +440,7 @@ export class NnspecParser extends EmbeddedActionsParser {
         { ALT: () => this.CONSUME(T.Star, LABEL.ops) },
         { ALT: () => this.CONSUME(T.Slash, LABEL.ops) },
       ])) as IToken;
-      r.ops.push(saw(r, op));
+      (r.ops ??= []).push(saw(r, op));
       this.SUBRULE2(this.unary, this.pass(push(r.operands, unaryRec()), "operands"));
     });
   });
@@ -455,7 +457,7 @@ export class NnspecParser extends EmbeddedActionsParser {
       },
       { ALT: () => saw(this.unaryR, (this.unaryR.num = this.CONSUME(T.NumberLiteral))) },
       { ALT: () => saw(this.unaryR, (this.unaryR.str = this.CONSUME(T.StringLiteral))) },
-      { ALT: () => this.SUBRULE(this.nameOrCall, this.pass((this.unaryR.call = { s: -1, e: -1, args: [] }))) },
+      { ALT: () => this.SUBRULE(this.nameOrCall, this.pass((this.unaryR.call = { s: -1, e: -1 }))) },
       { ALT: () => this.SUBRULE(this.list, this.pass((this.unaryR.list = { s: -1, e: -1, items: [] }))) },
       {
         ALT: () => {
@@ -469,11 +471,11 @@ export class NnspecParser extends EmbeddedActionsParser {
   });
 
   /** name | name(args) | int[shape] */
-  nameOrCall = this.RULE("nameOrCall", (r: NameOrCallRec = { s: -1, e: -1, args: [] }) => {
+  nameOrCall = this.RULE("nameOrCall", (r: NameOrCallRec = { s: -1, e: -1 }) => {
     r.name = saw(r, this.CONSUME(T.Identifier, LABEL.name));
     this.OPTION(() => {
       r.open = saw(r, this.CONSUME(T.LParen));
-      this.commaList(r, this.term, r.args, termRec, "args");
+      this.commaList(r, this.term, (r.args = []), termRec, "args");
       saw(r, this.CONSUME(T.RParen));
     });
   });
