@@ -297,7 +297,7 @@
       (param $oh i32) (param $ow i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32)
       (param $pt i32) (param $pl i32) (param $dir i32)
     (local $b i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32) (local $iy i32) (local $ix i32)
-    (local $xb i32) (local $row i32) (local $o i32) (local $cb i32) (local $src i32)
+    (local $xb i32) (local $row i32) (local $o i32) (local $cb i32) (local $src i32) (local $len i32) (local $d i32) (local $e i32)
     (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
     (local.set $row (local.get $cols))
     (local.set $b (i32.const 0))
@@ -321,10 +321,27 @@
                   (i32.and (i32.ge_s (local.get $ix) (i32.const 0)) (i32.le_s (i32.add (local.get $ix) (local.get $kw)) (local.get $w))))
               (then
                 (local.set $src (i32.add (local.get $xb) (i32.mul (i32.add (i32.mul (local.get $iy) (local.get $w)) (local.get $ix)) (local.get $cb))))
+                (local.set $len (i32.mul (local.get $kw) (local.get $cb)))
                 (if (local.get $dir)
-                  (then (call $accumulate (local.get $src) (local.get $o) (i32.mul (local.get $kw) (local.get $cb))))
-                  (else (call $move (local.get $o) (local.get $src) (i32.mul (local.get $kw) (local.get $cb)))))
-                (local.set $o (i32.add (local.get $o) (i32.mul (local.get $kw) (local.get $cb)))))
+                  (then (call $accumulate (local.get $src) (local.get $o) (local.get $len)))
+                  (else
+                    ;; $move inline: a first convolution's runs are a few floats, and a call for
+                    ;; each cost as much as the copy
+                    (local.set $d (local.get $o))
+                    (local.set $e (i32.add (local.get $o) (local.get $len)))
+                    (block $quads_done (loop $quads
+                      (br_if $quads_done (i32.gt_u (i32.add (local.get $d) (i32.const 16)) (local.get $e)))
+                      (v128.store (local.get $d) (v128.load (local.get $src)))
+                      (local.set $d (i32.add (local.get $d) (i32.const 16)))
+                      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+                      (br $quads)))
+                    (block $ones_done (loop $ones
+                      (br_if $ones_done (i32.ge_u (local.get $d) (local.get $e)))
+                      (f32.store (local.get $d) (f32.load (local.get $src)))
+                      (local.set $d (i32.add (local.get $d) (i32.const 4)))
+                      (local.set $src (i32.add (local.get $src) (i32.const 4)))
+                      (br $ones)))))
+                (local.set $o (i32.add (local.get $o) (local.get $len))))
               (else
                 (local.set $kx (i32.const 0))
                 (block $kx_done (loop $cells_x
