@@ -18,6 +18,19 @@ import { LAYERS } from "../../src/kinds/layers/registry.ts";
 import { stopThreads, useThreads } from "../../src/node/threads.ts";
 import { withDefaults } from "../../src/core/options.ts";
 
+/** n values in [−1, 1) from a linear congruential generator seeded with `seed`. */
+const seeded = (n: number, seed: number): Float32Array => {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
+};
+
+/** The largest |a[i] − b[i]|. */
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+};
+
 afterEach(() => {
   useSimd(true);
   useFusedMultiplyAdd(true);
@@ -55,10 +68,6 @@ describe("WebAssembly SIMD matrix product", () => {
   it.each([true, false])("agrees with the scalar product for every layout (fused multiply-add: %s)", (fused) => {
     useFusedMultiplyAdd(fused);
     expect(fusedMultiplyAdd()).toBe(fused);
-    const seeded = (n: number, seed: number): Float32Array => {
-      let s = seed >>> 0;
-      return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
-    };
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 70 }),
@@ -129,8 +138,7 @@ describe("WebAssembly SIMD matrix product", () => {
         useSimd(false);
         gemm(m, n, k, A, 0, k, 1, B, 0, n, 1, scalar, 0, n, accumulate, bias, relu);
         useSimd(true);
-        let worst = 0;
-        for (let i = 0; i < simd.length; i++) worst = Math.max(worst, Math.abs(simd[i] - scalar[i]));
+        const worst = maxDiff(simd, scalar);
         expect(worst, `accumulate ${accumulate}, relu ${relu}`).toBeLessThan(1e-5);
         if (relu) expect(scalar.some((v) => v === 0) && scalar.some((v) => v > 0)).toBe(true);
       }
@@ -168,10 +176,6 @@ describe("WebAssembly SIMD matrix product", () => {
   it.each([true, false])("convolves, multiplies (dense) and max-pools as the scalar kernels do, forward and backward, in every geometry (fused multiply-add: %s)", (fused) => {
     useFusedMultiplyAdd(fused);
     expect(fusedMultiplyAdd()).toBe(fused);
-    const seeded = (n: number, seed: number): Float32Array => {
-      let s = seed >>> 0;
-      return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
-    };
     // One layer bound to fresh buffers; forward and backward on SIMD or on the scalar loops.
     const runLayer = (kernel: KernelFactory, layer: LayerInfo, n: number, simd: boolean, addIns: boolean, seed: number, ties = false) => {
       const inSize = layer.inShapes[0].reduce((a, d) => a * d, 1);
@@ -221,8 +225,7 @@ describe("WebAssembly SIMD matrix product", () => {
           const scalar = runLayer(kernel, conv, n, false, addIns, seed);
           const K = kh * kw * c;
           for (let t = 0; t < simd.length; t++) {
-            let worst = 0;
-            for (let i = 0; i < simd[t].length; i++) worst = Math.max(worst, Math.abs(simd[t][i] - scalar[t][i]));
+            const worst = maxDiff(simd[t], scalar[t]);
             // float32 sums (of up to K products forward, n·oh·ow for dw) against float64 ones
             expect(worst, `buffer ${t}`).toBeLessThan(1e-6 * (K + n * oh * ow + 1) * 4);
           }
@@ -232,9 +235,7 @@ describe("WebAssembly SIMD matrix product", () => {
           const ds = runLayer(denseKernel, dense, n, true, addIns, seed);
           const dd = runLayer(denseKernel, dense, n, false, addIns, seed);
           for (let t = 0; t < ds.length; t++) {
-            let worst = 0;
-            for (let i = 0; i < ds[t].length; i++) worst = Math.max(worst, Math.abs(ds[t][i] - dd[t][i]));
-            expect(worst, `dense buffer ${t}`).toBeLessThan(1e-6 * (c + n * h * w + 1) * 4);
+            expect(maxDiff(ds[t], dd[t]), `dense buffer ${t}`).toBeLessThan(1e-6 * (c + n * h * w + 1) * 4);
           }
           // max pooling with the same window, stride and padding (and channels rounded up to 4 so SIMD runs)
           const cp = Math.ceil(c / 4) * 4;
@@ -311,9 +312,7 @@ describe("WebAssembly SIMD matrix product", () => {
         useSimd(false);
         gemm(m, n, k, A, 0, ars, acs, B, 0, n, 1, scalar, 0, n, true, bias, true);
         useSimd(true);
-        let worst = 0;
-        for (let i = 0; i < C.length; i++) worst = Math.max(worst, Math.abs(C[i] - scalar[i]));
-        expect(worst, `m = ${m}`).toBeLessThan(1e-3);
+        expect(maxDiff(C, scalar), `m = ${m}`).toBeLessThan(1e-3);
         out.push(C);
       }
       const shared = parallelProducts() - before;
