@@ -26,7 +26,9 @@ export class Dim {
 
   static of(n: number): Dim {
     // Dims never change, so the small integers (most dimensions) are made once.
-    if (Number.isInteger(n) && n >= 0 && n < SMALL) return (small[n] ??= new Dim(n === 0 ? new Map() : new Map([["", { atoms: [], c: n }]])));
+    return Number.isInteger(n) && n >= 0 && n < SMALL ? (small[n] ??= Dim.constant(n)) : Dim.constant(n);
+  }
+  private static constant(n: number): Dim {
     return new Dim(n === 0 ? new Map() : new Map([["", { atoms: [], c: n }]]));
   }
   static sym(name: string): Dim {
