@@ -22,6 +22,9 @@ export class AllocationError extends Error {
 
 const gib = (bytes: number): string => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
 
+/** Integers over a scratch buffer from `alloc`, one per value it holds (indices a kernel keeps). */
+export const int32 = (b: Buf): Int32Array => new Int32Array(b.buffer, b.byteOffset, b.length);
+
 export function allocBuf(precision: Precision, size: number, what = "a buffer"): Buf {
   try {
     return precision === "f64" ? new Float64Array(size) : new Float32Array(size);

@@ -5,6 +5,7 @@
  */
 import type { RuntimeModel } from "./model.ts";
 import { allocBuf, type Buf, type LayerKernel } from "../core/kernel.ts";
+import { placer } from "../core/simd/index.ts";
 
 export interface PlanOptions {
   /** Allocate gradients and run backward. */
@@ -33,8 +34,11 @@ export class Plan {
     const m = model;
     const p = m.precision;
     let bytes = 0;
+    // float32 buffers lie in the SIMD module's memory where it can hold them, so its kernels read
+    // and write them there; they are released with the plan
+    const place = p === "f32" ? placer(this) : null;
     const alloc = (n: number, what: string): Buf => {
-      const b = allocBuf(p, n, `${what} for a batch of ${capacity}`);
+      const b = place?.(n) ?? allocBuf(p, n, `${what} for a batch of ${capacity}`);
       bytes += b.byteLength;
       return b;
     };

@@ -6,10 +6,12 @@
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import { gemm } from "../../src/core/gemm.ts";
 import { assemble, SIMD_DIR } from "../../src/core/simd/build.ts";
-import { fusedMultiplyAdd, parallelProducts, relaxedSimd, setHelperTimeout, SIMD_MIN_WORK, simdActivate, simdAvailable, simdGemm, spawnHelpers, stopHelpers, useFusedMultiplyAdd, useSimd } from "../../src/core/simd/index.ts";
+import { fusedMultiplyAdd, parallelProducts, relaxedSimd, setHelperTimeout, SIMD_MIN_WORK, simdActivate, simdAvailable, simdGemm, placedBuffers, placer, spawnHelpers, stopHelpers, useFusedMultiplyAdd, useSimd } from "../../src/core/simd/index.ts";
 import type { KernelFactory, LayerInfo } from "../../src/core/kernel.ts";
 import { conv1dKernel, conv2dKernel } from "../../src/kinds/layers/conv/kernel.ts";
 import { maxpool1dKernel, maxpool2dKernel } from "../../src/kinds/layers/pool/kernel.ts";
@@ -173,26 +175,42 @@ describe("WebAssembly SIMD matrix product", () => {
     expect(simdGemm(64, 64, 64, g, 0, 64, 1, g, 0, 64, 1, new Float32Array(64 * 64), 0, 64, false, null)).toBe(false);
   });
 
-  it.each([true, false])("convolves, multiplies (dense) and max-pools as the scalar kernels do, forward and backward, in every geometry (fused multiply-add: %s)", (fused) => {
+  it.each([true, false])("convolves, multiplies (dense) and max-pools as the scalar kernels do, forward and backward, in every geometry, on buffers inside the module's memory as on others (fused multiply-add: %s)", (fused) => {
     useFusedMultiplyAdd(fused);
     expect(fusedMultiplyAdd()).toBe(fused);
-    // One layer bound to fresh buffers; forward and backward on SIMD or on the scalar loops.
-    const runLayer = (kernel: KernelFactory, layer: LayerInfo, n: number, simd: boolean, addIns: boolean, seed: number, ties = false) => {
+    // One layer bound to fresh buffers; forward and backward on SIMD or on the scalar loops. With
+    // `placed`, the buffers a plan gives (tensors, gradients, scratch) lie in the module's memory.
+    const runLayer = (kernel: KernelFactory, layer: LayerInfo, n: number, simd: boolean, addIns: boolean, seed: number, ties = false, placed = false) => {
+      const owner = {};
+      const place = placed ? placer(owner) : null;
+      const buf = (v: Float32Array): Float32Array => {
+        const b = place?.(v.length);
+        if (!b) return v;
+        b.set(v);
+        return b;
+      };
       const inSize = layer.inShapes[0].reduce((a, d) => a * d, 1);
       const outSize = layer.outShape.reduce((a, d) => a * d, 1);
       const params = kernel.params(layer).map((p, i) => seeded(p.shape.reduce((a, d) => a * d, 1), seed + 10 + i));
       const dParams = params.map((p) => new Float32Array(p.length).fill(9));
       // (with ties, values repeat within a window, as relu's zeros do)
-      const x = seeded(n * inSize, seed).map((v) => (ties ? Math.round(v * 2) : v));
-      const y = new Float32Array(n * outSize).fill(7);
-      const dOut = seeded(n * outSize, seed + 1);
-      const dx = seeded(n * inSize, seed + 2);
-      const bound = kernel.bind({ layer, capacity: n, precision: "f32", ins: [x], masks: [null], out: y, params, dIns: [dx], addIns: [addIns], dOut, more: [], dMore: [], dParams, alloc: (k) => new Float32Array(k), rng: null as never });
+      const x = buf(seeded(n * inSize, seed).map((v) => (ties ? Math.round(v * 2) : v)));
+      const y = buf(new Float32Array(n * outSize).fill(7));
+      const dOut = buf(seeded(n * outSize, seed + 1));
+      const dx = buf(seeded(n * inSize, seed + 2));
+      const alloc = (k: number) => buf(new Float32Array(k));
+      const bound = kernel.bind({ layer, capacity: n, precision: "f32", ins: [x], masks: [null], out: y, params, dIns: [dx], addIns: [addIns], dOut, more: [], dMore: [], dParams, alloc, rng: null as never });
       useSimd(simd);
       bound.forward(n, true);
       bound.backward(n);
       useSimd(true);
-      return [y, dx, ...dParams];
+      if (placed) expect(placedBuffers(x, y, dOut, dx), "the buffers lie in the module's memory").toBe(true);
+      return [y, dx, ...dParams, ...(simd ? [dOut] : [])];
+    };
+    /** The same bits from the layer on buffers in the module's memory (read and written there) as on buffers copied in and out. */
+    const samePlaced = (kernel: KernelFactory, layer: LayerInfo, n: number, addIns: boolean, seed: number, copied: Float32Array[], ties = false) => {
+      const inPlace = runLayer(kernel, layer, n, true, addIns, seed, ties, true);
+      inPlace.forEach((b, t) => expect(Array.from(b), `${layer.kind} buffer ${t} in place`).toEqual(Array.from(copied[t])));
     };
     const out = (size: number, k: number, st: number, d: number, same: boolean) => (same ? Math.ceil(size / st) : Math.floor((size - (k - 1) * d - 1) / st) + 1);
     fc.assert(
@@ -223,8 +241,9 @@ describe("WebAssembly SIMD matrix product", () => {
           const kernel = two ? conv2dKernel : conv1dKernel;
           const simd = runLayer(kernel, conv, n, true, addIns, seed);
           const scalar = runLayer(kernel, conv, n, false, addIns, seed);
+          samePlaced(kernel, conv, n, addIns, seed, simd);
           const K = kh * kw * c;
-          for (let t = 0; t < simd.length; t++) {
+          for (let t = 0; t < scalar.length; t++) {
             const worst = maxDiff(simd[t], scalar[t]);
             // float32 sums (of up to K products forward, n·oh·ow for dw) against float64 ones
             expect(worst, `buffer ${t}`).toBeLessThan(1e-6 * (K + n * oh * ow + 1) * 4);
@@ -234,7 +253,8 @@ describe("WebAssembly SIMD matrix product", () => {
           const dense = { name: "d", kind: "dense", inShapes: [[h * w, c]], outShape: [h * w, F], opts: denseOpts } as unknown as LayerInfo;
           const ds = runLayer(denseKernel, dense, n, true, addIns, seed);
           const dd = runLayer(denseKernel, dense, n, false, addIns, seed);
-          for (let t = 0; t < ds.length; t++) {
+          samePlaced(denseKernel, dense, n, addIns, seed, ds);
+          for (let t = 0; t < dd.length; t++) {
             expect(maxDiff(ds[t], dd[t]), `dense buffer ${t}`).toBeLessThan(1e-6 * (c + n * h * w + 1) * 4);
           }
           // max pooling with the same window, stride and padding (and channels rounded up to 4 so SIMD runs)
@@ -244,8 +264,10 @@ describe("WebAssembly SIMD matrix product", () => {
           if (poh < 1 || pow < 1) return;
           const pool = { name: "p", kind: "maxpool", inShapes: [two ? [h, w, cp] : [w, cp]], outShape: two ? [poh, pow, cp] : [pow, cp], opts: withDefaults(LAYERS.get(two ? "maxpool2d" : "maxpool1d")!.schema, { pool: two ? [kh, kw] : [kw], stride, padding: opts.padding }) } as unknown as LayerInfo;
           const pk = two ? maxpool2dKernel : maxpool1dKernel;
-          const [py, pdx] = runLayer(pk, pool, 64, true, addIns, seed, true);
+          const pooled = runLayer(pk, pool, 64, true, addIns, seed, true);
+          const [py, pdx] = pooled;
           const [sy, sdx] = runLayer(pk, pool, 64, false, addIns, seed, true);
+          samePlaced(pk, pool, 64, addIns, seed, pooled, true);
           // the same maxima, and the gradient to the same cells (ties go to the first)
           expect(Array.from(py)).toEqual(Array.from(sy));
           expect(Array.from(pdx)).toEqual(Array.from(sdx));
@@ -291,6 +313,41 @@ describe("WebAssembly SIMD matrix product", () => {
     // a few float32 ulps (2^-24 ≈ 6e-8 relative) of values at most 1
     expect(worst).toBeLessThan(3e-7);
     expect(simdActivate(new Float64Array(256), new Float64Array(256), 0, 16, 16, 16, [[0, 16, "tanh"]])).toBe(false);
+  });
+
+  it("places buffers in the module's memory zeroed and apart, keeps them through its growth, and takes them back once their owner is collected", async () => {
+    let owner: object | null = {};
+    const place = placer(owner);
+    // larger than all blocks placed before it together: no earlier free block can hold one
+    const N = 1 << 22;
+    const a = place(N)!;
+    const b = place(10)!;
+    expect(placedBuffers(a, b)).toBe(true);
+    expect(a.every((v) => v === 0) && b.every((v) => v === 0)).toBe(true);
+    expect(b.byteOffset >= a.byteOffset + a.byteLength || a.byteOffset >= b.byteOffset + b.byteLength).toBe(true);
+    a.fill(1);
+    b.fill(2);
+    // a product whose scratch (right above them) grows the memory
+    const big = new Float32Array(1500 * 1500).fill(0.5);
+    expect(simdGemm(1500, 1500, 1500, big, 0, 1500, 1, big, 0, 1500, 1, new Float32Array(1500 * 1500), 0, 1500, false, null)).toBe(true);
+    expect(placedBuffers(a, b)).toBe(true);
+    expect(a.every((v) => v === 1) && b.every((v) => v === 2)).toBe(true);
+    // a buffer placed for another owner lies above them while they are held (in the grown memory), in their place once not
+    const at = a.byteOffset;
+    const other = {};
+    const above = placer(other)(N)!;
+    expect(above.byteOffset).toBeGreaterThan(at);
+    expect(above.buffer.byteLength).toBeGreaterThan(a.buffer.byteLength);
+    owner = null;
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    for (let i = 0; i < 5; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const again = placer(other)(N)!;
+    expect(again.byteOffset).toBeLessThanOrEqual(at);
+    expect(again.every((v) => v === 0)).toBe(true);
   });
 
   it("gives the same bits on two threads as on one, whatever rows the last chunk tiles (6-row tiles, then 4 or 8 rows)", () => {

@@ -186,15 +186,16 @@
     (v128.store offset=0 (local.get $pc) (local.get $c50))
     (v128.store offset=16 (local.get $pc) (local.get $c51))
   )
-  ;; relu over a tile of C: rows × 8 floats at pc, rows ldc bytes apart (max keeps a NaN, as relu
-  ;; does elsewhere).
+  ;; relu over a tile of C: rows × 8 floats at pc, rows ldc bytes apart. pmax(v, 0) is one
+  ;; instruction on x86 where max is eight (max's ordering of NaN and zeros); it keeps a NaN, and
+  ;; adding +0 turns its -0 into 0, as Math.max does elsewhere.
   (func $relu (param $pc i32) (param $ldc i32) (param $rows i32)
     (local $zero v128)
     (block $done
       (loop $row
         (br_if $done (i32.eqz (local.get $rows)))
-        (v128.store offset=0 (local.get $pc) (f32x4.max (v128.load offset=0 (local.get $pc)) (local.get $zero)))
-        (v128.store offset=16 (local.get $pc) (f32x4.max (v128.load offset=16 (local.get $pc)) (local.get $zero)))
+        (v128.store offset=0 (local.get $pc) (f32x4.add (f32x4.pmax (v128.load offset=0 (local.get $pc)) (local.get $zero)) (local.get $zero)))
+        (v128.store offset=16 (local.get $pc) (f32x4.add (f32x4.pmax (v128.load offset=16 (local.get $pc)) (local.get $zero)) (local.get $zero)))
         (local.set $pc (i32.add (local.get $pc) (local.get $ldc)))
         (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
         (br $row))))
@@ -434,6 +435,17 @@
         (br $out_rows)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $images))))
+  ;; dx[arg[i]] += dy[i] for n values, in order (max pooling's gradient; arg counts floats from dx).
+  (func (export "scatter") (param $dx i32) (param $dy i32) (param $arg i32) (param $n i32)
+    (local $p i32)
+    (block $done (loop $one
+      (br_if $done (i32.eqz (local.get $n)))
+      (local.set $p (i32.add (local.get $dx) (i32.shl (i32.load (local.get $arg)) (i32.const 2))))
+      (f32.store (local.get $p) (f32.add (f32.load (local.get $p)) (f32.load (local.get $dy))))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+      (local.set $arg (i32.add (local.get $arg) (i32.const 4)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $one))))
   ;; Copies the first w columns of each of k rows of src (ld bytes apart) into panels of w columns
   ;; ([width / w][k][w]; w is 4, 6 or 8, width a multiple of it and at most ld / 4), four floats at a time.
   (func (export "panels") (param $src i32) (param $ld i32) (param $k i32) (param $width i32) (param $w i32) (param $dst i32)
@@ -473,22 +485,25 @@
       (v128.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $sum))
       (local.set $j (i32.add (local.get $j) (i32.const 4)))
       (br $columns))))
-  ;; dz[i] ·= (y[i] > 0 ? 1 : 0) for n floats (relu's gradient from its output; a NaN in dz stays NaN).
-  (func (export "relumask") (param $dz i32) (param $y i32) (param $n i32)
+  ;; out[i] = dz[i] · (y[i] > 0 ? 1 : 0) for n floats (relu's gradient from its output; a NaN in dz
+  ;; stays NaN); out may be dz.
+  (func (export "relumask") (param $out i32) (param $dz i32) (param $y i32) (param $n i32)
     (local $end i32) (local $one v128)
     (local.set $one (f32x4.splat (f32.const 1)))
     (local.set $end (i32.add (local.get $dz) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
     (block $done (loop $quad
       (br_if $done (i32.ge_u (local.get $dz) (local.get $end)))
-      (v128.store (local.get $dz) (f32x4.mul (v128.load (local.get $dz))
+      (v128.store (local.get $out) (f32x4.mul (v128.load (local.get $dz))
         (v128.and (f32x4.gt (v128.load (local.get $y)) (v128.const i32x4 0 0 0 0)) (local.get $one))))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
       (local.set $dz (i32.add (local.get $dz) (i32.const 16)))
       (local.set $y (i32.add (local.get $y) (i32.const 16)))
       (br $quad)))
     (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
     (block $done (loop $one_by_one
       (br_if $done (i32.ge_u (local.get $dz) (local.get $end)))
-      (f32.store (local.get $dz) (f32.mul (f32.load (local.get $dz)) (select (f32.const 1) (f32.const 0) (f32.gt (f32.load (local.get $y)) (f32.const 0)))))
+      (f32.store (local.get $out) (f32.mul (f32.load (local.get $dz)) (select (f32.const 1) (f32.const 0) (f32.gt (f32.load (local.get $y)) (f32.const 0)))))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
       (local.set $dz (i32.add (local.get $dz) (i32.const 4)))
       (local.set $y (i32.add (local.get $y) (i32.const 4)))
       (br $one_by_one))))

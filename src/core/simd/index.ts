@@ -24,10 +24,16 @@ interface Kernel {
   maxpool: (...args: number[]) => void;
   panels: (src: number, ld: number, k: number, width: number, w: number, dst: number) => void;
   colsums: (src: number, ld: number, m: number, n: number, out: number) => void;
-  relumask: (dz: number, y: number, n: number) => void;
+  relumask: (out: number, dz: number, y: number, n: number) => void;
+  scatter: (dx: number, dy: number, arg: number, n: number) => void;
   tpanels: (src: number, ld: number, k: number, width: number, dst: number) => void;
   activate: (p: number, rows: number, ld: number, len: number, fn: number) => void;
   f32: Float32Array;
+  /** The memory's buffers (one per size it has had): a typed array over one of them lies in the memory. */
+  views: WeakSet<ArrayBufferLike>;
+  /** The top of the zone of placed buffers (floats; the zone starts at CONTROL), and its free blocks ([at, size], in order). */
+  top: number;
+  free: [number, number][];
   /** The module's bytes, when its memory is shared (for helpers to instantiate on it). */
   shared?: Uint8Array<ArrayBuffer>;
   /** Whether the kernel's multiply-adds are fused (relaxed SIMD). */
@@ -95,7 +101,7 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
 
 const exportsOf = (instance: WebAssembly.Instance) => {
   const e = instance.exports as Record<string, Kernel["gemm"]>;
-  return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, panels: e.panels, colsums: e.colsums, relumask: e.relumask, tpanels: e.tpanels, activate: e.activate };
+  return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, panels: e.panels, colsums: e.colsums, relumask: e.relumask, scatter: e.scatter, tpanels: e.tpanels, activate: e.activate };
 };
 
 let fuseWanted = true;
@@ -112,6 +118,11 @@ export function relaxedSimd(): boolean {
   }
 }
 
+const zone = (memory: WebAssembly.Memory) => {
+  const f32 = new Float32Array(memory.buffer);
+  return { memory, f32, views: new WeakSet([f32.buffer]), top: CONTROL / 4, free: [] as [number, number][] };
+};
+
 function load(): Kernel | null {
   if (kernel !== undefined) return kernel;
   const fused = fuseWanted && relaxedSimd();
@@ -120,12 +131,12 @@ function load(): Kernel | null {
     const bytes = decode(fused ? GEMM_FUSED_WASM_SHARED_BASE64 : GEMM_WASM_SHARED_BASE64);
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 16384, shared: true });
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    kernel = { ...exportsOf(instance), memory, f32: new Float32Array(memory.buffer), shared: bytes, fused };
+    kernel = { ...exportsOf(instance), ...zone(memory), shared: bytes, fused };
   } catch {
     try {
       const instance = new WebAssembly.Instance(new WebAssembly.Module(decode(fused ? GEMM_FUSED_WASM_BASE64 : GEMM_WASM_BASE64)), {});
       const memory = instance.exports.memory as WebAssembly.Memory;
-      kernel = { ...exportsOf(instance), memory, f32: new Float32Array(memory.buffer), fused };
+      kernel = { ...exportsOf(instance), ...zone(memory), fused };
     } catch {
       kernel = null;
     }
@@ -336,22 +347,109 @@ export function simdAvailable(): boolean {
  */
 function regions(k: Kernel, sizes: number[]): { at: number[]; H: Float32Array } | null {
   const at: number[] = [];
-  let top = CONTROL / 4;
+  let top = k.top;
   for (const size of sizes) {
     at.push(top);
     top += Math.ceil(size / 4) * 4;
   }
-  const bytes = top * 4;
-  if (k.memory.buffer.byteLength < bytes) {
-    try {
-      k.memory.grow(Math.ceil((bytes - k.memory.buffer.byteLength) / 65536));
-    } catch {
+  return reach(k, top * 4) ? { at, H: k.f32 } : null;
+}
+
+/** Grows the memory to at least `bytes`; false where it cannot grow that far. */
+function reach(k: Kernel, bytes: number): boolean {
+  if (k.memory.buffer.byteLength >= bytes) return true;
+  try {
+    k.memory.grow(Math.ceil((bytes - k.memory.buffer.byteLength) / 65536));
+  } catch {
+    return false;
+  }
+  k.f32 = new Float32Array(k.memory.buffer);
+  k.views.add(k.f32.buffer);
+  return true;
+}
+
+/**
+ * The zone of placed buffers stops at this many floats (of the memory's 1 GiB), so a call's
+ * scratch regions above it always have room; past it buffers are allocated outside the module.
+ */
+const ZONE_MAX = (384 << 20) / 4;
+/** Placed buffers start on a cache line. */
+const LINE = 16;
+
+interface Placed {
+  kr: Kernel;
+  /** [at, size] of each block, in floats. */
+  blocks: number[];
+}
+
+/** Returns an owner's blocks to its zone once the owner is collected. */
+const placements = new FinalizationRegistry<Placed>(({ kr, blocks }) => {
+  for (let i = 0; i < blocks.length; i += 2) freeBlock(kr, blocks[i], blocks[i + 1]);
+});
+
+function freeBlock(kr: Kernel, at: number, size: number): void {
+  const f = kr.free;
+  let i = 0;
+  while (i < f.length && f[i][0] < at) i++;
+  f.splice(i, 0, [at, size]);
+  if (i + 1 < f.length && at + size === f[i + 1][0]) f[i][1] += f.splice(i + 1, 1)[0][1];
+  if (i > 0 && f[i - 1][0] + f[i - 1][1] === at) f[i - 1][1] += f.splice(i, 1)[0][1];
+  const last = f[f.length - 1];
+  if (last && last[0] + last[1] === kr.top) {
+    kr.top = last[0];
+    f.pop();
+  }
+}
+
+/** The first free block of `size` floats, or the zone's top; -1 when the zone is full. */
+function takeBlock(kr: Kernel, size: number): number {
+  const f = kr.free;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i][1] < size) continue;
+    const at = f[i][0];
+    f[i][0] += size;
+    f[i][1] -= size;
+    if (f[i][1] === 0) f.splice(i, 1);
+    return at;
+  }
+  if (kr.top + size > ZONE_MAX) return -1;
+  kr.top += size;
+  return kr.top - size;
+}
+
+/**
+ * An allocator of zeroed float32 buffers inside the module's memory, where it is shared (its views
+ * then survive its growth): the entries here read and write such buffers where they lie instead
+ * of copying them in and out. Its blocks return to the zone when `owner` is collected, so a
+ * buffer (or a view of one) must not outlive its owner. It answers null where the memory is not
+ * shared, SIMD is off, or the zone is full: allocate elsewhere then.
+ */
+export function placer(owner: object): (n: number) => Float32Array | null {
+  const kr = enabled ? load() : null;
+  if (!kr?.shared) return () => null;
+  const placed: Placed = { kr, blocks: [] };
+  placements.register(owner, placed);
+  return (n) => {
+    const size = Math.max(LINE, Math.ceil(n / LINE) * LINE);
+    const at = takeBlock(kr, size);
+    if (at < 0) return null;
+    if (!reach(kr, (at + size) * 4)) {
+      freeBlock(kr, at, size);
       return null;
     }
-    k.f32 = new Float32Array(k.memory.buffer);
-  }
-  return { at, H: k.f32 };
+    placed.blocks.push(at, size);
+    return kr.f32.subarray(at, at + n).fill(0);
+  };
 }
+
+/** Whether all these buffers lie in the module's memory (where the entries read and write them in place). */
+export function placedBuffers(...bufs: (Buf | Int32Array)[]): boolean {
+  const kr = load();
+  return kr !== null && bufs.every((b) => placedAt(kr, b) >= 0);
+}
+
+/** Where a buffer lies in the module's memory (in floats), or -1 when it lies outside. */
+const placedAt = (kr: Kernel, b: Buf | Int32Array | null): number => (b !== null && kr.views.has(b.buffer) ? b.byteOffset >> 2 : -1);
 
 /** Copies n values from src (at s) to dst (at d): one memcpy for long runs, a loop for short ones (a view costs more). */
 function copy(dst: Float32Array, d: number, src: Buf, s: number, n: number): void {
@@ -397,12 +495,13 @@ interface Operand {
 const rowsOf = (at: number, ld: number): Operand => ({ at, ps: ld, rs: ld, ss: 1 });
 
 /**
- * A's columns stored as rows (mp floats each, one per step of k) at `at`: read in place, or packed
- * by gemm.wat into panels of MR rows at `scratch` (mp·k floats; mp is then panelRows', see aRows).
+ * A's columns stored as rows (one per step of k, ld floats apart; mp are read, past A's rows they
+ * are never copied out) at `at`: read in place, or packed by gemm.wat into panels of MR rows at
+ * `scratch` (mp·k floats; mp is then panelRows', see aRows).
  */
-function columnsOf(kr: Kernel, at: number, k: number, mp: number, scratch: number): Operand {
-  if (mp <= IN_PLACE_MAX) return { at, ps: 1, rs: 1, ss: mp };
-  kr.panels(at * 4, mp * 4, k, mp, MR, scratch * 4);
+function columnsOf(kr: Kernel, at: number, ld: number, k: number, mp: number, scratch: number): Operand {
+  if (mp <= IN_PLACE_MAX) return { at, ps: 1, rs: 1, ss: ld };
+  kr.panels(at * 4, ld * 4, k, mp, MR, scratch * 4);
   return { at: scratch, ps: k, rs: 1, ss: MR };
 }
 
@@ -524,7 +623,7 @@ export function simdGemm(
     opA = rowsOf(a, k);
   } else if (ars === 1) {
     copyRows(H, a, mp, A, aOff, acs, k, m);
-    opA = columnsOf(kr, a, k, mp, aPacked);
+    opA = columnsOf(kr, a, mp, k, mp, aPacked);
   } else opA = packA(H, aPacked, m, mp, k, A, aOff, ars, acs);
 
   const opB = placeB(kr, H, b, bPacked, n, np, k, B, bOff, brs, bcs);
@@ -561,10 +660,12 @@ function slide(kr: Kernel, g: Window2d, n: number, x: number, cols: number, ld: 
 
 /**
  * A convolution's forward pass on SIMD: y[n, oh, ow, F] = bias + windows of x · w (then relu where
- * asked), the windows gathered inside the module's memory (im2col) and read there in place. False
- * (nothing done) where gemm would not run on SIMD.
+ * asked), the windows gathered inside the module's memory (im2col) and read there in place: into
+ * `keep` (a row of kh·kw·c per output position) where it lies in the memory, and then "kept" is
+ * returned, so the backward pass reads them there; else "done". False (nothing done) where gemm
+ * would not run on SIMD.
  */
-export function simdConv(g: Window2d, n: number, x: Buf, w: Buf, F: number, bias: Buf | null, relu: boolean, y: Buf): boolean {
+export function simdConv(g: Window2d, n: number, x: Buf, w: Buf, F: number, bias: Buf | null, relu: boolean, y: Buf, keep: Buf | null = null): false | "done" | "kept" {
   const m = n * g.oh * g.ow;
   const K = g.kh * g.kw * g.c;
   if (!enabled || m * F * K < SIMD_MIN_WORK || !isF32(x, w, y, bias)) return false;
@@ -573,16 +674,23 @@ export function simdConv(g: Window2d, n: number, x: Buf, w: Buf, F: number, bias
   const mp = rowsFor(m);
   const np = Math.ceil(F / NR) * NR;
   const size = n * g.h * g.w * g.c;
-  const mem = regions(kr, [size, mp * K, K * np, K * np, np, mp * np]);
+  // x read, and y written, where they lie in the memory (y when C's rows are its rows)
+  const xIn = placedAt(kr, x);
+  const yIn = mp === m && np === F ? placedAt(kr, y) : -1;
+  const keepIn = mp === m ? placedAt(kr, keep) : -1;
+  const mem = regions(kr, [xIn < 0 ? size : 0, keepIn < 0 ? mp * K : 0, K * np, K * np, np, yIn < 0 ? mp * np : 0]);
   if (!mem) return false;
   const { H, at } = mem;
-  const [xa, a, b, bPacked, bi, c] = at;
-  H.set((x as Float32Array).subarray(0, size), xa);
+  const [xCopy, aCopy, b, bPacked, bi, cCopy] = at;
+  const xa = xIn < 0 ? xCopy : xIn;
+  const a = keepIn < 0 ? aCopy : keepIn;
+  const c = yIn < 0 ? cCopy : yIn;
+  if (xIn < 0) H.set((x as Float32Array).subarray(0, size), xa);
   slide(kr, g, n, xa, a, K, 0);
   H.fill(0, a + m * K, a + mp * K);
   product(kr, mp, np, K, rowsOf(a, K), placeB(kr, H, b, bPacked, F, np, K, w, 0, F, 1), c, placeBias(H, bi, bias, F, np), false, relu);
-  copyRows(y as Float32Array, 0, F, H, c, np, m, F, false);
-  return true;
+  if (yIn < 0) copyRows(y as Float32Array, 0, F, H, c, np, m, F, false);
+  return keepIn < 0 ? "done" : "kept";
 }
 
 /**
@@ -591,9 +699,10 @@ export function simdConv(g: Window2d, n: number, x: Buf, w: Buf, F: number, bias
  * output, whose gradient is applied here first: dw = xᵀ · dz (a convolution's windows of x, gathered
  * again), db = column sums of dz, dx (=|+=) dz · wᵀ (a convolution's scattered back to its windows,
  * col2im). Each of dw, db, dx is skipped where null; dz is copied into the module once for all of
- * them. False (nothing done) where gemm would not run on SIMD.
+ * them (or read where it lies). `windows`: a convolution's windows as simdConv kept them, or null
+ * (gathered again). False (nothing done) where gemm would not run on SIMD.
  */
-export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Buf, reluY: Buf | null, w: Buf, F: number, dw: Buf | null, db: Buf | null, dx: Buf | null, addDx: boolean): boolean {
+export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Buf, reluY: Buf | null, w: Buf, F: number, dw: Buf | null, db: Buf | null, dx: Buf | null, addDx: boolean, windows: Buf | null = null): boolean {
   const m = g ? n * g.oh * g.ow : n;
   const K = w.length / F;
   if (!enabled || m * F * K < SIMD_MIN_WORK || !isF32(x, dz, reluY, w, dw, db, dx)) return false;
@@ -605,24 +714,58 @@ export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Bu
   const kp = aRows(K);
   const kn = Math.ceil(K / NR) * NR;
   const size = g ? n * g.h * g.w * g.c : m * K;
-  // x (first y, for relu), its windows, dz, the windows' and dz's panels (where packed), dw, db, w's rows and wᵀ's panels, the windows' gradient
-  const mem = regions(kr, [Math.max(size, reluY ? m * np : 0), m * kp, mp * np, m * kp, m * np, kp * np, np, F * kn, F * kn, mp * kn]);
+  // buffers read (dz, y, x) and written (dx) where they lie in the memory: dz and y when their rows
+  // are the rows gemm.wat reads, a dense layer's dx when they are C's rows
+  const rows = mp === m && np === F;
+  const dzIn = rows ? placedAt(kr, dz) : -1;
+  const yIn = rows ? placedAt(kr, reluY) : -1;
+  const xIn = placedAt(kr, x);
+  const dxIn = dx !== null && (g !== null || (mp === m && kn === K)) ? placedAt(kr, dx) : -1;
+  // a dense layer's x is read as dw's A in place (its last row's read runs kp − K floats past it: C's rows past K, never copied)
+  // (a convolution's kept windows likewise)
+  const colsIn = g === null ? xIn : placedAt(kr, windows);
+  const inPlace = colsIn >= 0 && colsIn + (m - 1) * K + kp <= kr.memory.buffer.byteLength / 4;
+  const dzOwn = dzIn < 0 || reluY !== null;
+  const mem = regions(kr, [
+    g && xIn < 0 && dw && !inPlace ? size : 0,
+    reluY && yIn < 0 ? m * np : 0,
+    inPlace ? 0 : m * kp,
+    dzOwn ? mp * np : 0,
+    m * kp,
+    m * np,
+    kp * np,
+    np,
+    F * kn,
+    F * kn,
+    g === null && dxIn >= 0 ? 0 : mp * kn,
+    g && dx && dxIn < 0 ? size : 0,
+  ]);
   if (!mem) return false;
   const { H, at } = mem;
-  const [xa, cols, dza, colsPacked, dzPacked, dwa, dba, wRaw, wPacked, dcols] = at;
-  copyRows(H, dza, np, dz, 0, F, m, F);
-  H.fill(0, dza + m * np, dza + mp * np);
+  const [xCopy, yCopy, colsCopy, dzCopy, colsPacked, dzPacked, dwa, dba, wRaw, wPacked, dcolsCopy, dxCopy] = at;
+  // dz, with relu's gradient applied: in place, or copied in (rows past m zero)
+  let dza = dzIn;
+  if (dzOwn) {
+    dza = dzCopy;
+    if (dzIn < 0) copyRows(H, dza, np, dz, 0, F, m, F);
+    H.fill(0, dza + m * np, dza + mp * np);
+  }
   if (reluY !== null) {
-    // y in the x region, which is not needed yet
-    copyRows(H, xa, np, reluY, 0, F, m, F);
-    kr.relumask(dza * 4, xa * 4, m * np);
+    if (yIn < 0) copyRows(H, yCopy, np, reluY, 0, F, m, F);
+    kr.relumask(dza * 4, (dzIn < 0 ? dza : dzIn) * 4, (yIn < 0 ? yCopy : yIn) * 4, m * np);
   }
   if (dw !== null) {
-    if (g) {
-      H.set((x as Float32Array).subarray(0, size), xa);
+    let cols = colsCopy;
+    let ld = kp;
+    if (inPlace) {
+      cols = colsIn;
+      ld = K;
+    } else if (g) {
+      const xa = xIn < 0 ? xCopy : xIn;
+      if (xIn < 0) H.set((x as Float32Array).subarray(0, size), xa);
       slide(kr, g, n, xa, cols, kp, 0);
     } else copyRows(H, cols, kp, x, 0, K, m, K);
-    product(kr, kp, np, m, columnsOf(kr, cols, m, kp, colsPacked), bRowsOf(kr, dza, m, np, dzPacked), dwa, 0, false, false);
+    product(kr, kp, np, m, columnsOf(kr, cols, ld, m, kp, colsPacked), bRowsOf(kr, dza, m, np, dzPacked), dwa, 0, false, false);
     copyRows(dw as Float32Array, 0, F, H, dwa, np, K, F, false);
   }
   if (db !== null) {
@@ -630,15 +773,19 @@ export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Bu
     for (let j = 0; j < F; j++) db[j] = H[dba + j];
   }
   if (dx !== null) {
-    const add = g === null && addDx;
-    if (add) copyRows(H, dcols, kn, dx, 0, K, m, K);
+    const dense = g === null;
+    const dcols = dense && dxIn >= 0 ? dxIn : dcolsCopy;
+    const add = dense && addDx;
+    if (add && dxIn < 0) copyRows(H, dcols, kn, dx, 0, K, m, K);
     product(kr, mp, kn, F, rowsOf(dza, np), transposedB(kr, H, wRaw, wPacked, K, kn, F, w, 0, F), dcols, 0, add, false);
-    if (g === null) copyRows(dx as Float32Array, 0, K, H, dcols, kn, m, K, false);
-    else {
-      if (addDx) H.set((dx as Float32Array).subarray(0, size), xa);
-      else H.fill(0, xa, xa + size);
+    if (dense) {
+      if (dxIn < 0) copyRows(dx as Float32Array, 0, K, H, dcols, kn, m, K, false);
+    } else {
+      const xa = dxIn < 0 ? dxCopy : dxIn;
+      if (!addDx) H.fill(0, xa, xa + size);
+      else if (dxIn < 0) H.set((dx as Float32Array).subarray(0, size), xa);
       slide(kr, g, n, xa, dcols, kn, 1);
-      (dx as Float32Array).set(H.subarray(xa, xa + size), 0);
+      if (dxIn < 0) (dx as Float32Array).set(H.subarray(xa, xa + size), 0);
     }
   }
   return true;
@@ -654,17 +801,36 @@ export function simdMaxPool(g: Window2d, n: number, x: Buf, y: Buf, arg: Int32Ar
   if (!enabled || g.c % 4 !== 0 || out < SIMD_MIN_WORK || !isF32(x, y)) return false;
   const kr = load();
   if (!kr) return false;
-  const mem = regions(kr, [size, out, out]);
+  const xIn = placedAt(kr, x);
+  const yIn = placedAt(kr, y);
+  const argIn = placedAt(kr, arg);
+  const mem = regions(kr, [xIn < 0 ? size : 0, yIn < 0 ? out : 0, argIn < 0 ? out : 0]);
   if (!mem) return false;
   const { H, at } = mem;
-  const [xa, ya, aa] = at;
-  H.set((x as Float32Array).subarray(0, size), xa);
+  const xa = xIn < 0 ? at[0] : xIn;
+  const ya = yIn < 0 ? at[1] : yIn;
+  const aa = argIn < 0 ? at[2] : argIn;
+  if (xIn < 0) H.set((x as Float32Array).subarray(0, size), xa);
   const image = g.h * g.w * g.c * 4;
   const pooled = g.oh * g.ow * g.c * 4;
   const chunks = split(kr, n, size >= PARALLEL_MIN_VALUES, (i0, count) => [xa * 4, xa * 4 + i0 * image, ya * 4 + i0 * pooled, aa * 4 + i0 * pooled, count, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.padT, g.padL]);
   parallel(kr, "maxpool", chunks);
-  (y as Float32Array).set(H.subarray(ya, ya + out), 0);
-  arg.set(new Int32Array(H.buffer, aa * 4, out), 0);
+  if (yIn < 0) (y as Float32Array).set(H.subarray(ya, ya + out), 0);
+  if (argIn < 0) arg.set(new Int32Array(H.buffer, aa * 4, out), 0);
+  return true;
+}
+
+/**
+ * Max pooling's backward pass on SIMD: dx[arg[i]] += dy[i] for i < count, in order, where all three
+ * lie in the module's memory (arg as simdMaxPool wrote it, counting from x, and dx laid out as x);
+ * false (nothing done) otherwise.
+ */
+export function simdMaxPoolBackward(dx: Buf, dy: Buf, arg: Int32Array, count: number): boolean {
+  const kr = enabled ? load() : null;
+  if (!kr) return false;
+  const [dxIn, dyIn, argIn] = [placedAt(kr, dx), placedAt(kr, dy), placedAt(kr, arg)];
+  if (dxIn < 0 || dyIn < 0 || argIn < 0 || !(dx instanceof Float32Array)) return false;
+  kr.scatter(dxIn * 4, dyIn * 4, argIn * 4, count);
   return true;
 }
 

@@ -125,11 +125,14 @@ const convKernel = (axes: number): KernelFactory => ({
     const y = b.out;
     const [w, bias] = b.params;
     return {
-      forward(n) {
+      forward(n, training) {
         const rows = n * P;
         const target = z ?? y;
         gathered = false;
-        if (direct || !simdConv(g, n, x, w, F, bias ?? null, fusedRelu, target)) {
+        // (a training pass keeps its windows for the backward pass where SIMD can gather them there)
+        const done = direct ? false : simdConv(g, n, x, w, F, bias ?? null, fusedRelu, target, training && b.dParams[0] ? colsOf() : null);
+        if (done === "kept") gathered = true;
+        else if (!done) {
           if (!direct) im2col(g, n, x, colsOf());
           gathered = true;
           gemm(rows, F, K, colsOf(), 0, K, 1, w, 0, F, 1, target, 0, F, false, bias ?? null, fusedRelu);
@@ -143,7 +146,7 @@ const convKernel = (axes: number): KernelFactory => ({
         const [dw, db] = b.dParams;
         const dx = b.dIns[0];
         // (on SIMD relu's gradient is applied inside the module)
-        if (simdLinearBackward(direct ? null : g, direct ? rows : n, x, dz, fusedRelu ? y : null, w, F, dw ?? null, db ?? null, dx ?? null, b.addIns[0])) return;
+        if (simdLinearBackward(direct ? null : g, direct ? rows : n, x, dz, fusedRelu ? y : null, w, F, dw ?? null, db ?? null, dx ?? null, b.addIns[0], gathered ? cols : null)) return;
         if (fusedRelu) actBackward(act, z, y, dz, dz, rows * F, F, false);
         const c = colsOf();
         if (!gathered && dw) im2col(g, n, x, c);

@@ -3,9 +3,9 @@
  * pooling with `same` padding divides by the number of values inside the input (as TensorFlow does).
  */
 import { perAxis } from "../common.ts";
-import type { KernelFactory, LayerInfo } from "../../../core/kernel.ts";
+import { int32, type KernelFactory, type LayerInfo } from "../../../core/kernel.ts";
 import { windowGeometry, type Window2d } from "../conv/kernel.ts";
-import { simdMaxPool } from "../../../core/simd/index.ts";
+import { simdMaxPool, simdMaxPoolBackward } from "../../../core/simd/index.ts";
 
 
 function geometry(l: LayerInfo, axes: number): Window2d {
@@ -22,7 +22,8 @@ const poolKernel = (axes: number, max: boolean): KernelFactory => ({
     const P = oh * ow;
     const x = b.ins[0];
     const y = b.out;
-    const arg = max ? new Int32Array(b.capacity * P * c) : null;
+    // (the plan's scratch, which SIMD's max pooling fills where it lies)
+    const arg = max ? int32(b.alloc(b.capacity * P * c)) : null;
     const count = max ? null : new Float64Array(P);
     if (count) {
       for (let oy = 0, r = 0; oy < oh; oy++)
@@ -88,6 +89,7 @@ const poolKernel = (axes: number, max: boolean): KernelFactory => ({
         if (!b.addIns[0]) dx.fill(0, 0, n * h * w * c);
         if (arg) {
           const len = n * P * c;
+          if (simdMaxPoolBackward(dx, dy, arg, len)) return;
           for (let i = 0; i < len; i++) dx[arg[i]] += dy[i];
           return;
         }
