@@ -11,7 +11,7 @@ import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import { gemm } from "../../src/core/gemm.ts";
 import { assemble, SIMD_DIR } from "../../src/core/simd/build.ts";
-import { fusedMultiplyAdd, parallelProducts, relaxedSimd, setHelperTimeout, SIMD_MIN_WORK, simdActivate, simdAvailable, simdGemm, placedBuffers, placer, spawnHelpers, stopHelpers, useFusedMultiplyAdd, useSimd } from "../../src/core/simd/index.ts";
+import { fusedMultiplyAdd, parallelProducts, relaxedSimd, setHelperTimeout, SIMD_MIN_WORK, simdActivate, simdAvailable, simdConv, simdGemm, placedBuffers, placer, spawnHelpers, stopHelpers, useFusedMultiplyAdd, useSimd } from "../../src/core/simd/index.ts";
 import type { KernelFactory, LayerInfo } from "../../src/core/kernel.ts";
 import { conv1dKernel, conv2dKernel } from "../../src/kinds/layers/conv/kernel.ts";
 import { maxpool1dKernel, maxpool2dKernel } from "../../src/kinds/layers/pool/kernel.ts";
@@ -381,6 +381,55 @@ describe("WebAssembly SIMD matrix product", () => {
     expect(one.shared).toBe(0);
     expect(two.shared).toBe(5);
     two.out.forEach((c, i) => expect(Array.from(c), `product ${i}`).toEqual(Array.from(one.out[i])));
+  });
+
+  it("convolves in chunks of images on two threads with one thread's bits, whatever the rows per image and the batch", () => {
+    // output positions per image: even (324), odd (289: chunks of 2 images), and 1 (chunks of 4);
+    // odd batches end in a chunk that also computes the product's padding row
+    const cases = [
+      { h: 20, w: 20, c: 3, k: 3, F: 40, n: 7 },
+      { h: 19, w: 19, c: 3, k: 3, F: 24, n: 9 },
+      { h: 8, w: 8, c: 16, k: 8, F: 64, n: 33 },
+    ];
+    const results = (threads: number, placed: boolean) => {
+      useThreads(threads);
+      const before = parallelProducts();
+      const owner = {};
+      const place = placer(owner);
+      const out = cases.map(({ h, w, c, k, F, n }, i) => {
+        const oh = h - k + 1;
+        const g = { h, w, c, oh, ow: oh, kh: k, kw: k, sh: 1, sw: 1, dh: 1, dw: 1, padT: 0, padL: 0 };
+        const x = seeded(n * h * w * c, i + 1);
+        const wts = seeded(k * k * c * F, i + 2);
+        const bias = seeded(F, i + 3);
+        const y = (placed && place(n * oh * oh * F)) || new Float32Array(n * oh * oh * F);
+        const xs = (placed && place(x.length)) || x;
+        xs.set(x);
+        expect(simdConv(g, n, xs, wts, F, bias, true, y)).toBe("done");
+        // against the definition, in float64
+        let worst = 0;
+        for (let b = 0; b < n; b++)
+          for (let oy = 0; oy < oh; oy++)
+            for (let ox = 0; ox < oh; ox++)
+              for (let f = 0; f < F; f++) {
+                let sum = bias[f];
+                for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) for (let ch = 0; ch < c; ch++) sum += x[((b * h + oy + ky) * w + ox + kx) * c + ch] * wts[((ky * k + kx) * c + ch) * F + f];
+                worst = Math.max(worst, Math.abs(y[((b * oh + oy) * oh + ox) * F + f] - Math.max(sum, 0)));
+              }
+        expect(worst, `case ${i}`).toBeLessThan(1e-4);
+        return y.slice();
+      });
+      const shared = parallelProducts() - before;
+      stopThreads();
+      return { out, shared };
+    };
+    const one = results(1, false);
+    expect(one.shared).toBe(0);
+    for (const placed of [false, true]) {
+      const two = results(2, placed);
+      expect(two.shared).toBe(cases.length);
+      two.out.forEach((y, i) => expect(Array.from(y), `case ${i}${placed ? ", in place" : ""}`).toEqual(Array.from(one.out[i])));
+    }
   });
 
   it("finishes a product alone, with the same result, when a helper never answers", () => {

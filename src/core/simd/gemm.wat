@@ -201,8 +201,9 @@
         (br $row))))
   ;; C (=|+=) bias + A · B for the operands at a, b, c (byte offsets, strides as above): m even and
   ;; at least 4 (6-row tiles, then 4-row ones for the last 4 or 8 rows), n a multiple of 8; A's
-  ;; panel for row i starts at a + i·arow; kb is KC; bias 0 for none; flags 1: add to C, 2: relu.
-  (func (export "gemm") (param $m i32) (param $n i32) (param $k i32)
+  ;; panel for row i starts at a + i·arow; kb is KC; bias 0 for none; flags 1: add to C, 2: relu,
+  ;; 4: tiles row by row (each of A's row tiles across all of B's panels) rather than panel by panel.
+  (func $gemm (export "gemm") (param $m i32) (param $n i32) (param $k i32)
       (param $a i32) (param $arow i32) (param $ars i32) (param $ass i32)
       (param $b i32) (param $bcol i32) (param $bss i32)
       (param $c i32) (param $kb i32) (param $bias i32) (param $flags i32)
@@ -219,36 +220,69 @@
         ;; relu on the last
         (local.set $f (select (i32.and (local.get $flags) (i32.const 1)) (i32.const 1) (i32.eqz (local.get $p0))))
         (local.set $relu (select (i32.and (local.get $flags) (i32.const 2)) (i32.const 0) (i32.ge_u (i32.add (local.get $p0) (local.get $kc)) (local.get $k))))
-        (local.set $j (i32.const 0))
-        (block $cols_done
-          (loop $cols
-            (br_if $cols_done (i32.ge_u (local.get $j) (local.get $n)))
-            ;; B's panel for column j, from step p0
-            (local.set $pb (i32.add (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $bcol)))
-              (i32.mul (local.get $p0) (local.get $bss))))
-            (local.set $bj (select (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))) (i32.const 0)
-              (i32.and (i32.ne (local.get $bias) (i32.const 0)) (i32.eqz (local.get $p0)))))
+        (if (i32.and (local.get $flags) (i32.const 4))
+          (then
+            ;; rows first: A's tile stays in the first-level cache while it passes every panel of B
+            ;; (which the caller asks for when B's block fits the second-level cache)
             (local.set $i (i32.const 0))
             (block $rows_done
               (loop $rows
                 (br_if $rows_done (i32.ge_u (local.get $i) (local.get $m)))
-                ;; A's panel for row i, from step p0
                 (local.set $pa (i32.add (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $arow)))
                   (i32.mul (local.get $p0) (local.get $ass))))
-                (local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
                 (local.set $left (i32.sub (local.get $m) (local.get $i)))
                 (local.set $rows (select (i32.const 4) (i32.const 6)
                   (i32.or (i32.eq (local.get $left) (i32.const 4)) (i32.eq (local.get $left) (i32.const 8)))))
-                (if (i32.eq (local.get $rows) (i32.const 4))
-                  (then (call $block (local.get $kc) (local.get $pa) (local.get $ars) (local.get $ass) (local.get $pb) (local.get $bss)
-                    (local.get $pc) (local.get $ldc) (local.get $bj) (local.get $f)))
-                  (else (call $block6 (local.get $kc) (local.get $pa) (local.get $ars) (local.get $ass) (local.get $pb) (local.get $bss)
-                    (local.get $pc) (local.get $ldc) (local.get $bj) (local.get $f))))
-                (if (local.get $relu) (then (call $relu (local.get $pc) (local.get $ldc) (local.get $rows))))
+                (local.set $j (i32.const 0))
+                (block $cols_done
+                  (loop $cols
+                    (br_if $cols_done (i32.ge_u (local.get $j) (local.get $n)))
+                    (local.set $pb (i32.add (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $bcol)))
+                      (i32.mul (local.get $p0) (local.get $bss))))
+                    (local.set $bj (select (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))) (i32.const 0)
+                      (i32.and (i32.ne (local.get $bias) (i32.const 0)) (i32.eqz (local.get $p0)))))
+                    (local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
+                    (if (i32.eq (local.get $rows) (i32.const 4))
+                      (then (call $block (local.get $kc) (local.get $pa) (local.get $ars) (local.get $ass) (local.get $pb) (local.get $bss)
+                        (local.get $pc) (local.get $ldc) (local.get $bj) (local.get $f)))
+                      (else (call $block6 (local.get $kc) (local.get $pa) (local.get $ars) (local.get $ass) (local.get $pb) (local.get $bss)
+                        (local.get $pc) (local.get $ldc) (local.get $bj) (local.get $f))))
+                    (if (local.get $relu) (then (call $relu (local.get $pc) (local.get $ldc) (local.get $rows))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 8)))
+                    (br $cols)))
                 (local.set $i (i32.add (local.get $i) (local.get $rows)))
-                (br $rows)))
-            (local.set $j (i32.add (local.get $j) (i32.const 8)))
-            (br $cols)))
+                (br $rows))))
+          (else
+            (local.set $j (i32.const 0))
+            (block $cols_done
+              (loop $cols
+                (br_if $cols_done (i32.ge_u (local.get $j) (local.get $n)))
+                ;; B's panel for column j, from step p0
+                (local.set $pb (i32.add (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $bcol)))
+                  (i32.mul (local.get $p0) (local.get $bss))))
+                (local.set $bj (select (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))) (i32.const 0)
+                  (i32.and (i32.ne (local.get $bias) (i32.const 0)) (i32.eqz (local.get $p0)))))
+                (local.set $i (i32.const 0))
+                (block $rows_done
+                  (loop $rows
+                    (br_if $rows_done (i32.ge_u (local.get $i) (local.get $m)))
+                    ;; A's panel for row i, from step p0
+                    (local.set $pa (i32.add (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $arow)))
+                      (i32.mul (local.get $p0) (local.get $ass))))
+                    (local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
+                    (local.set $left (i32.sub (local.get $m) (local.get $i)))
+                    (local.set $rows (select (i32.const 4) (i32.const 6)
+                      (i32.or (i32.eq (local.get $left) (i32.const 4)) (i32.eq (local.get $left) (i32.const 8)))))
+                    (if (i32.eq (local.get $rows) (i32.const 4))
+                      (then (call $block (local.get $kc) (local.get $pa) (local.get $ars) (local.get $ass) (local.get $pb) (local.get $bss)
+                        (local.get $pc) (local.get $ldc) (local.get $bj) (local.get $f)))
+                      (else (call $block6 (local.get $kc) (local.get $pa) (local.get $ars) (local.get $ass) (local.get $pb) (local.get $bss)
+                        (local.get $pc) (local.get $ldc) (local.get $bj) (local.get $f))))
+                    (if (local.get $relu) (then (call $relu (local.get $pc) (local.get $ldc) (local.get $rows))))
+                    (local.set $i (i32.add (local.get $i) (local.get $rows)))
+                    (br $rows)))
+                (local.set $j (i32.add (local.get $j) (i32.const 8)))
+                (br $cols)))))
         (local.set $p0 (i32.add (local.get $p0) (local.get $kc)))
         (br $k_blocks))))  ;; Moves of `n` bytes (a multiple of 4) from src to dst, four floats at a time, then one by one.
   (func $move (param $dst i32) (param $src i32) (param $n i32)
@@ -294,7 +328,7 @@
   ;; position in order, each of its kh × kw cells is moved between x and a row of cols (the row's
   ;; cells in order, c floats each, ld bytes per row). dir 0: cols ← x, cells outside x and the row's
   ;; columns past kh·kw·c zero (im2col); dir 1: x += cols, cells outside x skipped (col2im).
-  (func (export "window") (param $x i32) (param $cols i32) (param $ld i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+  (func $window (export "window") (param $x i32) (param $cols i32) (param $ld i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
       (param $oh i32) (param $ow i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32)
       (param $pt i32) (param $pl i32) (param $dir i32)
     (local $b i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32) (local $iy i32) (local $ix i32)
@@ -327,21 +361,25 @@
                   (then (call $accumulate (local.get $src) (local.get $o) (local.get $len)))
                   (else
                     ;; $move inline: a first convolution's runs are a few floats, and a call for
-                    ;; each cost as much as the copy
-                    (local.set $d (local.get $o))
-                    (local.set $e (i32.add (local.get $o) (local.get $len)))
-                    (block $quads_done (loop $quads
-                      (br_if $quads_done (i32.gt_u (i32.add (local.get $d) (i32.const 16)) (local.get $e)))
-                      (v128.store (local.get $d) (v128.load (local.get $src)))
-                      (local.set $d (i32.add (local.get $d) (i32.const 16)))
-                      (local.set $src (i32.add (local.get $src) (i32.const 16)))
-                      (br $quads)))
-                    (block $ones_done (loop $ones
-                      (br_if $ones_done (i32.ge_u (local.get $d) (local.get $e)))
-                      (f32.store (local.get $d) (f32.load (local.get $src)))
-                      (local.set $d (i32.add (local.get $d) (i32.const 4)))
-                      (local.set $src (i32.add (local.get $src) (i32.const 4)))
-                      (br $ones)))))
+                    ;; each cost as much as the copy (four floats, a 4-wide window of one
+                    ;; channel, in one move)
+                    (if (i32.eq (local.get $len) (i32.const 16))
+                      (then (v128.store (local.get $o) (v128.load (local.get $src))))
+                      (else
+                        (local.set $d (local.get $o))
+                        (local.set $e (i32.add (local.get $o) (local.get $len)))
+                        (block $quads_done (loop $quads
+                          (br_if $quads_done (i32.gt_u (i32.add (local.get $d) (i32.const 16)) (local.get $e)))
+                          (v128.store (local.get $d) (v128.load (local.get $src)))
+                          (local.set $d (i32.add (local.get $d) (i32.const 16)))
+                          (local.set $src (i32.add (local.get $src) (i32.const 16)))
+                          (br $quads)))
+                        (block $ones_done (loop $ones
+                          (br_if $ones_done (i32.ge_u (local.get $d) (local.get $e)))
+                          (f32.store (local.get $d) (f32.load (local.get $src)))
+                          (local.set $d (i32.add (local.get $d) (i32.const 4)))
+                          (local.set $src (i32.add (local.get $src) (i32.const 4)))
+                          (br $ones)))))))
                 (local.set $o (i32.add (local.get $o) (local.get $len))))
               (else
                 (local.set $kx (i32.const 0))
@@ -361,7 +399,8 @@
                   (br $cells_x)))))
             (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
             (br $cells_y)))
-          (if (i32.eqz (local.get $dir)) (then (call $zero (local.get $o) (i32.sub (i32.add (local.get $row) (local.get $ld)) (local.get $o)))))
+          (if (i32.and (i32.eqz (local.get $dir)) (i32.lt_u (local.get $o) (i32.add (local.get $row) (local.get $ld))))
+            (then (call $zero (local.get $o) (i32.sub (i32.add (local.get $row) (local.get $ld)) (local.get $o)))))
           (local.set $row (i32.add (local.get $row) (local.get $ld)))
           (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
           (br $out_cols)))
@@ -369,6 +408,22 @@
         (br $out_rows)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $images))))
+  ;; A convolution's forward pass over n images of x: their windows gathered into rows of k floats at
+  ;; cols (`window`), then C[m × np] at c = bias + cols · B (`gemm`, B's panels as there; m the
+  ;; images' rows, or more where the product's even rows end here). A thread given a chunk of
+  ;; images multiplies the rows it gathered while they are in its cache.
+  (func (export "conv") (param $x i32) (param $cols i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+      (param $oh i32) (param $ow i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32)
+      (param $pt i32) (param $pl i32)
+      (param $m i32) (param $np i32) (param $k i32) (param $b i32) (param $bcol i32) (param $bss i32) (param $out i32) (param $kb i32)
+      (param $bias i32) (param $flags i32)
+    (local $ld i32)
+    (local.set $ld (i32.shl (local.get $k) (i32.const 2)))
+    (call $window (local.get $x) (local.get $cols) (local.get $ld) (local.get $n) (local.get $h) (local.get $w) (local.get $c)
+      (local.get $oh) (local.get $ow) (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $dh) (local.get $dw)
+      (local.get $pt) (local.get $pl) (i32.const 0))
+    (call $gemm (local.get $m) (local.get $np) (local.get $k) (local.get $cols) (local.get $ld) (local.get $ld) (i32.const 4)
+      (local.get $b) (local.get $bcol) (local.get $bss) (local.get $out) (local.get $kb) (local.get $bias) (local.get $flags)))
   ;; Max pooling of x[n, h, w, c] (c a multiple of 4) into y[n, oh, ow, c], and into arg the index
   ;; (in floats from x0, where the batch starts) each maximum came from: windows of kh × kw cells
   ;; clipped to x, the first cell taken as it is and a later one only when greater (a tie keeps the
