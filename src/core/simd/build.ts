@@ -32,7 +32,7 @@ export async function assemble(): Promise<string> {
   const source = readFileSync(join(SIMD_DIR, "gemm.wat"), "utf8");
   if (!source.includes(OWN_MEMORY)) throw new Error(`gemm.wat must declare its memory as ${OWN_MEMORY}`);
   const bytes = (text: string): Uint8Array => {
-    const features = { simd: true, threads: true, relaxed_simd: true };
+    const features = { simd: true, threads: true, relaxed_simd: true, bulk_memory: true };
     const module = tools.parseWat("gemm.wat", text, features);
     // (wabt's types omit validate's features, which it needs for the shared memory)
     (module.validate as (f: object) => void)(features);

@@ -316,23 +316,25 @@
       (local.set $src (i32.add (local.get $src) (i32.const 4)))
       (local.set $n (i32.sub (local.get $n) (i32.const 4)))
       (br $one))))
-  ;; Zeros n bytes (a multiple of 4) at dst.
-  (func $zero (param $dst i32) (param $n i32)
-    (block $done (loop $one
-      (br_if $done (i32.eqz (local.get $n)))
-      (f32.store (local.get $dst) (f32.const 0))
-      (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 4)))
-      (br $one))))
-  ;; A sliding window over x[n, h, w, c] (channels last; byte offsets and strides): for each output
-  ;; position in order, each of its kh × kw cells is moved between x and a row of cols (the row's
-  ;; cells in order, c floats each, ld bytes per row). dir 0: cols ← x, cells outside x and the row's
-  ;; columns past kh·kw·c zero (im2col); dir 1: x += cols, cells outside x skipped (col2im).
+  ;; Zeros n bytes at dst (a memset; JS's fill of a shared buffer's view is several times slower).
+  (func $zero (export "zero") (param $dst i32) (param $n i32)
+    (memory.fill (local.get $dst) (i32.const 0) (local.get $n)))
+  ;; A sliding window over x[n, h, w, c] (channels last; byte offsets and strides) and rows of cols,
+  ;; one per output position in order (its kh × kw cells in order, c floats each, ld bytes per row).
+  ;; dir 0: cols ← x, cells outside x and the row's columns past kh·kw·c zero (im2col, `gather`);
+  ;; dir 1: x += cols, cells outside x skipped (col2im, position by position: the order in which a
+  ;; cell's sums are added is fixed).
   (func $window (export "window") (param $x i32) (param $cols i32) (param $ld i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
       (param $oh i32) (param $ow i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32)
       (param $pt i32) (param $pl i32) (param $dir i32)
     (local $b i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32) (local $iy i32) (local $ix i32)
-    (local $xb i32) (local $row i32) (local $o i32) (local $cb i32) (local $src i32) (local $len i32) (local $d i32) (local $e i32)
+    (local $xb i32) (local $row i32) (local $o i32) (local $cb i32) (local $src i32) (local $len i32)
+    (if (i32.eqz (local.get $dir))
+      (then
+        (call $gather (local.get $x) (local.get $cols) (local.get $ld) (local.get $n) (local.get $h) (local.get $w) (local.get $c)
+          (local.get $oh) (local.get $ow) (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $dh) (local.get $dw)
+          (local.get $pt) (local.get $pl))
+        (return)))
     (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
     (local.set $row (local.get $cols))
     (local.set $b (i32.const 0))
@@ -357,29 +359,7 @@
               (then
                 (local.set $src (i32.add (local.get $xb) (i32.mul (i32.add (i32.mul (local.get $iy) (local.get $w)) (local.get $ix)) (local.get $cb))))
                 (local.set $len (i32.mul (local.get $kw) (local.get $cb)))
-                (if (local.get $dir)
-                  (then (call $accumulate (local.get $src) (local.get $o) (local.get $len)))
-                  (else
-                    ;; $move inline: a first convolution's runs are a few floats, and a call for
-                    ;; each cost as much as the copy (four floats, a 4-wide window of one
-                    ;; channel, in one move)
-                    (if (i32.eq (local.get $len) (i32.const 16))
-                      (then (v128.store (local.get $o) (v128.load (local.get $src))))
-                      (else
-                        (local.set $d (local.get $o))
-                        (local.set $e (i32.add (local.get $o) (local.get $len)))
-                        (block $quads_done (loop $quads
-                          (br_if $quads_done (i32.gt_u (i32.add (local.get $d) (i32.const 16)) (local.get $e)))
-                          (v128.store (local.get $d) (v128.load (local.get $src)))
-                          (local.set $d (i32.add (local.get $d) (i32.const 16)))
-                          (local.set $src (i32.add (local.get $src) (i32.const 16)))
-                          (br $quads)))
-                        (block $ones_done (loop $ones
-                          (br_if $ones_done (i32.ge_u (local.get $d) (local.get $e)))
-                          (f32.store (local.get $d) (f32.load (local.get $src)))
-                          (local.set $d (i32.add (local.get $d) (i32.const 4)))
-                          (local.set $src (i32.add (local.get $src) (i32.const 4)))
-                          (br $ones)))))))
+                (call $accumulate (local.get $src) (local.get $o) (local.get $len))
                 (local.set $o (i32.add (local.get $o) (local.get $len))))
               (else
                 (local.set $kx (i32.const 0))
@@ -390,20 +370,105 @@
                   (if (i32.and (i32.lt_u (local.get $iy) (local.get $h)) (i32.lt_u (local.get $ix) (local.get $w)))
                     (then
                       (local.set $src (i32.add (local.get $xb) (i32.mul (i32.add (i32.mul (local.get $iy) (local.get $w)) (local.get $ix)) (local.get $cb))))
-                      (if (local.get $dir)
-                        (then (call $accumulate (local.get $src) (local.get $o) (local.get $cb)))
-                        (else (call $move (local.get $o) (local.get $src) (local.get $cb)))))
-                    (else (if (i32.eqz (local.get $dir)) (then (call $zero (local.get $o) (local.get $cb))))))
+                      (call $accumulate (local.get $src) (local.get $o) (local.get $cb))))
                   (local.set $o (i32.add (local.get $o) (local.get $cb)))
                   (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
                   (br $cells_x)))))
             (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
             (br $cells_y)))
-          (if (i32.and (i32.eqz (local.get $dir)) (i32.lt_u (local.get $o) (i32.add (local.get $row) (local.get $ld))))
-            (then (call $zero (local.get $o) (i32.sub (i32.add (local.get $row) (local.get $ld)) (local.get $o)))))
           (local.set $row (i32.add (local.get $row) (local.get $ld)))
           (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
           (br $out_cols)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $out_rows)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $images))))
+  ;; im2col (window's dir 0) a window row at a time: for one output row and one row of the window,
+  ;; each position's run moves to its row of cols, the next position's source a stride along, so a
+  ;; first convolution's runs of a few floats (4 for a 4-wide window of one channel: one v128) cost
+  ;; a move each and little else.
+  (func $gather (param $x i32) (param $cols i32) (param $ld i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+      (param $oh i32) (param $ow i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32)
+      (param $pt i32) (param $pl i32)
+    (local $b i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32) (local $iy i32) (local $ix i32) (local $jx i32)
+    (local $xb i32) (local $base i32) (local $cb i32) (local $len i32) (local $wk i32) (local $step i32) (local $d i32) (local $src i32) (local $cell i32) (local $end i32)
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    ;; a window row's bytes, a window's, and the source's step from one position to the next
+    (local.set $len (i32.mul (local.get $kw) (local.get $cb)))
+    (local.set $wk (i32.mul (local.get $kh) (local.get $len)))
+    (local.set $step (i32.mul (local.get $sw) (local.get $cb)))
+    (local.set $base (local.get $cols))
+    (local.set $b (i32.const 0))
+    (block $b_done (loop $images
+      (br_if $b_done (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $xb (i32.add (local.get $x) (i32.mul (local.get $b) (i32.mul (i32.mul (local.get $h) (local.get $w)) (local.get $cb)))))
+      (local.set $oy (i32.const 0))
+      (block $oy_done (loop $out_rows
+        (br_if $oy_done (i32.ge_u (local.get $oy) (local.get $oh)))
+        (local.set $ky (i32.const 0))
+        (block $ky_done (loop $window_rows
+          (br_if $ky_done (i32.ge_u (local.get $ky) (local.get $kh)))
+          (local.set $iy (i32.add (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $pt)) (i32.mul (local.get $ky) (local.get $dh))))
+          (local.set $d (i32.add (local.get $base) (i32.mul (local.get $ky) (local.get $len))))
+          (local.set $ix (i32.sub (i32.const 0) (local.get $pl)))
+          ;; position 0's first cell (read only where it lies inside x)
+          (local.set $src (i32.add (local.get $xb) (i32.mul (i32.add (i32.mul (local.get $iy) (local.get $w)) (local.get $ix)) (local.get $cb))))
+          (local.set $ox (i32.const 0))
+          (block $ox_done (loop $positions
+            (br_if $ox_done (i32.ge_u (local.get $ox) (local.get $ow)))
+            (if (i32.and (i32.and (i32.lt_u (local.get $iy) (local.get $h)) (i32.eq (local.get $dw) (i32.const 1)))
+                  (i32.and (i32.ge_s (local.get $ix) (i32.const 0)) (i32.le_s (i32.add (local.get $ix) (local.get $kw)) (local.get $w))))
+              (then
+                (if (i32.eq (local.get $len) (i32.const 16))
+                  (then (v128.store (local.get $d) (v128.load (local.get $src))))
+                  (else
+                    ;; ($move inline: the call costs as much as a short run)
+                    (local.set $cell (local.get $d))
+                    (local.set $jx (local.get $src))
+                    (local.set $end (i32.add (local.get $d) (local.get $len)))
+                    (block $quads_done (loop $quads
+                      (br_if $quads_done (i32.gt_u (i32.add (local.get $cell) (i32.const 16)) (local.get $end)))
+                      (v128.store (local.get $cell) (v128.load (local.get $jx)))
+                      (local.set $cell (i32.add (local.get $cell) (i32.const 16)))
+                      (local.set $jx (i32.add (local.get $jx) (i32.const 16)))
+                      (br $quads)))
+                    (block $ones_done (loop $ones
+                      (br_if $ones_done (i32.ge_u (local.get $cell) (local.get $end)))
+                      (f32.store (local.get $cell) (f32.load (local.get $jx)))
+                      (local.set $cell (i32.add (local.get $cell) (i32.const 4)))
+                      (local.set $jx (i32.add (local.get $jx) (i32.const 4)))
+                      (br $ones))))))
+              (else
+                ;; cell by cell, zeros outside x (unsigned compares: a negative coordinate is outside too)
+                (local.set $cell (local.get $d))
+                (local.set $kx (i32.const 0))
+                (block $kx_done (loop $cells
+                  (br_if $kx_done (i32.ge_u (local.get $kx) (local.get $kw)))
+                  (local.set $jx (i32.add (local.get $ix) (i32.mul (local.get $kx) (local.get $dw))))
+                  (if (i32.and (i32.lt_u (local.get $iy) (local.get $h)) (i32.lt_u (local.get $jx) (local.get $w)))
+                    (then (call $move (local.get $cell)
+                      (i32.add (local.get $xb) (i32.mul (i32.add (i32.mul (local.get $iy) (local.get $w)) (local.get $jx)) (local.get $cb))) (local.get $cb)))
+                    (else (call $zero (local.get $cell) (local.get $cb))))
+                  (local.set $cell (i32.add (local.get $cell) (local.get $cb)))
+                  (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                  (br $cells)))))
+            (local.set $d (i32.add (local.get $d) (local.get $ld)))
+            (local.set $src (i32.add (local.get $src) (local.get $step)))
+            (local.set $ix (i32.add (local.get $ix) (local.get $sw)))
+            (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+            (br $positions)))
+          (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+          (br $window_rows)))
+        ;; the rows' columns past the window
+        (if (i32.gt_u (local.get $ld) (local.get $wk))
+          (then
+            (local.set $ox (i32.const 0))
+            (block $tails_done (loop $tails
+              (br_if $tails_done (i32.ge_u (local.get $ox) (local.get $ow)))
+              (call $zero (i32.add (i32.add (local.get $base) (i32.mul (local.get $ox) (local.get $ld))) (local.get $wk)) (i32.sub (local.get $ld) (local.get $wk)))
+              (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+              (br $tails)))))
+        (local.set $base (i32.add (local.get $base) (i32.mul (local.get $ow) (local.get $ld))))
         (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
         (br $out_rows)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
@@ -432,8 +497,10 @@
       (param $oh i32) (param $ow i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
     (local $b i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32) (local $ky0 i32) (local $ky1 i32) (local $kx0 i32) (local $kx1 i32)
     (local $iy0 i32) (local $ix0 i32) (local $ch i32) (local $cb i32) (local $xb i32) (local $p i32) (local $first i32)
+    (local $row i32) (local $wb i32)
     (local $m v128) (local $a v128) (local $v v128) (local $g v128) (local $lanes v128)
     (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $wb (i32.mul (local.get $w) (local.get $cb)))
     (local.set $lanes (v128.const i32x4 0 1 2 3))
     (local.set $b (i32.const 0))
     (block $b_done (loop $images
@@ -452,30 +519,34 @@
           (local.set $ix0 (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pl)))
           (local.set $kx0 (select (i32.sub (i32.const 0) (local.get $ix0)) (i32.const 0) (i32.lt_s (local.get $ix0) (i32.const 0))))
           (local.set $kx1 (select (i32.sub (local.get $w) (local.get $ix0)) (local.get $kw) (i32.lt_s (i32.sub (local.get $w) (local.get $ix0)) (local.get $kw))))
+          ;; the window's first cell inside x, and the bytes between its rows
+          (local.set $first (i32.add (local.get $xb) (i32.mul (i32.add (i32.mul (i32.add (local.get $iy0) (local.get $ky0)) (local.get $w))
+            (i32.add (local.get $ix0) (local.get $kx0))) (local.get $cb))))
           (local.set $ch (i32.const 0))
           (block $ch_done (loop $channels
             (br_if $ch_done (i32.ge_u (local.get $ch) (local.get $cb)))
-            (local.set $first (i32.const 1))
+            ;; the first cell as it is, then every cell (the first again, never greater) taken
+            ;; only when greater
+            (local.set $row (i32.add (local.get $first) (local.get $ch)))
+            (local.set $m (v128.load (local.get $row)))
+            (local.set $a (i32x4.add (i32x4.splat (i32.shr_u (i32.sub (local.get $row) (local.get $x0)) (i32.const 2))) (local.get $lanes)))
             (local.set $ky (local.get $ky0))
             (block $ky_done (loop $cells_y
               (br_if $ky_done (i32.ge_s (local.get $ky) (local.get $ky1)))
+              (local.set $p (local.get $row))
               (local.set $kx (local.get $kx0))
               (block $kx_done (loop $cells_x
                 (br_if $kx_done (i32.ge_s (local.get $kx) (local.get $kx1)))
-                (local.set $p (i32.add (local.get $xb) (i32.add (local.get $ch)
-                  (i32.mul (i32.add (i32.mul (i32.add (local.get $iy0) (local.get $ky)) (local.get $w)) (i32.add (local.get $ix0) (local.get $kx))) (local.get $cb)))))
                 (local.set $v (v128.load (local.get $p)))
-                (if (local.get $first)
-                  (then
-                    (local.set $g (v128.const i32x4 -1 -1 -1 -1))
-                    (local.set $first (i32.const 0)))
-                  (else (local.set $g (f32x4.gt (local.get $v) (local.get $m)))))
+                (local.set $g (f32x4.gt (local.get $v) (local.get $m)))
                 (local.set $m (v128.bitselect (local.get $v) (local.get $m) (local.get $g)))
                 (local.set $a (v128.bitselect
                   (i32x4.add (i32x4.splat (i32.shr_u (i32.sub (local.get $p) (local.get $x0)) (i32.const 2))) (local.get $lanes))
                   (local.get $a) (local.get $g)))
+                (local.set $p (i32.add (local.get $p) (local.get $cb)))
                 (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
                 (br $cells_x)))
+              (local.set $row (i32.add (local.get $row) (local.get $wb)))
               (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
               (br $cells_y)))
             (v128.store (local.get $y) (local.get $m))
@@ -540,28 +611,32 @@
       (v128.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $sum))
       (local.set $j (i32.add (local.get $j) (i32.const 4)))
       (br $columns))))
-  ;; out[i] = dz[i] · (y[i] > 0 ? 1 : 0) for n floats (relu's gradient from its output; a NaN in dz
-  ;; stays NaN); out may be dz.
-  (func (export "relumask") (param $out i32) (param $dz i32) (param $y i32) (param $n i32)
-    (local $end i32) (local $one v128)
+  ;; out[i, j] = dz[i, j] · (y[i, j] > 0 ? 1 : 0) for m rows of n floats (n a multiple of 4; relu's
+  ;; gradient from its output; a NaN in dz stays NaN; out may be dz), and where sums is not 0,
+  ;; sums[j] = Σ_i out[i, j] as `colsums` adds them (the bias gradient in the same pass).
+  (func (export "relumask") (param $out i32) (param $dz i32) (param $y i32) (param $m i32) (param $n i32) (param $sums i32)
+    (local $j i32) (local $nb i32) (local $one v128) (local $v v128)
     (local.set $one (f32x4.splat (f32.const 1)))
-    (local.set $end (i32.add (local.get $dz) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
-    (block $done (loop $quad
-      (br_if $done (i32.ge_u (local.get $dz) (local.get $end)))
-      (v128.store (local.get $out) (f32x4.mul (v128.load (local.get $dz))
-        (v128.and (f32x4.gt (v128.load (local.get $y)) (v128.const i32x4 0 0 0 0)) (local.get $one))))
-      (local.set $out (i32.add (local.get $out) (i32.const 16)))
-      (local.set $dz (i32.add (local.get $dz) (i32.const 16)))
-      (local.set $y (i32.add (local.get $y) (i32.const 16)))
-      (br $quad)))
-    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
-    (block $done (loop $one_by_one
-      (br_if $done (i32.ge_u (local.get $dz) (local.get $end)))
-      (f32.store (local.get $out) (f32.mul (f32.load (local.get $dz)) (select (f32.const 1) (f32.const 0) (f32.gt (f32.load (local.get $y)) (f32.const 0)))))
-      (local.set $out (i32.add (local.get $out) (i32.const 4)))
-      (local.set $dz (i32.add (local.get $dz) (i32.const 4)))
-      (local.set $y (i32.add (local.get $y) (i32.const 4)))
-      (br $one_by_one))))
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (if (local.get $sums) (then (call $zero (local.get $sums) (local.get $nb))))
+    (block $rows_done (loop $rows
+      (br_if $rows_done (i32.eqz (local.get $m)))
+      (local.set $j (i32.const 0))
+      (block $quads_done (loop $quads
+        (br_if $quads_done (i32.ge_u (local.get $j) (local.get $nb)))
+        (local.set $v (f32x4.mul (v128.load (i32.add (local.get $dz) (local.get $j)))
+          (v128.and (f32x4.gt (v128.load (i32.add (local.get $y) (local.get $j))) (v128.const i32x4 0 0 0 0)) (local.get $one))))
+        (v128.store (i32.add (local.get $out) (local.get $j)) (local.get $v))
+        (if (local.get $sums)
+          (then (v128.store (i32.add (local.get $sums) (local.get $j))
+            (f32x4.add (v128.load (i32.add (local.get $sums) (local.get $j))) (local.get $v)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $quads)))
+      (local.set $out (i32.add (local.get $out) (local.get $nb)))
+      (local.set $dz (i32.add (local.get $dz) (local.get $nb)))
+      (local.set $y (i32.add (local.get $y) (local.get $nb)))
+      (local.set $m (i32.sub (local.get $m) (i32.const 1)))
+      (br $rows))))
   ;; Panels of 8 columns ([width / 8][k][8]) of a B stored transposed: B(p, j) at src + j·ld + 4p
   ;; (width rows of k floats, ld bytes apart; rows past B's columns zero), four steps at a time
   ;; as two 4 × 4 transposes, then step by step.

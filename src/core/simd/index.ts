@@ -25,8 +25,9 @@ interface Kernel {
   conv: (...args: number[]) => void;
   panels: (src: number, ld: number, k: number, width: number, w: number, dst: number) => void;
   colsums: (src: number, ld: number, m: number, n: number, out: number) => void;
-  relumask: (out: number, dz: number, y: number, n: number) => void;
+  relumask: (out: number, dz: number, y: number, m: number, n: number, sums: number) => void;
   scatter: (dx: number, dy: number, arg: number, n: number) => void;
+  zero: (dst: number, bytes: number) => void;
   tpanels: (src: number, ld: number, k: number, width: number, dst: number) => void;
   activate: (p: number, rows: number, ld: number, len: number, fn: number) => void;
   f32: Float32Array;
@@ -102,7 +103,7 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
 
 const exportsOf = (instance: WebAssembly.Instance) => {
   const e = instance.exports as Record<string, Kernel["gemm"]>;
-  return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, conv: e.conv, panels: e.panels, colsums: e.colsums, relumask: e.relumask, scatter: e.scatter, tpanels: e.tpanels, activate: e.activate };
+  return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, conv: e.conv, panels: e.panels, colsums: e.colsums, relumask: e.relumask, scatter: e.scatter, zero: e.zero, tpanels: e.tpanels, activate: e.activate };
 };
 
 let fuseWanted = true;
@@ -439,7 +440,8 @@ export function placer(owner: object): (n: number) => Float32Array | null {
       return null;
     }
     placed.blocks.push(at, size);
-    return kr.f32.subarray(at, at + n).fill(0);
+    kr.zero(at * 4, size * 4);
+    return kr.f32.subarray(at, at + n);
   };
 }
 
@@ -777,7 +779,8 @@ export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Bu
   }
   if (reluY !== null) {
     if (yIn < 0) copyRows(H, yCopy, np, reluY, 0, F, m, F);
-    kr.relumask(dza * 4, (dzIn < 0 ? dza : dzIn) * 4, (yIn < 0 ? yCopy : yIn) * 4, m * np);
+    // (with db's column sums in the same pass)
+    kr.relumask(dza * 4, (dzIn < 0 ? dza : dzIn) * 4, (yIn < 0 ? yCopy : yIn) * 4, m, np, db === null ? 0 : dba * 4);
   }
   if (dw !== null) {
     let cols = colsCopy;
@@ -794,7 +797,7 @@ export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Bu
     copyRows(dw as Float32Array, 0, F, H, dwa, np, K, F, false);
   }
   if (db !== null) {
-    kr.colsums(dza * 4, np * 4, m, np, dba * 4);
+    if (reluY === null) kr.colsums(dza * 4, np * 4, m, np, dba * 4);
     for (let j = 0; j < F; j++) db[j] = H[dba + j];
   }
   if (dx !== null) {
@@ -807,7 +810,7 @@ export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Bu
       if (dxIn < 0) copyRows(dx as Float32Array, 0, K, H, dcols, kn, m, K, false);
     } else {
       const xa = dxIn < 0 ? dxCopy : dxIn;
-      if (!addDx) H.fill(0, xa, xa + size);
+      if (!addDx) kr.zero(xa * 4, size * 4);
       else if (dxIn < 0) H.set((dx as Float32Array).subarray(0, size), xa);
       slide(kr, g, n, xa, dcols, kn, 1);
       if (dxIn < 0) (dx as Float32Array).set(H.subarray(xa, xa + size), 0);
@@ -846,15 +849,16 @@ export function simdMaxPool(g: Window2d, n: number, x: Buf, y: Buf, arg: Int32Ar
 }
 
 /**
- * Max pooling's backward pass on SIMD: dx[arg[i]] += dy[i] for i < count, in order, where all three
- * lie in the module's memory (arg as simdMaxPool wrote it, counting from x, and dx laid out as x);
- * false (nothing done) otherwise.
+ * Max pooling's backward pass on SIMD: dx[arg[i]] += dy[i] for i < count, in order, after zeroing
+ * dx's first `zero` values, where all three lie in the module's memory (arg as simdMaxPool wrote it,
+ * counting from x, and dx laid out as x); false (nothing done) otherwise.
  */
-export function simdMaxPoolBackward(dx: Buf, dy: Buf, arg: Int32Array, count: number): boolean {
+export function simdMaxPoolBackward(dx: Buf, dy: Buf, arg: Int32Array, count: number, zero: number): boolean {
   const kr = enabled ? load() : null;
   if (!kr) return false;
   const [dxIn, dyIn, argIn] = [placedAt(kr, dx), placedAt(kr, dy), placedAt(kr, arg)];
   if (dxIn < 0 || dyIn < 0 || argIn < 0 || !(dx instanceof Float32Array)) return false;
+  kr.zero(dxIn * 4, zero * 4);
   kr.scatter(dxIn * 4, dyIn * 4, argIn * 4, count);
   return true;
 }

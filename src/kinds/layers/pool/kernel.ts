@@ -86,10 +86,11 @@ const poolKernel = (axes: number, max: boolean): KernelFactory => ({
         const dx = b.dIns[0];
         if (!dx) return;
         const dy = b.dOut!;
-        if (!b.addIns[0]) dx.fill(0, 0, n * h * w * c);
+        const zero = b.addIns[0] ? 0 : n * h * w * c;
+        if (arg && simdMaxPoolBackward(dx, dy, arg, n * P * c, zero)) return;
+        dx.fill(0, 0, zero);
         if (arg) {
           const len = n * P * c;
-          if (simdMaxPoolBackward(dx, dy, arg, len)) return;
           for (let i = 0; i < len; i++) dx[arg[i]] += dy[i];
           return;
         }
