@@ -11,8 +11,8 @@ import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import { gemm } from "../../src/core/gemm.ts";
 import { assemble, SIMD_DIR } from "../../src/core/simd/build.ts";
-import { fusedMultiplyAdd, parallelProducts, relaxedSimd, setHelperTimeout, SIMD_MIN_WORK, simdActivate, simdAvailable, simdConv, simdGemm, placedBuffers, placer, spawnHelpers, stopHelpers, useFusedMultiplyAdd, useSimd } from "../../src/core/simd/index.ts";
-import type { KernelFactory, LayerInfo } from "../../src/core/kernel.ts";
+import { fusedMultiplyAdd, parallelProducts, relaxedSimd, setHelperTimeout, SIMD_MIN_WORK, simdActivate, simdAvailable, simdConv, simdGemm, simdMaxPool, simdMaxPoolBackward, placedBuffers, placer, spawnHelpers, stopHelpers, useFusedMultiplyAdd, useSimd } from "../../src/core/simd/index.ts";
+import { int32, type KernelFactory, type LayerInfo } from "../../src/core/kernel.ts";
 import { conv1dKernel, conv2dKernel } from "../../src/kinds/layers/conv/kernel.ts";
 import { maxpool1dKernel, maxpool2dKernel } from "../../src/kinds/layers/pool/kernel.ts";
 import { denseKernel } from "../../src/kinds/layers/dense/kernel.ts";
@@ -24,6 +24,12 @@ import { withDefaults } from "../../src/core/options.ts";
 const seeded = (n: number, seed: number): Float32Array => {
   let s = seed >>> 0;
   return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
+};
+
+/** The first index where a and b differ in bits (Object.is), or -1 (no diff of long arrays to print). */
+const firstDifference = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if (!Object.is(a[i], b[i])) return i;
+  return -1;
 };
 
 /** The largest |a[i] − b[i]|. */
@@ -429,6 +435,46 @@ describe("WebAssembly SIMD matrix product", () => {
       const two = results(2, placed);
       expect(two.shared).toBe(cases.length);
       two.out.forEach((y, i) => expect(Array.from(y), `case ${i}${placed ? ", in place" : ""}`).toEqual(Array.from(one.out[i])));
+    }
+  });
+
+  it("pools and sends max pooling's gradient back in chunks of images on two threads, as one thread and the plain loop do", () => {
+    const [n, h, c] = [37, 25, 32];
+    const g = { h, w: h, c, oh: 8, ow: 8, kh: 3, kw: 3, sh: 3, sw: 3, dh: 1, dw: 1, padT: 0, padL: 0 };
+    const out = n * 8 * 8 * c;
+    const run = (threads: number, add: boolean) => {
+      const owner = {};
+      const place = placer(owner);
+      const x = place(n * h * h * c)!;
+      x.set(seeded(x.length, 5).map((v) => Math.round(v * 3)));
+      const [y, dy, dx] = [place(out)!, place(out)!, place(x.length)!];
+      const arg = int32(place(out)!);
+      dy.set(seeded(out, 6));
+      dx.set(seeded(dx.length, 7));
+      const before2 = dx.slice();
+      useThreads(threads);
+      const before = parallelProducts();
+      let done: boolean[];
+      try {
+        done = [simdMaxPool(g, n, x, y, arg), simdMaxPoolBackward(dx, dy, arg, out, add ? 0 : x.length, n)];
+      } finally {
+        stopThreads();
+      }
+      const shared = parallelProducts() - before;
+      expect(done).toEqual([true, true]);
+      // the plain loop: zero (unless adding), then add each gradient at its maximum's cell
+      const want = add ? before2 : new Float32Array(dx.length);
+      for (let i = 0; i < out; i++) want[arg[i]] += dy[i];
+      expect(firstDifference(dx, want)).toBe(-1);
+      return { dx: dx.slice(), arg: arg.slice(), shared };
+    };
+    for (const add of [false, true]) {
+      const one = run(1, add);
+      const two = run(2, add);
+      expect(one.shared).toBe(0);
+      expect(two.shared).toBe(2);
+      expect(firstDifference(two.arg, one.arg)).toBe(-1);
+      expect(firstDifference(two.dx, one.dx)).toBe(-1);
     }
   });
 

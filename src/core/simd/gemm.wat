@@ -561,8 +561,12 @@
         (br $out_rows)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $images))))
-  ;; dx[arg[i]] += dy[i] for n values, in order (max pooling's gradient; arg counts floats from dx).
-  (func (export "scatter") (param $dx i32) (param $dy i32) (param $arg i32) (param $n i32)
+  ;; Max pooling's gradient: `zero` bytes of dx at z zeroed, then dx[arg[i]] += dy[i] for n values, in
+  ;; order (arg counts floats from dx; a thread given some images zeroes and fills theirs).
+  (func (export "poolback") (param $dx i32) (param $dy i32) (param $arg i32) (param $n i32) (param $z i32) (param $zero i32)
+    (call $zero (local.get $z) (local.get $zero))
+    (call $scatter (local.get $dx) (local.get $dy) (local.get $arg) (local.get $n)))
+  (func $scatter (param $dx i32) (param $dy i32) (param $arg i32) (param $n i32)
     (local $p i32)
     (block $done (loop $one
       (br_if $done (i32.eqz (local.get $n)))

@@ -26,7 +26,7 @@ interface Kernel {
   panels: (src: number, ld: number, k: number, width: number, w: number, dst: number) => void;
   colsums: (src: number, ld: number, m: number, n: number, out: number) => void;
   relumask: (out: number, dz: number, y: number, m: number, n: number, sums: number) => void;
-  scatter: (dx: number, dy: number, arg: number, n: number) => void;
+  poolback: (dx: number, dy: number, arg: number, n: number, z: number, zero: number) => void;
   zero: (dst: number, bytes: number) => void;
   tpanels: (src: number, ld: number, k: number, width: number, dst: number) => void;
   activate: (p: number, rows: number, ld: number, len: number, fn: number) => void;
@@ -48,7 +48,7 @@ interface Kernel {
  */
 const CONTROL = 4096;
 /** What helpers run: gemm.wat's exports, by number (a slot's first int is it plus one). */
-const TASKS = ["gemm", "window", "maxpool", "conv"] as const;
+const TASKS = ["gemm", "window", "maxpool", "conv", "poolback"] as const;
 type Task = (typeof TASKS)[number];
 /** A chunk's slot: the task, its arguments (at most ARGS), then the generation it was finished in. */
 const ARGS = 28;
@@ -103,7 +103,7 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
 
 const exportsOf = (instance: WebAssembly.Instance) => {
   const e = instance.exports as Record<string, Kernel["gemm"]>;
-  return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, conv: e.conv, panels: e.panels, colsums: e.colsums, relumask: e.relumask, scatter: e.scatter, zero: e.zero, tpanels: e.tpanels, activate: e.activate };
+  return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, conv: e.conv, panels: e.panels, colsums: e.colsums, relumask: e.relumask, poolback: e.poolback, zero: e.zero, tpanels: e.tpanels, activate: e.activate };
 };
 
 let fuseWanted = true;
@@ -352,7 +352,7 @@ function regions(k: Kernel, sizes: number[]): { at: number[]; H: Float32Array } 
   let top = k.top;
   for (const size of sizes) {
     at.push(top);
-    top += Math.ceil(size / 4) * 4;
+    top += Math.ceil(size / LINE) * LINE;
   }
   return reach(k, top * 4) ? { at, H: k.f32 } : null;
 }
@@ -850,16 +850,19 @@ export function simdMaxPool(g: Window2d, n: number, x: Buf, y: Buf, arg: Int32Ar
 
 /**
  * Max pooling's backward pass on SIMD: dx[arg[i]] += dy[i] for i < count, in order, after zeroing
- * dx's first `zero` values, where all three lie in the module's memory (arg as simdMaxPool wrote it,
- * counting from x, and dx laid out as x); false (nothing done) otherwise.
+ * dx's first `zero` values (0 or all of the batch's), over a batch of `images`, where all three lie
+ * in the module's memory (arg as simdMaxPool wrote it, counting from x, and dx laid out as x); false
+ * (nothing done) otherwise.
  */
-export function simdMaxPoolBackward(dx: Buf, dy: Buf, arg: Int32Array, count: number, zero: number): boolean {
+export function simdMaxPoolBackward(dx: Buf, dy: Buf, arg: Int32Array, count: number, zero: number, images: number): boolean {
   const kr = enabled ? load() : null;
   if (!kr) return false;
   const [dxIn, dyIn, argIn] = [placedAt(kr, dx), placedAt(kr, dy), placedAt(kr, arg)];
   if (dxIn < 0 || dyIn < 0 || argIn < 0 || !(dx instanceof Float32Array)) return false;
-  kr.zero(dxIn * 4, zero * 4);
-  kr.scatter(dxIn * 4, dyIn * 4, argIn * 4, count);
+  // threads take chunks of images: an image's maxima come from its own cells
+  const [pooled, image] = [count / images, zero / images];
+  const chunks = split(kr, images, zero + count >= PARALLEL_MIN_VALUES, (i0, n) => [dxIn * 4, (dyIn + i0 * pooled) * 4, (argIn + i0 * pooled) * 4, n * pooled, (dxIn + i0 * image) * 4, n * image * 4]);
+  parallel(kr, "poolback", chunks);
   return true;
 }
 

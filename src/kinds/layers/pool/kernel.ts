@@ -87,7 +87,7 @@ const poolKernel = (axes: number, max: boolean): KernelFactory => ({
         if (!dx) return;
         const dy = b.dOut!;
         const zero = b.addIns[0] ? 0 : n * h * w * c;
-        if (arg && simdMaxPoolBackward(dx, dy, arg, n * P * c, zero)) return;
+        if (arg && simdMaxPoolBackward(dx, dy, arg, n * P * c, zero, n)) return;
         dx.fill(0, 0, zero);
         if (arg) {
           const len = n * P * c;
