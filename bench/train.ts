@@ -124,6 +124,9 @@ function interpreter(c: Case, checked: CheckedModel, cfg: TrainConfig, rss: Peak
   const h = r.history[0];
   // Exact buffer bytes: a training plan like train()'s, the parameters, gradients and optimizer state.
   const plan = new Plan(m, c.batch, { train: true });
+  // (after a step: kernels allocate some scratch when they first run)
+  plan.forward(c.batch, true);
+  plan.backward(c.batch);
   const params = m.params.reduce((s, p) => s + p.value.byteLength + (p.grad?.byteLength ?? 0), 0);
   const state = cfg.optimizer.name.startsWith("adam") ? 2 : cfg.optimizer.name === "sgd" ? 0 : 1;
   const bytes = plan.bytes + params + state * m.trainable.reduce((s, p) => s + p.value.byteLength, 0);

@@ -23,8 +23,11 @@ export class Plan {
   /** Indices of the layers whose backward runs, in reverse order. */
   private readonly backwardOrder: number[];
   readonly train: boolean;
-  /** Bytes this plan allocated: tensors, gradients and kernel scratch (parameters not included). */
-  readonly bytes: number;
+  /** Bytes this plan has allocated: tensors, gradients and kernel scratch, that too which kernels ask for later (parameters not included). */
+  get bytes(): number {
+    return this.allocated;
+  }
+  private allocated = 0;
 
   constructor(
     readonly model: RuntimeModel,
@@ -33,13 +36,12 @@ export class Plan {
   ) {
     const m = model;
     const p = m.precision;
-    let bytes = 0;
     // float32 buffers lie in the SIMD module's memory where it can hold them, so its kernels read
     // and write them there; they are released with the plan
     const place = p === "f32" ? placer(this) : null;
     const alloc = (n: number, what: string): Buf => {
       const b = place?.(n) ?? allocBuf(p, n, `${what} for a batch of ${capacity}`);
-      bytes += b.byteLength;
+      this.allocated += b.byteLength;
       return b;
     };
     this.train = opts.train === true;
@@ -91,7 +93,6 @@ export class Plan {
         },
       }),
     );
-    this.bytes = bytes;
     this.backwardOrder = [];
     if (this.train) for (let i = m.layers.length - 1; i >= 0; i--) if (liveLayers[i]) this.backwardOrder.push(i);
   }

@@ -173,6 +173,16 @@ train cnn on digits {
     expect(() => predict(m, new Float32Array(4), 2 ** 33, 1)).toThrow(/^cannot allocate the predictions for 8589934592 examples/);
   });
 
+  it("counts the scratch its kernels allocate when they first run (a convolution keeps its windows for the backward pass)", () => {
+    const m = RuntimeModel.lower(modelOf(`model m(x: [10, 10, 1]) -> y: [4] {\n  conv2d 8 kernel: 3 relu\n  flatten\n  dense 4\n}`), { seed: 1 }).model!;
+    const plan = new Plan(m, 8, { train: true });
+    const before = plan.bytes;
+    plan.forward(8, true);
+    plan.backward(8);
+    // 8 images × 8·8 positions × 3·3 window values, float32
+    expect(plan.bytes - before).toBe(8 * 64 * 9 * 4);
+  });
+
   it("applies learning-rate schedules", () => {
     expect(scheduledLr({ name: "step", opts: { every: 10, factor: 0.5 } }, 0.1, 25)).toBeCloseTo(0.025);
     expect(scheduledLr({ name: "exponential", opts: { rate: 0.9 } }, 1, 2)).toBeCloseTo(0.81);
