@@ -1,16 +1,18 @@
 /**
  * The interpreter's float32 work on WebAssembly SIMD (gemm.wat): matrix products, convolutions'
  * window gathering (im2col, col2im), max pooling, sigmoid and tanh, and a dense or conv layer's
- * backward pass in one call. Operands are copied into the module's memory (rows as they are,
- * padded with zeros; packed in panels where that reads better), products are summed there four
- * lanes at a time in tiles of MR × NR (4 × NR for the last rows), k in blocks of KC steps, with the
- * bias and relu applied in the same call (fused multiply-adds where relaxed SIMD runs), and
- * results are copied back. Where WebAssembly SIMD is missing, or a buffer is float64, each entry
+ * backward pass in one call. Operands are read where they lie when they are in the module's memory
+ * (a float32 plan's buffers, from `placer`) or copied into it (rows as they are, padded with zeros;
+ * packed in panels where that reads better); products are summed there four lanes at a time in
+ * tiles of MR × NR (4 × NR for the last rows), k in blocks of KC steps, with the bias and relu
+ * applied in the same call (fused multiply-adds where relaxed SIMD runs), and results are written
+ * in place or copied back. Where WebAssembly SIMD is missing, or a buffer is float64, each entry
  * declines and the caller's scalar loops run instead.
  *
  * Where shared memory exists (Node; a cross-origin-isolated page) the module's memory is shared,
  * and helper threads (src/node/threads.ts starts them) take chunks of C's rows of a large product,
- * or of images of a convolution's windows and max pooling: every value is computed by one thread
+ * or of images of a convolution's forward pass, its windows, max pooling and its gradient (each
+ * chunk's own cells): every value is computed by one thread
  * in the same order, so the result is the same, bit for bit, for any number of threads. The first
  * CONTROL bytes of the memory are the threads' mailbox.
  */
