@@ -319,6 +319,13 @@ describe("WebAssembly SIMD matrix product", () => {
     // a few float32 ulps (2^-24 ≈ 6e-8 relative) of values at most 1
     expect(worst).toBeLessThan(3e-7);
     expect(simdActivate(new Float64Array(256), new Float64Array(256), 0, 16, 16, 16, [[0, 16, "tanh"]])).toBe(false);
+    // a buffer inside the module's memory is activated where it lies, to the same bits, the columns
+    // past each run (the next run's, the untouched ones, the next row's) unchanged
+    const owner = {};
+    const inside = placer(owner)(src.length)!;
+    inside.set(src);
+    expect(simdActivate(inside, inside, 0, stride, rows, width, [[0, 3, "sigmoid"], [3, 5, "tanh"], [8, 1, "sigmoid"]])).toBe(true);
+    expect(firstDifference(inside, dst)).toBe(-1);
   });
 
   it("places buffers in the module's memory zeroed and apart, keeps them through its growth, and takes them back once their owner is collected", async () => {

@@ -884,6 +884,12 @@ export function simdActivate(src: Buf, dst: Buf, off: number, stride: number, ro
   if (!enabled || rows * width < ACTIVATE_MIN || !isF32(src, dst)) return false;
   const kr = load();
   if (!kr) return false;
+  // in place where the buffer lies in the memory (a run's tail is read four wide: up to 3 floats past it)
+  const here = src === dst ? placedAt(kr, src) : -1;
+  if (here >= 0 && here + off + (rows - 1) * stride + width + 3 <= kr.memory.buffer.byteLength / 4) {
+    for (const [start, len, fn] of runs) kr.activate((here + off + start) * 4, rows, stride * 4, len, fn === "tanh" ? 1 : 0);
+    return true;
+  }
   // (one float past the rows: the last run's tail is read four wide)
   const mem = regions(kr, [rows * width + 4]);
   if (!mem) return false;
