@@ -14,9 +14,9 @@
 ;; (`block` for a 4 × 8 one): 12 f32x4 sums in registers, per step two loads of B and 6 splatted
 ;; loads of A for 12 multiply-adds.
 ;;
-;; After the product: the moves a convolution and pooling need (`window`, `maxpool`, `panels`,
-;; `tpanels`, `colsums`, `relumask`) and sigmoid/tanh four lanes at a time (`activate`), each
-;; described where it is defined.
+;; After the product: the moves a convolution and pooling need (`window`, `conv`, `maxpool`,
+;; `poolback`, `panels`, `tpanels`, `colsums`, `relumask`, `zero`) and sigmoid/tanh four lanes at a
+;; time (`activate`), each described where it is defined.
 (module
   (memory (export "memory") 1)
   ;; C[4 × 8] at pc (row stride ldc bytes) (=|+=) the kc steps of the panels at pa and pb: the sums
@@ -474,7 +474,7 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $images))))
   ;; A convolution's forward pass over n images of x: their windows gathered into rows of k floats at
-  ;; cols (`window`), then C[m × np] at c = bias + cols · B (`gemm`, B's panels as there; m the
+  ;; cols (`gather`), then C[m × np] at c = bias + cols · B (`gemm`, B's panels as there; m the
   ;; images' rows, or more where the product's even rows end here). A thread given a chunk of
   ;; images multiplies the rows it gathered while they are in its cache.
   (func (export "conv") (param $x i32) (param $cols i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
@@ -484,9 +484,9 @@
       (param $bias i32) (param $flags i32)
     (local $ld i32)
     (local.set $ld (i32.shl (local.get $k) (i32.const 2)))
-    (call $window (local.get $x) (local.get $cols) (local.get $ld) (local.get $n) (local.get $h) (local.get $w) (local.get $c)
+    (call $gather (local.get $x) (local.get $cols) (local.get $ld) (local.get $n) (local.get $h) (local.get $w) (local.get $c)
       (local.get $oh) (local.get $ow) (local.get $kh) (local.get $kw) (local.get $sh) (local.get $sw) (local.get $dh) (local.get $dw)
-      (local.get $pt) (local.get $pl) (i32.const 0))
+      (local.get $pt) (local.get $pl))
     (call $gemm (local.get $m) (local.get $np) (local.get $k) (local.get $cols) (local.get $ld) (local.get $ld) (i32.const 4)
       (local.get $b) (local.get $bcol) (local.get $bss) (local.get $out) (local.get $kb) (local.get $bias) (local.get $flags)))
   ;; Max pooling of x[n, h, w, c] (c a multiple of 4) into y[n, oh, ow, c], and into arg the index

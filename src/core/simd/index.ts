@@ -49,6 +49,8 @@ interface Kernel {
  * session, chunk count, -, -, -], then SLOT ints per chunk of work.
  */
 const CONTROL = 4096;
+/** Placed buffers and each call's scratch regions start on a cache line (floats). */
+const LINE = 16;
 /** What helpers run: gemm.wat's exports, by number (a slot's first int is it plus one). */
 const TASKS = ["gemm", "window", "maxpool", "conv", "poolback"] as const;
 type Task = (typeof TASKS)[number];
@@ -377,8 +379,6 @@ function reach(k: Kernel, bytes: number): boolean {
  * scratch regions above it always have room; past it buffers are allocated outside the module.
  */
 const ZONE_MAX = (384 << 20) / 4;
-/** Placed buffers start on a cache line. */
-const LINE = 16;
 
 interface Placed {
   kr: Kernel;
@@ -578,15 +578,17 @@ function placeBias(H: Float32Array, at: number, bias: Buf | null, n: number, np:
 /** Runs C (=|+=) bias + A · B (relu where asked) on operands in the memory: C at c, np floats a row; bias at `bias` (0: none). */
 function product(kr: Kernel, mp: number, np: number, k: number, A: Operand, B: Operand, c: number, bias: number, accumulate: boolean, relu: boolean): void {
   const f = 4;
-  run(kr, [mp, np, k, A.at * f, A.ps * f, A.rs * f, A.ss * f, B.at * f, B.ps * f, B.ss * f, c * f, KC, bias * f, (accumulate ? 1 : 0) | (relu ? 2 : 0) | rowsFirst(mp, np, k)]);
+  run(kr, [mp, np, k, A.at * f, A.ps * f, A.rs * f, A.ss * f, B.at * f, B.ps * f, B.ss * f, c * f, KC, bias * f, flagsFor(mp, np, k, accumulate, relu)]);
 }
 
 /**
- * gemm.wat's flag 4 (tiles row by row, each row's A tile passing every panel of B) where B's block of
- * KC steps fits the second-level cache and A is the larger: A is then read once instead of once per
- * panel of B (the course CNN's input gradient dz · wᵀ, 1600 × 512 × 64: 32.5 → 38 GFLOP/s).
+ * gemm.wat's flags for a product of mp × np × k: 1 adds to C, 2 applies relu, 4 tiles row by row
+ * (each row's A tile passing every panel of B) where B's block of KC steps fits the second-level
+ * cache and A is the larger: A is then read once instead of once per panel of B (the course CNN's
+ * input gradient dz · wᵀ, 1600 × 512 × 64: 32.5 → 38 GFLOP/s).
  */
-const rowsFirst = (mp: number, np: number, k: number): number => (np * Math.min(k, KC) * 4 <= L2_BYTES && mp > np ? 4 : 0);
+const flagsFor = (mp: number, np: number, k: number, accumulate: boolean, relu: boolean): number =>
+  (accumulate ? 1 : 0) | (relu ? 2 : 0) | (np * Math.min(k, KC) * 4 <= L2_BYTES && mp > np ? 4 : 0);
 /** What B's block may take of the second-level cache (Zen 2 has 512 KiB a core). */
 const L2_BYTES = 256 << 10;
 
@@ -715,7 +717,7 @@ export function simdConv(g: Window2d, n: number, x: Buf, w: Buf, F: number, bias
     const i0 = u0 * per;
     const images = Math.min(count * per, n - i0);
     const rows = i0 + images === n ? mp - i0 * P : images * P;
-    return [(xa + i0 * image) * 4, (a + i0 * P * K) * 4, images, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL, rows, np, K, B.at * 4, B.ps * 4, B.ss * 4, (c + i0 * P * np) * 4, KC, biasAt * 4, (relu ? 2 : 0) | rowsFirst(mp, np, K)];
+    return [(xa + i0 * image) * 4, (a + i0 * P * K) * 4, images, g.h, g.w, g.c, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL, rows, np, K, B.at * 4, B.ps * 4, B.ss * 4, (c + i0 * P * np) * 4, KC, biasAt * 4, flagsFor(mp, np, K, false, relu)];
   });
   parallel(kr, "conv", chunks);
   if (yIn < 0) copyRows(y as Float32Array, 0, F, H, c, np, m, F, false);
@@ -750,8 +752,8 @@ export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Bu
   const yIn = rows ? placedAt(kr, reluY) : -1;
   const xIn = placedAt(kr, x);
   const dxIn = dx !== null && (g !== null || (mp === m && kn === K)) ? placedAt(kr, dx) : -1;
-  // a dense layer's x is read as dw's A in place (its last row's read runs kp − K floats past it: C's rows past K, never copied)
-  // (a convolution's kept windows likewise)
+  // a dense layer's x, or a convolution's kept windows, read as dw's A in place (the last row's read
+  // runs kp − K floats past it: C's rows past K, never copied)
   const colsIn = g === null ? xIn : placedAt(kr, windows);
   const inPlace = colsIn >= 0 && colsIn + (m - 1) * K + kp <= kr.memory.buffer.byteLength / 4;
   const dzOwn = dzIn < 0 || reluY !== null;
@@ -860,7 +862,7 @@ export function simdMaxPoolBackward(dx: Buf, dy: Buf, arg: Int32Array, count: nu
   const kr = enabled ? load() : null;
   if (!kr) return false;
   const [dxIn, dyIn, argIn] = [placedAt(kr, dx), placedAt(kr, dy), placedAt(kr, arg)];
-  if (dxIn < 0 || dyIn < 0 || argIn < 0 || !(dx instanceof Float32Array)) return false;
+  if (dxIn < 0 || dyIn < 0 || argIn < 0) return false;
   // threads take chunks of images: an image's maxima come from its own cells
   const [pooled, image] = [count / images, zero / images];
   const chunks = split(kr, images, zero + count >= PARALLEL_MIN_VALUES, (i0, n) => [dxIn * 4, (dyIn + i0 * pooled) * 4, (argIn + i0 * pooled) * 4, n * pooled, (dxIn + i0 * image) * 4, n * image * 4]);
