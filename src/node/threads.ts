@@ -2,7 +2,8 @@
  * Helper threads for the interpreter's matrix products (src/core/simd) in Node: `useThreads(n)`
  * starts n − 1 worker threads that share the product module's memory, so this thread and they each
  * take chunks of rows of every large product (and of images of convolutions' windows and max
- * pooling). Results do not depend on n (each row is summed by one thread in one order). Where
+ * pooling, or parts of a long sum fixed by its length). Results do not depend on n (each value is
+ * summed by one thread in one order). Where
  * memory cannot be shared, everything runs on this thread.
  */
 import { availableParallelism } from "node:os";

@@ -11,7 +11,7 @@ import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import { gemm } from "../../src/core/gemm.ts";
 import { assemble, SIMD_DIR } from "../../src/core/simd/build.ts";
-import { fusedMultiplyAdd, parallelProducts, relaxedSimd, setHelperTimeout, SIMD_MIN_WORK, simdActivate, simdAvailable, simdConv, simdGemm, simdMaxPool, simdMaxPoolBackward, placedBuffers, placer, spawnHelpers, stopHelpers, useFusedMultiplyAdd, useSimd } from "../../src/core/simd/index.ts";
+import { fusedMultiplyAdd, parallelProducts, relaxedSimd, setHelperTimeout, SIMD_MIN_WORK, simdActivate, simdAvailable, simdConv, simdGemm, simdLinearBackward, simdMaxPool, simdMaxPoolBackward, placedBuffers, placer, spawnHelpers, stopHelpers, useFusedMultiplyAdd, useSimd } from "../../src/core/simd/index.ts";
 import { int32, type KernelFactory, type LayerInfo } from "../../src/core/kernel.ts";
 import { conv1dKernel, conv2dKernel } from "../../src/kinds/layers/conv/kernel.ts";
 import { maxpool1dKernel, maxpool2dKernel } from "../../src/kinds/layers/pool/kernel.ts";
@@ -482,6 +482,59 @@ describe("WebAssembly SIMD matrix product", () => {
       expect(two.shared).toBe(2);
       expect(firstDifference(two.arg, one.arg)).toBe(-1);
       expect(firstDifference(two.dx, one.dx)).toBe(-1);
+    }
+  });
+
+  it("sums a first convolution's long kernel and bias gradients in parts: two threads give one thread's bits, and the definition's values", () => {
+    // 40 images of 26 × 26 positions: 27,040 rows of 16 window values and 32 channels, summed in 3 parts
+    const [n, h, k, F] = [40, 29, 4, 32];
+    const oh = h - k + 1;
+    const g = { h, w: h, c: 1, oh, ow: oh, kh: k, kw: k, sh: 1, sw: 1, dh: 1, dw: 1, padT: 0, padL: 0 };
+    const m = n * oh * oh;
+    const x = seeded(n * h * h, 1);
+    const dz = seeded(m * F, 2);
+    // relu's output: zero where about half the pre-activations were negative
+    const y = seeded(m * F, 3).map((v) => Math.max(v, 0));
+    const w = seeded(k * k * F, 4);
+    const run = (threads: number, placed: boolean) => {
+      const owner = {};
+      const place = placer(owner);
+      const put = (v: Float32Array) => {
+        const b = (placed && place(v.length)) || new Float32Array(v.length);
+        b.set(v);
+        return b;
+      };
+      const [dw, db] = [new Float32Array(k * k * F), new Float32Array(F)];
+      useThreads(threads);
+      const before = parallelProducts();
+      try {
+        expect(simdLinearBackward(g, n, put(x), put(dz), put(y), w, F, dw, db, null, false)).toBe(true);
+      } finally {
+        stopThreads();
+      }
+      return { dw, db, shared: parallelProducts() - before };
+    };
+    const one = run(1, false);
+    expect(one.shared).toBe(0);
+    // the definition, in float64
+    const wantW = new Float64Array(k * k * F);
+    const wantB = new Float64Array(F);
+    for (let b = 0, r = 0; b < n; b++)
+      for (let oy = 0; oy < oh; oy++)
+        for (let ox = 0; ox < oh; ox++, r++)
+          for (let f = 0; f < F; f++) {
+            const d = y[r * F + f] > 0 ? dz[r * F + f] : 0;
+            wantB[f] += d;
+            for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) wantW[(ky * k + kx) * F + f] += x[(b * h + oy + ky) * h + ox + kx] * d;
+          }
+    expect(maxDiff(one.dw, wantW)).toBeLessThan(1e-3);
+    expect(maxDiff(one.db, wantB)).toBeLessThan(1e-3);
+    for (const placed of [false, true]) {
+      const two = run(2, placed);
+      // the windows' gathering, the mask's parts and the product's parts, each shared
+      expect(two.shared).toBe(3);
+      expect(firstDifference(two.dw, one.dw), placed ? "in place" : "copied").toBe(-1);
+      expect(firstDifference(two.db, one.db), placed ? "in place" : "copied").toBe(-1);
     }
   });
 

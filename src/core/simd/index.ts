@@ -12,9 +12,11 @@
  * Where shared memory exists (Node; a cross-origin-isolated page) the module's memory is shared,
  * and helper threads (src/node/threads.ts starts them) take chunks of C's rows of a large product,
  * or of images of a convolution's forward pass, its windows, max pooling and its gradient (each
- * chunk's own cells): every value is computed by one thread
- * in the same order, so the result is the same, bit for bit, for any number of threads. The first
- * CONTROL bytes of the memory are the threads' mailbox.
+ * chunk's own cells), or parts of a long sum over rows whose result is small (PART_ROWS; the parts
+ * fixed by the row count, their sums added in order): every value is computed by one thread in the
+ * same order, so the result is the same, bit for bit, for any number of threads. The first
+ * CONTROL bytes of the memory are the threads' mailbox. Threads watch for their next work a moment
+ * before they sleep (SPIN_MS).
  */
 import type { Buf } from "../kernel.ts";
 import { GEMM_FUSED_WASM_BASE64, GEMM_FUSED_WASM_SHARED_BASE64, GEMM_WASM_BASE64, GEMM_WASM_SHARED_BASE64 } from "./bytes.ts";
@@ -52,7 +54,7 @@ const CONTROL = 4096;
 /** Placed buffers and each call's scratch regions start on a cache line (floats). */
 const LINE = 16;
 /** What helpers run: gemm.wat's exports, by number (a slot's first int is it plus one). */
-const TASKS = ["gemm", "window", "maxpool", "conv", "poolback"] as const;
+const TASKS = ["gemm", "window", "maxpool", "conv", "poolback", "relumask"] as const;
 type Task = (typeof TASKS)[number];
 /** A chunk's slot: the task, its arguments (at most ARGS), then the generation it was finished in. */
 const ARGS = 28;
@@ -73,6 +75,8 @@ export const PARALLEL_MIN_WORK = 1 << 20;
  * 2,050 → 2,350 samples/s for the course CNN on two threads).
  */
 const PARALLEL_MIN_SIDE = 32;
+/** How long a thread watches for its next work (a helper) or for the helpers to finish (this thread) before it sleeps. */
+const SPIN_MS = 0.1;
 let helpers = 0;
 /** Products run on several threads so far (tests and benchmarks read it). */
 let parallelRuns = 0;
@@ -193,6 +197,10 @@ export const HELPER_LOOP = `function helperLoop(memory, bytes, index, session) {
   let seen = 0;
   for (;;) {
     let box = new Int32Array(memory.buffer, 0, ${CONTROL / 4});
+    // (products come in quick succession while a model trains: a helper watching for the next one
+    // starts on it at once, where waking from Atomics.wait takes tens of µs)
+    const until = performance.now() + ${SPIN_MS};
+    while (Atomics.load(box, 0) === seen && performance.now() < until);
     Atomics.wait(box, 0, seen);
     seen = Atomics.load(box, 0);
     if (Atomics.load(box, 3) !== session) return;
@@ -244,6 +252,35 @@ export function stopHelpers(): void {
   Atomics.notify(box, 0);
 }
 
+/**
+ * A long sum over rows (a first convolution's kernel gradient: 16 × 32 sums of 40,000 products; its
+ * bias gradient) is cut into parts of about this many rows, fixed by the row count alone, each summed
+ * on its own (threads take parts) and the parts' sums then added in order: the same bits on any
+ * number of threads, and work for each thread where the result is too small to share out.
+ */
+const PART_ROWS = 8192;
+
+/** The parts a sum over `rows` rows is cut into (1: not cut) and the rows of each but the last (a multiple of `unit`). */
+function partsOf(rows: number, unit: number): { parts: number; per: number } {
+  const parts = Math.max(1, Math.floor(rows / PART_ROWS));
+  return { parts, per: Math.ceil(rows / parts / unit) * unit };
+}
+
+/** Runs `task` for each chunk, on the threads where the work is `big`, else in order on this one. */
+function runChunks(kr: Kernel, task: Task, chunks: number[][], big: boolean): void {
+  if (threadsFor(kr, big) > 1) return parallel(kr, task, chunks);
+  const fn = kr[task] as (...args: number[]) => void;
+  for (const args of chunks) fn(...args);
+}
+
+/** out[i] += the `parts` − 1 arrays of `size` floats at `from`, one after another, in order. */
+function addParts(H: Float32Array, out: number, from: number, parts: number, size: number): void {
+  for (let s = 1; s < parts; s++) {
+    const p = from + (s - 1) * size;
+    for (let i = 0; i < size; i++) H[out + i] += H[p + i];
+  }
+}
+
 /** How many threads share a task of this size: the helpers and this one, or this one alone. */
 const threadsFor = (kr: Kernel, big: boolean): number => (kr.shared && helpers > 0 && big ? helpers + 1 : 1);
 
@@ -270,6 +307,8 @@ function parallel(kr: Kernel, task: Task, chunks: number[][]): void {
     fn(...chunks[i]);
     Atomics.store(box, 8 + i * SLOT + SLOT - 1, gen);
   }
+  const until = performance.now() + SPIN_MS;
+  while (Atomics.load(box, 1) < helpers && performance.now() < until);
   for (let done = Atomics.load(box, 1); done < helpers; done = Atomics.load(box, 1)) {
     if (Atomics.wait(box, 1, done, helperTimeoutMs) !== "timed-out") continue;
     // A helper that has not answered in that long is gone (killed, out of memory): this thread runs
@@ -581,6 +620,28 @@ function product(kr: Kernel, mp: number, np: number, k: number, A: Operand, B: O
   run(kr, [mp, np, k, A.at * f, A.ps * f, A.rs * f, A.ss * f, B.at * f, B.ps * f, B.ss * f, c * f, KC, bias * f, flagsFor(mp, np, k, accumulate, relu)]);
 }
 
+/** The parts (see PART_ROWS) a product of mp × np × k is summed in: a long k where C has a side too short to share out by rows. */
+const productParts = (mp: number, np: number, k: number): number => (Math.min(mp, np) < PARALLEL_MIN_SIDE ? partsOf(k, KC).parts : 1);
+
+/**
+ * C = A · B (no bias, relu or adding) summed in productParts(mp, np, k) parts of k: the first into C,
+ * the others into `scratch` ((parts − 1)·mp·np floats), then added to C in order.
+ */
+function productInParts(kr: Kernel, mp: number, np: number, k: number, A: Operand, B: Operand, c: number, scratch: number): void {
+  const parts = productParts(mp, np, k);
+  if (parts === 1) return product(kr, mp, np, k, A, B, c, 0, false, false);
+  const { per } = partsOf(k, KC);
+  const f = 4;
+  const chunks: number[][] = [];
+  for (let s = 0, p0 = 0; s < parts; s++, p0 += per) {
+    const steps = Math.min(per, k - p0);
+    const to = s === 0 ? c : scratch + (s - 1) * mp * np;
+    chunks.push([mp, np, steps, (A.at + p0 * A.ss) * f, A.ps * f, A.rs * f, A.ss * f, (B.at + p0 * B.ss) * f, B.ps * f, B.ss * f, to * f, KC, 0, flagsFor(mp, np, steps, false, false)]);
+  }
+  runChunks(kr, "gemm", chunks, mp * np * k >= PARALLEL_MIN_WORK);
+  addParts(kr.f32, c, scratch, parts, mp * np);
+}
+
 /**
  * gemm.wat's flags for a product of mp × np × k: 1 adds to C, 2 applies relu, 4 tiles row by row
  * (each row's A tile passing every panel of B) where B's block of KC steps fits the second-level
@@ -757,6 +818,9 @@ export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Bu
   const colsIn = g === null ? xIn : placedAt(kr, windows);
   const inPlace = colsIn >= 0 && colsIn + (m - 1) * K + kp <= kr.memory.buffer.byteLength / 4;
   const dzOwn = dzIn < 0 || reluY !== null;
+  // the kernel gradient's and relu's bias sums, where they are summed in parts
+  const dwParts = dw === null ? 1 : productParts(kp, np, m);
+  const maskParts = partsOf(m, 1);
   const mem = regions(kr, [
     g && xIn < 0 && dw && !inPlace ? size : 0,
     reluY && yIn < 0 ? m * np : 0,
@@ -770,10 +834,12 @@ export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Bu
     F * kn,
     g === null && dxIn >= 0 ? 0 : mp * kn,
     g && dx && dxIn < 0 ? size : 0,
+    (dwParts - 1) * kp * np,
+    reluY === null ? 0 : (maskParts.parts - 1) * np,
   ]);
   if (!mem) return false;
   const { H, at } = mem;
-  const [xCopy, yCopy, colsCopy, dzCopy, colsPacked, dzPacked, dwa, dba, wRaw, wPacked, dcolsCopy, dxCopy] = at;
+  const [xCopy, yCopy, colsCopy, dzCopy, colsPacked, dzPacked, dwa, dba, wRaw, wPacked, dcolsCopy, dxCopy, dwSums, dbSums] = at;
   // dz, with relu's gradient applied: in place, or copied in (rows past m zero)
   let dza = dzIn;
   if (dzOwn) {
@@ -783,8 +849,16 @@ export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Bu
   }
   if (reluY !== null) {
     if (yIn < 0) copyRows(H, yCopy, np, reluY, 0, F, m, F);
-    // (with db's column sums in the same pass)
-    kr.relumask(dza * 4, (dzIn < 0 ? dza : dzIn) * 4, (yIn < 0 ? yCopy : yIn) * 4, m, np, db === null ? 0 : dba * 4);
+    // (with db's column sums in the same pass; threads take parts of the rows, each summing its own)
+    const [src, ya] = [dzIn < 0 ? dza : dzIn, yIn < 0 ? yCopy : yIn];
+    const { parts, per } = maskParts;
+    const chunks: number[][] = [];
+    for (let s = 0, r0 = 0; s < parts; s++, r0 += per) {
+      const sums = db === null ? 0 : s === 0 ? dba : dbSums + (s - 1) * np;
+      chunks.push([(dza + r0 * np) * 4, (src + r0 * np) * 4, (ya + r0 * np) * 4, Math.min(per, m - r0), np, sums * 4]);
+    }
+    runChunks(kr, "relumask", chunks, m * np >= PARALLEL_MIN_VALUES);
+    if (db !== null) addParts(H, dba, dbSums, parts, np);
   }
   if (dw !== null) {
     let cols = colsCopy;
@@ -797,7 +871,7 @@ export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Bu
       if (xIn < 0) H.set((x as Float32Array).subarray(0, size), xa);
       slide(kr, g, n, xa, cols, kp, 0);
     } else copyRows(H, cols, kp, x, 0, K, m, K);
-    product(kr, kp, np, m, columnsOf(kr, cols, ld, m, kp, colsPacked), bRowsOf(kr, dza, m, np, dzPacked), dwa, 0, false, false);
+    productInParts(kr, kp, np, m, columnsOf(kr, cols, ld, m, kp, colsPacked), bRowsOf(kr, dza, m, np, dzPacked), dwa, dwSums);
     copyRows(dw as Float32Array, 0, F, H, dwa, np, K, F, false);
   }
   if (db !== null) {
