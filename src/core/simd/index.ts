@@ -54,7 +54,7 @@ const CONTROL = 4096;
 /** Placed buffers and each call's scratch regions start on a cache line (floats). */
 const LINE = 16;
 /** What helpers run: gemm.wat's exports, by number (a slot's first int is it plus one). */
-const TASKS = ["gemm", "window", "maxpool", "conv", "poolback", "relumask"] as const;
+const TASKS = ["gemm", "window", "maxpool", "conv", "poolback", "relumask", "panels"] as const;
 type Task = (typeof TASKS)[number];
 /** A chunk's slot: the task, its arguments (at most ARGS), then the generation it was finished in. */
 const ARGS = 28;
@@ -545,8 +545,18 @@ const rowsOf = (at: number, ld: number): Operand => ({ at, ps: ld, rs: ld, ss: 1
  */
 function columnsOf(kr: Kernel, at: number, ld: number, k: number, mp: number, scratch: number): Operand {
   if (mp <= IN_PLACE_MAX) return { at, ps: 1, rs: 1, ss: ld };
-  kr.panels(at * 4, ld * 4, k, mp, MR, scratch * 4);
+  pack(kr, at, ld, k, mp, MR, scratch);
   return { at: scratch, ps: k, rs: 1, ss: MR };
+}
+
+/**
+ * gemm.wat's `panels`: the first `width` columns of k rows at `at` (ld floats apart) into panels of
+ * w columns at `dst`, threads taking runs of panels (a course CNN's conv2 windows for its kernel
+ * gradient: 3.3 MB a batch).
+ */
+function pack(kr: Kernel, at: number, ld: number, k: number, width: number, w: number, dst: number): void {
+  const chunks = split(kr, width / w, k * width >= PARALLEL_MIN_VALUES, (p0, count) => [(at + p0 * w) * 4, ld * 4, k, count * w, w, (dst + p0 * w * k) * 4]);
+  parallel(kr, "panels", chunks);
 }
 
 /** The rows gemm.wat computes for m rows of A stored as columns: packed in panels past IN_PLACE_MAX (columnsOf). */
@@ -555,7 +565,7 @@ const aRows = (m: number): number => (rowsFor(m) <= IN_PLACE_MAX ? rowsFor(m) : 
 /** B's rows (np floats each) at `at`: read in place, or packed by gemm.wat into panels at `scratch` (k·np floats). */
 function bRowsOf(kr: Kernel, at: number, k: number, np: number, scratch: number): Operand {
   if (np <= IN_PLACE_MAX) return { at, ps: 1, rs: 0, ss: np };
-  kr.panels(at * 4, np * 4, k, np, NR, scratch * 4);
+  pack(kr, at, np, k, np, NR, scratch);
   return { at: scratch, ps: k, rs: 0, ss: NR };
 }
 
