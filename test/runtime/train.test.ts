@@ -15,7 +15,7 @@ import { Plan } from "../../src/runtime/plan.ts";
 import { AllocationError } from "../../src/core/kernel.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { TrainStep } from "../../src/runtime/step.ts";
-import { evaluate, penalty, predict, scheduledLr, train, trainConfig, type Split, type TrainConfig } from "../../src/runtime/train.ts";
+import { evaluate, Evaluator, penalty, predict, scheduledLr, train, trainConfig, type Split, type TrainConfig } from "../../src/runtime/train.ts";
 import { FileHost } from "../../src/node/host.ts";
 import { modelOf, specFile } from "./helpers.ts";
 
@@ -267,5 +267,31 @@ describe("a diverging run", () => {
     expect(note).toMatch(/orders of magnitude higher; the learning rate 1000000 \(usual for adam: 0\.00001 to 0\.1\) is probably too high/);
     const sane = train(model(), { train: data.train, val: data.val }, { ...cfg, epochs: 3 });
     expect(sane.notes.filter((n) => n.includes("never came near"))).toEqual([]);
+  });
+
+  it("measures the loss before training on 2,048 examples spread over a large split, which the note prints", () => {
+    // 10,000 rows whose targets grow along the split: its first rows alone would understate the loss
+    const tr = synthetic(10_000, 4, 5, (x) => x[0]);
+    for (let i = 0; i < tr.n; i++) tr.y[i] += i / 100;
+    const m = RuntimeModel.lower(modelOf(`model m(x: [4]) -> y: [1] {\n  dense 8 relu\n  dense 1\n}`), { seed: 1 }).model!;
+    const rows = Int32Array.from({ length: 2048 }, (_, i) => Math.floor((i * tr.n) / 2048));
+    const ev = new Evaluator(m, named("loss", "mse", {}), 256, 1);
+    const sample = ev.run({ ...tr, labelShape: [1] }, rows).loss;
+    // the rows named, and only those, as a split holding just them
+    const sub: Split = { x: new Float32Array(2048 * 4), y: new Float32Array(2048), n: 2048, featureShape: [4], labelShape: [1] };
+    rows.forEach((r, i) => {
+      sub.x.set(tr.x.subarray(r * 4, r * 4 + 4), i * 4);
+      (sub.y as Float32Array)[i] = tr.y[r];
+    });
+    expect(sample).toBe(ev.run(sub).loss);
+    // within a few percent of the whole split's loss
+    const all = ev.run({ ...tr, labelShape: [1] }).loss;
+    expect(Math.abs(sample - all) / all).toBeLessThan(0.05);
+    // an outlier in a row the sample skips (rows 0, 4, 9, …) is not counted
+    tr.y[1] = 1e4;
+    expect(ev.run({ ...tr, labelShape: [1] }, rows).loss).toBe(sample);
+    const wild = train(m, { train: { ...tr, labelShape: [1] } }, { loss: named("loss", "mse", {}), optimizer: named("optimizer", "adam", { lr: 1e6 }), epochs: 2, batch: 256, seed: 1, metrics: [] });
+    const note = wild.notes.find((n) => n.includes("never came near"));
+    expect(note).toContain(`about ${sample.toPrecision(3)} at the start`);
   });
 });
