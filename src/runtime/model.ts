@@ -8,6 +8,7 @@ import { initialValues } from "../core/init.ts";
 import { dropoutRng, Rng } from "../core/rng.ts";
 import { concreteModel, type ConcreteLayer, type ConcreteParam, type ConcreteTensor } from "../check/concrete.ts";
 import { allocBuf, size, type Buf, type LayerInfo, type Precision } from "../core/kernel.ts";
+import { placer } from "../core/simd/index.ts";
 
 export interface Param extends ConcreteParam {
   value: Buf;
@@ -23,6 +24,9 @@ export interface RuntimeLayer extends ConcreteLayer<Param> {
 }
 
 export class RuntimeModel {
+  /** Allocates float32 gradients inside the SIMD module's memory where it can (see `placer`; held by the layers, as the parameters are). */
+  private readonly place: (n: number) => Float32Array | null;
+
   private constructor(
     readonly name: string,
     readonly precision: Precision,
@@ -31,7 +35,9 @@ export class RuntimeModel {
     readonly outputs: number[],
     readonly layers: RuntimeLayer[],
     public seed: number,
-  ) {}
+  ) {
+    this.place = precision === "f32" ? placer(layers) : () => null;
+  }
 
   /** Every parameter, layer by layer, each layer's in TensorFlow.js's order. */
   get params(): Param[] {
@@ -51,11 +57,14 @@ export class RuntimeModel {
     const seed = opts.seed ?? 0;
     const { model: c, errors } = concreteModel(checked);
     if (!c) return { errors };
-    const layers: RuntimeLayer[] = c.layers.map((l) => ({
-      ...l,
-      params: l.params.map((p) => ({ ...p, value: allocBuf(precision, size(p.shape), `the parameter \`${p.id}\``), grad: null })),
-      rng: dropoutRngOf(seed, l.info),
-    }));
+    // float32 parameters lie in the SIMD module's memory where it can hold them (the optimizer
+    // updates them there); the layers, which the model holds, own the blocks
+    const layers: RuntimeLayer[] = [];
+    const place = precision === "f32" ? placer(layers) : () => null;
+    for (const l of c.layers) {
+      const params = l.params.map((p) => ({ ...p, value: place(size(p.shape)) ?? allocBuf(precision, size(p.shape), `the parameter \`${p.id}\``), grad: null }));
+      layers.push({ ...l, params, rng: dropoutRngOf(seed, l.info) });
+    }
     const model = new RuntimeModel(c.name, precision, c.tensors, c.inputs, c.outputs, layers, seed);
     model.initialize(seed);
     return { model, errors };
@@ -86,7 +95,7 @@ export class RuntimeModel {
 
   /** Allocates gradient buffers for the trainable parameters (once). */
   ensureGrads(): void {
-    for (const p of this.params) if (p.trainable && !p.grad) p.grad = allocBuf(this.precision, p.value.length, `the gradient of \`${p.id}\``);
+    for (const p of this.params) if (p.trainable && !p.grad) p.grad = this.place(p.value.length) ?? allocBuf(this.precision, p.value.length, `the gradient of \`${p.id}\``);
   }
 }
 

@@ -28,3 +28,6 @@ export function trainOf(path: string, index = 0): { train: CheckedTrain; model: 
   const train = f.checked.trains[index];
   return { train, model: f.checked.models.get(train.model!.name)! };
 }
+
+/** The bytes of a typed array's own values (its buffer may be the SIMD module's whole memory). */
+export const bytesOf = (b: ArrayBufferView): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);

@@ -16,7 +16,7 @@ import { RuntimeModel } from "../../src/runtime/model.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { saveModel, TFJS_CLASS_NAMES, toSnakeCase, type SavedFiles, type SaveInfo } from "../../src/saved/save.ts";
 import { predict, train, trainConfig } from "../../src/runtime/train.ts";
-import { modelOf, specFile } from "./helpers.ts";
+import { bytesOf, modelOf, specFile } from "./helpers.ts";
 
 await tf.setBackend("cpu");
 
@@ -118,7 +118,7 @@ describe("save and load", () => {
       const b = RuntimeModel.lower(checked, { seed: 99 }).model!;
       const r = applyWeights(b, reload(files), "saved", "spec");
       expect(r, name).toEqual({ ok: true, value: undefined });
-      b.params.forEach((p, i) => expect(Buffer.from(p.value.buffer).equals(Buffer.from(a.params[i].value.buffer)), `${name} ${p.id}`).toBe(true));
+      b.params.forEach((p, i) => expect(bytesOf(p.value).equals(bytesOf(a.params[i].value)), `${name} ${p.id}`).toBe(true));
       const x = inputsFor(a, 7, 1);
       expect(Buffer.from(predict(b, x, 7).buffer).equals(Buffer.from(predict(a, x, 7).buffer)), name).toBe(true);
     }
@@ -222,7 +222,7 @@ describe("save and load", () => {
     expect(topologyDifference(unfrozen, saved.topology)).toBeUndefined();
     // A failed load copies nothing.
     const before = wider.snapshot();
-    expect(wider.params.every((p, i) => Buffer.from(p.value.buffer).equals(Buffer.from(before[i].buffer)))).toBe(true);
+    expect(wider.params.every((p, i) => bytesOf(p.value).equals(bytesOf(before[i])))).toBe(true);
   });
 
   it("fine-tunes a saved model with the spec's frozen layers left as saved", async () => {

@@ -11,7 +11,7 @@ import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import { gemm } from "../../src/core/gemm.ts";
 import { assemble, SIMD_DIR } from "../../src/core/simd/build.ts";
-import { fusedMultiplyAdd, parallelProducts, relaxedSimd, setHelperTimeout, SIMD_MIN_WORK, simdActivate, simdAvailable, simdConv, simdGemm, simdLinearBackward, simdMaxPool, simdMaxPoolBackward, placedBuffers, placer, spawnHelpers, stopHelpers, useFusedMultiplyAdd, useSimd } from "../../src/core/simd/index.ts";
+import { fusedMultiplyAdd, parallelProducts, relaxedSimd, setHelperTimeout, SIMD_MIN_WORK, simdActivate, simdAdam, simdAvailable, simdConv, simdGemm, simdLinearBackward, simdMaxPool, simdMaxPoolBackward, placedBuffers, placer, spawnHelpers, stopHelpers, useFusedMultiplyAdd, useSimd } from "../../src/core/simd/index.ts";
 import { int32, type KernelFactory, type LayerInfo } from "../../src/core/kernel.ts";
 import { conv1dKernel, conv2dKernel } from "../../src/kinds/layers/conv/kernel.ts";
 import { maxpool1dKernel, maxpool2dKernel } from "../../src/kinds/layers/pool/kernel.ts";
@@ -19,6 +19,7 @@ import { denseKernel } from "../../src/kinds/layers/dense/kernel.ts";
 import { LAYERS } from "../../src/kinds/layers/registry.ts";
 import { stopThreads, useThreads } from "../../src/node/threads.ts";
 import { withDefaults } from "../../src/core/options.ts";
+import { createOptimizer } from "../../src/kinds/optimizers/update.ts";
 
 /** n values in [−1, 1) from a linear congruential generator seeded with `seed`. */
 const seeded = (n: number, seed: number): Float32Array => {
@@ -30,6 +31,16 @@ const seeded = (n: number, seed: number): Float32Array => {
 const firstDifference = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   for (let i = 0; i < Math.max(a.length, b.length); i++) if (!Object.is(a[i], b[i])) return i;
   return -1;
+};
+
+/** Copies values into a buffer in the module's memory (held by `owner`) when `placed`, else into an ordinary one. */
+const putter = (owner: object, placed: boolean) => {
+  const place = placer(owner);
+  return (v: Float32Array): Float32Array => {
+    const b = (placed && place(v.length)) || new Float32Array(v.length);
+    b.set(v);
+    return b;
+  };
 };
 
 /** The largest |a[i] − b[i]|. */
@@ -500,12 +511,7 @@ describe("WebAssembly SIMD matrix product", () => {
     const w = seeded(k * k * F, 4);
     const run = (threads: number, placed: boolean) => {
       const owner = {};
-      const place = placer(owner);
-      const put = (v: Float32Array) => {
-        const b = (placed && place(v.length)) || new Float32Array(v.length);
-        b.set(v);
-        return b;
-      };
+      const put = putter(owner, placed);
       const [dw, db] = [new Float32Array(k * k * F), new Float32Array(F)];
       useThreads(threads);
       const before = parallelProducts();
@@ -538,6 +544,44 @@ describe("WebAssembly SIMD matrix product", () => {
       expect(firstDifference(two.dw, one.dw), placed ? "in place" : "copied").toBe(-1);
       expect(firstDifference(two.db, one.db), placed ? "in place" : "copied").toBe(-1);
     }
+  });
+
+  it("updates Adam's weights and moments where they lie in the module's memory with the plain loop's bits, on one thread or two", () => {
+    // odd lengths (the last value alone), one long enough for the threads to share
+    const sizes = [70_001, 37, 1];
+    const run = (name: "adam" | "adamw", placed: boolean, threads: number) => {
+      const owner = {};
+      const put = putter(owner, placed);
+      const ps = sizes.map((n, i) => ({ value: put(seeded(n, 10 + i)), grad: put(seeded(n, 20 + i)) }));
+      const opt = createOptimizer(name, { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weight_decay: 0.05 }, ps);
+      useThreads(threads);
+      const before = parallelProducts();
+      try {
+        for (let t = 0; t < 3; t++) {
+          opt.step(0.01);
+          // the next step's gradient
+          for (const p of ps) for (let i = 0; i < p.grad.length; i++) p.grad[i] = Math.sin(p.value[i] * 7 + t);
+        }
+      } finally {
+        stopThreads();
+      }
+      return { values: ps.map((p) => p.value.slice()), shared: parallelProducts() - before };
+    };
+    for (const name of ["adam", "adamw"] as const) {
+      const plain = run(name, false, 1);
+      const one = run(name, true, 1);
+      const two = run(name, true, 2);
+      expect(plain.shared + one.shared).toBe(0);
+      // three steps, the long parameter shared each time
+      expect(two.shared).toBe(3);
+      sizes.forEach((_, i) => {
+        expect(firstDifference(one.values[i], plain.values[i]), `${name}, parameter ${i}`).toBe(-1);
+        expect(firstDifference(two.values[i], plain.values[i]), `${name}, parameter ${i}, two threads`).toBe(-1);
+      });
+    }
+    // it declines buffers outside the memory (the loop runs then)
+    const outside = new Float32Array(8);
+    expect(simdAdam(outside, outside, outside, outside, [0.9, 0.1, 0.999, 0.001, 1, 1, 0.01, 1e-7, 1])).toBe(false);
   });
 
   it("finishes a product alone, with the same result, when a helper never answers", () => {

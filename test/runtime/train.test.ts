@@ -17,7 +17,7 @@ import { Rng } from "../../src/core/rng.ts";
 import { TrainStep } from "../../src/runtime/step.ts";
 import { evaluate, Evaluator, penalty, predict, scheduledLr, train, trainConfig, type Split, type TrainConfig } from "../../src/runtime/train.ts";
 import { FileHost } from "../../src/node/host.ts";
-import { modelOf, specFile } from "./helpers.ts";
+import { bytesOf, modelOf, specFile } from "./helpers.ts";
 
 async function iris(): Promise<{ data: LoadedData; cfg: TrainConfig; model: () => RuntimeModel }> {
   const f = specFile("specs/iris.nnspec");
@@ -46,7 +46,7 @@ describe("training loop", () => {
     const b = model();
     const rb = train(b, data, cfg);
     expect(rb.history.map((h) => h.values)).toEqual(ra.history.map((h) => h.values));
-    a.params.forEach((p, i) => expect(Buffer.from(b.params[i].value.buffer).equals(Buffer.from(p.value.buffer))).toBe(true));
+    a.params.forEach((p, i) => expect(bytesOf(b.params[i].value).equals(bytesOf(p.value))).toBe(true));
     expect(Array.from(predict(a, data.test.x, data.test.n))).toEqual(Array.from(predict(b, data.test.x, data.test.n)));
     const c = RuntimeModel.lower(specFile("specs/iris.nnspec").checked.models.get("iris_mlp")!, { seed: 2 }).model!;
     train(c, data, { ...cfg, seed: 2 });

@@ -15,8 +15,8 @@
 ;; loads of A for 12 multiply-adds.
 ;;
 ;; After the product: the moves a convolution and pooling need (`window`, `conv`, `maxpool`,
-;; `poolback`, `panels`, `tpanels`, `colsums`, `relumask`, `zero`) and sigmoid/tanh four lanes at a
-;; time (`activate`), each described where it is defined.
+;; `poolback`, `panels`, `tpanels`, `colsums`, `relumask`, `zero`), sigmoid/tanh four lanes at a
+;; time (`activate`) and Adam's update (`adam`), each described where it is defined.
 (module
   (memory (export "memory") 1)
   ;; C[4 × 8] at pc (row stride ldc bytes) (=|+=) the kc steps of the panels at pa and pb: the sums
@@ -697,6 +697,56 @@
       (local.set $y (i32.add (local.get $y) (local.get $nb)))
       (local.set $m (i32.sub (local.get $m) (i32.const 1)))
       (br $rows))))
+  ;; Adam's update of n float32 parameters in place, two at a time in doubles: the operations of
+  ;; src/kinds/optimizers/update.ts in its order, so its bits: m = β₁m + a₁g, v = β₂v + (a₂g)g,
+  ;; w = w·decay − (lr·m)·c₁ / (√(v·c₂) + ε), each stored rounded to float32 (m and v unrounded in the
+  ;; step). h: the nine doubles β₁ a₁ β₂ a₂ c₁ c₂ lr ε decay.
+  (func (export "adam") (param $w i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32) (param $h i32)
+    (local $b1 v128) (local $a1 v128) (local $b2 v128) (local $a2 v128) (local $c1 v128) (local $c2 v128)
+    (local $lr v128) (local $eps v128) (local $decay v128) (local $x v128) (local $nm v128) (local $nv v128)
+    (local $sx f64) (local $snm f64) (local $snv f64)
+    (local.set $b1 (f64x2.splat (f64.load offset=0 (local.get $h))))
+    (local.set $a1 (f64x2.splat (f64.load offset=8 (local.get $h))))
+    (local.set $b2 (f64x2.splat (f64.load offset=16 (local.get $h))))
+    (local.set $a2 (f64x2.splat (f64.load offset=24 (local.get $h))))
+    (local.set $c1 (f64x2.splat (f64.load offset=32 (local.get $h))))
+    (local.set $c2 (f64x2.splat (f64.load offset=40 (local.get $h))))
+    (local.set $lr (f64x2.splat (f64.load offset=48 (local.get $h))))
+    (local.set $eps (f64x2.splat (f64.load offset=56 (local.get $h))))
+    (local.set $decay (f64x2.splat (f64.load offset=64 (local.get $h))))
+    (block $pairs_done (loop $pairs
+      (br_if $pairs_done (i32.lt_u (local.get $n) (i32.const 2)))
+      (local.set $x (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))))
+      (local.set $nm (f64x2.add (f64x2.mul (local.get $b1) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $m))))
+        (f64x2.mul (local.get $a1) (local.get $x))))
+      (local.set $nv (f64x2.add (f64x2.mul (local.get $b2) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $v))))
+        (f64x2.mul (f64x2.mul (local.get $a2) (local.get $x)) (local.get $x))))
+      (v128.store64_lane 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $nm)))
+      (v128.store64_lane 0 (local.get $v) (f32x4.demote_f64x2_zero (local.get $nv)))
+      (v128.store64_lane 0 (local.get $w) (f32x4.demote_f64x2_zero
+        (f64x2.sub (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $w))) (local.get $decay))
+          (f64x2.div (f64x2.mul (f64x2.mul (local.get $lr) (local.get $nm)) (local.get $c1))
+            (f64x2.add (f64x2.sqrt (f64x2.mul (local.get $nv) (local.get $c2))) (local.get $eps))))))
+      (local.set $w (i32.add (local.get $w) (i32.const 8)))
+      (local.set $g (i32.add (local.get $g) (i32.const 8)))
+      (local.set $m (i32.add (local.get $m) (i32.const 8)))
+      (local.set $v (i32.add (local.get $v) (i32.const 8)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 2)))
+      (br $pairs)))
+    ;; the last one alone, the same operations on one lane
+    (if (local.get $n)
+      (then
+        (local.set $sx (f64.promote_f32 (f32.load (local.get $g))))
+        (local.set $snm (f64.add (f64.mul (f64x2.extract_lane 0 (local.get $b1)) (f64.promote_f32 (f32.load (local.get $m))))
+          (f64.mul (f64x2.extract_lane 0 (local.get $a1)) (local.get $sx))))
+        (local.set $snv (f64.add (f64.mul (f64x2.extract_lane 0 (local.get $b2)) (f64.promote_f32 (f32.load (local.get $v))))
+          (f64.mul (f64.mul (f64x2.extract_lane 0 (local.get $a2)) (local.get $sx)) (local.get $sx))))
+        (f32.store (local.get $m) (f32.demote_f64 (local.get $snm)))
+        (f32.store (local.get $v) (f32.demote_f64 (local.get $snv)))
+        (f32.store (local.get $w) (f32.demote_f64
+          (f64.sub (f64.mul (f64.promote_f32 (f32.load (local.get $w))) (f64x2.extract_lane 0 (local.get $decay)))
+            (f64.div (f64.mul (f64.mul (f64x2.extract_lane 0 (local.get $lr)) (local.get $snm)) (f64x2.extract_lane 0 (local.get $c1)))
+              (f64.add (f64.sqrt (f64.mul (local.get $snv) (f64x2.extract_lane 0 (local.get $c2)))) (f64x2.extract_lane 0 (local.get $eps))))))))))
   ;; Panels of 8 columns ([width / 8][k][8]) of a B stored transposed: B(p, j) at src + j·ld + 4p
   ;; (width rows of k floats, ld bytes apart; rows past B's columns zero), four steps at a time
   ;; as two 4 × 4 transposes, then step by step.

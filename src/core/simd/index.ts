@@ -34,6 +34,7 @@ interface Kernel {
   zero: (dst: number, bytes: number) => void;
   tpanels: (src: number, ld: number, k: number, width: number, dst: number) => void;
   activate: (p: number, rows: number, ld: number, len: number, fn: number) => void;
+  adam: (w: number, g: number, m: number, v: number, n: number, h: number) => void;
   f32: Float32Array;
   /** The memory's buffers (one per size it has had): a typed array over one of them lies in the memory. */
   views: WeakSet<ArrayBufferLike>;
@@ -54,7 +55,7 @@ const CONTROL = 4096;
 /** Placed buffers and each call's scratch regions start on a cache line (floats). */
 const LINE = 16;
 /** What helpers run: gemm.wat's exports, by number (a slot's first int is it plus one). */
-const TASKS = ["gemm", "window", "maxpool", "conv", "poolback", "relumask", "panels"] as const;
+const TASKS = ["gemm", "window", "maxpool", "conv", "poolback", "relumask", "panels", "adam"] as const;
 type Task = (typeof TASKS)[number];
 /** A chunk's slot: the task, its arguments (at most ARGS), then the generation it was finished in. */
 const ARGS = 28;
@@ -111,7 +112,7 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
 
 const exportsOf = (instance: WebAssembly.Instance) => {
   const e = instance.exports as Record<string, Kernel["gemm"]>;
-  return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, conv: e.conv, panels: e.panels, colsums: e.colsums, relumask: e.relumask, poolback: e.poolback, zero: e.zero, tpanels: e.tpanels, activate: e.activate };
+  return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, conv: e.conv, panels: e.panels, colsums: e.colsums, relumask: e.relumask, poolback: e.poolback, zero: e.zero, tpanels: e.tpanels, activate: e.activate, adam: e.adam };
 };
 
 let fuseWanted = true;
@@ -951,6 +952,30 @@ export function simdMaxPoolBackward(dx: Buf, dy: Buf, arg: Int32Array, count: nu
   const [pooled, image] = [count / images, zero / images];
   const chunks = split(kr, images, zero + count >= PARALLEL_MIN_VALUES, (i0, n) => [dxIn * 4, (dyIn + i0 * pooled) * 4, (argIn + i0 * pooled) * 4, n * pooled, (dxIn + i0 * image) * 4, n * image * 4]);
   parallel(kr, "poolback", chunks);
+  return true;
+}
+
+/**
+ * Adam's update of one parameter on SIMD (src/kinds/optimizers/update.ts's formulas in its order, in
+ * doubles two at a time: the same bits as its loop), threads taking runs of it where it is long:
+ * h = [β₁, 1 − β₁, β₂, 1 − β₂, c₁, c₂, lr, ε, decay]. False (nothing done) unless w, its gradient
+ * and both moments lie in the module's memory.
+ */
+export function simdAdam(w: Buf, g: Buf, m: Buf, v: Buf, h: readonly number[]): boolean {
+  const kr = enabled ? load() : null;
+  if (!kr) return false;
+  const [wa, ga, ma, va] = [placedAt(kr, w), placedAt(kr, g), placedAt(kr, m), placedAt(kr, v)];
+  if (wa < 0 || ga < 0 || ma < 0 || va < 0) return false;
+  const mem = regions(kr, [2 * h.length]);
+  if (!mem) return false;
+  const [ha] = mem.at;
+  new Float64Array(kr.memory.buffer, ha * 4, h.length).set(h);
+  const n = w.length;
+  const chunks = split(kr, Math.ceil(n / 2), n >= PARALLEL_MIN_VALUES, (p0, count) => {
+    const i = 2 * p0;
+    return [(wa + i) * 4, (ga + i) * 4, (ma + i) * 4, (va + i) * 4, Math.min(2 * count, n - i), ha * 4];
+  });
+  parallel(kr, "adam", chunks);
   return true;
 }
 

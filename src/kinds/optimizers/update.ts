@@ -13,6 +13,7 @@
 import type { Json } from "../../core/json.ts";
 import { booleanOption as bool, numberOption as num } from "../../core/options.ts";
 import { allocBuf, type Buf } from "../../core/kernel.ts";
+import { placer, simdAdam } from "../../core/simd/index.ts";
 
 export interface Trainable {
   value: Buf;
@@ -29,8 +30,12 @@ export interface Optimizer {
 }
 
 
-function like(b: Buf, fill = 0): Buf {
-  const out = allocBuf(b instanceof Float64Array ? "f64" : "f32", b.length, "the optimizer's state for a parameter");
+/**
+ * The optimizer's state for a parameter, shaped like it: float32 state lies in the SIMD module's
+ * memory where it can (`place`, owned by the optimizer's parameters), so its update runs there.
+ */
+function like(b: Buf, fill = 0, place?: (n: number) => Float32Array | null): Buf {
+  const out = (b instanceof Float32Array ? place?.(b.length) : null) ?? allocBuf(b instanceof Float64Array ? "f64" : "f32", b.length, "the optimizer's state for a parameter");
   if (fill) out.fill(fill);
   return out;
 }
@@ -137,8 +142,9 @@ export function createOptimizer(name: string, opts: Record<string, Json>, params
       const b2 = num(opts, "beta2");
       const eps = num(opts, "epsilon");
       const wd = name === "adamw" ? num(opts, "weight_decay") : 0;
-      const m1 = ps.map((p) => like(p.value));
-      const m2 = ps.map((p) => like(p.value));
+      const place = placer(ps);
+      const m1 = ps.map((p) => like(p.value, 0, place));
+      const m2 = ps.map((p) => like(p.value, 0, place));
       let acc1 = b1;
       let acc2 = b2;
       return {
@@ -147,11 +153,13 @@ export function createOptimizer(name: string, opts: Record<string, Json>, params
           const c1 = 1 / (1 - acc1);
           const c2 = 1 / (1 - acc2);
           const decay = 1 - lr * wd;
+          const h = [b1, 1 - b1, b2, 1 - b2, c1, c2, lr, eps, wd ? decay : 1];
           for (let k = 0; k < ps.length; k++) {
             const w = ps[k].value;
             const g = ps[k].grad!;
             const m = m1[k];
             const v = m2[k];
+            if (simdAdam(w, g, m, v, h)) continue;
             for (let i = 0; i < w.length; i++) {
               const gi = g[i];
               const nm = b1 * m[i] + (1 - b1) * gi;
