@@ -378,7 +378,7 @@ describe("WebAssembly SIMD matrix product", () => {
   it("gives the same bits on two threads as on one, whatever rows the last chunk tiles (6-row tiles, then 4 or 8 rows)", () => {
     // m = 32 (6·4 + 4 + 4) and 38 (6·5 + 4 + 4) end in two 4-row tiles, 64 (6·10 + 4) in one, 66 in
     // none; Aᵀ with 130 rows is packed in panels of 6 (132 rows); with relu and a bias, adding to C.
-    const [n, k] = [64, 600];
+    const [n, k] = [64, 2100];
     const results = (threads: number) => {
       useThreads(threads);
       const before = parallelProducts();
@@ -413,9 +413,9 @@ describe("WebAssembly SIMD matrix product", () => {
     // output positions per image: even (324), odd (289: chunks of 2 images), and 1 (chunks of 4);
     // odd batches end in a chunk that also computes the product's padding row
     const cases = [
-      { h: 20, w: 20, c: 3, k: 3, F: 40, n: 7 },
-      { h: 19, w: 19, c: 3, k: 3, F: 24, n: 9 },
-      { h: 8, w: 8, c: 16, k: 8, F: 64, n: 33 },
+      { h: 20, w: 20, c: 3, k: 3, F: 40, n: 13 },
+      { h: 19, w: 19, c: 3, k: 3, F: 24, n: 23 },
+      { h: 8, w: 8, c: 16, k: 8, F: 64, n: 65 },
     ];
     const results = (threads: number, placed: boolean) => {
       useThreads(threads);
@@ -585,7 +585,7 @@ describe("WebAssembly SIMD matrix product", () => {
   });
 
   it("finishes a product alone, with the same result, when a helper never answers", () => {
-    const [m, n, k] = [256, 64, 128];
+    const [m, n, k] = [256, 64, 256];
     const A = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
     const B = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));
     const alone = new Float32Array(m * n);

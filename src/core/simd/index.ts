@@ -67,8 +67,13 @@ const MAX_HELPERS = 15;
  * late (a helper waking takes tens of µs) or runs slow takes fewer, so none waits long for the others.
  */
 const CHUNKS_PER_THREAD = 4;
-/** Below this many multiply-adds a product runs on one thread (waking the others costs tens of µs). */
-export const PARALLEL_MIN_WORK = 1 << 20;
+/**
+ * Below this many multiply-adds a product runs on one thread: a helper usually sleeps when one comes
+ * (the model's other work takes longer than SPIN_MS), and waking it costs tens of µs, about what
+ * half of 2^21 multiply-adds takes (at 2^20 the phone MLP and the LSTM ran slower on two threads
+ * than on one: 0.78-0.97x, 1.02-1.13x at 2^22).
+ */
+export const PARALLEL_MIN_WORK = 1 << 22;
 /**
  * A product with a side shorter than this runs on one thread however large: it does few
  * multiply-adds per value it reads (a first convolution's 16-step windows, its kernel gradient's
