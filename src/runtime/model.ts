@@ -24,9 +24,6 @@ export interface RuntimeLayer extends ConcreteLayer<Param> {
 }
 
 export class RuntimeModel {
-  /** Allocates float32 gradients inside the SIMD module's memory where it can (see `placer`; held by the layers, as the parameters are). */
-  private readonly place: (n: number) => Float32Array | null;
-
   private constructor(
     readonly name: string,
     readonly precision: Precision,
@@ -35,9 +32,9 @@ export class RuntimeModel {
     readonly outputs: number[],
     readonly layers: RuntimeLayer[],
     public seed: number,
-  ) {
-    this.place = precision === "f32" ? placer(layers) : () => null;
-  }
+    /** Allocates float32 parameters and gradients inside the SIMD module's memory where it can (see `placer`; the blocks are the layers'). */
+    private readonly place: (n: number) => Float32Array | null,
+  ) {}
 
   /** Every parameter, layer by layer, each layer's in TensorFlow.js's order. */
   get params(): Param[] {
@@ -65,7 +62,7 @@ export class RuntimeModel {
       const params = l.params.map((p) => ({ ...p, value: place(size(p.shape)) ?? allocBuf(precision, size(p.shape), `the parameter \`${p.id}\``), grad: null }));
       layers.push({ ...l, params, rng: dropoutRngOf(seed, l.info) });
     }
-    const model = new RuntimeModel(c.name, precision, c.tensors, c.inputs, c.outputs, layers, seed);
+    const model = new RuntimeModel(c.name, precision, c.tensors, c.inputs, c.outputs, layers, seed, place);
     model.initialize(seed);
     return { model, errors };
   }

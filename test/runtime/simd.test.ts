@@ -498,7 +498,7 @@ describe("WebAssembly SIMD matrix product", () => {
     }
   });
 
-  it("sums a first convolution's long kernel and bias gradients in parts: two threads give one thread's bits, and the definition's values", () => {
+  it("sums a first convolution's long kernel and bias gradients in parts, with relu or without: two threads give one thread's bits, and the definition's values", () => {
     // 40 images of 26 × 26 positions: 27,040 rows of 16 window values and 32 channels, summed in 3 parts
     const [n, h, k, F] = [40, 29, 4, 32];
     const oh = h - k + 1;
@@ -509,40 +509,44 @@ describe("WebAssembly SIMD matrix product", () => {
     // relu's output: zero where about half the pre-activations were negative
     const y = seeded(m * F, 3).map((v) => Math.max(v, 0));
     const w = seeded(k * k * F, 4);
-    const run = (threads: number, placed: boolean) => {
-      const owner = {};
-      const put = putter(owner, placed);
-      const [dw, db] = [new Float32Array(k * k * F), new Float32Array(F)];
-      useThreads(threads);
-      const before = parallelProducts();
-      try {
-        expect(simdLinearBackward(g, n, put(x), put(dz), put(y), w, F, dw, db, null, false)).toBe(true);
-      } finally {
-        stopThreads();
+    // with relu's gradient applied from its output, and without (a linear convolution: the sums alone)
+    for (const relu of [true, false]) {
+      const run = (threads: number, placed: boolean) => {
+        const owner = {};
+        const put = putter(owner, placed);
+        const [dw, db] = [new Float32Array(k * k * F), new Float32Array(F)];
+        useThreads(threads);
+        const before = parallelProducts();
+        try {
+          expect(simdLinearBackward(g, n, put(x), put(dz), relu ? put(y) : null, w, F, dw, db, null, false)).toBe(true);
+        } finally {
+          stopThreads();
+        }
+        return { dw, db, shared: parallelProducts() - before };
+      };
+      const one = run(1, false);
+      expect(one.shared).toBe(0);
+      // the definition, in float64
+      const wantW = new Float64Array(k * k * F);
+      const wantB = new Float64Array(F);
+      for (let b = 0, r = 0; b < n; b++)
+        for (let oy = 0; oy < oh; oy++)
+          for (let ox = 0; ox < oh; ox++, r++)
+            for (let f = 0; f < F; f++) {
+              const d = !relu || y[r * F + f] > 0 ? dz[r * F + f] : 0;
+              wantB[f] += d;
+              for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) wantW[(ky * k + kx) * F + f] += x[(b * h + oy + ky) * h + ox + kx] * d;
+            }
+      expect(maxDiff(one.dw, wantW), `relu: ${relu}`).toBeLessThan(1e-3);
+      expect(maxDiff(one.db, wantB), `relu: ${relu}`).toBeLessThan(1e-3);
+      for (const placed of [false, true]) {
+        const two = run(2, placed);
+        const what = `${placed ? "in place" : "copied"}, relu: ${relu}`;
+        // the windows' gathering, the mask's (or the sums') parts and the product's parts, each shared
+        expect(two.shared, what).toBe(3);
+        expect(firstDifference(two.dw, one.dw), what).toBe(-1);
+        expect(firstDifference(two.db, one.db), what).toBe(-1);
       }
-      return { dw, db, shared: parallelProducts() - before };
-    };
-    const one = run(1, false);
-    expect(one.shared).toBe(0);
-    // the definition, in float64
-    const wantW = new Float64Array(k * k * F);
-    const wantB = new Float64Array(F);
-    for (let b = 0, r = 0; b < n; b++)
-      for (let oy = 0; oy < oh; oy++)
-        for (let ox = 0; ox < oh; ox++, r++)
-          for (let f = 0; f < F; f++) {
-            const d = y[r * F + f] > 0 ? dz[r * F + f] : 0;
-            wantB[f] += d;
-            for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) wantW[(ky * k + kx) * F + f] += x[(b * h + oy + ky) * h + ox + kx] * d;
-          }
-    expect(maxDiff(one.dw, wantW)).toBeLessThan(1e-3);
-    expect(maxDiff(one.db, wantB)).toBeLessThan(1e-3);
-    for (const placed of [false, true]) {
-      const two = run(2, placed);
-      // the windows' gathering, the mask's parts and the product's parts, each shared
-      expect(two.shared).toBe(3);
-      expect(firstDifference(two.dw, one.dw), placed ? "in place" : "copied").toBe(-1);
-      expect(firstDifference(two.db, one.db), placed ? "in place" : "copied").toBe(-1);
     }
   });
 

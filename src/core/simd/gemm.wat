@@ -653,24 +653,24 @@
         (br $steps)))
       (local.set $j (i32.add (local.get $j) (local.get $w)))
       (br $panels))))
-  ;; out[j] = Σ_i src[i, j] for the n columns (a multiple of 4) of m rows ld bytes apart, four columns at a time.
+  ;; out[j] = Σ_i src[i, j] for the n columns (a multiple of 4) of m rows ld bytes apart, row by row
+  ;; (each row read once, the sums in the first-level cache; each column added in row order).
   (func (export "colsums") (param $src i32) (param $ld i32) (param $m i32) (param $n i32) (param $out i32)
-    (local $j i32) (local $i i32) (local $s i32) (local $sum v128)
-    (local.set $j (i32.const 0))
-    (block $j_done (loop $columns
-      (br_if $j_done (i32.ge_u (local.get $j) (local.get $n)))
-      (local.set $sum (v128.const i32x4 0 0 0 0))
-      (local.set $s (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2))))
-      (local.set $i (i32.const 0))
-      (block $i_done (loop $rows
-        (br_if $i_done (i32.ge_u (local.get $i) (local.get $m)))
-        (local.set $sum (f32x4.add (local.get $sum) (v128.load (local.get $s))))
-        (local.set $s (i32.add (local.get $s) (local.get $ld)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $rows)))
-      (v128.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (local.get $sum))
-      (local.set $j (i32.add (local.get $j) (i32.const 4)))
-      (br $columns))))
+    (local $j i32) (local $nb i32)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (call $zero (local.get $out) (local.get $nb))
+    (block $rows_done (loop $rows
+      (br_if $rows_done (i32.eqz (local.get $m)))
+      (local.set $j (i32.const 0))
+      (block $quads_done (loop $quads
+        (br_if $quads_done (i32.ge_u (local.get $j) (local.get $nb)))
+        (v128.store (i32.add (local.get $out) (local.get $j))
+          (f32x4.add (v128.load (i32.add (local.get $out) (local.get $j))) (v128.load (i32.add (local.get $src) (local.get $j)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $quads)))
+      (local.set $src (i32.add (local.get $src) (local.get $ld)))
+      (local.set $m (i32.sub (local.get $m) (i32.const 1)))
+      (br $rows))))
   ;; out[i, j] = dz[i, j] · (y[i, j] > 0 ? 1 : 0) for m rows of n floats (n a multiple of 4; relu's
   ;; gradient from its output; a NaN in dz stays NaN; out may be dz), and where sums is not 0,
   ;; sums[j] = Σ_i out[i, j] as `colsums` adds them (the bias gradient in the same pass).

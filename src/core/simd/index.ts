@@ -55,7 +55,7 @@ const CONTROL = 4096;
 /** Placed buffers and each call's scratch regions start on a cache line (floats). */
 const LINE = 16;
 /** What helpers run: gemm.wat's exports, by number (a slot's first int is it plus one). */
-const TASKS = ["gemm", "window", "maxpool", "conv", "poolback", "relumask", "panels", "adam"] as const;
+const TASKS = ["gemm", "window", "maxpool", "conv", "poolback", "relumask", "colsums", "panels", "adam"] as const;
 type Task = (typeof TASKS)[number];
 /** A chunk's slot: the task, its arguments (at most ARGS), then the generation it was finished in. */
 const ARGS = 28;
@@ -834,9 +834,9 @@ export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Bu
   const colsIn = g === null ? xIn : placedAt(kr, windows);
   const inPlace = colsIn >= 0 && colsIn + (m - 1) * K + kp <= kr.memory.buffer.byteLength / 4;
   const dzOwn = dzIn < 0 || reluY !== null;
-  // the kernel gradient's and relu's bias sums, where they are summed in parts
+  // the kernel gradient's and the bias gradient's sums, where they are summed in parts
   const dwParts = dw === null ? 1 : productParts(kp, np, m);
-  const maskParts = partsOf(m, 1);
+  const rowParts = partsOf(m, 1);
   const mem = regions(kr, [
     g && xIn < 0 && dw && !inPlace ? size : 0,
     reluY && yIn < 0 ? m * np : 0,
@@ -851,7 +851,7 @@ export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Bu
     g === null && dxIn >= 0 ? 0 : mp * kn,
     g && dx && dxIn < 0 ? size : 0,
     (dwParts - 1) * kp * np,
-    reluY === null ? 0 : (maskParts.parts - 1) * np,
+    db === null ? 0 : (rowParts.parts - 1) * np,
   ]);
   if (!mem) return false;
   const { H, at } = mem;
@@ -863,17 +863,18 @@ export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Bu
     if (dzIn < 0) copyRows(H, dza, np, dz, 0, F, m, F);
     H.fill(0, dza + m * np, dza + mp * np);
   }
-  if (reluY !== null) {
-    if (yIn < 0) copyRows(H, yCopy, np, reluY, 0, F, m, F);
-    // (with db's column sums in the same pass; threads take parts of the rows, each summing its own)
+  // relu's mask (where it applies) and db's column sums in one pass over dz; threads take parts of
+  // the rows, each summing its own
+  if (reluY !== null || db !== null) {
+    if (reluY !== null && yIn < 0) copyRows(H, yCopy, np, reluY, 0, F, m, F);
     const [src, ya] = [dzIn < 0 ? dza : dzIn, yIn < 0 ? yCopy : yIn];
-    const { parts, per } = maskParts;
+    const { parts, per } = rowParts;
     const chunks: number[][] = [];
     for (let s = 0, r0 = 0; s < parts; s++, r0 += per) {
-      const sums = db === null ? 0 : s === 0 ? dba : dbSums + (s - 1) * np;
-      chunks.push([(dza + r0 * np) * 4, (src + r0 * np) * 4, (ya + r0 * np) * 4, Math.min(per, m - r0), np, sums * 4]);
+      const [rows, sums] = [Math.min(per, m - r0), db === null ? 0 : s === 0 ? dba : dbSums + (s - 1) * np];
+      chunks.push(reluY !== null ? [(dza + r0 * np) * 4, (src + r0 * np) * 4, (ya + r0 * np) * 4, rows, np, sums * 4] : [(dza + r0 * np) * 4, np * 4, rows, np, sums * 4]);
     }
-    runChunks(kr, "relumask", chunks, m * np >= PARALLEL_MIN_VALUES);
+    runChunks(kr, reluY !== null ? "relumask" : "colsums", chunks, m * np >= PARALLEL_MIN_VALUES);
     if (db !== null) addParts(H, dba, dbSums, parts, np);
   }
   if (dw !== null) {
@@ -890,10 +891,7 @@ export function simdLinearBackward(g: Window2d | null, n: number, x: Buf, dz: Bu
     productInParts(kr, kp, np, m, columnsOf(kr, cols, ld, m, kp, colsPacked), bRowsOf(kr, dza, m, np, dzPacked), dwa, dwSums);
     copyRows(dw as Float32Array, 0, F, H, dwa, np, K, F, false);
   }
-  if (db !== null) {
-    if (reluY === null) kr.colsums(dza * 4, np * 4, m, np, dba * 4);
-    for (let j = 0; j < F; j++) db[j] = H[dba + j];
-  }
+  if (db !== null) for (let j = 0; j < F; j++) db[j] = H[dba + j];
   if (dx !== null) {
     const dense = g === null;
     const dcols = dense && dxIn >= 0 ? dxIn : dcolsCopy;
