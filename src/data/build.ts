@@ -471,7 +471,8 @@ class Builder {
     const lt = src.labels ?? d;
     const w = d.width;
     const lw = lt.width;
-    const kept: number[] = [];
+    const kept = new Int32Array(d.n);
+    let nKept = 0;
     let byKeep = 0;
     let byMissing = 0;
     const { features, categorical, labelCols, keep } = layout;
@@ -546,9 +547,9 @@ class Builder {
           });
       }
       if (drop) byMissing++;
-      else kept.push(r);
+      else kept[nKept++] = r;
     }
-    return { kept: Int32Array.from(kept), read: d.n, byKeep, byMissing };
+    return { kept: kept.slice(0, nKept), read: d.n, byKeep, byMissing };
   }
 
   /** Encodes the label of every kept row, checking ranges and names. */

@@ -3,7 +3,7 @@
  * number `0x00 0x00 TYPE NDIMS`, NDIMS big-endian uint32 dimension sizes, then the values,
  * big-endian, row-major. Pure: bytes in, a Table out.
  */
-import type { Table } from "./table.ts";
+import { TextCells, type Table } from "./table.ts";
 
 /** Type codes: element size in bytes and reader. */
 const TYPES: Record<number, { name: string; size: number; read: (v: DataView, at: number) => number }> = {
@@ -52,5 +52,5 @@ export function parseIdx(bytes: Uint8Array, path: string): { table: Table } | { 
     values = t.size <= 2 || type === 0x0d ? new Float32Array(count) : new Float64Array(count);
     for (let i = 0; i < count; i++) values[i] = t.read(view, headerBytes + i * t.size);
   }
-  return { table: { path, width, n, values, text: new Map(), markers: new Map(), itemShape: dims.slice(1) } };
+  return { table: { path, width, n, values, text: new TextCells(), markers: new Map(), itemShape: dims.slice(1) } };
 }

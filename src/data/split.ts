@@ -107,24 +107,31 @@ export function splitRows(n: number, req: SplitRequest, strata?: ArrayLike<numbe
   const q = qr.quotas;
   const shuffle = req.shuffle ?? true;
   const next = mulberry32(req.seed ?? 0);
-  const parts: number[][] = [[], [], [], []];
+  let parts: Int32Array[];
   if (req.stratified && strata) {
     const groups = groupByClass(n, strata);
     const shares = q.map((x) => (n > 0 ? x / n : 0));
     const assigned = [0, 0, 0, 0];
     let cum = 0;
-    for (const rows of groups) {
-      const nc = rows.length;
-      cum += nc;
-      const counts = apportionClass(nc, shares, assigned, cum);
+    // Each class's counts first (they do not depend on the shuffles), so each part is allocated once.
+    const counts = groups.map((rows) => {
+      cum += rows.length;
+      const c = apportionClass(rows.length, shares, assigned, cum);
+      for (let p = 0; p < 4; p++) assigned[p] += c[p];
+      return c;
+    });
+    parts = assigned.map((total) => new Int32Array(total));
+    const filled = [0, 0, 0, 0];
+    groups.forEach((rows, g) => {
       if (shuffle) shuffleInPlace(rows, next);
       let at = 0;
       for (let p = 0; p < 4; p++) {
-        for (let k = 0; k < counts[p]; k++) parts[p].push(rows[at + k]);
-        at += counts[p];
-        assigned[p] += counts[p];
+        const c = counts[g][p];
+        parts[p].set(rows.subarray(at, at + c), filled[p]);
+        filled[p] += c;
+        at += c;
       }
-    }
+    });
     if (shuffle) for (let p = 0; p < 3; p++) shuffleInPlace(parts[p], next);
   } else {
     const sizes = apportion(n, q);
@@ -132,10 +139,7 @@ export function splitRows(n: number, req: SplitRequest, strata?: ArrayLike<numbe
     for (let i = 0; i < n; i++) order[i] = i;
     if (shuffle) shuffleInPlace(order, next);
     let at = 0;
-    for (let p = 0; p < 4; p++) {
-      for (let k = 0; k < sizes[p]; k++) parts[p].push(order[at + k]);
-      at += sizes[p];
-    }
+    parts = sizes.map((size) => order.slice(at, (at += size)));
   }
   const sizes = { train: parts[0].length, val: parts[1].length, test: parts[2].length };
   for (let p = 0; p < 3; p++) {
@@ -143,19 +147,23 @@ export function splitRows(n: number, req: SplitRequest, strata?: ArrayLike<numbe
     const asked = p === 0 || (req[part] ?? 0) > 0;
     if (asked && parts[p].length === 0) return { problem: { kind: "empty", part, rows: n, sizes } };
   }
-  return { split: { train: Int32Array.from(parts[0]), val: Int32Array.from(parts[1]), test: Int32Array.from(parts[2]), unused: Int32Array.from(parts[3]) } };
+  return { split: { train: parts[0], val: parts[1], test: parts[2], unused: parts[3] } };
 }
 
 /** Row indices grouped by class, classes ascending, rows in file order. */
 export function groupByClass(n: number, strata: ArrayLike<number>): Int32Array[] {
-  const byClass = new Map<number, number[]>();
+  // Counted first, so a million rows fill arrays of their final size.
+  const count = new Map<number, number>();
+  for (let i = 0; i < n; i++) count.set(strata[i], (count.get(strata[i]) ?? 0) + 1);
+  const classes = [...count.keys()].sort((a, b) => a - b);
+  const groups = classes.map((c) => new Int32Array(count.get(c)!));
+  const slot = new Map(classes.map((c, k) => [c, k]));
+  const filled = new Int32Array(classes.length);
   for (let i = 0; i < n; i++) {
-    const c = strata[i];
-    let g = byClass.get(c);
-    if (!g) byClass.set(c, (g = []));
-    g.push(i);
+    const k = slot.get(strata[i])!;
+    groups[k][filled[k]++] = i;
   }
-  return [...byClass.keys()].sort((a, b) => a - b).map((c) => Int32Array.from(byClass.get(c)!));
+  return groups;
 }
 
 /**

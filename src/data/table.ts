@@ -17,7 +17,7 @@ export interface Table {
   /** `values[row * width + column]`; NaN for missing and text cells. IDX bytes stay bytes. */
   values: Float64Array | Float32Array | Uint8Array;
   /** Cells that are neither numbers nor missing markers, by `row * width + column`, trimmed. */
-  text: Map<number, string>;
+  text: TextCells;
   /** Missing cells written with a marker (`NaN`, `NA`, `?`), by index; empty cells are not listed. */
   markers: Map<number, string>;
   /** The 1-based line of each row in its (decompressed) file; absent for IDX files, whose rows are items. */
@@ -26,6 +26,59 @@ export interface Table {
   itemShape?: number[];
   /** Several files read as one (`from [...]`): each file and its first row, in order. */
   parts?: { path: string; start: number }[];
+}
+
+/**
+ * Text cells by index. A `format: lines` file is all text (a million words), where a Map costs
+ * five times an array's time to fill and copy; V8 keeps the array dense where cells come in order
+ * and hashed where they are few and far apart (a stray word in a numeric file).
+ */
+export class TextCells {
+  private readonly cells: (string | undefined)[] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(at: number): string | undefined {
+    return this.cells[at];
+  }
+
+  has(at: number): boolean {
+    return this.cells[at] !== undefined;
+  }
+
+  set(at: number, text: string): void {
+    if (this.cells[at] === undefined) this.count++;
+    this.cells[at] = text;
+  }
+
+  delete(at: number): void {
+    if (this.cells[at] === undefined) return;
+    this.count--;
+    this.cells[at] = undefined;
+  }
+
+  /** Each cell, in index order. */
+  forEach(f: (text: string, at: number) => void): void {
+    const c = this.cells;
+    // A sparse array's length is its last index: walking it would visit every hole.
+    const few = this.count * 16 < c.length;
+    const keys = few ? Object.keys(c) : undefined;
+    for (let i = 0, end = keys ? keys.length : c.length; i < end; i++) {
+      const at = keys ? +keys[i] : i;
+      const v = c[at];
+      if (v !== undefined) f(v, at);
+    }
+  }
+
+  /** `[index, text]` of each cell, in index order. */
+  [Symbol.iterator](): IterableIterator<[number, string]> {
+    const out: [number, string][] = [];
+    this.forEach((v, at) => out.push([at, v]));
+    return out[Symbol.iterator]();
+  }
 }
 
 /**
@@ -50,7 +103,7 @@ function concatenate(tables: readonly Table[], fileColumn: string): Table {
   const W = w + 1;
   const n = tables.reduce((a, t) => a + t.n, 0);
   const values = new Float64Array(n * W);
-  const text = new Map<number, string>();
+  const text = new TextCells();
   const markers = new Map<number, string>();
   const lines = new Int32Array(n);
   const parts: { path: string; start: number }[] = [];
@@ -63,7 +116,7 @@ function concatenate(tables: readonly Table[], fileColumn: string): Table {
       for (let c = 0; c < w; c++) values[o + c] = t.values[r * w + c];
       values[o + w] = k;
     }
-    for (const [at, v] of t.text) text.set((row + Math.floor(at / w)) * W + (at % w), v);
+    t.text.forEach((v, at) => text.set((row + Math.floor(at / w)) * W + (at % w), v));
     for (const [at, v] of t.markers) markers.set((row + Math.floor(at / w)) * W + (at % w), v);
     if (t.lines) lines.set(t.lines, row);
     row += t.n;
@@ -110,7 +163,7 @@ export class TableBuilder {
   n = 0;
   private values = new Float64Array(0);
   private lines = new Int32Array(0);
-  readonly text = new Map<number, string>();
+  readonly text = new TextCells();
   readonly markers = new Map<number, string>();
 
   constructor(readonly path: string) {}

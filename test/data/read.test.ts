@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseIdx } from "../../src/data/idx.ts";
 import { guessFormat, parseText, readTable, type ReadResult } from "../../src/data/node/read.ts";
-import type { Table } from "../../src/data/table.ts";
+import { concatTables, TextCells, type Table } from "../../src/data/table.ts";
 
 const tableOf = (r: ReadResult): Table => {
   if (!("table" in r)) throw new Error(r.problems.map((p) => `${p.key} ${JSON.stringify(p.params)}`).join("; "));
@@ -76,7 +76,7 @@ describe("CSV and text options", () => {
     const t = tableOf(parseText('id,name,v\n1,"a, b",2\n2,"say ""hi""",3\n3,"two\nlines",4\n4,x,oops\n', "q.csv", { header: true }));
     expect(t.names).toEqual(["id", "name", "v"]);
     expect(t.n).toBe(4);
-    expect([...t.text.values()]).toEqual(["a, b", 'say "hi"', "two\nlines", "x", "oops"]);
+    expect([...t.text].map(([, v]) => v)).toEqual(["a, b", 'say "hi"', "two\nlines", "x", "oops"]);
     expect([...t.lines!]).toEqual([2, 3, 5, 6]);
   });
 
@@ -118,6 +118,38 @@ describe("CSV and text options", () => {
     expect(guessFormat("t10k-labels-idx1-ubyte")).toBe("idx");
     expect(guessFormat("x.idx")).toBe("idx");
     expect(guessFormat("data.csv.gz")).toBe("csv");
+  });
+});
+
+describe("text cells", () => {
+  it("hold cells dense or sparse, iterate in index order, and move with their rows when files are joined", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.oneof(fc.nat({ max: 64 }), fc.nat({ max: 5_000_000 })), fc.option(fc.string({ maxLength: 3 }), { nil: undefined })), { maxLength: 200 }), (ops) => {
+        const cells = new TextCells();
+        const want = new Map<number, string>();
+        for (const [at, v] of ops) {
+          if (v === undefined) {
+            cells.delete(at);
+            want.delete(at);
+          } else {
+            cells.set(at, v);
+            want.set(at, v);
+          }
+        }
+        const sorted = [...want].sort((a, b) => a[0] - b[0]);
+        expect([...cells]).toEqual(sorted);
+        expect(cells.size).toBe(want.size);
+        for (const [at] of ops) expect([cells.get(at), cells.has(at)]).toEqual([want.get(at), want.has(at)]);
+      }),
+    );
+    const words = (path: string, text: string) => tableOf(parseText(text, path, { format: "lines" }));
+    const joined = concatTables([words("a", "one\ntwo"), words("b", ""), words("c", "three")], "file");
+    expect([...joined.text]).toEqual([
+      [0, "one"],
+      [2, "two"],
+      [4, "three"],
+    ]);
+    expect(Array.from(joined.values)).toEqual([NaN, 0, NaN, 0, NaN, 2]);
   });
 });
 

@@ -148,14 +148,21 @@ export function parseText(text: string, shown: string, opts: SourceOptions): Rea
   };
   if (opts.format === "lines") {
     // One example per line, kept as text even when it reads as a number; blank lines are skipped.
-    const lines = body.split("\n");
-    for (let i = 0; i < lines.length; i++) {
-      const t = lines[i].replace(/\r$/, "").trim();
+    // (trim drops a \r before the \n)
+    let count = 1;
+    for (let i = body.indexOf("\n"); i >= 0; i = body.indexOf("\n", i + 1)) count++;
+    builder.width = 1;
+    builder.reserve(count);
+    for (let at = 0, line = skip + 1; at <= body.length; line++) {
+      let nl = body.indexOf("\n", at);
+      if (nl < 0) nl = body.length;
+      const t = body.slice(at, nl).trim();
+      at = nl + 1;
       if (!t) continue;
       if (wantHeader && names === undefined) {
         names = [t];
-        headerLine = skip + i + 1;
-      } else builder.addText(t, skip + i + 1);
+        headerLine = line;
+      } else builder.addText(t, line);
     }
     return { table: builder.build(names ?? [LINE_COLUMN], headerLine) };
   }
