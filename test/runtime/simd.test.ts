@@ -11,11 +11,13 @@ import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import { gemm } from "../../src/core/gemm.ts";
 import { assemble, SIMD_DIR } from "../../src/core/simd/build.ts";
-import { type Activation, fusedMultiplyAdd, parallelProducts, relaxedSimd, setHelperTimeout, SIMD_MIN_WORK, simdActivate, simdAdam, simdAvailable, simdConv, simdGemm, simdLinearBackward, simdMaxPool, simdMaxPoolBackward, placedBuffers, placer, spawnHelpers, stopHelpers, useFusedMultiplyAdd, useSimd } from "../../src/core/simd/index.ts";
+import { type Activation, fusedMultiplyAdd, parallelProducts, relaxedSimd, setHelperTimeout, SIMD_MIN_WORK, simdActivate, simdAdam, simdAvailable, simdLstmCell, simdLstmGates, simdConv, simdGemm, simdLinearBackward, simdMaxPool, simdMaxPoolBackward, placedBuffers, placer, spawnHelpers, stopHelpers, useFusedMultiplyAdd, useSimd } from "../../src/core/simd/index.ts";
 import { int32, type KernelFactory, type LayerInfo } from "../../src/core/kernel.ts";
 import { conv1dKernel, conv2dKernel } from "../../src/kinds/layers/conv/kernel.ts";
 import { maxpool1dKernel, maxpool2dKernel } from "../../src/kinds/layers/pool/kernel.ts";
 import { denseKernel } from "../../src/kinds/layers/dense/kernel.ts";
+import { fnOf, lstmCell, lstmGates } from "../../src/kinds/layers/recurrent/kernel.ts";
+import { bytesOf } from "./helpers.ts";
 import { LAYERS } from "../../src/kinds/layers/registry.ts";
 import { stopThreads, useThreads } from "../../src/node/threads.ts";
 import { withDefaults } from "../../src/core/options.ts";
@@ -589,6 +591,43 @@ describe("WebAssembly SIMD matrix product", () => {
     // it declines buffers outside the memory (the loop runs then)
     const outside = new Float32Array(8);
     expect(simdAdam(outside, outside, outside, outside, [0.9, 0.1, 0.999, 0.001, 1, 1, 0.01, 1e-7, 1])).toBe(false);
+  });
+
+  it("runs an LSTM's step and its gates' gradients where the buffers lie in the module's memory, with the loop's bits", () => {
+    const [tanh, sigmoid] = [fnOf("tanh"), fnOf("sigmoid")];
+    for (const [n, u, T] of [
+      [9, 8, 3],
+      [16, 12, 2],
+      [16, 4, 1],
+    ]) {
+      const Gu = 4 * u;
+      // gates as the activations leave them (i, f, o in (0, 1), g in (−1, 1)); step t of T, each
+      // example's steps T·Gu apart, the states' T·u apart
+      const t = T - 1;
+      const gates = seeded(n * T * Gu, 7 + u).map((v, k) => (Math.floor(k / u) % 4 === 2 ? v : (v + 1) / 2));
+      const state = seeded(n * u, 3 + n);
+      const [zOff, zs, sOff, ss] = [t * Gu, T * Gu, t * u, T * u];
+      const step = (placed: boolean) => {
+        const put = putter({}, placed);
+        const b = { Z: put(gates), CP: put(new Float32Array(n * T * u)), AC: put(new Float32Array(n * T * u)), c: put(state), h: put(new Float32Array(n * u)) };
+        const simd = simdLstmCell(b.Z, zOff, zs, b.CP, b.AC, sOff, ss, b.c, b.h, n, u);
+        if (!simd) lstmCell(b.Z, zOff, zs, b.CP, b.AC, sOff, ss, b.c, b.h, n, u, tanh);
+        const d = { dh: put(seeded(n * u, 11)), dc: put(seeded(n * u, 12)) };
+        const gradients = simdLstmGates(b.Z, zOff, zs, b.CP, b.AC, sOff, ss, d.dh, d.dc, n, u);
+        if (!gradients) lstmGates(b.Z, zOff, zs, b.CP, b.AC, sOff, ss, d.dh, d.dc, n, u, tanh, sigmoid);
+        return { simd, gradients, out: [b.CP, b.AC, b.c, b.h, b.Z, d.dc].map((x) => bytesOf(x)) };
+      };
+      const loop = step(false);
+      const simd = step(true);
+      expect([loop.simd, loop.gradients, simd.simd, simd.gradients]).toEqual([false, false, true, true]);
+      ["CP", "AC", "c", "h", "Z", "dc"].forEach((name, k) => expect(simd.out[k].equals(loop.out[k]), `${name}, n ${n}, u ${u}`).toBe(true));
+      // every value was written: the state's gradient passed on is f·dc, not what was there
+      expect(simd.out[5].equals(bytesOf(seeded(n * u, 12)))).toBe(false);
+    }
+    // units not a multiple of 4 (the step) or odd (the gradients) stay in the loop
+    const inside = placer({})(64 * 6 * 4)!;
+    expect(simdLstmCell(inside, 0, 24, inside, inside, 0, 6, inside, inside, 12, 6)).toBe(false);
+    expect(simdLstmGates(inside, 0, 20, inside, inside, 0, 5, inside, inside, 12, 5)).toBe(false);
   });
 
   it("finishes a product alone, with the same result, when a helper never answers", () => {

@@ -945,4 +945,94 @@
       (local.set $p (i32.add (local.get $p) (local.get $ld)))
       (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
       (br $runs))))
+  ;; An LSTM's cell over n rows of u units (u a multiple of 4) at one time step, after its gates' sigmoid
+  ;; and tanh: c' = f·c + i·g in doubles (each product exact, as the interpreter's loop computes
+  ;; it), then tanh(c') and h = o·tanh(c'). Gates i, f, g, o at z (u floats apart, rows zs bytes
+  ;; apart); the previous state copied to cp, tanh(c') stored at ac (rows ss bytes apart); c and h n
+  ;; rows of u.
+  (func (export "lstmcell") (param $z i32) (param $zs i32) (param $cp i32) (param $ac i32) (param $ss i32) (param $c i32) (param $h i32) (param $n i32) (param $u i32)
+    (local $j i32) (local $ub i32) (local $q i32) (local $prev v128) (local $v v128) (local $t v128)
+    (local.set $ub (i32.shl (local.get $u) (i32.const 2)))
+    (block $rows_done (loop $rows
+      (br_if $rows_done (i32.eqz (local.get $n)))
+      (local.set $j (i32.const 0))
+      (block $done (loop $quads
+        (br_if $done (i32.ge_u (local.get $j) (local.get $ub)))
+        (local.set $q (i32.add (local.get $z) (local.get $j)))
+        (local.set $prev (v128.load (i32.add (local.get $c) (local.get $j))))
+        (v128.store (i32.add (local.get $cp) (local.get $j)) (local.get $prev))
+        (local.set $v (call $cell
+          (v128.load (local.get $q))
+          (v128.load (i32.add (local.get $q) (local.get $ub)))
+          (v128.load (i32.add (local.get $q) (i32.shl (local.get $ub) (i32.const 1))))
+          (local.get $prev)))
+        (v128.store (i32.add (local.get $c) (local.get $j)) (local.get $v))
+        (local.set $t (call $tanh (local.get $v)))
+        (v128.store (i32.add (local.get $ac) (local.get $j)) (local.get $t))
+        (v128.store (i32.add (local.get $h) (local.get $j))
+          (f32x4.mul (v128.load (i32.add (local.get $q) (i32.mul (local.get $ub) (i32.const 3)))) (local.get $t)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $quads)))
+      (local.set $z (i32.add (local.get $z) (local.get $zs)))
+      (local.set $cp (i32.add (local.get $cp) (local.get $ss)))
+      (local.set $ac (i32.add (local.get $ac) (local.get $ss)))
+      (local.set $c (i32.add (local.get $c) (local.get $ub)))
+      (local.set $h (i32.add (local.get $h) (local.get $ub)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $rows))))
+  ;; f·c + i·g for four lanes, in doubles, rounded once to float32.
+  (func $cell (param $i v128) (param $f v128) (param $g v128) (param $c v128) (result v128)
+    (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+      (f32x4.demote_f64x2_zero (f64x2.add
+        (f64x2.mul (f64x2.promote_low_f32x4 (local.get $f)) (f64x2.promote_low_f32x4 (local.get $c)))
+        (f64x2.mul (f64x2.promote_low_f32x4 (local.get $i)) (f64x2.promote_low_f32x4 (local.get $g)))))
+      (f32x4.demote_f64x2_zero (f64x2.add
+        (f64x2.mul (call $high (local.get $f)) (call $high (local.get $c)))
+        (f64x2.mul (call $high (local.get $i)) (call $high (local.get $g)))))))
+  ;; Lanes 2 and 3 as doubles.
+  (func $high (param $x v128) (result v128)
+    (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x))))
+  ;; The LSTM's gradients at its gates' inputs at one time step (sigmoid gates, tanh cell), in
+  ;; doubles in the interpreter's order: dc = dc' + dh·o·(1 − a²) with a = tanh(c), then
+  ;; di = dc·g·i(1 − i), df = dc·c₋·f(1 − f), dg = dc·i·(1 − g²), do = dh·a·o(1 − o), each rounded
+  ;; once into the gate's place at z; dc' = dc·f. Two lanes at a time (u even).
+  (func (export "lstmback") (param $z i32) (param $zs i32) (param $cp i32) (param $ac i32) (param $ss i32) (param $dh i32) (param $dc i32) (param $n i32) (param $u i32)
+    (local $j i32) (local $ub i32) (local $q i32)
+    (local $i v128) (local $f v128) (local $g v128) (local $o v128) (local $a v128) (local $d v128) (local $e v128) (local $one v128)
+    (local.set $ub (i32.shl (local.get $u) (i32.const 2)))
+    (local.set $one (f64x2.splat (f64.const 1)))
+    (block $rows_done (loop $rows
+      (br_if $rows_done (i32.eqz (local.get $n)))
+      (local.set $j (i32.const 0))
+      (block $done (loop $pairs
+        (br_if $done (i32.ge_u (local.get $j) (local.get $ub)))
+        (local.set $q (i32.add (local.get $z) (local.get $j)))
+        (local.set $i (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $q))))
+        (local.set $f (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $q) (local.get $ub)))))
+        (local.set $g (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $q) (i32.shl (local.get $ub) (i32.const 1))))))
+        (local.set $o (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $q) (i32.mul (local.get $ub) (i32.const 3))))))
+        (local.set $a (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $ac) (local.get $j)))))
+        (local.set $d (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $dh) (local.get $j)))))
+        ;; dc
+        (local.set $e (f64x2.add (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $dc) (local.get $j))))
+          (f64x2.mul (f64x2.mul (local.get $d) (local.get $o)) (f64x2.sub (local.get $one) (f64x2.mul (local.get $a) (local.get $a))))))
+        (v128.store64_lane 0 (local.get $q) (f32x4.demote_f64x2_zero
+          (f64x2.mul (f64x2.mul (local.get $e) (local.get $g)) (f64x2.mul (local.get $i) (f64x2.sub (local.get $one) (local.get $i))))))
+        (v128.store64_lane 0 (i32.add (local.get $q) (local.get $ub)) (f32x4.demote_f64x2_zero
+          (f64x2.mul (f64x2.mul (local.get $e) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $cp) (local.get $j)))))
+            (f64x2.mul (local.get $f) (f64x2.sub (local.get $one) (local.get $f))))))
+        (v128.store64_lane 0 (i32.add (local.get $q) (i32.shl (local.get $ub) (i32.const 1))) (f32x4.demote_f64x2_zero
+          (f64x2.mul (f64x2.mul (local.get $e) (local.get $i)) (f64x2.sub (local.get $one) (f64x2.mul (local.get $g) (local.get $g))))))
+        (v128.store64_lane 0 (i32.add (local.get $q) (i32.mul (local.get $ub) (i32.const 3))) (f32x4.demote_f64x2_zero
+          (f64x2.mul (f64x2.mul (local.get $d) (local.get $a)) (f64x2.mul (local.get $o) (f64x2.sub (local.get $one) (local.get $o))))))
+        (v128.store64_lane 0 (i32.add (local.get $dc) (local.get $j)) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $e) (local.get $f))))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $pairs)))
+      (local.set $z (i32.add (local.get $z) (local.get $zs)))
+      (local.set $cp (i32.add (local.get $cp) (local.get $ss)))
+      (local.set $ac (i32.add (local.get $ac) (local.get $ss)))
+      (local.set $dh (i32.add (local.get $dh) (local.get $ub)))
+      (local.set $dc (i32.add (local.get $dc) (local.get $ub)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $rows))))
 )

@@ -35,6 +35,8 @@ interface Kernel {
   tpanels: (src: number, ld: number, k: number, width: number, dst: number) => void;
   activate: (p: number, rows: number, ld: number, len: number, fn: number) => void;
   adam: (w: number, g: number, m: number, v: number, n: number, h: number) => void;
+  lstmcell: (z: number, zs: number, cp: number, ac: number, ss: number, c: number, h: number, n: number, u: number) => void;
+  lstmback: (z: number, zs: number, cp: number, ac: number, ss: number, dh: number, dc: number, n: number, u: number) => void;
   f32: Float32Array;
   /** The memory's buffers (one per size it has had): a typed array over one of them lies in the memory. */
   views: WeakSet<ArrayBufferLike>;
@@ -117,7 +119,7 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
 
 const exportsOf = (instance: WebAssembly.Instance) => {
   const e = instance.exports as Record<string, Kernel["gemm"]>;
-  return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, conv: e.conv, panels: e.panels, colsums: e.colsums, relumask: e.relumask, poolback: e.poolback, zero: e.zero, tpanels: e.tpanels, activate: e.activate, adam: e.adam };
+  return { gemm: e.gemm, window: e.window, maxpool: e.maxpool, conv: e.conv, panels: e.panels, colsums: e.colsums, relumask: e.relumask, poolback: e.poolback, zero: e.zero, tpanels: e.tpanels, activate: e.activate, adam: e.adam, lstmcell: e.lstmcell, lstmback: e.lstmback };
 };
 
 let fuseWanted = true;
@@ -979,6 +981,39 @@ export function simdAdam(w: Buf, g: Buf, m: Buf, v: Buf, h: readonly number[]): 
     return [(wa + i) * 4, (ga + i) * 4, (ma + i) * 4, (va + i) * 4, Math.min(2 * count, n - i), ha * 4];
   });
   parallel(kr, "adam", chunks);
+  return true;
+}
+
+/**
+ * An LSTM's step where every buffer lies in the module's memory (src/kinds/layers/recurrent/kernel.ts's
+ * lstmCell with sigmoid gates and a tanh cell, to the same bits): from the gates (activated) at
+ * Z[zOff + i·zs], c' = f·c + i·g, c's old value to CP and tanh(c') to AC (at sOff + i·ss), h = o·tanh(c').
+ * False (nothing done) where the loop would not activate on SIMD, or u is not a multiple of 4.
+ */
+export function simdLstmCell(Z: Buf, zOff: number, zs: number, CP: Buf, AC: Buf, sOff: number, ss: number, c: Buf, h: Buf, n: number, u: number): boolean {
+  if (!enabled || n * u < ACTIVATE_MIN || u % 4 !== 0) return false;
+  const kr = load();
+  if (!kr) return false;
+  const at = [Z, CP, AC, c, h].map((b) => placedAt(kr, b));
+  if (at.some((a) => a < 0)) return false;
+  const [z, cp, ac, ca, ha] = at;
+  kr.lstmcell((z + zOff) * 4, zs * 4, (cp + sOff) * 4, (ac + sOff) * 4, ss * 4, ca * 4, ha * 4, n, u);
+  return true;
+}
+
+/**
+ * An LSTM's gradients at its gates' inputs for one step, into Z, and the cell's gradient dc carried
+ * back, where every buffer lies in the module's memory (kernel.ts's lstmGates with sigmoid gates and
+ * a tanh cell, in doubles: the same bits). False (nothing done) otherwise or where u is odd.
+ */
+export function simdLstmGates(Z: Buf, zOff: number, zs: number, CP: Buf, AC: Buf, sOff: number, ss: number, dh: Buf, dc: Buf, n: number, u: number): boolean {
+  if (!enabled || u % 2 !== 0) return false;
+  const kr = load();
+  if (!kr) return false;
+  const at = [Z, CP, AC, dh, dc].map((b) => placedAt(kr, b));
+  if (at.some((a) => a < 0)) return false;
+  const [z, cp, ac, dha, dca] = at;
+  kr.lstmback((z + zOff) * 4, zs * 4, (cp + sOff) * 4, (ac + sOff) * 4, ss * 4, dha * 4, dca * 4, n, u);
   return true;
 }
 

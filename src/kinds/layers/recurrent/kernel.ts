@@ -21,7 +21,7 @@
 import { booleanOption, numberOption } from "../../../core/options.ts";
 import { initSpec } from "../../../core/init.ts";
 import { colSums, gemm } from "../../../core/gemm.ts";
-import { simdActivate } from "../../../core/simd/index.ts";
+import { simdActivate, simdLstmCell, simdLstmGates } from "../../../core/simd/index.ts";
 import type { Buf, KernelBinding, KernelFactory, LayerInfo, ParamDecl } from "../../../core/kernel.ts";
 
 export type Cell = "simple_rnn" | "lstm" | "gru";
@@ -37,7 +37,7 @@ const enum Fn {
   Linear,
 }
 
-const fnOf = (name: unknown): Fn => {
+export const fnOf = (name: unknown): Fn => {
   const i = RECURRENT_ACTIVATIONS.indexOf(name as (typeof RECURRENT_ACTIVATIONS)[number]);
   if (i < 0) throw new Error(`internal: recurrent activation ${JSON.stringify(name)}`);
   return i as Fn;
@@ -84,6 +84,55 @@ function slope(f: Fn, y: number): number {
       return y > 0 ? 1 : 0;
     default:
       return 1;
+  }
+}
+
+/**
+ * An LSTM's cell at one time step over n rows, from its gates i, f, g, o (activated) at
+ * Z[zOff + r·zs], u apart: c' = f·c + i·g (c, n rows of u, updated), c's old value to CP and act(c')
+ * to AC (at sOff + r·ss), h = o·act(c'). (simdLstmCell is this with act tanh, to the same bits.)
+ */
+export function lstmCell(Z: Buf, zOff: number, zs: number, CP: Buf, AC: Buf, sOff: number, ss: number, c: Buf, h: Buf, n: number, u: number, act: Fn): void {
+  for (let i = 0; i < n; i++) {
+    const zr = zOff + i * zs;
+    const sr = sOff + i * ss;
+    for (let j = 0; j < u; j++) {
+      const cp = c[i * u + j];
+      CP[sr + j] = cp;
+      c[i * u + j] = AC[sr + j] = Z[zr + u + j] * cp + Z[zr + j] * Z[zr + 2 * u + j];
+    }
+  }
+  activate(AC, sOff, ss, n, u, [[0, u, act]]);
+  for (let i = 0; i < n; i++) {
+    const zr = zOff + i * zs + 3 * u;
+    const sr = sOff + i * ss;
+    for (let j = 0; j < u; j++) h[i * u + j] = Z[zr + j] * AC[sr + j];
+  }
+}
+
+/**
+ * An LSTM's gradients at its gates' inputs at one time step, in place of the gates in Z (laid out as
+ * lstmCell's), from dh at its output and dc, the cell's gradient from the step after, which becomes
+ * the one passed on. (simdLstmGates is this with sigmoid gates and a tanh cell, to the same bits.)
+ */
+export function lstmGates(Z: Buf, zOff: number, zs: number, CP: Buf, AC: Buf, sOff: number, ss: number, dh: Buf, dc: Buf, n: number, u: number, act: Fn, rec: Fn): void {
+  for (let i = 0; i < n; i++) {
+    const zr = zOff + i * zs;
+    const sr = sOff + i * ss;
+    for (let j = 0; j < u; j++) {
+      const ig = Z[zr + j];
+      const fg = Z[zr + u + j];
+      const gg = Z[zr + 2 * u + j];
+      const og = Z[zr + 3 * u + j];
+      const ac = AC[sr + j];
+      const d = dh[i * u + j];
+      const dcj = dc[i * u + j] + d * og * slope(act, ac);
+      Z[zr + j] = dcj * gg * slope(rec, ig);
+      Z[zr + u + j] = dcj * CP[sr + j] * slope(rec, fg);
+      Z[zr + 2 * u + j] = dcj * ig * slope(act, gg);
+      Z[zr + 3 * u + j] = d * ac * slope(rec, og);
+      dc[i * u + j] = dcj * fg;
+    }
   }
 }
 
@@ -287,21 +336,8 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
         } else if (cell === "lstm") {
           gemm(n, Gu, u, hr, 0, u, 1, U, 0, Gu, 1, Z, t * Gu, T * Gu, true);
           activate(Z, t * Gu, T * Gu, n, Gu, [[0, 2 * u, rec], [2 * u, u, act], [3 * u, u, rec]]);
-          for (let i = 0; i < n; i++) {
-            const zr = (i * T + t) * Gu;
-            const sr = (i * T + t) * u;
-            for (let j = 0; j < u; j++) {
-              const cp = c![i * u + j];
-              CP![sr + j] = cp;
-              c![i * u + j] = AC![sr + j] = Z[zr + u + j] * cp + Z[zr + j] * Z[zr + 2 * u + j];
-            }
-          }
-          activate(AC!, t * u, T * u, n, u, [[0, u, act]]);
-          for (let i = 0; i < n; i++) {
-            const zr = (i * T + t) * Gu + 3 * u;
-            const sr = (i * T + t) * u;
-            for (let j = 0; j < u; j++) h[i * u + j] = Z[zr + j] * AC![sr + j];
-          }
+          const simd = act === Fn.Tanh && rec === Fn.Sigmoid && simdLstmCell(Z, t * Gu, T * Gu, CP!, AC!, t * u, T * u, c!, h, n, u);
+          if (!simd) lstmCell(Z, t * Gu, T * Gu, CP!, AC!, t * u, T * u, c!, h, n, u, act);
         } else if (resetAfter) {
           gemm(n, Gu, u, hr, 0, u, 1, U, 0, Gu, 1, MH!, t * Gu, T * Gu, false, biasRec);
           for (let i = 0; i < n; i++) for (let j = 0, zr = (i * T + t) * Gu; j < 2 * u; j++) Z[zr + j] += MH![zr + j];
@@ -386,24 +422,8 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
           gemm(n, u, u, Z, t * u, T * u, 1, U, 0, 1, u, pp, 0, u, false);
           throughMask(false);
         } else if (cell === "lstm") {
-          for (let i = 0; i < n; i++) {
-            const zr = (i * T + t) * Gu;
-            const sr = (i * T + t) * u;
-            for (let j = 0; j < u; j++) {
-              const ig = Z[zr + j];
-              const fg = Z[zr + u + j];
-              const gg = Z[zr + 2 * u + j];
-              const og = Z[zr + 3 * u + j];
-              const ac = AC![sr + j];
-              const d = dh[i * u + j];
-              const dc = dcNext![i * u + j] + d * og * slope(act, ac);
-              Z[zr + j] = dc * gg * slope(rec, ig);
-              Z[zr + u + j] = dc * CP![sr + j] * slope(rec, fg);
-              Z[zr + 2 * u + j] = dc * ig * slope(act, gg);
-              Z[zr + 3 * u + j] = d * ac * slope(rec, og);
-              dcNext![i * u + j] = dc * fg;
-            }
-          }
+          const simd = act === Fn.Tanh && rec === Fn.Sigmoid && simdLstmGates(Z, t * Gu, T * Gu, CP!, AC!, t * u, T * u, dh, dcNext!, n, u);
+          if (!simd) lstmGates(Z, t * Gu, T * Gu, CP!, AC!, t * u, T * u, dh, dcNext!, n, u, act, rec);
           gemm(n, u, Gu, Z, t * Gu, T * Gu, 1, U, 0, 1, Gu, pp, 0, u, false);
           throughMask(false);
         } else if (resetAfter) {
