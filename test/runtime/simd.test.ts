@@ -165,6 +165,42 @@ describe("WebAssembly SIMD matrix product", () => {
       }
   });
 
+  it("reads A and B and writes C where they lie in the module's memory, with the copies' bits, touching nothing past C", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.constantFrom(8, 16, 24, 72, 13),
+        fc.integer({ min: 1, max: 70 }),
+        fc.constantFrom(0, 2),
+        fc.constantFrom("rows", "transposed", "wide rows"),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer(),
+        (m, n, k, aPad, bLayout, accumulate, withBias, relu, off, seed) => {
+          const ars = k + aPad;
+          const [brs, bcs, bLen] = { rows: [n, 1, k * n], "wide rows": [n + 8, 1, k * (n + 8)], transposed: [1, k, k * n] }[bLayout] as number[];
+          const values = { A: seeded(off + m * ars, seed), B: seeded(off + bLen, seed + 1), C: seeded(off + m * n + 16, seed + 3) };
+          const bias = withBias ? seeded(n, seed + 2) : null;
+          const run = (placed: boolean) => {
+            const put = putter({}, placed);
+            const [A, B, C] = [put(values.A), put(values.B), put(values.C)];
+            const used = simdGemm(m, n, k, A, off, ars, 1, B, off, brs, bcs, C, off, n, accumulate, bias, relu);
+            return { used, C: bytesOf(C) };
+          };
+          const copied = run(false);
+          const inPlace = run(true);
+          expect(inPlace.used).toBe(copied.used);
+          // the same bits, and past the m rows of C (16 floats) the values as they were
+          expect(inPlace.C.equals(copied.C)).toBe(true);
+          expect(inPlace.C.subarray(4 * (off + m * n)).equals(bytesOf(values.C.subarray(off + m * n)))).toBe(true);
+        },
+      ),
+      { numRuns: 300, seed: 11 },
+    );
+  });
+
   it("copies a plain product out whole, or row by row, exactly where the scalar loops write", () => {
     // rows laid out alike (ldc = n, n a multiple of 8): one copy; wider rows (ldc > n, n ≥ 32): a copy per row
     for (const [m, n, k, ldc, off] of [

@@ -503,6 +503,12 @@ export function placedBuffers(...bufs: (Buf | Int32Array)[]): boolean {
 /** Where a buffer lies in the module's memory (in floats), or -1 when it lies outside. */
 const placedAt = (kr: Kernel, b: Buf | Int32Array | null): number => (b !== null && kr.views.has(b.buffer) ? b.byteOffset >> 2 : -1);
 
+/** Where each buffer lies in the module's memory (floats), or null when one lies outside. */
+function allPlaced(kr: Kernel, ...bufs: Buf[]): number[] | null {
+  const at = bufs.map((b) => placedAt(kr, b));
+  return at.every((a) => a >= 0) ? at : null;
+}
+
 /** Copies n values from src (at s) to dst (at d): one memcpy for long runs, a loop for short ones (a view costs more). */
 function copy(dst: Float32Array, d: number, src: Buf, s: number, n: number): void {
   if (n >= 32 && src instanceof Float32Array) dst.set(src.subarray(s, s + n), d);
@@ -593,9 +599,14 @@ function packA(H: Float32Array, at: number, m: number, mp: number, k: number, A:
  * `raw` (np rows of k, rows past n zero), then packed by the module into panels at `at`.
  */
 function transposedB(kr: Kernel, H: Float32Array, raw: number, at: number, n: number, np: number, k: number, B: Buf, off: number, bcs: number): Operand {
-  copyRows(H, raw, k, B, off, bcs, n, k);
-  H.fill(0, raw + n * k, raw + np * k);
-  kr.tpanels(raw * 4, k * 4, k, np, at * 4);
+  // B's columns read where they lie when it is in the memory and no zero columns are to be added
+  const here = n === np ? placedAt(kr, B) : -1;
+  if (here >= 0) kr.tpanels((here + off) * 4, bcs * 4, k, np, at * 4);
+  else {
+    copyRows(H, raw, k, B, off, bcs, n, k);
+    H.fill(0, raw + n * k, raw + np * k);
+    kr.tpanels(raw * 4, k * 4, k, np, at * 4);
+  }
   return { at, ps: k, rs: 0, ss: NR };
 }
 
@@ -618,6 +629,9 @@ function packB(H: Float32Array, at: number, n: number, np: number, k: number, B:
  */
 function placeB(kr: Kernel, H: Float32Array, raw: number, packed: number, n: number, np: number, k: number, B: Buf, off: number, brs: number, bcs: number): Operand {
   if (bcs === 1) {
+    // read where they lie when B is in the memory with rows of np floats (a layer's weights)
+    const here = brs === np ? placedAt(kr, B) : -1;
+    if (here >= 0) return bRowsOf(kr, here + off, k, np, packed);
     copyRows(H, raw, np, B, off, brs, k, n);
     return bRowsOf(kr, raw, k, np, packed);
   }
@@ -705,14 +719,21 @@ export function simdGemm(
   // the rows of C computed: A's rows read in place, its columns in place or packed, or A packed here
   const mp = acs === 1 ? rowsFor(m) : ars === 1 ? aRows(m) : panelRows(m);
   const np = Math.ceil(n / NR) * NR;
+  // C written where it lies when its rows are the rows computed; A's rows read where they lie (rows
+  // past m, where mp > m, read what follows A: their results are never copied out)
+  const cIn = ldc === np && mp === m ? placedAt(kr, C) : -1;
+  const aHere = acs === 1 ? placedAt(kr, A) : -1;
+  const aIn = aHere >= 0 && (mp === m || cIn < 0) && aHere + aOff + (mp - 1) * ars + k <= kr.memory.buffer.byteLength / 4 ? aHere + aOff : -1;
   // A as copied, A packed, B as copied, B packed, the bias, C
-  const mem = regions(kr, [mp * k, mp * k, k * np, k * np, np, mp * np]);
+  const mem = regions(kr, [aIn < 0 ? mp * k : 0, mp * k, k * np, k * np, np, cIn < 0 ? mp * np : 0]);
   if (!mem) return false;
   const { H, at } = mem;
-  const [a, aPacked, b, bPacked, bi, c] = at;
+  const [a, aPacked, b, bPacked, bi, cCopy] = at;
+  const c = cIn < 0 ? cCopy : cIn + cOff;
 
   let opA: Operand;
-  if (acs === 1) {
+  if (aIn >= 0) opA = rowsOf(aIn, ars);
+  else if (acs === 1) {
     copyRows(H, a, k, A, aOff, ars, m, k);
     H.fill(0, a + m * k, a + mp * k);
     opA = rowsOf(a, k);
@@ -722,9 +743,9 @@ export function simdGemm(
   } else opA = packA(H, aPacked, m, mp, k, A, aOff, ars, acs);
 
   const opB = placeB(kr, H, b, bPacked, n, np, k, B, bOff, brs, bcs);
-  if (accumulate) copyRows(H, c, np, C, cOff, ldc, m, n);
+  if (accumulate && cIn < 0) copyRows(H, c, np, C, cOff, ldc, m, n);
   product(kr, mp, np, k, opA, opB, c, placeBias(H, bi, bias, n, np), accumulate, relu);
-  copyRows(C as Float32Array, cOff, ldc, H, c, np, m, n, false);
+  if (cIn < 0) copyRows(C as Float32Array, cOff, ldc, H, c, np, m, n, false);
   return true;
 }
 
@@ -991,11 +1012,9 @@ export function simdAdam(w: Buf, g: Buf, m: Buf, v: Buf, h: readonly number[]): 
  * False (nothing done) where the loop would not activate on SIMD, or u is not a multiple of 4.
  */
 export function simdLstmCell(Z: Buf, zOff: number, zs: number, CP: Buf, AC: Buf, sOff: number, ss: number, c: Buf, h: Buf, n: number, u: number): boolean {
-  if (!enabled || n * u < ACTIVATE_MIN || u % 4 !== 0) return false;
-  const kr = load();
-  if (!kr) return false;
-  const at = [Z, CP, AC, c, h].map((b) => placedAt(kr, b));
-  if (at.some((a) => a < 0)) return false;
+  const kr = enabled && n * u >= ACTIVATE_MIN && u % 4 === 0 ? load() : null;
+  const at = kr && allPlaced(kr, Z, CP, AC, c, h);
+  if (!at) return false;
   const [z, cp, ac, ca, ha] = at;
   kr.lstmcell((z + zOff) * 4, zs * 4, (cp + sOff) * 4, (ac + sOff) * 4, ss * 4, ca * 4, ha * 4, n, u);
   return true;
@@ -1007,11 +1026,9 @@ export function simdLstmCell(Z: Buf, zOff: number, zs: number, CP: Buf, AC: Buf,
  * a tanh cell, in doubles: the same bits). False (nothing done) otherwise or where u is odd.
  */
 export function simdLstmGates(Z: Buf, zOff: number, zs: number, CP: Buf, AC: Buf, sOff: number, ss: number, dh: Buf, dc: Buf, n: number, u: number): boolean {
-  if (!enabled || u % 2 !== 0) return false;
-  const kr = load();
-  if (!kr) return false;
-  const at = [Z, CP, AC, dh, dc].map((b) => placedAt(kr, b));
-  if (at.some((a) => a < 0)) return false;
+  const kr = enabled && u % 2 === 0 ? load() : null;
+  const at = kr && allPlaced(kr, Z, CP, AC, dh, dc);
+  if (!at) return false;
   const [z, cp, ac, dha, dca] = at;
   kr.lstmback((z + zOff) * 4, zs * 4, (cp + sOff) * 4, (ac + sOff) * 4, ss * 4, dha * 4, dca * 4, n, u);
   return true;
