@@ -12,7 +12,7 @@
  *   dX = dY · Wᵀ   gemm(m, k, n, dY, 0, n, 1, W, 0, 1, n, ...)
  *   dW = Xᵀ · dY   gemm(k, n, m, X, 0, 1, k, dY, 0, n, 1, ...)
  */
-import { simdGemm } from "./simd/index.ts";
+import { simdColSums, simdGemm } from "./simd/index.ts";
 import type { Buf } from "./kernel.ts";
 
 /** The packed panel; grows to the largest k seen (the runtime is single-threaded). */
@@ -114,6 +114,7 @@ function store(C: Buf, c: number, w: number, accumulate: boolean, relu: boolean,
 
 /** Column sums of an m×n row-major block: out[j] (=|+=) Σ_i A[i, j]. */
 export function colSums(m: number, n: number, A: Buf, out: Buf, accumulate: boolean): void {
+  if (!accumulate && simdColSums(m, n, A, out)) return;
   if (!accumulate) out.fill(0, 0, n);
   for (let i = 0; i < m; i++) {
     const o = i * n;

@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
-import { gemm } from "../../src/core/gemm.ts";
+import { colSums, gemm } from "../../src/core/gemm.ts";
 import { assemble, SIMD_DIR } from "../../src/core/simd/build.ts";
-import { type Activation, fusedMultiplyAdd, parallelProducts, relaxedSimd, setHelperTimeout, SIMD_MIN_WORK, simdActivate, simdAdam, simdAvailable, simdLstmCell, simdLstmGates, simdConv, simdGemm, simdLinearBackward, simdMaxPool, simdMaxPoolBackward, placedBuffers, placer, spawnHelpers, stopHelpers, useFusedMultiplyAdd, useSimd } from "../../src/core/simd/index.ts";
+import { type Activation, fusedMultiplyAdd, parallelProducts, relaxedSimd, setHelperTimeout, SIMD_MIN_WORK, simdActivate, simdAdam, simdAvailable, simdColSums, simdLstmCell, simdLstmGates, simdConv, simdGemm, simdLinearBackward, simdMaxPool, simdMaxPoolBackward, placedBuffers, placer, spawnHelpers, stopHelpers, useFusedMultiplyAdd, useSimd } from "../../src/core/simd/index.ts";
 import { int32, type KernelFactory, type LayerInfo } from "../../src/core/kernel.ts";
 import { conv1dKernel, conv2dKernel } from "../../src/kinds/layers/conv/kernel.ts";
 import { maxpool1dKernel, maxpool2dKernel } from "../../src/kinds/layers/pool/kernel.ts";
@@ -664,6 +664,30 @@ describe("WebAssembly SIMD matrix product", () => {
     const inside = placer({})(64 * 6 * 4)!;
     expect(simdLstmCell(inside, 0, 24, inside, inside, 0, 6, inside, inside, 12, 6)).toBe(false);
     expect(simdLstmGates(inside, 0, 20, inside, inside, 0, 5, inside, inside, 12, 5)).toBe(false);
+  });
+
+  it("sums columns where they lie in the module's memory, in row order, with the loop's bits", () => {
+    for (const [m, n] of [
+      [1792, 256],
+      [37, 12],
+      [64, 6],
+    ]) {
+      // values of many magnitudes, so the order of the sums shows in the bits
+      const A = seeded(m * n, m).map((v, i) => v * 10 ** ((i % 7) - 3));
+      const sums = (placed: boolean) => {
+        const put = putter({}, placed);
+        const out = put(new Float32Array(n + 3).fill(9));
+        colSums(m, n, put(A), out.subarray(1, n + 1), false);
+        return out;
+      };
+      const [loop, placed] = [sums(false), sums(true)];
+      expect(firstDifference(placed, loop), `${m}×${n}`).toBe(-1);
+      expect([loop[0], loop[n + 1]]).toEqual([9, 9]);
+    }
+    const inside = placer({})(256)!;
+    expect(simdColSums(16, 16, inside, inside.subarray(0, 16))).toBe(true);
+    expect(simdColSums(16, 6, inside, inside.subarray(0, 6))).toBe(false);
+    expect(simdColSums(16, 16, new Float32Array(256), inside.subarray(0, 16))).toBe(false);
   });
 
   it("finishes a product alone, with the same result, when a helper never answers", () => {

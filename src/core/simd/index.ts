@@ -1034,6 +1034,19 @@ export function simdLstmGates(Z: Buf, zOff: number, zs: number, CP: Buf, AC: Buf
   return true;
 }
 
+/**
+ * out[j] = Σ_i A[i, j] over m rows of n (n a multiple of 4) on SIMD where both lie in the module's
+ * memory: each column summed in row order in float32, as src/core/gemm.ts's colSums does (the same
+ * bits). False (nothing done) otherwise.
+ */
+export function simdColSums(m: number, n: number, A: Buf, out: Buf): boolean {
+  const kr = enabled && n % 4 === 0 && m * n >= ACTIVATE_MIN ? load() : null;
+  const at = kr && allPlaced(kr, A, out);
+  if (!at) return false;
+  kr.colsums(at[0] * 4, n * 4, m, n, at[1] * 4);
+  return true;
+}
+
 /** Below this many values an activation runs in the caller's loop. */
 const ACTIVATE_MIN = 64;
 
