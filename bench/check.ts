@@ -3,10 +3,12 @@
  * declarations and the lints), each timed on its own, for a generated spec of 2,000 layers and for
  * the largest spec in specs/, after warm-up.
  */
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve as resolvePath } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { check } from "../src/check/index.ts";
+import { SERVER_NODE_FLAGS } from "../src/cli/commands/lsp.ts";
 import { DiagnosticSink } from "../src/diagnostics/diagnostic.ts";
 import { resolve, type ImportHost } from "../src/lang/resolve.ts";
 import { FileHost } from "../src/node/host.ts";
@@ -101,11 +103,7 @@ function bench(label: string, text: string, path: string, imports: ImportHost | 
   if (errors.length) throw new Error(`${label} is not clean: ${errors[0].code} ${errors[0].message} at line ${errors[0].span.line}`);
   const layers = [...checked.models.values()].reduce((a, m) => a + m.layers.length, 0);
 
-  const all = () => {
-    const p = parse(text, path);
-    const s = new DiagnosticSink(path);
-    check(resolve(p.ast, s, imports), s, undefined, p.diagnostics);
-  };
+  const all = allThree(text, path, imports);
   for (let i = 0; i < warmup; i++) all();
   const tParse = time(() => parse(text, path), iterations);
   const tResolve = time(() => resolve(parsed.ast, new DiagnosticSink(path), imports), iterations);
@@ -119,15 +117,39 @@ function bench(label: string, text: string, path: string, imports: ImportHost | 
   for (const [stage, t] of [["parse", tParse], ["resolve", tResolve], ["shape check", tCheck], ["all three", tAll]] as const) record({ spec: label, layers, stage, medianMs: t.median, minMs: t.min });
 }
 
+/** Parse, resolve and check of `text`, as the checker runs them on each edit. */
+const allThree = (text: string, path: string, imports: ImportHost | undefined) => (): void => {
+  const p = parse(text, path);
+  const s = new DiagnosticSink(path);
+  check(resolve(p.ast, s, imports), s, undefined, p.diagnostics);
+};
+
+/**
+ * The generated spec's three phases in a child Node started with the flags `nnspec lsp` gives its
+ * server (SERVER_NODE_FLAGS: a larger young generation), where they run on every edit.
+ */
+function asServer(warmup: number, iterations: number): void {
+  const r = spawnSync(process.execPath, [...SERVER_NODE_FLAGS, "--import", "tsx", fileURLToPath(import.meta.url)], { env: { ...process.env, BENCH_CHECK_SERVER: "1" }, encoding: "utf8" });
+  const line = r.stdout?.trim().split("\n").pop();
+  if (r.status !== 0 || !line) {
+    console.log(`    (as the server runs them: the child failed: ${r.stderr?.trim().split("\n").pop() ?? r.error?.message})`);
+    return;
+  }
+  const t = JSON.parse(line) as Timing;
+  console.log(`    all three, as \`nnspec lsp\` runs them (node ${SERVER_NODE_FLAGS.join(" ")}): ${ms(t).trim()}`);
+  record({ spec: "generated spec", layers: 2000, stage: "all three, as the server runs them", medianMs: t.median, minMs: t.min });
+}
+
 function specFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? specFiles(join(dir, e.name)) : e.name.endsWith(".nnspec") ? [join(dir, e.name)] : []));
 }
 
 export async function run(): Promise<void> {
-  const warmup = Number(process.env.BENCH_WARMUP ?? 5);
-  const iterations = Number(process.env.BENCH_ITERATIONS ?? 20);
+  const warmup = Number(process.env.BENCH_WARMUP ?? 10);
+  const iterations = Number(process.env.BENCH_ITERATIONS ?? 60);
   console.log("check: parse, resolve and shape check, timed separately");
   bench("generated spec", generateLayers(2000), "bench.nnspec", undefined, warmup, iterations);
+  asServer(warmup, iterations);
 
   const largest = specFiles(join(ROOT, "specs")).sort((a, b) => statSync(b).size - statSync(a).size)[0];
   const host = new FileHost();
@@ -135,4 +157,10 @@ export async function run(): Promise<void> {
   bench(relative(ROOT, largest), readFileSync(largest, "utf8"), relative(ROOT, largest), imports, warmup * 4, iterations * 5);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await run();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (process.env.BENCH_CHECK_SERVER) {
+    const all = allThree(generateLayers(2000), "bench.nnspec", undefined);
+    for (let i = 0; i < Number(process.env.BENCH_WARMUP ?? 10); i++) all();
+    console.log(JSON.stringify(time(all, Number(process.env.BENCH_ITERATIONS ?? 60))));
+  } else await run();
+}

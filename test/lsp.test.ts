@@ -4,12 +4,13 @@
  * variants of them. Also: the incremental parser against the whole-file parser, and the .vsix build.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inflateRawSync } from "node:zlib";
 import fc from "fast-check";
+import { SERVER_NODE_FLAGS } from "../src/cli/commands/lsp.ts";
 import { MAX_NESTING } from "../src/syntax/lexer.ts";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { describe, expect, it } from "vitest";
@@ -648,6 +649,33 @@ describe("nnspec lsp", () => {
 });
 
 // ── the incremental parser equals the whole-file parser ──
+
+describe("the server's process", () => {
+  // Linux's /proc shows the child and its command line
+  it.skipIf(process.platform !== "linux")("runs in a child Node with a 64 MB young generation, which checks, stops with the server, and whose exit code is the server's", async () => {
+    const childrenOf = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+    const c = await Client.start();
+    const [child] = childrenOf(c.proc.pid!);
+    const argv = readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0").slice(0, -1);
+    expect(argv.slice(1, 1 + SERVER_NODE_FLAGS.length)).toEqual([...SERVER_NODE_FLAGS]);
+    expect(argv.slice(-2)).toEqual(["lsp", "--stdio"]);
+    // it does not start another
+    expect(childrenOf(Number(child)).filter((p) => readFileSync(`/proc/${p}/cmdline`, "utf8").includes("nnspec"))).toEqual([]);
+    const path = join(SPECS, "iris.nnspec");
+    expect(await c.open(path, readFileSync(path, "utf8").replace("dense 16", "dense 16 actvation: relu"))).toHaveLength(1);
+    await c.stop();
+    expect(c.proc.exitCode).toBe(0);
+    expect(existsSync(`/proc/${child}`)).toBe(false);
+    // a signal to the server ends both; the exit code says which signal
+    const d = await Client.start();
+    const [second] = childrenOf(d.proc.pid!);
+    const exited = new Promise<number | null>((r) => d.proc.once("exit", (code) => r(code)));
+    d.proc.kill("SIGTERM");
+    expect(await exited).toBe(143);
+    expect(existsSync(`/proc/${second}`)).toBe(false);
+    d.conn.dispose();
+  });
+});
 
 describe("incremental parsing", () => {
   const specs = readdirSync(SPECS)
