@@ -645,24 +645,26 @@ describe("WebAssembly SIMD matrix product", () => {
       const [zOff, zs, sOff, ss] = [t * Gu, T * Gu, t * u, T * u];
       const step = (placed: boolean) => {
         const put = putter({}, placed);
-        const b = { Z: put(gates), CP: put(new Float32Array(n * T * u)), AC: put(new Float32Array(n * T * u)), c: put(state), h: put(new Float32Array(n * u)) };
-        const simd = simdLstmCell(b.Z, zOff, zs, b.CP, b.AC, sOff, ss, b.c, b.h, n, u);
-        if (!simd) lstmCell(b.Z, zOff, zs, b.CP, b.AC, sOff, ss, b.c, b.h, n, u, tanh);
+        const b = { Z: put(gates), HP: put(new Float32Array(n * T * u)), CP: put(new Float32Array(n * T * u)), AC: put(new Float32Array(n * T * u)), c: put(state), h: put(seeded(n * u, 5)) };
+        const simd = simdLstmCell(b.Z, zOff, zs, b.HP, b.CP, b.AC, sOff, ss, b.c, b.h, n, u);
+        if (!simd) lstmCell(b.Z, zOff, zs, b.HP, b.CP, b.AC, sOff, ss, b.c, b.h, n, u, tanh);
         const d = { dh: put(seeded(n * u, 11)), dc: put(seeded(n * u, 12)) };
         const gradients = simdLstmGates(b.Z, zOff, zs, b.CP, b.AC, sOff, ss, d.dh, d.dc, n, u);
         if (!gradients) lstmGates(b.Z, zOff, zs, b.CP, b.AC, sOff, ss, d.dh, d.dc, n, u, tanh, sigmoid);
-        return { simd, gradients, out: [b.CP, b.AC, b.c, b.h, b.Z, d.dc].map((x) => bytesOf(x)) };
+        return { simd, gradients, out: [b.CP, b.AC, b.c, b.h, b.Z, d.dc, b.HP].map((x) => bytesOf(x)) };
       };
       const loop = step(false);
       const simd = step(true);
       expect([loop.simd, loop.gradients, simd.simd, simd.gradients]).toEqual([false, false, true, true]);
-      ["CP", "AC", "c", "h", "Z", "dc"].forEach((name, k) => expect(simd.out[k].equals(loop.out[k]), `${name}, n ${n}, u ${u}`).toBe(true));
+      ["CP", "AC", "c", "h", "Z", "dc", "HP"].forEach((name, k) => expect(simd.out[k].equals(loop.out[k]), `${name}, n ${n}, u ${u}`).toBe(true));
       // every value was written: the state's gradient passed on is f·dc, not what was there
       expect(simd.out[5].equals(bytesOf(seeded(n * u, 12)))).toBe(false);
+      // the state before the step is in HP at step t, each example's row T·u apart
+      for (let i = 0; i < n; i++) expect(simd.out[6].subarray(4 * (sOff + i * ss), 4 * (sOff + i * ss + u)).equals(bytesOf(seeded(n * u, 5).subarray(i * u, (i + 1) * u)))).toBe(true);
     }
     // units not a multiple of 4 (the step) or odd (the gradients) stay in the loop
     const inside = placer({})(64 * 6 * 4)!;
-    expect(simdLstmCell(inside, 0, 24, inside, inside, 0, 6, inside, inside, 12, 6)).toBe(false);
+    expect(simdLstmCell(inside, 0, 24, inside, inside, inside, 0, 6, inside, inside, 12, 6)).toBe(false);
     expect(simdLstmGates(inside, 0, 20, inside, inside, 0, 5, inside, inside, 12, 5)).toBe(false);
   });
 

@@ -948,9 +948,9 @@
   ;; An LSTM's cell over n rows of u units (u a multiple of 4) at one time step, after its gates' sigmoid
   ;; and tanh: c' = f·c + i·g in doubles (each product exact, as the interpreter's loop computes
   ;; it), then tanh(c') and h = o·tanh(c'). Gates i, f, g, o at z (u floats apart, rows zs bytes
-  ;; apart); the previous state copied to cp, tanh(c') stored at ac (rows ss bytes apart); c and h n
-  ;; rows of u.
-  (func (export "lstmcell") (param $z i32) (param $zs i32) (param $cp i32) (param $ac i32) (param $ss i32) (param $c i32) (param $h i32) (param $n i32) (param $u i32)
+  ;; apart); the previous h and c copied to hp and cp, tanh(c') stored at ac (rows ss bytes apart);
+  ;; c and h n rows of u.
+  (func (export "lstmcell") (param $z i32) (param $zs i32) (param $hp i32) (param $cp i32) (param $ac i32) (param $ss i32) (param $c i32) (param $h i32) (param $n i32) (param $u i32)
     (local $j i32) (local $ub i32) (local $q i32) (local $prev v128) (local $v v128) (local $t v128)
     (local.set $ub (i32.shl (local.get $u) (i32.const 2)))
     (block $rows_done (loop $rows
@@ -969,11 +969,13 @@
         (v128.store (i32.add (local.get $c) (local.get $j)) (local.get $v))
         (local.set $t (call $tanh (local.get $v)))
         (v128.store (i32.add (local.get $ac) (local.get $j)) (local.get $t))
+        (v128.store (i32.add (local.get $hp) (local.get $j)) (v128.load (i32.add (local.get $h) (local.get $j))))
         (v128.store (i32.add (local.get $h) (local.get $j))
           (f32x4.mul (v128.load (i32.add (local.get $q) (i32.mul (local.get $ub) (i32.const 3)))) (local.get $t)))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $quads)))
       (local.set $z (i32.add (local.get $z) (local.get $zs)))
+      (local.set $hp (i32.add (local.get $hp) (local.get $ss)))
       (local.set $cp (i32.add (local.get $cp) (local.get $ss)))
       (local.set $ac (i32.add (local.get $ac) (local.get $ss)))
       (local.set $c (i32.add (local.get $c) (local.get $ub)))

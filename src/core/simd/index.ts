@@ -35,7 +35,7 @@ interface Kernel {
   tpanels: (src: number, ld: number, k: number, width: number, dst: number) => void;
   activate: (p: number, rows: number, ld: number, len: number, fn: number) => void;
   adam: (w: number, g: number, m: number, v: number, n: number, h: number) => void;
-  lstmcell: (z: number, zs: number, cp: number, ac: number, ss: number, c: number, h: number, n: number, u: number) => void;
+  lstmcell: (z: number, zs: number, hp: number, cp: number, ac: number, ss: number, c: number, h: number, n: number, u: number) => void;
   lstmback: (z: number, zs: number, cp: number, ac: number, ss: number, dh: number, dc: number, n: number, u: number) => void;
   f32: Float32Array;
   /** The memory's buffers (one per size it has had): a typed array over one of them lies in the memory. */
@@ -1008,15 +1008,16 @@ export function simdAdam(w: Buf, g: Buf, m: Buf, v: Buf, h: readonly number[]): 
 /**
  * An LSTM's step where every buffer lies in the module's memory (src/kinds/layers/recurrent/kernel.ts's
  * lstmCell with sigmoid gates and a tanh cell, to the same bits): from the gates (activated) at
- * Z[zOff + i·zs], c' = f·c + i·g, c's old value to CP and tanh(c') to AC (at sOff + i·ss), h = o·tanh(c').
+ * Z[zOff + i·zs], c' = f·c + i·g, the old h and c to HP and CP and tanh(c') to AC (at sOff + i·ss),
+ * h = o·tanh(c').
  * False (nothing done) where the loop would not activate on SIMD, or u is not a multiple of 4.
  */
-export function simdLstmCell(Z: Buf, zOff: number, zs: number, CP: Buf, AC: Buf, sOff: number, ss: number, c: Buf, h: Buf, n: number, u: number): boolean {
+export function simdLstmCell(Z: Buf, zOff: number, zs: number, HP: Buf, CP: Buf, AC: Buf, sOff: number, ss: number, c: Buf, h: Buf, n: number, u: number): boolean {
   const kr = enabled && n * u >= ACTIVATE_MIN && u % 4 === 0 ? load() : null;
-  const at = kr && allPlaced(kr, Z, CP, AC, c, h);
+  const at = kr && allPlaced(kr, Z, HP, CP, AC, c, h);
   if (!at) return false;
-  const [z, cp, ac, ca, ha] = at;
-  kr.lstmcell((z + zOff) * 4, zs * 4, (cp + sOff) * 4, (ac + sOff) * 4, ss * 4, ca * 4, ha * 4, n, u);
+  const [z, hp, cp, ac, ca, ha] = at;
+  kr.lstmcell((z + zOff) * 4, zs * 4, (hp + sOff) * 4, (cp + sOff) * 4, (ac + sOff) * 4, ss * 4, ca * 4, ha * 4, n, u);
   return true;
 }
 

@@ -89,10 +89,12 @@ function slope(f: Fn, y: number): number {
 
 /**
  * An LSTM's cell at one time step over n rows, from its gates i, f, g, o (activated) at
- * Z[zOff + r·zs], u apart: c' = f·c + i·g (c, n rows of u, updated), c's old value to CP and act(c')
- * to AC (at sOff + r·ss), h = o·act(c'). (simdLstmCell is this with act tanh, to the same bits.)
+ * Z[zOff + r·zs], u apart: c' = f·c + i·g (c, n rows of u, updated), the old h and c to HP and CP
+ * and act(c') to AC (at sOff + r·ss), h = o·act(c'). (simdLstmCell is this with act tanh, to the
+ * same bits.)
  */
-export function lstmCell(Z: Buf, zOff: number, zs: number, CP: Buf, AC: Buf, sOff: number, ss: number, c: Buf, h: Buf, n: number, u: number, act: Fn): void {
+export function lstmCell(Z: Buf, zOff: number, zs: number, HP: Buf, CP: Buf, AC: Buf, sOff: number, ss: number, c: Buf, h: Buf, n: number, u: number, act: Fn): void {
+  for (let i = 0; i < n; i++) HP.set(h.subarray(i * u, (i + 1) * u), sOff + i * ss);
   for (let i = 0; i < n; i++) {
     const zr = zOff + i * zs;
     const sr = sOff + i * ss;
@@ -324,7 +326,8 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
       const hr = maskedH ? hm! : h;
       for (let s = 0; s < T; s++) {
         const t = timeOf(s);
-        for (let i = 0; i < n; i++) HP.set(h.subarray(i * u, (i + 1) * u), (i * T + t) * u);
+        // (an LSTM's step copies its state into HP itself)
+        if (cell !== "lstm") for (let i = 0; i < n; i++) HP.set(h.subarray(i * u, (i + 1) * u), (i * T + t) * u);
         if (maskedH) {
           for (let k = 0; k < n * u; k++) hm![k] = h[k] * mH![k];
           for (let i = 0; i < n; i++) HM!.set(hm!.subarray(i * u, (i + 1) * u), (i * T + t) * u);
@@ -336,8 +339,8 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
         } else if (cell === "lstm") {
           gemm(n, Gu, u, hr, 0, u, 1, U, 0, Gu, 1, Z, t * Gu, T * Gu, true);
           activate(Z, t * Gu, T * Gu, n, Gu, [[0, 2 * u, rec], [2 * u, u, act], [3 * u, u, rec]]);
-          const simd = act === Fn.Tanh && rec === Fn.Sigmoid && simdLstmCell(Z, t * Gu, T * Gu, CP!, AC!, t * u, T * u, c!, h, n, u);
-          if (!simd) lstmCell(Z, t * Gu, T * Gu, CP!, AC!, t * u, T * u, c!, h, n, u, act);
+          const simd = act === Fn.Tanh && rec === Fn.Sigmoid && simdLstmCell(Z, t * Gu, T * Gu, HP, CP!, AC!, t * u, T * u, c!, h, n, u);
+          if (!simd) lstmCell(Z, t * Gu, T * Gu, HP, CP!, AC!, t * u, T * u, c!, h, n, u, act);
         } else if (resetAfter) {
           gemm(n, Gu, u, hr, 0, u, 1, U, 0, Gu, 1, MH!, t * Gu, T * Gu, false, biasRec);
           for (let i = 0; i < n; i++) for (let j = 0, zr = (i * T + t) * Gu; j < 2 * u; j++) Z[zr + j] += MH![zr + j];
@@ -398,7 +401,7 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
       else dcNext?.fill(0, 0, n * u);
       for (let s = T - 1; s >= 0; s--) {
         const t = timeOf(s);
-        for (let k = 0; k < n * u; k++) dh[k] = dhNext[k];
+        dh.set(dhNext.subarray(0, n * u));
         if (seq) for (let i = 0; i < n; i++) for (let j = 0; j < u; j++) dh[i * u + j] += dOut[(i * T + s) * u + j];
         else if (s === T - 1) for (let k = 0; k < n * u; k++) dh[k] += dOut[k];
         // a padded step passed its state through: its gradient goes straight on, its gates get none
