@@ -199,6 +199,25 @@ describe("WebAssembly SIMD matrix product", () => {
       ),
       { numRuns: 300, seed: 11 },
     );
+    // a product the threads share: helpers read A and B and write C where they lie too
+    const [m, n, k] = [258, 256, 300];
+    const values = { A: seeded(m * k, 1), B: seeded(k * n, 2), C: seeded(m * n + 8, 3) };
+    const product = (placed: boolean, threads: number) => {
+      useThreads(threads);
+      const before = parallelProducts();
+      try {
+        const put = putter({}, placed);
+        const [A, B, C] = [put(values.A), put(values.B), put(values.C)];
+        expect(simdGemm(m, n, k, A, 0, k, 1, B, 0, n, 1, C, 0, n, true, null, true)).toBe(true);
+        return { C: bytesOf(C), shared: parallelProducts() - before };
+      } finally {
+        stopThreads();
+      }
+    };
+    const [copied, inPlace] = [product(false, 1), product(true, 2)];
+    // (shared: B's packing into panels and the product)
+    expect([copied.shared, inPlace.shared]).toEqual([0, 2]);
+    expect(inPlace.C.equals(copied.C)).toBe(true);
   });
 
   it("copies a plain product out whole, or row by row, exactly where the scalar loops write", () => {
