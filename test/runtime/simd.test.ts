@@ -173,42 +173,45 @@ describe("WebAssembly SIMD matrix product", () => {
         fc.integer({ min: 1, max: 70 }),
         fc.constantFrom(0, 2),
         fc.constantFrom("rows", "transposed", "wide rows"),
+        fc.constantFrom(0, 8, 13),
         fc.boolean(),
         fc.boolean(),
         fc.boolean(),
         fc.integer({ min: 0, max: 3 }),
         fc.integer(),
-        (m, n, k, aPad, bLayout, accumulate, withBias, relu, off, seed) => {
+        (m, n, k, aPad, bLayout, cPad, accumulate, withBias, relu, off, seed) => {
           const ars = k + aPad;
           const [brs, bcs, bLen] = { rows: [n, 1, k * n], "wide rows": [n + 8, 1, k * (n + 8)], transposed: [1, k, k * n] }[bLayout] as number[];
-          const values = { A: seeded(off + m * ars, seed), B: seeded(off + bLen, seed + 1), C: seeded(off + m * n + 16, seed + 3) };
+          // C's rows n floats apart or further (an LSTM writes its gates' inputs T·4u apart)
+          const ldc = n + cPad;
+          const values = { A: seeded(off + m * ars, seed), B: seeded(off + bLen, seed + 1), C: seeded(off + m * ldc + 16, seed + 3) };
           const bias = withBias ? seeded(n, seed + 2) : null;
           const run = (placed: boolean) => {
             const put = putter({}, placed);
             const [A, B, C] = [put(values.A), put(values.B), put(values.C)];
-            const used = simdGemm(m, n, k, A, off, ars, 1, B, off, brs, bcs, C, off, n, accumulate, bias, relu);
+            const used = simdGemm(m, n, k, A, off, ars, 1, B, off, brs, bcs, C, off, ldc, accumulate, bias, relu);
             return { used, C: bytesOf(C) };
           };
           const copied = run(false);
           const inPlace = run(true);
           expect(inPlace.used).toBe(copied.used);
-          // the same bits, and past the m rows of C (16 floats) the values as they were
+          // the same bits (so between C's rows the values as they were), and past its m rows too
           expect(inPlace.C.equals(copied.C)).toBe(true);
-          expect(inPlace.C.subarray(4 * (off + m * n)).equals(bytesOf(values.C.subarray(off + m * n)))).toBe(true);
+          expect(inPlace.C.subarray(4 * (off + (m - 1) * ldc + n)).equals(bytesOf(values.C.subarray(off + (m - 1) * ldc + n)))).toBe(true);
         },
       ),
       { numRuns: 300, seed: 11 },
     );
-    // a product the threads share: helpers read A and B and write C where they lie too
-    const [m, n, k] = [258, 256, 300];
-    const values = { A: seeded(m * k, 1), B: seeded(k * n, 2), C: seeded(m * n + 8, 3) };
+    // a product the threads share: helpers read A and B and write C (rows 8 floats apart) where they lie too
+    const [m, n, k, ldc] = [258, 256, 300, 264];
+    const values = { A: seeded(m * k, 1), B: seeded(k * n, 2), C: seeded(m * ldc + 8, 3) };
     const product = (placed: boolean, threads: number) => {
       useThreads(threads);
       const before = parallelProducts();
       try {
         const put = putter({}, placed);
         const [A, B, C] = [put(values.A), put(values.B), put(values.C)];
-        expect(simdGemm(m, n, k, A, 0, k, 1, B, 0, n, 1, C, 0, n, true, null, true)).toBe(true);
+        expect(simdGemm(m, n, k, A, 0, k, 1, B, 0, n, 1, C, 0, ldc, true, null, true)).toBe(true);
         return { C: bytesOf(C), shared: parallelProducts() - before };
       } finally {
         stopThreads();

@@ -202,14 +202,15 @@
   ;; C (=|+=) bias + A · B for the operands at a, b, c (byte offsets, strides as above): m even and
   ;; at least 4 (6-row tiles, then 4-row ones for the last 4 or 8 rows), n a multiple of 8; A's
   ;; panel for row i starts at a + i·arow; kb is KC; bias 0 for none; flags 1: add to C, 2: relu,
-  ;; 4: tiles row by row (each of A's row tiles across all of B's panels) rather than panel by panel.
+  ;; 4: tiles row by row (each of A's row tiles across all of B's panels) rather than panel by panel;
+  ;; C's rows are n floats apart, or flags >> 8 when that is not 0.
   (func $gemm (export "gemm") (param $m i32) (param $n i32) (param $k i32)
       (param $a i32) (param $arow i32) (param $ars i32) (param $ass i32)
       (param $b i32) (param $bcol i32) (param $bss i32)
       (param $c i32) (param $kb i32) (param $bias i32) (param $flags i32)
     (local $p0 i32) (local $kc i32) (local $i i32) (local $j i32) (local $ldc i32) (local $pa i32) (local $pb i32)
     (local $bj i32) (local $f i32) (local $pc i32) (local $left i32) (local $rows i32) (local $relu i32)
-    (local.set $ldc (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $ldc (i32.shl (select (i32.shr_u (local.get $flags) (i32.const 8)) (local.get $n) (i32.shr_u (local.get $flags) (i32.const 8))) (i32.const 2)))
     (local.set $p0 (i32.const 0))
     (block $k_done
       (loop $k_blocks
@@ -241,7 +242,7 @@
                       (i32.mul (local.get $p0) (local.get $bss))))
                     (local.set $bj (select (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))) (i32.const 0)
                       (i32.and (i32.ne (local.get $bias) (i32.const 0)) (i32.eqz (local.get $p0)))))
-                    (local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
+                    (local.set $pc (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))) (i32.shl (local.get $j) (i32.const 2))))
                     (if (i32.eq (local.get $rows) (i32.const 4))
                       (then (call $block (local.get $kc) (local.get $pa) (local.get $ars) (local.get $ass) (local.get $pb) (local.get $bss)
                         (local.get $pc) (local.get $ldc) (local.get $bj) (local.get $f)))
@@ -269,7 +270,7 @@
                     ;; A's panel for row i, from step p0
                     (local.set $pa (i32.add (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $arow)))
                       (i32.mul (local.get $p0) (local.get $ass))))
-                    (local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
+                    (local.set $pc (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))) (i32.shl (local.get $j) (i32.const 2))))
                     (local.set $left (i32.sub (local.get $m) (local.get $i)))
                     (local.set $rows (select (i32.const 4) (i32.const 6)
                       (i32.or (i32.eq (local.get $left) (i32.const 4)) (i32.eq (local.get $left) (i32.const 8)))))

@@ -341,7 +341,8 @@ function chunksFor(kr: Kernel, big: boolean, units: number): number {
  * args: m, n, k, a, arow, ars, ass, b, bcol, bss, c, KC, bias, flags (gemm.wat; offsets in bytes).
  */
 function run(kr: Kernel, args: number[]): void {
-  const [mp, np, k, a, arow, , , , , , c] = args;
+  const [mp, np, k, a, arow, , , , , , c, , , flags] = args;
+  const ldc = flags >>> 8 || np;
   const big = mp * np * k >= PARALLEL_MIN_WORK && Math.min(mp, np, k) >= PARALLEL_MIN_SIDE;
   const units = Math.max(1, Math.floor(mp / MR));
   const chunks = split(kr, units, big, (u0, count) => {
@@ -349,7 +350,7 @@ function run(kr: Kernel, args: number[]): void {
     const end = u0 + count === units ? mp : (u0 + count) * MR;
     chunk[0] = end - u0 * MR;
     chunk[3] = a + u0 * MR * arow;
-    chunk[10] = c + u0 * MR * np * 4;
+    chunk[10] = c + u0 * MR * ldc * 4;
     return chunk;
   });
   parallel(kr, "gemm", chunks);
@@ -646,11 +647,14 @@ function placeBias(H: Float32Array, at: number, bias: Buf | null, n: number, np:
   return at;
 }
 
-/** Runs C (=|+=) bias + A · B (relu where asked) on operands in the memory: C at c, np floats a row; bias at `bias` (0: none). */
-function product(kr: Kernel, mp: number, np: number, k: number, A: Operand, B: Operand, c: number, bias: number, accumulate: boolean, relu: boolean): void {
+/** Runs C (=|+=) bias + A · B (relu where asked) on operands in the memory: C at c, ldc floats a row; bias at `bias` (0: none). */
+function product(kr: Kernel, mp: number, np: number, k: number, A: Operand, B: Operand, c: number, bias: number, accumulate: boolean, relu: boolean, ldc = np): void {
   const f = 4;
-  run(kr, [mp, np, k, A.at * f, A.ps * f, A.rs * f, A.ss * f, B.at * f, B.ps * f, B.ss * f, c * f, KC, bias * f, flagsFor(mp, np, k, accumulate, relu)]);
+  run(kr, [mp, np, k, A.at * f, A.ps * f, A.rs * f, A.ss * f, B.at * f, B.ps * f, B.ss * f, c * f, KC, bias * f, flagsFor(mp, np, k, accumulate, relu) | (ldc === np ? 0 : ldc << 8)]);
 }
+
+/** The widest row stride of C gemm.wat takes in its flags (floats); wider rows are copied. */
+const MAX_LDC = (1 << 23) - 1;
 
 /** The parts (see PART_ROWS) a product of mp × np × k is summed in: a long k where C has a side too short to share out by rows. */
 const productParts = (mp: number, np: number, k: number): number => (Math.min(mp, np) < PARALLEL_MIN_SIDE ? partsOf(k, KC).parts : 1);
@@ -719,9 +723,10 @@ export function simdGemm(
   // the rows of C computed: A's rows read in place, its columns in place or packed, or A packed here
   const mp = acs === 1 ? rowsFor(m) : ars === 1 ? aRows(m) : panelRows(m);
   const np = Math.ceil(n / NR) * NR;
-  // C written where it lies when its rows are the rows computed; A's rows read where they lie (rows
-  // past m, where mp > m, read what follows A: their results are never copied out)
-  const cIn = ldc === np && mp === m ? placedAt(kr, C) : -1;
+  // C written where it lies when its rows and columns are the ones computed (its rows any distance
+  // apart); A's rows read where they lie (rows past m, where mp > m, read what follows A: their
+  // results are never copied out)
+  const cIn = np === n && mp === m && ldc >= n && ldc <= MAX_LDC ? placedAt(kr, C) : -1;
   const aHere = acs === 1 ? placedAt(kr, A) : -1;
   const aIn = aHere >= 0 && (mp === m || cIn < 0) && aHere + aOff + (mp - 1) * ars + k <= kr.memory.buffer.byteLength / 4 ? aHere + aOff : -1;
   // A as copied, A packed, B as copied, B packed, the bias, C
@@ -744,7 +749,7 @@ export function simdGemm(
 
   const opB = placeB(kr, H, b, bPacked, n, np, k, B, bOff, brs, bcs);
   if (accumulate && cIn < 0) copyRows(H, c, np, C, cOff, ldc, m, n);
-  product(kr, mp, np, k, opA, opB, c, placeBias(H, bi, bias, n, np), accumulate, relu);
+  product(kr, mp, np, k, opA, opB, c, placeBias(H, bi, bias, n, np), accumulate, relu, cIn < 0 ? np : ldc);
   if (cIn < 0) copyRows(C as Float32Array, cOff, ldc, H, c, np, m, n, false);
   return true;
 }
