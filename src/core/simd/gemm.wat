@@ -3,12 +3,13 @@
 ;;
 ;;   C[m × n] (=|+=) bias + A[m × k] · B[k × n], then relu where asked
 ;;
-;; src/core/simd/index.ts copies the operands into this module's memory. A is read in panels of 6
+;; src/core/simd/index.ts finds the operands in this module's memory or copies them in. A is read in panels of 6
 ;; rows (4 for the last 4 or 8 rows of m): the panel for row i starts at a + i·arow bytes, its rows
 ;; are ars bytes apart and its steps ass bytes apart, so one kernel reads A packed ([k][6] per
 ;; panel), row-major in place (rows of k) or transposed in place (rows of m). B likewise in panels
 ;; of 8 columns (the one for column j at b + j·bcol bytes, steps bss apart): packed ([k][8] per
-;; panel) or row-major in place when its rows are short. C is row-major with n rounded up to 8, rows past m and columns past n of
+;; panel) or row-major in place when its rows are short. C is row-major with n rounded up to 8 (its
+;; rows that many floats apart, or further: see `gemm`'s flags), rows past m and columns past n of
 ;; A and B are zero. `gemm` walks k in blocks of KC steps (a block of a B panel stays in the
 ;; first-level cache while every A panel passes it) and calls `block6` for each 6 × 8 tile of C
 ;; (`block` for a 4 × 8 one): 12 f32x4 sums in registers, per step two loads of B and 6 splatted
@@ -16,7 +17,8 @@
 ;;
 ;; After the product: the moves a convolution and pooling need (`window`, `conv`, `maxpool`,
 ;; `poolback`, `panels`, `tpanels`, `colsums`, `relumask`, `zero`), sigmoid/tanh four lanes at a
-;; time (`activate`) and Adam's update (`adam`), each described where it is defined.
+;; time (`activate`), Adam's update (`adam`) and an LSTM's step (`lstmcell`, `lstmback`), each
+;; described where it is defined.
 (module
   (memory (export "memory") 1)
   ;; C[4 × 8] at pc (row stride ldc bytes) (=|+=) the kc steps of the panels at pa and pb: the sums
