@@ -221,6 +221,24 @@ describe("WebAssembly SIMD matrix product", () => {
     // (shared: B's packing into panels and the product)
     expect([copied.shared, inPlace.shared]).toEqual([0, 2]);
     expect(inPlace.C.equals(copied.C)).toBe(true);
+    // B stored transposed (a layer's weights read for dx = dz · wᵀ), its columns k + 4 floats apart:
+    // its panels packed by both threads
+    const Bt = seeded(n * (k + 4), 4);
+    const transposed = (placed: boolean, threads: number) => {
+      useThreads(threads);
+      const before = parallelProducts();
+      try {
+        const put = putter({}, placed);
+        const C = put(values.C);
+        expect(simdGemm(m, n, k, put(values.A), 0, k, 1, put(Bt), 0, 1, k + 4, C, 0, ldc, false, null, false)).toBe(true);
+        return { C: bytesOf(C), shared: parallelProducts() - before };
+      } finally {
+        stopThreads();
+      }
+    };
+    const [one, two] = [transposed(false, 1), transposed(true, 2)];
+    expect([one.shared, two.shared]).toEqual([0, 2]);
+    expect(two.C.equals(one.C)).toBe(true);
   });
 
   it("copies a plain product out whole, or row by row, exactly where the scalar loops write", () => {

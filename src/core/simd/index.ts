@@ -57,7 +57,7 @@ const CONTROL = 4096;
 /** Placed buffers and each call's scratch regions start on a cache line (floats). */
 const LINE = 16;
 /** What helpers run: gemm.wat's exports, by number (a slot's first int is it plus one). */
-const TASKS = ["gemm", "window", "maxpool", "conv", "poolback", "relumask", "colsums", "panels", "adam"] as const;
+const TASKS = ["gemm", "window", "maxpool", "conv", "poolback", "relumask", "colsums", "panels", "adam", "tpanels"] as const;
 type Task = (typeof TASKS)[number];
 /** A chunk's slot: the task, its arguments (at most ARGS), then the generation it was finished in. */
 const ARGS = 28;
@@ -602,13 +602,19 @@ function packA(H: Float32Array, at: number, m: number, mp: number, k: number, A:
 function transposedB(kr: Kernel, H: Float32Array, raw: number, at: number, n: number, np: number, k: number, B: Buf, off: number, bcs: number): Operand {
   // B's columns read where they lie when it is in the memory and no zero columns are to be added
   const here = n === np ? placedAt(kr, B) : -1;
-  if (here >= 0) kr.tpanels((here + off) * 4, bcs * 4, k, np, at * 4);
+  if (here >= 0) tpack(kr, here + off, bcs, k, np, at);
   else {
     copyRows(H, raw, k, B, off, bcs, n, k);
     H.fill(0, raw + n * k, raw + np * k);
-    kr.tpanels(raw * 4, k * 4, k, np, at * 4);
+    tpack(kr, raw, k, k, np, at);
   }
   return { at, ps: k, rs: 0, ss: NR };
+}
+
+/** gemm.wat's `tpanels`: `width` rows of k (ld floats apart) at `at` into panels of NR columns at `dst`, threads taking runs of panels. */
+function tpack(kr: Kernel, at: number, ld: number, k: number, width: number, dst: number): void {
+  const chunks = split(kr, width / NR, k * width >= PARALLEL_MIN_VALUES, (p0, count) => [(at + p0 * NR * ld) * 4, ld * 4, k, count * NR, (dst + p0 * NR * k) * 4]);
+  parallel(kr, "tpanels", chunks);
 }
 
 /** Packs B(p, j) at off + p·brs + j·bcs into panels of NR columns at `at` (B with no contiguous axis). */
