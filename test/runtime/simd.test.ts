@@ -202,43 +202,30 @@ describe("WebAssembly SIMD matrix product", () => {
       ),
       { numRuns: 300, seed: 11 },
     );
-    // a product the threads share: helpers read A and B and write C (rows 8 floats apart) where they lie too
+    // products the threads share: helpers read A and B and write C (rows 8 floats apart) where they
+    // lie too; B as it is, and stored transposed with its columns k + 4 floats apart (a layer's
+    // weights read for dx = dz · wᵀ: its panels packed by both threads)
     const [m, n, k, ldc] = [258, 256, 300, 264];
-    const values = { A: seeded(m * k, 1), B: seeded(k * n, 2), C: seeded(m * ldc + 8, 3) };
-    const product = (placed: boolean, threads: number) => {
+    const values = { A: seeded(m * k, 1), B: seeded(k * n, 2), Bt: seeded(n * (k + 4), 4), C: seeded(m * ldc + 8, 3) };
+    const product = (transposed: boolean, placed: boolean, threads: number) => {
       useThreads(threads);
       const before = parallelProducts();
       try {
         const put = putter({}, placed);
-        const [A, B, C] = [put(values.A), put(values.B), put(values.C)];
-        expect(simdGemm(m, n, k, A, 0, k, 1, B, 0, n, 1, C, 0, ldc, true, null, true)).toBe(true);
+        const [A, B, C] = [put(values.A), put(transposed ? values.Bt : values.B), put(values.C)];
+        const [brs, bcs] = transposed ? [1, k + 4] : [n, 1];
+        expect(simdGemm(m, n, k, A, 0, k, 1, B, 0, brs, bcs, C, 0, ldc, !transposed, null, !transposed)).toBe(true);
         return { C: bytesOf(C), shared: parallelProducts() - before };
       } finally {
         stopThreads();
       }
     };
-    const [copied, inPlace] = [product(false, 1), product(true, 2)];
-    // (shared: B's packing into panels and the product)
-    expect([copied.shared, inPlace.shared]).toEqual([0, 2]);
-    expect(inPlace.C.equals(copied.C)).toBe(true);
-    // B stored transposed (a layer's weights read for dx = dz · wᵀ), its columns k + 4 floats apart:
-    // its panels packed by both threads
-    const Bt = seeded(n * (k + 4), 4);
-    const transposed = (placed: boolean, threads: number) => {
-      useThreads(threads);
-      const before = parallelProducts();
-      try {
-        const put = putter({}, placed);
-        const C = put(values.C);
-        expect(simdGemm(m, n, k, put(values.A), 0, k, 1, put(Bt), 0, 1, k + 4, C, 0, ldc, false, null, false)).toBe(true);
-        return { C: bytesOf(C), shared: parallelProducts() - before };
-      } finally {
-        stopThreads();
-      }
-    };
-    const [one, two] = [transposed(false, 1), transposed(true, 2)];
-    expect([one.shared, two.shared]).toEqual([0, 2]);
-    expect(two.C.equals(one.C)).toBe(true);
+    for (const transposed of [false, true]) {
+      const [copied, inPlace] = [product(transposed, false, 1), product(transposed, true, 2)];
+      // (shared: B's packing into panels and the product)
+      expect([copied.shared, inPlace.shared]).toEqual([0, 2]);
+      expect(inPlace.C.equals(copied.C), `transposed: ${transposed}`).toBe(true);
+    }
   });
 
   it("copies a plain product out whole, or row by row, exactly where the scalar loops write", () => {
