@@ -25,7 +25,13 @@ const gib = (bytes: number): string => (bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).
 /** Integers over a scratch buffer from `alloc`, one per value it holds (indices a kernel keeps). */
 export const int32 = (b: Buf): Int32Array => new Int32Array(b.buffer, b.byteOffset, b.length);
 
-export function allocBuf(precision: Precision, size: number, what = "a buffer"): Buf {
+/**
+ * A zeroed buffer of `size` values; float32 ones from `place` where it gives one (a `placer`: inside
+ * the SIMD module's memory, where its kernels read and write them without copying).
+ */
+export function allocBuf(precision: Precision, size: number, what = "a buffer", place?: (n: number) => Float32Array | null): Buf {
+  const placed = precision === "f32" ? place?.(size) : null;
+  if (placed) return placed;
   try {
     return precision === "f64" ? new Float64Array(size) : new Float32Array(size);
   } catch (e) {

@@ -57,9 +57,9 @@ export class RuntimeModel {
     // float32 parameters lie in the SIMD module's memory where it can hold them (the optimizer
     // updates them there); the layers, which the model holds, own the blocks
     const layers: RuntimeLayer[] = [];
-    const place = precision === "f32" ? placer(layers) : () => null;
+    const place = placer(layers);
     for (const l of c.layers) {
-      const params = l.params.map((p) => ({ ...p, value: place(size(p.shape)) ?? allocBuf(precision, size(p.shape), `the parameter \`${p.id}\``), grad: null }));
+      const params = l.params.map((p) => ({ ...p, value: allocBuf(precision, size(p.shape), `the parameter \`${p.id}\``, place), grad: null }));
       layers.push({ ...l, params, rng: dropoutRngOf(seed, l.info) });
     }
     const model = new RuntimeModel(c.name, precision, c.tensors, c.inputs, c.outputs, layers, seed, place);
@@ -92,7 +92,7 @@ export class RuntimeModel {
 
   /** Allocates gradient buffers for the trainable parameters (once). */
   ensureGrads(): void {
-    for (const p of this.params) if (p.trainable && !p.grad) p.grad = this.place(p.value.length) ?? allocBuf(this.precision, p.value.length, `the gradient of \`${p.id}\``);
+    for (const p of this.params) if (p.trainable && !p.grad) p.grad = allocBuf(this.precision, p.value.length, `the gradient of \`${p.id}\``, this.place);
   }
 }
 

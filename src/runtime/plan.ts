@@ -38,9 +38,9 @@ export class Plan {
     const p = m.precision;
     // float32 buffers lie in the SIMD module's memory where it can hold them, so its kernels read
     // and write them there; they are released with the plan
-    const place = p === "f32" ? placer(this) : null;
+    const place = placer(this);
     const alloc = (n: number, what: string): Buf => {
-      const b = place?.(n) ?? allocBuf(p, n, `${what} for a batch of ${capacity}`);
+      const b = allocBuf(p, n, `${what} for a batch of ${capacity}`, place);
       this.allocated += b.byteLength;
       return b;
     };

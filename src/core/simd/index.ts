@@ -498,14 +498,14 @@ export function placer(owner: object): (n: number) => Float32Array | null {
 /** Whether all these buffers lie in the module's memory (where the entries read and write them in place). */
 export function placedBuffers(...bufs: (Buf | Int32Array)[]): boolean {
   const kr = load();
-  return kr !== null && bufs.every((b) => placedAt(kr, b) >= 0);
+  return kr !== null && allPlaced(kr, ...bufs) !== null;
 }
 
 /** Where a buffer lies in the module's memory (in floats), or -1 when it lies outside. */
 const placedAt = (kr: Kernel, b: Buf | Int32Array | null): number => (b !== null && kr.views.has(b.buffer) ? b.byteOffset >> 2 : -1);
 
 /** Where each buffer lies in the module's memory (floats), or null when one lies outside. */
-function allPlaced(kr: Kernel, ...bufs: Buf[]): number[] | null {
+function allPlaced(kr: Kernel, ...bufs: (Buf | Int32Array)[]): number[] | null {
   const at = bufs.map((b) => placedAt(kr, b));
   return at.every((a) => a >= 0) ? at : null;
 }
@@ -1000,9 +1000,9 @@ export function simdMaxPoolBackward(dx: Buf, dy: Buf, arg: Int32Array, count: nu
  */
 export function simdAdam(w: Buf, g: Buf, m: Buf, v: Buf, h: readonly number[]): boolean {
   const kr = enabled ? load() : null;
-  if (!kr) return false;
-  const [wa, ga, ma, va] = [placedAt(kr, w), placedAt(kr, g), placedAt(kr, m), placedAt(kr, v)];
-  if (wa < 0 || ga < 0 || ma < 0 || va < 0) return false;
+  const at = kr && allPlaced(kr, w, g, m, v);
+  if (!at) return false;
+  const [wa, ga, ma, va] = at;
   const mem = regions(kr, [2 * h.length]);
   if (!mem) return false;
   const [ha] = mem.at;

@@ -35,7 +35,7 @@ export interface Optimizer {
  * memory where it can (`place`, owned by the optimizer's parameters), so its update runs there.
  */
 function like(b: Buf, fill = 0, place?: (n: number) => Float32Array | null): Buf {
-  const out = (b instanceof Float32Array ? place?.(b.length) : null) ?? allocBuf(b instanceof Float64Array ? "f64" : "f32", b.length, "the optimizer's state for a parameter");
+  const out = allocBuf(b instanceof Float64Array ? "f64" : "f32", b.length, "the optimizer's state for a parameter", place);
   if (fill) out.fill(fill);
   return out;
 }

@@ -259,6 +259,8 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
   const resetAfter = cell === "gru" && booleanOption(l.opts, "reset_after");
   const act = fnOf(l.opts.activation);
   const rec = cell === "simple_rnn" ? Fn.Linear : fnOf(l.opts.recurrent_activation);
+  // an LSTM with Keras's activations: its step can run in the SIMD module (simdLstmCell)
+  const moduleCell = cell === "lstm" && act === Fn.Tanh && rec === Fn.Sigmoid;
   const N = b.capacity;
   const [W, U, bias] = params;
   const biasIn = bias ? (resetAfter ? bias.subarray(0, Gu) : bias) : null;
@@ -339,7 +341,7 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
         } else if (cell === "lstm") {
           gemm(n, Gu, u, hr, 0, u, 1, U, 0, Gu, 1, Z, t * Gu, T * Gu, true);
           activate(Z, t * Gu, T * Gu, n, Gu, [[0, 2 * u, rec], [2 * u, u, act], [3 * u, u, rec]]);
-          const simd = act === Fn.Tanh && rec === Fn.Sigmoid && simdLstmCell(Z, t * Gu, T * Gu, HP, CP!, AC!, t * u, T * u, c!, h, n, u);
+          const simd = moduleCell && simdLstmCell(Z, t * Gu, T * Gu, HP, CP!, AC!, t * u, T * u, c!, h, n, u);
           if (!simd) lstmCell(Z, t * Gu, T * Gu, HP, CP!, AC!, t * u, T * u, c!, h, n, u, act);
         } else if (resetAfter) {
           gemm(n, Gu, u, hr, 0, u, 1, U, 0, Gu, 1, MH!, t * Gu, T * Gu, false, biasRec);
@@ -425,7 +427,7 @@ function direction(cell: Cell, b: KernelBinding, params: Buf[], backwards: boole
           gemm(n, u, u, Z, t * u, T * u, 1, U, 0, 1, u, pp, 0, u, false);
           throughMask(false);
         } else if (cell === "lstm") {
-          const simd = act === Fn.Tanh && rec === Fn.Sigmoid && simdLstmGates(Z, t * Gu, T * Gu, CP!, AC!, t * u, T * u, dh, dcNext!, n, u);
+          const simd = moduleCell && simdLstmGates(Z, t * Gu, T * Gu, CP!, AC!, t * u, T * u, dh, dcNext!, n, u);
           if (!simd) lstmGates(Z, t * Gu, T * Gu, CP!, AC!, t * u, T * u, dh, dcNext!, n, u, act, rec);
           gemm(n, u, Gu, Z, t * Gu, T * Gu, 1, U, 0, 1, Gu, pp, 0, u, false);
           throughMask(false);
